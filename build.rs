@@ -1,0 +1,32 @@
+//! Generates `pymonitoring.h` into `OUT_DIR` with cbindgen. The committed
+//! copy in `include/` is checked against it by `tests/header.rs`; regenerate
+//! it with `cargo run --example regenerate_header` (or copy the file the
+//! failing test names).
+
+use std::env;
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(pymonitoring_inline)");
+    println!("cargo::rerun-if-changed=src");
+    println!("cargo::rerun-if-changed=cbindgen.toml");
+    // Tests build C programs with `cc` and need the target triple.
+    println!(
+        "cargo::rustc-env=TARGET_TRIPLE={}",
+        env::var("TARGET").unwrap()
+    );
+    let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("pymonitoring.h");
+    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+        .expect("cbindgen.toml is readable");
+    let version = env::var("CARGO_PKG_VERSION").unwrap();
+    config.after_includes = config
+        .after_includes
+        .map(|s| s.replace("@VERSION@", &version));
+    cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(crate_dir.join("src/ffi/mod.rs"))
+        .generate()
+        .expect("cbindgen generates the header")
+        .write_to_file(&out);
+}

@@ -1,0 +1,206 @@
+//! Errors and the thread's error indicator (the library's `PyErr`).
+//!
+//! Each thread has one indicator. It is empty, holds a library error (a kind
+//! and a message), or holds a host exception object set by the host. Exception
+//! events take whatever it holds and put it back when every callback succeeded.
+
+use crate::object::ObjectRef;
+use crate::thread;
+
+/// What kind of error the indicator holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum ErrorKind {
+    /// A bad argument value (CPython's `ValueError`).
+    Value = 1,
+    /// A failure that is not the caller's argument (CPython's `RuntimeError`).
+    Runtime = 2,
+    /// An exception object of the host, set with `SetRaisedException`.
+    Host = 3,
+}
+
+/// A library error: a kind and a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    /// The message followed by one NUL, so C can borrow it without a copy.
+    text: String,
+}
+
+impl Error {
+    /// An error of `kind` with `message`. Interior NULs are replaced so the
+    /// message stays one C string.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        let mut text = message.into().replace('\0', "\u{fffd}");
+        text.push('\0');
+        Error { kind, text }
+    }
+
+    /// A `ValueError`.
+    pub fn value(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Value, message)
+    }
+
+    /// A `RuntimeError`.
+    pub fn runtime(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Runtime, message)
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.text[..self.text.len() - 1]
+    }
+
+    /// The message's bytes including the terminating NUL.
+    pub fn message_with_nul(&self) -> &[u8] {
+        self.text.as_bytes()
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// What a thread's indicator can hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pending {
+    /// A library error.
+    Error(Error),
+    /// A host exception object.
+    Host(ObjectRef),
+}
+
+impl Pending {
+    /// The kind of what is pending.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Pending::Error(e) => e.kind(),
+            Pending::Host(_) => ErrorKind::Host,
+        }
+    }
+
+    /// The object callbacks receive for this exception: the host object, or
+    /// `None` (delivered as MISSING) for a library error.
+    pub fn object(&self) -> Option<ObjectRef> {
+        match self {
+            Pending::Error(_) => None,
+            Pending::Host(obj) => Some(*obj),
+        }
+    }
+}
+
+/// Message of a host exception, which has no text of its own.
+pub const HOST_EXCEPTION_MESSAGE: &str = "exception object set by the host";
+
+/// Set the indicator to `err` (replacing what it held).
+pub fn set(err: Error) {
+    restore(Some(Pending::Error(err)));
+}
+
+/// Set the indicator to a host exception; `None` clears it.
+pub fn set_raised(exc: Option<ObjectRef>) {
+    restore(exc.map(Pending::Host));
+}
+
+/// Put `pending` back as the indicator's content (`None` clears it).
+pub fn restore(pending: Option<Pending>) {
+    thread::with(|t| *t.pending.borrow_mut() = pending);
+}
+
+/// Take what the indicator holds, leaving it empty.
+pub fn take() -> Option<Pending> {
+    thread::with(|t| t.pending.borrow_mut().take())
+}
+
+/// Take the host exception object; a library error is left in place and
+/// `None` is returned.
+pub fn take_raised() -> Option<ObjectRef> {
+    thread::with(|t| {
+        let mut slot = t.pending.borrow_mut();
+        match *slot {
+            Some(Pending::Host(obj)) => {
+                *slot = None;
+                Some(obj)
+            }
+            _ => None,
+        }
+    })
+}
+
+/// Clear the indicator.
+pub fn clear() {
+    restore(None);
+}
+
+/// Whether the indicator holds anything.
+pub fn occurred() -> bool {
+    thread::with(|t| t.pending.borrow().is_some())
+}
+
+/// The kind of what is pending.
+pub fn kind() -> Option<ErrorKind> {
+    thread::with(|t| t.pending.borrow().as_ref().map(Pending::kind))
+}
+
+/// Run `f` on what is pending (for reading its message without a copy).
+pub fn inspect<R>(f: impl FnOnce(Option<&Pending>) -> R) -> R {
+    thread::with(|t| f(t.pending.borrow().as_ref()))
+}
+
+/// A failure whose error is on the thread's indicator (as CPython's -1 with
+/// an exception set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorSet;
+
+/// Set `err` on the indicator and return `Err(ErrorSet)`.
+pub fn fail<T>(err: Error) -> Result<T, ErrorSet> {
+    set(err);
+    Err(ErrorSet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indicator_holds_one_thing_per_thread() {
+        clear();
+        assert!(!occurred());
+        set(Error::value("bad"));
+        assert_eq!(kind(), Some(ErrorKind::Value));
+        inspect(|p| match p {
+            Some(Pending::Error(e)) => assert_eq!(e.message_with_nul(), b"bad\0"),
+            other => panic!("unexpected {other:?}"),
+        });
+        std::thread::spawn(|| assert!(!occurred())).join().unwrap();
+        let obj = ObjectRef::from_addr(0x40);
+        set_raised(obj);
+        assert_eq!(kind(), Some(ErrorKind::Host));
+        assert_eq!(take_raised(), obj);
+        assert!(!occurred());
+    }
+
+    #[test]
+    fn take_raised_leaves_library_errors() {
+        set(Error::runtime("x"));
+        assert_eq!(take_raised(), None);
+        assert_eq!(kind(), Some(ErrorKind::Runtime));
+        clear();
+    }
+
+    #[test]
+    fn messages_stay_one_c_string() {
+        let e = Error::value("a\0b");
+        assert_eq!(e.message(), "a\u{fffd}b");
+        assert_eq!(e.message_with_nul().iter().filter(|b| **b == 0).count(), 1);
+    }
+}

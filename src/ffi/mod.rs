@@ -1,0 +1,50 @@
+//! The C ABI: every `#[no_mangle]` function, and the only `unsafe` code.
+//!
+//! Conventions (also in the README, "API conventions"): functions return 0
+//! on success and -1 with the thread's error set on failure; pointers and
+//! ranges are checked before use; outputs are written only on success; no
+//! panic crosses the boundary.
+#![deny(missing_docs)]
+#![allow(non_snake_case)]
+
+mod errors;
+mod fire;
+mod guard;
+mod handler;
+mod scope;
+mod tools;
+pub mod types;
+
+pub use errors::*;
+pub use fire::*;
+pub use scope::*;
+pub use tools::*;
+pub use types::*;
+
+use crate::object::ObjectRef;
+
+/// The MISSING sentinel's storage: only its address matters.
+#[repr(C, align(8))]
+struct Sentinel(u64);
+
+static MISSING: Sentinel = Sentinel(0);
+
+fn missing() -> *mut PyObject {
+    std::ptr::addr_of!(MISSING) as *mut PyObject
+}
+
+/// A host object's identity; `None` for NULL.
+fn object(ptr: *mut PyObject) -> Option<ObjectRef> {
+    ObjectRef::from_addr(ptr as usize)
+}
+
+/// Back to a pointer; an absent object becomes `PyMonitoring_MISSING`.
+fn pointer(obj: Option<ObjectRef>) -> *mut PyObject {
+    match obj {
+        Some(o) => o.addr() as *mut PyObject,
+        None => missing(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

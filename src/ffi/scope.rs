@@ -1,0 +1,110 @@
+//! `PyMonitoring_EnterScope` and `PyMonitoring_ExitScope`.
+
+use std::cell::Cell;
+use std::ffi::c_int;
+
+use super::guard::{guard, require, status};
+use super::types::{PyMonitoringState, Py_ssize_t};
+use crate::registry;
+use crate::scope::{self, SlotState};
+
+/// Enter a scope: make each `states[i].active` hold the tools that get event
+/// `event_types[i]`.
+///
+/// When `*version` equals the global version (see
+/// `PyMonitoring_GetVersion`) this returns 0 at once and reads and writes
+/// nothing else. Otherwise each `states[i].active` is set to the tools of
+/// `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
+/// slots get BRANCH_RIGHT's), `opaque` is left alone, and `*version` is
+/// updated. The global version starts at 0, so zeroed states with a version of
+/// 0 cost nothing until a tool sets events.
+///
+/// Returns 0, or -1 with a ValueError and nothing written when `version` is
+/// NULL, `length` is negative or too large, `states` or `event_types` is NULL
+/// while `length > 0`, or (on refresh) an event id is 19 or more.
+///
+/// # Safety
+/// `states` and `event_types` must point to `length` elements each. Any
+/// thread may call this; a state array must not be used by two threads at
+/// once.
+#[no_mangle]
+pub unsafe extern "C" fn PyMonitoring_EnterScope(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+) -> c_int {
+    if version.is_null()
+        || length < 0
+        || (length > 0 && (states.is_null() || event_types.is_null()))
+    {
+        return enter_scope_invalid(states, version, event_types, length);
+    }
+    // SAFETY: checked non-NULL; the caller owns the word.
+    if unsafe { *version } == registry::version_relaxed() {
+        return 0;
+    }
+    enter_scope_refresh(states, version, event_types, length)
+}
+
+#[cold]
+#[inline(never)]
+fn enter_scope_invalid(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+) -> c_int {
+    guard!("PyMonitoring_EnterScope", -1, {
+        require!(!version.is_null(), "version must not be NULL");
+        require!(length >= 0, "length must be non-negative (got {length})");
+        require!(!states.is_null(), "states must not be NULL when length > 0");
+        require!(
+            !event_types.is_null(),
+            "event_types must not be NULL when length > 0"
+        );
+        unreachable!("enter_scope_invalid called with valid arguments")
+    })
+}
+
+#[cold]
+#[inline(never)]
+unsafe fn enter_scope_refresh(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+) -> c_int {
+    guard!("PyMonitoring_EnterScope", -1, {
+        let max = Py_ssize_t::MAX / std::mem::size_of::<PyMonitoringState>() as Py_ssize_t;
+        require!(length <= max, "length {length} is too large");
+        let len = length as usize;
+        if len == 0 {
+            // SAFETY: checked non-NULL.
+            unsafe { *version = registry::version() };
+            return 0;
+        }
+        // SAFETY: non-NULL and `length` elements by the caller's contract;
+        // `SlotState` has `PyMonitoringState`'s layout (two bytes, align 1)
+        // and `Cell` allows writes the caller may also make.
+        let (states, version, events) = unsafe {
+            (
+                std::slice::from_raw_parts(states as *const SlotState, len),
+                &*(version as *const Cell<u64>),
+                std::slice::from_raw_parts(event_types, len),
+            )
+        };
+        status(scope::enter_scope(states, version, events))
+    })
+}
+
+/// Exit the last scope entered. Scopes keep no stack: Enter and Exit need
+/// not balance (Cython does not balance them). Always returns 0.
+///
+/// # Safety
+/// None: takes no arguments. Callable from any thread.
+#[no_mangle]
+pub extern "C" fn PyMonitoring_ExitScope() -> c_int {
+    scope::exit_scope();
+    0
+}

@@ -1,0 +1,1 @@
+//! Unit tests of the boundary, calling the extern functions directly.

@@ -1,0 +1,117 @@
+//! The C types and constants of `pymonitoring.h`.
+
+use std::ffi::{c_int, c_void};
+
+/// A host object. Opaque: declared as `struct _object` so that the header
+/// coexists with `Python.h`; the library never dereferences one.
+#[repr(C)]
+pub struct PyObject {
+    _private: [u8; 0],
+}
+
+/// CPython's `Py_ssize_t`.
+#[allow(non_camel_case_types)]
+pub type Py_ssize_t = isize;
+
+/// One scope slot: `active` has bit t set when tool t gets the slot's event;
+/// `opaque` belongs to the caller and is never read or written.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PyMonitoringState {
+    /// Bit t: tool t is called for this slot's event.
+    pub active: u8,
+    /// Unused by the library.
+    pub opaque: u8,
+}
+
+/// The record a callback receives.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct PyMonitoringEvent {
+    /// The event id delivered (BRANCH_RIGHT for the legacy BRANCH).
+    pub event: i32,
+    /// The tool being called.
+    pub tool_id: i32,
+    /// As given by the firer.
+    pub codelike: *mut PyObject,
+    /// As given by the firer (also for LINE).
+    pub offset: i32,
+    /// The line number for LINE; -1 for every other event.
+    pub lineno: i32,
+    /// retval | callable | target | exception | stop-iteration value;
+    /// `PyMonitoring_MISSING` when absent.
+    pub arg0: *mut PyObject,
+    /// CALL's arg0; otherwise `PyMonitoring_MISSING`.
+    pub arg1: *mut PyObject,
+}
+
+/// A tool's callback: return 0, `PY_MONITORING_DISABLE`, or -1 after setting
+/// the thread's error (`PyMonitoring_ErrSetString` or
+/// `PyMonitoring_SetRaisedException`). Other values are ignored.
+pub type PyMonitoringCallback =
+    Option<unsafe extern "C" fn(data: *mut c_void, ev: *const PyMonitoringEvent) -> c_int>;
+
+/// PY_START: a function starts.
+pub const PY_MONITORING_EVENT_PY_START: c_int = 0;
+/// PY_RESUME: a generator or coroutine resumes.
+pub const PY_MONITORING_EVENT_PY_RESUME: c_int = 1;
+/// PY_RETURN: a function returns.
+pub const PY_MONITORING_EVENT_PY_RETURN: c_int = 2;
+/// PY_YIELD: a generator yields.
+pub const PY_MONITORING_EVENT_PY_YIELD: c_int = 3;
+/// CALL: a call is about to be made.
+pub const PY_MONITORING_EVENT_CALL: c_int = 4;
+/// LINE: a new line is reached.
+pub const PY_MONITORING_EVENT_LINE: c_int = 5;
+/// INSTRUCTION: no fire function; valid in sets, scopes and registrations.
+pub const PY_MONITORING_EVENT_INSTRUCTION: c_int = 6;
+/// JUMP: an unconditional jump.
+pub const PY_MONITORING_EVENT_JUMP: c_int = 7;
+/// BRANCH_LEFT: a branch goes left.
+pub const PY_MONITORING_EVENT_BRANCH_LEFT: c_int = 8;
+/// BRANCH_RIGHT: a branch goes right.
+pub const PY_MONITORING_EVENT_BRANCH_RIGHT: c_int = 9;
+/// STOP_ITERATION: an artificial StopIteration.
+pub const PY_MONITORING_EVENT_STOP_ITERATION: c_int = 10;
+/// RAISE: an exception is raised.
+pub const PY_MONITORING_EVENT_RAISE: c_int = 11;
+/// EXCEPTION_HANDLED: an exception is handled.
+pub const PY_MONITORING_EVENT_EXCEPTION_HANDLED: c_int = 12;
+/// PY_UNWIND: a function exits with an exception.
+pub const PY_MONITORING_EVENT_PY_UNWIND: c_int = 13;
+/// PY_THROW: an exception is thrown into a generator.
+pub const PY_MONITORING_EVENT_PY_THROW: c_int = 14;
+/// RERAISE: an exception is re-raised.
+pub const PY_MONITORING_EVENT_RERAISE: c_int = 15;
+/// C_RETURN: a C function returns (its scope slot gets CALL's tools).
+pub const PY_MONITORING_EVENT_C_RETURN: c_int = 16;
+/// C_RAISE: a C function raises (its scope slot gets CALL's tools).
+pub const PY_MONITORING_EVENT_C_RAISE: c_int = 17;
+/// BRANCH (legacy): BRANCH_LEFT | BRANCH_RIGHT in sets; BRANCH_RIGHT's tools in scopes.
+pub const PY_MONITORING_EVENT_BRANCH: c_int = 18;
+/// Number of event ids.
+pub const PY_MONITORING_EVENTS: c_int = 19;
+
+/// Number of tool ids (bits of `active`).
+pub const PY_MONITORING_TOOL_IDS: c_int = 8;
+/// Tool id conventionally used by debuggers.
+pub const PY_MONITORING_DEBUGGER_ID: c_int = 0;
+/// Tool id conventionally used by coverage tools.
+pub const PY_MONITORING_COVERAGE_ID: c_int = 1;
+/// Tool id conventionally used by profilers.
+pub const PY_MONITORING_PROFILER_ID: c_int = 2;
+/// Tool id conventionally used by optimizers.
+pub const PY_MONITORING_OPTIMIZER_ID: c_int = 5;
+
+/// A callback's answer: stop delivering this event at this slot (local
+/// events) until the scope is refreshed.
+pub const PY_MONITORING_DISABLE: c_int = 1;
+
+/// `PyMonitoring_ErrKind`: no error is set.
+pub const PY_MONITORING_ERR_NONE: c_int = 0;
+/// `PyMonitoring_ErrKind`: a bad argument value (CPython's ValueError).
+pub const PY_MONITORING_ERR_VALUE: c_int = 1;
+/// `PyMonitoring_ErrKind`: any other failure (CPython's RuntimeError).
+pub const PY_MONITORING_ERR_RUNTIME: c_int = 2;
+/// `PyMonitoring_ErrKind`: a host exception object is set.
+pub const PY_MONITORING_ERR_HOST: c_int = 3;

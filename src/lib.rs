@@ -1,0 +1,34 @@
+//! # pymonitoring
+//!
+//! CPython's PEP 669 *event-firing* C API (`PyMonitoring_EnterScope`,
+//! `PyMonitoring_ExitScope` and the `PyMonitoring_Fire*Event` family) as a
+//! standalone library with its own tool registry and plain C callbacks.
+//!
+//! The crate is built in two layers:
+//!
+//! * a safe-Rust core — [`event`] (event ids and sets), [`object`] (opaque
+//!   host object identities), [`error`] (the thread's error indicator),
+//!   [`registry`] (tools, masks, callbacks, the global version), [`scope`]
+//!   (`EnterScope`), [`dispatch`] (firing) and [`quiesce`] (waiting for
+//!   running callbacks) — with no `unsafe`, no `extern` and no C types;
+//! * [`ffi`], the C ABI: the only module allowed to use `unsafe`.
+//!
+//! The behaviour contract is written down in `docs/BEHAVIOUR.md`; the C entry
+//! points are listed in the README and documented in `include/pymonitoring.h`.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod dispatch;
+pub mod error;
+pub mod event;
+pub mod object;
+pub mod quiesce;
+pub mod registry;
+pub mod scope;
+mod thread;
+
+#[allow(unsafe_code)]
+pub mod ffi;
+
+#[cfg(test)]
+pub(crate) mod test_support;
