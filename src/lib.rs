@@ -25,6 +25,7 @@ pub mod object;
 pub mod quiesce;
 pub mod registry;
 pub mod scope;
+mod sync;
 mod thread;
 
 #[allow(unsafe_code)]
@@ -32,3 +33,6 @@ pub mod ffi;
 
 #[cfg(test)]
 pub(crate) mod test_support;
+
+#[cfg(all(test, loom))]
+mod loom_tests;

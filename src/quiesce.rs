@@ -7,63 +7,158 @@
 //! another thread when it was called has ended. Together with the SeqCst
 //! handshake in [`crate::dispatch`] this gives: once a callback is removed and
 //! the wait has returned, that callback is not running and will not run.
+//! `docs/CONCURRENCY.md` has the argument; `src/loom_tests.rs` checks it.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::error::Error;
+use crate::sync::{self, AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering};
 use crate::thread;
 
 /// One thread's dispatch announcements. Padded so two threads never share
 /// the line.
 #[repr(align(128))]
-#[derive(Default)]
 pub struct ReaderRecord {
     seq: AtomicU64,
     waiting: AtomicBool,
 }
 
-static READERS: Mutex<Vec<Arc<ReaderRecord>>> = Mutex::new(Vec::new());
-
-fn readers() -> std::sync::MutexGuard<'static, Vec<Arc<ReaderRecord>>> {
-    READERS.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn register() -> Arc<ReaderRecord> {
-    let rec = Arc::new(ReaderRecord::default());
-    readers().push(rec.clone());
-    rec
-}
-
-/// Forget a thread's record when the thread ends.
-pub(crate) fn unregister(rec: &Arc<ReaderRecord>) {
-    readers().retain(|r| !Arc::ptr_eq(r, rec));
-}
-
 impl ReaderRecord {
-    /// Announce a dispatch. The SeqCst store orders it before the dispatch's
-    /// SeqCst read of the callback table's version.
+    fn new() -> ReaderRecord {
+        ReaderRecord {
+            seq: AtomicU64::new(0),
+            waiting: AtomicBool::new(false),
+        }
+    }
+
+    /// Announce a dispatch. A read-modify-write (AcqRel): it reads the last
+    /// value of `seq`, so if a waiter's read of `seq` (also a
+    /// read-modify-write, in [`Readers::wait`]) came first, this acquires
+    /// from it and the dispatch's later read of the callback table's version
+    /// sees every removal made before that wait (`docs/CONCURRENCY.md`, H1).
     #[inline]
     pub(crate) fn enter(&self) {
-        let s = self.seq.load(Ordering::Relaxed);
-        self.seq.store(s + 1, Ordering::SeqCst);
+        self.seq.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// End a dispatch.
+    /// End a dispatch. Release: whatever the dispatch did (its last use of
+    /// a callback's data) happens before a waiter's Acquire load that sees
+    /// the new value (H2). A read-modify-write rather than a load and a
+    /// store, so it always reads the last value even after a waiter's
+    /// read-modify-write of `seq`.
     #[inline]
     pub(crate) fn exit(&self) {
-        let s = self.seq.load(Ordering::Relaxed);
-        self.seq.store(s + 1, Ordering::Release);
+        self.seq.fetch_add(1, Ordering::Release);
     }
 
-    fn in_dispatch(&self) -> bool {
+    /// Whether the owner is inside a dispatch (read by the owner only).
+    pub(crate) fn in_dispatch(&self) -> bool {
         self.seq.load(Ordering::Relaxed) & 1 == 1
     }
 }
 
+/// The records of every thread that has dispatched and not yet ended.
+pub(crate) struct Readers {
+    list: Mutex<Vec<Arc<ReaderRecord>>>,
+}
+
+impl Readers {
+    /// No records.
+    #[cfg(not(loom))]
+    pub(crate) const fn new() -> Readers {
+        Readers {
+            list: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// No records.
+    #[cfg(loom)]
+    pub(crate) fn new() -> Readers {
+        Readers {
+            list: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn list(&self) -> MutexGuard<'_, Vec<Arc<ReaderRecord>>> {
+        self.list.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new record, listed before its owner's first dispatch.
+    pub(crate) fn register(&self) -> Arc<ReaderRecord> {
+        let rec = Arc::new(ReaderRecord::new());
+        self.list().push(rec.clone());
+        rec
+    }
+
+    /// Forget a record (its thread is ending, so it is not in a dispatch).
+    pub(crate) fn unregister(&self, rec: &Arc<ReaderRecord>) {
+        self.list().retain(|r| !Arc::ptr_eq(r, rec));
+    }
+
+    /// Wait until every dispatch running on a thread other than `me`'s
+    /// when this was called has ended.
+    ///
+    /// When `me` is itself inside a dispatch (a callback is waiting), it
+    /// marks itself waiting, and a wait for a thread that is marked waiting
+    /// too fails with a RuntimeError instead of deadlocking.
+    pub(crate) fn wait(&self, me: &Arc<ReaderRecord>) -> Result<(), Error> {
+        let inside = me.in_dispatch();
+        if inside {
+            me.waiting.swap(true, Ordering::AcqRel);
+        }
+        let result = self.wait_others(me, inside);
+        if inside {
+            me.waiting.store(false, Ordering::Release);
+        }
+        result
+    }
+
+    fn wait_others(&self, me: &Arc<ReaderRecord>, inside: bool) -> Result<(), Error> {
+        // A snapshot: a record listed later belongs to a thread whose first
+        // dispatch starts after this point, so it already sees the removal.
+        let snapshot: Vec<Arc<ReaderRecord>> = self.list().clone();
+        for rec in snapshot.iter().filter(|r| !Arc::ptr_eq(r, me)) {
+            // Read-modify-write (adding 0) so this read and the owner's
+            // `enter` are ordered one way or the other: either it sees the
+            // dispatch, or the dispatch acquires from it (H1).
+            let seen = rec.seq.fetch_add(0, Ordering::AcqRel);
+            if seen & 1 == 0 {
+                continue;
+            }
+            let mut round = 0u32;
+            while rec.seq.load(Ordering::Acquire) == seen {
+                // Read-modify-write for the same reason: of two callbacks
+                // waiting for each other, at least one sees the other's flag
+                // (H3).
+                if inside && rec.waiting.fetch_or(false, Ordering::AcqRel) {
+                    return Err(Error::runtime(
+                        "cannot wait for callbacks: another thread's callback is waiting for this one",
+                    ));
+                }
+                sync::spin(round);
+                round = round.saturating_add(1);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(not(loom))]
+static READERS: Readers = Readers::new();
+
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref READERS: Readers = Readers::new();
+}
+
+/// Forget a thread's record when the thread ends.
+pub(crate) fn unregister(rec: &Arc<ReaderRecord>) {
+    READERS.unregister(rec);
+}
+
 /// This thread's record, registering it on first use.
 pub(crate) fn current_record(t: &thread::ThreadState) -> &Arc<ReaderRecord> {
-    t.reader.get_or_init(register)
+    t.reader.get_or_init(|| READERS.register())
 }
 
 /// Wait until every dispatch running on another thread when this was called
@@ -71,42 +166,9 @@ pub(crate) fn current_record(t: &thread::ThreadState) -> &Arc<ReaderRecord> {
 ///
 /// Called from inside a callback, the calling thread's own dispatch is not
 /// waited for (it is below the caller on the stack). Two callbacks on two
-/// threads waiting for each other would deadlock; the later one gets a
-/// RuntimeError instead.
+/// threads waiting for each other would deadlock; instead at least one of
+/// them gets a RuntimeError.
 pub fn wait_for_callbacks() -> Result<(), Error> {
     let me = thread::with(|t| current_record(t).clone());
-    let inside = me.in_dispatch();
-    if inside {
-        me.waiting.store(true, Ordering::SeqCst);
-    }
-    let result = wait_others(&me, inside);
-    if inside {
-        me.waiting.store(false, Ordering::SeqCst);
-    }
-    result
-}
-
-fn wait_others(me: &Arc<ReaderRecord>, inside: bool) -> Result<(), Error> {
-    let snapshot: Vec<Arc<ReaderRecord>> = readers().clone();
-    for rec in snapshot.iter().filter(|r| !Arc::ptr_eq(r, me)) {
-        let seen = rec.seq.load(Ordering::SeqCst);
-        if seen & 1 == 0 {
-            continue;
-        }
-        let mut spins = 0u32;
-        while rec.seq.load(Ordering::Acquire) == seen {
-            if inside && rec.waiting.load(Ordering::SeqCst) {
-                return Err(Error::runtime(
-                    "cannot wait for callbacks: another thread's callback is waiting for this one",
-                ));
-            }
-            spins += 1;
-            if spins < 64 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
-        }
-    }
-    Ok(())
+    READERS.wait(&me)
 }

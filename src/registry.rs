@@ -1,17 +1,21 @@
 //! The process-wide tool registry: the twin of `sys.monitoring`.
 //!
 //! Writers are serialised by one mutex. Readers on hot paths never lock:
-//! scopes read [`VERSION`] and the per-event tool masks, dispatch reads the
-//! callback table through a per-thread copy validated by [`CALLBACKS_VERSION`].
-//! `docs/CONCURRENCY.md` explains the orderings.
+//! scopes read the global version and the per-event tool masks, dispatch
+//! reads the callback table through a per-thread copy validated by the
+//! callback table's version. `docs/CONCURRENCY.md` explains the orderings.
+//!
+//! All shared state is one [`Registry`]; the process has one instance, and
+//! the free functions below work on it. The loom models
+//! (`src/loom_tests.rs`) build their own instances to run the same code.
 
 use std::any::Any;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use crate::dispatch::EventRecord;
 use crate::error::Error;
 use crate::event::{Event, EventSet};
+use crate::sync::{AtomicU64, AtomicU8, Mutex, MutexGuard, Ordering};
 
 /// Number of tool ids (bits of `PyMonitoringState::active`).
 pub const TOOL_IDS: usize = 8;
@@ -65,29 +69,265 @@ impl CallbackTable {
     }
 }
 
+/// What only writers (under [`Registry::master`]) touch.
 struct Master {
     names: [Option<String>; TOOL_IDS],
     events: [EventSet; TOOL_IDS],
     callbacks: Option<Arc<CallbackTable>>,
 }
 
-static MASTER: Mutex<Master> = Mutex::new(Master {
+/// All the registry's shared state.
+pub(crate) struct Registry {
+    /// Names, events and the current callback table; every change holds it.
+    master: Mutex<Master>,
+    /// The global version: scopes refresh when their stored copy differs.
+    version: AtomicU64,
+    /// For each event id, the tools a scope slot of that event gets.
+    scope_masks: [AtomicU8; Event::COUNT],
+    /// Bumped (SeqCst, under `master`) whenever the callback table is
+    /// replaced.
+    callbacks_version: AtomicU64,
+}
+
+const NO_TOOLS: Master = Master {
     names: [const { None }; TOOL_IDS],
     events: [EventSet::empty(); TOOL_IDS],
     callbacks: None,
-});
+};
 
-/// The global version: scopes refresh when their stored copy differs.
-static VERSION: AtomicU64 = AtomicU64::new(0);
-/// For each event id, the tools a scope slot of that event gets.
-static SCOPE_MASKS: [AtomicU8; Event::COUNT] = [const { AtomicU8::new(0) }; Event::COUNT];
-/// Bumped (SeqCst) whenever the callback table is replaced.
-static CALLBACKS_VERSION: AtomicU64 = AtomicU64::new(0);
+impl Registry {
+    /// An empty registry: no tool in use, version 0.
+    #[cfg(not(loom))]
+    pub(crate) const fn new() -> Registry {
+        Registry {
+            master: Mutex::new(NO_TOOLS),
+            version: AtomicU64::new(0),
+            scope_masks: [const { AtomicU8::new(0) }; Event::COUNT],
+            callbacks_version: AtomicU64::new(0),
+        }
+    }
 
-fn master() -> MutexGuard<'static, Master> {
-    // A panic while holding the lock leaves consistent data (every update is
-    // a plain store), so poisoning is ignored.
-    MASTER.lock().unwrap_or_else(|e| e.into_inner())
+    /// An empty registry: no tool in use, version 0.
+    #[cfg(loom)]
+    pub(crate) fn new() -> Registry {
+        Registry {
+            master: Mutex::new(NO_TOOLS),
+            version: AtomicU64::new(0),
+            scope_masks: std::array::from_fn(|_| AtomicU8::new(0)),
+            callbacks_version: AtomicU64::new(0),
+        }
+    }
+
+    fn master(&self) -> MutexGuard<'_, Master> {
+        // A panic while holding the lock leaves consistent data (every update
+        // is a plain store), so poisoning is ignored.
+        self.master.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The global version (Acquire: the scope masks written before it are
+    /// visible).
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// The global version for a scope's fast-path comparison (Relaxed: a
+    /// stale read only delays a refresh, see `docs/CONCURRENCY.md`).
+    #[inline(always)]
+    pub(crate) fn version_relaxed(&self) -> u64 {
+        self.version.load(Ordering::Relaxed)
+    }
+
+    /// The tools a scope slot for `event` gets right now.
+    pub(crate) fn scope_mask(&self, event: Event) -> u8 {
+        self.scope_masks[event as usize].load(Ordering::Relaxed)
+    }
+
+    /// Recompute the scope masks from the tools' events, then bump the
+    /// version (Release, so a scope that reads the new version with Acquire
+    /// sees these masks).
+    fn publish_masks(&self, m: &Master) {
+        for event in Event::ALL {
+            let source = event.scope_source();
+            let mask = (0..TOOL_IDS)
+                .filter(|&t| m.events[t].has(source))
+                .fold(0u8, |acc, t| acc | (1 << t));
+            self.scope_masks[event as usize].store(mask, Ordering::Relaxed);
+        }
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// Publish a copy of the callback table edited by `edit`: the new table
+    /// replaces the old one under the lock, then the SeqCst bump of
+    /// `callbacks_version` tells firing threads to take it.
+    fn edit_callbacks(&self, m: &mut Master, edit: impl FnOnce(&mut CallbackTable)) {
+        let mut table = match &m.callbacks {
+            Some(t) => CallbackTable::clone(t),
+            None => CallbackTable::empty(),
+        };
+        edit(&mut table);
+        m.callbacks = Some(Arc::new(table));
+        self.callbacks_version.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn use_tool_id(&self, tool: i64, name: &str) -> Result<(), Error> {
+        let tool = check_tool(tool)?;
+        let mut m = self.master();
+        let slot = &mut m.names[tool as usize];
+        if slot.is_some() {
+            return Err(Error::value(format!("tool {tool} is already in use")));
+        }
+        *slot = Some(name.to_owned());
+        Ok(())
+    }
+
+    fn clear_claimed(&self, m: &mut Master, tool: u8) {
+        m.events[tool as usize] = EventSet::empty();
+        self.edit_callbacks(m, |t| {
+            for slot in t.slots[tool as usize].iter_mut() {
+                *slot = None;
+            }
+        });
+        self.publish_masks(m);
+    }
+
+    pub(crate) fn clear_tool_id(&self, tool: i64) -> Result<(), Error> {
+        let tool = check_tool(tool)?;
+        let mut m = self.master();
+        if m.names[tool as usize].is_some() {
+            self.clear_claimed(&mut m, tool);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn free_tool_id(&self, tool: i64) -> Result<(), Error> {
+        let tool = check_tool(tool)?;
+        let mut m = self.master();
+        if m.names[tool as usize].is_some() {
+            self.clear_claimed(&mut m, tool);
+            m.names[tool as usize] = None;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn tool_name(&self, tool: i64) -> Result<Option<String>, Error> {
+        let tool = check_tool(tool)?;
+        Ok(self.master().names[tool as usize].clone())
+    }
+
+    pub(crate) fn set_events(&self, tool: i64, raw: u32) -> Result<(), Error> {
+        let tool = check_tool(tool)?;
+        let set = EventSet::normalize(raw)?;
+        let mut m = self.master();
+        require_in_use(&m, tool)?;
+        if m.events[tool as usize] != set {
+            m.events[tool as usize] = set;
+            self.publish_masks(&m);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn get_events(&self, tool: i64) -> Result<EventSet, Error> {
+        let tool = check_tool(tool)?;
+        Ok(self.master().events[tool as usize])
+    }
+
+    pub(crate) fn register_callback(
+        &self,
+        tool: i64,
+        event: i64,
+        handler: Option<Arc<dyn Handler>>,
+    ) -> Result<Option<Arc<dyn Handler>>, Error> {
+        let tool = check_tool(tool)?;
+        let event = Event::try_from_id(event)?;
+        let mut m = self.master();
+        require_in_use(&m, tool)?;
+        let mut previous = None;
+        self.edit_callbacks(&mut m, |t| {
+            for slot in event.callback_slots() {
+                let cell = &mut t.slots[tool as usize][*slot as usize];
+                previous = std::mem::replace(cell, handler.clone());
+            }
+        });
+        Ok(previous)
+    }
+
+    pub(crate) fn get_callback(
+        &self,
+        tool: i64,
+        event: i64,
+    ) -> Result<Option<Arc<dyn Handler>>, Error> {
+        let tool = check_tool(tool)?;
+        let event = Event::try_from_id(event)?;
+        let slot = event.callback_slots().last().copied().unwrap_or(event);
+        let m = self.master();
+        Ok(m.callbacks
+            .as_ref()
+            .and_then(|t| t.get(tool, slot).cloned()))
+    }
+
+    pub(crate) fn remove_callback_if_same(
+        &self,
+        tool: u8,
+        event: Event,
+        handler: &Arc<dyn Handler>,
+    ) {
+        let mut m = self.master();
+        let same = m
+            .callbacks
+            .as_ref()
+            .and_then(|t| t.get(tool, event))
+            .is_some_and(|h| Arc::ptr_eq(h, handler));
+        if same {
+            self.edit_callbacks(&mut m, |t| t.slots[tool as usize][event as usize] = None);
+        }
+    }
+
+    pub(crate) fn restart_events(&self) {
+        let _m = self.master();
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// The callback table's version, read (SeqCst) after a dispatch
+    /// announced itself.
+    #[inline(always)]
+    pub(crate) fn callbacks_version(&self) -> u64 {
+        self.callbacks_version.load(Ordering::SeqCst)
+    }
+
+    /// The current callback table and its version, read under the lock so
+    /// they belong together.
+    pub(crate) fn callbacks_snapshot(&self) -> (u64, Option<Arc<CallbackTable>>) {
+        let m = self.master();
+        (
+            self.callbacks_version.load(Ordering::SeqCst),
+            m.callbacks.clone(),
+        )
+    }
+
+    #[cfg(test)]
+    pub(crate) fn reset_for_tests(&self) {
+        let mut m = self.master();
+        for tool in 0..TOOL_IDS as u8 {
+            m.names[tool as usize] = None;
+            m.events[tool as usize] = EventSet::empty();
+        }
+        self.edit_callbacks(&mut m, |t| *t = CallbackTable::empty());
+        self.publish_masks(&m);
+    }
+}
+
+#[cfg(not(loom))]
+static GLOBAL: Registry = Registry::new();
+
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref GLOBAL: Registry = Registry::new();
+}
+
+/// The process's registry (under loom: the current model execution's).
+#[inline(always)]
+pub(crate) fn global() -> &'static Registry {
+    &GLOBAL
 }
 
 /// Check a tool id: 0–5, as `sys.monitoring` allows users.
@@ -109,111 +349,50 @@ fn require_in_use(m: &Master, tool: u8) -> Result<(), Error> {
 
 /// The current global version.
 pub fn version() -> u64 {
-    VERSION.load(Ordering::Acquire)
+    global().version()
 }
 
 /// The global version, read for a scope's fast-path comparison.
 #[inline(always)]
 pub fn version_relaxed() -> u64 {
-    VERSION.load(Ordering::Relaxed)
+    global().version_relaxed()
 }
 
 /// The tools a scope slot for `event` gets right now.
 #[inline]
 pub fn scope_mask(event: Event) -> u8 {
-    SCOPE_MASKS[event as usize].load(Ordering::Relaxed)
-}
-
-/// Recompute the scope masks from the tools' events and bump the version.
-fn publish_masks(m: &Master) {
-    for event in Event::ALL {
-        let source = event.scope_source();
-        let mask = (0..TOOL_IDS)
-            .filter(|&t| m.events[t].has(source))
-            .fold(0u8, |acc, t| acc | (1 << t));
-        SCOPE_MASKS[event as usize].store(mask, Ordering::Relaxed);
-    }
-    VERSION.fetch_add(1, Ordering::Release);
-}
-
-/// Replace one tool's callbacks through `edit` and publish the new table.
-fn edit_callbacks(m: &mut Master, edit: impl FnOnce(&mut CallbackTable)) {
-    let mut table = match &m.callbacks {
-        Some(t) => CallbackTable::clone(t),
-        None => CallbackTable::empty(),
-    };
-    edit(&mut table);
-    m.callbacks = Some(Arc::new(table));
-    CALLBACKS_VERSION.fetch_add(1, Ordering::SeqCst);
+    global().scope_mask(event)
 }
 
 /// Claim `tool` under `name`.
 pub fn use_tool_id(tool: i64, name: &str) -> Result<(), Error> {
-    let tool = check_tool(tool)?;
-    let mut m = master();
-    let slot = &mut m.names[tool as usize];
-    if slot.is_some() {
-        return Err(Error::value(format!("tool {tool} is already in use")));
-    }
-    *slot = Some(name.to_owned());
-    Ok(())
-}
-
-fn clear_claimed(m: &mut Master, tool: u8) {
-    m.events[tool as usize] = EventSet::empty();
-    edit_callbacks(m, |t| {
-        for slot in t.slots[tool as usize].iter_mut() {
-            *slot = None;
-        }
-    });
-    publish_masks(m);
+    global().use_tool_id(tool, name)
 }
 
 /// Drop `tool`'s events and callbacks, keeping the claim. A tool not in use
 /// is left alone, as in CPython.
 pub fn clear_tool_id(tool: i64) -> Result<(), Error> {
-    let tool = check_tool(tool)?;
-    let mut m = master();
-    if m.names[tool as usize].is_some() {
-        clear_claimed(&mut m, tool);
-    }
-    Ok(())
+    global().clear_tool_id(tool)
 }
 
 /// Clear `tool`, then release its claim.
 pub fn free_tool_id(tool: i64) -> Result<(), Error> {
-    let tool = check_tool(tool)?;
-    let mut m = master();
-    if m.names[tool as usize].is_some() {
-        clear_claimed(&mut m, tool);
-        m.names[tool as usize] = None;
-    }
-    Ok(())
+    global().free_tool_id(tool)
 }
 
 /// The name `tool` was claimed under, or `None` when it is free.
 pub fn tool_name(tool: i64) -> Result<Option<String>, Error> {
-    let tool = check_tool(tool)?;
-    Ok(master().names[tool as usize].clone())
+    global().tool_name(tool)
 }
 
 /// Set `tool`'s global events (validated as [`EventSet::normalize`]).
 pub fn set_events(tool: i64, raw: u32) -> Result<(), Error> {
-    let tool = check_tool(tool)?;
-    let set = EventSet::normalize(raw)?;
-    let mut m = master();
-    require_in_use(&m, tool)?;
-    if m.events[tool as usize] != set {
-        m.events[tool as usize] = set;
-        publish_masks(&m);
-    }
-    Ok(())
+    global().set_events(tool, raw)
 }
 
 /// `tool`'s global events (empty for a free tool).
 pub fn get_events(tool: i64) -> Result<EventSet, Error> {
-    let tool = check_tool(tool)?;
-    Ok(master().events[tool as usize])
+    global().get_events(tool)
 }
 
 /// Install (or with `None` remove) `tool`'s callback for `event`; BRANCH
@@ -223,76 +402,40 @@ pub fn register_callback(
     event: i64,
     handler: Option<Arc<dyn Handler>>,
 ) -> Result<Option<Arc<dyn Handler>>, Error> {
-    let tool = check_tool(tool)?;
-    let event = Event::try_from_id(event)?;
-    let mut m = master();
-    require_in_use(&m, tool)?;
-    let mut previous = None;
-    edit_callbacks(&mut m, |t| {
-        for slot in event.callback_slots() {
-            let cell = &mut t.slots[tool as usize][*slot as usize];
-            previous = std::mem::replace(cell, handler.clone());
-        }
-    });
-    Ok(previous)
+    global().register_callback(tool, event, handler)
 }
 
 /// `tool`'s callback for `event` (BRANCH reads BRANCH_RIGHT's).
 pub fn get_callback(tool: i64, event: i64) -> Result<Option<Arc<dyn Handler>>, Error> {
-    let tool = check_tool(tool)?;
-    let event = Event::try_from_id(event)?;
-    let slot = event.callback_slots().last().copied().unwrap_or(event);
-    let m = master();
-    Ok(m.callbacks
-        .as_ref()
-        .and_then(|t| t.get(tool, slot).cloned()))
+    global().get_callback(tool, event)
 }
 
 /// Remove `tool`'s callback for `event` if it is still `handler` (a DISABLE
 /// from a non-local event).
 pub(crate) fn remove_callback_if_same(tool: u8, event: Event, handler: &Arc<dyn Handler>) {
-    let mut m = master();
-    let same = m
-        .callbacks
-        .as_ref()
-        .and_then(|t| t.get(tool, event))
-        .is_some_and(|h| Arc::ptr_eq(h, handler));
-    if same {
-        edit_callbacks(&mut m, |t| t.slots[tool as usize][event as usize] = None);
-    }
+    global().remove_callback_if_same(tool, event, handler)
 }
 
 /// Re-enable everything DISABLEd: every scope refreshes on its next entry.
 pub fn restart_events() {
-    let _m = master();
-    VERSION.fetch_add(1, Ordering::Release);
+    global().restart_events()
 }
 
 /// The callback table's version, read after a dispatch announced itself.
 #[inline(always)]
 pub(crate) fn callbacks_version() -> u64 {
-    CALLBACKS_VERSION.load(Ordering::SeqCst)
+    global().callbacks_version()
 }
 
 /// The current callback table and its version, read consistently.
 pub(crate) fn callbacks_snapshot() -> (u64, Option<Arc<CallbackTable>>) {
-    let m = master();
-    (
-        CALLBACKS_VERSION.load(Ordering::SeqCst),
-        m.callbacks.clone(),
-    )
+    global().callbacks_snapshot()
 }
 
 /// Test-only: put the registry back to its initial state (version aside).
 #[cfg(test)]
 pub(crate) fn reset_for_tests() {
-    let mut m = master();
-    for tool in 0..TOOL_IDS as u8 {
-        m.names[tool as usize] = None;
-        m.events[tool as usize] = EventSet::empty();
-    }
-    edit_callbacks(&mut m, |t| *t = CallbackTable::empty());
-    publish_masks(&m);
+    global().reset_for_tests()
 }
 
 #[cfg(test)]

@@ -1,0 +1,421 @@
+//! Model-checked concurrency protocol (`RUSTFLAGS="--cfg loom" cargo test
+//! --release --lib loom`).
+//!
+//! Each model builds its own [`Registry`] and [`Readers`] and runs the real
+//! writer code (`Registry::register_callback`, `set_events`, `use_tool_id`,
+//! …), the real waiter (`Readers::wait`) and the real reader records. The
+//! firing side follows `dispatch::walk` step for step with the same calls
+//! (`ReaderRecord::enter`, `Registry::callbacks_version`,
+//! `Registry::callbacks_snapshot`, `Handler::call`, `ReaderRecord::exit`),
+//! and the scope side follows `scope::enter_scope`/`refresh`
+//! (`version_relaxed`, `version`, `scope_mask`). The claims checked are the
+//! ones `docs/CONCURRENCY.md` numbers H1–H5.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use loom::thread;
+
+use crate::dispatch::EventRecord;
+use crate::event::{Event, EventSet};
+use crate::object::ObjectRef;
+use crate::quiesce::{ReaderRecord, Readers};
+use crate::registry::{CallbackTable, Handler, Outcome, Registry};
+
+/// A callback whose `data` can be "freed": calling it after that fails the
+/// model. The flag is read Relaxed, so the check only holds when the call
+/// happens-before the free.
+struct Probe {
+    live: loom::sync::Arc<AtomicBool>,
+    calls: loom::sync::Arc<AtomicUsize>,
+    answer: Outcome,
+}
+
+impl Probe {
+    fn handler(
+        live: &loom::sync::Arc<AtomicBool>,
+        calls: &loom::sync::Arc<AtomicUsize>,
+        answer: Outcome,
+    ) -> Arc<dyn Handler> {
+        Arc::new(Probe {
+            live: live.clone(),
+            calls: calls.clone(),
+            answer,
+        })
+    }
+}
+
+/// Added to a probe's call count by a call made after its data was freed.
+const FREED: usize = 1000;
+
+impl Handler for Probe {
+    fn call(&self, _event: &EventRecord) -> Outcome {
+        // A freed `data` counts as a violation (a panic here would leave the
+        // dispatch announced and hang the waiter instead of failing).
+        let used_after_free = !self.live.load(Ordering::Relaxed);
+        self.calls
+            .fetch_add(if used_after_free { FREED } else { 1 }, Ordering::Relaxed);
+        self.answer
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+fn record(event: Event, tool: u8) -> EventRecord {
+    EventRecord {
+        event,
+        tool,
+        codelike: ObjectRef::from_addr(0x10).unwrap(),
+        offset: 0,
+        lineno: -1,
+        arg0: None,
+        arg1: None,
+    }
+}
+
+/// A firing thread's cached table, as `thread::CachedTable`.
+type Cache = (u64, Option<Arc<CallbackTable>>);
+
+/// One dispatch as `dispatch::walk` does it: announce, then for each tool
+/// of `active` (highest first) refresh the cached table and call the
+/// callback found in it; DISABLE of a local event clears the tool's bit.
+/// Returns the bits left in `active`.
+fn dispatch(reg: &Registry, rec: &ReaderRecord, cache: &mut Cache, active: u8, event: Event) -> u8 {
+    let mut left = active;
+    let mut tools = active;
+    if tools == 0 {
+        return left;
+    }
+    rec.enter();
+    while tools != 0 {
+        let tool = 7 - tools.leading_zeros() as u8;
+        tools &= !(1 << tool);
+        // dispatch::refresh_callbacks
+        if cache.0 != reg.callbacks_version() {
+            *cache = reg.callbacks_snapshot();
+        }
+        let Some(handler) = cache.1.as_deref().and_then(|t| t.get(tool, event)) else {
+            continue;
+        };
+        if handler.call(&record(event, tool)) == Outcome::Disable && event.is_local() {
+            left &= !(1 << tool);
+        }
+    }
+    rec.exit();
+    left
+}
+
+/// `scope::enter_scope` for one slot: the Relaxed fast path, then the
+/// refresh that reads the version (Acquire) before the masks.
+fn enter_scope(reg: &Registry, version: &mut u64, event: Event, active: &mut u8) {
+    if *version == reg.version_relaxed() {
+        return;
+    }
+    let current = reg.version();
+    *active = reg.scope_mask(event);
+    *version = current;
+}
+
+/// Run a model exhaustively (no preemption bound).
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = None;
+    builder.check(f);
+}
+
+fn new_world() -> (Arc<Registry>, Arc<Readers>) {
+    (Arc::new(Registry::new()), Arc::new(Readers::new()))
+}
+
+fn flags() -> (loom::sync::Arc<AtomicBool>, loom::sync::Arc<AtomicUsize>) {
+    (
+        loom::sync::Arc::new(AtomicBool::new(true)),
+        loom::sync::Arc::new(AtomicUsize::new(0)),
+    )
+}
+
+/// H1/H2: a thread fires twice (reusing its cached table, and registering
+/// its reader record concurrently with the wait) while another removes the
+/// callback, waits, and frees its data. The callback never runs after the
+/// free; it runs at most twice; a fire that starts after the wait returned
+/// never calls it.
+#[test]
+fn loom_fire_racing_remove_then_wait() {
+    model(|| {
+        let (reg, readers) = new_world();
+        reg.use_tool_id(0, "t").unwrap();
+        let (live, calls) = flags();
+        reg.register_callback(0, 0, Some(Probe::handler(&live, &calls, Outcome::Continue)))
+            .unwrap();
+
+        let firer = {
+            let (reg, readers) = (reg.clone(), readers.clone());
+            thread::spawn(move || {
+                let rec = readers.register();
+                let mut cache: Cache = (u64::MAX, None);
+                dispatch(&reg, &rec, &mut cache, 1, Event::PyStart);
+                dispatch(&reg, &rec, &mut cache, 1, Event::PyStart);
+                readers.unregister(&rec);
+            })
+        };
+
+        let me = readers.register();
+        let old = reg.register_callback(0, 0, None).unwrap();
+        assert!(old.is_some());
+        readers.wait(&me).unwrap();
+        live.store(false, Ordering::Relaxed);
+        drop(old);
+        firer.join().unwrap();
+        assert!(
+            calls.load(Ordering::Relaxed) <= 2,
+            "a removed callback ran after PyMonitoring_WaitForCallbacks returned"
+        );
+    });
+}
+
+/// H1 with a replacement: the callback is replaced (not removed) by another
+/// one while a thread fires. A dispatch calls the old one or the new one,
+/// never the old one after the wait, and the new one's data stays live.
+#[test]
+fn loom_fire_racing_replace_then_wait() {
+    model(|| {
+        let (reg, readers) = new_world();
+        reg.use_tool_id(2, "t").unwrap();
+        let (old_live, old_calls) = flags();
+        let (new_live, new_calls) = flags();
+        reg.register_callback(
+            2,
+            Event::Raise as i64,
+            Some(Probe::handler(&old_live, &old_calls, Outcome::Continue)),
+        )
+        .unwrap();
+
+        let firer = {
+            let (reg, readers) = (reg.clone(), readers.clone());
+            thread::spawn(move || {
+                let rec = readers.register();
+                let mut cache: Cache = (u64::MAX, None);
+                dispatch(&reg, &rec, &mut cache, 1 << 2, Event::Raise);
+            })
+        };
+
+        let me = readers.register();
+        reg.register_callback(
+            2,
+            Event::Raise as i64,
+            Some(Probe::handler(&new_live, &new_calls, Outcome::Continue)),
+        )
+        .unwrap();
+        readers.wait(&me).unwrap();
+        old_live.store(false, Ordering::Relaxed);
+        firer.join().unwrap();
+        let total = old_calls.load(Ordering::Relaxed) + new_calls.load(Ordering::Relaxed);
+        assert_eq!(
+            total, 1,
+            "exactly one of the two callbacks is called, while live"
+        );
+    });
+}
+
+/// H4: a thread enters a scope and fires while another sets events and
+/// restarts events. A scope whose stored version equals the final version
+/// holds the final masks; a fire delivers to tool 0 exactly when the
+/// slot's bit is set; DISABLE clears only the slot's bit and RestartEvents
+/// makes the next entry refresh it.
+#[test]
+fn loom_fire_racing_set_events_and_enter_scope() {
+    model(|| {
+        let (reg, readers) = new_world();
+        reg.use_tool_id(0, "t").unwrap();
+        let (live, calls) = flags();
+        reg.register_callback(0, 0, Some(Probe::handler(&live, &calls, Outcome::Disable)))
+            .unwrap();
+
+        let writer = {
+            let reg = reg.clone();
+            thread::spawn(move || {
+                reg.set_events(0, EventSet::PY_START.bits()).unwrap();
+                reg.restart_events();
+            })
+        };
+
+        let rec = readers.register();
+        let mut cache: Cache = (u64::MAX, None);
+        let mut version = 0u64; // Cython's zeroed scope
+        let mut active = 0u8;
+        enter_scope(&reg, &mut version, Event::PyStart, &mut active);
+        let seen = active;
+        active = dispatch(&reg, &rec, &mut cache, active, Event::PyStart);
+        assert_eq!(calls.load(Ordering::Relaxed), usize::from(seen & 1));
+        assert_eq!(active, 0, "DISABLE cleared the bit");
+        writer.join().unwrap();
+
+        // A DISABLE lasts until the scope refreshes: entering with the
+        // current version keeps the slot off ...
+        let before = version;
+        enter_scope(&reg, &mut version, Event::PyStart, &mut active);
+        if before == reg.version() {
+            assert_eq!(active, 0, "DISABLE lasts until the next refresh");
+        }
+        // ... and RestartEvents brings it back on the next entry.
+        reg.restart_events();
+        enter_scope(&reg, &mut version, Event::PyStart, &mut active);
+        assert_eq!(version, reg.version());
+        assert_eq!(active, 1, "the final masks after a refresh");
+        assert_eq!(reg.version(), 3);
+    });
+}
+
+/// H4 for the masks alone: while a writer changes two tools' events, a
+/// scope refresh never stores a version newer than the masks it read.
+#[test]
+fn loom_scope_refresh_never_newer_than_its_masks() {
+    model(|| {
+        let (reg, _) = new_world();
+        reg.use_tool_id(1, "a").unwrap();
+        reg.use_tool_id(4, "b").unwrap();
+        let writer = {
+            let reg = reg.clone();
+            thread::spawn(move || {
+                reg.set_events(1, EventSet::CALL.bits()).unwrap();
+                reg.set_events(4, EventSet::CALL.bits()).unwrap();
+            })
+        };
+        let mut version = u64::MAX;
+        let mut active = 0u8;
+        enter_scope(&reg, &mut version, Event::CReturn, &mut active);
+        // Version v was published after v writers' masks: at least those
+        // tools are in the slot.
+        let expected_at_least: u8 = match version {
+            0 => 0,
+            1 => 1 << 1,
+            _ => (1 << 1) | (1 << 4),
+        };
+        assert_eq!(active & expected_at_least, expected_at_least);
+        writer.join().unwrap();
+    });
+}
+
+/// H5: two writers race. No update is lost, each published table holds
+/// exactly the edits counted by its version, and the masks match the
+/// events at the end.
+#[test]
+fn loom_two_writers_racing() {
+    model(|| {
+        let (reg, _) = new_world();
+        reg.use_tool_id(0, "a").unwrap();
+        reg.use_tool_id(1, "b").unwrap();
+        let (live, calls) = flags();
+        let base = reg.callbacks_version();
+        let writers: Vec<_> = [0i64, 1]
+            .into_iter()
+            .map(|tool| {
+                let reg = reg.clone();
+                let h = Probe::handler(&live, &calls, Outcome::Continue);
+                thread::spawn(move || {
+                    reg.register_callback(tool, Event::Line as i64, Some(h))
+                        .unwrap();
+                    reg.set_events(tool, EventSet::LINE.bits()).unwrap();
+                })
+            })
+            .collect();
+        let (v, table) = reg.callbacks_snapshot();
+        let present = |t: &Option<Arc<CallbackTable>>| {
+            (0..2u8)
+                .filter(|&tool| {
+                    t.as_deref()
+                        .and_then(|t| t.get(tool, Event::Line))
+                        .is_some()
+                })
+                .count() as u64
+        };
+        assert_eq!(present(&table), v - base, "a snapshot matches its version");
+        for w in writers {
+            w.join().unwrap();
+        }
+        let (v, table) = reg.callbacks_snapshot();
+        assert_eq!(v, base + 2);
+        assert_eq!(present(&table), 2);
+        assert_eq!(reg.scope_mask(Event::Line), 0b11);
+        assert_eq!(reg.version(), 2);
+    });
+}
+
+/// UseToolId racing FreeToolId, SetEvents and GetTool: GetTool reads the
+/// name whole (an old or a new one, never a torn one), and at the end a
+/// tool's scope-mask bits agree with its events.
+#[test]
+fn loom_use_tool_racing_free_and_get_tool() {
+    model(|| {
+        let (reg, _) = new_world();
+        reg.use_tool_id(3, "x").unwrap();
+        reg.set_events(3, EventSet::PY_START.bits()).unwrap();
+        let freer = {
+            let reg = reg.clone();
+            thread::spawn(move || reg.free_tool_id(3).unwrap())
+        };
+        let claimer = {
+            let reg = reg.clone();
+            thread::spawn(move || {
+                let claimed = reg.use_tool_id(3, "y");
+                let set = reg.set_events(3, EventSet::JUMP.bits());
+                (claimed.map_err(|e| e.message().to_owned()), set.is_ok())
+            })
+        };
+        let name = reg.tool_name(3).unwrap();
+        assert!(matches!(name.as_deref(), None | Some("x") | Some("y")));
+        freer.join().unwrap();
+        let (claimed, _) = claimer.join().unwrap();
+        match claimed {
+            Ok(()) => assert_eq!(reg.tool_name(3).unwrap().as_deref(), Some("y")),
+            Err(msg) => {
+                assert_eq!(msg, "tool 3 is already in use");
+                assert_eq!(reg.tool_name(3).unwrap(), None);
+            }
+        }
+        let events = reg.get_events(3).unwrap();
+        for event in [Event::PyStart, Event::Jump] {
+            assert_eq!(reg.scope_mask(event) & (1 << 3) != 0, events.has(event));
+        }
+        if reg.tool_name(3).unwrap().is_none() {
+            assert!(events.is_empty());
+        }
+    });
+}
+
+/// H3: two callbacks on two threads wait for each other's thread. Neither
+/// deadlocks; at least one gets the RuntimeError; a wait from inside a
+/// dispatch skips the caller's own dispatch.
+#[test]
+fn loom_two_waiting_callbacks_do_not_deadlock() {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(3);
+    builder.check(|| {
+        let readers = Arc::new(Readers::new());
+        let a = readers.register();
+        let b = readers.register();
+        let entered = loom::sync::Arc::new(AtomicUsize::new(0));
+        let spawn = |me: Arc<ReaderRecord>| {
+            let readers = readers.clone();
+            let entered = entered.clone();
+            thread::spawn(move || {
+                me.enter(); // inside a callback ...
+                entered.fetch_add(1, Ordering::AcqRel);
+                // ... while the other thread is inside one too.
+                while entered.fetch_add(0, Ordering::AcqRel) < 2 {
+                    thread::yield_now();
+                }
+                let r = readers.wait(&me).is_ok();
+                me.exit();
+                r
+            })
+        };
+        let ta = spawn(a);
+        let tb = spawn(b);
+        let (ra, rb) = (ta.join().unwrap(), tb.join().unwrap());
+        assert!(!(ra && rb), "two callbacks waited for each other");
+    });
+}
