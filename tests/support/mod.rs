@@ -160,11 +160,15 @@ pub fn ok(rc: c_int, want: c_int) {
     assert_eq!((rc, e), (want, None));
 }
 
+/// One tool as the C API shows it: GetTool's result and name, its events,
+/// and (function address, data) for each of the 19 events.
+pub type ToolView = (c_int, Vec<u8>, u32, Vec<(usize, usize)>);
+
 /// Everything the C API shows of the registry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Snapshot {
     pub version: u64,
-    pub tools: Vec<(c_int, Vec<u8>, u32, Vec<(usize, usize)>)>,
+    pub tools: Vec<ToolView>,
 }
 
 /// Read the whole registry through the C API (leaves no error).

@@ -1,0 +1,807 @@
+//! Model-based property test: random sequences of registry operations,
+//! scopes and fires go to the library (through the exported C functions) and
+//! to a small reference model of SPEC §4–§7 written here, independently of
+//! the library's code. Every return code, error (kind and message), callback
+//! record, `active` byte, stored scope version, registry read-back and the
+//! global version must match after every step.
+//!
+//! Cases: `PROPTEST_CASES` (default 10,000). The registry is process-global
+//! and this binary holds this one test, so the cases run one after another.
+
+mod support;
+
+use std::ffi::{c_int, c_void, CString};
+use std::sync::Mutex;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use pymonitoring::ffi::*;
+use support::*;
+
+// ---------------------------------------------------------------- callbacks
+
+/// What a handler does when called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Answer {
+    Zero,
+    Disable,
+    /// Set a ValueError and return -1.
+    FailWithError,
+    /// Return -1 with no error set.
+    FailBare,
+    /// Return 0 but leave a RuntimeError set.
+    Stray,
+    /// Return 7 (ignored).
+    Other,
+    /// Set a host exception and return -1.
+    FailWithHost,
+}
+
+const ANSWERS: [Answer; 7] = [
+    Answer::Zero,
+    Answer::Disable,
+    Answer::FailWithError,
+    Answer::FailBare,
+    Answer::Stray,
+    Answer::Other,
+    Answer::FailWithHost,
+];
+
+/// Handler `i` answers `ANSWERS[i % 7]`; the first ones answer 0 so that
+/// most walks go on.
+const HANDLERS: usize = 10;
+
+fn answer_of(h: usize) -> Answer {
+    if h < 3 {
+        Answer::Zero
+    } else {
+        ANSWERS[h % 7]
+    }
+}
+
+static HANDLER_DATA: [u8; HANDLERS] = [0; HANDLERS];
+
+fn data_of(h: usize) -> *mut c_void {
+    &HANDLER_DATA[h] as *const u8 as *mut c_void
+}
+
+/// One delivered event as a callback saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Call {
+    handler: usize,
+    event: i32,
+    tool: i32,
+    codelike: usize,
+    offset: i32,
+    lineno: i32,
+    arg0: usize,
+    arg1: usize,
+    /// The indicator was clear when the callback started.
+    clear_at_entry: bool,
+}
+
+static CALLS: Mutex<Vec<Call>> = Mutex::new(Vec::new());
+
+unsafe extern "C" fn callback(data: *mut c_void, ev: *const PyMonitoringEvent) -> c_int {
+    let h = (data as usize) - (HANDLER_DATA.as_ptr() as usize);
+    let ev = unsafe { *ev };
+    CALLS.lock().unwrap().push(Call {
+        handler: h,
+        event: ev.event,
+        tool: ev.tool_id,
+        codelike: ev.codelike as usize,
+        offset: ev.offset,
+        lineno: ev.lineno,
+        arg0: ev.arg0 as usize,
+        arg1: ev.arg1 as usize,
+        clear_at_entry: PyMonitoring_ErrOccurred() == 0,
+    });
+    match answer_of(h) {
+        Answer::Zero => 0,
+        Answer::Disable => PY_MONITORING_DISABLE,
+        Answer::FailWithError => {
+            unsafe {
+                PyMonitoring_ErrSetString(PY_MONITORING_ERR_VALUE, c"handler failed".as_ptr())
+            };
+            -1
+        }
+        Answer::FailBare => -1,
+        Answer::Stray => {
+            unsafe {
+                PyMonitoring_ErrSetString(PY_MONITORING_ERR_RUNTIME, c"stray error".as_ptr())
+            };
+            0
+        }
+        Answer::Other => 7,
+        Answer::FailWithHost => {
+            PyMonitoring_SetRaisedException(obj(20));
+            -1
+        }
+    }
+}
+
+// -------------------------------------------------------------- operations
+
+/// What is pending on the thread before a fire.
+#[derive(Clone, Copy, Debug)]
+enum PendingIn {
+    Nothing,
+    Host(usize),
+    Library,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Use(c_int, Option<usize>),
+    Clear(c_int),
+    Free(c_int),
+    SetEvents(c_int, u32),
+    GetEvents(c_int),
+    Register(c_int, c_int, Option<usize>),
+    GetCallback(c_int, c_int),
+    GetTool(c_int, usize),
+    Restart,
+    Enter(usize),
+    Fire {
+        scope: usize,
+        slot: usize,
+        fire: usize,
+        offset: i32,
+        pending: PendingIn,
+    },
+}
+
+const NAMES: [&str; 4] = [
+    "",
+    "dbg",
+    "profiler",
+    "a-rather-long-tool-name-for-truncation",
+];
+
+/// The scopes the test fires in: their slots' events (one has an invalid
+/// id, so its refreshes fail).
+const SCOPES: [&[u8]; 4] = [
+    &[0, 2, 4, 16, 17, 5],
+    &[7, 8, 9, 18, 10, 3, 1],
+    &[11, 12, 13, 14, 15, 6],
+    &[0, 19, 4],
+];
+
+/// Mostly tools 0–2, so that operations meet on the same tools.
+fn tool() -> impl Strategy<Value = c_int> {
+    prop_oneof![12 => 0..3, 3 => 3..6, 1 => prop::sample::select(vec![-1, 6, 7, 255])]
+}
+
+fn event_set() -> impl Strategy<Value = u32> {
+    prop_oneof![
+        8 => prop::collection::vec(0u32..16, 0..10).prop_map(|v| v.iter().fold(0, |s, b| s | 1 << b)),
+        3 => Just((1 << 16) - 1),
+        2 => Just(1 << 4 | 1 << 16 | 1 << 17),
+        1 => Just(1 << 18),
+        1 => Just(1 << 16),
+        1 => Just(1 << 19 | 1),
+        1 => Just(0),
+    ]
+}
+
+/// A fire function for a slot of event `event` (BRANCH slots get the
+/// legacy function or BRANCH_RIGHT's), if there is one.
+fn matching_fire(event: u8, pick: usize) -> Option<usize> {
+    let fires = all_fires();
+    let want = if event == 18 { 9 } else { i32::from(event) };
+    let candidates: Vec<usize> = (0..fires.len())
+        .filter(|&i| fires[i].event == want)
+        .collect();
+    (!candidates.is_empty()).then(|| candidates[pick % candidates.len()])
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let pending = prop_oneof![
+        3 => Just(PendingIn::Nothing),
+        3 => (10usize..12).prop_map(PendingIn::Host),
+        1 => Just(PendingIn::Library),
+    ];
+    prop_oneof![
+        3 => (tool(), prop::option::weighted(0.95, 0..NAMES.len())).prop_map(|(t, n)| Op::Use(t, n)),
+        1 => tool().prop_map(Op::Clear),
+        1 => tool().prop_map(Op::Free),
+        4 => (tool(), event_set()).prop_map(|(t, s)| Op::SetEvents(t, s)),
+        1 => tool().prop_map(Op::GetEvents),
+        8 => (tool(), prop_oneof![10 => 0..19, 1 => Just(19), 1 => Just(-1)], prop::option::weighted(0.85, 0..HANDLERS))
+            .prop_map(|(t, e, h)| Op::Register(t, e, h)),
+        1 => (tool(), -1..20).prop_map(|(t, e)| Op::GetCallback(t, e)),
+        1 => (tool(), 0usize..12).prop_map(|(t, l)| Op::GetTool(t, l)),
+        1 => Just(Op::Restart),
+        6 => (0..SCOPES.len()).prop_map(Op::Enter),
+        16 => (0..SCOPES.len(), 0usize..8, prop::option::weighted(0.85, 0usize..35), 0usize..35, prop_oneof![8 => 0i32..100, 1 => Just(-1)], pending)
+            .prop_map(|(scope, slot, matching, any, offset, pending)| {
+                let slot = slot % SCOPES[scope].len();
+                let fire = matching.and_then(|pick| matching_fire(SCOPES[scope][slot], pick)).unwrap_or(any);
+                Op::Fire { scope, slot, fire, offset, pending }
+            }),
+    ]
+}
+
+// -------------------------------------------------------- reference model
+
+type Err = Option<(c_int, String)>;
+
+const HOST: c_int = PY_MONITORING_ERR_HOST;
+const VALUE: c_int = PY_MONITORING_ERR_VALUE;
+const RUNTIME: c_int = PY_MONITORING_ERR_RUNTIME;
+
+fn verr(msg: impl Into<String>) -> Err {
+    Some((VALUE, msg.into()))
+}
+
+const EVENT_NAMES: [&str; 19] = [
+    "PY_START",
+    "PY_RESUME",
+    "PY_RETURN",
+    "PY_YIELD",
+    "CALL",
+    "LINE",
+    "INSTRUCTION",
+    "JUMP",
+    "BRANCH_LEFT",
+    "BRANCH_RIGHT",
+    "STOP_ITERATION",
+    "RAISE",
+    "EXCEPTION_HANDLED",
+    "PY_UNWIND",
+    "PY_THROW",
+    "RERAISE",
+    "C_RETURN",
+    "C_RAISE",
+    "BRANCH",
+];
+
+#[derive(Clone, Debug, Default)]
+struct Model {
+    names: [Option<String>; 6],
+    events: [u32; 6],
+    /// Callback per tool and event slot 0..18 (BRANCH itself never holds one).
+    callbacks: [[Option<usize>; 19]; 6],
+    version: u64,
+    states: Vec<Vec<u8>>,
+    scope_versions: Vec<u64>,
+}
+
+/// One step's observable result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Outcome {
+    rc: i64,
+    err: Err,
+    calls: Vec<Call>,
+    out: Vec<u64>,
+}
+
+fn tool_err(t: c_int) -> Err {
+    verr(format!("invalid tool {t} (must be between 0 and 5)"))
+}
+
+fn valid_tool(t: c_int) -> Option<usize> {
+    (0..6).contains(&t).then_some(t as usize)
+}
+
+impl Model {
+    fn new(version: u64) -> Model {
+        Model {
+            version,
+            states: SCOPES.iter().map(|s| vec![0; s.len()]).collect(),
+            scope_versions: vec![u64::MAX; SCOPES.len()],
+            ..Model::default()
+        }
+    }
+
+    /// CPython's event-set rules: bits above 18 invalid; C_RETURN/C_RAISE
+    /// only with CALL and both of them; BRANCH means both branches.
+    fn normalize(set: u32) -> Result<u32, String> {
+        if set >> 19 != 0 {
+            return Err(format!("invalid event set 0x{set:x}"));
+        }
+        let c = 1 << 16 | 1 << 17;
+        if set & c != 0 && set & (c | 1 << 4) != (c | 1 << 4) {
+            return Err("cannot set C_RETURN or C_RAISE events independently".into());
+        }
+        let mut s = set & !c;
+        if s & 1 << 18 != 0 {
+            s = (s & !(1 << 18)) | 1 << 8 | 1 << 9;
+        }
+        Ok(s)
+    }
+
+    fn mask(&self, event: u8) -> u8 {
+        let source = match event {
+            16 | 17 => 4,
+            18 => 9,
+            e => e,
+        };
+        (0..6)
+            .filter(|&t| self.events[t] & 1 << source != 0)
+            .fold(0, |m, t| m | 1 << t)
+    }
+
+    fn clear(&mut self, t: usize) {
+        self.events[t] = 0;
+        self.callbacks[t] = [None; 19];
+        self.version += 1;
+    }
+
+    fn apply(&mut self, op: &Op) -> Outcome {
+        let mut o = Outcome {
+            rc: 0,
+            err: None,
+            calls: vec![],
+            out: vec![],
+        };
+        let fail = |o: &mut Outcome, e: Err| {
+            o.rc = -1;
+            o.err = e;
+        };
+        match *op {
+            Op::Use(t, name) => match (name, valid_tool(t)) {
+                (None, _) => fail(&mut o, verr("tool name must not be NULL")),
+                (_, None) => fail(&mut o, tool_err(t)),
+                (Some(_), Some(t)) if self.names[t].is_some() => {
+                    fail(&mut o, verr(format!("tool {t} is already in use")))
+                }
+                (Some(n), Some(t)) => self.names[t] = Some(NAMES[n].into()),
+            },
+            Op::Clear(t) | Op::Free(t) => match valid_tool(t) {
+                None => fail(&mut o, tool_err(t)),
+                Some(t) => {
+                    if self.names[t].is_some() {
+                        self.clear(t);
+                        if matches!(op, Op::Free(_)) {
+                            self.names[t] = None;
+                        }
+                    }
+                }
+            },
+            Op::SetEvents(t, set) => match valid_tool(t) {
+                None => fail(&mut o, tool_err(t)),
+                Some(t) => match Model::normalize(set) {
+                    Err(m) => fail(&mut o, verr(m)),
+                    Ok(_) if self.names[t].is_none() => {
+                        fail(&mut o, verr(format!("tool {t} is not in use")))
+                    }
+                    Ok(s) => {
+                        if self.events[t] != s {
+                            self.events[t] = s;
+                            self.version += 1;
+                        }
+                    }
+                },
+            },
+            Op::GetEvents(t) => match valid_tool(t) {
+                None => fail(&mut o, tool_err(t)),
+                Some(t) => o.out.push(u64::from(self.events[t])),
+            },
+            Op::Register(t, e, h) => match (valid_tool(t), (0..19).contains(&e)) {
+                (None, _) => fail(&mut o, tool_err(t)),
+                (_, false) => fail(&mut o, verr(format!("invalid event {e}"))),
+                (Some(t), true) if self.names[t].is_none() => {
+                    fail(&mut o, verr(format!("tool {t} is not in use")))
+                }
+                (Some(t), true) => {
+                    let slots: &[usize] = if e == 18 { &[8, 9] } else { &[e as usize] };
+                    for &s in slots {
+                        self.callbacks[t][s] = h;
+                    }
+                }
+            },
+            Op::GetCallback(t, e) => match (valid_tool(t), (0..19).contains(&e)) {
+                (None, _) => fail(&mut o, tool_err(t)),
+                (_, false) => fail(&mut o, verr(format!("invalid event {e}"))),
+                (Some(t), true) => {
+                    let s = if e == 18 { 9 } else { e as usize };
+                    match self.callbacks[t][s] {
+                        Some(h) => o.out.extend([1, h as u64]),
+                        None => o.out.extend([0, u64::MAX]),
+                    }
+                }
+            },
+            Op::GetTool(t, len) => match valid_tool(t) {
+                None => fail(&mut o, tool_err(t)),
+                Some(t) => {
+                    let name = self.names[t].clone();
+                    o.rc = i64::from(name.is_some());
+                    let bytes = name.unwrap_or_default().into_bytes();
+                    if len > 0 {
+                        let n = bytes.len().min(len - 1);
+                        o.out.extend(bytes[..n].iter().map(|&b| u64::from(b)));
+                        o.out.push(0);
+                    }
+                    o.out.push(bytes.len() as u64);
+                }
+            },
+            Op::Restart => self.version += 1,
+            Op::Enter(s) => {
+                if self.scope_versions[s] != self.version {
+                    match SCOPES[s].iter().position(|&e| e >= 19) {
+                        Some(i) => fail(
+                            &mut o,
+                            verr(format!(
+                                "invalid event {} in event_types[{i}] (must be between 0 and 18)",
+                                SCOPES[s][i]
+                            )),
+                        ),
+                        None => {
+                            for (i, &e) in SCOPES[s].iter().enumerate() {
+                                self.states[s][i] = self.mask(e);
+                            }
+                            self.scope_versions[s] = self.version;
+                        }
+                    }
+                }
+            }
+            Op::Fire {
+                scope,
+                slot,
+                fire,
+                offset,
+                pending,
+            } => {
+                self.fire(&mut o, scope, slot, &all_fires()[fire], offset, pending);
+            }
+        }
+        o
+    }
+
+    fn fire(
+        &mut self,
+        o: &mut Outcome,
+        scope: usize,
+        slot: usize,
+        f: &FireFn,
+        offset: i32,
+        pending: PendingIn,
+    ) {
+        let saved: Err = match pending {
+            PendingIn::Nothing => None,
+            PendingIn::Host(_) => Some((HOST, "exception object set by the host".into())),
+            PendingIn::Library => Some((RUNTIME, "pending".into())),
+        };
+        let active = self.states[scope][slot];
+        if f.plain && active == 0 {
+            o.err = saved;
+            return;
+        }
+        let mut arg0 = (f.arg0)() as usize;
+        if f.exception {
+            match pending {
+                PendingIn::Nothing => {
+                    o.rc = -1;
+                    o.err = verr(format!("Firing event {} with no exception set", f.event));
+                    return;
+                }
+                PendingIn::Host(i) => arg0 = obj(i) as usize,
+                PendingIn::Library => arg0 = missing() as usize,
+            }
+        }
+        if offset < 0 {
+            o.rc = -1;
+            o.err = verr("offset must be non-negative");
+            return;
+        }
+        let ev = f.event as usize;
+        let mut tools = active;
+        while tools != 0 {
+            let t = 7 - tools.leading_zeros() as usize;
+            tools &= !(1 << t);
+            let Some(h) = self.callbacks.get(t).and_then(|c| c[ev]) else {
+                continue;
+            };
+            o.calls.push(Call {
+                handler: h,
+                event: f.event,
+                tool: t as i32,
+                codelike: obj(1) as usize,
+                offset,
+                lineno: f.lineno,
+                arg0,
+                arg1: (f.arg1)() as usize,
+                clear_at_entry: true,
+            });
+            let failed: Err = match answer_of(h) {
+                Answer::Zero | Answer::Other => None,
+                Answer::FailWithError => verr("handler failed"),
+                Answer::FailBare => Some((
+                    RUNTIME,
+                    format!(
+                        "callback of tool {t} for {} returned -1 without setting an error",
+                        EVENT_NAMES[ev]
+                    ),
+                )),
+                Answer::Stray => Some((RUNTIME, "stray error".into())),
+                Answer::FailWithHost => Some((HOST, "exception object set by the host".into())),
+                Answer::Disable if ev < 11 => {
+                    self.states[scope][slot] &= !(1 << t);
+                    None
+                }
+                Answer::Disable => {
+                    self.callbacks[t][ev] = None;
+                    verr(format!(
+                        "Cannot disable {} events. Callback removed.",
+                        EVENT_NAMES[ev]
+                    ))
+                }
+            };
+            if failed.is_some() {
+                o.rc = -1;
+                o.err = failed;
+                return;
+            }
+        }
+        o.err = saved;
+    }
+}
+
+// ------------------------------------------------------------ the library
+
+struct Lib {
+    states: Vec<Vec<PyMonitoringState>>,
+    versions: Vec<u64>,
+    names: Vec<CString>,
+}
+
+impl Lib {
+    fn new() -> Lib {
+        Lib {
+            states: SCOPES
+                .iter()
+                .map(|s| vec![PyMonitoringState::default(); s.len()])
+                .collect(),
+            versions: vec![u64::MAX; SCOPES.len()],
+            names: NAMES.iter().map(|n| CString::new(*n).unwrap()).collect(),
+        }
+    }
+
+    fn apply(&mut self, op: &Op) -> Outcome {
+        CALLS.lock().unwrap().clear();
+        let mut out = vec![];
+        let rc: c_int = unsafe {
+            match *op {
+                Op::Use(t, n) => PyMonitoring_UseToolId(
+                    t,
+                    n.map_or(std::ptr::null(), |n| self.names[n].as_ptr()),
+                ),
+                Op::Clear(t) => PyMonitoring_ClearToolId(t),
+                Op::Free(t) => PyMonitoring_FreeToolId(t),
+                Op::SetEvents(t, s) => PyMonitoring_SetEvents(t, s),
+                Op::GetEvents(t) => {
+                    let mut s = 0xFFFF_FFFFu32;
+                    let rc = PyMonitoring_GetEvents(t, &mut s);
+                    if rc == 0 {
+                        out.push(u64::from(s));
+                    } else {
+                        assert_eq!(s, 0xFFFF_FFFF, "GetEvents wrote on error");
+                    }
+                    rc
+                }
+                Op::Register(t, e, h) => PyMonitoring_RegisterCallback(
+                    t,
+                    e,
+                    h.map(|_| callback as unsafe extern "C" fn(_, _) -> _),
+                    h.map_or(std::ptr::null_mut(), data_of),
+                ),
+                Op::GetCallback(t, e) => {
+                    let mut f: PyMonitoringCallback = Some(callback);
+                    let mut data = 1usize as *mut c_void;
+                    let rc = PyMonitoring_GetCallback(t, e, &mut f, &mut data);
+                    if rc == 0 {
+                        match f {
+                            Some(f) => {
+                                assert_eq!(f as usize, callback as *const () as usize);
+                                out.extend([
+                                    1,
+                                    (data as usize - HANDLER_DATA.as_ptr() as usize) as u64,
+                                ]);
+                            }
+                            None => {
+                                assert!(data.is_null());
+                                out.extend([0, u64::MAX]);
+                            }
+                        }
+                    } else {
+                        assert!(
+                            f.is_some() && data as usize == 1,
+                            "GetCallback wrote on error"
+                        );
+                    }
+                    rc
+                }
+                Op::GetTool(t, len) => {
+                    let mut buf = [b'#'; 64];
+                    let mut needed = usize::MAX;
+                    let rc = PyMonitoring_GetTool(t, buf.as_mut_ptr().cast(), len, &mut needed);
+                    if rc >= 0 {
+                        if len > 0 {
+                            let end = buf.iter().position(|&b| b == 0).expect("NUL-terminated");
+                            out.extend(buf[..=end].iter().map(|&b| u64::from(b)));
+                        }
+                        assert!(buf[len..].iter().all(|&b| b == b'#'), "wrote past len");
+                        out.push(needed as u64);
+                    } else {
+                        assert!(buf.iter().all(|&b| b == b'#') && needed == usize::MAX);
+                    }
+                    rc
+                }
+                Op::Restart => PyMonitoring_RestartEvents(),
+                Op::Enter(s) => {
+                    let ev = SCOPES[s];
+                    PyMonitoring_EnterScope(
+                        self.states[s].as_mut_ptr(),
+                        &mut self.versions[s],
+                        ev.as_ptr(),
+                        ev.len() as isize,
+                    )
+                }
+                Op::Fire {
+                    scope,
+                    slot,
+                    fire,
+                    offset,
+                    pending,
+                } => {
+                    match pending {
+                        PendingIn::Nothing => {}
+                        PendingIn::Host(i) => PyMonitoring_SetRaisedException(obj(i)),
+                        PendingIn::Library => {
+                            PyMonitoring_ErrSetString(
+                                PY_MONITORING_ERR_RUNTIME,
+                                c"pending".as_ptr(),
+                            );
+                        }
+                    }
+                    (all_fires()[fire].call)(&mut self.states[scope][slot], obj(1), offset)
+                }
+            }
+        };
+        Outcome {
+            rc: i64::from(rc),
+            err: take_error(),
+            calls: std::mem::take(&mut *CALLS.lock().unwrap()),
+            out,
+        }
+    }
+}
+
+/// Compare everything observable that the step did not return.
+fn compare_state(model: &Model, lib: &Lib, registry: bool) -> Result<(), TestCaseError> {
+    prop_assert_eq!(PyMonitoring_GetVersion(), model.version, "global version");
+    for (s, states) in lib.states.iter().enumerate() {
+        let active: Vec<u8> = states.iter().map(|st| st.active).collect();
+        prop_assert_eq!(&active, &model.states[s], "active bytes of scope {}", s);
+        prop_assert!(states.iter().all(|st| st.opaque == 0), "opaque touched");
+        prop_assert_eq!(
+            lib.versions[s],
+            model.scope_versions[s],
+            "version of scope {}",
+            s
+        );
+    }
+    if !registry {
+        return Ok(());
+    }
+    let snap = snapshot();
+    for t in 0..6 {
+        let (used, name, set, callbacks) = &snap.tools[t];
+        prop_assert_eq!(*used, c_int::from(model.names[t].is_some()));
+        prop_assert_eq!(
+            name.as_slice(),
+            model.names[t].as_deref().unwrap_or("").as_bytes()
+        );
+        prop_assert_eq!(*set, model.events[t]);
+        for (e, got) in callbacks.iter().enumerate() {
+            let slot = if e == 18 { 9 } else { e };
+            let want = model.callbacks[t][slot].map_or((0, 0), |h| {
+                (callback as *const () as usize, data_of(h) as usize)
+            });
+            prop_assert_eq!(*got, want, "callback of tool {} event {}", t, e);
+        }
+    }
+    Ok(())
+}
+
+/// What the cases exercised, so that a generator that stops reaching the
+/// interesting paths is noticed.
+#[derive(Debug, Default)]
+struct Stats {
+    steps: u64,
+    delivered: u64,
+    failed_fires: u64,
+    refused: u64,
+}
+
+impl Stats {
+    fn count(&mut self, op: &Op, got: &Outcome) {
+        self.steps += 1;
+        self.delivered += got.calls.len() as u64;
+        if got.rc == -1 {
+            if matches!(op, Op::Fire { .. }) && !got.calls.is_empty() {
+                self.failed_fires += 1;
+            } else {
+                self.refused += 1;
+            }
+        }
+    }
+}
+
+static STATS: Mutex<Stats> = Mutex::new(Stats {
+    steps: 0,
+    delivered: 0,
+    failed_fires: 0,
+    refused: 0,
+});
+
+#[test]
+fn library_matches_the_reference_model() {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    // A set-up that claims tools, sets events and registers callbacks, then
+    // random operations.
+    let setup = prop::collection::vec(
+        (
+            0..3 as c_int,
+            prop_oneof![2 => Just(0xFFFF | 1 << 16 | 1 << 17), 1 => event_set()],
+            prop::collection::vec(prop::option::weighted(0.8, 0..HANDLERS), 19),
+        ),
+        1..4,
+    )
+    .prop_map(|tools| {
+        let mut ops = vec![];
+        for (t, set, callbacks) in tools {
+            ops.push(Op::Use(t, Some(1)));
+            ops.push(Op::SetEvents(t, set));
+            for (e, h) in callbacks.into_iter().enumerate() {
+                if h.is_some() {
+                    ops.push(Op::Register(t, e as c_int, h));
+                }
+            }
+        }
+        ops
+    });
+    let cases_ops = (setup, prop::collection::vec(op(), 1..50)).prop_map(|(mut a, b)| {
+        a.push(Op::Enter(0));
+        a.push(Op::Enter(1));
+        a.push(Op::Enter(2));
+        a.extend(b);
+        a
+    });
+    let result = runner.run(&cases_ops, |ops| {
+        reset();
+        let mut model = Model::new(PyMonitoring_GetVersion());
+        let mut lib = Lib::new();
+        for (i, op) in ops.iter().enumerate() {
+            let want = model.apply(op);
+            let got = lib.apply(op);
+            prop_assert_eq!(&got, &want, "step {}: {:?}", i, op);
+            STATS.lock().unwrap().count(op, &got);
+            // The full read-back after every change (fires can remove a
+            // callback), the cheap part after the others.
+            let reads_only = matches!(
+                op,
+                Op::GetEvents(_) | Op::GetCallback(..) | Op::GetTool(..) | Op::Enter(_)
+            );
+            compare_state(&model, &lib, !reads_only || i + 1 == ops.len())?;
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let stats = STATS.lock().unwrap();
+    eprintln!("{cases} cases: {stats:?}");
+    // The generator reaches what it is meant to: delivered callbacks,
+    // DISABLEs, failing callbacks and refused calls.
+    assert!(stats.delivered > 0 && stats.failed_fires > 0 && stats.refused > 0);
+}
