@@ -11,13 +11,16 @@ use std::sync::Mutex;
 use pymonitoring::ffi::*;
 use support::*;
 
+/// An inner call's return code and the error it left.
+type InnerResult = (c_int, Option<(c_int, String)>);
+
 /// A recording C callback: `data` is a `Rec`.
 struct Rec {
     seen: Mutex<Vec<PyMonitoringEvent>>,
     answer: c_int,
     /// Run inside the callback (nested calls).
     inner: Option<fn(&Rec)>,
-    inner_results: Mutex<Vec<(c_int, Option<(c_int, String)>)>>,
+    inner_results: Mutex<Vec<InnerResult>>,
 }
 
 impl Rec {
