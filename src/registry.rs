@@ -5,7 +5,7 @@
 //! reads the callback table through a per-thread copy validated by the
 //! callback table's version. `docs/CONCURRENCY.md` explains the orderings.
 //!
-//! All shared state is one [`Registry`]; the process has one instance, and
+//! All shared state is one `Registry`; the process has one instance, and
 //! the free functions below work on it. The loom models
 //! (`src/loom_tests.rs`) build their own instances to run the same code.
 
