@@ -67,12 +67,15 @@ impl CallbackTable {
 
 struct Master {
     names: [Option<String>; TOOL_IDS],
+    /// The token of each tool's current claim (see [`claim_tool_id`]).
+    claims: [u64; TOOL_IDS],
     events: [EventSet; TOOL_IDS],
     callbacks: Option<Arc<CallbackTable>>,
 }
 
 static MASTER: Mutex<Master> = Mutex::new(Master {
     names: [const { None }; TOOL_IDS],
+    claims: [0; TOOL_IDS],
     events: [EventSet::empty(); TOOL_IDS],
     callbacks: None,
 });
@@ -149,14 +152,49 @@ fn edit_callbacks(m: &mut Master, edit: impl FnOnce(&mut CallbackTable)) {
 
 /// Claim `tool` under `name`.
 pub fn use_tool_id(tool: i64, name: &str) -> Result<(), Error> {
+    claim_tool_id(tool, name).map(drop)
+}
+
+/// Source of claim tokens; 0 is never handed out.
+static NEXT_CLAIM: AtomicU64 = AtomicU64::new(1);
+
+/// Claim `tool` under `name` as [`use_tool_id`] does, returning a token that
+/// identifies this claim, so that its owner can later release exactly this
+/// claim with [`free_claim`] (and not a later claim of the same id).
+pub fn claim_tool_id(tool: i64, name: &str) -> Result<u64, Error> {
     let tool = check_tool(tool)?;
     let mut m = master();
-    let slot = &mut m.names[tool as usize];
-    if slot.is_some() {
+    if m.names[tool as usize].is_some() {
         return Err(Error::value(format!("tool {tool} is already in use")));
     }
-    *slot = Some(name.to_owned());
-    Ok(())
+    let token = NEXT_CLAIM.fetch_add(1, Ordering::Relaxed);
+    m.names[tool as usize] = Some(name.to_owned());
+    m.claims[tool as usize] = token;
+    Ok(token)
+}
+
+/// Free `tool` (as [`free_tool_id`]) if it is still held by the claim
+/// `token`; returns whether it was. A tool freed and claimed again by
+/// someone else in between is left alone.
+pub fn free_claim(tool: u8, token: u64) -> bool {
+    let Ok(tool) = check_tool(tool.into()) else {
+        return false;
+    };
+    let mut m = master();
+    if m.names[tool as usize].is_none() || m.claims[tool as usize] != token {
+        return false;
+    }
+    clear_claimed(&mut m, tool);
+    m.names[tool as usize] = None;
+    true
+}
+
+/// Whether `tool` is still held by the claim `token`.
+pub fn holds_claim(tool: u8, token: u64) -> bool {
+    let m = master();
+    usize::from(tool) < TOOL_IDS
+        && m.names[tool as usize].is_some()
+        && m.claims[tool as usize] == token
 }
 
 fn clear_claimed(m: &mut Master, tool: u8) {
