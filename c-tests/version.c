@@ -1,0 +1,36 @@
+/* The header's version macros and the library's PyMonitoring_LibraryVersion()
+ * carry the same version (the crate's; tests/version.rs passes it in as
+ * EXPECTED_VERSION). */
+#include <stdio.h>
+
+#include "harness.h"
+
+int main(void) {
+    char composed[64];
+    const char *lib = PyMonitoring_LibraryVersion();
+
+    CHECK(lib != NULL);
+    if (lib == NULL) {
+        return harness_finish("version");
+    }
+    CHECK(strcmp(lib, PYMONITORING_VERSION) == 0);
+    CHECK(strcmp(PYMONITORING_VERSION, EXPECTED_VERSION) == 0);
+    snprintf(composed, sizeof composed, "%d.%d.%d", PYMONITORING_VERSION_MAJOR,
+             PYMONITORING_VERSION_MINOR, PYMONITORING_VERSION_PATCH);
+    CHECK(strcmp(composed, PYMONITORING_VERSION) == 0);
+    CHECK_EQ_INT(PYMONITORING_VERSION_NUMBER,
+                 (PYMONITORING_VERSION_MAJOR << 16) | (PYMONITORING_VERSION_MINOR << 8) |
+                     PYMONITORING_VERSION_PATCH);
+    /* Usable in #if. */
+#if PYMONITORING_VERSION_NUMBER < 0x000100
+#error "PYMONITORING_VERSION_NUMBER is not a preprocessor number of at least 0.1.0"
+#endif
+    {
+        unsigned major = 0, minor = 0, patch = 0;
+        CHECK(sscanf(lib, "%u.%u.%u", &major, &minor, &patch) == 3);
+        CHECK_EQ_INT(((long)major << 16) | ((long)minor << 8) | (long)patch,
+                     PYMONITORING_VERSION_NUMBER);
+    }
+    printf("%s\n", lib);
+    return harness_finish("version");
+}
