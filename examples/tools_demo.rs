@@ -1,0 +1,65 @@
+//! The built-in tools, switched on without code.
+//!
+//! Builds `examples/tools_demo.c` (a host running `examples/tools_demo.pyx`
+//! by hand, as Cython-generated C would, on three threads) against the
+//! library and runs it with
+//!
+//! ```text
+//! PYMONITORING_RECORD=OUT/events.jsonl
+//! PYMONITORING_TRACE=OUT/trace.json
+//! PYMONITORING_COVERAGE=OUT/coverage.info
+//! ```
+//!
+//! so that the library starts its recorder, profiler and coverage tool when
+//! it is loaded, and completes the three files when the program exits.
+//!
+//! ```text
+//! cargo run --example tools_demo [-- OUT]       # OUT defaults to target/tools-demo
+//! ```
+
+#[path = "../tests/common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{manifest_dir, CProgram};
+
+fn main() {
+    let out = std::env::args_os()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join("target/tools-demo"));
+    std::fs::create_dir_all(&out).expect("create the output directory");
+    let out = out.canonicalize().expect("output directory path");
+
+    let exe = CProgram {
+        name: "tools_demo".into(),
+        sources: vec![manifest_dir().join("examples/tools_demo.c")],
+        defines: vec![],
+        flags: vec![],
+        libs: vec!["-lpthread".into()],
+        cpp: false,
+    }
+    .build();
+
+    let source = manifest_dir().join("examples/tools_demo.pyx");
+    let events = out.join("events.jsonl");
+    let trace = out.join("trace.json");
+    let coverage = out.join("coverage.info");
+    let status = Command::new(&exe)
+        .arg(&source)
+        .env("PYMONITORING_RECORD", &events)
+        .env("PYMONITORING_TRACE", &trace)
+        .env("PYMONITORING_COVERAGE", &coverage)
+        .status()
+        .expect("run tools_demo");
+    assert!(status.success(), "tools_demo failed: {status}");
+
+    let lines = std::fs::read_to_string(&events).expect("events.jsonl").lines().count();
+    println!("wrote:");
+    println!("  {}  ({lines} events, one JSON object per line)", events.display());
+    println!("  {}  (open it in https://ui.perfetto.dev)", trace.display());
+    println!("  {}  (genhtml {} -o {})", coverage.display(), coverage.display(), out.join("html").display());
+}
