@@ -18,7 +18,6 @@
 //! ```
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::path::PathBuf;
@@ -57,9 +56,23 @@ fn main() {
         .expect("run tools_demo");
     assert!(status.success(), "tools_demo failed: {status}");
 
-    let lines = std::fs::read_to_string(&events).expect("events.jsonl").lines().count();
+    let lines = std::fs::read_to_string(&events)
+        .expect("events.jsonl")
+        .lines()
+        .count();
     println!("wrote:");
-    println!("  {}  ({lines} events, one JSON object per line)", events.display());
-    println!("  {}  (open it in https://ui.perfetto.dev)", trace.display());
-    println!("  {}  (genhtml {} -o {})", coverage.display(), coverage.display(), out.join("html").display());
+    println!(
+        "  {}  ({lines} events, one JSON object per line)",
+        events.display()
+    );
+    println!(
+        "  {}  (open it in https://ui.perfetto.dev)",
+        trace.display()
+    );
+    println!(
+        "  {}  (genhtml {} -o {})",
+        coverage.display(),
+        coverage.display(),
+        out.join("html").display()
+    );
 }
