@@ -17,44 +17,75 @@
 //! cargo run --example tools_demo [-- OUT]       # OUT defaults to target/tools-demo
 //! ```
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
-use std::path::PathBuf;
-use std::process::Command;
-
-use common::{manifest_dir, CProgram};
+use std::path::{Path, PathBuf};
+use std::process::{exit, Command};
 
 fn main() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("target/tools-demo"));
+        .unwrap_or_else(|| manifest.join("target/tools-demo"));
     std::fs::create_dir_all(&out).expect("create the output directory");
     let out = out.canonicalize().expect("output directory path");
 
-    let exe = CProgram {
-        name: "tools_demo".into(),
-        sources: vec![manifest_dir().join("examples/tools_demo.c")],
-        defines: vec![],
-        flags: vec![],
-        libs: vec!["-lpthread".into()],
-        cpp: false,
+    // target/<profile>/examples/tools_demo -> target/<profile>; `cargo
+    // build` puts the cdylib there, `cargo run --example` only in deps/.
+    let exe_dir = std::env::current_exe()
+        .expect("own path")
+        .parent()
+        .expect("examples dir")
+        .to_path_buf();
+    let profile = exe_dir.parent().expect("profile dir");
+    let Some(lib_dir) = [profile.to_path_buf(), profile.join("deps")]
+        .into_iter()
+        .find(|d| d.join("libpymonitoring.so").exists())
+    else {
+        eprintln!(
+            "tools_demo: libpymonitoring.so not found under {}",
+            profile.display()
+        );
+        exit(1);
+    };
+    let target = env!("TARGET_TRIPLE");
+    let compiler = cc::Build::new()
+        .target(target)
+        .host(target)
+        .opt_level(2)
+        .cargo_metadata(false)
+        .get_compiler();
+    let program = exe_dir.join("tools-demo-c");
+    let status = compiler
+        .to_command()
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror"])
+        .arg("-I")
+        .arg(manifest.join("include"))
+        .arg(manifest.join("examples/tools_demo.c"))
+        .arg("-o")
+        .arg(&program)
+        .arg(format!("-L{}", lib_dir.display()))
+        .arg("-lpymonitoring")
+        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+        .arg("-lpthread")
+        .status()
+        .expect("run the C compiler");
+    if !status.success() {
+        exit(status.code().unwrap_or(1));
     }
-    .build();
 
-    let source = manifest_dir().join("examples/tools_demo.pyx");
     let events = out.join("events.jsonl");
     let trace = out.join("trace.json");
     let coverage = out.join("coverage.info");
-    let status = Command::new(&exe)
-        .arg(&source)
+    let status = Command::new(&program)
+        .arg(manifest.join("examples/tools_demo.pyx"))
         .env("PYMONITORING_RECORD", &events)
         .env("PYMONITORING_TRACE", &trace)
         .env("PYMONITORING_COVERAGE", &coverage)
         .status()
         .expect("run tools_demo");
-    assert!(status.success(), "tools_demo failed: {status}");
+    if !status.success() {
+        exit(status.code().unwrap_or(1));
+    }
 
     let lines = std::fs::read_to_string(&events)
         .expect("events.jsonl")
