@@ -31,4 +31,6 @@ mod thread;
 pub mod ffi;
 
 #[cfg(test)]
+mod spec_tests;
+#[cfg(test)]
 pub(crate) mod test_support;
