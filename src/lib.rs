@@ -13,8 +13,8 @@
 //!   running callbacks) — with no `unsafe`, no `extern` and no C types;
 //! * [`ffi`], the C ABI: the only module allowed to use `unsafe`.
 //!
-//! The behaviour contract is written down in `docs/BEHAVIOUR.md`; the C entry
-//! points are listed in the README and documented in `include/pymonitoring.h`.
+//! The rules are written down in `docs/BEHAVIOUR.md`; the C entry points are
+//! listed in the README and documented in `include/pymonitoring.h`.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
