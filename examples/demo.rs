@@ -2,7 +2,7 @@
 //! `include/pymonitoring.h` and the freshly built `libpymonitoring.so`, as a
 //! C user would, and runs it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{exit, Command};
 
 fn main() {
@@ -12,15 +12,19 @@ fn main() {
         .parent()
         .expect("examples dir")
         .to_path_buf();
-    // target/<profile>/examples/demo -> target/<profile>
-    let lib_dir: PathBuf = exe_dir.parent().expect("profile dir").to_path_buf();
-    if !lib_dir.join("libpymonitoring.so").exists() {
+    // target/<profile>/examples/demo -> target/<profile>; `cargo build`
+    // puts the cdylib there, `cargo run --example` only in deps/.
+    let profile = exe_dir.parent().expect("profile dir");
+    let Some(lib_dir) = [profile.to_path_buf(), profile.join("deps")]
+        .into_iter()
+        .find(|d| d.join("libpymonitoring.so").exists())
+    else {
         eprintln!(
-            "demo: libpymonitoring.so not found in {}",
-            lib_dir.display()
+            "demo: libpymonitoring.so not found under {}",
+            profile.display()
         );
         exit(1);
-    }
+    };
     let target = env!("TARGET_TRIPLE");
     let compiler = cc::Build::new()
         .target(target)
