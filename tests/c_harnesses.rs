@@ -28,3 +28,21 @@ fn smoke() {
 fn smoke_inline() {
     harness_inline("smoke.c");
 }
+
+/// A plain and a `PYMONITORING_INLINE` test for one `c-tests/api_*.c`.
+macro_rules! api_harness {
+    ($plain:ident, $inline:ident, $file:literal) => {
+        #[test]
+        fn $plain() {
+            harness($file);
+        }
+
+        #[test]
+        fn $inline() {
+            harness_inline($file);
+        }
+    };
+}
+
+api_harness!(api_errors, api_errors_inline, "api_errors.c");
+api_harness!(api_registry, api_registry_inline, "api_registry.c");
