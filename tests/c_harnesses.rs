@@ -46,3 +46,5 @@ macro_rules! api_harness {
 
 api_harness!(api_errors, api_errors_inline, "api_errors.c");
 api_harness!(api_registry, api_registry_inline, "api_registry.c");
+api_harness!(api_scope, api_scope_inline, "api_scope.c");
+api_harness!(api_fire, api_fire_inline, "api_fire.c");
