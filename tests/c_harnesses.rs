@@ -49,3 +49,4 @@ api_harness!(api_registry, api_registry_inline, "api_registry.c");
 api_harness!(api_scope, api_scope_inline, "api_scope.c");
 api_harness!(api_fire, api_fire_inline, "api_fire.c");
 api_harness!(api_fire_rules, api_fire_rules_inline, "api_fire_rules.c");
+api_harness!(api_threads, api_threads_inline, "api_threads.c");
