@@ -156,8 +156,14 @@ fn state_is_two_bytes_align_one_active_first() {
     let c = layout_of(&out, "PyMonitoringState", &["active", "opaque"]);
     assert_eq!(c.size, 2, "sizeof(PyMonitoringState)");
     assert_eq!(c.align, 1, "alignof(PyMonitoringState)");
-    assert_eq!(c.offsets["active"], 0, "offsetof(PyMonitoringState, active)");
-    assert_eq!(c.offsets["opaque"], 1, "offsetof(PyMonitoringState, opaque)");
+    assert_eq!(
+        c.offsets["active"], 0,
+        "offsetof(PyMonitoringState, active)"
+    );
+    assert_eq!(
+        c.offsets["opaque"], 1,
+        "offsetof(PyMonitoringState, opaque)"
+    );
     // Both fields are `uint8_t` in C.
     assert!(out.contains("pubactive:u8,"), "active is uint8_t");
     assert!(out.contains("pubopaque:u8,"), "opaque is uint8_t");
@@ -206,7 +212,10 @@ fn event_record_layout_matches_the_rust_type() {
         assert!(out.contains(&format!("pub{f}:i32,")), "{f} is int32_t");
     }
     for f in ["codelike", "arg0", "arg1"] {
-        assert!(out.contains(&format!("pub{f}:*mutPyObject,")), "{f} is PyObject *");
+        assert!(
+            out.contains(&format!("pub{f}:*mutPyObject,")),
+            "{f} is PyObject *"
+        );
     }
 }
 
@@ -214,8 +223,14 @@ fn event_record_layout_matches_the_rust_type() {
 fn types_are_those_of_cpython() {
     let out = squeeze(&bindgen_output(&[]));
     // PyObject is `struct _object`, as in Python.h.
-    assert!(out.contains("pubstruct_object{"), "struct _object is declared");
-    assert!(out.contains("pubtypePyObject=_object;"), "PyObject = struct _object");
+    assert!(
+        out.contains("pubstruct_object{"),
+        "struct _object is declared"
+    );
+    assert!(
+        out.contains("pubtypePyObject=_object;"),
+        "PyObject = struct _object"
+    );
     // Py_ssize_t is pointer-sized and signed.
     let ssize = out
         .split("pubtypePy_ssize_t=")
@@ -265,13 +280,22 @@ fn tool_disable_and_error_constants() {
     // The error kinds: NONE is 0, the others distinct and non-zero, and the
     // same numbers the library compares against.
     let kinds = [
-        ("PY_MONITORING_ERR_NONE", pymonitoring::ffi::PY_MONITORING_ERR_NONE),
-        ("PY_MONITORING_ERR_VALUE", pymonitoring::ffi::PY_MONITORING_ERR_VALUE),
+        (
+            "PY_MONITORING_ERR_NONE",
+            pymonitoring::ffi::PY_MONITORING_ERR_NONE,
+        ),
+        (
+            "PY_MONITORING_ERR_VALUE",
+            pymonitoring::ffi::PY_MONITORING_ERR_VALUE,
+        ),
         (
             "PY_MONITORING_ERR_RUNTIME",
             pymonitoring::ffi::PY_MONITORING_ERR_RUNTIME,
         ),
-        ("PY_MONITORING_ERR_HOST", pymonitoring::ffi::PY_MONITORING_ERR_HOST),
+        (
+            "PY_MONITORING_ERR_HOST",
+            pymonitoring::ffi::PY_MONITORING_ERR_HOST,
+        ),
     ];
     let mut seen = BTreeSet::new();
     for (name, rust) in kinds {
