@@ -4,6 +4,7 @@
  * two callbacks waiting for each other get a RuntimeError, not a deadlock. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -177,9 +178,142 @@ static void mutual_waits_do_not_deadlock(void) {
     free_all_tools();
 }
 
+/* --- "on the same thread" is exact: another thread's fire is delivered --- */
+
+static PyMonitoringState other_thread_state;
+static atomic_int other_calls;
+
+static int count_other(void *data, const PyMonitoringEvent *ev) {
+    (void)data;
+    if (ev->event == PY_MONITORING_EVENT_PY_RETURN) {
+        atomic_fetch_add(&other_calls, 1);
+    }
+    return 0;
+}
+
+static void *fire_return_thread(void *arg) {
+    int *rc = (int *)arg;
+    *rc = PyMonitoring_FirePyReturnEvent(&other_thread_state, CODE, 0, OBJ(2));
+    return NULL;
+}
+
+static int spawn_and_fire(void *data, const PyMonitoringEvent *ev) {
+    int *rc = (int *)data;
+    (void)ev;
+    /* A fire on this thread is not delivered ... */
+    rc[0] = PyMonitoring_FirePyReturnEvent(&other_thread_state, CODE, 0, OBJ(2));
+    /* ... one on another thread, while this callback runs, is. */
+    pthread_t th;
+    if (pthread_create(&th, NULL, fire_return_thread, &rc[1]) != 0 ||
+        pthread_join(th, NULL) != 0) {
+        rc[1] = -2;
+    }
+    return 0;
+}
+
+static void other_threads_fire_from_inside_a_callback(void) {
+    free_all_tools();
+    CHECK_OK(PyMonitoring_UseToolId(2, "nest"), 0);
+    CHECK_OK(PyMonitoring_SetEvents(2, (1u << PY_MONITORING_EVENT_PY_START) |
+                                           (1u << PY_MONITORING_EVENT_PY_RETURN)),
+             0);
+    int rc[2] = {-99, -99};
+    CHECK_OK(PyMonitoring_RegisterCallback(2, PY_MONITORING_EVENT_PY_START, spawn_and_fire, rc), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(2, PY_MONITORING_EVENT_PY_RETURN, count_other, NULL), 0);
+    PyMonitoringState outer;
+    CHECK_OK(enter_one(&outer, PY_MONITORING_EVENT_PY_START), 0);
+    CHECK_OK(enter_one(&other_thread_state, PY_MONITORING_EVENT_PY_RETURN), 0);
+    CHECK_OK(PyMonitoring_FirePyStartEvent(&outer, CODE, 0), 0);
+    CHECK_EQ_INT(rc[0], 0);
+    CHECK_EQ_INT(rc[1], 0);
+    CHECK_EQ_INT(atomic_load(&other_calls), 1);
+    free_all_tools();
+}
+
+/* --- removal while other threads fire: after Register(NULL) + Wait, the
+ * old callback never runs again, so its data can be freed --- */
+
+typedef struct {
+    atomic_int freed; /* set once the main thread "freed" it */
+    atomic_int calls;
+} Payload;
+
+#define N_PAYLOADS 60
+static Payload payloads[N_PAYLOADS];
+static atomic_int violations, stop_firing, fires;
+
+static int payload_callback(void *data, const PyMonitoringEvent *ev) {
+    Payload *p = (Payload *)data;
+    (void)ev;
+    if (atomic_load(&p->freed)) {
+        atomic_fetch_add(&violations, 1);
+    }
+    atomic_fetch_add(&p->calls, 1);
+    return 0;
+}
+
+static void *firing_loop(void *arg) {
+    (void)arg;
+    PyMonitoringState s = {0, 0};
+    uint64_t version = 0;
+    uint8_t id = PY_MONITORING_EVENT_LINE;
+    while (!atomic_load(&stop_firing)) {
+        if (PyMonitoring_EnterScope(&s, &version, &id, 1) != 0 ||
+            PyMonitoring_FireLineEvent(&s, CODE, 0, 1) != 0) {
+            atomic_fetch_add(&violations, 1000);
+            PyMonitoring_ErrClear();
+        }
+        atomic_fetch_add(&fires, 1);
+    }
+    return NULL;
+}
+
+static void removal_while_firing(void) {
+    free_all_tools();
+    CHECK_OK(PyMonitoring_UseToolId(4, "stress"), 0);
+    CHECK_OK(PyMonitoring_SetEvents(4, 1u << PY_MONITORING_EVENT_LINE), 0);
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(pthread_create(&th[i], NULL, firing_loop, NULL), 0);
+    }
+    int delivered = 0;
+    for (int i = 0; i < N_PAYLOADS; i++) {
+        Payload *p = &payloads[i];
+        CHECK_OK(PyMonitoring_RegisterCallback(4, PY_MONITORING_EVENT_LINE, payload_callback, p), 0);
+        /* Let the firing threads see it for a moment. */
+        int start = atomic_load(&fires);
+        while (atomic_load(&fires) - start < 50) {
+            sched_yield();
+        }
+        if (i % 2) {
+            CHECK_OK(PyMonitoring_RegisterCallback(4, PY_MONITORING_EVENT_LINE, NULL, NULL), 0);
+        } else if (i % 4 == 0) {
+            CHECK_OK(PyMonitoring_ClearToolId(4), 0);
+            CHECK_OK(PyMonitoring_SetEvents(4, 1u << PY_MONITORING_EVENT_LINE), 0);
+        } else {
+            CHECK_OK(PyMonitoring_FreeToolId(4), 0);
+            CHECK_OK(PyMonitoring_UseToolId(4, "stress"), 0);
+            CHECK_OK(PyMonitoring_SetEvents(4, 1u << PY_MONITORING_EVENT_LINE), 0);
+        }
+        CHECK_OK(PyMonitoring_WaitForCallbacks(), 0);
+        atomic_store(&p->freed, 1);
+        delivered += atomic_load(&p->calls) > 0;
+    }
+    atomic_store(&stop_firing, 1);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(pthread_join(th[i], NULL), 0);
+    }
+    CHECK_EQ_INT(atomic_load(&violations), 0);
+    /* The callbacks really were being called while they were installed. */
+    CHECK(delivered > N_PAYLOADS / 2);
+    free_all_tools();
+}
+
 int main(void) {
     indicator_is_per_thread();
     wait_for_callbacks();
     mutual_waits_do_not_deadlock();
+    other_threads_fire_from_inside_a_callback();
+    removal_while_firing();
     return harness_finish("api_threads");
 }
