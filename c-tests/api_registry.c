@@ -279,8 +279,13 @@ static void set_and_get_events(void) {
                     bad_tool_msg(BAD_TOOLS[i]));
         CHECK_EQ_INT(set, 0xdeadbeef);
     }
-    /* The tool is checked before the set. */
+    /* The order of the checks, as sys.monitoring.set_events: tool range,
+     * then the set, then the claim. */
     CHECK_ERROR(PyMonitoring_SetEvents(6, 1u << 19), PY_MONITORING_ERR_VALUE, bad_tool_msg(6));
+    CHECK_ERROR(PyMonitoring_SetEvents(3, 1u << 20), PY_MONITORING_ERR_VALUE,
+                "invalid event set 0x100000");
+    CHECK_ERROR(PyMonitoring_SetEvents(3, 1u << PY_MONITORING_EVENT_C_RETURN),
+                PY_MONITORING_ERR_VALUE, indep);
     /* NULL output. */
     CHECK_ERROR(PyMonitoring_GetEvents(1, NULL), PY_MONITORING_ERR_VALUE, "set must not be NULL");
     CHECK_ERROR(PyMonitoring_GetEvents(7, NULL), PY_MONITORING_ERR_VALUE, "set must not be NULL");
