@@ -113,7 +113,8 @@ static void bad_input(const FireCase *c, FireFn fn, PyMonitoringState *state, in
     char msg[64];
     snprintf(msg, sizeof msg, "Firing event %d with no exception set", c->event);
 
-    /* Negative offsets: no callback, slot unchanged. */
+    /* Negative offsets: no callback, slot unchanged (LINE too, although
+     * CPython does not deliver LINE's offset). */
     int32_t negs[3] = {-1, -1000, INT32_MIN};
     for (int i = 0; i < 3; i++) {
         log_reset();
@@ -129,7 +130,6 @@ static void bad_input(const FireCase *c, FireFn fn, PyMonitoringState *state, in
     CCHECK_EQ(c, PyMonitoring_ErrSetString(PY_MONITORING_ERR_RUNTIME, "pending"), 0);
     CCHECK_ERROR(c, fn(state, CODE, -1, OBJ(10), OBJ(11), 1), PY_MONITORING_ERR_VALUE,
                  "offset must be non-negative");
-    /* LINE too: its offset is checked although CPython does not deliver it. */
 
     /* Missing exception: checked before the offset. */
     if (exc) {
