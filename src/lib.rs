@@ -18,8 +18,8 @@
 //!   trace profiler and lcov coverage, switched on with one call or an
 //!   environment variable.
 //!
-//! The behaviour contract is written down in `docs/BEHAVIOUR.md`; the C entry
-//! points are listed in the README and documented in `include/pymonitoring.h`.
+//! The rules are written down in `docs/BEHAVIOUR.md`; the C entry points are
+//! listed in the README and documented in `include/pymonitoring.h`.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -45,5 +45,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 #[allow(unsafe_code)]
 pub mod ffi;
 
+#[cfg(test)]
+mod spec_tests;
 #[cfg(test)]
 pub(crate) mod test_support;
