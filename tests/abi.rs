@@ -40,7 +40,7 @@ const CPYTHON_314_EVENTS: [(&str, i64); 19] = [
 
 /// Other constants with a CPython counterpart (`PY_MONITORING_TOOL_IDS`,
 /// `sys.monitoring.*_ID`, the number of events) or fixed by SPEC §4.
-const OTHER_CONSTANTS: [(&str, i64); 7] = [
+const OTHER_CONSTANTS: [(&str, i64); 9] = [
     ("PY_MONITORING_EVENTS", 19),
     ("PY_MONITORING_TOOL_IDS", 8),
     ("PY_MONITORING_DEBUGGER_ID", 0),
@@ -48,6 +48,9 @@ const OTHER_CONSTANTS: [(&str, i64); 7] = [
     ("PY_MONITORING_PROFILER_ID", 2),
     ("PY_MONITORING_OPTIMIZER_ID", 5),
     ("PY_MONITORING_DISABLE", 1),
+    // PyMonitoring_StartCoverage's modes (docs/TOOLS.md).
+    ("PY_MONITORING_COVERAGE_ONCE", 0),
+    ("PY_MONITORING_COVERAGE_COUNT", 1),
 ];
 
 /// bindgen's Rust for the committed header, with `defines` set.
@@ -331,7 +334,7 @@ fn tool_disable_and_error_constants() {
 fn header_declares_every_function() {
     let declared = functions(&bindgen_output(&[]));
     let expected: BTreeSet<String> = api_names::all_functions().into_iter().collect();
-    assert_eq!(expected.len(), 17 + 18 + 2 + 11 + 8);
+    assert_eq!(expected.len(), 17 + 18 + 2 + 11 + 8 + 8);
     assert_eq!(declared, expected, "header (left) vs SPEC (right)");
 }
 

@@ -1,5 +1,5 @@
 //! A closure callback of the safe Rust API receives exactly the records a C
-//! callback receives: c-tests/api_parity.c runs a scenario through the C API
+//! callback receives: c-tests/rust_api_parity.c runs a scenario through the C API
 //! and prints its records; this test runs the same scenario through
 //! `pymonitoring::api` and compares.
 
@@ -107,11 +107,11 @@ fn rust_records() -> Vec<String> {
 
 #[test]
 fn closure_callbacks_see_what_c_callbacks_see() {
-    let exe = CProgram::from_c_tests("api_parity.c").build();
+    let exe = CProgram::from_c_tests("rust_api_parity.c").build();
     let c_out = run_ok(&exe, &[]);
     let c_records: Vec<&str> = c_out
         .lines()
-        .filter(|l| !l.starts_with("api_parity"))
+        .filter(|l| !l.starts_with("rust_api_parity"))
         .collect();
     let rust = rust_records();
     assert_eq!(c_records.len(), 14, "the C scenario changed:\n{c_out}");

@@ -72,6 +72,19 @@ pub const ERROR_FUNCTIONS: [&str; 8] = [
     "PyMonitoring_GetMissing",
 ];
 
+/// The library version, code-like names and the built-in tools (issue 6:
+/// docs/TOOLS.md).
+pub const TOOLS_FUNCTIONS: [&str; 8] = [
+    "PyMonitoring_LibraryVersion",
+    "PyMonitoring_RegisterCodeName",
+    "PyMonitoring_StartRecorder",
+    "PyMonitoring_StartProfiler",
+    "PyMonitoring_StartCoverage",
+    "PyMonitoring_StopBuiltinTool",
+    "PyMonitoring_StopBuiltinTools",
+    "PyMonitoring_FlushBuiltinTools",
+];
+
 /// Every function the library exports.
 pub fn all_functions() -> Vec<String> {
     let mut v = plain_fire_functions();
@@ -81,6 +94,7 @@ pub fn all_functions() -> Vec<String> {
             .iter()
             .chain(&REGISTRY_FUNCTIONS)
             .chain(&ERROR_FUNCTIONS)
+            .chain(&TOOLS_FUNCTIONS)
             .map(|s| s.to_string()),
     );
     v

@@ -86,5 +86,5 @@ int main(void) {
         printf("\n");
     }
     CHECK_OK(PyMonitoring_FreeToolId(tool), 0);
-    return harness_finish("api_parity") ? 1 : 0;
+    return harness_finish("rust_api_parity") ? 1 : 0;
 }
