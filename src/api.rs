@@ -390,6 +390,14 @@ pub fn wait_for_callbacks() -> Result<(), Error> {
 /// assert_eq!(scope.len(), 2);
 /// assert_eq!(scope.slot(1).event(), Event::Line);
 /// ```
+///
+/// A scope may move to another thread but is not shared between threads
+/// (`Send`, not `Sync`), so two threads can never fire on one slot at once:
+///
+/// ```compile_fail
+/// fn shared<T: Sync>(_: &T) {}
+/// shared(&pymonitoring::api::Scope::new(&[]));
+/// ```
 #[derive(Debug)]
 pub struct Scope {
     states: Box<[SlotState]>,

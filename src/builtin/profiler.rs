@@ -231,3 +231,68 @@ pub(crate) fn install(
     tool.set_events(set)?;
     Ok(profiler)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::api::{Event, ObjectRef, Scope};
+    use crate::builtin::{start_profiler, stop};
+    use crate::test_support::registry_lock;
+
+    fn obj(i: usize) -> ObjectRef {
+        ObjectRef::from_addr(0x5000 + i).unwrap()
+    }
+
+    /// (ph, name, end) of each B/E/i event, in order.
+    fn phases(text: &str) -> Vec<String> {
+        text.lines()
+            .filter(|l| {
+                l.contains(r#""ph":"B""#) || l.contains(r#""ph":"E""#) || l.contains(r#""ph":"i""#)
+            })
+            .map(|l| {
+                let field = |key: &str| {
+                    l.split(&format!(r#""{key}":""#))
+                        .nth(1)
+                        .and_then(|r| r.split('"').next())
+                        .unwrap_or("")
+                        .to_owned()
+                };
+                format!("{} {} {}", field("ph"), field("name"), field("end"))
+                    .trim_end()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn unmatched_ends_are_ignored_and_unended_slices_are_closed() {
+        let _g = registry_lock();
+        let path = std::env::temp_dir().join(format!("pm-prof-unit-{}.json", std::process::id()));
+        start_profiler(2, &path).unwrap();
+        crate::api::register_code_name(obj(1), "outer", "x.pyx", 1);
+        let scope = Scope::new(&[Event::PyStart, Event::PyReturn, Event::Raise]);
+        scope.enter();
+        let (start, ret, raise) = (scope.slot(0), scope.slot(1), scope.slot(2));
+        ret.fire_py_return(obj(9), 0, None).unwrap(); // began before the profiler
+        start.fire_py_start(obj(1), 0).unwrap();
+        start.fire_py_start(obj(2), 0).unwrap();
+        raise.fire_raise(obj(2), 3, obj(7)).unwrap();
+        ret.fire_py_return(obj(1), 0, None).unwrap(); // obj(2) never ended
+        start.fire_py_start(obj(3), 0).unwrap(); // still open at stop
+        stop(2).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(
+            phases(&text),
+            [
+                "B outer",
+                "B 0x5002",
+                "i RAISE",
+                "E 0x5002 never ended",
+                "E outer PY_RETURN",
+                "B 0x5003",
+                "E 0x5003 profiler stopped",
+            ]
+        );
+        assert!(text.starts_with("[\n") && text.ends_with("\n]\n"));
+    }
+}
