@@ -72,6 +72,45 @@ int main(void) {
     CHECK_OK(PyMonitoring_FirePyStartEvent(&cl.states[0], CODE, 0), 0);
     { const int o[] = {5, 4, 3, 2, 1, 0}; check_order(o, 6); }
 
+    /* every kind of version change undoes a DISABLE at the next EnterScope:
+     * another tool's SetEvents, RestartEvents, ClearToolId and FreeToolId of
+     * another tool in use (whose own bit goes with it) */
+    for (int kind = 0; kind < 4; kind++) {
+        uint8_t want = 0x3f;
+        answers[3] = PY_MONITORING_DISABLE;
+        CHECK_OK(PyMonitoring_FirePyStartEvent(&cl.states[0], CODE, 0), 0);
+        rec.count = 0;
+        answers[3] = 0;
+        CHECK_EQ_INT(cl.states[0].active, 0x37);
+        CHECK_OK(codelike_enter(&cl, 1, &ev), 0);
+        CHECK_EQ_INT(cl.states[0].active, 0x37);
+        switch (kind) {
+        case 0:
+            CHECK_OK(PyMonitoring_SetEvents(5, EVBIT(ev)), 0);
+            break;
+        case 1:
+            CHECK_OK(PyMonitoring_RestartEvents(), 0);
+            break;
+        case 2:
+            CHECK_OK(PyMonitoring_ClearToolId(0), 0);
+            want = 0x3e;
+            break;
+        default:
+            CHECK_OK(PyMonitoring_FreeToolId(0), 0);
+            want = 0x3e;
+            break;
+        }
+        CHECK_OK(codelike_enter(&cl, 1, &ev), 0);
+        CHECK_EQ_INT(cl.states[0].active, want);
+        if (kind >= 2) {
+            if (kind == 3) CHECK_OK(PyMonitoring_UseToolId(0, "tool0"), 0);
+            CHECK_OK(PyMonitoring_RegisterCallback(0, ev, tool_cb, &rec), 0);
+            CHECK_OK(PyMonitoring_SetEvents(0, EVBIT(ev)), 0);
+            CHECK_OK(codelike_enter(&cl, 1, &ev), 0);
+            CHECK_EQ_INT(cl.states[0].active, 0x3f);
+        }
+    }
+
     /* empty callback slot with its bit set: skipped, bit kept */
     CHECK_OK(PyMonitoring_RegisterCallback(2, ev, NULL, NULL), 0);
     CHECK_OK(PyMonitoring_FirePyStartEvent(&cl.states[0], CODE, 0), 0);
