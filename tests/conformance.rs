@@ -6,7 +6,7 @@
 //! inline fast path (`-DPYMONITORING_INLINE`, what CPython-compiled code does).
 //!
 //! The memory checkers are `#[ignore]`d here to keep `cargo test` short; CI
-//! runs them with `cargo test --test conformance -- --ignored`:
+//! runs them with `cargo test --test conformance --test differential -- --ignored`:
 //! * `memcheck_all`: every harness under
 //!   `valgrind --error-exitcode=1 --leak-check=full`;
 //! * `sanitizers_all`: every harness built with

@@ -448,6 +448,86 @@ fn build_extension(include: &Path) -> PathBuf {
     dir
 }
 
+/// The fixed and generated scenarios in one script file (in the build
+/// directory `kind`, one per test); returns its path,
+/// the number of fixed scenarios and the seed.
+fn write_script(kind: &str) -> (PathBuf, usize, u64) {
+    let seed = std::env::var("PYMON_DIFF_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_SEED);
+    let mut rng = Rng(seed | 1);
+    let mut script = String::new();
+    let fixed = fixed();
+    for s in &fixed {
+        script.push_str(s);
+    }
+    for i in 0..GENERATED {
+        script.push_str(&generate(&mut rng, i));
+    }
+    let path = out_dir(kind).join("scenarios.txt");
+    std::fs::write(&path, &script).unwrap();
+    (path, fixed.len(), seed)
+}
+
+fn lib_driver(name: &str, flags: &[&str]) -> PathBuf {
+    CProgram {
+        name: name.into(),
+        sources: vec![manifest_dir().join("tests/differential/lib_driver.c")],
+        defines: vec![],
+        flags: flags.iter().map(|f| f.to_string()).collect(),
+        libs: vec![],
+        cpp: false,
+    }
+    .build()
+}
+
+/// The library side of every differential scenario under valgrind's
+/// memcheck and built with AddressSanitizer + UBSan (no CPython needed).
+/// Slow: run by .ci/run with `--ignored`.
+#[test]
+#[ignore = "slow: run by .ci/run with --ignored"]
+fn library_driver_memcheck_and_sanitizers() {
+    let script = write_script("differential-checked").0;
+    let log = script.with_file_name("library.log");
+    let plain = lib_driver("differential_lib_driver_memcheck", &[]);
+    let out = Command::new("valgrind")
+        .args(["--quiet", "--error-exitcode=1", "--leak-check=full"])
+        .arg(&plain)
+        .arg(&script)
+        .arg(&log)
+        .output()
+        .expect("run valgrind");
+    assert!(
+        out.status.success(),
+        "library driver under valgrind: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let asan = lib_driver(
+        "differential_lib_driver_asan",
+        &[
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=undefined",
+            "-fno-omit-frame-pointer",
+        ],
+    );
+    let nm = Command::new("nm").arg(&asan).output().expect("run nm");
+    assert!(String::from_utf8_lossy(&nm.stdout).contains("__asan_init"));
+    let out = Command::new(&asan)
+        .arg(&script)
+        .arg(log.with_file_name("library-asan.log"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "library driver with sanitizers: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("library driver: memcheck and sanitizers clean over every scenario");
+}
+
 #[test]
 fn differential_against_cpython_313() {
     let Some((python, include)) = python313() else {
@@ -467,32 +547,9 @@ fn differential_against_cpython_313() {
         );
     }
 
-    let seed = std::env::var("PYMON_DIFF_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_SEED);
-    let mut rng = Rng(seed | 1);
-    let mut script = String::new();
-    let fixed = fixed();
-    for s in &fixed {
-        script.push_str(s);
-    }
-    for i in 0..GENERATED {
-        script.push_str(&generate(&mut rng, i));
-    }
+    let (script_path, fixed_count, seed) = write_script("differential");
     let dir = out_dir("differential");
-    let script_path = dir.join("scenarios.txt");
-    std::fs::write(&script_path, &script).unwrap();
-
-    let driver = CProgram {
-        name: "differential_lib_driver".into(),
-        sources: vec![manifest_dir().join("tests/differential/lib_driver.c")],
-        defines: vec![],
-        flags: vec![],
-        libs: vec![],
-        cpp: false,
-    }
-    .build();
+    let driver = lib_driver("differential_lib_driver", &[]);
     let lib_log = dir.join("library.log");
     let cpy_log = dir.join("cpython.log");
     let out = Command::new(&driver)
@@ -521,7 +578,7 @@ fn differential_against_cpython_313() {
     let cpy = split_scenarios(&std::fs::read_to_string(&cpy_log).unwrap());
     assert_eq!(
         lib.len(),
-        fixed.len() + GENERATED,
+        fixed_count + GENERATED,
         "scenarios in the library log"
     );
     assert_eq!(cpy.len(), lib.len(), "scenarios in the CPython log");
@@ -569,7 +626,7 @@ fn differential_against_cpython_313() {
         "differential: {} scenarios ({} fixed, {} generated, seed {seed:#x}), {lines} log lines, \
          {fires} fires, {events} callback events compared with CPython 3.13.0",
         lib.len(),
-        fixed.len(),
+        fixed_count,
         GENERATED
     );
     for (rule, n) in RULES.iter().zip(&used) {
