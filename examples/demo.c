@@ -1,6 +1,9 @@
 /* pymonitoring demo: C code that emulates Cython-generated functions and
  * reports what it does through the monitoring C API, and a tool, written
- * against the same API, that prints the event stream and a summary.
+ * against the same API, that prints the event stream and a summary. The
+ * library's built-in tools record the same run into OUTDIR (argv[1]):
+ * events.jsonl, trace.json (open in https://ui.perfetto.dev) and
+ * coverage.info (genhtml coverage.info -o html).
  *
  * The emulated "module" has four functions:
  *   fact(n)        recursive
@@ -240,8 +243,62 @@ static int print_event(void *data, const PyMonitoringEvent *ev) {
     return 0;
 }
 
-int main(void) {
+/* The source the emulated module was "compiled" from, so the code-likes can
+ * be named and coverage can be rendered against real lines. */
+static const char *module_source =
+    "def fact(n):\n"
+    "    if n <= 1:\n"
+    "        return 1\n"
+    "    return n * fact(n - 1)\n"
+    "\n"
+    "def countdown(n):\n"
+    "    while n > 0:\n"
+    "        yield n\n"
+    "        n -= 1\n"
+    "\n"
+    "\n"
+    "def safe_div(a, b):\n"
+    "    try:\n"
+    "        return a // b\n"
+    "    except ZeroDivisionError:\n"
+    "        return 0\n"
+    "\n"
+    "\n"
+    "def check(x):\n"
+    "    if x < 0:\n"
+    "        raise ValueError\n"
+    "    return x\n";
+
+static int start_builtin_tools(const char *outdir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/module.pyx", outdir);
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(module_source, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "demo: cannot write %s\n", path);
+        return -1;
+    }
+    const CodeLike *codes[] = {&fact_code, &countdown_code, &safe_div_code, &check_code};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        if (PyMonitoring_RegisterCodeName(AS_OBJ(codes[i]), codes[i]->name, path,
+                                          codes[i]->firstlineno) < 0)
+            return -1;
+    }
+    snprintf(path, sizeof path, "%s/events.jsonl", outdir);
+    if (PyMonitoring_StartRecorder(3, path) < 0) return -1;
+    snprintf(path, sizeof path, "%s/trace.json", outdir);
+    if (PyMonitoring_StartProfiler(4, path) < 0) return -1;
+    /* COUNT: Cython-style code has one LINE slot per activation, so a
+     * DISABLE after the first line would hide the others. */
+    snprintf(path, sizeof path, "%s/coverage.info", outdir);
+    if (PyMonitoring_StartCoverage(PY_MONITORING_COVERAGE_ID, path,
+                                   PY_MONITORING_COVERAGE_COUNT) < 0)
+        return -1;
+    return 0;
+}
+
+int main(int argc, char **argv) {
     const int tool = PY_MONITORING_PROFILER_ID;
+    const char *outdir = argc > 1 ? argv[1] : NULL;
     const int events[] = {
         PY_MONITORING_EVENT_PY_START, PY_MONITORING_EVENT_PY_RESUME,
         PY_MONITORING_EVENT_PY_RETURN, PY_MONITORING_EVENT_PY_YIELD,
@@ -259,6 +316,7 @@ int main(void) {
         set |= 1u << events[i];
     }
     if (PyMonitoring_SetEvents(tool, set) < 0) goto fail;
+    if (outdir && start_builtin_tools(outdir) < 0) goto fail;
 
     printf("fact(3) = %ld\n\n", fact(3));
 
@@ -281,6 +339,11 @@ int main(void) {
                summaries[i].lines, summaries[i].exceptions, summaries[i].yields);
     }
     PyMonitoring_FreeToolId(tool);
+    if (outdir) {
+        if (PyMonitoring_StopBuiltinTools() < 0) goto fail;
+        printf("\nwrote %s/events.jsonl, %s/trace.json and %s/coverage.info\n", outdir,
+               outdir, outdir);
+    }
     PyMonitoring_WaitForCallbacks();
     return 0;
 

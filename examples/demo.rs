@@ -1,6 +1,8 @@
 //! `cargo run --example demo`: builds `examples/demo.c` against
 //! `include/pymonitoring.h` and the freshly built `libpymonitoring.so`, as a
-//! C user would, and runs it.
+//! C user would, and runs it. The built-in tools write `events.jsonl`,
+//! `trace.json` and `coverage.info` into the directory given as the first
+//! argument (default `target/<profile>/demo-output`).
 
 use std::path::Path;
 use std::process::{exit, Command};
@@ -49,6 +51,15 @@ fn main() {
     if !status.success() {
         exit(status.code().unwrap_or(1));
     }
-    let status = Command::new(&program).status().expect("run the demo");
+    // The built-in tools write next to the library unless told otherwise.
+    let outdir = std::env::args()
+        .nth(1)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| profile.join("demo-output"));
+    std::fs::create_dir_all(&outdir).expect("create the output directory");
+    let status = Command::new(&program)
+        .arg(&outdir)
+        .status()
+        .expect("run the demo");
     exit(status.code().unwrap_or(1));
 }
