@@ -20,10 +20,22 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("pymonitoring.h");
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable");
+    // One version number: the crate's, into the header's macros (and, through
+    // CARGO_PKG_VERSION, into PyMonitoring_LibraryVersion()).
     let version = env::var("CARGO_PKG_VERSION").unwrap();
-    config.after_includes = config
-        .after_includes
-        .map(|s| s.replace("@VERSION@", &version));
+    let part = |name: &str| {
+        let value = env::var(format!("CARGO_PKG_VERSION_{name}")).unwrap();
+        let n: u32 = value.parse().expect("numeric version part");
+        assert!(n < 256, "PYMONITORING_VERSION_NUMBER needs each part < 256");
+        value
+    };
+    let (major, minor, patch) = (part("MAJOR"), part("MINOR"), part("PATCH"));
+    config.after_includes = config.after_includes.map(|s| {
+        s.replace("@VERSION@", &version)
+            .replace("@VERSION_MAJOR@", &major)
+            .replace("@VERSION_MINOR@", &minor)
+            .replace("@VERSION_PATCH@", &patch)
+    });
     cbindgen::Builder::new()
         .with_config(config)
         .with_src(crate_dir.join("src/ffi/mod.rs"))

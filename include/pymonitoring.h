@@ -7,6 +7,16 @@
 #include <stdint.h>
 #include <stddef.h>
 
+/* The library's version: the crate version, filled in by build.rs.
+ * PyMonitoring_LibraryVersion() returns PYMONITORING_VERSION at run time. */
+#define PYMONITORING_VERSION_MAJOR 0
+#define PYMONITORING_VERSION_MINOR 1
+#define PYMONITORING_VERSION_PATCH 0
+#define PYMONITORING_VERSION "0.1.0"
+/* One number for #if tests: 0x00MMmmpp (major, minor, patch; each < 256). */
+#define PYMONITORING_VERSION_NUMBER \
+    ((PYMONITORING_VERSION_MAJOR << 16) | (PYMONITORING_VERSION_MINOR << 8) | PYMONITORING_VERSION_PATCH)
+
 /* Host objects are opaque; `struct _object` is CPython's PyObject, so this
  * header and Python.h agree on the type. */
 typedef struct _object PyObject;
@@ -14,6 +24,20 @@ typedef struct _object PyObject;
 typedef intptr_t Py_ssize_t;
 #endif
 
+
+/**
+ * Coverage mode for `PyMonitoring_StartCoverage`: record a line, then
+ * return `PY_MONITORING_DISABLE`, so each LINE slot costs one callback
+ * until the next restart. Use it when every line has its own LINE slot.
+ */
+#define PY_MONITORING_COVERAGE_ONCE 0
+
+/**
+ * Coverage mode for `PyMonitoring_StartCoverage`: record every LINE event
+ * and never disable: exact counts, whatever the slot layout (one LINE slot
+ * per activation, as Cython has, needs this mode).
+ */
+#define PY_MONITORING_COVERAGE_COUNT 1
 
 /**
  * PY_START: a function starts.
@@ -226,6 +250,103 @@ typedef int (*PyMonitoringCallback)(void *data, const struct PyMonitoringEvent *
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * The library's version, `"MAJOR.MINOR.PATCH"`: the same string as the
+ * header's `PYMONITORING_VERSION` when header and library match. Static
+ * storage; never NULL; callable from any thread at any time.
+ */
+const char *PyMonitoring_LibraryVersion(void);
+
+/**
+ * Name code-like `codelike` for the built-in tools: function `name` in
+ * `file`, starting at line `firstlineno`. The profiler shows the name (an
+ * unnamed code-like appears as its address); coverage needs the file.
+ * Registering a code-like again replaces its entry (for hosts that reuse
+ * an address for a new code-like).
+ *
+ * Returns 0, or -1 with a ValueError when `codelike` or `name` is NULL.
+ * `file` may be NULL (shown as `"<unknown>"`). Both strings are copied;
+ * invalid UTF-8 is replaced. Thread-safe.
+ *
+ * # Safety
+ * `name` and `file` must be NULL or NUL-terminated strings.
+ */
+int PyMonitoring_RegisterCodeName(PyObject *codelike,
+                                  const char *name,
+                                  const char *file,
+                                  int firstlineno);
+
+/**
+ * Start the JSON-lines recorder on tool id `tool` (0–5), writing every
+ * event it receives to `path` (a `%p` in it becomes the process id). The
+ * file is complete after `PyMonitoring_StopBuiltinTool(tool)`, or at
+ * process exit.
+ *
+ * Returns 0, or -1 with the error set: ValueError for a NULL `path`, a bad
+ * tool id or one in use; RuntimeError when `path` cannot be created.
+ * Thread-safe.
+ *
+ * # Safety
+ * `path` must be NULL or a NUL-terminated string.
+ */
+int PyMonitoring_StartRecorder(int tool, const char *path);
+
+/**
+ * Start the profiler on tool id `tool` (0–5), writing a Chrome trace-event
+ * JSON file to `path` (a `%p` becomes the process id) for Perfetto or
+ * chrome://tracing: one slice per activation (PY_START/PY_RESUME/PY_THROW
+ * to PY_RETURN/PY_YIELD/PY_UNWIND) per thread, RAISE/RERAISE/
+ * EXCEPTION_HANDLED as instants. Name code-likes with
+ * `PyMonitoring_RegisterCodeName`.
+ *
+ * Returns 0, or -1 with the error set, as `PyMonitoring_StartRecorder`.
+ *
+ * # Safety
+ * `path` must be NULL or a NUL-terminated string.
+ */
+int PyMonitoring_StartProfiler(int tool, const char *path);
+
+/**
+ * Start line coverage on tool id `tool` (0–5), writing an lcov tracefile to
+ * `path` (a `%p` becomes the process id) on every
+ * `PyMonitoring_FlushBuiltinTools` and when stopped. `mode` is
+ * `PY_MONITORING_COVERAGE_ONCE` (DISABLE after recording, one callback per
+ * LINE slot) or `PY_MONITORING_COVERAGE_COUNT` (every line execution).
+ * Files and function names come from `PyMonitoring_RegisterCodeName`;
+ * unregistered code-likes are left out.
+ *
+ * Returns 0, or -1 with the error set, as `PyMonitoring_StartRecorder`, and
+ * a ValueError for an unknown `mode`.
+ *
+ * # Safety
+ * `path` must be NULL or a NUL-terminated string.
+ */
+int PyMonitoring_StartCoverage(int tool, const char *path, int mode);
+
+/**
+ * Stop the built-in tool running on `tool`: its tool id is freed (no more
+ * callbacks) and its file completed and closed.
+ *
+ * Returns 0, or -1 with a ValueError when no built-in tool runs on `tool`,
+ * or a RuntimeError when its file could not be written (the tool is
+ * stopped anyway). Thread-safe.
+ */
+int PyMonitoring_StopBuiltinTool(int tool);
+
+/**
+ * Stop every running built-in tool (as `PyMonitoring_StopBuiltinTool`).
+ * The library does this itself when the process exits. Returns 0, or -1
+ * with the first error after trying them all.
+ */
+int PyMonitoring_StopBuiltinTools(void);
+
+/**
+ * Write out what the running built-in tools have buffered, without
+ * stopping them (recorder lines, profiler events, a coverage snapshot).
+ * Returns 0, or -1 with a RuntimeError when a file could not be written.
+ */
+int PyMonitoring_FlushBuiltinTools(void);
 
 /**
  * 1 when the calling thread's error indicator holds an error or a host

@@ -98,6 +98,17 @@ impl Pending {
     }
 }
 
+impl std::fmt::Display for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pending::Error(e) => e.fmt(f),
+            Pending::Host(obj) => write!(f, "{HOST_EXCEPTION_MESSAGE} ({:#x})", obj.addr()),
+        }
+    }
+}
+
+impl std::error::Error for Pending {}
+
 /// Message of a host exception, which has no text of its own.
 pub const HOST_EXCEPTION_MESSAGE: &str = "exception object set by the host";
 

@@ -11,13 +11,20 @@
 //!   [`registry`] (tools, masks, callbacks, the global version), [`scope`]
 //!   (`EnterScope`), [`dispatch`] (firing) and [`quiesce`] (waiting for
 //!   running callbacks) — with no `unsafe`, no `extern` and no C types;
-//! * [`ffi`], the C ABI: the only module allowed to use `unsafe`.
+//! * [`ffi`], the C ABI: the only module allowed to use `unsafe`;
+//! * [`api`], the safe Rust API over the same core (tools that free their
+//!   id on drop, closure callbacks, typed scopes and fire calls);
+//! * [`builtin`], tools that need no code: a JSON-lines recorder, a Chrome
+//!   trace profiler and lcov coverage, switched on with one call or an
+//!   environment variable.
 //!
-//! The behaviour contract is written down in `docs/BEHAVIOUR.md`; the C entry
-//! points are listed in the README and documented in `include/pymonitoring.h`.
+//! The rules are written down in `docs/BEHAVIOUR.md`; the C entry points are
+//! listed in the README and documented in `include/pymonitoring.h`.
 #![deny(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
+pub mod api;
+pub mod builtin;
 pub mod dispatch;
 pub mod error;
 pub mod event;
@@ -28,9 +35,19 @@ pub mod scope;
 mod sync;
 mod thread;
 
+/// The crate's version, which is also the C library's
+/// (`PyMonitoring_LibraryVersion()`, `PYMONITORING_VERSION`).
+///
+/// ```
+/// assert_eq!(pymonitoring::VERSION, env!("CARGO_PKG_VERSION"));
+/// ```
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 #[allow(unsafe_code)]
 pub mod ffi;
 
+#[cfg(test)]
+mod spec_tests;
 #[cfg(test)]
 pub(crate) mod test_support;
 

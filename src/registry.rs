@@ -72,6 +72,8 @@ impl CallbackTable {
 /// What only writers (under [`Registry::master`]) touch.
 struct Master {
     names: [Option<String>; TOOL_IDS],
+    /// The token of each tool's current claim (see [`claim_tool_id`]).
+    claims: [u64; TOOL_IDS],
     events: [EventSet; TOOL_IDS],
     callbacks: Option<Arc<CallbackTable>>,
 }
@@ -87,10 +89,13 @@ pub(crate) struct Registry {
     /// Bumped (SeqCst, under `master`) whenever the callback table is
     /// replaced.
     callbacks_version: AtomicU64,
+    /// Source of claim tokens; 0 is never handed out.
+    next_claim: AtomicU64,
 }
 
 const NO_TOOLS: Master = Master {
     names: [const { None }; TOOL_IDS],
+    claims: [0; TOOL_IDS],
     events: [EventSet::empty(); TOOL_IDS],
     callbacks: None,
 };
@@ -104,6 +109,7 @@ impl Registry {
             version: AtomicU64::new(0),
             scope_masks: [const { AtomicU8::new(0) }; Event::COUNT],
             callbacks_version: AtomicU64::new(0),
+            next_claim: AtomicU64::new(1),
         }
     }
 
@@ -115,6 +121,7 @@ impl Registry {
             version: AtomicU64::new(0),
             scope_masks: std::array::from_fn(|_| AtomicU8::new(0)),
             callbacks_version: AtomicU64::new(0),
+            next_claim: AtomicU64::new(1),
         }
     }
 
@@ -170,14 +177,39 @@ impl Registry {
     }
 
     pub(crate) fn use_tool_id(&self, tool: i64, name: &str) -> Result<(), Error> {
+        self.claim_tool_id(tool, name).map(drop)
+    }
+
+    pub(crate) fn claim_tool_id(&self, tool: i64, name: &str) -> Result<u64, Error> {
         let tool = check_tool(tool)?;
         let mut m = self.master();
-        let slot = &mut m.names[tool as usize];
-        if slot.is_some() {
+        if m.names[tool as usize].is_some() {
             return Err(Error::value(format!("tool {tool} is already in use")));
         }
-        *slot = Some(name.to_owned());
-        Ok(())
+        let token = self.next_claim.fetch_add(1, Ordering::Relaxed);
+        m.names[tool as usize] = Some(name.to_owned());
+        m.claims[tool as usize] = token;
+        Ok(token)
+    }
+
+    pub(crate) fn free_claim(&self, tool: u8, token: u64) -> bool {
+        let Ok(tool) = check_tool(tool.into()) else {
+            return false;
+        };
+        let mut m = self.master();
+        if m.names[tool as usize].is_none() || m.claims[tool as usize] != token {
+            return false;
+        }
+        self.clear_claimed(&mut m, tool);
+        m.names[tool as usize] = None;
+        true
+    }
+
+    pub(crate) fn holds_claim(&self, tool: u8, token: u64) -> bool {
+        let m = self.master();
+        usize::from(tool) < TOOL_IDS
+            && m.names[tool as usize].is_some()
+            && m.claims[tool as usize] == token
     }
 
     fn clear_claimed(&self, m: &mut Master, tool: u8) {
@@ -367,6 +399,25 @@ pub fn scope_mask(event: Event) -> u8 {
 /// Claim `tool` under `name`.
 pub fn use_tool_id(tool: i64, name: &str) -> Result<(), Error> {
     global().use_tool_id(tool, name)
+}
+
+/// Claim `tool` under `name` as [`use_tool_id`] does, returning a token that
+/// identifies this claim, so that its owner can later release exactly this
+/// claim with [`free_claim`] (and not a later claim of the same id).
+pub fn claim_tool_id(tool: i64, name: &str) -> Result<u64, Error> {
+    global().claim_tool_id(tool, name)
+}
+
+/// Free `tool` (as [`free_tool_id`]) if it is still held by the claim
+/// `token`; returns whether it was. A tool freed and claimed again by
+/// someone else in between is left alone.
+pub fn free_claim(tool: u8, token: u64) -> bool {
+    global().free_claim(tool, token)
+}
+
+/// Whether `tool` is still held by the claim `token`.
+pub fn holds_claim(tool: u8, token: u64) -> bool {
+    global().holds_claim(tool, token)
 }
 
 /// Drop `tool`'s events and callbacks, keeping the claim. A tool not in use

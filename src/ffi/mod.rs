@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 #![allow(non_snake_case)]
 
+mod builtin;
 mod errors;
 mod fire;
 mod guard;
@@ -15,6 +16,7 @@ mod scope;
 mod tools;
 pub mod types;
 
+pub use builtin::*;
 pub use errors::*;
 pub use fire::*;
 pub use scope::*;

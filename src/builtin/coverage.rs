@@ -1,0 +1,224 @@
+//! Line coverage as an lcov tracefile.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use super::{lock, names, Output};
+use crate::api::{Action, Event, EventRecord, EventSet, Tool};
+use crate::error::Error;
+
+/// How the coverage tool answers LINE and PY_START events.
+///
+/// ```
+/// use pymonitoring::builtin::CoverageMode;
+///
+/// assert_eq!(CoverageMode::parse("count")?, CoverageMode::Count);
+/// assert!(CoverageMode::parse("twice").is_err());
+/// # Ok::<(), pymonitoring::api::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CoverageMode {
+    /// Record the event, then return DISABLE: each slot costs one callback
+    /// until the scope is refreshed after a restart. Right for hosts that
+    /// give every line its own LINE slot (as CPython does per instruction);
+    /// a host with one LINE slot per activation (Cython's layout) then gets
+    /// only the first line of each activation. Counts are at least 1 for
+    /// every line seen, not execution counts.
+    #[default]
+    Once,
+    /// Record every event and never DISABLE: exact counts, and complete
+    /// coverage whatever the host's slot layout, at one callback per line
+    /// executed.
+    Count,
+}
+
+impl CoverageMode {
+    /// `"once"` or `"count"` (as `PYMONITORING_COVERAGE_MODE` takes them).
+    ///
+    /// ```
+    /// use pymonitoring::builtin::CoverageMode;
+    /// assert_eq!(CoverageMode::parse("once")?, CoverageMode::Once);
+    /// # Ok::<(), pymonitoring::api::Error>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<CoverageMode, Error> {
+        match text.trim() {
+            "once" => Ok(CoverageMode::Once),
+            "count" => Ok(CoverageMode::Count),
+            other => Err(Error::value(format!(
+                "invalid coverage mode \"{other}\" (use once or count)"
+            ))),
+        }
+    }
+
+    fn answer(self) -> Action {
+        match self {
+            CoverageMode::Once => Action::Disable,
+            CoverageMode::Count => Action::Continue,
+        }
+    }
+}
+
+#[derive(Clone, Default)]
+struct FileCoverage {
+    /// Line → hits.
+    lines: BTreeMap<u32, u64>,
+    /// (first line, name) → calls.
+    functions: BTreeMap<(i32, String), u64>,
+}
+
+struct State {
+    path: PathBuf,
+    open: bool,
+    files: BTreeMap<String, FileCoverage>,
+}
+
+struct Coverage {
+    state: Mutex<State>,
+    mode: CoverageMode,
+}
+
+impl Coverage {
+    fn on_event(&self, ev: &EventRecord) -> Action {
+        let Some(info) = names::lookup(ev.codelike) else {
+            return self.mode.answer();
+        };
+        let mut st = lock(&self.state);
+        if !st.open {
+            return Action::Continue;
+        }
+        let file = st.files.entry(info.file.clone()).or_default();
+        let calls = file
+            .functions
+            .entry((info.firstlineno, info.name.clone()))
+            .or_insert(0);
+        match ev.event {
+            Event::PyStart => *calls += 1,
+            _ => {
+                if let Ok(line) = u32::try_from(ev.lineno) {
+                    if line > 0 {
+                        *file.lines.entry(line).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+        self.mode.answer()
+    }
+}
+
+impl State {
+    /// The tracefile: one record per file, functions registered but never
+    /// started included with 0 calls.
+    fn render(&self) -> String {
+        let mut files = self.files.clone();
+        for (_, info) in names::all() {
+            files
+                .entry(info.file.clone())
+                .or_default()
+                .functions
+                .entry((info.firstlineno, info.name.clone()))
+                .or_insert(0);
+        }
+        let mut out = String::new();
+        for (file, cov) in &files {
+            out.push_str("TN:\n");
+            let _ = writeln!(out, "SF:{file}");
+            for (first, name) in cov.functions.keys() {
+                let _ = writeln!(out, "FN:{},{name}", (*first).max(1));
+            }
+            for ((_, name), calls) in &cov.functions {
+                let _ = writeln!(out, "FNDA:{calls},{name}");
+            }
+            let hit = cov.functions.values().filter(|c| **c > 0).count();
+            let _ = writeln!(out, "FNF:{}", cov.functions.len());
+            let _ = writeln!(out, "FNH:{hit}");
+            for (line, hits) in &cov.lines {
+                let _ = writeln!(out, "DA:{line},{hits}");
+            }
+            let _ = writeln!(out, "LF:{}", cov.lines.len());
+            let _ = writeln!(out, "LH:{}", cov.lines.values().filter(|h| **h > 0).count());
+            out.push_str("end_of_record\n");
+        }
+        out
+    }
+
+    fn write(&self) -> Result<(), Error> {
+        std::fs::write(&self.path, self.render()).map_err(|e| super::io_error(&self.path, e))
+    }
+}
+
+impl Output for Coverage {
+    fn flush(&self) -> Result<(), Error> {
+        let st = lock(&self.state);
+        if !st.open {
+            return Ok(());
+        }
+        st.write()
+    }
+
+    fn finish(&self) -> Result<(), Error> {
+        let mut st = lock(&self.state);
+        if !st.open {
+            return Ok(());
+        }
+        st.open = false;
+        st.write()
+    }
+}
+
+pub(crate) fn install(
+    tool: &Tool,
+    file: BufWriter<File>,
+    path: PathBuf,
+    mode: CoverageMode,
+) -> Result<Arc<dyn Output>, Error> {
+    // The file was created to check the path; it is rewritten whole on
+    // every flush.
+    drop(file);
+    let coverage = Arc::new(Coverage {
+        state: Mutex::new(State {
+            path,
+            open: true,
+            files: BTreeMap::new(),
+        }),
+        mode,
+    });
+    for event in [Event::Line, Event::PyStart] {
+        let c = coverage.clone();
+        tool.on(event, move |ev| c.on_event(ev))?;
+    }
+    tool.set_events(EventSet::LINE | EventSet::PY_START)?;
+    Ok(coverage)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_writes_one_record_per_file() {
+        let mut st = State {
+            path: PathBuf::new(),
+            open: true,
+            files: BTreeMap::new(),
+        };
+        let mut cov = FileCoverage::default();
+        cov.lines.insert(4, 2);
+        cov.lines.insert(3, 1);
+        cov.functions.insert((3, "f".into()), 1);
+        st.files
+            .insert("zz-not-registered-anywhere.pyx".into(), cov);
+        let text = st.render();
+        let record = text
+            .split("end_of_record\n")
+            .find(|r| r.contains("SF:zz-not-registered-anywhere.pyx"))
+            .unwrap();
+        assert_eq!(
+            record,
+            "TN:\nSF:zz-not-registered-anywhere.pyx\nFN:3,f\nFNDA:1,f\nFNF:1\nFNH:1\nDA:3,1\nDA:4,2\nLF:2\nLH:2\n"
+        );
+    }
+}

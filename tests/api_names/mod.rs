@@ -1,0 +1,101 @@
+//! The names of every function of the C API, written down here by hand from
+//! SPEC §3–§5 (not read from the header or the sources), so tests can check
+//! the header and the built library against them.
+#![allow(dead_code)]
+
+/// The 17 events with a `PyMonitoring_Fire<Name>Event` function (CPython 3.14).
+pub const FIRE_EVENTS: [&str; 17] = [
+    "PyStart",
+    "PyResume",
+    "PyReturn",
+    "PyYield",
+    "Call",
+    "Line",
+    "Jump",
+    "BranchLeft",
+    "BranchRight",
+    "CReturn",
+    "PyThrow",
+    "Raise",
+    "Reraise",
+    "ExceptionHandled",
+    "CRaise",
+    "PyUnwind",
+    "StopIteration",
+];
+
+/// The 17 exported `PyMonitoring_Fire*Event` functions.
+pub fn plain_fire_functions() -> Vec<String> {
+    FIRE_EVENTS
+        .iter()
+        .map(|e| format!("PyMonitoring_Fire{e}Event"))
+        .collect()
+}
+
+/// The 18 `_PyMonitoring_Fire*Event` entry points, with the legacy BRANCH one.
+pub fn underscore_fire_functions() -> Vec<String> {
+    FIRE_EVENTS
+        .iter()
+        .copied()
+        .chain(["Branch"])
+        .map(|e| format!("_PyMonitoring_Fire{e}Event"))
+        .collect()
+}
+
+/// Scope functions (SPEC §3).
+pub const SCOPE_FUNCTIONS: [&str; 2] = ["PyMonitoring_EnterScope", "PyMonitoring_ExitScope"];
+
+/// Registry functions (SPEC §4, and the wait of §8).
+pub const REGISTRY_FUNCTIONS: [&str; 11] = [
+    "PyMonitoring_UseToolId",
+    "PyMonitoring_ClearToolId",
+    "PyMonitoring_FreeToolId",
+    "PyMonitoring_GetTool",
+    "PyMonitoring_SetEvents",
+    "PyMonitoring_GetEvents",
+    "PyMonitoring_RegisterCallback",
+    "PyMonitoring_GetCallback",
+    "PyMonitoring_RestartEvents",
+    "PyMonitoring_GetVersion",
+    "PyMonitoring_WaitForCallbacks",
+];
+
+/// Error-indicator functions and the MISSING sentinel (SPEC §4–§5).
+pub const ERROR_FUNCTIONS: [&str; 8] = [
+    "PyMonitoring_ErrOccurred",
+    "PyMonitoring_ErrClear",
+    "PyMonitoring_ErrKind",
+    "PyMonitoring_ErrMessage",
+    "PyMonitoring_ErrSetString",
+    "PyMonitoring_SetRaisedException",
+    "PyMonitoring_GetRaisedException",
+    "PyMonitoring_GetMissing",
+];
+
+/// The library version, code-like names and the built-in tools (issue 6:
+/// docs/TOOLS.md).
+pub const TOOLS_FUNCTIONS: [&str; 8] = [
+    "PyMonitoring_LibraryVersion",
+    "PyMonitoring_RegisterCodeName",
+    "PyMonitoring_StartRecorder",
+    "PyMonitoring_StartProfiler",
+    "PyMonitoring_StartCoverage",
+    "PyMonitoring_StopBuiltinTool",
+    "PyMonitoring_StopBuiltinTools",
+    "PyMonitoring_FlushBuiltinTools",
+];
+
+/// Every function the library exports.
+pub fn all_functions() -> Vec<String> {
+    let mut v = plain_fire_functions();
+    v.extend(underscore_fire_functions());
+    v.extend(
+        SCOPE_FUNCTIONS
+            .iter()
+            .chain(&REGISTRY_FUNCTIONS)
+            .chain(&ERROR_FUNCTIONS)
+            .chain(&TOOLS_FUNCTIONS)
+            .map(|s| s.to_string()),
+    );
+    v
+}

@@ -1,0 +1,173 @@
+//! The conformance harnesses of `c-tests/`: the Cython-style code-likes
+//! (`cython_*.c`) and the C ports of CPython's C-API scenarios plus their
+//! additions (`cpython_*.c`, mapped in docs/CONFORMANCE.md). Each program is
+//! built against the generated header and run as its own process, once with
+//! the exported `PyMonitoring_Fire*Event` functions and once with the header's
+//! inline fast path (`-DPYMONITORING_INLINE`, what CPython-compiled code does).
+//!
+//! The memory checkers are `#[ignore]`d here to keep `cargo test` short; CI
+//! runs them with `cargo test --test conformance --test differential -- --ignored`:
+//! * `memcheck_all`: every harness under
+//!   `valgrind --error-exitcode=1 --leak-check=full`;
+//! * `sanitizers_all`: every harness built with
+//!   `-fsanitize=address,undefined -fno-omit-frame-pointer` (checking that
+//!   ASan really linked: `nm` finds `__asan_init`).
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{have, run, run_ok, CProgram};
+
+/// Every conformance harness.
+const HARNESSES: &[&str] = &[
+    "cython_plain.c",
+    "cython_recursive.c",
+    "cython_generator.c",
+    "cython_handled.c",
+    "cython_unhandled.c",
+    "cython_finally.c",
+    "cython_return_fails.c",
+    "cython_reentry.c",
+    "cython_threads.c",
+    "cpython_fire_event.c",
+    "cpython_missing_exception.c",
+    "cpython_failing_callback.c",
+    "cpython_disable_event.c",
+    "cpython_two_events.c",
+    "cpython_more_events.c",
+    "cpython_tool_order.c",
+    "cpython_exceptions.c",
+    "cpython_registry_changes.c",
+];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    Exported,
+    Inline,
+    Sanitized,
+}
+
+fn build(file: &str, variant: Variant) -> PathBuf {
+    let stem = file.trim_end_matches(".c");
+    let program = CProgram::from_c_tests(file);
+    let program = match variant {
+        Variant::Exported => program.named(&format!("conf_{stem}")),
+        Variant::Inline => program
+            .named(&format!("conf_{stem}_inline"))
+            .define("PYMONITORING_INLINE", None),
+        Variant::Sanitized => program
+            .named(&format!("conf_{stem}_asan"))
+            .flag("-fsanitize=address,undefined")
+            .flag("-fno-sanitize-recover=undefined")
+            .flag("-fno-omit-frame-pointer"),
+    };
+    program.build()
+}
+
+fn run_both(file: &str) {
+    for variant in [Variant::Exported, Variant::Inline] {
+        let exe = build(file, variant);
+        let out = run_ok(&exe, &[]);
+        assert!(out.contains(": ok"), "{file}: no success line in {out:?}");
+    }
+}
+
+macro_rules! harness_tests {
+    ($($name:ident => $file:literal,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                run_both($file);
+            }
+        )*
+
+        #[test]
+        fn every_harness_has_a_test() {
+            let listed: &[&str] = &[$($file),*];
+            assert_eq!(listed, HARNESSES);
+            let mut on_disk: Vec<String> = std::fs::read_dir(common::manifest_dir().join("c-tests"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| (n.starts_with("cython_") || n.starts_with("cpython_")) && n.ends_with(".c"))
+                .collect();
+            on_disk.sort();
+            let mut sorted: Vec<String> = listed.iter().map(|s| s.to_string()).collect();
+            sorted.sort();
+            assert_eq!(on_disk, sorted, "c-tests/ and HARNESSES differ");
+        }
+    };
+}
+
+harness_tests! {
+    cython_plain => "cython_plain.c",
+    cython_recursive => "cython_recursive.c",
+    cython_generator => "cython_generator.c",
+    cython_handled => "cython_handled.c",
+    cython_unhandled => "cython_unhandled.c",
+    cython_finally => "cython_finally.c",
+    cython_return_fails => "cython_return_fails.c",
+    cython_reentry => "cython_reentry.c",
+    cython_threads => "cython_threads.c",
+    cpython_fire_event => "cpython_fire_event.c",
+    cpython_missing_exception => "cpython_missing_exception.c",
+    cpython_failing_callback => "cpython_failing_callback.c",
+    cpython_disable_event => "cpython_disable_event.c",
+    cpython_two_events => "cpython_two_events.c",
+    cpython_more_events => "cpython_more_events.c",
+    cpython_tool_order => "cpython_tool_order.c",
+    cpython_exceptions => "cpython_exceptions.c",
+    cpython_registry_changes => "cpython_registry_changes.c",
+}
+
+/// Every harness under valgrind's memcheck: no invalid access, no
+/// uninitialised read, no leak (exit status 1 on any error).
+#[test]
+#[ignore = "slow: run by .ci/run with --ignored"]
+fn memcheck_all() {
+    assert!(have("valgrind"), "valgrind is not installed");
+    for file in HARNESSES {
+        let exe = build(file, Variant::Exported);
+        let out = run(
+            &exe,
+            &[
+                "valgrind",
+                "--quiet",
+                "--error-exitcode=1",
+                "--leak-check=full",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{file} under valgrind: {}\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!("memcheck {file}: ok");
+    }
+}
+
+/// Every harness built with AddressSanitizer and UBSan.
+#[test]
+#[ignore = "slow: run by .ci/run with --ignored"]
+fn sanitizers_all() {
+    for file in HARNESSES {
+        let exe = build(file, Variant::Sanitized);
+        let nm = Command::new("nm").arg(&exe).output().expect("run nm");
+        assert!(
+            String::from_utf8_lossy(&nm.stdout).contains("__asan_init"),
+            "{file}: AddressSanitizer is not linked"
+        );
+        let out = run(&exe, &[]);
+        assert!(
+            out.status.success(),
+            "{file} with -fsanitize=address,undefined: {}\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!("sanitizers {file}: ok");
+    }
+}

@@ -1,0 +1,365 @@
+//! The header as a C user meets it: it compiles as C11 and as C++17 with
+//! warnings as errors, with and without `PYMONITORING_INLINE`; it coexists
+//! with CPython's `Python.h`; the inline build calls only the underscore
+//! entry points; and the built library exports every function of the API.
+
+mod api_names;
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{lib_dir, out_dir, run_ok, CProgram};
+
+/// A translation unit that uses every function, type and constant of the
+/// header; valid C11 and C++17. It runs a valid sequence and exits 0 only
+/// when every registry call succeeded.
+const USE_EVERYTHING: &str = r#"
+#include "pymonitoring.h"
+
+static int cb(void *data, const PyMonitoringEvent *ev) {
+    (void)data;
+    return ev->event == PY_MONITORING_EVENT_LINE ? PY_MONITORING_DISABLE : 0;
+}
+
+int main(void) {
+    PyMonitoringState states[2] = {{0, 0}, {0, 0}};
+    uint64_t version = 0;
+    const uint8_t ids[2] = {PY_MONITORING_EVENT_PY_START, PY_MONITORING_EVENT_LINE};
+    PyObject *code = PyMonitoring_MISSING;
+    PyObject *obj = PyMonitoring_GetMissing();
+    char buf[16];
+    size_t needed = 0;
+    uint32_t set = 0;
+    PyMonitoringCallback fn = NULL;
+    void *data = NULL;
+    Py_ssize_t length = 2;
+    int rc = 0;
+    rc |= PyMonitoring_UseToolId(PY_MONITORING_DEBUGGER_ID, "t");
+    rc |= PyMonitoring_GetTool(PY_MONITORING_DEBUGGER_ID, buf, sizeof buf, &needed) != 1;
+    rc |= PyMonitoring_RegisterCallback(PY_MONITORING_DEBUGGER_ID, PY_MONITORING_EVENT_LINE, cb, NULL);
+    rc |= PyMonitoring_GetCallback(PY_MONITORING_DEBUGGER_ID, PY_MONITORING_EVENT_LINE, &fn, &data);
+    rc |= fn != cb;
+    rc |= PyMonitoring_SetEvents(PY_MONITORING_DEBUGGER_ID, 1u << PY_MONITORING_EVENT_LINE);
+    rc |= PyMonitoring_GetEvents(PY_MONITORING_DEBUGGER_ID, &set);
+    rc |= PyMonitoring_EnterScope(states, &version, ids, length);
+    rc |= states[1].active != (1 << PY_MONITORING_DEBUGGER_ID);
+    rc |= PyMonitoring_FireLineEvent(&states[1], code, 0, 1);
+    rc |= states[1].active != 0;
+    /* Every fire function once (inactive slot: plain ones return 0). */
+    rc |= PyMonitoring_FirePyStartEvent(&states[0], code, 0);
+    rc |= PyMonitoring_FirePyResumeEvent(&states[0], code, 0);
+    rc |= PyMonitoring_FirePyReturnEvent(&states[0], code, 0, obj);
+    rc |= PyMonitoring_FirePyYieldEvent(&states[0], code, 0, obj);
+    rc |= PyMonitoring_FireCallEvent(&states[0], code, 0, obj, obj);
+    rc |= PyMonitoring_FireLineEvent(&states[0], code, 0, 1);
+    rc |= PyMonitoring_FireJumpEvent(&states[0], code, 0, obj);
+    rc |= PyMonitoring_FireBranchLeftEvent(&states[0], code, 0, obj);
+    rc |= PyMonitoring_FireBranchRightEvent(&states[0], code, 0, obj);
+    rc |= PyMonitoring_FireCReturnEvent(&states[0], code, 0, obj);
+    rc |= PyMonitoring_FirePyThrowEvent(&states[0], code, 0);
+    rc |= PyMonitoring_FireRaiseEvent(&states[0], code, 0);
+    rc |= PyMonitoring_FireReraiseEvent(&states[0], code, 0);
+    rc |= PyMonitoring_FireExceptionHandledEvent(&states[0], code, 0);
+    rc |= PyMonitoring_FireCRaiseEvent(&states[0], code, 0);
+    rc |= PyMonitoring_FirePyUnwindEvent(&states[0], code, 0);
+    rc |= PyMonitoring_FireStopIterationEvent(&states[0], code, 0, obj);
+    rc |= _PyMonitoring_FirePyStartEvent(&states[0], code, 0);
+    rc |= _PyMonitoring_FirePyResumeEvent(&states[0], code, 0);
+    rc |= _PyMonitoring_FirePyReturnEvent(&states[0], code, 0, obj);
+    rc |= _PyMonitoring_FirePyYieldEvent(&states[0], code, 0, obj);
+    rc |= _PyMonitoring_FireCallEvent(&states[0], code, 0, obj, obj);
+    rc |= _PyMonitoring_FireLineEvent(&states[0], code, 0, 1);
+    rc |= _PyMonitoring_FireJumpEvent(&states[0], code, 0, obj);
+    rc |= _PyMonitoring_FireBranchLeftEvent(&states[0], code, 0, obj);
+    rc |= _PyMonitoring_FireBranchRightEvent(&states[0], code, 0, obj);
+    rc |= _PyMonitoring_FireBranchEvent(&states[0], code, 0, obj);
+    rc |= _PyMonitoring_FireCReturnEvent(&states[0], code, 0, obj);
+    rc |= _PyMonitoring_FireStopIterationEvent(&states[0], code, 0, obj);
+    PyMonitoring_SetRaisedException(obj);
+    rc |= _PyMonitoring_FirePyThrowEvent(&states[0], code, 0);
+    rc |= _PyMonitoring_FireRaiseEvent(&states[0], code, 0);
+    rc |= _PyMonitoring_FireReraiseEvent(&states[0], code, 0);
+    rc |= _PyMonitoring_FireExceptionHandledEvent(&states[0], code, 0);
+    rc |= _PyMonitoring_FireCRaiseEvent(&states[0], code, 0);
+    rc |= _PyMonitoring_FirePyUnwindEvent(&states[0], code, 0);
+    rc |= PyMonitoring_GetRaisedException() != obj;
+    rc |= PyMonitoring_ErrSetString(PY_MONITORING_ERR_RUNTIME, "x");
+    rc |= PyMonitoring_ErrOccurred() != 1;
+    rc |= PyMonitoring_ErrKind() != PY_MONITORING_ERR_RUNTIME;
+    rc |= PyMonitoring_ErrMessage() == NULL;
+    PyMonitoring_ErrClear();
+    rc |= PyMonitoring_ErrKind() != PY_MONITORING_ERR_NONE;
+    rc |= PyMonitoring_ExitScope();
+    rc |= PyMonitoring_RestartEvents();
+    rc |= PyMonitoring_GetVersion() == 0;
+    rc |= PyMonitoring_WaitForCallbacks();
+    rc |= PyMonitoring_ClearToolId(PY_MONITORING_DEBUGGER_ID);
+    rc |= PyMonitoring_FreeToolId(PY_MONITORING_DEBUGGER_ID);
+    rc |= PY_MONITORING_EVENTS != 19 || PY_MONITORING_TOOL_IDS != 8;
+    rc |= PY_MONITORING_COVERAGE_ID + PY_MONITORING_PROFILER_ID + PY_MONITORING_OPTIMIZER_ID != 8;
+    rc |= PY_MONITORING_ERR_VALUE == PY_MONITORING_ERR_HOST;
+    return rc != 0;
+}
+"#;
+
+fn write_source(name: &str, text: &str) -> PathBuf {
+    let path = out_dir("header-src").join(name);
+    std::fs::write(&path, text).expect("write the test source");
+    path
+}
+
+fn program(name: &str, file: &str, text: &str, cpp: bool, inline: bool) -> CProgram {
+    let mut p = CProgram {
+        name: name.into(),
+        sources: vec![write_source(file, text)],
+        defines: vec![],
+        flags: vec![],
+        libs: vec![],
+        cpp,
+    };
+    if inline {
+        p = p.define("PYMONITORING_INLINE", None);
+    }
+    p
+}
+
+#[test]
+fn compiles_as_c11_with_warnings_as_errors() {
+    for inline in [false, true] {
+        let name = if inline { "use_c11_inline" } else { "use_c11" };
+        let exe = program(name, "use_everything.c", USE_EVERYTHING, false, inline)
+            .flag("-Wpedantic")
+            .flag("-Wstrict-prototypes")
+            .flag("-Wmissing-prototypes")
+            .flag("-Wshadow")
+            .flag("-Wconversion")
+            .build();
+        run_ok(&exe, &[]);
+    }
+}
+
+#[test]
+fn compiles_as_cpp17_with_warnings_as_errors() {
+    for inline in [false, true] {
+        let name = if inline { "use_cpp_inline" } else { "use_cpp" };
+        let exe = program(name, "use_everything.cpp", USE_EVERYTHING, true, inline)
+            .flag("-Wpedantic")
+            .flag("-Wshadow")
+            .flag("-Wold-style-cast")
+            .build();
+        run_ok(&exe, &[]);
+    }
+}
+
+/// Undefined symbols of an executable (`nm -u`).
+fn undefined_symbols(exe: &Path) -> BTreeSet<String> {
+    let out = Command::new("nm")
+        .arg("-u")
+        .arg(exe)
+        .output()
+        .expect("run nm");
+    assert!(out.status.success(), "nm -u {} failed", exe.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .map(|s| s.split('@').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn inline_build_calls_only_the_underscore_entry_points() {
+    let plain: BTreeSet<String> = api_names::plain_fire_functions().into_iter().collect();
+    let under: BTreeSet<String> = api_names::underscore_fire_functions().into_iter().collect();
+    let exe = program(
+        "use_c11_inline_syms",
+        "use_everything.c",
+        USE_EVERYTHING,
+        false,
+        true,
+    )
+    .build();
+    let syms = undefined_symbols(&exe);
+    let used_plain: Vec<_> = syms.intersection(&plain).collect();
+    assert!(
+        used_plain.is_empty(),
+        "the inline build links to {used_plain:?}"
+    );
+    assert!(
+        under.is_subset(&syms),
+        "the inline build misses entry points"
+    );
+    let exe = program(
+        "use_c11_syms",
+        "use_everything.c",
+        USE_EVERYTHING,
+        false,
+        false,
+    )
+    .build();
+    let syms = undefined_symbols(&exe);
+    assert!(plain.is_subset(&syms), "the plain build links to all 17");
+}
+
+/// `$(pyenv prefix 3.13.0)/include/python3.13`, when that Python is there.
+fn python_include_dir() -> Option<PathBuf> {
+    let out = Command::new("pyenv")
+        .args(["prefix", "3.13.0"])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let prefix = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let dir = Path::new(&prefix).join("include/python3.13");
+    dir.join("Python.h").exists().then_some(dir)
+}
+
+/// Compile (no link: libpython is not needed) one translation unit.
+fn compile_only(file: &Path, cpp: bool, include: &Path, defines: &[&str]) {
+    let target = env!("TARGET_TRIPLE");
+    let mut build = cc::Build::new();
+    build
+        .target(target)
+        .host(target)
+        .opt_level(0)
+        .cargo_metadata(false)
+        .cargo_warnings(false)
+        .cpp(cpp)
+        .std(if cpp { "c++17" } else { "c11" })
+        .include(include)
+        .include(common::generated_include_dir());
+    for f in ["-Wall", "-Wextra", "-Werror"] {
+        build.flag(f);
+    }
+    for d in defines {
+        build.define(d, None);
+    }
+    let obj = out_dir("header-obj").join(format!(
+        "{}-{}.o",
+        file.file_stem().unwrap().to_string_lossy(),
+        defines.join("-")
+    ));
+    let mut cmd = build.get_compiler().to_command();
+    cmd.arg("-c").arg(file).arg("-o").arg(&obj);
+    let out = cmd.output().expect("run the compiler");
+    assert!(
+        out.status.success(),
+        "compiling {} with {defines:?} failed:\n{}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Python.h first (as CPython requires), then pymonitoring.h; a PyObject *
+/// from Python.h goes straight into pymonitoring functions, and pymonitoring
+/// callbacks get the same type back.
+const WITH_PYTHON: &str = r#"
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include "pymonitoring.h"
+
+static int on_return(void *data, const PyMonitoringEvent *ev) {
+    PyObject *retval = ev->arg0; /* the same PyObject type */
+    (void)data;
+    return retval == Py_None ? 0 : PY_MONITORING_DISABLE;
+}
+
+int fire_with_python_objects(PyObject *code, PyMonitoringState *state, Py_ssize_t n);
+
+int fire_with_python_objects(PyObject *code, PyMonitoringState *state, Py_ssize_t n) {
+    uint64_t version = 0;
+    const uint8_t ids[1] = {PY_MONITORING_EVENT_PY_RETURN};
+    if (PyMonitoring_RegisterCallback(0, PY_MONITORING_EVENT_PY_RETURN, on_return, NULL) < 0 ||
+        PyMonitoring_EnterScope(state, &version, ids, n) < 0) {
+        return -1;
+    }
+    PyMonitoring_SetRaisedException(Py_None);
+    if (PyMonitoring_FireRaiseEvent(state, code, 0) < 0) {
+        return -1;
+    }
+    PyObject *exc = PyMonitoring_GetRaisedException();
+    return PyMonitoring_FirePyReturnEvent(state, code, 0, exc ? exc : Py_None);
+}
+"#;
+
+/// The other order: pymonitoring.h first. Its `Py_ssize_t` and Python.h's
+/// must be the same type.
+const PYTHON_SECOND: &str = r#"
+#include "pymonitoring.h"
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+int fire_none(PyMonitoringState *state, PyObject *code);
+
+int fire_none(PyMonitoringState *state, PyObject *code) {
+    Py_ssize_t n = PyTuple_Size(code);
+    return PyMonitoring_FireStopIterationEvent(state, code, (int32_t)n, Py_None);
+}
+"#;
+
+#[test]
+fn coexists_with_python_h() {
+    let Some(include) = python_include_dir() else {
+        println!("skipped: $(pyenv prefix 3.13.0)/include/python3.13/Python.h is not there");
+        return;
+    };
+    let c = write_source("with_python.c", WITH_PYTHON);
+    let cpp = write_source("with_python.cpp", WITH_PYTHON);
+    let second = write_source("python_second.c", PYTHON_SECOND);
+    // Only with the limited API: the full API's Python.h includes
+    // cpython/monitoring.h, which declares CPython's own PyMonitoring_*
+    // functions (the same names, for `struct _PyMonitoringState`), so a
+    // translation unit sees either CPython's monitoring API or this one.
+    let limited = "Py_LIMITED_API=0x030d0000";
+    for defines in [&[limited][..], &[limited, "PYMONITORING_INLINE"][..]] {
+        compile_only(&c, false, &include, defines);
+        compile_only(&cpp, true, &include, defines);
+        compile_only(&second, false, &include, defines);
+    }
+}
+
+/// `nm -D --defined-only` of the library this test run built.
+fn exported_functions(lib: &Path) -> BTreeSet<String> {
+    let out = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(lib)
+        .output()
+        .expect("run nm");
+    assert!(out.status.success(), "nm -D {} failed", lib.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            let (_addr, kind, name) = (parts.next()?, parts.next()?, parts.next()?);
+            (kind == "T").then(|| name.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn library_exports_every_function() {
+    let lib = lib_dir().join("libpymonitoring.so");
+    let exported = exported_functions(&lib);
+    let expected: BTreeSet<String> = api_names::all_functions().into_iter().collect();
+    let missing: Vec<_> = expected.difference(&exported).collect();
+    assert!(
+        missing.is_empty(),
+        "{} does not export {missing:?}",
+        lib.display()
+    );
+    // And nothing else under the API's prefixes.
+    let extra: Vec<_> = exported
+        .iter()
+        .filter(|s| s.starts_with("PyMonitoring") || s.starts_with("_PyMonitoring"))
+        .filter(|s| !expected.contains(*s))
+        .collect();
+    assert!(extra.is_empty(), "unexpected exports {extra:?}");
+    // Counted as acceptance item 1 lists them.
+    assert_eq!(api_names::plain_fire_functions().len(), 17);
+    assert_eq!(api_names::underscore_fire_functions().len(), 18);
+    assert!(exported.contains("PyMonitoring_EnterScope"));
+    assert!(exported.contains("PyMonitoring_ExitScope"));
+    assert!(exported.contains("_PyMonitoring_FireBranchEvent"));
+}

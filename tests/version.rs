@@ -1,0 +1,46 @@
+//! One version number: the crate's version is the header's macros and what
+//! `PyMonitoring_LibraryVersion()` returns.
+
+mod common;
+
+use std::ffi::CStr;
+
+use common::{run_ok, CProgram};
+
+#[test]
+fn library_version_is_the_crate_version() {
+    let ptr = pymonitoring::ffi::PyMonitoring_LibraryVersion();
+    assert!(!ptr.is_null());
+    // SAFETY: a static NUL-terminated string.
+    let text = unsafe { CStr::from_ptr(ptr) }.to_str().unwrap();
+    assert_eq!(text, env!("CARGO_PKG_VERSION"));
+    assert_eq!(pymonitoring::VERSION, env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn header_macros_match_the_library_from_c() {
+    let version = format!("\"{}\"", env!("CARGO_PKG_VERSION"));
+    let exe = CProgram::from_c_tests("version.c")
+        .define("EXPECTED_VERSION", Some(&version))
+        .build();
+    let out = run_ok(&exe, &[]);
+    assert!(out.starts_with(env!("CARGO_PKG_VERSION")), "{out}");
+}
+
+#[test]
+fn committed_header_carries_the_crate_version() {
+    let header = include_str!("../include/pymonitoring.h");
+    let want = format!(
+        "#define PYMONITORING_VERSION \"{}\"",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(header.contains(&want), "missing: {want}");
+    for (part, value) in [
+        ("MAJOR", env!("CARGO_PKG_VERSION_MAJOR")),
+        ("MINOR", env!("CARGO_PKG_VERSION_MINOR")),
+        ("PATCH", env!("CARGO_PKG_VERSION_PATCH")),
+    ] {
+        let line = format!("#define PYMONITORING_VERSION_{part} {value}\n");
+        assert!(header.contains(&line), "missing: {line}");
+    }
+}
