@@ -31,24 +31,24 @@ impl ReaderRecord {
         }
     }
 
-    /// Announce a dispatch. A read-modify-write (AcqRel): it reads the last
-    /// value of `seq`, so if a waiter's read of `seq` (also a
-    /// read-modify-write, in [`Readers::wait`]) came first, this acquires
-    /// from it and the dispatch's later read of the callback table's version
-    /// sees every removal made before that wait (`docs/CONCURRENCY.md`, H1).
+    /// Announce a dispatch: make `seq` odd, then a SeqCst fence, so the
+    /// dispatch's later read of the callback table's version and a waiter's
+    /// read of `seq` (after its own SeqCst fence, in [`Readers::wait`])
+    /// cannot both miss the other side's write (`docs/CONCURRENCY.md`, H1).
     #[inline]
     pub(crate) fn enter(&self) {
-        self.seq.fetch_add(1, Ordering::AcqRel);
+        let s = self.seq.load(Ordering::Relaxed);
+        self.seq.store(s + 1, Ordering::Relaxed);
+        sync::fence(Ordering::SeqCst);
     }
 
     /// End a dispatch. Release: whatever the dispatch did (its last use of
     /// a callback's data) happens before a waiter's Acquire load that sees
-    /// the new value (H2). A read-modify-write rather than a load and a
-    /// store, so it always reads the last value even after a waiter's
-    /// read-modify-write of `seq`.
+    /// the new value (H2). Only the owner writes `seq`.
     #[inline]
     pub(crate) fn exit(&self) {
-        self.seq.fetch_add(1, Ordering::Release);
+        let s = self.seq.load(Ordering::Relaxed);
+        self.seq.store(s + 1, Ordering::Release);
     }
 
     /// Whether the owner is inside a dispatch (read by the owner only).
@@ -117,11 +117,12 @@ impl Readers {
         // A snapshot: a record listed later belongs to a thread whose first
         // dispatch starts after this point, so it already sees the removal.
         let snapshot: Vec<Arc<ReaderRecord>> = self.list().clone();
+        // Pairs with the fence in `enter`: either this thread's reads of
+        // `seq` below see a dispatch's `enter`, or that dispatch's read of
+        // the callback table's version sees the removals made before (H1).
+        sync::fence(Ordering::SeqCst);
         for rec in snapshot.iter().filter(|r| !Arc::ptr_eq(r, me)) {
-            // Read-modify-write (adding 0) so this read and the owner's
-            // `enter` are ordered one way or the other: either it sees the
-            // dispatch, or the dispatch acquires from it (H1).
-            let seen = rec.seq.fetch_add(0, Ordering::AcqRel);
+            let seen = rec.seq.load(Ordering::Acquire);
             if seen & 1 == 0 {
                 continue;
             }
