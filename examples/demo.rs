@@ -14,10 +14,11 @@ fn main() {
         .parent()
         .expect("examples dir")
         .to_path_buf();
-    // target/<profile>/examples/demo -> target/<profile>; `cargo build`
-    // puts the cdylib there, `cargo run --example` only in deps/.
+    // target/<profile>/examples/NAME -> target/<profile>. deps/ holds the
+    // cdylib this very build made; the uplifted copy beside it is only
+    // refreshed by `cargo build` and may be stale.
     let profile = exe_dir.parent().expect("profile dir");
-    let Some(lib_dir) = [profile.to_path_buf(), profile.join("deps")]
+    let Some(lib_dir) = [profile.join("deps"), profile.to_path_buf()]
         .into_iter()
         .find(|d| d.join("libpymonitoring.so").exists())
     else {

@@ -29,15 +29,16 @@ fn main() {
     std::fs::create_dir_all(&out).expect("create the output directory");
     let out = out.canonicalize().expect("output directory path");
 
-    // target/<profile>/examples/tools_demo -> target/<profile>; `cargo
-    // build` puts the cdylib there, `cargo run --example` only in deps/.
+    // target/<profile>/examples/NAME -> target/<profile>. deps/ holds the
+    // cdylib this very build made; the uplifted copy beside it is only
+    // refreshed by `cargo build` and may be stale.
     let exe_dir = std::env::current_exe()
         .expect("own path")
         .parent()
         .expect("examples dir")
         .to_path_buf();
     let profile = exe_dir.parent().expect("profile dir");
-    let Some(lib_dir) = [profile.to_path_buf(), profile.join("deps")]
+    let Some(lib_dir) = [profile.join("deps"), profile.to_path_buf()]
         .into_iter()
         .find(|d| d.join("libpymonitoring.so").exists())
     else {

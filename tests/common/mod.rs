@@ -8,12 +8,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The directory holding `libpymonitoring.so` for this test build.
+/// The directory holding `libpymonitoring.so` for this test build: deps/,
+/// which `cargo test` always rebuilds, before the uplifted copy that only
+/// `cargo build` refreshes.
 pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let deps = exe.parent().expect("deps dir");
     let profile = deps.parent().expect("profile dir");
-    for dir in [profile, deps] {
+    for dir in [deps, profile] {
         if dir.join("libpymonitoring.so").exists() {
             return dir.to_path_buf();
         }
