@@ -49,7 +49,9 @@ type Slot = Option<Arc<dyn Handler>>;
 /// An immutable snapshot of every tool's callbacks. Writers replace it whole.
 #[derive(Clone)]
 pub struct CallbackTable {
-    slots: [[Slot; Event::COUNT]; TOOL_IDS],
+    /// Rows for the user tools 0–5 only (6 and 7 never get callbacks), to
+    /// keep the copy a registration makes small.
+    slots: [[Slot; Event::COUNT]; MAX_USER_TOOL as usize + 1],
 }
 
 impl CallbackTable {
@@ -61,7 +63,7 @@ impl CallbackTable {
 
     /// The callback of `tool` for `event`.
     pub fn get(&self, tool: u8, event: Event) -> Option<&Arc<dyn Handler>> {
-        self.slots[tool as usize][event as usize].as_ref()
+        self.slots.get(tool as usize)?[event as usize].as_ref()
     }
 }
 
@@ -78,9 +80,11 @@ static MASTER: Mutex<Master> = Mutex::new(Master {
 });
 
 /// The global version: scopes refresh when their stored copy differs.
-static VERSION: AtomicU64 = AtomicU64::new(0);
-/// For each event id, the tools a scope slot of that event gets.
-static SCOPE_MASKS: [AtomicU8; Event::COUNT] = [const { AtomicU8::new(0) }; Event::COUNT];
+pub(crate) static VERSION: AtomicU64 = AtomicU64::new(0);
+/// For each event id, the tools a scope slot of that event gets. Padded to
+/// 32 entries (the extra ones stay 0) so a masked id indexes it without a
+/// bounds check.
+static SCOPE_MASKS: [AtomicU8; 32] = [const { AtomicU8::new(0) }; 32];
 /// Bumped (SeqCst) whenever the callback table is replaced.
 static CALLBACKS_VERSION: AtomicU64 = AtomicU64::new(0);
 
@@ -122,6 +126,13 @@ pub fn version_relaxed() -> u64 {
 #[inline]
 pub fn scope_mask(event: Event) -> u8 {
     SCOPE_MASKS[event as usize].load(Ordering::Relaxed)
+}
+
+/// The tools a scope slot for event id `id` gets right now; `id` must be a
+/// valid event id (checked by the caller; other ids read 0).
+#[inline(always)]
+pub fn scope_mask_by_id(id: u8) -> u8 {
+    SCOPE_MASKS[usize::from(id & 31)].load(Ordering::Relaxed)
 }
 
 /// Recompute the scope masks from the tools' events and bump the version.

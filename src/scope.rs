@@ -42,25 +42,52 @@ pub fn enter_scope(
 #[inline(never)]
 fn refresh(states: &[SlotState], version: &Cell<u64>, event_types: &[u8]) -> Result<(), Error> {
     debug_assert_eq!(states.len(), event_types.len());
-    if let Some(i) = event_types
-        .iter()
-        .position(|&e| usize::from(e) >= Event::COUNT)
-    {
-        return Err(Error::value(format!(
-            "invalid event {} in event_types[{i}] (must be between 0 and {})",
-            event_types[i],
-            Event::COUNT - 1
-        )));
+    if !all_valid(event_types) {
+        return Err(invalid_event(event_types));
     }
     // Version first: if a writer races, the stored copy is the older one and
     // the next entry refreshes again.
     let current = registry::version();
     for (slot, &id) in states.iter().zip(event_types) {
-        slot.active
-            .set(registry::scope_mask(Event::ALL[usize::from(id)]));
+        slot.active.set(registry::scope_mask_by_id(id));
     }
     version.set(current);
     Ok(())
+}
+
+/// Whether every id is below [`Event::COUNT`], eight at a time: a byte `b`
+/// is bad when `b >= 128` or `(b & 0x7f) + (128 - COUNT)` reaches 128 (no
+/// carry crosses bytes: 127 + 109 < 256). The failing index is found only on
+/// the error path.
+#[inline(always)]
+fn all_valid(event_types: &[u8]) -> bool {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ADD: u64 = u64::from_ne_bytes([128 - Event::COUNT as u8; 8]);
+    let mut bad = 0u64;
+    let mut chunks = event_types.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        let x = u64::from_ne_bytes(b);
+        bad |= ((x & LOW) + ADD) | x;
+    }
+    let tail = chunks.remainder().iter().fold(0u8, |m, &e| m.max(e));
+    bad & HIGH == 0 && usize::from(tail) < Event::COUNT
+}
+
+#[cold]
+#[inline(never)]
+fn invalid_event(event_types: &[u8]) -> Error {
+    let i = event_types
+        .iter()
+        .position(|&e| usize::from(e) >= Event::COUNT)
+        .unwrap_or(0);
+    Error::value(format!(
+        "invalid event {} in event_types[{i}] (must be between 0 and {})",
+        event_types[i],
+        Event::COUNT - 1
+    ))
 }
 
 /// Exit a scope. Scopes keep no stack, so Enter and Exit need not balance.
