@@ -118,10 +118,11 @@ static int wanted(const char *name)
     return 0;
 }
 
-static void report(const char *name, double ns)
+/* One line per case: name, ns per iteration, iterations of the timed loop. */
+static void report(const char *name, double ns, long iters)
 {
     CALLGRIND_DUMP_STATS_AT(name);
-    printf("%s %.3f\n", name, ns);
+    printf("%s %.3f %ld\n", name, ns, iters);
     fflush(stdout);
 }
 
@@ -176,7 +177,7 @@ static void case_empty(long n)
     long acc = 0;
     double ns = TIMED(n, acc += 1);
     g_sink = acc;
-    report("empty_loop", ns);
+    report("empty_loop", ns, n);
 }
 
 static void case_fire_inactive(long n)
@@ -186,7 +187,7 @@ static void case_fire_inactive(long n)
     double ns = TIMED(n, acc += PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0));
     CHECK(acc == 0);
     g_sink = acc;
-    report("fire_inactive", ns);
+    report("fire_inactive", ns, n);
 }
 
 static void enter_unchanged(long n, int length, const char *name)
@@ -196,7 +197,7 @@ static void enter_unchanged(long n, int length, const char *name)
     long acc = 0;
     double ns = TIMED(n, acc += PyMonitoring_EnterScope(g_states, &g_version, g_events, length));
     CHECK(acc == 0);
-    report(name, ns);
+    report(name, ns, n);
 }
 
 static void enter_refresh(long n, int length, const char *name)
@@ -208,7 +209,7 @@ static void enter_refresh(long n, int length, const char *name)
     });
     CHECK(acc == 0);
     CHECK(g_version == PyMonitoring_GetVersion());
-    report(name, ns);
+    report(name, ns, n);
 }
 
 /* A Cython-style function body: fresh states, EnterScope, START, RETURN, Exit. */
@@ -239,7 +240,7 @@ static void case_cython(long n, const char *name)
     long acc = 0;
     double ns = TIMED(n, acc += cython_call());
     CHECK(acc == 0);
-    report(name, ns);
+    report(name, ns, n);
 }
 
 static void fire_active(long n, int tools, const char *name)
@@ -256,7 +257,7 @@ static void fire_active(long n, int tools, const char *name)
     CHECK(acc == 0);
     CHECK(g_calls == (long)tools * (n + n / 10 + 1));
     tools_clear();
-    report(name, ns);
+    report(name, ns, n);
 }
 
 static void case_line(long n)
@@ -271,7 +272,7 @@ static void case_line(long n)
     CHECK(acc == 0);
     CHECK(g_calls == n + n / 10 + 1);
     tools_clear();
-    report("line_1tool_c", ns);
+    report("line_1tool_c", ns, n);
 }
 
 static void case_raise(long n)
@@ -288,7 +289,7 @@ static void case_raise(long n)
     CHECK(g_calls == n + n / 10 + 1);
     CHECK(PyMonitoring_GetRaisedException() == EXC);
     tools_clear();
-    report("raise_1tool_c", ns);
+    report("raise_1tool_c", ns, n);
 }
 
 static void case_disable(long n)
@@ -307,7 +308,7 @@ static void case_disable(long n)
     CHECK(g_calls == n + n / 10 + 1);
     CHECK(g_states[0].active == 0);
     tools_clear();
-    report("disable_refresh_1", ns);
+    report("disable_refresh_1", ns, n);
 }
 
 static void case_set_events(long n)
@@ -318,7 +319,7 @@ static void case_set_events(long n)
     double ns = TIMED(n, acc += PyMonitoring_SetEvents(3, (i_ & 1) ? 1u : 2u));
     CHECK(acc == 0);
     tools_clear();
-    report("set_events", ns);
+    report("set_events", ns, n);
 }
 
 static void case_register(long n)
@@ -330,7 +331,7 @@ static void case_register(long n)
                                                               (i_ & 1) ? cb_none : cb_disable, NULL));
     CHECK(acc == 0);
     tools_clear();
-    report("register_callback", ns);
+    report("register_callback", ns, n);
 }
 
 /* ---- threads: aggregate throughput of active fires ---- */
@@ -401,8 +402,8 @@ static void case_threads(long n)
     double one = threads_run(n, 1);
     double two = threads_run(n, 2);
     tools_clear();
-    printf("threads_1 %.3f\n", one);
-    printf("threads_2 %.3f\n", two);
+    printf("threads_1 %.3f %ld\n", one, n);
+    printf("threads_2 %.3f %ld\n", two, 2 * n);
     fflush(stdout);
 }
 
