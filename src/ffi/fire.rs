@@ -55,7 +55,8 @@ fn fire_checked(name: &'static str, active: &Cell<u8>, record: &mut EventRecord)
 /// A NULL `state` or `codelike`: the ValueError, off the hot path.
 #[cold]
 #[inline(never)]
-fn fire_invalid(name: &'static str, state: *mut PyMonitoringState) -> c_int {
+#[allow(improper_ctypes_definitions)]
+extern "C" fn fire_invalid(name: &'static str, state: *mut PyMonitoringState) -> c_int {
     guard!(name, -1, {
         require!(!state.is_null(), "state must not be NULL");
         crate::error::set(crate::error::Error::value("codelike must not be NULL"));

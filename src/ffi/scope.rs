@@ -74,15 +74,38 @@ unsafe fn enter_scope(
     event_types: *const u8,
     length: Py_ssize_t,
 ) -> c_int {
+    let valid = !version.is_null()
+        && length >= 0
+        && (length == 0 || (!states.is_null() && !event_types.is_null()));
+    // SAFETY: `version` is dereferenced only when valid (non-NULL); the
+    // caller owns the word.
+    if valid && unsafe { *version } == registry::version_relaxed() {
+        return 0;
+    }
+    // One out-of-line call in tail position keeps the fast path frameless.
+    // SAFETY: forwarded caller contract.
+    unsafe { enter_scope_slow(states, version, event_types, length) }
+}
+
+/// Invalid arguments or a stale version. `extern "C"` (which cannot unwind:
+/// its callees are guarded) so the exported function needs no unwind
+/// landing pad and can tail-call it.
+///
+/// # Safety
+/// As `PyMonitoring_EnterScope`.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn enter_scope_slow(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+) -> c_int {
     if version.is_null()
         || length < 0
         || (length > 0 && (states.is_null() || event_types.is_null()))
     {
         return enter_scope_invalid(states, version, event_types, length);
-    }
-    // SAFETY: checked non-NULL; the caller owns the word.
-    if unsafe { *version } == registry::version_relaxed() {
-        return 0;
     }
     // SAFETY: forwarded caller contract.
     unsafe { enter_scope_refresh(states, version, event_types, length) }
@@ -108,8 +131,7 @@ fn enter_scope_invalid(
     })
 }
 
-#[cold]
-#[inline(never)]
+#[inline(always)]
 unsafe fn enter_scope_refresh(
     states: *mut PyMonitoringState,
     version: *mut u64,
