@@ -49,21 +49,30 @@ type Slot = Option<Arc<dyn Handler>>;
 /// An immutable snapshot of every tool's callbacks. Writers replace it whole.
 #[derive(Clone)]
 pub struct CallbackTable {
-    /// Rows for the user tools 0–5 only (6 and 7 never get callbacks), to
-    /// keep the copy a registration makes small.
-    slots: [[Slot; Event::COUNT]; MAX_USER_TOOL as usize + 1],
+    /// One shared row per user tool 0–5 (6 and 7 never get callbacks): a
+    /// registration copies the six row pointers and the one row it edits.
+    rows: [Option<Arc<Row>>; MAX_USER_TOOL as usize + 1],
 }
+
+type Row = [Slot; Event::COUNT];
 
 impl CallbackTable {
     fn empty() -> CallbackTable {
         CallbackTable {
-            slots: std::array::from_fn(|_| std::array::from_fn(|_| None)),
+            rows: std::array::from_fn(|_| None),
         }
     }
 
     /// The callback of `tool` for `event`.
     pub fn get(&self, tool: u8, event: Event) -> Option<&Arc<dyn Handler>> {
-        self.slots.get(tool as usize)?[event as usize].as_ref()
+        self.rows.get(tool as usize)?.as_deref()?[event as usize].as_ref()
+    }
+
+    /// `tool`'s row, made unique for editing (`tool` is a checked user tool).
+    fn row_mut(&mut self, tool: u8) -> &mut Row {
+        let row =
+            self.rows[tool as usize].get_or_insert_with(|| Arc::new(std::array::from_fn(|_| None)));
+        Arc::make_mut(row)
     }
 }
 
@@ -173,9 +182,7 @@ pub fn use_tool_id(tool: i64, name: &str) -> Result<(), Error> {
 fn clear_claimed(m: &mut Master, tool: u8) {
     m.events[tool as usize] = EventSet::empty();
     edit_callbacks(m, |t| {
-        for slot in t.slots[tool as usize].iter_mut() {
-            *slot = None;
-        }
+        t.rows[tool as usize] = None;
     });
     publish_masks(m);
 }
@@ -241,7 +248,7 @@ pub fn register_callback(
     let mut previous = None;
     edit_callbacks(&mut m, |t| {
         for slot in event.callback_slots() {
-            let cell = &mut t.slots[tool as usize][*slot as usize];
+            let cell = &mut t.row_mut(tool)[*slot as usize];
             previous = std::mem::replace(cell, handler.clone());
         }
     });
@@ -269,7 +276,7 @@ pub(crate) fn remove_callback_if_same(tool: u8, event: Event, handler: &Arc<dyn 
         .and_then(|t| t.get(tool, event))
         .is_some_and(|h| Arc::ptr_eq(h, handler));
     if same {
-        edit_callbacks(&mut m, |t| t.slots[tool as usize][event as usize] = None);
+        edit_callbacks(&mut m, |t| t.row_mut(tool)[event as usize] = None);
     }
 }
 
