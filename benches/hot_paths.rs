@@ -128,7 +128,7 @@ fn enter_scope(c: &mut Criterion) {
     tools_clear();
     tool_on(4, PY_MONITORING_EVENT_LINE, cb_none);
     let events: Vec<u8> = (0..64).map(|i| (i % 17) as u8).collect();
-    let mut states = vec![PyMonitoringState::default(); 64];
+    let mut states = [PyMonitoringState::default(); 64];
     let mut g = c.benchmark_group("enter_scope");
     for len in [1usize, 7, 17, 64] {
         let mut version = u64::MAX;
