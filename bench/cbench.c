@@ -357,6 +357,7 @@ static void case_register(long n)
 struct worker {
     pthread_t th;
     long n;
+    int control; /* 1: the same loop without the library (machine control) */
     long calls;
     double t0, t1;
     pthread_barrier_t *start;
@@ -377,19 +378,28 @@ static void *worker_main(void *arg)
     pthread_barrier_wait(w->start);
     long acc = 0;
     w->t0 = now_ns();
-    for (long i = 0; i < w->n; i++) {
-        BARRIER();
-        acc += PyMonitoring_FirePyStartEvent(&st[0], CODE, 0);
+    if (w->control) {
+        for (long i = 0; i < 20 * w->n; i++) {
+            BARRIER();
+            acc += i & 1;
+        }
+        acc = 0;
+    }
+    else {
+        for (long i = 0; i < w->n; i++) {
+            BARRIER();
+            acc += PyMonitoring_FirePyStartEvent(&st[0], CODE, 0);
+        }
     }
     w->t1 = now_ns();
     if (acc != 0)
         fail("worker fires");
-    w->calls = t_calls;
+    w->calls = w->control ? w->n + w->n / 10 : t_calls;
     return NULL;
 }
 
 /* ns per fire of aggregate throughput with `threads` threads firing at once. */
-static double threads_run(long n, int threads)
+static double threads_run(long n, int threads, int control)
 {
     struct worker w[2];
     pthread_barrier_t b;
@@ -397,6 +407,7 @@ static double threads_run(long n, int threads)
     for (int i = 0; i < threads; i++) {
         memset(&w[i], 0, sizeof w[i]);
         w[i].n = n;
+        w[i].control = control;
         w[i].start = &b;
         pthread_create(&w[i].th, NULL, worker_main, &w[i]);
     }
@@ -417,11 +428,15 @@ static void case_threads(long n)
 {
     tools_clear();
     tool_on(2, PY_MONITORING_EVENT_PY_START, cb_thread, 1u << PY_MONITORING_EVENT_PY_START);
-    double one = threads_run(n, 1);
-    double two = threads_run(n, 2);
+    double one = threads_run(n, 1, 0);
+    double two = threads_run(n, 2, 0);
+    double cone = threads_run(n, 1, 1);
+    double ctwo = threads_run(n, 2, 1);
     tools_clear();
     printf("threads_1 %.3f %ld\n", one, n);
     printf("threads_2 %.3f %ld\n", two, 2 * n);
+    printf("control_1 %.3f %ld\n", cone, n);
+    printf("control_2 %.3f %ld\n", ctwo, 2 * n);
     fflush(stdout);
 }
 

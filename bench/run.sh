@@ -23,6 +23,7 @@ PY=""
 pin=()
 command -v taskset >/dev/null && pin=(taskset -c 1)
 
+cut -d' ' -f1-3 /proc/loadavg >"$raw/loadavg.txt"
 echo "timing: $R rounds of N=$N" >&2
 for r in $(seq 1 "$R"); do
     "${pin[@]}" target/bench/cbench-exported "$N" | grep -v '^#' | grep -v '^threads' >>"$raw/time-exported.txt"
@@ -35,6 +36,7 @@ for r in $(seq 1 "$R"); do
     echo "  round $r done" >&2
 done
 
+cut -d' ' -f1-3 /proc/loadavg >>"$raw/loadavg.txt"
 if command -v valgrind >/dev/null; then
     echo "callgrind: N=$CG_N" >&2
     bench/cgcount.sh target/bench/cbench-exported "$CG_N" >"$raw/cg-exported.txt"

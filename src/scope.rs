@@ -38,9 +38,12 @@ pub fn enter_scope(
     refresh(states, version, event_types)
 }
 
+/// The refresh half of [`enter_scope`], for callers that already saw a stale
+/// version: validate every id (a ValueError and nothing written), then fill
+/// every slot and store the version.
 #[cold]
 #[inline(never)]
-fn refresh(states: &[SlotState], version: &Cell<u64>, event_types: &[u8]) -> Result<(), Error> {
+pub fn refresh(states: &[SlotState], version: &Cell<u64>, event_types: &[u8]) -> Result<(), Error> {
     debug_assert_eq!(states.len(), event_types.len());
     if !all_valid(event_types) {
         return Err(invalid_event(event_types));

@@ -157,7 +157,8 @@ unsafe fn enter_scope_refresh(
                 std::slice::from_raw_parts(event_types, len),
             )
         };
-        status(scope::enter_scope(states, version, events))
+        // The caller saw a stale version: refresh without comparing again.
+        status(scope::refresh(states, version, events))
     })
 }
 
