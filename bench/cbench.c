@@ -497,7 +497,8 @@ int main(int argc, char **argv)
         case_set_events(n / 100 + 1);
     if (wanted("register_callback"))
         case_register(n / 100 + 1);
-    if (!RUNNING_ON_VALGRIND && wanted("threads"))
+    /* Threads only when named (it needs both CPUs; run.sh runs it unpinned). */
+    if (!RUNNING_ON_VALGRIND && g_only_n > 0 && wanted("threads"))
         case_threads(n);
     return 0;
 }

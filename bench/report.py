@@ -150,8 +150,10 @@ for case, variant, goal, budget, what in GOALS:
     ours = per_op(variant, case)
     cpy = per_op("cpython", case)
     cpy_py = per_op("cpython", case + ":py")
+    if case == "fire_inactive" and variant == "exported":
+        cpy = None  # CPython has the inline path only
     met = "–" if ours is None else ("yes" if ours <= goal + 0.5 else "**no**")
-    w(f"| {what} (`{case}`) | {variant} | {fmt_i(cpy)} | {fmt_i(cpy_py)} | {fmt_i(ours)} | ≤ {goal} | {met} | {ratio(cpy, ours)} |")
+    w(f"| {what} (`{case}`) | {variant} | {fmt_i(cpy) if cpy is not None or case != 'fire_inactive' else '– (inline only)'} | {fmt_i(cpy_py)} | {fmt_i(ours)} | ≤ {goal} | {met} | {ratio(cpy, ours)} |")
 w("")
 w("## All cases: instructions and times")
 w("")
