@@ -298,10 +298,10 @@ def dis(fname, sym, limit=40):
 
 w("### Inactive fire, inline (the loop `loop_fire_inactive` of cbench-inline)")
 w("")
-w("The `active` byte is re-read every iteration (`cmpb $0x0,...(g_states)`), as the barrier forces:")
+w("The `active` byte is re-read every iteration (`cmpb $0x0,0x0(%rbp)` with `%rbp` = `g_states`), as the barrier forces; the measured loop is the one after the callgrind client request (`rol`...`xchg %rbx,%rbx`): `cmpb`+`je` and the loop's own `add`+`cmp`+`je` = 5 instructions, 2 over the empty loop:")
 w("")
 w("```")
-w(dis("cbench-inline.dis", "loop_fire_inactive", 60))
+w(dis("cbench-inline.dis", "loop_fire_inactive", 100))
 w("```")
 w("")
 w("### Exported inactive fire and EnterScope (libpymonitoring.so)")
