@@ -67,16 +67,21 @@ fn all_valid(event_types: &[u8]) -> bool {
     const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     const ADD: u64 = u64::from_ne_bytes([128 - Event::COUNT as u8; 8]);
-    let mut bad = 0u64;
     let mut chunks = event_types.chunks_exact(8);
+    // Early exits keep these loops scalar: vectorised, their set-up costs
+    // more than it saves for the usual 1-20 slots.
     for chunk in &mut chunks {
         let mut b = [0u8; 8];
         b.copy_from_slice(chunk);
         let x = u64::from_ne_bytes(b);
-        bad |= ((x & LOW) + ADD) | x;
+        if (((x & LOW) + ADD) | x) & HIGH != 0 {
+            return false;
+        }
     }
-    let tail = chunks.remainder().iter().fold(0u8, |m, &e| m.max(e));
-    bad & HIGH == 0 && usize::from(tail) < Event::COUNT
+    chunks
+        .remainder()
+        .iter()
+        .all(|&e| usize::from(e) < Event::COUNT)
 }
 
 #[cold]
