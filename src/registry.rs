@@ -1,8 +1,8 @@
 //! The process-wide tool registry: the twin of `sys.monitoring`.
 //!
 //! Writers are serialised by one mutex. Readers on hot paths never lock:
-//! scopes read [`VERSION`] and the per-event tool masks, dispatch reads the
-//! callback table through a per-thread copy validated by [`CALLBACKS_VERSION`].
+//! scopes read `VERSION` and the per-event tool masks, dispatch reads the
+//! callback table through a per-thread copy validated by `CALLBACKS_VERSION`.
 //! `docs/CONCURRENCY.md` explains the orderings.
 
 use std::any::Any;
