@@ -1099,6 +1099,10 @@ PyObject *PyMonitoring_GetMissing(void);
 /* The MISSING sentinel, delivered for absent object arguments. */
 #define PyMonitoring_MISSING (PyMonitoring_GetMissing())
 
+/* The global version word, for the inline EnterScope fast path below: read
+ * only; equal to PyMonitoring_GetVersion(). */
+extern const volatile uint64_t *const _PyMonitoring_GlobalVersion;
+
 #if defined(PYMONITORING_INLINE)
 /* CPython's inline fast path: test `active` in the caller, then call the
  * underscore entry point. Source-compatible with cpython/monitoring.h. */
@@ -1181,9 +1185,6 @@ static inline int
 PyMonitoring_FireStopIterationEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                     PyObject *value)
 { _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
-
-/* The global version word (read only; see PyMonitoring_GetVersion). */
-extern const volatile uint64_t *const _PyMonitoring_GlobalVersion;
 
 /* EnterScope's fast path in the caller: the same validation, then one
  * compare with the global version; anything else goes to the library. */
