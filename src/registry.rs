@@ -91,9 +91,9 @@ static MASTER: Mutex<Master> = Mutex::new(Master {
 /// The global version: scopes refresh when their stored copy differs.
 pub(crate) static VERSION: AtomicU64 = AtomicU64::new(0);
 /// For each event id, the tools a scope slot of that event gets. Padded to
-/// 32 entries (the extra ones stay 0) so a masked id indexes it without a
-/// bounds check.
-static SCOPE_MASKS: [AtomicU8; 32] = [const { AtomicU8::new(0) }; 32];
+/// 256 entries (the extra ones stay 0) so any `u8` indexes it without a
+/// bounds check or a mask.
+static SCOPE_MASKS: [AtomicU8; 256] = [const { AtomicU8::new(0) }; 256];
 /// Bumped (SeqCst) whenever the callback table is replaced.
 static CALLBACKS_VERSION: AtomicU64 = AtomicU64::new(0);
 
@@ -141,7 +141,7 @@ pub fn scope_mask(event: Event) -> u8 {
 /// valid event id (checked by the caller; other ids read 0).
 #[inline(always)]
 pub fn scope_mask_by_id(id: u8) -> u8 {
-    SCOPE_MASKS[usize::from(id & 31)].load(Ordering::Relaxed)
+    SCOPE_MASKS[usize::from(id)].load(Ordering::Relaxed)
 }
 
 /// Recompute the scope masks from the tools' events and bump the version.

@@ -44,6 +44,17 @@ pub fn enter_scope(
 #[cold]
 #[inline(never)]
 pub fn refresh(states: &[SlotState], version: &Cell<u64>, event_types: &[u8]) -> Result<(), Error> {
+    refresh_inline(states, version, event_types)
+}
+
+/// [`refresh`], inlined into the C entry point's (already out-of-line) slow
+/// path so it costs no second call and frame.
+#[inline(always)]
+pub(crate) fn refresh_inline(
+    states: &[SlotState],
+    version: &Cell<u64>,
+    event_types: &[u8],
+) -> Result<(), Error> {
     debug_assert_eq!(states.len(), event_types.len());
     if !all_valid(event_types) {
         return Err(invalid_event(event_types));

@@ -158,7 +158,7 @@ unsafe fn enter_scope_refresh(
             )
         };
         // The caller saw a stale version: refresh without comparing again.
-        status(scope::refresh(states, version, events))
+        status(scope::refresh_inline(states, version, events))
     })
 }
 
