@@ -1027,6 +1027,7 @@ int _PyMonitoring_FireBranchEvent(struct PyMonitoringState *state,
                                   int32_t offset,
                                   PyObject *target_offset);
 
+#if !defined(PYMONITORING_INLINE)
 /**
  * Enter a scope: make each `states[i].active` hold the tools that get event
  * `event_types[i]`.
@@ -1052,7 +1053,22 @@ int PyMonitoring_EnterScope(struct PyMonitoringState *states,
                             uint64_t *version,
                             const uint8_t *event_types,
                             Py_ssize_t length);
+#endif
 
+/**
+ * The same as `PyMonitoring_EnterScope`: the entry point the header's
+ * `static inline` `PyMonitoring_EnterScope` (with `PYMONITORING_INLINE`)
+ * calls when the version differs or an argument is invalid.
+ *
+ * # Safety
+ * As `PyMonitoring_EnterScope`.
+ */
+int _PyMonitoring_EnterScope(struct PyMonitoringState *states,
+                             uint64_t *version,
+                             const uint8_t *event_types,
+                             Py_ssize_t length);
+
+#if !defined(PYMONITORING_INLINE)
 /**
  * Exit the last scope entered. Scopes keep no stack: Enter and Exit need
  * not balance (Cython does not balance them). Always returns 0.
@@ -1061,6 +1077,7 @@ int PyMonitoring_EnterScope(struct PyMonitoringState *states,
  * None: takes no arguments. Callable from any thread.
  */
 int PyMonitoring_ExitScope(void);
+#endif
 
 /**
  * Claim tool id `tool` (0–5) under `name` (copied).
@@ -1203,6 +1220,10 @@ PyObject *PyMonitoring_GetMissing(void);
 /* The MISSING sentinel, delivered for absent object arguments. */
 #define PyMonitoring_MISSING (PyMonitoring_GetMissing())
 
+/* The global version word, for the inline EnterScope fast path below: read
+ * only; equal to PyMonitoring_GetVersion(). */
+extern const volatile uint64_t *const _PyMonitoring_GlobalVersion;
+
 #if defined(PYMONITORING_INLINE)
 /* CPython's inline fast path: test `active` in the caller, then call the
  * underscore entry point. Source-compatible with cpython/monitoring.h. */
@@ -1285,6 +1306,27 @@ static inline int
 PyMonitoring_FireStopIterationEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                     PyObject *value)
 { _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
+
+/* EnterScope's fast path in the caller: the same validation, then one
+ * compare with the global version; anything else goes to the library. */
+static inline int
+PyMonitoring_EnterScope(PyMonitoringState *state_array, uint64_t *version,
+                        const uint8_t *event_types, Py_ssize_t length)
+{
+    if (version != NULL && length >= 0
+        && (length == 0 || (state_array != NULL && event_types != NULL))
+        && *version == *_PyMonitoring_GlobalVersion) {
+        return 0;
+    }
+    return _PyMonitoring_EnterScope(state_array, version, event_types, length);
+}
+
+/* Scopes keep no stack: exiting one does nothing. */
+static inline int
+PyMonitoring_ExitScope(void)
+{
+    return 0;
+}
 
 #undef _PYMONITORING_IF_ACTIVE
 #endif /* PYMONITORING_INLINE */

@@ -124,27 +124,18 @@ pub fn set_raised(exc: Option<ObjectRef>) {
 
 /// Put `pending` back as the indicator's content (`None` clears it).
 pub fn restore(pending: Option<Pending>) {
-    thread::with(|t| *t.pending.borrow_mut() = pending);
+    thread::with(|t| t.set_pending(pending));
 }
 
 /// Take what the indicator holds, leaving it empty.
 pub fn take() -> Option<Pending> {
-    thread::with(|t| t.pending.borrow_mut().take())
+    thread::with(|t| t.take_pending())
 }
 
 /// Take the host exception object; a library error is left in place and
 /// `None` is returned.
 pub fn take_raised() -> Option<ObjectRef> {
-    thread::with(|t| {
-        let mut slot = t.pending.borrow_mut();
-        match *slot {
-            Some(Pending::Host(obj)) => {
-                *slot = None;
-                Some(obj)
-            }
-            _ => None,
-        }
-    })
+    thread::with(|t| t.take_raised())
 }
 
 /// Clear the indicator.
@@ -154,17 +145,17 @@ pub fn clear() {
 
 /// Whether the indicator holds anything.
 pub fn occurred() -> bool {
-    thread::with(|t| t.pending.borrow().is_some())
+    thread::with(|t| t.has_pending())
 }
 
 /// The kind of what is pending.
 pub fn kind() -> Option<ErrorKind> {
-    thread::with(|t| t.pending.borrow().as_ref().map(Pending::kind))
+    thread::with(|t| t.inspect_pending(|p| p.map(Pending::kind)))
 }
 
 /// Run `f` on what is pending (for reading its message without a copy).
 pub fn inspect<R>(f: impl FnOnce(Option<&Pending>) -> R) -> R {
-    thread::with(|t| f(t.pending.borrow().as_ref()))
+    thread::with(|t| t.inspect_pending(f))
 }
 
 /// A failure whose error is on the thread's indicator (as CPython's -1 with

@@ -53,19 +53,30 @@ type Slot = Option<Arc<dyn Handler>>;
 /// An immutable snapshot of every tool's callbacks. Writers replace it whole.
 #[derive(Clone)]
 pub struct CallbackTable {
-    slots: [[Slot; Event::COUNT]; TOOL_IDS],
+    /// One shared row per user tool 0–5 (6 and 7 never get callbacks): a
+    /// registration copies the six row pointers and the one row it edits.
+    rows: [Option<Arc<Row>>; MAX_USER_TOOL as usize + 1],
 }
+
+type Row = [Slot; Event::COUNT];
 
 impl CallbackTable {
     fn empty() -> CallbackTable {
         CallbackTable {
-            slots: std::array::from_fn(|_| std::array::from_fn(|_| None)),
+            rows: std::array::from_fn(|_| None),
         }
     }
 
     /// The callback of `tool` for `event`.
     pub fn get(&self, tool: u8, event: Event) -> Option<&Arc<dyn Handler>> {
-        self.slots[tool as usize][event as usize].as_ref()
+        self.rows.get(tool as usize)?.as_deref()?[event as usize].as_ref()
+    }
+
+    /// `tool`'s row, made unique for editing (`tool` is a checked user tool).
+    fn row_mut(&mut self, tool: u8) -> &mut Row {
+        let row =
+            self.rows[tool as usize].get_or_insert_with(|| Arc::new(std::array::from_fn(|_| None)));
+        Arc::make_mut(row)
     }
 }
 
@@ -83,9 +94,11 @@ pub(crate) struct Registry {
     /// Names, events and the current callback table; every change holds it.
     master: Mutex<Master>,
     /// The global version: scopes refresh when their stored copy differs.
-    version: AtomicU64,
-    /// For each event id, the tools a scope slot of that event gets.
-    scope_masks: [AtomicU8; Event::COUNT],
+    pub(crate) version: AtomicU64,
+    /// For each event id, the tools a scope slot of that event gets. Padded
+    /// to 256 entries (the extra ones stay 0) so any `u8` indexes it without
+    /// a bounds check or a mask.
+    scope_masks: [AtomicU8; 256],
     /// Bumped (SeqCst, under `master`) whenever the callback table is
     /// replaced.
     callbacks_version: AtomicU64,
@@ -107,7 +120,7 @@ impl Registry {
         Registry {
             master: Mutex::new(NO_TOOLS),
             version: AtomicU64::new(0),
-            scope_masks: [const { AtomicU8::new(0) }; Event::COUNT],
+            scope_masks: [const { AtomicU8::new(0) }; 256],
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
         }
@@ -147,6 +160,13 @@ impl Registry {
     /// The tools a scope slot for `event` gets right now.
     pub(crate) fn scope_mask(&self, event: Event) -> u8 {
         self.scope_masks[event as usize].load(Ordering::Relaxed)
+    }
+
+    /// The tools a scope slot for event id `id` gets right now; ids of 19
+    /// and more read 0 (callers check them first).
+    #[inline(always)]
+    pub(crate) fn scope_mask_by_id(&self, id: u8) -> u8 {
+        self.scope_masks[usize::from(id)].load(Ordering::Relaxed)
     }
 
     /// Recompute the scope masks from the tools' events, then bump the
@@ -215,9 +235,7 @@ impl Registry {
     fn clear_claimed(&self, m: &mut Master, tool: u8) {
         m.events[tool as usize] = EventSet::empty();
         self.edit_callbacks(m, |t| {
-            for slot in t.slots[tool as usize].iter_mut() {
-                *slot = None;
-            }
+            t.rows[tool as usize] = None;
         });
         self.publish_masks(m);
     }
@@ -276,7 +294,7 @@ impl Registry {
         let mut previous = None;
         self.edit_callbacks(&mut m, |t| {
             for slot in event.callback_slots() {
-                let cell = &mut t.slots[tool as usize][*slot as usize];
+                let cell = &mut t.row_mut(tool)[*slot as usize];
                 previous = std::mem::replace(cell, handler.clone());
             }
         });
@@ -310,7 +328,7 @@ impl Registry {
             .and_then(|t| t.get(tool, event))
             .is_some_and(|h| Arc::ptr_eq(h, handler));
         if same {
-            self.edit_callbacks(&mut m, |t| t.slots[tool as usize][event as usize] = None);
+            self.edit_callbacks(&mut m, |t| t.row_mut(tool)[event as usize] = None);
         }
     }
 
@@ -350,6 +368,11 @@ impl Registry {
 
 #[cfg(not(loom))]
 static GLOBAL: Registry = Registry::new();
+
+/// The global version word, for the header's inline `EnterScope` (exported
+/// by the FFI layer as `_PyMonitoring_GlobalVersion`).
+#[cfg(not(loom))]
+pub(crate) static VERSION: &AtomicU64 = &GLOBAL.version;
 
 #[cfg(loom)]
 loom::lazy_static! {
@@ -394,6 +417,13 @@ pub fn version_relaxed() -> u64 {
 #[inline]
 pub fn scope_mask(event: Event) -> u8 {
     global().scope_mask(event)
+}
+
+/// The tools a scope slot for event id `id` gets right now; `id` must be a
+/// valid event id (checked by the caller; other ids read 0).
+#[inline(always)]
+pub fn scope_mask_by_id(id: u8) -> u8 {
+    global().scope_mask_by_id(id)
 }
 
 /// Claim `tool` under `name`.

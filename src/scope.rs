@@ -38,29 +38,75 @@ pub fn enter_scope(
     refresh(states, version, event_types)
 }
 
+/// The refresh half of [`enter_scope`], for callers that already saw a stale
+/// version: validate every id (a ValueError and nothing written), then fill
+/// every slot and store the version.
 #[cold]
 #[inline(never)]
-fn refresh(states: &[SlotState], version: &Cell<u64>, event_types: &[u8]) -> Result<(), Error> {
+pub fn refresh(states: &[SlotState], version: &Cell<u64>, event_types: &[u8]) -> Result<(), Error> {
+    refresh_inline(states, version, event_types)
+}
+
+/// [`refresh`], inlined into the C entry point's (already out-of-line) slow
+/// path so it costs no second call and frame.
+#[inline(always)]
+pub(crate) fn refresh_inline(
+    states: &[SlotState],
+    version: &Cell<u64>,
+    event_types: &[u8],
+) -> Result<(), Error> {
     debug_assert_eq!(states.len(), event_types.len());
-    if let Some(i) = event_types
-        .iter()
-        .position(|&e| usize::from(e) >= Event::COUNT)
-    {
-        return Err(Error::value(format!(
-            "invalid event {} in event_types[{i}] (must be between 0 and {})",
-            event_types[i],
-            Event::COUNT - 1
-        )));
+    if !all_valid(event_types) {
+        return Err(invalid_event(event_types));
     }
     // Version first: if a writer races, the stored copy is the older one and
     // the next entry refreshes again.
     let current = registry::version();
     for (slot, &id) in states.iter().zip(event_types) {
-        slot.active
-            .set(registry::scope_mask(Event::ALL[usize::from(id)]));
+        slot.active.set(registry::scope_mask_by_id(id));
     }
     version.set(current);
     Ok(())
+}
+
+/// Whether every id is below [`Event::COUNT`], eight at a time: a byte `b`
+/// is bad when `b >= 128` or `(b & 0x7f) + (128 - COUNT)` reaches 128 (no
+/// carry crosses bytes: 127 + 109 < 256). The failing index is found only on
+/// the error path.
+#[inline(always)]
+fn all_valid(event_types: &[u8]) -> bool {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ADD: u64 = u64::from_ne_bytes([128 - Event::COUNT as u8; 8]);
+    let mut chunks = event_types.chunks_exact(8);
+    // Early exits keep these loops scalar: vectorised, their set-up costs
+    // more than it saves for the usual 1-20 slots.
+    for chunk in &mut chunks {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        let x = u64::from_ne_bytes(b);
+        if (((x & LOW) + ADD) | x) & HIGH != 0 {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|&e| usize::from(e) < Event::COUNT)
+}
+
+#[cold]
+#[inline(never)]
+fn invalid_event(event_types: &[u8]) -> Error {
+    let i = event_types
+        .iter()
+        .position(|&e| usize::from(e) >= Event::COUNT)
+        .unwrap_or(0);
+    Error::value(format!(
+        "invalid event {} in event_types[{i}] (must be between 0 and {})",
+        event_types[i],
+        Event::COUNT - 1
+    ))
 }
 
 /// Exit a scope. Scopes keep no stack, so Enter and Exit need not balance.

@@ -11,28 +11,56 @@ use std::ffi::c_int;
 use super::guard::{guard, require};
 use super::object;
 use super::types::{PyMonitoringState, PyObject};
-use crate::dispatch::{self, Firing};
+use crate::dispatch::{self, EventRecord, Firing};
 use crate::event::Event;
 
 /// Fire through the core after checking the pointers.
 ///
 /// # Safety
 /// `state`, when not NULL, points to a valid `PyMonitoringState`.
-#[inline]
+#[inline(always)]
 unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option<Firing>) -> c_int {
+    let Some(firing) = firing else {
+        return fire_invalid(name, state);
+    };
+    if state.is_null() {
+        return fire_invalid(name, state);
+    }
+    // SAFETY: non-NULL, valid by the caller's contract; `Cell` because
+    // callbacks may re-enter a scope on the same array.
+    let active = unsafe { &*(std::ptr::addr_of_mut!((*state).active) as *const Cell<u8>) };
+    let mut record = EventRecord {
+        event: firing.event,
+        tool: 0,
+        codelike: firing.codelike,
+        offset: firing.offset,
+        lineno: firing.lineno,
+        arg0: firing.arg0,
+        arg1: firing.arg1,
+    };
+    fire_checked(name, active, &mut record)
+}
+
+/// The guarded dispatch, shared by every fire function.
+#[inline(never)]
+fn fire_checked(name: &'static str, active: &Cell<u8>, record: &mut EventRecord) -> c_int {
+    guard!(name, -1, {
+        match dispatch::fire_record(active, record) {
+            Ok(()) => 0,
+            Err(_) => -1,
+        }
+    })
+}
+
+/// A NULL `state` or `codelike`: the ValueError, off the hot path.
+#[cold]
+#[inline(never)]
+#[allow(improper_ctypes_definitions)]
+extern "C" fn fire_invalid(name: &'static str, state: *mut PyMonitoringState) -> c_int {
     guard!(name, -1, {
         require!(!state.is_null(), "state must not be NULL");
-        require!(firing.is_some(), "codelike must not be NULL");
-        // SAFETY: non-NULL, valid by the caller's contract; `Cell` because
-        // callbacks may re-enter a scope on the same array.
-        let active = unsafe { &*(std::ptr::addr_of_mut!((*state).active) as *const Cell<u8>) };
-        match firing {
-            Some(f) => match dispatch::fire(active, f) {
-                Ok(()) => 0,
-                Err(_) => -1,
-            },
-            None => -1,
-        }
+        crate::error::set(crate::error::Error::value("codelike must not be NULL"));
+        -1
     })
 }
 
@@ -62,6 +90,7 @@ unsafe fn inactive(state: *const PyMonitoringState) -> bool {
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FirePyStartEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -110,6 +139,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyStartEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FirePyResumeEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -158,6 +188,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyResumeEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FirePyReturnEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -211,6 +242,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyReturnEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FirePyYieldEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -264,6 +296,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyYieldEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FireCallEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -320,6 +353,7 @@ pub unsafe extern "C" fn PyMonitoring_FireCallEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FireLineEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -373,6 +407,7 @@ pub unsafe extern "C" fn PyMonitoring_FireLineEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FireJumpEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -426,6 +461,7 @@ pub unsafe extern "C" fn PyMonitoring_FireJumpEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FireBranchLeftEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -479,6 +515,7 @@ pub unsafe extern "C" fn PyMonitoring_FireBranchLeftEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FireBranchRightEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -532,6 +569,7 @@ pub unsafe extern "C" fn PyMonitoring_FireBranchRightEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FireCReturnEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -585,6 +623,7 @@ pub unsafe extern "C" fn PyMonitoring_FireCReturnEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FirePyThrowEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -633,6 +672,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyThrowEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FireRaiseEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -681,6 +721,7 @@ pub unsafe extern "C" fn PyMonitoring_FireRaiseEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FireReraiseEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -729,6 +770,7 @@ pub unsafe extern "C" fn PyMonitoring_FireReraiseEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FireExceptionHandledEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -778,6 +820,7 @@ pub unsafe extern "C" fn PyMonitoring_FireExceptionHandledEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FireCRaiseEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -826,6 +869,7 @@ pub unsafe extern "C" fn PyMonitoring_FireCRaiseEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FirePyUnwindEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -874,6 +918,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyUnwindEvent(
 /// `state` must be NULL or point to a valid `PyMonitoringState`. Thread-safe;
 /// a state must not be fired on by two threads at once.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FireStopIterationEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -918,6 +963,7 @@ pub unsafe extern "C" fn PyMonitoring_FireStopIterationEvent(
 /// # Safety
 /// As `_PyMonitoring_FireBranchRightEvent`.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn _PyMonitoring_FireBranchEvent(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,

@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 use std::ffi::c_int;
+use std::sync::atomic::AtomicU64;
 
 use super::guard::{guard, require, status};
 use super::types::{PyMonitoringState, Py_ssize_t};
@@ -28,7 +29,74 @@ use crate::scope::{self, SlotState};
 /// thread may call this; a state array must not be used by two threads at
 /// once.
 #[no_mangle]
+#[cfg(not(pymonitoring_inline))]
 pub unsafe extern "C" fn PyMonitoring_EnterScope(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+) -> c_int {
+    // SAFETY: forwarded caller contract.
+    unsafe { enter_scope(states, version, event_types, length) }
+}
+
+/// The same as `PyMonitoring_EnterScope`: the entry point the header's
+/// `static inline` `PyMonitoring_EnterScope` (with `PYMONITORING_INLINE`)
+/// calls when the version differs or an argument is invalid.
+///
+/// # Safety
+/// As `PyMonitoring_EnterScope`.
+#[no_mangle]
+pub unsafe extern "C" fn _PyMonitoring_EnterScope(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+) -> c_int {
+    // SAFETY: forwarded caller contract.
+    unsafe { enter_scope(states, version, event_types, length) }
+}
+
+/// The global version word, for the header's inline `EnterScope` fast path
+/// (`PYMONITORING_INLINE`): a constant pointer, so a copy relocation in the
+/// executable copies only the pointer. Read it, never write it.
+#[no_mangle]
+#[cfg(not(loom))]
+pub static _PyMonitoring_GlobalVersion: &AtomicU64 = registry::VERSION;
+
+/// Validate, then compare the version; everything else is out of line.
+///
+/// # Safety
+/// As `PyMonitoring_EnterScope`.
+#[inline(always)]
+unsafe fn enter_scope(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+) -> c_int {
+    let valid = !version.is_null()
+        && length >= 0
+        && (length == 0 || (!states.is_null() && !event_types.is_null()));
+    // SAFETY: `version` is dereferenced only when valid (non-NULL); the
+    // caller owns the word.
+    if valid && unsafe { *version } == registry::version_relaxed() {
+        return 0;
+    }
+    // One out-of-line call in tail position keeps the fast path frameless.
+    // SAFETY: forwarded caller contract.
+    unsafe { enter_scope_slow(states, version, event_types, length) }
+}
+
+/// Invalid arguments or a stale version. `extern "C"` (which cannot unwind:
+/// its callees are guarded) so the exported function needs no unwind
+/// landing pad and can tail-call it.
+///
+/// # Safety
+/// As `PyMonitoring_EnterScope`.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn enter_scope_slow(
     states: *mut PyMonitoringState,
     version: *mut u64,
     event_types: *const u8,
@@ -40,11 +108,8 @@ pub unsafe extern "C" fn PyMonitoring_EnterScope(
     {
         return enter_scope_invalid(states, version, event_types, length);
     }
-    // SAFETY: checked non-NULL; the caller owns the word.
-    if unsafe { *version } == registry::version_relaxed() {
-        return 0;
-    }
-    enter_scope_refresh(states, version, event_types, length)
+    // SAFETY: forwarded caller contract.
+    unsafe { enter_scope_refresh(states, version, event_types, length) }
 }
 
 #[cold]
@@ -67,8 +132,7 @@ fn enter_scope_invalid(
     })
 }
 
-#[cold]
-#[inline(never)]
+#[inline(always)]
 unsafe fn enter_scope_refresh(
     states: *mut PyMonitoringState,
     version: *mut u64,
@@ -94,7 +158,8 @@ unsafe fn enter_scope_refresh(
                 std::slice::from_raw_parts(event_types, len),
             )
         };
-        status(scope::enter_scope(states, version, events))
+        // The caller saw a stale version: refresh without comparing again.
+        status(scope::refresh_inline(states, version, events))
     })
 }
 
@@ -104,6 +169,7 @@ unsafe fn enter_scope_refresh(
 /// # Safety
 /// None: takes no arguments. Callable from any thread.
 #[no_mangle]
+#[cfg(not(pymonitoring_inline))]
 pub extern "C" fn PyMonitoring_ExitScope() -> c_int {
     scope::exit_scope();
     0

@@ -45,6 +45,10 @@ pub fn underscore_fire_functions() -> Vec<String> {
 /// Scope functions (SPEC §3).
 pub const SCOPE_FUNCTIONS: [&str; 2] = ["PyMonitoring_EnterScope", "PyMonitoring_ExitScope"];
 
+/// The out-of-line entry point the header's inline `PyMonitoring_EnterScope`
+/// calls when the version is stale (`PYMONITORING_INLINE`).
+pub const INLINE_SUPPORT_FUNCTIONS: [&str; 1] = ["_PyMonitoring_EnterScope"];
+
 /// Registry functions (SPEC §4, and the wait of §8).
 pub const REGISTRY_FUNCTIONS: [&str; 11] = [
     "PyMonitoring_UseToolId",
@@ -95,6 +99,7 @@ pub fn all_functions() -> Vec<String> {
             .chain(&REGISTRY_FUNCTIONS)
             .chain(&ERROR_FUNCTIONS)
             .chain(&TOOLS_FUNCTIONS)
+            .chain(&INLINE_SUPPORT_FUNCTIONS)
             .map(|s| s.to_string()),
     );
     v

@@ -1,0 +1,504 @@
+/* cbench: the C-ABI cost of pymonitoring's hot paths, as a C user sees it.
+ *
+ * Built by bench/run.sh (and bench/budget.sh) against the release cdylib:
+ *   cc -O2 -std=gnu11 -Iinclude bench/cbench.c -Ltarget/release -lpymonitoring
+ * once as is (the exported PyMonitoring_Fire*Event functions, through the PLT)
+ * and once with -DPYMONITORING_INLINE (the header's static inline wrappers).
+ *
+ * Usage: cbench N [CASE...]   runs every case (or the named ones) once with N
+ * iterations and prints "case ns_per_iteration" lines. Under
+ * `valgrind --tool=callgrind --collect-atstart=no` only the measured loops are
+ * counted (CALLGRIND_TOGGLE_COLLECT around each loop) and one dump is written
+ * per case (CALLGRIND_DUMP_STATS_AT(case)); bench/cgcount.sh turns the dumps
+ * into instructions per iteration.
+ *
+ * Every loop runs a compiler barrier each iteration and the states live in a
+ * file-scope array whose address escapes, so `state->active` is re-read every
+ * iteration (checked with objdump, see BENCHMARKS.md). Results are summed and
+ * checked after each loop; a failed check exits with status 1.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pymonitoring.h"
+
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define HAVE_CALLGRIND 1
+#endif
+#endif
+#ifndef HAVE_CALLGRIND
+#define CALLGRIND_TOGGLE_COLLECT
+#define CALLGRIND_DUMP_STATS_AT(x) ((void)(x))
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+#define BARRIER() __asm__ __volatile__("" ::: "memory")
+#define NOINLINE __attribute__((noinline))
+
+#ifdef PYMONITORING_INLINE
+#define VARIANT "inline"
+#else
+#define VARIANT "exported"
+#endif
+
+/* Host objects: only their addresses matter. */
+static long g_objs[8];
+#define CODE ((PyObject *)&g_objs[0])
+#define EXC ((PyObject *)&g_objs[1])
+
+static PyMonitoringState g_states[64];
+static uint64_t g_version;
+static uint8_t g_events[64];
+static volatile long g_sink;
+static long g_calls;
+static __thread long t_calls;
+
+static const char **g_only;
+static int g_only_n;
+
+static int cb_none(void *data, const PyMonitoringEvent *ev)
+{
+    (void)data;
+    (void)ev;
+    g_calls++;
+    return 0;
+}
+
+static int cb_thread(void *data, const PyMonitoringEvent *ev)
+{
+    (void)data;
+    (void)ev;
+    t_calls++;
+    return 0;
+}
+
+static int cb_disable(void *data, const PyMonitoringEvent *ev)
+{
+    (void)data;
+    (void)ev;
+    g_calls++;
+    return PY_MONITORING_DISABLE;
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void fail(const char *what)
+{
+    fprintf(stderr, "cbench: check failed: %s\n", what);
+    if (PyMonitoring_ErrOccurred())
+        fprintf(stderr, "cbench: pending error: %s\n", PyMonitoring_ErrMessage());
+    exit(1);
+}
+
+#define CHECK(c)          \
+    do {                  \
+        if (!(c))         \
+            fail(#c);     \
+    } while (0)
+
+static int wanted(const char *name)
+{
+    if (g_only_n == 0)
+        return 1;
+    for (int i = 0; i < g_only_n; i++)
+        if (strcmp(g_only[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* One line per case: name, ns per iteration, iterations of the timed loop. */
+static void report(const char *name, double ns, long iters)
+{
+    CALLGRIND_DUMP_STATS_AT(name);
+    printf("%s %.3f %ld\n", name, ns, iters);
+    fflush(stdout);
+}
+
+/* Warm up (PLT binding, caches), then time N iterations of BODY with only the
+ * loop counted by callgrind. Evaluates to ns per iteration. */
+#define TIMED(N, BODY)                                                   \
+    ({                                                                   \
+        long n_ = (N);                                                   \
+        long w_ = n_ / 10 + 1;                                           \
+        for (long i_ = 0; i_ < w_; i_++) {                               \
+            BARRIER();                                                   \
+            BODY;                                                        \
+        }                                                                \
+        double t0_ = now_ns();                                           \
+        CALLGRIND_TOGGLE_COLLECT;                                        \
+        for (long i_ = 0; i_ < n_; i_++) {                               \
+            BARRIER();                                                   \
+            BODY;                                                        \
+        }                                                                \
+        CALLGRIND_TOGGLE_COLLECT;                                        \
+        double t1_ = now_ns();                                           \
+        (t1_ - t0_) / (double)n_;                                        \
+    })
+
+/* ---- registry set-up ---- */
+
+static void tools_clear(void)
+{
+    for (int t = 0; t <= 5; t++)
+        CHECK(PyMonitoring_FreeToolId(t) == 0);
+}
+
+static void tool_on(int tool, int event, PyMonitoringCallback cb, uint32_t events)
+{
+    char name[32];
+    snprintf(name, sizeof name, "bench%d", tool);
+    CHECK(PyMonitoring_UseToolId(tool, name) == 0);
+    CHECK(PyMonitoring_RegisterCallback(tool, event, cb, NULL) == 0);
+    CHECK(PyMonitoring_SetEvents(tool, events) == 0);
+}
+
+static void refresh(int length)
+{
+    uint64_t v = UINT64_MAX;
+    CHECK(PyMonitoring_EnterScope(g_states, &v, g_events, length) == 0);
+}
+
+/* ---- cases ---- */
+
+/* The two sub-ns loops live in their own functions so their code can be
+ * read with `objdump -d --disassemble=loop_fire_inactive`. */
+static NOINLINE double loop_empty(long n, long *out)
+{
+    long acc = 0;
+    double ns = TIMED(n, acc += 1);
+    *out = acc;
+    return ns;
+}
+
+static NOINLINE double loop_fire_inactive(long n, long *out)
+{
+    long acc = 0;
+    double ns = TIMED(n, acc += PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0));
+    *out = acc;
+    return ns;
+}
+
+static void case_empty(long n)
+{
+    long acc = 0;
+    double ns = loop_empty(n, &acc);
+    g_sink = acc;
+    report("empty_loop", ns, n);
+}
+
+static void case_fire_inactive(long n)
+{
+    memset(g_states, 0, sizeof g_states);
+    long acc = 0;
+    double ns = loop_fire_inactive(n, &acc);
+    CHECK(acc == 0);
+    g_sink = acc;
+    report("fire_inactive", ns, n);
+}
+
+static void enter_unchanged(long n, int length, const char *name)
+{
+    refresh(length);
+    g_version = PyMonitoring_GetVersion();
+    long acc = 0;
+    double ns = TIMED(n, acc += PyMonitoring_EnterScope(g_states, &g_version, g_events, length));
+    CHECK(acc == 0);
+    report(name, ns, n);
+}
+
+static void enter_refresh(long n, int length, const char *name)
+{
+    long acc = 0;
+    double ns = TIMED(n, {
+        g_version = UINT64_MAX;
+        acc += PyMonitoring_EnterScope(g_states, &g_version, g_events, length);
+    });
+    CHECK(acc == 0);
+    CHECK(g_version == PyMonitoring_GetVersion());
+    report(name, ns, n);
+}
+
+/* A Cython-style function body: fresh states, EnterScope, START, RETURN, Exit. */
+static const uint8_t k_cython_events[7] = {
+    PY_MONITORING_EVENT_PY_START,  PY_MONITORING_EVENT_PY_RETURN, PY_MONITORING_EVENT_PY_YIELD,
+    PY_MONITORING_EVENT_PY_RESUME, PY_MONITORING_EVENT_PY_UNWIND, PY_MONITORING_EVENT_CALL,
+    PY_MONITORING_EVENT_RAISE,
+};
+
+static NOINLINE int cython_call(void)
+{
+    PyMonitoringState states[7];
+    uint64_t version = 0;
+    memset(states, 0, sizeof states);
+    if (PyMonitoring_EnterScope(states, &version, k_cython_events, 7) < 0)
+        return -1;
+    /* The fires are CPython's inline tests in both variants (Cython uses
+     * CPython's header): only EnterScope/ExitScope differ between them. */
+    if (states[0].active && _PyMonitoring_FirePyStartEvent(&states[0], CODE, 0) < 0)
+        return -1;
+    if (states[1].active && _PyMonitoring_FirePyReturnEvent(&states[1], CODE, 2, CODE) < 0)
+        return -1;
+    return PyMonitoring_ExitScope();
+}
+
+static void case_cython(long n, const char *name)
+{
+    long acc = 0;
+    double ns = TIMED(n, acc += cython_call());
+    CHECK(acc == 0);
+    report(name, ns, n);
+}
+
+static void fire_active(long n, int tools, const char *name)
+{
+    tools_clear();
+    for (int t = 0; t < tools; t++)
+        tool_on(5 - t, PY_MONITORING_EVENT_PY_START, cb_none, 1u << PY_MONITORING_EVENT_PY_START);
+    g_events[0] = PY_MONITORING_EVENT_PY_START;
+    refresh(1);
+    CHECK(__builtin_popcount(g_states[0].active) == tools);
+    long acc = 0;
+    g_calls = 0;
+    double ns = TIMED(n, acc += PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0));
+    CHECK(acc == 0);
+    CHECK(g_calls == (long)tools * (n + n / 10 + 1));
+    tools_clear();
+    report(name, ns, n);
+}
+
+static void case_line(long n)
+{
+    tools_clear();
+    tool_on(2, PY_MONITORING_EVENT_LINE, cb_none, 1u << PY_MONITORING_EVENT_LINE);
+    g_events[0] = PY_MONITORING_EVENT_LINE;
+    refresh(1);
+    long acc = 0;
+    g_calls = 0;
+    double ns = TIMED(n, acc += PyMonitoring_FireLineEvent(&g_states[0], CODE, 4, 1000));
+    CHECK(acc == 0);
+    CHECK(g_calls == n + n / 10 + 1);
+    tools_clear();
+    report("line_1tool_c", ns, n);
+}
+
+static void case_raise(long n)
+{
+    tools_clear();
+    tool_on(2, PY_MONITORING_EVENT_RAISE, cb_none, 1u << PY_MONITORING_EVENT_RAISE);
+    g_events[0] = PY_MONITORING_EVENT_RAISE;
+    refresh(1);
+    PyMonitoring_SetRaisedException(EXC);
+    long acc = 0;
+    g_calls = 0;
+    double ns = TIMED(n, acc += PyMonitoring_FireRaiseEvent(&g_states[0], CODE, 6));
+    CHECK(acc == 0);
+    CHECK(g_calls == n + n / 10 + 1);
+    CHECK(PyMonitoring_GetRaisedException() == EXC);
+    tools_clear();
+    report("raise_1tool_c", ns, n);
+}
+
+static void case_disable(long n)
+{
+    tools_clear();
+    tool_on(2, PY_MONITORING_EVENT_PY_START, cb_disable, 1u << PY_MONITORING_EVENT_PY_START);
+    g_events[0] = PY_MONITORING_EVENT_PY_START;
+    long acc = 0;
+    g_calls = 0;
+    double ns = TIMED(n, {
+        g_version = UINT64_MAX;
+        acc += PyMonitoring_EnterScope(g_states, &g_version, g_events, 1);
+        acc += PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0);
+    });
+    CHECK(acc == 0);
+    CHECK(g_calls == n + n / 10 + 1);
+    CHECK(g_states[0].active == 0);
+    tools_clear();
+    report("disable_refresh_1", ns, n);
+}
+
+static void case_set_events(long n)
+{
+    tools_clear();
+    CHECK(PyMonitoring_UseToolId(3, "bench") == 0);
+    long acc = 0;
+    double ns = TIMED(n, acc += PyMonitoring_SetEvents(3, (i_ & 1) ? 1u : 2u));
+    CHECK(acc == 0);
+    tools_clear();
+    report("set_events", ns, n);
+}
+
+static void case_register(long n)
+{
+    tools_clear();
+    CHECK(PyMonitoring_UseToolId(3, "bench") == 0);
+    long acc = 0;
+    double ns = TIMED(n, acc += PyMonitoring_RegisterCallback(3, PY_MONITORING_EVENT_PY_START,
+                                                              (i_ & 1) ? cb_none : cb_disable, NULL));
+    CHECK(acc == 0);
+    tools_clear();
+    report("register_callback", ns, n);
+}
+
+/* ---- threads: aggregate throughput of active fires ---- */
+
+struct worker {
+    pthread_t th;
+    long n;
+    int control; /* 1: the same loop without the library (machine control) */
+    long calls;
+    double t0, t1;
+    pthread_barrier_t *start;
+    char pad[64];
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    PyMonitoringState st[1];
+    uint64_t v = UINT64_MAX;
+    uint8_t ev = PY_MONITORING_EVENT_PY_START;
+    memset(st, 0, sizeof st);
+    if (PyMonitoring_EnterScope(st, &v, &ev, 1) != 0 || st[0].active == 0)
+        fail("worker scope");
+    for (long i = 0; i < w->n / 10; i++)
+        PyMonitoring_FirePyStartEvent(&st[0], CODE, 0);
+    pthread_barrier_wait(w->start);
+    long acc = 0;
+    w->t0 = now_ns();
+    if (w->control) {
+        for (long i = 0; i < 20 * w->n; i++) {
+            BARRIER();
+            acc += i & 1;
+        }
+        acc = 0;
+    }
+    else {
+        for (long i = 0; i < w->n; i++) {
+            BARRIER();
+            acc += PyMonitoring_FirePyStartEvent(&st[0], CODE, 0);
+        }
+    }
+    w->t1 = now_ns();
+    if (acc != 0)
+        fail("worker fires");
+    w->calls = w->control ? w->n + w->n / 10 : t_calls;
+    return NULL;
+}
+
+/* ns per fire of aggregate throughput with `threads` threads firing at once. */
+static double threads_run(long n, int threads, int control)
+{
+    struct worker w[2];
+    pthread_barrier_t b;
+    pthread_barrier_init(&b, NULL, (unsigned)threads);
+    for (int i = 0; i < threads; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].n = n;
+        w[i].control = control;
+        w[i].start = &b;
+        pthread_create(&w[i].th, NULL, worker_main, &w[i]);
+    }
+    double t0 = 1e300, t1 = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(w[i].th, NULL);
+        CHECK(w[i].calls == n + n / 10);
+        if (w[i].t0 < t0)
+            t0 = w[i].t0;
+        if (w[i].t1 > t1)
+            t1 = w[i].t1;
+    }
+    pthread_barrier_destroy(&b);
+    return (t1 - t0) / ((double)n * threads);
+}
+
+static void case_threads(long n)
+{
+    tools_clear();
+    tool_on(2, PY_MONITORING_EVENT_PY_START, cb_thread, 1u << PY_MONITORING_EVENT_PY_START);
+    double one = threads_run(n, 1, 0);
+    double two = threads_run(n, 2, 0);
+    double cone = threads_run(n, 1, 1);
+    double ctwo = threads_run(n, 2, 1);
+    tools_clear();
+    printf("threads_1 %.3f %ld\n", one, n);
+    printf("threads_2 %.3f %ld\n", two, 2 * n);
+    printf("control_1 %.3f %ld\n", cone, n);
+    printf("control_2 %.3f %ld\n", ctwo, 2 * n);
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: cbench N [CASE...]\n");
+        return 2;
+    }
+    long n = atol(argv[1]);
+    if (n <= 0)
+        return 2;
+    g_only = (const char **)argv + 2;
+    g_only_n = argc - 2;
+    printf("# variant %s\n", VARIANT);
+    for (int i = 0; i < 64; i++)
+        g_events[i] = (uint8_t)(i % 17);
+
+    /* First, while no tool has ever set events (global version 0). */
+    CHECK(PyMonitoring_GetVersion() == 0);
+    if (wanted("cython_never"))
+        case_cython(n, "cython_never");
+    if (wanted("empty_loop"))
+        case_empty(n);
+    if (wanted("fire_inactive"))
+        case_fire_inactive(n);
+
+    /* A tool sets events none of the scopes here use: every version-0 entry refreshes. */
+    CHECK(PyMonitoring_UseToolId(4, "other") == 0);
+    CHECK(PyMonitoring_SetEvents(4, 1u << PY_MONITORING_EVENT_LINE) == 0);
+    if (wanted("cython_other"))
+        case_cython(n, "cython_other");
+    static const int lengths[] = {1, 7, 17, 64};
+    for (int i = 0; i < 4; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "enter_unchanged_%d", lengths[i]);
+        if (wanted(name))
+            enter_unchanged(n, lengths[i], name);
+        snprintf(name, sizeof name, "enter_refresh_%d", lengths[i]);
+        if (wanted(name))
+            enter_refresh(n, lengths[i], name);
+    }
+    tools_clear();
+
+    for (int t = 1; t <= 6; t++) {
+        char name[32];
+        snprintf(name, sizeof name, "pystart_%dtool_c", t);
+        if (wanted(name))
+            fire_active(n, t, name);
+    }
+    if (wanted("line_1tool_c"))
+        case_line(n);
+    if (wanted("raise_1tool_c"))
+        case_raise(n);
+    if (wanted("disable_refresh_1"))
+        case_disable(n);
+    if (wanted("set_events"))
+        case_set_events(n / 100 + 1);
+    if (wanted("register_callback"))
+        case_register(n / 100 + 1);
+    /* Threads only when named (it needs both CPUs; run.sh runs it unpinned). */
+    if (!RUNNING_ON_VALGRIND && g_only_n > 0 && wanted("threads"))
+        case_threads(n);
+    return 0;
+}
