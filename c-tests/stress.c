@@ -13,6 +13,7 @@
  * Exit status 0 and "stress: ok" when no check failed. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
@@ -169,8 +170,12 @@ static void *firer(void *arg) {
     unsigned seed = (unsigned)(uintptr_t)arg * 7919u + 1;
     PyMonitoringState states[SLOTS];
     uint64_t version = 0;
+    unsigned rounds = 0;
     memset(states, 0, sizeof states);
     while (!atomic_load(&stop)) {
+        /* Let the mutators run now and then: valgrind runs one thread at a
+         * time and would otherwise give the firers long slices. */
+        if (++rounds % 64 == 0) sched_yield();
         if (PyMonitoring_EnterScope(states, &version, scope_events, SLOTS) != 0) {
             violation("EnterScope failed", NULL);
             PyMonitoring_ErrClear();
@@ -341,8 +346,10 @@ int main(int argc, char **argv) {
         pthread_create(&mt[i], NULL, mutator, &ms_[i]);
     }
     for (int i = 0; i < nf; i++) pthread_create(&ft[i], NULL, firer, (void *)(uintptr_t)i);
-    double end = now_ms() + (double)ms;
-    while (now_ms() < end) {
+    /* Run for `ms`, and on until the mutators made some progress (a slow
+     * run under valgrind), but never past a hard limit. */
+    double start = now_ms(), end = start + (double)ms, hard_end = start + 120000.0;
+    while (now_ms() < end || (atomic_load(&registrations) < 40 && now_ms() < hard_end)) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
