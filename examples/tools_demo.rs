@@ -17,11 +17,13 @@
 //! cargo run --example tools_demo [-- OUT]       # OUT defaults to target/tools-demo
 //! ```
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::PathBuf;
 use std::process::{exit, Command};
 
 fn main() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = support::manifest();
     let out = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
@@ -29,50 +31,8 @@ fn main() {
     std::fs::create_dir_all(&out).expect("create the output directory");
     let out = out.canonicalize().expect("output directory path");
 
-    // target/<profile>/examples/NAME -> target/<profile>. deps/ holds the
-    // cdylib this very build made; the uplifted copy beside it is only
-    // refreshed by `cargo build` and may be stale.
-    let exe_dir = std::env::current_exe()
-        .expect("own path")
-        .parent()
-        .expect("examples dir")
-        .to_path_buf();
-    let profile = exe_dir.parent().expect("profile dir");
-    let Some(lib_dir) = [profile.join("deps"), profile.to_path_buf()]
-        .into_iter()
-        .find(|d| d.join("libpymonitoring.so").exists())
-    else {
-        eprintln!(
-            "tools_demo: libpymonitoring.so not found under {}",
-            profile.display()
-        );
-        exit(1);
-    };
-    let target = env!("TARGET_TRIPLE");
-    let compiler = cc::Build::new()
-        .target(target)
-        .host(target)
-        .opt_level(2)
-        .cargo_metadata(false)
-        .get_compiler();
-    let program = exe_dir.join("tools-demo-c");
-    let status = compiler
-        .to_command()
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror"])
-        .arg("-I")
-        .arg(manifest.join("include"))
-        .arg(manifest.join("examples/tools_demo.c"))
-        .arg("-o")
-        .arg(&program)
-        .arg(format!("-L{}", lib_dir.display()))
-        .arg("-lpymonitoring")
-        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
-        .arg("-lpthread")
-        .status()
-        .expect("run the C compiler");
-    if !status.success() {
-        exit(status.code().unwrap_or(1));
-    }
+    let program =
+        support::build_c_example("tools_demo", "tools_demo.c", "tools-demo-c", &["-lpthread"]);
 
     let events = out.join("events.jsonl");
     let trace = out.join("trace.json");
