@@ -56,8 +56,10 @@ impl ThreadState {
         }
     }
 
-    /// Make `pending` the indicator's content (`None` clears it).
-    #[inline]
+    /// Make `pending` the indicator's content (`None` clears it). Always
+    /// inlined: on the exception events' success path it runs once per fire,
+    /// and out of line it cost 19 instructions there.
+    #[inline(always)]
     pub fn set_pending(&self, pending: Option<Pending>) {
         let flags = self.flags.get() & !PENDING;
         match pending {
