@@ -95,7 +95,7 @@ fn stress_under_memcheck() {
     let exe = build("stress_memcheck", None);
     let ms = env_ms("STRESS_VALGRIND_MS", 1000);
     let opts = ["--leak-check=full", "--errors-for-leak-kinds=definite"];
-    if let Some((code, text)) = valgrind("memcheck", &opts, &exe, &[&ms, "2", "2"]) {
+    if let Some((code, text)) = valgrind("memcheck", &opts, &exe, &[&ms, "2", "2", "0"]) {
         println!("{text}");
         assert_eq!(code, 0, "memcheck reported errors:\n{text}");
         assert!(text.contains("ERROR SUMMARY: 0 errors"), "{text}");
@@ -108,7 +108,7 @@ fn stress_under_helgrind() {
     let exe = build("stress_helgrind", None);
     let ms = env_ms("STRESS_VALGRIND_MS", 1000);
     let supp = suppressions();
-    if let Some((code, text)) = valgrind("helgrind", &[&supp], &exe, &[&ms, "2", "2"]) {
+    if let Some((code, text)) = valgrind("helgrind", &[&supp], &exe, &[&ms, "2", "2", "0"]) {
         println!("{text}");
         assert_eq!(code, 0, "helgrind reported errors:\n{text}");
         assert!(text.contains("ERROR SUMMARY: 0 errors"), "{text}");
