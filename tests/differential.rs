@@ -15,39 +15,18 @@
 //! headers) is not installed, the test prints why and passes without
 //! comparing.
 
+mod api_names;
 mod common;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use api_names::EVENT_NAMES;
 use common::{manifest_dir, out_dir, CProgram};
 
 const GENERATED: usize = 300;
 const DEFAULT_SEED: u64 = 0x5eed_c0de_2026;
-
-/// 3.14 names in 3.14 order: the index is this library's event id.
-const NAMES: [&str; 19] = [
-    "PY_START",
-    "PY_RESUME",
-    "PY_RETURN",
-    "PY_YIELD",
-    "CALL",
-    "LINE",
-    "INSTRUCTION",
-    "JUMP",
-    "BRANCH_LEFT",
-    "BRANCH_RIGHT",
-    "STOP_ITERATION",
-    "RAISE",
-    "EXCEPTION_HANDLED",
-    "PY_UNWIND",
-    "PY_THROW",
-    "RERAISE",
-    "C_RETURN",
-    "C_RAISE",
-    "BRANCH",
-];
 
 /// CPython 3.13's event ids by name (3.13 calls BRANCH_RIGHT's slot BRANCH;
 /// the driver maps it, see docs/DIVERGENCES.md "Not compared").
@@ -125,14 +104,14 @@ fn generate(rng: &mut Rng, number: usize) -> String {
             let ev = rng.pick(SETTABLE);
             interesting.push(ev);
             let mode = rng.pick(&["ok", "ok", "ok", "disable", "disable", "other", "error"]);
-            writeln!(s, "cb {t} {} {mode} 0", NAMES[ev]).unwrap();
+            writeln!(s, "cb {t} {} {mode} 0", EVENT_NAMES[ev]).unwrap();
             if ev == 16 || ev == 17 {
                 names.extend(["CALL", "C_RETURN", "C_RAISE"]);
             } else {
-                names.push(NAMES[ev]);
+                names.push(EVENT_NAMES[ev]);
             }
         }
-        names.sort_by_key(|n| NAMES.iter().position(|x| x == n));
+        names.sort_by_key(|n| EVENT_NAMES.iter().position(|x| x == n));
         names.dedup();
         writeln!(s, "events {t} {}", names.join("|")).unwrap();
     }
@@ -145,7 +124,7 @@ fn generate(rng: &mut Rng, number: usize) -> String {
                 for &e in SETTABLE {
                     let p = if interesting.contains(&e) { 70 } else { 15 };
                     if e != 16 && e != 17 && rng.chance(p) {
-                        names.push(NAMES[e]);
+                        names.push(EVENT_NAMES[e]);
                     }
                 }
                 if rng.chance(15) {
@@ -156,7 +135,7 @@ fn generate(rng: &mut Rng, number: usize) -> String {
                         names.push(rng.pick(&["C_RETURN", "C_RAISE"]));
                     }
                 }
-                names.sort_by_key(|n| NAMES.iter().position(|x| x == n));
+                names.sort_by_key(|n| EVENT_NAMES.iter().position(|x| x == n));
                 names.dedup();
                 let mask = if names.is_empty() || rng.chance(5) {
                     "0".to_string()
@@ -167,7 +146,7 @@ fn generate(rng: &mut Rng, number: usize) -> String {
             }
             10..=29 => {
                 if in_use[t] {
-                    let ev = NAMES[rng.pick(SETTABLE)];
+                    let ev = EVENT_NAMES[rng.pick(SETTABLE)];
                     let (mode, k) = match rng.below(100) {
                         0..=49 => ("ok", 0),
                         50..=69 => ("disable", 0),
@@ -195,7 +174,7 @@ fn generate(rng: &mut Rng, number: usize) -> String {
                         }
                     })
                     .collect();
-                let names: Vec<&str> = list.iter().map(|&e| NAMES[e]).collect();
+                let names: Vec<&str> = list.iter().map(|&e| EVENT_NAMES[e]).collect();
                 let kind = if rng.chance(40) { "fresh" } else { "scope" };
                 scope_events[sc] = list;
                 writeln!(s, "{kind} {sc} {}", names.join(",")).unwrap();
@@ -229,7 +208,7 @@ fn generate(rng: &mut Rng, number: usize) -> String {
                 writeln!(
                     s,
                     "fire {sc} {slot} {} {off} {} {} {} {exc}",
-                    NAMES[ev],
+                    EVENT_NAMES[ev],
                     rng.below(16),
                     rng.below(16),
                     rng.below(120) as i64 - 10,
@@ -265,7 +244,7 @@ fn fixed() -> Vec<String> {
     // Fire every event once to two tools, then DISABLE each (local: bit
     // cleared; others: error and callback removed).
     for &ev in FIREABLE {
-        let name = NAMES[ev];
+        let name = EVENT_NAMES[ev];
         let exc = if EXCEPTION_EVENTS.contains(&ev) {
             5
         } else {
@@ -605,7 +584,7 @@ fn differential_against_cpython_313() {
             if l.starts_with("fire ") {
                 fires += 1;
             }
-            let l = normalize(l, &NAMES);
+            let l = normalize(l, &EVENT_NAMES);
             let c = normalize(c, &NAMES_313);
             if l == c {
                 continue;

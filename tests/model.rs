@@ -8,11 +8,13 @@
 //! Cases: `PROPTEST_CASES` (default 10,000). The registry is process-global
 //! and this binary holds this one test, so the cases run one after another.
 
+mod api_names;
 mod support;
 
 use std::ffi::{c_int, c_void, CString};
 use std::sync::Mutex;
 
+use api_names::EVENT_NAMES;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use pymonitoring::ffi::*;
@@ -233,28 +235,6 @@ const RUNTIME: c_int = PY_MONITORING_ERR_RUNTIME;
 fn verr(msg: impl Into<String>) -> Err {
     Some((VALUE, msg.into()))
 }
-
-const EVENT_NAMES: [&str; 19] = [
-    "PY_START",
-    "PY_RESUME",
-    "PY_RETURN",
-    "PY_YIELD",
-    "CALL",
-    "LINE",
-    "INSTRUCTION",
-    "JUMP",
-    "BRANCH_LEFT",
-    "BRANCH_RIGHT",
-    "STOP_ITERATION",
-    "RAISE",
-    "EXCEPTION_HANDLED",
-    "PY_UNWIND",
-    "PY_THROW",
-    "RERAISE",
-    "C_RETURN",
-    "C_RAISE",
-    "BRANCH",
-];
 
 #[derive(Clone, Debug, Default)]
 struct Model {

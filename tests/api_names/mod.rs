@@ -3,6 +3,29 @@
 //! the header and the built library against them.
 #![allow(dead_code)]
 
+/// CPython 3.14's event names, indexed by event id (SPEC §2).
+pub const EVENT_NAMES: [&str; 19] = [
+    "PY_START",
+    "PY_RESUME",
+    "PY_RETURN",
+    "PY_YIELD",
+    "CALL",
+    "LINE",
+    "INSTRUCTION",
+    "JUMP",
+    "BRANCH_LEFT",
+    "BRANCH_RIGHT",
+    "STOP_ITERATION",
+    "RAISE",
+    "EXCEPTION_HANDLED",
+    "PY_UNWIND",
+    "PY_THROW",
+    "RERAISE",
+    "C_RETURN",
+    "C_RAISE",
+    "BRANCH",
+];
+
 /// The 17 events with a `PyMonitoring_Fire<Name>Event` function (CPython 3.14).
 pub const FIRE_EVENTS: [&str; 17] = [
     "PyStart",
