@@ -171,6 +171,19 @@ typedef intptr_t Py_ssize_t;
 #define PY_MONITORING_DISABLE 1
 
 /**
+ * `PyMonitoring_SetOptions`: a DISABLE from a local event lasts until that
+ * tool restarts (`PyMonitoring_RestartToolEvents`, `PyMonitoring_RestartEvents`,
+ * or the tool is cleared), not only until the scope's next refresh.
+ */
+#define PY_MONITORING_OPT_LASTING_DISABLE 1
+
+/**
+ * `PyMonitoring_SetOptions`: a slot's `active` holds only the tools that
+ * have a callback for the slot's event.
+ */
+#define PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK 2
+
+/**
  * `PyMonitoring_ErrKind`: no error is set.
  */
 #define PY_MONITORING_ERR_NONE 0
@@ -1026,6 +1039,28 @@ int _PyMonitoring_FireBranchEvent(struct PyMonitoringState *state,
                                   PyObject *codelike,
                                   int32_t offset,
                                   PyObject *target_offset);
+
+/**
+ * Replace the process-wide options: a bitwise OR of
+ * `PY_MONITORING_OPT_*` (0, the default, is CPython-exact behaviour).
+ *
+ * A change moves the global version, so every scope refreshes under the
+ * new rules at its next `PyMonitoring_EnterScope`. Returns 0, or -1 with a
+ * ValueError when `options` has a bit this version does not know (nothing
+ * changes then). Thread-safe; fires running on other threads see the old
+ * or the new options.
+ */
+int PyMonitoring_SetOptions(uint32_t options);
+
+/**
+ * Read the process-wide options into `*options`.
+ *
+ * Returns 0, or -1 with a ValueError when `options` is NULL. Thread-safe.
+ *
+ * # Safety
+ * `options` must be NULL or point to a writable `uint32_t`.
+ */
+int PyMonitoring_GetOptions(uint32_t *options);
 
 #if !defined(PYMONITORING_INLINE)
 /**

@@ -29,6 +29,7 @@ pub mod dispatch;
 pub mod error;
 pub mod event;
 pub mod object;
+pub mod options;
 pub mod quiesce;
 pub mod registry;
 pub mod scope;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crate::dispatch::EventRecord;
 use crate::error::Error;
 use crate::event::{Event, EventSet};
-use crate::sync::{AtomicU64, AtomicU8, Mutex, MutexGuard, Ordering};
+use crate::sync::{AtomicU32, AtomicU64, AtomicU8, Mutex, MutexGuard, Ordering};
 
 /// Number of tool ids (bits of `PyMonitoringState::active`).
 pub const TOOL_IDS: usize = 8;
@@ -104,6 +104,8 @@ pub(crate) struct Registry {
     callbacks_version: AtomicU64,
     /// Source of claim tokens; 0 is never handed out.
     next_claim: AtomicU64,
+    /// The opt-in options (`crate::options`), written under `master`.
+    options: AtomicU32,
 }
 
 const NO_TOOLS: Master = Master {
@@ -123,6 +125,7 @@ impl Registry {
             scope_masks: [const { AtomicU8::new(0) }; 256],
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
+            options: AtomicU32::new(0),
         }
     }
 
@@ -135,6 +138,7 @@ impl Registry {
             scope_masks: std::array::from_fn(|_| AtomicU8::new(0)),
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
+            options: AtomicU32::new(0),
         }
     }
 
@@ -332,6 +336,23 @@ impl Registry {
         }
     }
 
+    /// The options in force.
+    #[inline(always)]
+    pub(crate) fn options(&self) -> u32 {
+        self.options.load(Ordering::Relaxed)
+    }
+
+    /// Replace the options (already checked); a change republishes the
+    /// scope masks, which moves the version.
+    pub(crate) fn set_options(&self, options: u32) -> Result<(), Error> {
+        let m = self.master();
+        if self.options.load(Ordering::Relaxed) != options {
+            self.options.store(options, Ordering::Relaxed);
+            self.publish_masks(&m);
+        }
+        Ok(())
+    }
+
     pub(crate) fn restart_events(&self) {
         let _m = self.master();
         self.version.fetch_add(1, Ordering::Release);
@@ -357,6 +378,7 @@ impl Registry {
     #[cfg(test)]
     pub(crate) fn reset_for_tests(&self) {
         let mut m = self.master();
+        self.options.store(0, Ordering::Relaxed);
         for tool in 0..TOOL_IDS as u8 {
             m.names[tool as usize] = None;
             m.events[tool as usize] = EventSet::empty();

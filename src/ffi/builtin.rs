@@ -203,13 +203,17 @@ fn report(what: &str, e: &Error) {
 }
 
 /// Runs when the library is loaded (the ELF `.init_array`, before `main`
-/// for a program linked with the library, at `dlopen` otherwise): starts
+/// for a program linked with the library, at `dlopen` otherwise): applies
+/// `PYMONITORING_OPTIONS` (see `crate::options::set_from_env`), then starts
 /// the built-in tools that `PYMONITORING_RECORD`, `PYMONITORING_TRACE` and
 /// `PYMONITORING_COVERAGE` name (see `crate::builtin::start_from_env`),
 /// printing a line on stderr for each that cannot start. Nothing else is
 /// done at load time, and nothing at all when none of them is set.
 extern "C" fn on_load() {
     let _ = std::panic::catch_unwind(|| {
+        if let Err(e) = crate::options::set_from_env() {
+            report("PYMONITORING_OPTIONS", &e);
+        }
         for (var, e) in builtin::start_from_env() {
             report(var, &e);
         }

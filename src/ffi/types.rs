@@ -107,6 +107,14 @@ pub const PY_MONITORING_OPTIMIZER_ID: c_int = 5;
 /// events) until the scope is refreshed.
 pub const PY_MONITORING_DISABLE: c_int = 1;
 
+/// `PyMonitoring_SetOptions`: a DISABLE from a local event lasts until that
+/// tool restarts (`PyMonitoring_RestartToolEvents`, `PyMonitoring_RestartEvents`,
+/// or the tool is cleared), not only until the scope's next refresh.
+pub const PY_MONITORING_OPT_LASTING_DISABLE: u32 = 1;
+/// `PyMonitoring_SetOptions`: a slot's `active` holds only the tools that
+/// have a callback for the slot's event.
+pub const PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK: u32 = 2;
+
 /// `PyMonitoring_ErrKind`: no error is set.
 pub const PY_MONITORING_ERR_NONE: c_int = 0;
 /// `PyMonitoring_ErrKind`: a bad argument value (CPython's ValueError).

@@ -112,6 +112,9 @@ pub const TOOLS_FUNCTIONS: [&str; 8] = [
     "PyMonitoring_FlushBuiltinTools",
 ];
 
+/// The opt-in features beyond CPython (issue 7: docs/EXTENSIONS.md).
+pub const EXTENSION_FUNCTIONS: &[&str] = &["PyMonitoring_SetOptions", "PyMonitoring_GetOptions"];
+
 /// Every function the library exports.
 pub fn all_functions() -> Vec<String> {
     let mut v = plain_fire_functions();
@@ -123,6 +126,7 @@ pub fn all_functions() -> Vec<String> {
             .chain(&ERROR_FUNCTIONS)
             .chain(&TOOLS_FUNCTIONS)
             .chain(&INLINE_SUPPORT_FUNCTIONS)
+            .chain(EXTENSION_FUNCTIONS)
             .map(|s| s.to_string()),
     );
     v

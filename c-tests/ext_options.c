@@ -1,0 +1,45 @@
+/* PyMonitoring_SetOptions / PyMonitoring_GetOptions (docs/EXTENSIONS.md):
+ * defaults, bad input, version moves, and PYMONITORING_OPTIONS at load.
+ * argv[1], when given, is the option word the environment should have set. */
+#include "harness.h"
+
+int main(int argc, char **argv) {
+    uint32_t want = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 0) : 0;
+    uint32_t options = 0xdead;
+
+    CHECK_ERROR(PyMonitoring_GetOptions(NULL), PY_MONITORING_ERR_VALUE,
+                "options must not be NULL");
+    CHECK_OK(PyMonitoring_GetOptions(&options), 0);
+    CHECK_EQ_INT(options, want);
+
+    /* Unknown bits: ValueError, nothing changes. */
+    uint64_t v0 = PyMonitoring_GetVersion();
+    CHECK_ERROR(PyMonitoring_SetOptions(0x80), PY_MONITORING_ERR_VALUE,
+                "invalid options 0x80 (known options are 0x3)");
+    CHECK_ERROR(PyMonitoring_SetOptions(0xffffffffu), PY_MONITORING_ERR_VALUE,
+                "invalid options 0xffffffff (known options are 0x3)");
+    CHECK_OK(PyMonitoring_GetOptions(&options), 0);
+    CHECK_EQ_INT(options, want);
+    CHECK_EQ_INT(PyMonitoring_GetVersion(), v0);
+
+    /* Setting the same word is no change; a different word moves the version. */
+    CHECK_OK(PyMonitoring_SetOptions(want), 0);
+    CHECK_EQ_INT(PyMonitoring_GetVersion(), v0);
+    uint32_t other = want ^ PY_MONITORING_OPT_LASTING_DISABLE;
+    CHECK_OK(PyMonitoring_SetOptions(other), 0);
+    CHECK_EQ_INT(PyMonitoring_GetVersion(), v0 + 1);
+    CHECK_OK(PyMonitoring_GetOptions(&options), 0);
+    CHECK_EQ_INT(options, other);
+    CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE |
+                                     PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK),
+             0);
+    CHECK_OK(PyMonitoring_GetOptions(&options), 0);
+    CHECK_EQ_INT(options, 3);
+    CHECK_OK(PyMonitoring_SetOptions(0), 0);
+    CHECK_OK(PyMonitoring_GetOptions(&options), 0);
+    CHECK_EQ_INT(options, 0);
+
+    (void)harness_objects;
+    (void)record_event;
+    return harness_finish("ext_options");
+}
