@@ -66,10 +66,11 @@ pub(crate) fn try_refresh(
         return Err(InvalidEvent);
     }
     // Version first: if a writer races, the stored copy is the older one and
-    // the next entry refreshes again.
-    let current = registry::version();
+    // the next entry refreshes again. Stored before the fill (which cannot
+    // fail, and nothing else sees the scope meanwhile) so the fill loop has
+    // two more free registers.
+    version.set(registry::version());
     fill(states, event_types);
-    version.set(current);
     Ok(())
 }
 
