@@ -44,60 +44,102 @@ pub fn enter_scope(
 #[cold]
 #[inline(never)]
 pub fn refresh(states: &[SlotState], version: &Cell<u64>, event_types: &[u8]) -> Result<(), Error> {
-    refresh_inline(states, version, event_types)
+    try_refresh(states, version, event_types).map_err(|InvalidEvent| invalid_event(event_types))
 }
 
-/// [`refresh`], inlined into the C entry point's (already out-of-line) slow
-/// path so it costs no second call and frame.
+/// Some id in `event_types` is 19 or more; [`invalid_event`] builds the
+/// error (kept out of the fill path: a unit error returns in a register).
+#[derive(Debug)]
+pub(crate) struct InvalidEvent;
+
+/// [`refresh`] without building the error, inlined into the C entry point's
+/// (already out-of-line) refresh so it costs no second call and frame. The
+/// one place a refresh happens: validate, read the version, fill, store it.
 #[inline(always)]
-pub(crate) fn refresh_inline(
+pub(crate) fn try_refresh(
     states: &[SlotState],
     version: &Cell<u64>,
     event_types: &[u8],
-) -> Result<(), Error> {
+) -> Result<(), InvalidEvent> {
     debug_assert_eq!(states.len(), event_types.len());
     if !all_valid(event_types) {
-        return Err(invalid_event(event_types));
+        return Err(InvalidEvent);
     }
     // Version first: if a writer races, the stored copy is the older one and
-    // the next entry refreshes again.
-    let current = registry::version();
-    for (slot, &id) in states.iter().zip(event_types) {
-        slot.active.set(registry::scope_mask_by_id(id));
-    }
-    version.set(current);
+    // the next entry refreshes again. Stored before the fill (which cannot
+    // fail, and nothing else sees the scope meanwhile) so the fill loop has
+    // two more free registers.
+    version.set(registry::version());
+    fill(states, event_types);
     Ok(())
 }
 
-/// Whether every id is below [`Event::COUNT`], eight at a time: a byte `b`
-/// is bad when `b >= 128` or `(b & 0x7f) + (128 - COUNT)` reaches 128 (no
-/// carry crosses bytes: 127 + 109 < 256). The failing index is found only on
-/// the error path.
+/// `active` of each slot = the tools of its (valid) id: 3 instructions a
+/// slot (load the id, load its mask, store), in straight-line runs of 8, and
+/// the last 0-7 slots as two runs of 4 that may overlap (rewriting a slot
+/// with the same mask) or one to three single slots; no per-slot loop
+/// counter and no loop for the remainder.
 #[inline(always)]
-fn all_valid(event_types: &[u8]) -> bool {
-    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const ADD: u64 = u64::from_ne_bytes([128 - Event::COUNT as u8; 8]);
-    let mut chunks = event_types.chunks_exact(8);
-    // Early exits keep these loops scalar: vectorised, their set-up costs
-    // more than it saves for the usual 1-20 slots.
-    for chunk in &mut chunks {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(chunk);
-        let x = u64::from_ne_bytes(b);
-        if (((x & LOW) + ADD) | x) & HIGH != 0 {
-            return false;
+fn fill(states: &[SlotState], event_types: &[u8]) {
+    let run = |s: &[SlotState], e: &[u8]| {
+        for (slot, &id) in s.iter().zip(e) {
+            slot.active.set(registry::scope_mask_by_id(id));
         }
+    };
+    let mut s8 = states.chunks_exact(8);
+    let mut e8 = event_types.chunks_exact(8);
+    for (s, e) in (&mut s8).zip(&mut e8) {
+        run(s, e);
     }
-    chunks
-        .remainder()
-        .iter()
-        .all(|&e| usize::from(e) < Event::COUNT)
+    match (s8.remainder(), e8.remainder()) {
+        (s @ [_, _, _, _, ..], e @ [_, _, _, _, ..]) => {
+            let n = s.len().min(e.len());
+            let tail = |x: usize| x.saturating_sub(4)..x;
+            run(s.get(..4).unwrap_or(&[]), e.get(..4).unwrap_or(&[]));
+            run(s.get(tail(n)).unwrap_or(&[]), e.get(tail(n)).unwrap_or(&[]));
+        }
+        (s, e) => run(s, e),
+    }
 }
 
+/// Whether every id is below [`Event::COUNT`], with no branch per id. A byte
+/// `b` is bad when `b >= 128` (its own top bit) or `b + (128 - COUNT)`
+/// reaches 128; the sum carries into the next byte only when `b >= 128`,
+/// a bad byte that is flagged anyway. Words of 8 (the last one overlapping
+/// the others), or two words of 4 for 4-7 ids; the failing index is found
+/// only on the error path.
+#[inline(always)]
+fn all_valid(event_types: &[u8]) -> bool {
+    const ADD: u8 = 128 - Event::COUNT as u8;
+    let n = event_types.len();
+    if n >= 8 {
+        let word = |s: &[u8]| {
+            // Never the fallback: `s` has 8 bytes (an all-bad word would be).
+            let x = u64::from_ne_bytes(s.try_into().unwrap_or([0xff; 8]));
+            x.wrapping_add(u64::from_ne_bytes([ADD; 8])) | x
+        };
+        let last = word(event_types.get(n - 8..).unwrap_or(&[0xff; 8]));
+        let all = event_types
+            .chunks_exact(8)
+            .fold(last, |acc, c| acc | word(c));
+        all & u64::from_ne_bytes([0x80; 8]) == 0
+    } else if n >= 4 {
+        let word = |s: &[u8]| {
+            let x = u32::from_ne_bytes(s.try_into().unwrap_or([0xff; 4]));
+            x.wrapping_add(u32::from_ne_bytes([ADD; 4])) | x
+        };
+        let first = word(event_types.get(..4).unwrap_or(&[0xff; 4]));
+        let last = word(event_types.get(n - 4..).unwrap_or(&[0xff; 4]));
+        (first | last) & u32::from_ne_bytes([0x80; 4]) == 0
+    } else {
+        event_types.iter().all(|&e| usize::from(e) < Event::COUNT)
+    }
+}
+
+/// The error for ids that failed [`all_valid`]: the first bad id and its index.
 #[cold]
 #[inline(never)]
-fn invalid_event(event_types: &[u8]) -> Error {
+pub(crate) fn invalid_event(event_types: &[u8]) -> Error {
     let i = event_types
         .iter()
         .position(|&e| usize::from(e) >= Event::COUNT)
@@ -166,5 +208,93 @@ mod tests {
         );
         assert!(states.iter().all(|s| s.active.get() == 9));
         assert_eq!(version.get(), u64::MAX);
+    }
+
+    /// Tools 0-5 each take a different set of events, so neighbouring slots
+    /// get different masks.
+    fn distinct_masks() {
+        for t in 0..6i64 {
+            registry::use_tool_id(t, "t").unwrap();
+            let events = (0..Event::COUNT as u32)
+                .filter(|e| (e + t as u32) % 3 != 0 || e % (t as u32 + 2) == 0)
+                .fold(0u32, |acc, e| acc | 1 << e);
+            let forbidden = EventSet::C_RETURN | EventSet::C_RAISE;
+            registry::set_events(t, events & (EventSet::all() - forbidden).bits()).unwrap();
+        }
+        let mut masks: Vec<u8> = (0..Event::COUNT as u8)
+            .map(registry::scope_mask_by_id)
+            .collect();
+        masks.sort_unstable();
+        masks.dedup();
+        assert!(masks.len() >= 8, "{masks:?}");
+    }
+
+    /// Every length 0-70 (the runs of 8, the overlapping runs of 4 and the
+    /// single slots of `fill`, the words of `all_valid`): each slot gets its
+    /// own event's mask, `opaque` is kept.
+    #[test]
+    fn refresh_fills_every_length() {
+        let _g = registry_lock();
+        distinct_masks();
+        for n in 0..=70usize {
+            let events: Vec<u8> = (0..n).map(|i| ((i * 7 + n) % Event::COUNT) as u8).collect();
+            let states = slots(n, 0xEE, 0x5A);
+            let version = Cell::new(u64::MAX);
+            refresh(&states, &version, &events).unwrap();
+            for (i, (s, &e)) in states.iter().zip(&events).enumerate() {
+                assert_eq!(
+                    s.active.get(),
+                    registry::scope_mask_by_id(e),
+                    "n={n} slot {i}"
+                );
+                assert_eq!(s.opaque.get(), 0x5A);
+            }
+            assert_eq!(version.get(), registry::version());
+        }
+    }
+
+    /// A bad id anywhere (every length 1-70, every position, values just
+    /// past the limit, around 128 where the word check's carry matters, and
+    /// 255), next to the largest valid id: ValueError naming the first bad
+    /// one, nothing written.
+    #[test]
+    fn refresh_rejects_a_bad_id_anywhere() {
+        let _g = registry_lock();
+        distinct_masks();
+        for n in 1..=70usize {
+            for at in 0..n {
+                for bad in [19u8, 20, 109, 127, 128, 146, 147, 200, 255] {
+                    let mut events = vec![18u8; n];
+                    events[at] = bad;
+                    let states = slots(n, 0xEE, 0x5A);
+                    let version = Cell::new(u64::MAX);
+                    let err = refresh(&states, &version, &events).unwrap_err();
+                    assert_eq!(
+                        err.message(),
+                        format!(
+                            "invalid event {bad} in event_types[{at}] (must be between 0 and 18)"
+                        )
+                    );
+                    assert!(states
+                        .iter()
+                        .all(|s| s.active.get() == 0xEE && s.opaque.get() == 0x5A));
+                    assert_eq!(version.get(), u64::MAX);
+                }
+            }
+        }
+        // Every byte value alone and in each position of a word of 8 and 4.
+        for bad in 0..=255u8 {
+            for n in [1usize, 4, 5, 8, 9] {
+                let events = vec![bad; n];
+                let states = slots(n, 0xEE, 0);
+                let version = Cell::new(u64::MAX);
+                let result = refresh(&states, &version, &events);
+                assert_eq!(
+                    result.is_ok(),
+                    usize::from(bad) < Event::COUNT,
+                    "{bad} x{n}"
+                );
+            }
+        }
     }
 }

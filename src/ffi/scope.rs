@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicU64;
 
 use super::guard::{guard, require, status};
 use super::types::{PyMonitoringState, Py_ssize_t};
+use crate::error::Error;
 use crate::registry;
 use crate::scope::{self, SlotState};
 
@@ -75,46 +76,25 @@ unsafe fn enter_scope(
     event_types: *const u8,
     length: Py_ssize_t,
 ) -> c_int {
-    let valid = !version.is_null()
-        && length >= 0
-        && (length == 0 || (!states.is_null() && !event_types.is_null()));
-    // SAFETY: `version` is dereferenced only when valid (non-NULL); the
-    // caller owns the word.
-    if valid && unsafe { *version } == registry::version_relaxed() {
-        return 0;
-    }
-    // One out-of-line call in tail position keeps the fast path frameless.
-    // SAFETY: forwarded caller contract.
-    unsafe { enter_scope_slow(states, version, event_types, length) }
-}
-
-/// Invalid arguments or a stale version. `extern "C"` (which cannot unwind:
-/// its callees are guarded) so the exported function needs no unwind
-/// landing pad and can tail-call it.
-///
-/// # Safety
-/// As `PyMonitoring_EnterScope`.
-#[cold]
-#[inline(never)]
-unsafe extern "C" fn enter_scope_slow(
-    states: *mut PyMonitoringState,
-    version: *mut u64,
-    event_types: *const u8,
-    length: Py_ssize_t,
-) -> c_int {
     if version.is_null()
         || length < 0
         || (length > 0 && (states.is_null() || event_types.is_null()))
     {
         return enter_scope_invalid(states, version, event_types, length);
     }
-    // SAFETY: forwarded caller contract.
+    // SAFETY: `version` is non-NULL; the caller owns the word.
+    if unsafe { *version } == registry::version_relaxed() {
+        return 0;
+    }
+    // One out-of-line call in tail position keeps the fast path frameless.
+    // SAFETY: arguments validated above; forwarded caller contract.
     unsafe { enter_scope_refresh(states, version, event_types, length) }
 }
 
+/// Invalid arguments: the ValueError naming the first bad one.
 #[cold]
 #[inline(never)]
-fn enter_scope_invalid(
+extern "C" fn enter_scope_invalid(
     states: *mut PyMonitoringState,
     version: *mut u64,
     event_types: *const u8,
@@ -132,34 +112,63 @@ fn enter_scope_invalid(
     })
 }
 
-#[inline(always)]
-unsafe fn enter_scope_refresh(
+/// A stale version with arguments `enter_scope` already checked (`version`
+/// non-NULL, `length >= 0`, arrays non-NULL when `length > 0`): check the
+/// length fits a slice, then validate the ids and fill. `extern "C"` (which
+/// cannot unwind: everything that can panic is guarded) so the exported
+/// function needs no unwind landing pad and can tail-call it.
+///
+/// # Safety
+/// As `PyMonitoring_EnterScope`, with the arguments checked as above.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn enter_scope_refresh(
     states: *mut PyMonitoringState,
     version: *mut u64,
     event_types: *const u8,
     length: Py_ssize_t,
 ) -> c_int {
+    const MAX: usize = Py_ssize_t::MAX as usize / std::mem::size_of::<PyMonitoringState>();
+    let len = length as usize;
+    if len > MAX {
+        return enter_scope_too_large(length);
+    }
+    if len == 0 {
+        // SAFETY: checked non-NULL; the caller owns the word.
+        unsafe { *version = registry::version() };
+        return 0;
+    }
+    // SAFETY: non-NULL and `length` (<= MAX) elements by the caller's
+    // contract; `SlotState` has `PyMonitoringState`'s layout (two bytes,
+    // align 1) and `Cell` allows writes the caller may also make.
+    let (states, version, events) = unsafe {
+        (
+            std::slice::from_raw_parts(states as *const SlotState, len),
+            &*(version as *const Cell<u64>),
+            std::slice::from_raw_parts(event_types, len),
+        )
+    };
+    // No guard here: validating and filling make no call and index nothing,
+    // so they cannot panic; the error path that can is guarded.
+    match scope::try_refresh(states, version, events) {
+        Ok(()) => 0,
+        Err(scope::InvalidEvent) => enter_scope_bad_event(events),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn enter_scope_too_large(length: Py_ssize_t) -> c_int {
     guard!("PyMonitoring_EnterScope", -1, {
-        let max = Py_ssize_t::MAX / std::mem::size_of::<PyMonitoringState>() as Py_ssize_t;
-        require!(length <= max, "length {length} is too large");
-        let len = length as usize;
-        if len == 0 {
-            // SAFETY: checked non-NULL.
-            unsafe { *version = registry::version() };
-            return 0;
-        }
-        // SAFETY: non-NULL and `length` elements by the caller's contract;
-        // `SlotState` has `PyMonitoringState`'s layout (two bytes, align 1)
-        // and `Cell` allows writes the caller may also make.
-        let (states, version, events) = unsafe {
-            (
-                std::slice::from_raw_parts(states as *const SlotState, len),
-                &*(version as *const Cell<u64>),
-                std::slice::from_raw_parts(event_types, len),
-            )
-        };
-        // The caller saw a stale version: refresh without comparing again.
-        status(scope::refresh_inline(states, version, events))
+        status(Err(Error::value(format!("length {length} is too large"))))
+    })
+}
+
+#[cold]
+#[inline(never)]
+fn enter_scope_bad_event(events: &[u8]) -> c_int {
+    guard!("PyMonitoring_EnterScope", -1, {
+        status(Err(scope::invalid_event(events)))
     })
 }
 
