@@ -217,7 +217,9 @@ fn rust_handlers_fire_through_the_c_api_and_read_back_as_null() {
 #[test]
 fn c_and_rust_callbacks_see_the_same_records_whoever_fires() {
     use std::sync::Mutex;
-    static SEEN: Mutex<Vec<(i32, i32, usize, i32, i32, usize, usize)>> = Mutex::new(Vec::new());
+    /// event, tool_id, codelike, offset, lineno, arg0, arg1.
+    type Seen = (i32, i32, usize, i32, i32, usize, usize);
+    static SEEN: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
     unsafe extern "C" fn record(_data: *mut c_void, ev: *const PyMonitoringEvent) -> c_int {
         // SAFETY: the library passes a valid record for the call.
         let ev = unsafe { &*ev };
