@@ -30,6 +30,106 @@ pub struct EventRecord {
     pub arg1: Option<ObjectRef>,
 }
 
+/// An event as the dispatch carries it to the callbacks, built once per
+/// fire.
+///
+/// Its first 40 bytes are laid out as the C `PyMonitoringEvent` (`event`,
+/// `tool_id`, `codelike`, `offset`, `lineno`, `arg0`, `arg1`; identities are
+/// address-sized and `Option<ObjectRef>` is 0 for `None`), so a C callback is
+/// handed a reference to it as it is. An absent object argument holds the
+/// identity the firer gave for "missing" (the C layer gives
+/// `PyMonitoring_MISSING`; the Rust API gives none, stored as 0) and is
+/// marked absent, so Rust callbacks see it as `None`
+/// ([`FireRecord::to_event_record`]).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FireRecord {
+    /// `event.id()`.
+    pub(crate) event_id: i32,
+    /// The tool being called (scratch until the first callback).
+    pub(crate) tool: i32,
+    /// As given by the firer.
+    pub(crate) codelike: ObjectRef,
+    /// As given by the firer.
+    pub(crate) offset: i32,
+    /// LINE's line number; -1 otherwise.
+    pub(crate) lineno: i32,
+    /// The first object argument, or the "missing" identity.
+    pub(crate) arg0: Option<ObjectRef>,
+    /// CALL's argument, or the "missing" identity.
+    pub(crate) arg1: Option<ObjectRef>,
+    /// The event.
+    pub(crate) event: Event,
+    /// Bit 0: `arg0` is absent; bit 1: `arg1` is absent.
+    pub(crate) absent: u8,
+}
+
+impl FireRecord {
+    /// The record for `firing`; absent arguments hold `missing`.
+    #[inline(always)]
+    pub fn new(firing: Firing, missing: Option<ObjectRef>) -> FireRecord {
+        FireRecord {
+            event_id: i32::from(firing.event.id()),
+            tool: 0,
+            codelike: firing.codelike,
+            offset: firing.offset,
+            lineno: firing.lineno,
+            arg0: firing.arg0.or(missing),
+            arg1: firing.arg1.or(missing),
+            event: firing.event,
+            absent: u8::from(firing.arg0.is_none()) | (u8::from(firing.arg1.is_none()) << 1),
+        }
+    }
+
+    /// The event.
+    #[inline(always)]
+    pub fn event(&self) -> Event {
+        self.event
+    }
+
+    /// The tool being called.
+    #[inline(always)]
+    pub fn tool(&self) -> u8 {
+        self.tool as u8
+    }
+
+    /// `arg0` and `arg1` are both non-zero identities: present, or the
+    /// "missing" identity the firer gave.
+    #[inline(always)]
+    pub fn args_filled(&self) -> bool {
+        self.arg0.is_some() && self.arg1.is_some()
+    }
+
+    /// The record as a Rust callback receives it.
+    #[inline]
+    pub fn to_event_record(&self) -> EventRecord {
+        EventRecord {
+            event: self.event,
+            tool: self.tool(),
+            codelike: self.codelike,
+            offset: self.offset,
+            lineno: self.lineno,
+            arg0: if self.absent & 1 != 0 {
+                None
+            } else {
+                self.arg0
+            },
+            arg1: if self.absent & 2 != 0 {
+                None
+            } else {
+                self.arg1
+            },
+        }
+    }
+
+    /// Replace `arg0` (an exception event's current exception); `None`
+    /// is absent and stored as 0.
+    fn set_arg0(&mut self, arg0: Option<ObjectRef>) {
+        self.arg0 = arg0;
+        self.absent = (self.absent & !1) | u8::from(arg0.is_none());
+    }
+}
+
 /// An event about to be fired. Exception events get their `arg0` from the
 /// thread's current exception.
 #[derive(Clone, Copy, Debug)]
@@ -78,28 +178,22 @@ impl Firing {
 /// events and is an error (and removes the callback) for the others. On
 /// success what was pending before the fire is pending again.
 pub fn fire(active: &Cell<u8>, firing: Firing) -> Result<(), ErrorSet> {
-    let mut record = EventRecord {
-        event: firing.event,
-        tool: 0,
-        codelike: firing.codelike,
-        offset: firing.offset,
-        lineno: firing.lineno,
-        arg0: firing.arg0,
-        arg1: firing.arg1,
-    };
+    let mut record = FireRecord::new(firing, None);
     fire_record(active, &mut record)
 }
 
 /// [`fire`] for an event already laid out as the record callbacks receive
 /// (`record.tool` is scratch): what the C entry points use, so the active
 /// path copies nothing. The same rules as [`fire`].
-#[inline]
-pub fn fire_record(active: &Cell<u8>, record: &mut EventRecord) -> Result<(), ErrorSet> {
+#[inline(always)]
+pub fn fire_record(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
     thread::with(|t| fire_in(t, active, record))
 }
 
+/// Out of line so that the thread-local lookup in [`fire_record`] stays
+/// inlined (a large closure makes `LocalKey::with` a call through the key).
 #[inline(never)]
-fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut EventRecord) -> Result<(), ErrorSet> {
+fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
     if t.flags.get() != 0 || record.event.takes_exception() || record.offset < 0 {
         return fire_slow(t, active, record);
     }
@@ -109,7 +203,7 @@ fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut EventRecord) -> Resu
 /// Nested, with something pending, an exception event or a bad offset.
 #[cold]
 #[inline(never)]
-fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut EventRecord) -> Result<(), ErrorSet> {
+fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
     let flags = t.flags.get();
     if flags & thread::IN_CALLBACK != 0 {
         return Ok(());
@@ -117,7 +211,7 @@ fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut EventRecord) -> Re
     let saved = t.take_pending();
     if record.event.takes_exception() {
         match &saved {
-            Some(p) => record.arg0 = p.object(),
+            Some(p) => record.set_arg0(p.object()),
             None => return no_exception(record.event),
         }
     }
@@ -162,7 +256,7 @@ impl Drop for DispatchGuard<'_> {
 }
 
 #[inline(always)]
-fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut EventRecord) -> Result<(), ErrorSet> {
+fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
     let mut tools = active.get();
     if tools == 0 {
         return Ok(());
@@ -178,21 +272,27 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut EventRecord) -> Result<
         reader,
         table: t.callbacks.take(),
     };
+    // After the announcement, so a callback removed before it is never
+    // called; again after each callback, which may have removed later ones.
+    refresh_callbacks(t, &mut guard.table);
+    let event = record.event;
     while tools != 0 {
         let tool = 7 - tools.leading_zeros() as u8;
         tools &= !(1 << tool);
-        refresh_callbacks(t, &mut guard.table);
         let Some(handler) = guard
             .table
             .as_deref()
-            .and_then(|tb| tb.get(tool, record.event))
+            .and_then(|tb| tb.get_masked(tool, event))
         else {
             continue;
         };
-        record.tool = tool;
-        let outcome = handler.call(record);
-        if outcome != Outcome::Continue || t.has_pending() {
+        record.tool = i32::from(tool);
+        let outcome = handler.call_fire(record);
+        if (outcome != Outcome::Continue) | t.has_pending() {
             after_callback(t, active, record, handler, outcome)?;
+        }
+        if tools != 0 {
+            refresh_callbacks(t, &mut guard.table);
         }
     }
     Ok(())
@@ -204,18 +304,18 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut EventRecord) -> Result<
 fn after_callback(
     t: &ThreadState,
     active: &Cell<u8>,
-    record: &EventRecord,
+    record: &FireRecord,
     handler: &Arc<dyn Handler>,
     outcome: Outcome,
 ) -> Result<(), ErrorSet> {
-    let tool = record.tool;
+    let tool = record.tool();
     let stray_error = t.has_pending();
     match outcome {
         Outcome::Error => {
             if !stray_error {
                 error::set(Error::runtime(format!(
                     "callback of tool {tool} for {} returned -1 without setting an error",
-                    record.event.name()
+                    record.event().name()
                 )));
             }
             Err(ErrorSet)
@@ -223,23 +323,24 @@ fn after_callback(
         // A callback that reports success with an error set has failed.
         _ if stray_error => Err(ErrorSet),
         Outcome::Continue => Ok(()),
-        Outcome::Disable if record.event.is_local() => {
+        Outcome::Disable if record.event().is_local() => {
             active.set(active.get() & !(1 << tool));
             Ok(())
         }
         Outcome::Disable => {
-            registry::remove_callback_if_same(tool, record.event, handler);
+            registry::remove_callback_if_same(tool, record.event(), handler);
             error::fail(Error::value(format!(
                 "Cannot disable {} events. Callback removed.",
-                record.event.name()
+                record.event().name()
             )))
         }
     }
 }
 
 /// Bring the dispatch's copy of the callback table up to date. Called after
-/// the dispatch announced itself, before each callback, so a callback removed
-/// before this point is never called.
+/// the dispatch announced itself and after each callback that is not the
+/// walk's last, so a callback removed before the next lookup is never
+/// called.
 #[inline(always)]
 fn refresh_callbacks(t: &ThreadState, table: &mut Option<Arc<CallbackTable>>) {
     if t.callbacks_version.get() != registry::callbacks_version() {

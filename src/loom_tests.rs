@@ -17,7 +17,7 @@ use std::sync::Arc;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::thread;
 
-use crate::dispatch::EventRecord;
+use crate::dispatch::{EventRecord, FireRecord, Firing};
 use crate::event::{Event, EventSet};
 use crate::object::ObjectRef;
 use crate::quiesce::{ReaderRecord, Readers};
@@ -64,16 +64,13 @@ impl Handler for Probe {
     }
 }
 
-fn record(event: Event, tool: u8) -> EventRecord {
-    EventRecord {
-        event,
-        tool,
-        codelike: ObjectRef::from_addr(0x10).unwrap(),
-        offset: 0,
-        lineno: -1,
-        arg0: None,
-        arg1: None,
-    }
+fn record(event: Event, tool: u8) -> FireRecord {
+    let mut rec = FireRecord::new(
+        Firing::new(event, ObjectRef::from_addr(0x10).unwrap(), 0),
+        None,
+    );
+    rec.tool = i32::from(tool);
+    rec
 }
 
 /// A firing thread's cached table, as `thread::CachedTable`.
@@ -90,18 +87,25 @@ fn dispatch(reg: &Registry, rec: &ReaderRecord, cache: &mut Cache, active: u8, e
         return left;
     }
     rec.enter();
-    while tools != 0 {
-        let tool = 7 - tools.leading_zeros() as u8;
-        tools &= !(1 << tool);
-        // dispatch::refresh_callbacks
+    // dispatch::refresh_callbacks: after the announcement, then after each
+    // callback that is not the walk's last.
+    let refresh = |cache: &mut Cache| {
         if cache.0 != reg.callbacks_version() {
             *cache = reg.callbacks_snapshot();
         }
+    };
+    refresh(cache);
+    while tools != 0 {
+        let tool = 7 - tools.leading_zeros() as u8;
+        tools &= !(1 << tool);
         let Some(handler) = cache.1.as_deref().and_then(|t| t.get(tool, event)) else {
             continue;
         };
-        if handler.call(&record(event, tool)) == Outcome::Disable && event.is_local() {
+        if handler.call_fire(&record(event, tool)) == Outcome::Disable && event.is_local() {
             left &= !(1 << tool);
+        }
+        if tools != 0 {
+            refresh(cache);
         }
     }
     rec.exit();

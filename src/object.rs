@@ -7,7 +7,10 @@
 use std::num::NonZeroUsize;
 
 /// The identity (address) of a host object. Never dereferenced.
+/// `repr(transparent)`: `Option<ObjectRef>` is address-sized with `None` as
+/// 0, which the dispatch's C-compatible record relies on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(transparent)]
 pub struct ObjectRef(NonZeroUsize);
 
 impl ObjectRef {

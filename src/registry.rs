@@ -12,7 +12,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use crate::dispatch::EventRecord;
+use crate::dispatch::{EventRecord, FireRecord};
 use crate::error::Error;
 use crate::event::{Event, EventSet};
 use crate::sync::{AtomicU32, AtomicU64, AtomicU8, Mutex, MutexGuard, Ordering};
@@ -38,6 +38,14 @@ pub enum Outcome {
 pub trait Handler: Send + Sync + 'static {
     /// Deliver one event.
     fn call(&self, event: &EventRecord) -> Outcome;
+    /// Deliver one event as the dispatch carries it (what the dispatch
+    /// calls). The default hands [`Handler::call`] the
+    /// [`FireRecord::to_event_record`] view; C callbacks take the record as
+    /// it is.
+    #[inline]
+    fn call_fire(&self, record: &FireRecord) -> Outcome {
+        self.call(&record.to_event_record())
+    }
     /// For reading a handler back as its concrete type.
     fn as_any(&self) -> &dyn Any;
 }
@@ -53,9 +61,10 @@ type Slot = Option<Arc<dyn Handler>>;
 /// An immutable snapshot of every tool's callbacks. Writers replace it whole.
 #[derive(Clone)]
 pub struct CallbackTable {
-    /// One shared row per user tool 0–5 (6 and 7 never get callbacks): a
-    /// registration copies the six row pointers and the one row it edits.
-    rows: [Option<Arc<Row>>; MAX_USER_TOOL as usize + 1],
+    /// One shared row per tool id: a registration copies the row pointers
+    /// and the one row it edits. Tools 6 and 7 never get callbacks; their
+    /// rows stay empty so that any tool bit indexes without a bounds check.
+    rows: [Option<Arc<Row>>; TOOL_IDS],
 }
 
 type Row = [Slot; Event::COUNT];
@@ -70,6 +79,12 @@ impl CallbackTable {
     /// The callback of `tool` for `event`.
     pub fn get(&self, tool: u8, event: Event) -> Option<&Arc<dyn Handler>> {
         self.rows.get(tool as usize)?.as_deref()?[event as usize].as_ref()
+    }
+
+    /// The callback of tool `tool & 7` for `event`: the dispatch's lookup.
+    #[inline(always)]
+    pub(crate) fn get_masked(&self, tool: u8, event: Event) -> Option<&Arc<dyn Handler>> {
+        self.rows[usize::from(tool & 7)].as_deref()?[event as usize].as_ref()
     }
 
     /// `tool`'s row, made unique for editing (`tool` is a checked user tool).

@@ -11,7 +11,7 @@ use std::ffi::c_int;
 use super::guard::{guard, require};
 use super::object;
 use super::types::{PyMonitoringState, PyObject};
-use crate::dispatch::{self, EventRecord, Firing};
+use crate::dispatch::{self, FireRecord, Firing};
 use crate::event::Event;
 
 /// Fire through the core after checking the pointers.
@@ -29,21 +29,15 @@ unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option
     // SAFETY: non-NULL, valid by the caller's contract; `Cell` because
     // callbacks may re-enter a scope on the same array.
     let active = unsafe { &*(std::ptr::addr_of_mut!((*state).active) as *const Cell<u8>) };
-    let mut record = EventRecord {
-        event: firing.event,
-        tool: 0,
-        codelike: firing.codelike,
-        offset: firing.offset,
-        lineno: firing.lineno,
-        arg0: firing.arg0,
-        arg1: firing.arg1,
-    };
+    // Built once per fire, as C callbacks receive it (absent arguments hold
+    // PyMonitoring_MISSING).
+    let mut record = FireRecord::new(firing, super::object(super::missing()));
     fire_checked(name, active, &mut record)
 }
 
 /// The guarded dispatch, shared by every fire function.
 #[inline(never)]
-fn fire_checked(name: &'static str, active: &Cell<u8>, record: &mut EventRecord) -> c_int {
+fn fire_checked(name: &'static str, active: &Cell<u8>, record: &mut FireRecord) -> c_int {
     guard!(name, -1, {
         match dispatch::fire_record(active, record) {
             Ok(()) => 0,

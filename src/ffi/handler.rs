@@ -2,10 +2,11 @@
 
 use std::any::Any;
 use std::ffi::{c_int, c_void};
+use std::mem::{offset_of, size_of};
 
 use super::types::{PyMonitoringEvent, PY_MONITORING_DISABLE};
 use super::{pointer, PyObject};
-use crate::dispatch::EventRecord;
+use crate::dispatch::{EventRecord, FireRecord};
 use crate::registry::{Handler, Outcome};
 
 type CallbackFn = unsafe extern "C" fn(*mut c_void, *const PyMonitoringEvent) -> c_int;
@@ -22,6 +23,62 @@ unsafe impl Send for CCallback {}
 // SAFETY: as above; the library only copies the two pointers.
 unsafe impl Sync for CCallback {}
 
+// The dispatch's record starts with a `PyMonitoringEvent`: same fields, same
+// offsets (identities are address-sized, `Option<ObjectRef>` is 0 for None).
+const _: () = {
+    assert!(offset_of!(FireRecord, event_id) == offset_of!(PyMonitoringEvent, event));
+    assert!(offset_of!(FireRecord, tool) == offset_of!(PyMonitoringEvent, tool_id));
+    assert!(offset_of!(FireRecord, codelike) == offset_of!(PyMonitoringEvent, codelike));
+    assert!(offset_of!(FireRecord, offset) == offset_of!(PyMonitoringEvent, offset));
+    assert!(offset_of!(FireRecord, lineno) == offset_of!(PyMonitoringEvent, lineno));
+    assert!(offset_of!(FireRecord, arg0) == offset_of!(PyMonitoringEvent, arg0));
+    assert!(offset_of!(FireRecord, arg1) == offset_of!(PyMonitoringEvent, arg1));
+    assert!(size_of::<FireRecord>() >= size_of::<PyMonitoringEvent>());
+    assert!(std::mem::align_of::<FireRecord>() >= std::mem::align_of::<PyMonitoringEvent>());
+    assert!(size_of::<Option<crate::object::ObjectRef>>() == size_of::<*mut PyObject>());
+};
+
+impl CCallback {
+    #[inline(always)]
+    fn invoke(&self, record: *const PyMonitoringEvent) -> Outcome {
+        // SAFETY: the host registered `func` to be called with `data`; the
+        // record lives for the call.
+        let result = unsafe { (self.func)(self.data, record) };
+        if result == 0 {
+            return Outcome::Continue;
+        }
+        outcome(result)
+    }
+}
+
+/// A callback's non-zero answer.
+#[cold]
+fn outcome(result: c_int) -> Outcome {
+    match result {
+        PY_MONITORING_DISABLE => Outcome::Disable,
+        -1 => Outcome::Error,
+        _ => Outcome::Continue,
+    }
+}
+
+/// A record with an absent argument stored as 0 (fired through the Rust
+/// API, or an exception event with no host exception): copied with
+/// `PyMonitoring_MISSING` in its place.
+#[cold]
+#[inline(never)]
+fn call_filled(cb: &CCallback, ev: &FireRecord) -> Outcome {
+    let record = PyMonitoringEvent {
+        event: ev.event_id,
+        tool_id: ev.tool,
+        codelike: ev.codelike.addr() as *mut PyObject,
+        offset: ev.offset,
+        lineno: ev.lineno,
+        arg0: pointer(ev.arg0),
+        arg1: pointer(ev.arg1),
+    };
+    cb.invoke(&record)
+}
+
 impl Handler for CCallback {
     fn call(&self, ev: &EventRecord) -> Outcome {
         let record = PyMonitoringEvent {
@@ -33,13 +90,17 @@ impl Handler for CCallback {
             arg0: pointer(ev.arg0),
             arg1: pointer(ev.arg1),
         };
-        // SAFETY: the host registered `func` to be called with `data`; the
-        // record lives for the call.
-        match unsafe { (self.func)(self.data, &record) } {
-            PY_MONITORING_DISABLE => Outcome::Disable,
-            -1 => Outcome::Error,
-            _ => Outcome::Continue,
+        self.invoke(&record)
+    }
+
+    #[inline]
+    fn call_fire(&self, record: &FireRecord) -> Outcome {
+        if !record.args_filled() {
+            return call_filled(self, record);
         }
+        // The record's first bytes are a `PyMonitoringEvent` (checked above)
+        // with every field set: no copy.
+        self.invoke(std::ptr::from_ref(record).cast())
     }
 
     fn as_any(&self) -> &dyn Any {

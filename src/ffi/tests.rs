@@ -209,3 +209,79 @@ fn rust_handlers_fire_through_the_c_api_and_read_back_as_null() {
     );
     assert!(f.is_none() && data.is_null());
 }
+
+/// A C callback fired through the Rust API (absent arguments stored as 0 in
+/// the dispatch's record) and through the C API (stored as MISSING) gets
+/// the same `PyMonitoringEvent`; a Rust handler on the same fire sees the
+/// absent argument as `None`.
+#[test]
+fn c_and_rust_callbacks_see_the_same_records_whoever_fires() {
+    use std::sync::Mutex;
+    /// event, tool_id, codelike, offset, lineno, arg0, arg1.
+    type Seen = (i32, i32, usize, i32, i32, usize, usize);
+    static SEEN: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
+    unsafe extern "C" fn record(_data: *mut c_void, ev: *const PyMonitoringEvent) -> c_int {
+        // SAFETY: the library passes a valid record for the call.
+        let ev = unsafe { &*ev };
+        SEEN.lock().unwrap().push((
+            ev.event,
+            ev.tool_id,
+            ev.codelike as usize,
+            ev.offset,
+            ev.lineno,
+            ev.arg0 as usize,
+            ev.arg1 as usize,
+        ));
+        0
+    }
+    let _g = registry_lock();
+    SEEN.lock().unwrap().clear();
+    registry::use_tool_id(3, "c").unwrap();
+    registry::use_tool_id(1, "rust").unwrap();
+    // SAFETY: a callback valid from any thread, with no data.
+    assert_eq!(
+        unsafe {
+            PyMonitoring_RegisterCallback(
+                3,
+                PY_MONITORING_EVENT_CALL,
+                Some(record),
+                std::ptr::null_mut(),
+            )
+        },
+        0
+    );
+    let rust = crate::test_support::Recorder::new();
+    registry::register_callback(1, 4, Some(rust.clone() as Arc<dyn Handler>)).unwrap();
+    let callable = ObjectRef::from_addr(0x7000).unwrap();
+    let active = std::cell::Cell::new((1 << 3) | (1 << 1));
+    let firing = crate::dispatch::Firing {
+        arg0: Some(callable),
+        ..crate::dispatch::Firing::new(crate::event::Event::Call, object(code()).unwrap(), 8)
+    };
+    crate::dispatch::fire(&active, firing).unwrap();
+    let mut state = PyMonitoringState {
+        active: (1 << 3) | (1 << 1),
+        opaque: 0,
+    };
+    // SAFETY: a valid state; the objects are never dereferenced.
+    let rc = unsafe {
+        PyMonitoring_FireCallEvent(
+            &mut state,
+            code(),
+            8,
+            0x7000 as *mut PyObject,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(rc, 0);
+    let missing = PyMonitoring_GetMissing() as usize;
+    let expected = (4, 3, code() as usize, 8, -1, 0x7000, missing);
+    assert_eq!(*SEEN.lock().unwrap(), [expected, expected]);
+    let events = rust.events();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0], events[1]);
+    assert_eq!(
+        (events[0].tool, events[0].arg0, events[0].arg1),
+        (1, Some(callable), None)
+    );
+}
