@@ -2,7 +2,6 @@
 
 use std::cell::Cell;
 use std::ffi::c_int;
-use std::sync::atomic::AtomicU64;
 
 use super::guard::{guard, require, status};
 use super::types::{PyMonitoringState, Py_ssize_t};
@@ -63,7 +62,7 @@ pub unsafe extern "C" fn _PyMonitoring_EnterScope(
 /// executable copies only the pointer. Read it, never write it.
 #[no_mangle]
 #[cfg(not(loom))]
-pub static _PyMonitoring_GlobalVersion: &AtomicU64 = registry::VERSION;
+pub static _PyMonitoring_GlobalVersion: &std::sync::atomic::AtomicU64 = registry::VERSION;
 
 /// Validate, then compare the version; everything else is out of line.
 ///
