@@ -294,6 +294,12 @@ impl Shared {
         changed
     }
 
+    /// Whether any code-like has local events (read under the registry's
+    /// mutex by writers).
+    pub(crate) fn has_local(&self) -> bool {
+        self.local.load(Ordering::Relaxed)
+    }
+
     /// The snapshot's version (Acquire: the gates stored before it are
     /// visible).
     pub(crate) fn version(&self) -> u64 {

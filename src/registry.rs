@@ -216,8 +216,11 @@ impl Registry {
             let cell = &self.scope_masks[event as usize];
             changed |= cell.load(Ordering::Relaxed) != mask;
             cell.store(mask, Ordering::Relaxed);
-            // The filter matters only for slots fed by local events.
-            changed |= self.codelikes.store_filter(event, callbacks) && source.is_local();
+            // The filter matters only for slots fed by local events, and
+            // only while some code-like has local events.
+            changed |= self.codelikes.store_filter(event, callbacks)
+                && source.is_local()
+                && self.codelikes.has_local();
         }
         changed
     }
@@ -399,6 +402,20 @@ impl Registry {
             self.options.store(options, Ordering::Relaxed);
             self.publish_masks(&m);
         }
+        Ok(())
+    }
+
+    /// [`Registry::set_options`] for `PYMONITORING_OPTIONS` at load: with
+    /// no tool in use every scope mask is 0 under any options, so the masks
+    /// are recomputed without moving the version.
+    pub(crate) fn set_options_at_load(&self, options: u32) -> Result<(), Error> {
+        let m = self.master();
+        if m.names.iter().any(Option::is_some) {
+            drop(m);
+            return self.set_options(options);
+        }
+        self.options.store(options, Ordering::Relaxed);
+        self.store_masks(&m);
         Ok(())
     }
 
