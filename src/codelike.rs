@@ -94,11 +94,19 @@ pub struct Entry {
     masks: [u8; Event::COUNT],
     /// Each user tool's arming.
     armed: [Option<Arc<Arming>>; USER_TOOLS],
+    /// Bit t: `armed[t]` is set.
+    armed_tools: u8,
 }
 
 impl Entry {
     fn is_empty(&self) -> bool {
         self.events.iter().all(|e| e.is_empty()) && self.armed.iter().all(Option::is_none)
+    }
+
+    fn recompute_armed_tools(&mut self) {
+        self.armed_tools = (0..USER_TOOLS)
+            .filter(|&t| self.armed[t].is_some())
+            .fold(0u8, |acc, t| acc | (1 << t));
     }
 
     fn recompute_masks(&mut self) {
@@ -138,11 +146,35 @@ type Map = HashMap<ObjectRef, Arc<Entry>, BuildHasherDefault<AddrHasher>>;
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     map: Map,
+    /// The entries with some arming, sorted by code-like: what the fire
+    /// path searches (a binary search over a few entries costs less than a
+    /// hash probe).
+    armed: Vec<(ObjectRef, Arc<Entry>)>,
 }
 
 impl Snapshot {
     fn get(&self, codelike: ObjectRef) -> Option<&Entry> {
         self.map.get(&codelike).map(|e| &**e)
+    }
+
+    #[inline]
+    fn get_armed(&self, codelike: ObjectRef) -> Option<&Entry> {
+        let i = self
+            .armed
+            .binary_search_by(|(c, _)| c.cmp(&codelike))
+            .ok()?;
+        Some(&self.armed[i].1)
+    }
+
+    /// Rebuild [`Snapshot::armed`] after the map changed.
+    fn index_armed(&mut self) {
+        self.armed = self
+            .map
+            .iter()
+            .filter(|(_, e)| e.armed.iter().any(Option::is_some))
+            .map(|(&c, e)| (c, Arc::clone(e)))
+            .collect();
+        self.armed.sort_unstable_by_key(|(c, _)| *c);
     }
 
     fn any_local(&self) -> bool {
@@ -152,9 +184,7 @@ impl Snapshot {
     }
 
     fn any_armed(&self) -> bool {
-        self.map
-            .values()
-            .any(|e| e.armed.iter().any(Option::is_some))
+        !self.armed.is_empty()
     }
 }
 
@@ -186,6 +216,7 @@ impl Tables {
         if !edit(&mut entry)? {
             return Ok(false);
         }
+        entry.recompute_armed_tools();
         let count = self.current.as_ref().map_or(0, |s| s.map.len());
         if old.is_none() && count >= MAX_CODELIKES {
             return Err(Error::value(format!(
@@ -198,6 +229,7 @@ impl Tables {
         } else {
             snap.map.insert(codelike, Arc::new(entry));
         }
+        snap.index_armed();
         self.current = Some(Arc::new(snap));
         Ok(true)
     }
@@ -226,10 +258,12 @@ impl Tables {
             e.events[t] = EventSet::empty();
             e.armed[t] = None;
             e.recompute_masks();
+            e.recompute_armed_tools();
             if !e.is_empty() {
                 snap.map.insert(code, Arc::new(e));
             }
         }
+        snap.index_armed();
         self.current = Some(Arc::new(snap));
         true
     }
@@ -359,15 +393,16 @@ pub(crate) fn armed_filter(tools: u8, record: &EventRecord) -> u8 {
         return tools;
     }
     with_snapshot(|snap| {
-        let Some(entry) = snap.and_then(|s| s.get(record.codelike)) else {
+        let Some(entry) = snap.and_then(|s| s.get_armed(record.codelike)) else {
             return tools;
         };
         let mut keep = tools;
-        for (t, arming) in entry.armed.iter().enumerate() {
-            if let Some(a) = arming {
-                if tools & (1 << t) != 0 && !a.allows(record) {
-                    keep &= !(1 << t);
-                }
+        let mut armed = tools & entry.armed_tools;
+        while armed != 0 {
+            let t = armed.trailing_zeros() as usize;
+            armed &= armed - 1;
+            if entry.armed[t].as_deref().is_some_and(|a| !a.allows(record)) {
+                keep &= !(1 << t);
             }
         }
         keep
