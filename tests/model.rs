@@ -162,6 +162,9 @@ enum Op {
     SetAnc(bool),
 }
 
+/// A model arming: the kind and the sorted, deduplicated sites.
+type Arming = (c_int, Vec<i32>);
+
 /// The code-likes of the codelikes ops (indices for `obj`).
 const CODES: [usize; 2] = [1, 4];
 
@@ -276,7 +279,7 @@ struct Model {
     /// Local events per code-like (index into CODES) and tool.
     local: [[u32; 6]; 2],
     /// Arming per code-like and tool: kind and sorted, deduplicated sites.
-    armed: [[Option<(c_int, Vec<i32>)>; 6]; 2],
+    armed: [[Option<Arming>; 6]; 2],
     /// PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK.
     anc: bool,
 }
