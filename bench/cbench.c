@@ -352,6 +352,130 @@ static void case_register(long n)
     report("register_callback", ns, n);
 }
 
+/* ---- issue 7 (codelikes): code scopes, armed sites, active-needs-callback ---- */
+
+#define CODE2 ((PyObject *)&g_objs[2])
+
+/* EnterCodeScope with an unchanged version: the same work as EnterScope's. */
+static void enter_code_unchanged(long n, int length, const char *name)
+{
+    uint64_t v = UINT64_MAX;
+    CHECK(PyMonitoring_EnterCodeScope(g_states, &v, g_events, length, CODE) == 0);
+    g_version = PyMonitoring_GetVersion();
+    long acc = 0;
+    double ns = TIMED(n, acc += PyMonitoring_EnterCodeScope(g_states, &g_version, g_events, length, CODE));
+    CHECK(acc == 0);
+    report(name, ns, n);
+}
+
+/* EnterCodeScope refresh of a code-like with local events (tool 3: LINE and
+ * CALL locally), next to enter_refresh_17. */
+static void enter_code_refresh(long n, int length, const char *name)
+{
+    CHECK(PyMonitoring_UseToolId(3, "local") == 0);
+    CHECK(PyMonitoring_SetLocalEvents(3, CODE, (1u << PY_MONITORING_EVENT_LINE) |
+                                                   (1u << PY_MONITORING_EVENT_CALL)) == 0);
+    long acc = 0;
+    double ns = TIMED(n, {
+        g_version = UINT64_MAX;
+        acc += PyMonitoring_EnterCodeScope(g_states, &g_version, g_events, length, CODE);
+    });
+    CHECK(acc == 0);
+    CHECK(g_version == PyMonitoring_GetVersion());
+    CHECK(g_states[PY_MONITORING_EVENT_LINE].active & (1 << 3));
+    CHECK(PyMonitoring_FreeToolId(3) == 0);
+    report(name, ns, n);
+}
+
+/* A fire with tool 2 armed at CODE: `hit` fires at an armed site (the
+ * callback runs), otherwise at a skipped one (no callback). PY_START is armed
+ * by offset (0 or not), LINE by line (1000 or not). */
+static void fire_armed(long n, int event, int hit, const char *name)
+{
+    tools_clear();
+    tool_on(2, event, cb_none, 1u << event);
+    g_events[0] = (uint8_t)event;
+    refresh(1);
+    int32_t site = hit ? (event == PY_MONITORING_EVENT_LINE ? 1000 : 0) : 77;
+    int kind = event == PY_MONITORING_EVENT_LINE ? PY_MONITORING_ARM_LINES : PY_MONITORING_ARM_OFFSETS;
+    CHECK(PyMonitoring_ArmSites(2, CODE, kind, &site, 1) == 0);
+    long acc = 0;
+    g_calls = 0;
+    double ns;
+    if (event == PY_MONITORING_EVENT_LINE)
+        ns = TIMED(n, acc += PyMonitoring_FireLineEvent(&g_states[0], CODE, 4, 1000));
+    else
+        ns = TIMED(n, acc += PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0));
+    CHECK(acc == 0);
+    CHECK(g_calls == (hit ? n + n / 10 + 1 : 0));
+    CHECK(g_states[0].active == 1 << 2);
+    tools_clear();
+    report(name, ns, n);
+}
+
+/* PY_START fires with one tool that set PY_START but registered no callback
+ * (it has one for LINE only), in the default mode (the slot is active: the
+ * fire enters the dispatch and finds no callback) and with
+ * PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK (the slot is inactive). */
+static void events_no_callback(long n, uint32_t options, const char *name)
+{
+    tools_clear();
+    CHECK(PyMonitoring_SetOptions(options) == 0);
+    tool_on(2, PY_MONITORING_EVENT_LINE, cb_none, 1u << PY_MONITORING_EVENT_PY_START);
+    g_events[0] = PY_MONITORING_EVENT_PY_START;
+    refresh(1);
+    CHECK(g_states[0].active == (options ? 0 : 1 << 2));
+    long acc = 0;
+    g_calls = 0;
+    double ns = TIMED(n, acc += PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0));
+    CHECK(acc == 0);
+    CHECK(g_calls == 0);
+    tools_clear();
+    CHECK(PyMonitoring_SetOptions(0) == 0);
+    report(name, ns, n);
+}
+
+static void codelike_cases(long n)
+{
+    /* Scopes: tool 4 sets LINE globally, as for enter_*_17. */
+    CHECK(PyMonitoring_UseToolId(4, "other") == 0);
+    CHECK(PyMonitoring_SetEvents(4, 1u << PY_MONITORING_EVENT_LINE) == 0);
+    if (wanted("enter_code_unchanged_17"))
+        enter_code_unchanged(n, 17, "enter_code_unchanged_17");
+    if (wanted("enter_code_refresh_17"))
+        enter_code_refresh(n, 17, "enter_code_refresh_17");
+    tools_clear();
+    if (wanted("pystart_armed_hit"))
+        fire_armed(n, PY_MONITORING_EVENT_PY_START, 1, "pystart_armed_hit");
+    if (wanted("pystart_armed_skip"))
+        fire_armed(n, PY_MONITORING_EVENT_PY_START, 0, "pystart_armed_skip");
+    if (wanted("line_armed_hit"))
+        fire_armed(n, PY_MONITORING_EVENT_LINE, 1, "line_armed_hit");
+    if (wanted("line_armed_skip"))
+        fire_armed(n, PY_MONITORING_EVENT_LINE, 0, "line_armed_skip");
+    /* Something armed at another code-like: PY_START at CODE pays the gate
+     * and the out-of-line lookup, finds nothing armed and calls. */
+    if (wanted("pystart_armed_elsewhere")) {
+        tools_clear();
+        tool_on(2, PY_MONITORING_EVENT_PY_START, cb_none, 1u << PY_MONITORING_EVENT_PY_START);
+        g_events[0] = PY_MONITORING_EVENT_PY_START;
+        refresh(1);
+        int32_t site = 0;
+        CHECK(PyMonitoring_ArmSites(2, CODE2, PY_MONITORING_ARM_OFFSETS, &site, 1) == 0);
+        long acc = 0;
+        g_calls = 0;
+        double ns = TIMED(n, acc += PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0));
+        CHECK(acc == 0);
+        CHECK(g_calls == n + n / 10 + 1);
+        tools_clear();
+        report("pystart_armed_elsewhere", ns, n);
+    }
+    if (wanted("pystart_events_no_cb"))
+        events_no_callback(n, 0, "pystart_events_no_cb");
+    if (wanted("pystart_events_no_cb_anc"))
+        events_no_callback(n, PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK, "pystart_events_no_cb_anc");
+}
+
 /* ---- threads: aggregate throughput of active fires ---- */
 
 struct worker {
@@ -493,6 +617,7 @@ int main(int argc, char **argv)
         case_raise(n);
     if (wanted("disable_refresh_1"))
         case_disable(n);
+    codelike_cases(n);
     if (wanted("set_events"))
         case_set_events(n / 100 + 1);
     if (wanted("register_callback"))

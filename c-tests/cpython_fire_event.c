@@ -52,7 +52,10 @@ int main(void) {
         }
         CHECK_OK(PyMonitoring_RegisterCallback(TEST_TOOL, c->event, NULL, NULL), 0);
         CHECK_OK(codelike_enter(&cl, 1, &ev), 0);
-        CHECK_EQ_INT(cl.states[0].active, 1 << TEST_TOOL);
+        /* active-needs-callback: the removal moved the version and the tool
+         * without a callback is left out of the slot. */
+        CHECK_EQ_INT(cl.states[0].active,
+                     harness_active_needs_callback() ? 0 : 1 << TEST_TOOL);
         counter.count = 0;
         CHECK_FIRED(fire_case(c, &cl, 0));
         CHECK_EQ_INT(counter.count, 0);

@@ -16,7 +16,12 @@ int main(void) {
         Counter counter = {0};
         CodeLike cl;
         char msg[64];
-        uint8_t slot_ev = (uint8_t)(ev == PY_MONITORING_EVENT_C_RAISE ? PY_MONITORING_EVENT_CALL : ev);
+        /* C_RAISE fired on a CALL slot (it gets CALL's tools), except under
+         * active-needs-callback, where a CALL slot holds only tools with a
+         * CALL callback: there the C_RAISE slot is used. */
+        uint8_t slot_ev = (uint8_t)(ev == PY_MONITORING_EVENT_C_RAISE && !harness_active_needs_callback()
+                                        ? PY_MONITORING_EVENT_CALL
+                                        : ev);
         codelike_init(&cl, 1);
         CHECK_OK(PyMonitoring_RegisterCallback(TEST_TOOL, ev, count_event, &counter), 0);
         CHECK_OK(PyMonitoring_SetEvents(TEST_TOOL, events_for(ev)), 0);

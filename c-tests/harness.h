@@ -59,6 +59,19 @@ static int harness_failures = 0;
         }                                                                      \
     } while (0)
 
+/* Whether PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK is in force (for example
+ * from PYMONITORING_OPTIONS=active-needs-callback): a slot's `active` then
+ * holds only tools with a callback for its event, and the harnesses that
+ * check `active` for a tool without one check that mode's value. */
+static inline int harness_active_needs_callback(void) {
+    uint32_t options = 0;
+    if (PyMonitoring_GetOptions(&options) < 0) {
+        PyMonitoring_ErrClear();
+        return 0;
+    }
+    return (options & PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK) != 0;
+}
+
 static int harness_finish(const char *name) {
     if (harness_failures) {
         fprintf(stderr, "%s: %d check(s) failed\n", name, harness_failures);

@@ -184,6 +184,19 @@ typedef intptr_t Py_ssize_t;
 #define PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK 2
 
 /**
+ * `PyMonitoring_ArmSites`: the sites are instruction offsets; every local
+ * event fired with the code-like is filtered by its `offset`.
+ */
+#define PY_MONITORING_ARM_OFFSETS 0
+
+/**
+ * `PyMonitoring_ArmSites`: the sites are line numbers; LINE events fired
+ * with the code-like are filtered by their `lineno` (the other local
+ * events pass).
+ */
+#define PY_MONITORING_ARM_LINES 1
+
+/**
  * `PyMonitoring_ErrKind`: no error is set.
  */
 #define PY_MONITORING_ERR_NONE 0
@@ -360,6 +373,120 @@ int PyMonitoring_StopBuiltinTools(void);
  * Returns 0, or -1 with a RuntimeError when a file could not be written.
  */
 int PyMonitoring_FlushBuiltinTools(void);
+
+/**
+ * Set tool `tool`'s local events for the code-like `codelike` to `events`
+ * (bits `1 << event`), as `sys.monitoring.set_local_events` does for a
+ * code object: a scope entered with `PyMonitoring_EnterCodeScope` for that
+ * code-like gives each slot the tools of its event globally OR the
+ * code-like's local tools.
+ *
+ * Local events are ids 0–10 (PY_START … STOP_ITERATION); the legacy
+ * BRANCH stands for BRANCH_LEFT|BRANCH_RIGHT; C_RETURN and C_RAISE are
+ * allowed only together with CALL and ride on it. `events == 0` removes
+ * the tool's local events for the code-like. A change moves the global
+ * version; the same set again does not. `ClearToolId`/`FreeToolId` drop
+ * the tool's local events. `codelike` is an identity only: never
+ * dereferenced, retained or freed (an entry outlives the object unless
+ * removed). At most 65536 code-likes hold local events or armed sites at
+ * once.
+ *
+ * Returns 0, or -1 with a ValueError and nothing changed when `codelike`
+ * is NULL (`codelike must not be NULL`), `tool` is out of range
+ * (`invalid tool %d (must be between 0 and 5)`), C_RETURN/C_RAISE come
+ * without CALL (`cannot set C_RETURN or C_RAISE events independently`),
+ * a non-local event is in the set (`invalid local event set 0x%x`),
+ * the tool is not in use (`tool %d is not in use`) or the table is full.
+ * Thread-safe.
+ */
+int PyMonitoring_SetLocalEvents(int tool, PyObject *codelike, uint32_t events);
+
+/**
+ * Read tool `tool`'s local events for `codelike` into `*events` (0 when
+ * it has none, also for a tool not in use; BRANCH reads back as
+ * BRANCH_LEFT|BRANCH_RIGHT, C_RETURN/C_RAISE as CALL).
+ *
+ * Returns 0, or -1 with a ValueError, writing nothing, when `codelike` or
+ * `events` is NULL or `tool` is out of range. Thread-safe.
+ *
+ * # Safety
+ * `events` must be NULL or valid for writing.
+ */
+int PyMonitoring_GetLocalEvents(int tool, PyObject *codelike, uint32_t *events);
+
+/**
+ * `PyMonitoring_EnterScope` for a scope of one code-like: when `*version`
+ * equals the global version this returns 0 at once and reads and writes
+ * nothing else (the same cost as `PyMonitoring_EnterScope`). Otherwise
+ * each `states[i].active` gets the tools of `event_types[i]` globally OR
+ * `codelike`'s local tools for it (see `PyMonitoring_SetLocalEvents`;
+ * C_RETURN and C_RAISE slots get CALL's tools, BRANCH slots
+ * BRANCH_RIGHT's; with `PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK`, only
+ * tools with a callback for the slot's event), `opaque` is left alone and
+ * `*version` is updated. Enter a state array (with its version word)
+ * always with the same code-like: the version says nothing about which
+ * code-like the slots were filled for.
+ *
+ * Returns 0, or -1 with a ValueError and nothing written when `codelike`
+ * or `version` is NULL, `length` is negative or too large, `states` or
+ * `event_types` is NULL while `length > 0`, or (on refresh) an event id
+ * is 19 or more. No lock is taken: the code-like's settings are read
+ * through this thread's copy of an immutable snapshot (the first refresh
+ * on a thread after a change fetches the new snapshot under the
+ * registry's mutex).
+ *
+ * # Safety
+ * `states` and `event_types` must point to `length` elements each. Any
+ * thread may call this; a state array must not be used by two threads at
+ * once.
+ */
+int PyMonitoring_EnterCodeScope(struct PyMonitoringState *states,
+                                uint64_t *version,
+                                const uint8_t *event_types,
+                                Py_ssize_t length,
+                                PyObject *codelike);
+
+/**
+ * Arm tool `tool` at `codelike` for the `n` sites in `sites`, replacing
+ * any arming of that (tool, code-like): while armed, the tool's LOCAL
+ * events (ids 0–10) fired with `codelike` reach its callback only at the
+ * armed sites. `kind` is `PY_MONITORING_ARM_OFFSETS` (every local event
+ * is filtered by its `offset`) or `PY_MONITORING_ARM_LINES` (LINE events
+ * are filtered by their `lineno`; the other local events pass). A skipped
+ * site calls no callback and leaves the state's `active` bit set (a slot
+ * serves many sites). Non-local events are never filtered. `n == 0` arms
+ * an empty set (every local event of that pair is skipped). The sites are
+ * copied (duplicates are ignored); at most 1048576 per arming. The global
+ * version does not move. `ClearToolId`/`FreeToolId` drop the tool's
+ * arming; `PyMonitoring_DisarmSites` removes one.
+ *
+ * Returns 0, or -1 with a ValueError and nothing changed when `codelike`
+ * is NULL, `tool` is out of range, `kind` is neither kind
+ * (`invalid kind %d (must be PY_MONITORING_ARM_OFFSETS or PY_MONITORING_ARM_LINES)`),
+ * `n` is negative (`n must be non-negative (got %zd)`), `sites` is NULL
+ * while `n > 0`, `n` is over the limit (`too many sites (%zd; the limit is 1048576)`),
+ * a site is negative (`invalid site %d at sites[%zd] (must be non-negative)`),
+ * the tool is not in use, or the code-like table is full. Thread-safe;
+ * fires running meanwhile on other threads see the old or the new arming,
+ * and read it without a lock.
+ *
+ * # Safety
+ * `sites` must be NULL or point to `n` readable `int32_t`.
+ */
+int PyMonitoring_ArmSites(int tool,
+                          PyObject *codelike,
+                          int kind,
+                          const int32_t *sites,
+                          Py_ssize_t n);
+
+/**
+ * Remove tool `tool`'s arming at `codelike`: its local events fired with
+ * `codelike` reach it at every site again. Nothing armed is no error.
+ *
+ * Returns 0, or -1 with a ValueError when `codelike` is NULL, `tool` is
+ * out of range or not in use. Thread-safe.
+ */
+int PyMonitoring_DisarmSites(int tool, PyObject *codelike);
 
 /**
  * 1 when the calling thread's error indicator holds an error or a host

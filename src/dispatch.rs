@@ -261,6 +261,15 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(
     if tools == 0 {
         return Ok(());
     }
+    // Issue 7 hook (armed sites, src/codelike.rs): one relaxed load while
+    // nothing is armed anywhere; skipped tools get no callback and keep
+    // their bit.
+    if crate::codelike::any_armed() {
+        tools = crate::codelike::armed_filter(tools, record);
+        if tools == 0 {
+            return Ok(());
+        }
+    }
     let reader = quiesce::current_record(t);
     reader.enter();
     t.flags.set(t.flags.get() | thread::IN_CALLBACK);

@@ -25,6 +25,7 @@
 
 pub mod api;
 pub mod builtin;
+pub mod codelike;
 pub mod dispatch;
 pub mod error;
 pub mod event;

@@ -102,6 +102,8 @@ struct Master {
     claims: [u64; TOOL_IDS],
     events: [EventSet; TOOL_IDS],
     callbacks: Option<Arc<CallbackTable>>,
+    /// Issue 7 (codelikes): local events and armed sites, writers' side.
+    codelikes: crate::codelike::Tables,
 }
 
 /// All the registry's shared state.
@@ -121,6 +123,9 @@ pub(crate) struct Registry {
     next_claim: AtomicU64,
     /// The opt-in options (`crate::options`), written under `master`.
     options: AtomicU32,
+    /// Issue 7 (codelikes): what readers of the local events and armed
+    /// sites see (`crate::codelike`).
+    codelikes: crate::codelike::Shared,
 }
 
 const NO_TOOLS: Master = Master {
@@ -128,6 +133,7 @@ const NO_TOOLS: Master = Master {
     claims: [0; TOOL_IDS],
     events: [EventSet::empty(); TOOL_IDS],
     callbacks: None,
+    codelikes: crate::codelike::Tables::new(),
 };
 
 impl Registry {
@@ -141,6 +147,7 @@ impl Registry {
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
             options: AtomicU32::new(0),
+            codelikes: crate::codelike::Shared::new(),
         }
     }
 
@@ -154,6 +161,7 @@ impl Registry {
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
             options: AtomicU32::new(0),
+            codelikes: crate::codelike::Shared::new(),
         }
     }
 
@@ -192,14 +200,52 @@ impl Registry {
     /// version (Release, so a scope that reads the new version with Acquire
     /// sees these masks).
     fn publish_masks(&self, m: &Master) {
+        self.store_masks(m);
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// Recompute the scope masks (and the code-likes' local-events filter)
+    /// from the tools' events and, with `ACTIVE_NEEDS_CALLBACK`, their
+    /// callbacks. Returns whether any mask changed.
+    fn store_masks(&self, m: &Master) -> bool {
+        let needs_callback = self.options() & crate::options::ACTIVE_NEEDS_CALLBACK != 0;
+        let mut changed = false;
         for event in Event::ALL {
             let source = event.scope_source();
+            let delivered = crate::codelike::delivered(event);
+            let callbacks = if needs_callback {
+                (0..TOOL_IDS)
+                    .filter(|&t| {
+                        m.callbacks
+                            .as_ref()
+                            .is_some_and(|c| c.get(t as u8, delivered).is_some())
+                    })
+                    .fold(0u8, |acc, t| acc | (1 << t))
+            } else {
+                0xff
+            };
             let mask = (0..TOOL_IDS)
                 .filter(|&t| m.events[t].has(source))
-                .fold(0u8, |acc, t| acc | (1 << t));
-            self.scope_masks[event as usize].store(mask, Ordering::Relaxed);
+                .fold(0u8, |acc, t| acc | (1 << t))
+                & callbacks;
+            let cell = &self.scope_masks[event as usize];
+            changed |= cell.load(Ordering::Relaxed) != mask;
+            cell.store(mask, Ordering::Relaxed);
+            // The filter matters only for slots fed by local events, and
+            // only while some code-like has local events.
+            changed |= self.codelikes.store_filter(event, callbacks)
+                && source.is_local()
+                && self.codelikes.has_local();
         }
-        self.version.fetch_add(1, Ordering::Release);
+        changed
+    }
+
+    /// With `ACTIVE_NEEDS_CALLBACK`, a callback change that changes a mask
+    /// moves the version (issue 7).
+    fn callbacks_changed(&self, m: &Master) {
+        if self.options() & crate::options::ACTIVE_NEEDS_CALLBACK != 0 && self.store_masks(m) {
+            self.version.fetch_add(1, Ordering::Release);
+        }
     }
 
     /// Publish a copy of the callback table edited by `edit`: the new table
@@ -253,6 +299,10 @@ impl Registry {
 
     fn clear_claimed(&self, m: &mut Master, tool: u8) {
         m.events[tool as usize] = EventSet::empty();
+        // Issue 7: the tool's local events and arming go too (gh-111963).
+        if m.codelikes.drop_tool(tool) {
+            self.codelikes.publish(&m.codelikes);
+        }
         self.edit_callbacks(m, |t| {
             t.rows[tool as usize] = None;
         });
@@ -317,6 +367,7 @@ impl Registry {
                 previous = std::mem::replace(cell, handler.clone());
             }
         });
+        self.callbacks_changed(&m);
         Ok(previous)
     }
 
@@ -348,6 +399,7 @@ impl Registry {
             .is_some_and(|h| Arc::ptr_eq(h, handler));
         if same {
             self.edit_callbacks(&mut m, |t| t.row_mut(tool)[event as usize] = None);
+            self.callbacks_changed(&m);
         }
     }
 
@@ -365,6 +417,20 @@ impl Registry {
             self.options.store(options, Ordering::Relaxed);
             self.publish_masks(&m);
         }
+        Ok(())
+    }
+
+    /// [`Registry::set_options`] for `PYMONITORING_OPTIONS` at load: with
+    /// no tool in use every scope mask is 0 under any options, so the masks
+    /// are recomputed without moving the version.
+    pub(crate) fn set_options_at_load(&self, options: u32) -> Result<(), Error> {
+        let m = self.master();
+        if m.names.iter().any(Option::is_some) {
+            drop(m);
+            return self.set_options(options);
+        }
+        self.options.store(options, Ordering::Relaxed);
+        self.store_masks(&m);
         Ok(())
     }
 
@@ -390,10 +456,46 @@ impl Registry {
         )
     }
 
+    /// Issue 7 (codelikes): run `edit` on the code-likes' tables for a
+    /// `tool` in use (else `tool %d is not in use`); when it reports a
+    /// change, publish the new snapshot and, if `moves_version`, bump the
+    /// global version.
+    pub(crate) fn edit_codelikes(
+        &self,
+        tool: u8,
+        moves_version: bool,
+        edit: impl FnOnce(&mut crate::codelike::Tables) -> Result<bool, Error>,
+    ) -> Result<(), Error> {
+        let mut m = self.master();
+        require_in_use(&m, tool)?;
+        if edit(&mut m.codelikes)? {
+            self.codelikes.publish(&m.codelikes);
+            if moves_version {
+                self.version.fetch_add(1, Ordering::Release);
+            }
+        }
+        Ok(())
+    }
+
+    /// Issue 7 (codelikes): the readers' side.
+    #[inline(always)]
+    pub(crate) fn codelikes(&self) -> &crate::codelike::Shared {
+        &self.codelikes
+    }
+
+    /// Issue 7 (codelikes): the current snapshot and its version, read
+    /// under the lock so they belong together.
+    pub(crate) fn codelikes_snapshot(&self) -> (u64, Option<Arc<crate::codelike::Snapshot>>) {
+        let m = self.master();
+        (self.codelikes.version(), m.codelikes.current())
+    }
+
     #[cfg(test)]
     pub(crate) fn reset_for_tests(&self) {
         let mut m = self.master();
         self.options.store(0, Ordering::Relaxed);
+        m.codelikes = crate::codelike::Tables::new();
+        self.codelikes.publish(&m.codelikes);
         for tool in 0..TOOL_IDS as u8 {
             m.names[tool as usize] = None;
             m.events[tool as usize] = EventSet::empty();

@@ -151,6 +151,26 @@ enum Op {
         offset: i32,
         pending: PendingIn,
     },
+    // ---- issue 7 (codelikes): local events, code scopes, armed sites,
+    // ACTIVE_NEEDS_CALLBACK. Code-likes are CODES[i]; scope s always uses
+    // CODES[s % 2] (a state array is entered with one code-like).
+    SetLocal(c_int, usize, u32),
+    GetLocal(c_int, usize),
+    EnterCode(usize),
+    Arm(c_int, usize, c_int, Vec<i32>),
+    Disarm(c_int, usize),
+    SetAnc(bool),
+}
+
+/// A model arming: the kind and the sorted, deduplicated sites.
+type Arming = (c_int, Vec<i32>);
+
+/// The code-likes of the codelikes ops (indices for `obj`).
+const CODES: [usize; 2] = [1, 4];
+
+/// The code-like scope `s` is entered and fired with.
+fn code_of(scope: usize) -> usize {
+    CODES[scope % 2]
 }
 
 const NAMES: [&str; 4] = [
@@ -215,6 +235,16 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (tool(), 0usize..12).prop_map(|(t, l)| Op::GetTool(t, l)),
         1 => Just(Op::Restart),
         6 => (0..SCOPES.len()).prop_map(Op::Enter),
+        // issue 7 (codelikes)
+        3 => (tool(), 0..CODES.len(), prop_oneof![6 => event_set(), 2 => (0u32..11).prop_map(|b| 1 << b)])
+            .prop_map(|(t, c, set)| Op::SetLocal(t, c, set)),
+        1 => (tool(), 0..CODES.len()).prop_map(|(t, c)| Op::GetLocal(t, c)),
+        5 => (0..SCOPES.len()).prop_map(Op::EnterCode),
+        2 => (tool(), 0..CODES.len(), prop_oneof![6 => 0..2, 1 => Just(7), 1 => Just(-1)],
+              prop::collection::vec(prop_oneof![10 => 0i32..100, 4 => Just(42), 1 => Just(-3)], 0..12))
+            .prop_map(|(t, c, k, sites)| Op::Arm(t, c, k, sites)),
+        1 => (tool(), 0..CODES.len()).prop_map(|(t, c)| Op::Disarm(t, c)),
+        1 => any::<bool>().prop_map(Op::SetAnc),
         16 => (0..SCOPES.len(), 0usize..8, prop::option::weighted(0.85, 0usize..35), 0usize..35, prop_oneof![8 => 0i32..100, 1 => Just(-1)], pending)
             .prop_map(|(scope, slot, matching, any, offset, pending)| {
                 let slot = slot % SCOPES[scope].len();
@@ -245,6 +275,13 @@ struct Model {
     version: u64,
     states: Vec<Vec<u8>>,
     scope_versions: Vec<u64>,
+    // issue 7 (codelikes)
+    /// Local events per code-like (index into CODES) and tool.
+    local: [[u32; 6]; 2],
+    /// Arming per code-like and tool: kind and sorted, deduplicated sites.
+    armed: [[Option<Arming>; 6]; 2],
+    /// PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK.
+    anc: bool,
 }
 
 /// One step's observable result.
@@ -291,21 +328,181 @@ impl Model {
         Ok(s)
     }
 
-    fn mask(&self, event: u8) -> u8 {
-        let source = match event {
+    fn source(event: u8) -> u8 {
+        match event {
             16 | 17 => 4,
             18 => 9,
             e => e,
-        };
+        }
+    }
+
+    fn mask(&self, event: u8) -> u8 {
+        let source = Model::source(event);
         (0..6)
             .filter(|&t| self.events[t] & 1 << source != 0)
             .fold(0, |m, t| m | 1 << t)
+            & self.callback_filter(event)
     }
 
     fn clear(&mut self, t: usize) {
         self.events[t] = 0;
         self.callbacks[t] = [None; 19];
+        // issue 7: the tool's local events and arming go too
+        for c in 0..CODES.len() {
+            self.local[c][t] = 0;
+            self.armed[c][t] = None;
+        }
         self.version += 1;
+    }
+
+    // ---- issue 7 (codelikes) ----
+
+    /// With ACTIVE_NEEDS_CALLBACK, the tools with a callback for the event
+    /// a slot of `event` delivers (BRANCH: BRANCH_RIGHT); otherwise all.
+    fn callback_filter(&self, event: u8) -> u8 {
+        if !self.anc {
+            return 0xff;
+        }
+        let delivered = if event == 18 { 9 } else { event as usize };
+        (0..6)
+            .filter(|&t| self.callbacks[t][delivered].is_some())
+            .fold(0, |m, t| m | 1 << t)
+    }
+
+    /// A code scope's slot: the global tools OR the code-like's local ones.
+    fn code_mask(&self, event: u8, code: usize) -> u8 {
+        let source = Model::source(event);
+        let local = (0..6)
+            .filter(|&t| self.local[code][t] & 1 << source != 0)
+            .fold(0, |m, t| m | 1 << t);
+        self.mask(event) | (local & self.callback_filter(event))
+    }
+
+    /// What a callback change compares in ACTIVE_NEEDS_CALLBACK mode: every
+    /// global mask and, while some code-like has local events, the
+    /// callback filter of the slots fed by local events.
+    fn masks_signature(&self) -> Vec<u8> {
+        let mut v: Vec<u8> = (0..19).map(|e| self.mask(e)).collect();
+        if self.local.iter().flatten().any(|&s| s != 0) {
+            v.extend(
+                (0..19)
+                    .filter(|&e| Model::source(e) < 11)
+                    .map(|e| self.callback_filter(e)),
+            );
+        }
+        v
+    }
+
+    fn normalize_local(set: u32) -> Result<u32, String> {
+        let c = 1 << 16 | 1 << 17;
+        if set & c != 0 && set & (c | 1 << 4) != (c | 1 << 4) {
+            return Err("cannot set C_RETURN or C_RAISE events independently".into());
+        }
+        let mut s = set & !c;
+        if s & 1 << 18 != 0 {
+            s = (s & !(1 << 18)) | 1 << 8 | 1 << 9;
+        }
+        if s >= 1 << 11 {
+            return Err(format!("invalid local event set 0x{s:x}"));
+        }
+        Ok(s)
+    }
+
+    fn allows(&self, code: usize, t: usize, event: i32, offset: i32, lineno: i32) -> bool {
+        match &self.armed[code][t] {
+            _ if event >= 11 => true,
+            None => true,
+            Some((0, sites)) => sites.contains(&offset),
+            Some((_, sites)) => event != 5 || sites.contains(&lineno),
+        }
+    }
+
+    fn apply_codelikes(&mut self, o: &mut Outcome, op: &Op) {
+        let mut fail = |e: Err| {
+            o.rc = -1;
+            o.err = e;
+        };
+        match op {
+            Op::SetLocal(t, c, set) => match valid_tool(*t) {
+                None => fail(tool_err(*t)),
+                Some(t) => match Model::normalize_local(*set) {
+                    Err(m) => fail(verr(m)),
+                    Ok(_) if self.names[t].is_none() => {
+                        fail(verr(format!("tool {t} is not in use")))
+                    }
+                    Ok(s) => {
+                        if self.local[*c][t] != s {
+                            self.local[*c][t] = s;
+                            self.version += 1;
+                        }
+                    }
+                },
+            },
+            Op::GetLocal(t, c) => match valid_tool(*t) {
+                None => fail(tool_err(*t)),
+                Some(t) => o.out.push(u64::from(self.local[*c][t])),
+            },
+            Op::EnterCode(s) => {
+                if self.scope_versions[*s] != self.version {
+                    match SCOPES[*s].iter().position(|&e| e >= 19) {
+                        Some(i) => fail(verr(format!(
+                            "invalid event {} in event_types[{i}] (must be between 0 and 18)",
+                            SCOPES[*s][i]
+                        ))),
+                        None => {
+                            let code = *s % 2;
+                            for (i, &e) in SCOPES[*s].iter().enumerate() {
+                                self.states[*s][i] = self.code_mask(e, code);
+                            }
+                            self.scope_versions[*s] = self.version;
+                        }
+                    }
+                }
+            }
+            Op::Arm(t, c, kind, sites) => match valid_tool(*t) {
+                None => fail(tool_err(*t)),
+                Some(_) if !(0..2).contains(kind) => fail(verr(format!(
+                    "invalid kind {kind} (must be PY_MONITORING_ARM_OFFSETS or PY_MONITORING_ARM_LINES)"
+                ))),
+                Some(t) => {
+                    if let Some(i) = sites.iter().position(|&s| s < 0) {
+                        fail(verr(format!(
+                            "invalid site {} at sites[{i}] (must be non-negative)",
+                            sites[i]
+                        )));
+                    } else if self.names[t].is_none() {
+                        fail(verr(format!("tool {t} is not in use")));
+                    } else {
+                        let mut v = sites.clone();
+                        v.sort_unstable();
+                        v.dedup();
+                        self.armed[*c][t] = Some((*kind, v));
+                    }
+                }
+            },
+            Op::Disarm(t, c) => match valid_tool(*t) {
+                None => fail(tool_err(*t)),
+                Some(t) if self.names[t].is_none() => {
+                    fail(verr(format!("tool {t} is not in use")))
+                }
+                Some(t) => self.armed[*c][t] = None,
+            },
+            Op::SetAnc(on) => {
+                if self.anc != *on {
+                    self.anc = *on;
+                    self.version += 1;
+                }
+            }
+            _ => unreachable!("not a codelikes op"),
+        }
+    }
+
+    /// A callback change: in ACTIVE_NEEDS_CALLBACK mode the version moves
+    /// when a mask changes.
+    fn callbacks_changed(&mut self, before: Vec<u8>) {
+        if self.anc && self.masks_signature() != before {
+            self.version += 1;
+        }
     }
 
     fn apply(&mut self, op: &Op) -> Outcome {
@@ -365,10 +562,12 @@ impl Model {
                     fail(&mut o, verr(format!("tool {t} is not in use")))
                 }
                 (Some(t), true) => {
+                    let before = self.masks_signature();
                     let slots: &[usize] = if e == 18 { &[8, 9] } else { &[e as usize] };
                     for &s in slots {
                         self.callbacks[t][s] = h;
                     }
+                    self.callbacks_changed(before);
                 }
             },
             Op::GetCallback(t, e) => match (valid_tool(t), (0..19).contains(&e)) {
@@ -425,6 +624,12 @@ impl Model {
             } => {
                 self.fire(&mut o, scope, slot, &all_fires()[fire], offset, pending);
             }
+            Op::SetLocal(..)
+            | Op::GetLocal(..)
+            | Op::EnterCode(_)
+            | Op::Arm(..)
+            | Op::Disarm(..)
+            | Op::SetAnc(_) => self.apply_codelikes(&mut o, op),
         }
         o
     }
@@ -473,11 +678,15 @@ impl Model {
             let Some(h) = self.callbacks.get(t).and_then(|c| c[ev]) else {
                 continue;
             };
+            // issue 7: armed sites skip the tool without a callback
+            if t < 6 && !self.allows(scope % 2, t, f.event, offset, f.lineno) {
+                continue;
+            }
             o.calls.push(Call {
                 handler: h,
                 event: f.event,
                 tool: t as i32,
-                codelike: obj(1) as usize,
+                codelike: obj(code_of(scope)) as usize,
                 offset,
                 lineno: f.lineno,
                 arg0,
@@ -501,7 +710,9 @@ impl Model {
                     None
                 }
                 Answer::Disable => {
+                    let before = self.masks_signature();
                     self.callbacks[t][ev] = None;
+                    self.callbacks_changed(before);
                     verr(format!(
                         "Cannot disable {} events. Callback removed.",
                         EVENT_NAMES[ev]
@@ -635,8 +846,47 @@ impl Lib {
                             );
                         }
                     }
-                    (all_fires()[fire].call)(&mut self.states[scope][slot], obj(1), offset)
+                    (all_fires()[fire].call)(
+                        &mut self.states[scope][slot],
+                        obj(code_of(scope)),
+                        offset,
+                    )
                 }
+                // issue 7 (codelikes)
+                Op::SetLocal(t, c, set) => PyMonitoring_SetLocalEvents(t, obj(CODES[c]), set),
+                Op::GetLocal(t, c) => {
+                    let mut s = 0xFFFF_FFFFu32;
+                    let rc = PyMonitoring_GetLocalEvents(t, obj(CODES[c]), &mut s);
+                    if rc == 0 {
+                        out.push(u64::from(s));
+                    } else {
+                        assert_eq!(s, 0xFFFF_FFFF, "GetLocalEvents wrote on error");
+                    }
+                    rc
+                }
+                Op::EnterCode(s) => {
+                    let ev = SCOPES[s];
+                    PyMonitoring_EnterCodeScope(
+                        self.states[s].as_mut_ptr(),
+                        &mut self.versions[s],
+                        ev.as_ptr(),
+                        ev.len() as isize,
+                        obj(code_of(s)),
+                    )
+                }
+                Op::Arm(t, c, kind, ref sites) => PyMonitoring_ArmSites(
+                    t,
+                    obj(CODES[c]),
+                    kind,
+                    sites.as_ptr(),
+                    sites.len() as isize,
+                ),
+                Op::Disarm(t, c) => PyMonitoring_DisarmSites(t, obj(CODES[c])),
+                Op::SetAnc(on) => PyMonitoring_SetOptions(if on {
+                    PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK
+                } else {
+                    0
+                }),
             }
         };
         Outcome {
@@ -759,6 +1009,8 @@ fn library_matches_the_reference_model() {
     });
     let result = runner.run(&cases_ops, |ops| {
         reset();
+        // issue 7: every case starts with the options off
+        assert_eq!(PyMonitoring_SetOptions(0), 0);
         let mut model = Model::new(PyMonitoring_GetVersion());
         let mut lib = Lib::new();
         for (i, op) in ops.iter().enumerate() {
@@ -770,7 +1022,12 @@ fn library_matches_the_reference_model() {
             // callback), the cheap part after the others.
             let reads_only = matches!(
                 op,
-                Op::GetEvents(_) | Op::GetCallback(..) | Op::GetTool(..) | Op::Enter(_)
+                Op::GetEvents(_)
+                    | Op::GetCallback(..)
+                    | Op::GetTool(..)
+                    | Op::Enter(_)
+                    | Op::GetLocal(..)
+                    | Op::EnterCode(_)
             );
             compare_state(&model, &lib, !reads_only || i + 1 == ops.len())?;
         }

@@ -8,6 +8,7 @@
 #![allow(non_snake_case)]
 
 mod builtin;
+mod codelike;
 mod errors;
 mod fire;
 mod guard;
@@ -18,6 +19,7 @@ mod tools;
 pub mod types;
 
 pub use builtin::*;
+pub use codelike::*;
 pub use errors::*;
 pub use fire::*;
 pub use options::*;

@@ -115,6 +115,14 @@ pub const PY_MONITORING_OPT_LASTING_DISABLE: u32 = 1;
 /// have a callback for the slot's event.
 pub const PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK: u32 = 2;
 
+/// `PyMonitoring_ArmSites`: the sites are instruction offsets; every local
+/// event fired with the code-like is filtered by its `offset`.
+pub const PY_MONITORING_ARM_OFFSETS: c_int = 0;
+/// `PyMonitoring_ArmSites`: the sites are line numbers; LINE events fired
+/// with the code-like are filtered by their `lineno` (the other local
+/// events pass).
+pub const PY_MONITORING_ARM_LINES: c_int = 1;
+
 /// `PyMonitoring_ErrKind`: no error is set.
 pub const PY_MONITORING_ERR_NONE: c_int = 0;
 /// `PyMonitoring_ErrKind`: a bad argument value (CPython's ValueError).

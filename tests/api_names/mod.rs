@@ -113,7 +113,16 @@ pub const TOOLS_FUNCTIONS: [&str; 8] = [
 ];
 
 /// The opt-in features beyond CPython (issue 7: docs/EXTENSIONS.md).
-pub const EXTENSION_FUNCTIONS: &[&str] = &["PyMonitoring_SetOptions", "PyMonitoring_GetOptions"];
+pub const EXTENSION_FUNCTIONS: &[&str] = &[
+    "PyMonitoring_SetOptions",
+    "PyMonitoring_GetOptions",
+    // codelikes: local events, code scopes, armed sites
+    "PyMonitoring_SetLocalEvents",
+    "PyMonitoring_GetLocalEvents",
+    "PyMonitoring_EnterCodeScope",
+    "PyMonitoring_ArmSites",
+    "PyMonitoring_DisarmSites",
+];
 
 /// Every function the library exports.
 pub fn all_functions() -> Vec<String> {
