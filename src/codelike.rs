@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use crate::dispatch::EventRecord;
+use crate::dispatch::FireRecord;
 use crate::error::Error;
 use crate::event::{Event, EventSet};
 use crate::object::ObjectRef;
@@ -63,7 +63,7 @@ pub struct Arming {
 impl Arming {
     /// Whether an event fired at this site reaches the armed tool.
     #[inline]
-    fn allows(&self, record: &EventRecord) -> bool {
+    fn allows(&self, record: &FireRecord) -> bool {
         match self.kind {
             ArmKind::Offsets => self.sites.binary_search(&record.offset).is_ok(),
             ArmKind::Lines => {
@@ -388,7 +388,7 @@ fn with_snapshot<R>(f: impl FnOnce(Option<&Snapshot>) -> R) -> R {
 /// Non-local events are never filtered. Called by the dispatch only when
 /// [`any_armed`].
 #[inline(never)]
-pub(crate) fn armed_filter(tools: u8, record: &EventRecord) -> u8 {
+pub(crate) fn armed_filter(tools: u8, record: &FireRecord) -> u8 {
     if !record.event.is_local() {
         return tools;
     }
@@ -561,7 +561,7 @@ pub fn refresh_code_scope(
     // the version. The local settings are read after that version, so a
     // change published later leaves the stored version stale and the next
     // entry refreshes again.
-    scope::refresh_inline(states, version, event_types)?;
+    scope::refresh(states, version, event_types)?;
     let shared = registry::global().codelikes();
     if !shared.local.load(Ordering::Relaxed) {
         return Ok(());
