@@ -7,14 +7,20 @@ mod common;
 
 use common::{run_ok, CProgram};
 
+/// Built once: the tests run in parallel, and rebuilding a program while
+/// another test runs it fails with "text file busy".
 fn programs() -> [std::path::PathBuf; 2] {
-    let p = CProgram::from_c_tests("ext_codelikes.c");
-    [
-        p.clone().named("ext_codelikes").build(),
-        p.named("ext_codelikes_inline")
-            .define("PYMONITORING_INLINE", None)
-            .build(),
-    ]
+    static EXES: std::sync::OnceLock<[std::path::PathBuf; 2]> = std::sync::OnceLock::new();
+    EXES.get_or_init(|| {
+        let p = CProgram::from_c_tests("ext_codelikes.c");
+        [
+            p.clone().named("ext_codelikes").build(),
+            p.named("ext_codelikes_inline")
+                .define("PYMONITORING_INLINE", None)
+                .build(),
+        ]
+    })
+    .clone()
 }
 
 #[test]

@@ -5,8 +5,12 @@ mod common;
 
 use common::{run_ok, CProgram};
 
+/// Built once: the tests run in parallel, and rebuilding the program while
+/// another test runs it fails with "text file busy".
 fn program() -> std::path::PathBuf {
-    CProgram::from_c_tests("ext_options.c").build()
+    static EXE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    EXE.get_or_init(|| CProgram::from_c_tests("ext_options.c").build())
+        .clone()
 }
 
 #[test]
