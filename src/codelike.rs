@@ -183,7 +183,7 @@ impl Snapshot {
             .any(|e| e.events.iter().any(|s| !s.is_empty()))
     }
 
-    fn any_armed(&self) -> bool {
+    pub(crate) fn any_armed(&self) -> bool {
         !self.armed.is_empty()
     }
 }
@@ -341,10 +341,9 @@ impl Shared {
     }
 }
 
-/// The fire path's gate: whether any (tool, code-like) is armed. One
-/// relaxed load; a fire racing with `arm_sites` sees the old or the new
-/// arming.
-#[inline(always)]
+/// Whether any (tool, code-like) is armed (for tests; the dispatch learns
+/// it from the callback table it holds).
+#[cfg(test)]
 pub(crate) fn any_armed() -> bool {
     registry::global().codelikes().armed.load(Ordering::Relaxed)
 }
@@ -383,17 +382,17 @@ fn with_snapshot<R>(f: impl FnOnce(Option<&Snapshot>) -> R) -> R {
     }
 }
 
-/// The tools of `tools` that an event at this site reaches: drops each
-/// tool armed for `record.codelike` whose arming does not allow the site.
-/// Non-local events are never filtered. Called by the dispatch only when
-/// [`any_armed`].
-#[inline(never)]
-pub(crate) fn armed_filter(tools: u8, record: &FireRecord) -> u8 {
-    if !record.event.is_local() {
-        return tools;
-    }
-    with_snapshot(|snap| {
-        let Some(entry) = snap.and_then(|s| s.get_armed(record.codelike)) else {
+impl Snapshot {
+    /// The tools of `tools` that get the event of `record`: an armed
+    /// (tool, code-like) passes local events only at its armed sites.
+    /// Called by the dispatch (after it announced itself) with the arming
+    /// its thread's callback table carries while anything is armed.
+    #[inline(never)]
+    pub(crate) fn filter_armed(&self, tools: u8, record: &FireRecord) -> u8 {
+        if !record.event.is_local() {
+            return tools;
+        }
+        let Some(entry) = self.get_armed(record.codelike) else {
             return tools;
         };
         let mut keep = tools;
@@ -406,7 +405,7 @@ pub(crate) fn armed_filter(tools: u8, record: &FireRecord) -> u8 {
             }
         }
         keep
-    })
+    }
 }
 
 /// Validate a raw local event set as CPython 3.14's

@@ -261,15 +261,6 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(
     if tools == 0 {
         return Ok(());
     }
-    // Issue 7 hook (armed sites, src/codelike.rs): one relaxed load while
-    // nothing is armed anywhere; skipped tools get no callback and keep
-    // their bit.
-    if crate::codelike::any_armed() {
-        tools = crate::codelike::armed_filter(tools, record);
-        if tools == 0 {
-            return Ok(());
-        }
-    }
     let reader = quiesce::current_record(t);
     reader.enter();
     t.flags.set(t.flags.get() | thread::IN_CALLBACK);
@@ -284,6 +275,12 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(
     // After the announcement, so a callback removed before it is never
     // called; again after each callback, which may have removed later ones.
     refresh_callbacks(t, &mut guard.table);
+    // Issue 7 (armed sites, src/codelike.rs): the table carries the arming
+    // while anything is armed; skipped tools get no callback and keep
+    // their bit.
+    if let Some(armed) = guard.table.as_deref().and_then(CallbackTable::armed) {
+        tools = armed.filter_armed(tools, record);
+    }
     let event = record.event;
     while tools != 0 {
         let tool = 7 - tools.leading_zeros() as u8;

@@ -65,6 +65,10 @@ pub struct CallbackTable {
     /// and the one row it edits. Tools 6 and 7 never get callbacks; their
     /// rows stay empty so that any tool bit indexes without a bounds check.
     rows: [Option<Arc<Row>>; TOOL_IDS],
+    /// Issue 7 (armed sites): the code-likes' snapshot while anything is
+    /// armed, so the dispatch sees arming with the table it already holds
+    /// (no second thread-local, no extra global load while nothing is).
+    armed: Option<Arc<crate::codelike::Snapshot>>,
 }
 
 type Row = [Slot; Event::COUNT];
@@ -73,7 +77,14 @@ impl CallbackTable {
     fn empty() -> CallbackTable {
         CallbackTable {
             rows: std::array::from_fn(|_| None),
+            armed: None,
         }
+    }
+
+    /// Issue 7: the arming in force, when anything is armed.
+    #[inline(always)]
+    pub(crate) fn armed(&self) -> Option<&crate::codelike::Snapshot> {
+        self.armed.as_deref()
     }
 
     /// The callback of `tool` for `event`.
@@ -301,7 +312,7 @@ impl Registry {
         m.events[tool as usize] = EventSet::empty();
         // Issue 7: the tool's local events and arming go too (gh-111963).
         if m.codelikes.drop_tool(tool) {
-            self.codelikes.publish(&m.codelikes);
+            self.publish_codelikes(m);
         }
         self.edit_callbacks(m, |t| {
             t.rows[tool as usize] = None;
@@ -469,12 +480,29 @@ impl Registry {
         let mut m = self.master();
         require_in_use(&m, tool)?;
         if edit(&mut m.codelikes)? {
-            self.codelikes.publish(&m.codelikes);
+            self.publish_codelikes(&mut m);
             if moves_version {
                 self.version.fetch_add(1, Ordering::Release);
             }
         }
         Ok(())
+    }
+
+    /// Issue 7 (codelikes): publish the code-likes' snapshot to its readers
+    /// and, when what is armed changed, a callback table carrying it (which
+    /// moves the callback table's version, so every dispatch takes it).
+    fn publish_codelikes(&self, m: &mut Master) {
+        self.codelikes.publish(&m.codelikes);
+        let armed = m.codelikes.current().filter(|s| s.any_armed());
+        let held = m.callbacks.as_ref().and_then(|t| t.armed.as_ref());
+        let same = match (&armed, held) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if !same {
+            self.edit_callbacks(m, |t| t.armed = armed);
+        }
     }
 
     /// Issue 7 (codelikes): the readers' side.
@@ -495,7 +523,7 @@ impl Registry {
         let mut m = self.master();
         self.options.store(0, Ordering::Relaxed);
         m.codelikes = crate::codelike::Tables::new();
-        self.codelikes.publish(&m.codelikes);
+        self.publish_codelikes(&mut m);
         for tool in 0..TOOL_IDS as u8 {
             m.names[tool as usize] = None;
             m.events[tool as usize] = EventSet::empty();
