@@ -28,11 +28,13 @@ pub mod builtin;
 pub mod dispatch;
 pub mod error;
 pub mod event;
+pub mod lasting;
 pub mod object;
 pub mod options;
 pub mod quiesce;
 pub mod registry;
 pub mod scope;
+pub mod sites;
 mod sync;
 mod thread;
 

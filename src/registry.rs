@@ -106,6 +106,9 @@ pub(crate) struct Registry {
     next_claim: AtomicU64,
     /// The opt-in options (`crate::options`), written under `master`.
     options: AtomicU32,
+    /// Issue 7 (lasting DISABLE, per-tool restart): what scopes need to know
+    /// about restarts (`crate::lasting`).
+    pub(crate) restarts: crate::lasting::Restarts,
 }
 
 const NO_TOOLS: Master = Master {
@@ -126,6 +129,7 @@ impl Registry {
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
             options: AtomicU32::new(0),
+            restarts: crate::lasting::Restarts::new(),
         }
     }
 
@@ -139,6 +143,7 @@ impl Registry {
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
             options: AtomicU32::new(0),
+            restarts: crate::lasting::Restarts::new(),
         }
     }
 
@@ -237,6 +242,10 @@ impl Registry {
     }
 
     fn clear_claimed(&self, m: &mut Master, tool: u8) {
+        // Issue 7: a clear restarts the tool (its lasting DISABLEs end).
+        self.restarts
+            .tool_restarted(tool, self.version.load(Ordering::Relaxed));
+        crate::sites::table().forget_tool(tool);
         m.events[tool as usize] = EventSet::empty();
         self.edit_callbacks(m, |t| {
             t.rows[tool as usize] = None;
@@ -346,7 +355,14 @@ impl Registry {
     /// scope masks, which moves the version.
     pub(crate) fn set_options(&self, options: u32) -> Result<(), Error> {
         let m = self.master();
-        if self.options.load(Ordering::Relaxed) != options {
+        let old = self.options.load(Ordering::Relaxed);
+        if old != options {
+            if (old ^ options) & crate::options::LASTING_DISABLE != 0 {
+                // Issue 7: switching the lasting mode restarts every tool.
+                self.restarts
+                    .mode_switched(self.version.load(Ordering::Relaxed));
+                crate::sites::table().forget_all();
+            }
             self.options.store(options, Ordering::Relaxed);
             self.publish_masks(&m);
         }
@@ -355,7 +371,23 @@ impl Registry {
 
     pub(crate) fn restart_events(&self) {
         let _m = self.master();
+        // Issue 7: every tool restarts (its lasting DISABLEs end).
+        self.restarts
+            .all_restarted(self.version.load(Ordering::Relaxed));
+        crate::sites::table().forget_all();
         self.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// Issue 7: `PyMonitoring_RestartToolEvents` (see `crate::lasting`).
+    pub(crate) fn restart_tool_events(&self, tool: i64) -> Result<(), Error> {
+        let tool = check_tool(tool)?;
+        let m = self.master();
+        require_in_use(&m, tool)?;
+        crate::sites::table().forget_tool(tool);
+        self.restarts
+            .per_tool_restart(tool, self.version.load(Ordering::Relaxed));
+        self.version.fetch_add(1, Ordering::Release);
+        Ok(())
     }
 
     /// The callback table's version, read (SeqCst) after a dispatch
@@ -378,7 +410,12 @@ impl Registry {
     #[cfg(test)]
     pub(crate) fn reset_for_tests(&self) {
         let mut m = self.master();
+        if self.options.load(Ordering::Relaxed) != 0 {
+            self.restarts
+                .mode_switched(self.version.load(Ordering::Relaxed));
+        }
         self.options.store(0, Ordering::Relaxed);
+        crate::sites::table().forget_all();
         for tool in 0..TOOL_IDS as u8 {
             m.names[tool as usize] = None;
             m.events[tool as usize] = EventSet::empty();

@@ -62,6 +62,12 @@ pub(crate) fn refresh_inline(
     // Version first: if a writer races, the stored copy is the older one and
     // the next entry refreshes again.
     let current = registry::version();
+    // Issue 7 hook: once a per-tool restart or the lasting mode was used,
+    // refreshes take `lasting::refresh` (one relaxed load until then).
+    if registry::global().restarts.gate() {
+        crate::lasting::refresh(states, version, event_types, current);
+        return Ok(());
+    }
     for (slot, &id) in states.iter().zip(event_types) {
         slot.active.set(registry::scope_mask_by_id(id));
     }

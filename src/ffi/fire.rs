@@ -5,14 +5,15 @@
 //! callers; with `PYMONITORING_INLINE` defined, the header replaces them with
 //! `static inline` wrappers, as CPython's header does.
 
-use std::cell::Cell;
 use std::ffi::c_int;
 
 use super::guard::{guard, require};
 use super::object;
 use super::types::{PyMonitoringState, PyObject};
-use crate::dispatch::{self, EventRecord, Firing};
+use crate::dispatch::{EventRecord, Firing};
 use crate::event::Event;
+use crate::lasting;
+use crate::scope::SlotState;
 
 /// Fire through the core after checking the pointers.
 ///
@@ -26,9 +27,10 @@ unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option
     if state.is_null() {
         return fire_invalid(name, state);
     }
-    // SAFETY: non-NULL, valid by the caller's contract; `Cell` because
-    // callbacks may re-enter a scope on the same array.
-    let active = unsafe { &*(std::ptr::addr_of_mut!((*state).active) as *const Cell<u8>) };
+    // SAFETY: non-NULL, valid by the caller's contract; `SlotState` has
+    // `PyMonitoringState`'s layout and is made of `Cell`s because callbacks
+    // may re-enter a scope on the same array.
+    let slot = unsafe { &*(state as *const SlotState) };
     let mut record = EventRecord {
         event: firing.event,
         tool: 0,
@@ -38,14 +40,16 @@ unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option
         arg0: firing.arg0,
         arg1: firing.arg1,
     };
-    fire_checked(name, active, &mut record)
+    fire_checked(name, slot, &mut record)
 }
 
 /// The guarded dispatch, shared by every fire function.
 #[inline(never)]
-fn fire_checked(name: &'static str, active: &Cell<u8>, record: &mut EventRecord) -> c_int {
+fn fire_checked(name: &'static str, slot: &SlotState, record: &mut EventRecord) -> c_int {
     guard!(name, -1, {
-        match dispatch::fire_record(active, record) {
+        // Issue 7 hook: `lasting::fire_record` is `dispatch::fire_record` on
+        // `slot.active` unless the lasting mode is on (one relaxed load).
+        match lasting::fire_record(slot, record) {
             Ok(()) => 0,
             Err(_) => -1,
         }

@@ -113,7 +113,11 @@ pub const TOOLS_FUNCTIONS: [&str; 8] = [
 ];
 
 /// The opt-in features beyond CPython (issue 7: docs/EXTENSIONS.md).
-pub const EXTENSION_FUNCTIONS: &[&str] = &["PyMonitoring_SetOptions", "PyMonitoring_GetOptions"];
+pub const EXTENSION_FUNCTIONS: &[&str] = &[
+    "PyMonitoring_SetOptions",
+    "PyMonitoring_GetOptions",
+    "PyMonitoring_RestartToolEvents",
+];
 
 /// Every function the library exports.
 pub fn all_functions() -> Vec<String> {
