@@ -12,9 +12,12 @@
 //!   than the current one, when nothing but per-tool restarts happened since
 //!   `v`, gives back only the restarted tools' bits (`active |= mask &
 //!   restarted`); otherwise it is CPython's refresh (`active = mask`).
-//! * Lasting mode: `opaque` is the slot's DISABLEd-tools mask. A refresh
-//!   clears from it the tools restarted since `v` and sets `active = mask &
-//!   !opaque`; a DISABLE sets the tool's bit in `opaque`. Each DISABLE is also
+//! * Lasting mode: `opaque` bits 0-5 are the slot's DISABLEd tools, and bit
+//!   7 ([`SLOT_MARK`]) marks a slot refreshed in this mode (tools 6 and 7
+//!   are never in use, so their bits are free). A refresh clears from
+//!   `opaque` the tools restarted since `v`, sets the mark and sets `active =
+//!   mask & !opaque`; a DISABLE sets the tool's bit in `opaque`. Fires test
+//!   the mark, a byte next to `active`, to take the mode's path. Each DISABLE is also
 //!   remembered per site in [`crate::sites`], and a fire skips (without a
 //!   callback) the tools remembered for its site, as if they had answered
 //!   DISABLE again.
@@ -23,6 +26,8 @@ use std::cell::Cell;
 
 use crate::dispatch::{self, EventRecord, Firing};
 use crate::error::{Error, ErrorSet};
+use crate::event::Event;
+use crate::object::ObjectRef;
 use crate::options::{self, LASTING_DISABLE};
 use crate::registry::{self, TOOL_IDS};
 use crate::scope::SlotState;
@@ -125,6 +130,11 @@ impl Restarts {
     }
 }
 
+/// `opaque` bit marking a slot refreshed in the lasting mode: fires on it
+/// take the mode's path (which falls back to the default one when the mode
+/// is off). The default mode never writes `opaque`.
+pub const SLOT_MARK: u8 = 0x80;
+
 /// Whether the lasting mode is on (one relaxed load).
 #[inline(always)]
 pub fn lasting_mode() -> bool {
@@ -157,8 +167,8 @@ pub(crate) fn refresh(states: &[SlotState], version: &Cell<u64>, event_types: &[
             restarts.restarted_since(v)
         };
         for (slot, &id) in states.iter().zip(event_types) {
-            let disabled = slot.opaque.get() & !restarted;
-            slot.opaque.set(disabled);
+            let disabled = slot.opaque.get() & !restarted & !SLOT_MARK;
+            slot.opaque.set(disabled | SLOT_MARK);
             slot.active.set(registry::scope_mask_by_id(id) & !disabled);
         }
     } else if restarts.only_restarts(v, current) {
@@ -175,18 +185,10 @@ pub(crate) fn refresh(states: &[SlotState], version: &Cell<u64>, event_types: &[
     version.set(current);
 }
 
-/// Fire `record` on `slot`: [`dispatch::fire_record`] on the slot's
-/// `active`, or in the lasting mode [`fire_lasting`]. The mode costs the
-/// default path one relaxed load.
-#[inline(always)]
-pub fn fire_record(slot: &SlotState, record: &mut EventRecord) -> Result<(), ErrorSet> {
-    if lasting_mode() {
-        return fire_lasting(slot, record);
-    }
-    dispatch::fire_record(&slot.active, record)
-}
-
-/// [`fire_record`] for a [`Firing`] (the Rust API's entry).
+/// Fire `firing` on `slot`: on a slot refreshed in the lasting mode (marked
+/// with [`SLOT_MARK`]) as [`skip_remembered`] then [`fire_rest`] describe,
+/// else as [`dispatch::fire`] on the slot's `active` (the Rust API's entry;
+/// the C entry points make the same calls).
 pub fn fire(slot: &SlotState, firing: Firing) -> Result<(), ErrorSet> {
     let mut record = EventRecord {
         event: firing.event,
@@ -197,39 +199,107 @@ pub fn fire(slot: &SlotState, firing: Firing) -> Result<(), ErrorSet> {
         arg0: firing.arg0,
         arg1: firing.arg1,
     };
-    fire_record(slot, &mut record)
-}
-
-/// A fire in the lasting mode. For a local event, the tools remembered as
-/// having DISABLEd this site are skipped without a callback, and their bits
-/// move from `active` to `opaque`; when none is left this returns before
-/// any thread-local or dispatch work. The others are fired by the ordinary
-/// dispatch on a private copy of `active`: the bits the walk clears are the
-/// tools that answered DISABLE (nothing else clears them), which are then
-/// cleared in `active`, set in `opaque` and remembered for the site.
-#[inline(never)]
-fn fire_lasting(slot: &SlotState, record: &mut EventRecord) -> Result<(), ErrorSet> {
-    let active = slot.active.get();
-    if active == 0 {
+    if slot.opaque.get() & SLOT_MARK == 0 {
+        return dispatch::fire_record(&slot.active, &mut record);
+    }
+    if skip_remembered(slot, firing.event, firing.codelike, firing.offset) {
         return Ok(());
     }
-    let mut tools = active;
-    if record.event.is_local() {
-        let skipped = sites::table().disabled(record.codelike, record.offset, record.event, active);
-        if skipped != 0 {
-            tools &= !skipped;
-            slot.active.set(tools);
-            slot.opaque.set(slot.opaque.get() | skipped);
-            if tools == 0 {
-                return Ok(());
-            }
-        }
-    }
-    fire_rest(slot, record, tools)
+    fire_rest(slot, &mut record)
 }
 
+/// The first step of a fire on a marked slot: for a local event, the tools
+/// of `active` remembered as having DISABLEd the site are skipped without a
+/// callback (as if they answered DISABLE again): their bits move from
+/// `active` to `opaque`. Returns true when no tool is left (the fire is over,
+/// before any thread-local or dispatch work). Never panics. Needs no check
+/// of the mode: switching it off empties the table.
+#[inline(always)]
+pub fn skip_remembered(slot: &SlotState, event: Event, codelike: ObjectRef, offset: i32) -> bool {
+    match skip_remembered_fast(slot, event, codelike, offset) {
+        Skip::Done => true,
+        Skip::Fire => false,
+        Skip::Scan => skip_remembered_slow(slot, event, codelike, offset),
+    }
+}
+
+/// What [`skip_remembered_fast`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// No tool is left: the fire is over.
+    Done,
+    /// Nothing is remembered for the site: fire `active` ([`fire_rest`]).
+    Fire,
+    /// Ask [`skip_remembered_slow`], then fire what is left.
+    Scan,
+}
+
+/// The part of [`skip_remembered`] that answers the usual cases without a
+/// call from the site's home entry: no tool active, one tool active and
+/// remembered, or nothing remembered for the site. Never panics.
+#[inline(always)]
+pub fn skip_remembered_fast(
+    slot: &SlotState,
+    event: Event,
+    codelike: ObjectRef,
+    offset: i32,
+) -> Skip {
+    let active = slot.active.get();
+    if active == 0 {
+        return Skip::Done;
+    }
+    if !event.is_local() {
+        return Skip::Fire;
+    }
+    match sites::table().home(codelike, offset, event, active) {
+        sites::Home::Holds => {
+            slot.active.set(0);
+            slot.opaque.set(slot.opaque.get() | active);
+            Skip::Done
+        }
+        sites::Home::Empty => Skip::Fire,
+        sites::Home::Unknown => Skip::Scan,
+    }
+}
+
+/// [`skip_remembered`] in full: every active tool against every entry of the
+/// site. Never panics.
+#[cold]
 #[inline(never)]
-fn fire_rest(slot: &SlotState, record: &mut EventRecord, tools: u8) -> Result<(), ErrorSet> {
+pub fn skip_remembered_slow(
+    slot: &SlotState,
+    event: Event,
+    codelike: ObjectRef,
+    offset: i32,
+) -> bool {
+    let active = slot.active.get();
+    if active == 0 {
+        return true;
+    }
+    if !event.is_local() {
+        return false;
+    }
+    let skipped = sites::table().disabled(codelike, offset, event, active);
+    if skipped == 0 {
+        return false;
+    }
+    slot.active.set(active & !skipped);
+    slot.opaque.set(slot.opaque.get() | skipped);
+    active & !skipped == 0
+}
+
+/// The rest of a fire on a marked slot, after [`skip_remembered`]: with the
+/// mode off (switched off since the slot's refresh), the default dispatch.
+/// Otherwise the tools left in `active` are fired by the ordinary dispatch
+/// on a private copy of `active`. The bits the walk clears are the tools
+/// that answered DISABLE (nothing else clears them); they are then cleared
+/// in `active`, set in `opaque` and remembered for the site.
+#[inline(never)]
+pub fn fire_rest(slot: &SlotState, record: &mut EventRecord) -> Result<(), ErrorSet> {
+    if !lasting_mode() {
+        return dispatch::fire_record(&slot.active, record);
+    }
+    let tools = slot.active.get();
     let forgets = sites::table().forgets();
     let walk = Cell::new(tools);
     let result = dispatch::fire_record(&walk, record);
@@ -258,8 +328,7 @@ fn remember(slot: &SlotState, record: &EventRecord, disabled: u8, forgets: u64) 
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::event::{Event, EventSet};
-    use crate::object::ObjectRef;
+    use crate::event::EventSet;
     use crate::registry::Outcome;
     use crate::scope::enter_scope;
     use crate::test_support::{registry_lock, Recorder};
@@ -405,7 +474,7 @@ mod tests {
         enter_scope(&s, &version, &[Event::Line.id()]).unwrap();
         fire_at(&s[0], Event::Line, c, 2);
         assert_eq!(s[0].active.get(), 0b1000);
-        assert_eq!(s[0].opaque.get(), 0b10);
+        assert_eq!(s[0].opaque.get(), SLOT_MARK | 0b10);
         // Unrelated changes do not bring tool 1 back.
         registry::use_tool_id(5, "other").unwrap();
         registry::set_events(5, EventSet::JUMP.bits()).unwrap();
@@ -418,7 +487,7 @@ mod tests {
         restart_tool_events(1).unwrap();
         enter_scope(&s, &version, &[Event::Line.id()]).unwrap();
         assert_eq!(s[0].active.get(), 0b1010);
-        assert_eq!(s[0].opaque.get(), 0);
+        assert_eq!(s[0].opaque.get(), SLOT_MARK);
         fire_at(&s[0], Event::Line, c, 2);
         assert_eq!((a.count(), b.count()), (2, 3));
     }
@@ -445,14 +514,11 @@ mod tests {
                 s[1].opaque.get(),
             )
         };
-        assert_eq!(call(4), (0, 0b100, 0, 0b100));
+        const M: u8 = SLOT_MARK | 0b100;
+        assert_eq!(call(4), (0, M, 0, M));
         assert_eq!(a.count(), 2);
         assert_eq!(sites::remembered(), 2);
-        assert_eq!(
-            call(4),
-            (0, 0b100, 0, 0b100),
-            "skipped as if DISABLEd again"
-        );
+        assert_eq!(call(4), (0, M, 0, M), "skipped as if DISABLEd again");
         assert_eq!(a.count(), 2, "no callback at remembered sites");
         call(6);
         assert_eq!(a.count(), 3, "another offset is another site");
@@ -543,7 +609,7 @@ mod tests {
         assert!(registry::get_callback(1, Event::Raise as i64)
             .unwrap()
             .is_none());
-        assert_eq!((s[0].active.get(), s[0].opaque.get()), (0b10, 0));
+        assert_eq!((s[0].active.get(), s[0].opaque.get()), (0b10, SLOT_MARK));
         assert_eq!(sites::remembered(), 0);
     }
 
@@ -564,7 +630,11 @@ mod tests {
         fire_at(&s[0], Event::PyStart, code(0x700), 0);
         assert_eq!(a.count(), 2);
         assert_eq!(s[0].active.get(), 0);
-        assert_eq!(s[0].opaque.get(), 0b10, "opaque is left as it was");
+        assert_eq!(
+            s[0].opaque.get(),
+            SLOT_MARK | 0b10,
+            "the default mode leaves opaque as it was"
+        );
         registry::use_tool_id(4, "other").unwrap();
         registry::set_events(4, EventSet::JUMP.bits()).unwrap();
         enter_scope(&s, &version, &[0]).unwrap();
@@ -572,7 +642,7 @@ mod tests {
         // Switching on again restarts everyone: stale opaque bits are dropped.
         set_lasting(true);
         enter_scope(&s, &version, &[0]).unwrap();
-        assert_eq!((s[0].active.get(), s[0].opaque.get()), (0b10, 0));
+        assert_eq!((s[0].active.get(), s[0].opaque.get()), (0b10, SLOT_MARK));
     }
 
     #[test]
@@ -583,7 +653,7 @@ mod tests {
         let s = states(1);
         s[0].opaque.set(0b10);
         enter_scope(&s, &Cell::new(u64::MAX), &[0]).unwrap();
-        assert_eq!((s[0].active.get(), s[0].opaque.get()), (0b10, 0));
+        assert_eq!((s[0].active.get(), s[0].opaque.get()), (0b10, SLOT_MARK));
     }
 
     #[test]
@@ -596,7 +666,10 @@ mod tests {
             let s = states(1);
             enter_scope(&s, &Cell::new(0), &[Event::Call.id()]).unwrap();
             fire_at(&s[0], Event::Call, code(0x800), 10);
-            assert_eq!((s[0].active.get(), s[0].opaque.get()), (0b100, 0b10));
+            assert_eq!(
+                (s[0].active.get(), s[0].opaque.get()),
+                (0b100, SLOT_MARK | 0b10)
+            );
         }
         assert_eq!((a.count(), b.count()), (1, 3));
     }

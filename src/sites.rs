@@ -28,25 +28,27 @@ pub const SITES: usize = 4096;
 /// that site again).
 pub const PROBES: usize = 8;
 
-/// Key bit: the entry holds a site (an all-zero key is an empty entry).
-const OCCUPIED: u64 = 1 << 48;
-/// The tool's bits in a key.
+/// Where a key holds its tool, as a bit (`1 << tool`), so a key compares
+/// with `site | active << TOOL_SHIFT` when one tool is active.
 const TOOL_SHIFT: u32 = 40;
 /// A key without its tool: what identifies the site.
 const SITE_BITS: u64 = !(0xff << TOOL_SHIFT);
 
-/// The key of a site without its tool.
+/// The key of a site without its tool: `offset | (event + 1) << 32`, never
+/// 0 (an all-zero key is an empty entry).
 #[inline(always)]
 fn site_key(offset: i32, event: Event) -> u64 {
-    u64::from(offset as u32) | u64::from(event.id()) << 32 | OCCUPIED
+    (u64::from(offset as u32) | u64::from(event.id()) << 32) + (1 << 32)
 }
 
+/// Half a cache line, so an entry's address is one shift of its index.
+#[repr(align(32))]
 struct Entry {
     /// Even: stable; odd: being written.
     seq: AtomicU64,
     /// The code-like's address.
     object: AtomicU64,
-    /// `offset | event << 32 | tool << 40 | OCCUPIED`, or 0 when empty.
+    /// `offset | (event + 1) << 32 | (1 << tool) << 40`, or 0 when empty.
     key: AtomicU64,
 }
 
@@ -97,6 +99,17 @@ impl Entry {
             self.key.load(Ordering::Relaxed),
         )
     }
+}
+
+/// What a site's home entry says (see [`SiteTable::home`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Home {
+    /// The one tool asked about DISABLEd the site.
+    Holds,
+    /// Nothing is remembered for the site.
+    Empty,
+    /// Ask [`SiteTable::disabled`].
+    Unknown,
 }
 
 /// What only writers touch.
@@ -151,8 +164,8 @@ impl<const N: usize> SiteTable<N> {
 
     /// A site's first entry.
     #[inline(always)]
-    fn home(object: u64, site: u64) -> usize {
-        let h = (object ^ site.rotate_left(23)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    fn home_of(object: u64, site: u64) -> usize {
+        let h = (object ^ site).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         if N == 1 {
             0
         } else {
@@ -160,21 +173,65 @@ impl<const N: usize> SiteTable<N> {
         }
     }
 
-    /// Which of `tools` are remembered as having DISABLEd the site
-    /// `(codelike, offset, event)`. Lock-free; a racing write reads as a miss.
+    /// What the site's home entry says about `(codelike, offset, event)`
+    /// and `tools`: [`Home::Holds`] when `tools` is one tool that DISABLEd
+    /// the site (the usual case of a fire at a remembered site), [`Home::Empty`]
+    /// when the home is empty (nothing is remembered for the site: the usual
+    /// case of a site never DISABLEd; a racing write also reads so, as a
+    /// miss), else [`Home::Unknown`] (ask [`Self::disabled`]). Lock-free,
+    /// never panics.
     #[inline(always)]
+    pub(crate) fn home(&self, codelike: ObjectRef, offset: i32, event: Event, tools: u8) -> Home {
+        let object = codelike.addr() as u64;
+        let site = site_key(offset, event);
+        let Some(entry) = self.entries.get(Self::home_of(object, site)) else {
+            return Home::Unknown;
+        };
+        let s1 = entry.seq.load(Ordering::Acquire);
+        let o = entry.object.load(Ordering::Relaxed);
+        let k = entry.key.load(Ordering::Relaxed);
+        if k == 0 {
+            return Home::Empty;
+        }
+        // A key holds one tool bit: with several tools active this never
+        // matches (the caller then scans).
+        if o != object || k != site | u64::from(tools) << TOOL_SHIFT {
+            return Home::Unknown;
+        }
+        fence(Ordering::Acquire);
+        // Even and unchanged (an odd `s1` never equals the later, larger `s2`).
+        if entry.seq.load(Ordering::Relaxed) == s1 & !1 {
+            Home::Holds
+        } else {
+            Home::Unknown
+        }
+    }
+
+    /// Which of `tools` are remembered as having DISABLEd the site
+    /// `(codelike, offset, event)`. Lock-free; a racing write reads as a
+    /// miss. Never panics (indices are masked, `get` is used).
+    #[inline(never)]
     pub(crate) fn disabled(&self, codelike: ObjectRef, offset: i32, event: Event, tools: u8) -> u8 {
         let object = codelike.addr() as u64;
         let site = site_key(offset, event);
-        let mut i = Self::home(object, site);
+        self.scan(object, site, Self::home_of(object, site), tools)
+    }
+
+    /// Up to [`PROBES`] entries from `home`, stopping at an empty one.
+    #[inline(always)]
+    fn scan(&self, object: u64, site: u64, home: usize, tools: u8) -> u8 {
+        let mut i = home;
         let mut found = 0u8;
         for _ in 0..PROBES {
-            if let Some((o, k)) = self.entries[i].read() {
+            let Some(entry) = self.entries.get(i) else {
+                break;
+            };
+            if let Some((o, k)) = entry.read() {
                 if k == 0 {
                     break;
                 }
                 if o == object && k & SITE_BITS == site {
-                    found |= 1 << ((k >> TOOL_SHIFT) & 7);
+                    found |= (k >> TOOL_SHIFT) as u8;
                     if found & tools == tools {
                         break;
                     }
@@ -211,8 +268,8 @@ impl<const N: usize> SiteTable<N> {
         }
         let object = codelike.addr() as u64;
         let site = site_key(offset, event);
-        let key = site | u64::from(tool) << TOOL_SHIFT;
-        let mut i = Self::home(object, site);
+        let key = site | 1 << (TOOL_SHIFT + u32::from(tool));
+        let mut i = Self::home_of(object, site);
         for _ in 0..PROBES {
             let (o, k) = self.entries[i].peek();
             if k == 0 {
@@ -235,7 +292,7 @@ impl<const N: usize> SiteTable<N> {
         if w.per_tool[usize::from(tool)] == 0 {
             return;
         }
-        self.rebuild(&mut w, |k| (k >> TOOL_SHIFT) & 7 != u64::from(tool));
+        self.rebuild(&mut w, |k| (k >> TOOL_SHIFT) as u8 != 1 << tool);
     }
 
     /// Forget every site.
@@ -266,7 +323,7 @@ impl<const N: usize> SiteTable<N> {
             if k == 0 || !keep(k) {
                 continue;
             }
-            let mut i = Self::home(o, k & SITE_BITS);
+            let mut i = Self::home_of(o, k & SITE_BITS);
             let placed = (0..PROBES).any(|_| {
                 if next[i].1 == 0 {
                     next[i] = (o, k);
@@ -276,7 +333,7 @@ impl<const N: usize> SiteTable<N> {
                 false
             });
             if placed {
-                w.per_tool[((k >> TOOL_SHIFT) & 7) as usize] += 1;
+                w.per_tool[((k >> TOOL_SHIFT) as u8).trailing_zeros() as usize & 7] += 1;
             }
         }
         for (e, &(o, k)) in self.entries.iter().zip(&next) {
