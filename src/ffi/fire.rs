@@ -65,6 +65,8 @@ fn fire_checked(name: &'static str, active: &Cell<u8>, record: &mut EventRecord)
 /// a frame (`lasting::skip_remembered_fast` cannot panic: no indexing,
 /// unwrapping, allocation or overflowing arithmetic); the rest is
 /// [`fire_lasting_slow`].
+/// Marked cold only so the default path keeps the fall-through layout.
+#[cold]
 #[inline(never)]
 fn fire_lasting(slot: &SlotState, record: &mut EventRecord) -> c_int {
     match lasting::skip_remembered_fast(slot, record.event, record.codelike, record.offset) {
