@@ -292,7 +292,9 @@ static void cpython_rules_kept(void) {
     expect(&want, PY_MONITORING_EVENT_RAISE, 4, CODE, 3, -1, OBJ(30));
     CHECK_SEQUENCE(&rec, &want);
 
-    CHECK_ERROR(PyMonitoring_FireLineEvent(NULL, CODE, 1, 1), PY_MONITORING_ERR_VALUE,
+    /* The underscore function: the header's inline wrapper reads `active`
+     * first, as CPython's does. */
+    CHECK_ERROR(_PyMonitoring_FireLineEvent(NULL, CODE, 1, 1), PY_MONITORING_ERR_VALUE,
                 "state must not be NULL");
     CHECK_ERROR(PyMonitoring_FireLineEvent(&st[1], NULL, 1, 1), PY_MONITORING_ERR_VALUE,
                 "codelike must not be NULL");
