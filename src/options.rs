@@ -68,10 +68,11 @@ pub fn set(options: u32) -> Result<(), Error> {
 /// Apply `PYMONITORING_OPTIONS` (see [`parse`]) when it is set: what the
 /// library does when it is loaded, so a whole program (or a test suite)
 /// runs under chosen options without code changes. An invalid value is
-/// returned as an error and changes nothing.
+/// returned as an error and changes nothing. Applied before anything was
+/// published (version 0), it leaves the version at 0.
 pub fn set_from_env() -> Result<(), Error> {
     match std::env::var("PYMONITORING_OPTIONS") {
-        Ok(text) => set(parse(&text)?),
+        Ok(text) => crate::registry::global().set_options_at_load(check(parse(&text)?)?),
         Err(std::env::VarError::NotPresent) => Ok(()),
         Err(std::env::VarError::NotUnicode(_)) => {
             Err(Error::value("PYMONITORING_OPTIONS is not valid UTF-8"))

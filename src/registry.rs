@@ -369,6 +369,24 @@ impl Registry {
         Ok(())
     }
 
+    /// Issue 7: the options applied when the library is loaded
+    /// (`PYMONITORING_OPTIONS`). While nothing was ever published (version
+    /// 0: no tool has set events, no scope has refreshed), the word is
+    /// stored without moving the version, so a process's first version-0
+    /// `EnterScope` (Cython's) still returns at once, as without the option.
+    pub(crate) fn set_options_at_load(&self, options: u32) -> Result<(), Error> {
+        let m = self.master();
+        if self.version.load(Ordering::Relaxed) != 0 {
+            drop(m);
+            return self.set_options(options);
+        }
+        if (self.options.load(Ordering::Relaxed) ^ options) & crate::options::LASTING_DISABLE != 0 {
+            self.restarts.mode_switched(0);
+        }
+        self.options.store(options, Ordering::Relaxed);
+        Ok(())
+    }
+
     pub(crate) fn restart_events(&self) {
         let _m = self.master();
         // Issue 7: every tool restarts (its lasting DISABLEs end).
