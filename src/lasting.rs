@@ -673,4 +673,71 @@ mod tests {
         }
         assert_eq!((a.count(), b.count()), (1, 3));
     }
+
+    /// Threads fire at shared sites on fresh states while another restarts
+    /// and a callback DISABLEs: no crash, every delivery is the site fired
+    /// and a tool with events, and once the threads stop the memory is exact
+    /// again (a pass calls each site once, the next pass none).
+    #[test]
+    fn threads_fire_while_another_restarts() {
+        use std::sync::atomic::{AtomicBool, Ordering as O};
+        struct Check(std::sync::atomic::AtomicUsize);
+        impl crate::registry::Handler for Check {
+            fn call(&self, e: &EventRecord) -> Outcome {
+                assert_eq!(e.event, Event::Line);
+                assert_eq!(e.tool, 3);
+                assert_eq!(e.codelike.addr() % 0x1000, 0);
+                assert_eq!(e.lineno, e.offset + 1000);
+                self.0.fetch_add(1, O::Relaxed);
+                Outcome::Disable
+            }
+            fn as_any(&self) -> &dyn std::any::Any {
+                self
+            }
+        }
+        let _g = registry_lock();
+        set_lasting(true);
+        let check = Arc::new(Check(std::sync::atomic::AtomicUsize::new(0)));
+        registry::use_tool_id(3, "cov").unwrap();
+        registry::register_callback(3, Event::Line as i64, Some(check.clone())).unwrap();
+        registry::set_events(3, EventSet::LINE.bits()).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let pass = |code: usize| {
+            for offset in 0..64 {
+                let s = states(1);
+                enter_scope(&s, &Cell::new(0), &[Event::Line.id()]).unwrap();
+                let firing = Firing {
+                    lineno: offset + 1000,
+                    ..Firing::new(Event::Line, ObjectRef::from_addr(code).unwrap(), offset)
+                };
+                fire(&s[0], firing).unwrap();
+                assert_eq!(s[0].active.get(), 0, "skipped or DISABLEd");
+            }
+        };
+        std::thread::scope(|scope| {
+            for t in 0..3 {
+                let stop = stop.clone();
+                scope.spawn(move || {
+                    while !stop.load(O::Relaxed) {
+                        pass(0x1000 * (1 + t % 2));
+                    }
+                });
+            }
+            for _ in 0..200 {
+                restart_tool_events(3).unwrap();
+                std::thread::yield_now();
+            }
+            stop.store(true, O::Relaxed);
+        });
+        restart_tool_events(3).unwrap();
+        let before = check.0.load(O::Relaxed);
+        pass(0x1000);
+        assert_eq!(check.0.load(O::Relaxed) - before, 64);
+        pass(0x1000);
+        assert_eq!(
+            check.0.load(O::Relaxed) - before,
+            64,
+            "every site remembered"
+        );
+    }
 }

@@ -37,7 +37,7 @@ const SITE_BITS: u64 = !(0xff << TOOL_SHIFT);
 /// The key of a site without its tool: `offset | (event + 1) << 32`, never
 /// 0 (an all-zero key is an empty entry).
 #[inline(always)]
-fn site_key(offset: i32, event: Event) -> u64 {
+pub(crate) fn site_key(offset: i32, event: Event) -> u64 {
     (u64::from(offset as u32) | u64::from(event.id()) << 32) + (1 << 32)
 }
 
@@ -164,7 +164,7 @@ impl<const N: usize> SiteTable<N> {
 
     /// A site's first entry.
     #[inline(always)]
-    fn home_of(object: u64, site: u64) -> usize {
+    pub(crate) fn home_of(object: u64, site: u64) -> usize {
         let h = (object ^ site).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         if N == 1 {
             0
