@@ -143,6 +143,8 @@ enum Op {
     GetCallback(c_int, c_int),
     GetTool(c_int, usize),
     Restart,
+    // Issue 7 (lasting helper): PyMonitoring_RestartToolEvents, default mode.
+    RestartTool(c_int),
     Enter(usize),
     Fire {
         scope: usize,
@@ -214,6 +216,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (tool(), -1..20).prop_map(|(t, e)| Op::GetCallback(t, e)),
         1 => (tool(), 0usize..12).prop_map(|(t, l)| Op::GetTool(t, l)),
         1 => Just(Op::Restart),
+        2 => tool().prop_map(Op::RestartTool),
         6 => (0..SCOPES.len()).prop_map(Op::Enter),
         16 => (0..SCOPES.len(), 0usize..8, prop::option::weighted(0.85, 0usize..35), 0usize..35, prop_oneof![8 => 0i32..100, 1 => Just(-1)], pending)
             .prop_map(|(scope, slot, matching, any, offset, pending)| {
@@ -243,6 +246,8 @@ struct Model {
     /// Callback per tool and event slot 0..18 (BRANCH itself never holds one).
     callbacks: [[Option<usize>; 19]; 6],
     version: u64,
+    /// Issue 7: every version bump, with the tool for a per-tool restart.
+    bumps: Vec<(u64, Option<usize>)>,
     states: Vec<Vec<u8>>,
     scope_versions: Vec<u64>,
 }
@@ -302,10 +307,16 @@ impl Model {
             .fold(0, |m, t| m | 1 << t)
     }
 
+    /// Issue 7: one version bump (`Some(tool)` for a per-tool restart).
+    fn bump(&mut self, restart: Option<usize>) {
+        self.version += 1;
+        self.bumps.push((self.version, restart));
+    }
+
     fn clear(&mut self, t: usize) {
         self.events[t] = 0;
         self.callbacks[t] = [None; 19];
-        self.version += 1;
+        self.bump(None);
     }
 
     fn apply(&mut self, op: &Op) -> Outcome {
@@ -349,7 +360,7 @@ impl Model {
                     Ok(s) => {
                         if self.events[t] != s {
                             self.events[t] = s;
-                            self.version += 1;
+                            self.bump(None);
                         }
                     }
                 },
@@ -396,7 +407,14 @@ impl Model {
                     o.out.push(bytes.len() as u64);
                 }
             },
-            Op::Restart => self.version += 1,
+            Op::Restart => self.bump(None),
+            Op::RestartTool(t) => match valid_tool(t) {
+                None => fail(&mut o, tool_err(t)),
+                Some(t) if self.names[t].is_none() => {
+                    fail(&mut o, verr(format!("tool {t} is not in use")))
+                }
+                Some(t) => self.bump(Some(t)),
+            },
             Op::Enter(s) => {
                 if self.scope_versions[s] != self.version {
                     match SCOPES[s].iter().position(|&e| e >= 19) {
@@ -408,8 +426,18 @@ impl Model {
                             )),
                         ),
                         None => {
+                            // Issue 7: after nothing but per-tool restarts,
+                            // only the restarted tools come back.
+                            let v = self.scope_versions[s];
+                            let mut since = self.bumps.iter().filter(|b| b.0 > v);
+                            let restarted = (v < self.version)
+                                .then(|| since.try_fold(0u8, |acc, b| b.1.map(|t| acc | 1 << t)))
+                                .flatten();
                             for (i, &e) in SCOPES[s].iter().enumerate() {
-                                self.states[s][i] = self.mask(e);
+                                self.states[s][i] = match restarted {
+                                    Some(r) => self.states[s][i] | (self.mask(e) & r),
+                                    None => self.mask(e),
+                                };
                             }
                             self.scope_versions[s] = self.version;
                         }
@@ -609,6 +637,7 @@ impl Lib {
                     rc
                 }
                 Op::Restart => PyMonitoring_RestartEvents(),
+                Op::RestartTool(t) => PyMonitoring_RestartToolEvents(t),
                 Op::Enter(s) => {
                     let ev = SCOPES[s];
                     PyMonitoring_EnterScope(
