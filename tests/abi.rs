@@ -40,7 +40,7 @@ const CPYTHON_314_EVENTS: [(&str, i64); 19] = [
 
 /// Other constants with a CPython counterpart (`PY_MONITORING_TOOL_IDS`,
 /// `sys.monitoring.*_ID`, the number of events) or fixed by SPEC §4.
-const OTHER_CONSTANTS: [(&str, i64); 9] = [
+const OTHER_CONSTANTS: [(&str, i64); 12] = [
     ("PY_MONITORING_EVENTS", 19),
     ("PY_MONITORING_TOOL_IDS", 8),
     ("PY_MONITORING_DEBUGGER_ID", 0),
@@ -51,6 +51,10 @@ const OTHER_CONSTANTS: [(&str, i64); 9] = [
     // PyMonitoring_StartCoverage's modes (docs/TOOLS.md).
     ("PY_MONITORING_COVERAGE_ONCE", 0),
     ("PY_MONITORING_COVERAGE_COUNT", 1),
+    // The opt-in options and the lasting mode's site table (docs/EXTENSIONS.md).
+    ("PY_MONITORING_OPT_LASTING_DISABLE", 1),
+    ("PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK", 2),
+    ("PY_MONITORING_DISABLED_SITES", 4096),
 ];
 
 /// bindgen's Rust for the committed header, with `defines` set; `None` (the
@@ -359,7 +363,10 @@ fn tool_disable_and_error_constants() {
 fn header_declares_every_function() {
     let declared = functions(&bindgen_or_skip!(&[]));
     let expected: BTreeSet<String> = api_names::all_functions().into_iter().collect();
-    assert_eq!(expected.len(), 17 + 18 + 2 + 11 + 8 + 8 + 1);
+    assert_eq!(
+        expected.len(),
+        17 + 18 + 2 + 11 + 8 + 8 + 1 + api_names::EXTENSION_FUNCTIONS.len()
+    );
     assert_eq!(declared, expected, "header (left) vs SPEC (right)");
 }
 
