@@ -476,6 +476,92 @@ static void codelike_cases(long n)
         events_no_callback(n, PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK, "pystart_events_no_cb_anc");
 }
 
+/* ---- issue 7: per-tool restart and PY_MONITORING_OPT_LASTING_DISABLE ----
+ * These run last: the first per-tool restart or lasting-mode switch opens the
+ * gate that sends refreshes through the restart-aware path for good. */
+
+/* Mode on, site not DISABLEd: the cost of the mode on the active path (next
+ * to pystart_1tool_c). */
+static void case_lasting_active(long n)
+{
+    tools_clear();
+    CHECK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE) == 0);
+    tool_on(5, PY_MONITORING_EVENT_PY_START, cb_none, 1u << PY_MONITORING_EVENT_PY_START);
+    g_events[0] = PY_MONITORING_EVENT_PY_START;
+    memset(g_states, 0, sizeof g_states);
+    refresh(1);
+    CHECK(g_states[0].active == 1 << 5);
+    long acc = 0;
+    g_calls = 0;
+    double ns = TIMED(n, acc += PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0));
+    CHECK(acc == 0);
+    CHECK(g_calls == n + n / 10 + 1);
+    tools_clear();
+    CHECK(PyMonitoring_SetOptions(0) == 0);
+    report("lasting_pystart_1tool_c", ns, n);
+}
+
+/* Mode on, a fire at a remembered DISABLEd site on a fresh zeroed state that
+ * was refreshed (so the tool's bit is set): no callback. Each iteration sets
+ * the bit again (two byte stores, counted in the figure). */
+static void case_lasting_disabled_site(long n)
+{
+    tools_clear();
+    CHECK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE) == 0);
+    tool_on(5, PY_MONITORING_EVENT_PY_START, cb_disable, 1u << PY_MONITORING_EVENT_PY_START);
+    g_events[0] = PY_MONITORING_EVENT_PY_START;
+    memset(g_states, 0, sizeof g_states);
+    uint64_t v = 0;
+    CHECK(PyMonitoring_EnterScope(g_states, &v, g_events, 1) == 0);
+    g_calls = 0;
+    CHECK(PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0) == 0);
+    /* opaque: the tool's DISABLE bit and the mode's mark (0x80). */
+    CHECK(g_calls == 1 && g_states[0].active == 0 && g_states[0].opaque == (0x80 | 1 << 5));
+    /* A fresh state: refreshed, the bit is set, the site is remembered. */
+    memset(g_states, 0, sizeof g_states);
+    v = 0;
+    CHECK(PyMonitoring_EnterScope(g_states, &v, g_events, 1) == 0);
+    CHECK(g_states[0].active == 1 << 5 && g_states[0].opaque == 0x80);
+    long acc = 0;
+    double ns = TIMED(n, {
+        g_states[0].active = 1 << 5;
+        g_states[0].opaque = 0x80;
+        acc += PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0);
+    });
+    CHECK(acc == 0);
+    CHECK(g_calls == 1);
+    CHECK(g_states[0].active == 0 && g_states[0].opaque == (0x80 | 1 << 5));
+    tools_clear();
+    CHECK(PyMonitoring_SetOptions(0) == 0);
+    report("lasting_disabled_site", ns, n);
+}
+
+/* EnterScope refresh of 17 slots after the gate opened: default mode after a
+ * per-tool restart (restart_refresh_17), and lasting mode (lasting_refresh_17),
+ * next to enter_refresh_17. */
+static void case_gated_refresh(long n, int lasting, const char *name)
+{
+    tools_clear();
+    CHECK(PyMonitoring_SetOptions(lasting ? PY_MONITORING_OPT_LASTING_DISABLE : 0) == 0);
+    CHECK(PyMonitoring_UseToolId(4, "other") == 0);
+    CHECK(PyMonitoring_SetEvents(4, 1u << PY_MONITORING_EVENT_LINE) == 0);
+    CHECK(PyMonitoring_RestartToolEvents(4) == 0);
+    for (int i = 0; i < 17; i++)
+        g_events[i] = (uint8_t)i;
+    memset(g_states, 0, sizeof g_states);
+    long acc = 0;
+    double ns = TIMED(n, {
+        g_version = 0;
+        acc += PyMonitoring_EnterScope(g_states, &g_version, g_events, 17);
+    });
+    CHECK(acc == 0);
+    CHECK(g_version == PyMonitoring_GetVersion());
+    CHECK(g_states[PY_MONITORING_EVENT_LINE].active == 1 << 4);
+    tools_clear();
+    CHECK(PyMonitoring_SetOptions(0) == 0);
+    report(name, ns, n);
+}
+
 /* ---- threads: aggregate throughput of active fires ---- */
 
 struct worker {
@@ -622,6 +708,15 @@ int main(int argc, char **argv)
         case_set_events(n / 100 + 1);
     if (wanted("register_callback"))
         case_register(n / 100 + 1);
+    /* Issue 7 cases last (they open the restart gate for good). */
+    if (wanted("restart_refresh_17"))
+        case_gated_refresh(n, 0, "restart_refresh_17");
+    if (wanted("lasting_refresh_17"))
+        case_gated_refresh(n, 1, "lasting_refresh_17");
+    if (wanted("lasting_pystart_1tool_c"))
+        case_lasting_active(n);
+    if (wanted("lasting_disabled_site"))
+        case_lasting_disabled_site(n);
     /* Threads only when named (it needs both CPUs; run.sh runs it unpinned). */
     if (!RUNNING_ON_VALGRIND && g_only_n > 0 && wanted("threads"))
         case_threads(n);

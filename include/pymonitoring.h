@@ -178,6 +178,14 @@ typedef intptr_t Py_ssize_t;
 #define PY_MONITORING_OPT_LASTING_DISABLE 1
 
 /**
+ * The number of DISABLEd sites (code-like, offset, event, tool) the
+ * library remembers with `PY_MONITORING_OPT_LASTING_DISABLE`; a DISABLE that
+ * finds no room (the table, or the few entries a site may use, are full) is
+ * not remembered, and that site's callback is called again.
+ */
+#define PY_MONITORING_DISABLED_SITES 4096
+
+/**
  * `PyMonitoring_SetOptions`: a slot's `active` holds only the tools that
  * have a callback for the slot's event.
  */
@@ -1166,6 +1174,25 @@ int _PyMonitoring_FireBranchEvent(struct PyMonitoringState *state,
                                   PyObject *codelike,
                                   int32_t offset,
                                   PyObject *target_offset);
+
+/**
+ * Re-enable only `tool`'s DISABLEd slots and sites; other tools' DISABLEs
+ * stay. Moves the global version.
+ *
+ * In the default mode, a scope refreshed after nothing but per-tool
+ * restarts gets back only the restarted tools' bits; after any other change
+ * it is refreshed as CPython does (every DISABLE ends). With
+ * `PY_MONITORING_OPT_LASTING_DISABLE`, the tool's bits are cleared from the
+ * slots' `opaque` at their next refresh and its remembered sites are
+ * forgotten at once.
+ *
+ * Returns 0, or -1 with a ValueError (nothing changes) when `tool` is not
+ * between 0 and 5 (`invalid tool %d (must be between 0 and 5)`) or is not
+ * in use (`tool %d is not in use`, as `PyMonitoring_SetEvents`).
+ * Thread-safe; a fire running on another thread at the same time may still
+ * skip the tool at a site it DISABLEd.
+ */
+int PyMonitoring_RestartToolEvents(int tool);
 
 /**
  * Replace the process-wide options: a bitwise OR of

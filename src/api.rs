@@ -38,7 +38,7 @@ use std::any::Any;
 use std::cell::Cell;
 use std::sync::Arc;
 
-use crate::dispatch::{self, Firing};
+use crate::dispatch::Firing;
 use crate::error::{self, ErrorSet};
 use crate::registry::{self, Handler, Outcome};
 use crate::scope::{self, SlotState};
@@ -350,6 +350,26 @@ pub fn restart_events() {
     registry::restart_events()
 }
 
+/// Re-enable only `tool`'s DISABLEd slots and sites
+/// (`PyMonitoring_RestartToolEvents`): other tools' DISABLEs stay.
+///
+/// ```
+/// use pymonitoring::api::{restart_tool_events, Tool};
+///
+/// assert_eq!(
+///     restart_tool_events(3).unwrap_err().message(),
+///     "tool 3 is not in use"
+/// );
+/// let _t = Tool::claim(3, "cov")?;
+/// let before = pymonitoring::api::version();
+/// restart_tool_events(3)?;
+/// assert_eq!(pymonitoring::api::version(), before + 1);
+/// # Ok::<(), pymonitoring::api::Error>(())
+/// ```
+pub fn restart_tool_events(tool: u8) -> Result<(), Error> {
+    crate::lasting::restart_tool_events(tool.into())
+}
+
 /// The global version: it changes whenever what a scope should see changes.
 ///
 /// ```
@@ -639,7 +659,8 @@ impl Slot<'_> {
         if exception.is_some() {
             error::set_raised(exception);
         }
-        let result = match dispatch::fire(&self.state.active, firing) {
+        // Issue 7: the slot (not only `active`), for the lasting mode.
+        let result = match crate::lasting::fire(self.state, firing) {
             Ok(()) => Ok(()),
             Err(ErrorSet) => Err(error::take().unwrap_or_else(|| {
                 Pending::Error(Error::runtime(format!("firing {event} failed")))

@@ -560,8 +560,28 @@ pub fn refresh_code_scope(
     // the version. The local settings are read after that version, so a
     // change published later leaves the stored version stale and the next
     // entry refreshes again.
-    scope::refresh(states, version, event_types)?;
     let shared = registry::global().codelikes();
+    // Issue 7 (per-tool restart, lasting DISABLE): once that gate is open the
+    // refresh keeps DISABLEs the same way for the merged masks.
+    if registry::global().restarts.gate() {
+        scope::check_ids(event_types)?;
+        let current = registry::version();
+        let mut local = [0u8; Event::COUNT];
+        if shared.local.load(Ordering::Relaxed) {
+            with_snapshot(|snap| {
+                if let Some(entry) = snap.and_then(|s| s.get(codelike)) {
+                    for (id, l) in local.iter_mut().enumerate() {
+                        *l = entry.masks[id] & shared.filter[id].load(Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+        crate::lasting::refresh(states, version, event_types, current, |id| {
+            local.get(usize::from(id)).copied().unwrap_or(0)
+        });
+        return Ok(());
+    }
+    scope::refresh(states, version, event_types)?;
     if !shared.local.load(Ordering::Relaxed) {
         return Ok(());
     }

@@ -29,11 +29,13 @@ pub mod codelike;
 pub mod dispatch;
 pub mod error;
 pub mod event;
+pub mod lasting;
 pub mod object;
 pub mod options;
 pub mod quiesce;
 pub mod registry;
 pub mod scope;
+pub mod sites;
 mod sync;
 mod thread;
 

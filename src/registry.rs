@@ -137,6 +137,9 @@ pub(crate) struct Registry {
     /// Issue 7 (codelikes): what readers of the local events and armed
     /// sites see (`crate::codelike`).
     codelikes: crate::codelike::Shared,
+    /// Issue 7 (lasting DISABLE, per-tool restart): what scopes need to know
+    /// about restarts (`crate::lasting`).
+    pub(crate) restarts: crate::lasting::Restarts,
 }
 
 const NO_TOOLS: Master = Master {
@@ -159,6 +162,7 @@ impl Registry {
             next_claim: AtomicU64::new(1),
             options: AtomicU32::new(0),
             codelikes: crate::codelike::Shared::new(),
+            restarts: crate::lasting::Restarts::new(),
         }
     }
 
@@ -173,6 +177,7 @@ impl Registry {
             next_claim: AtomicU64::new(1),
             options: AtomicU32::new(0),
             codelikes: crate::codelike::Shared::new(),
+            restarts: crate::lasting::Restarts::new(),
         }
     }
 
@@ -309,6 +314,10 @@ impl Registry {
     }
 
     fn clear_claimed(&self, m: &mut Master, tool: u8) {
+        // Issue 7: a clear restarts the tool (its lasting DISABLEs end).
+        self.restarts
+            .tool_restarted(tool, self.version.load(Ordering::Relaxed));
+        crate::sites::table().forget_tool(tool);
         m.events[tool as usize] = EventSet::empty();
         // Issue 7: the tool's local events and arming go too (gh-111963).
         if m.codelikes.drop_tool(tool) {
@@ -424,21 +433,34 @@ impl Registry {
     /// scope masks, which moves the version.
     pub(crate) fn set_options(&self, options: u32) -> Result<(), Error> {
         let m = self.master();
-        if self.options.load(Ordering::Relaxed) != options {
+        let old = self.options.load(Ordering::Relaxed);
+        if old != options {
+            if (old ^ options) & crate::options::LASTING_DISABLE != 0 {
+                // Issue 7: switching the lasting mode restarts every tool.
+                self.restarts
+                    .mode_switched(self.version.load(Ordering::Relaxed));
+                crate::sites::table().forget_all();
+            }
             self.options.store(options, Ordering::Relaxed);
             self.publish_masks(&m);
         }
         Ok(())
     }
 
-    /// [`Registry::set_options`] for `PYMONITORING_OPTIONS` at load: with
-    /// no tool in use every scope mask is 0 under any options, so the masks
-    /// are recomputed without moving the version.
+    /// Issue 7: the options applied when the library is loaded
+    /// (`PYMONITORING_OPTIONS`). While nothing was ever published (version
+    /// 0, no tool in use: every scope mask is 0 under any options), the word
+    /// is stored and the masks recomputed without moving the version, so a
+    /// process's first version-0 `EnterScope` (Cython's) still returns at
+    /// once, as without the option.
     pub(crate) fn set_options_at_load(&self, options: u32) -> Result<(), Error> {
         let m = self.master();
-        if m.names.iter().any(Option::is_some) {
+        if self.version.load(Ordering::Relaxed) != 0 || m.names.iter().any(Option::is_some) {
             drop(m);
             return self.set_options(options);
+        }
+        if (self.options.load(Ordering::Relaxed) ^ options) & crate::options::LASTING_DISABLE != 0 {
+            self.restarts.mode_switched(0);
         }
         self.options.store(options, Ordering::Relaxed);
         self.store_masks(&m);
@@ -447,7 +469,23 @@ impl Registry {
 
     pub(crate) fn restart_events(&self) {
         let _m = self.master();
+        // Issue 7: every tool restarts (its lasting DISABLEs end).
+        self.restarts
+            .all_restarted(self.version.load(Ordering::Relaxed));
+        crate::sites::table().forget_all();
         self.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// Issue 7: `PyMonitoring_RestartToolEvents` (see `crate::lasting`).
+    pub(crate) fn restart_tool_events(&self, tool: i64) -> Result<(), Error> {
+        let tool = check_tool(tool)?;
+        let m = self.master();
+        require_in_use(&m, tool)?;
+        crate::sites::table().forget_tool(tool);
+        self.restarts
+            .per_tool_restart(tool, self.version.load(Ordering::Relaxed));
+        self.version.fetch_add(1, Ordering::Release);
+        Ok(())
     }
 
     /// The callback table's version, read (SeqCst) after a dispatch
@@ -521,9 +559,14 @@ impl Registry {
     #[cfg(test)]
     pub(crate) fn reset_for_tests(&self) {
         let mut m = self.master();
+        if self.options.load(Ordering::Relaxed) != 0 {
+            self.restarts
+                .mode_switched(self.version.load(Ordering::Relaxed));
+        }
         self.options.store(0, Ordering::Relaxed);
         m.codelikes = crate::codelike::Tables::new();
         self.publish_codelikes(&mut m);
+        crate::sites::table().forget_all();
         for tool in 0..TOOL_IDS as u8 {
             m.names[tool as usize] = None;
             m.events[tool as usize] = EventSet::empty();

@@ -66,10 +66,17 @@ pub(crate) fn try_refresh(
         return Err(InvalidEvent);
     }
     // Version first: if a writer races, the stored copy is the older one and
-    // the next entry refreshes again. Stored before the fill (which cannot
-    // fail, and nothing else sees the scope meanwhile) so the fill loop has
-    // two more free registers.
-    version.set(registry::version());
+    // the next entry refreshes again.
+    let current = registry::version();
+    // Issue 7 hook: once a per-tool restart or the lasting mode was used,
+    // refreshes take `lasting::refresh` (one relaxed load until then).
+    if registry::global().restarts.gate() {
+        crate::lasting::refresh(states, version, event_types, current, |_| 0);
+        return Ok(());
+    }
+    // Stored before the fill (which cannot fail, and nothing else sees the
+    // scope meanwhile) so the fill loop has two more free registers.
+    version.set(current);
     fill(states, event_types);
     Ok(())
 }
@@ -149,6 +156,15 @@ pub(crate) fn invalid_event(event_types: &[u8]) -> Error {
         event_types[i],
         Event::COUNT - 1
     ))
+}
+
+/// Check every id of `event_types` (a ValueError naming the first bad one).
+pub(crate) fn check_ids(event_types: &[u8]) -> Result<(), Error> {
+    if all_valid(event_types) {
+        Ok(())
+    } else {
+        Err(invalid_event(event_types))
+    }
 }
 
 /// Exit a scope. Scopes keep no stack, so Enter and Exit need not balance.

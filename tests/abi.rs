@@ -40,7 +40,7 @@ const CPYTHON_314_EVENTS: [(&str, i64); 19] = [
 
 /// Other constants with a CPython counterpart (`PY_MONITORING_TOOL_IDS`,
 /// `sys.monitoring.*_ID`, the number of events) or fixed by SPEC §4.
-const OTHER_CONSTANTS: [(&str, i64); 13] = [
+const OTHER_CONSTANTS: [(&str, i64); 14] = [
     ("PY_MONITORING_EVENTS", 19),
     ("PY_MONITORING_TOOL_IDS", 8),
     ("PY_MONITORING_DEBUGGER_ID", 0),
@@ -56,6 +56,7 @@ const OTHER_CONSTANTS: [(&str, i64); 13] = [
     ("PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK", 2),
     ("PY_MONITORING_ARM_OFFSETS", 0),
     ("PY_MONITORING_ARM_LINES", 1),
+    ("PY_MONITORING_DISABLED_SITES", 4096),
 ];
 
 /// bindgen's Rust for the committed header, with `defines` set; `None` (the

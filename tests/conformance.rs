@@ -121,6 +121,53 @@ harness_tests! {
     cpython_registry_changes => "cpython_registry_changes.c",
 }
 
+/// Issue 7: the harnesses that do not apply with
+/// `PY_MONITORING_OPT_LASTING_DISABLE`, and why. Every other harness runs
+/// again under the mode (`PYMONITORING_OPTIONS=lasting-disable`); those whose
+/// expectation differs read the options and check the mode's
+/// (`cython_plain.c`, `cpython_disable_event.c`, `cpython_registry_changes.c`).
+const NOT_UNDER_LASTING: &[(&str, &str)] = &[
+    (
+        "cpython_two_events.c",
+        "checks that a fresh code-like gets a tool back at a site it DISABLEd (CPython's rule, \
+         which the mode replaces by design); c-tests/ext_lasting.c checks the mode's sequence",
+    ),
+    (
+        "cpython_tool_order.c",
+        "checks that every kind of version change re-enables a DISABLE at the next EnterScope \
+         (CPython's rule, which the mode replaces by design); c-tests/ext_lasting.c and \
+         src/lasting.rs check which changes end a lasting DISABLE",
+    ),
+];
+
+/// Issue 7: every applicable harness with the lasting-DISABLE mode set at load.
+#[test]
+fn every_harness_under_lasting_disable() {
+    for (file, _why) in NOT_UNDER_LASTING {
+        assert!(HARNESSES.contains(file), "{file} is not a harness");
+    }
+    for file in HARNESSES {
+        if NOT_UNDER_LASTING.iter().any(|(f, _)| f == file) {
+            continue;
+        }
+        for variant in [Variant::Exported, Variant::Inline] {
+            let exe = build(file, variant);
+            let out = Command::new("env")
+                .arg("PYMONITORING_OPTIONS=lasting-disable")
+                .arg(&exe)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{file} under lasting-disable: {}\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
 /// Every harness under valgrind's memcheck: no invalid access, no
 /// uninitialised read, no leak (exit status 1 on any error).
 #[test]

@@ -143,6 +143,8 @@ enum Op {
     GetCallback(c_int, c_int),
     GetTool(c_int, usize),
     Restart,
+    // Issue 7 (lasting helper): PyMonitoring_RestartToolEvents, default mode.
+    RestartTool(c_int),
     Enter(usize),
     Fire {
         scope: usize,
@@ -234,6 +236,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (tool(), -1..20).prop_map(|(t, e)| Op::GetCallback(t, e)),
         1 => (tool(), 0usize..12).prop_map(|(t, l)| Op::GetTool(t, l)),
         1 => Just(Op::Restart),
+        2 => tool().prop_map(Op::RestartTool),
         6 => (0..SCOPES.len()).prop_map(Op::Enter),
         // issue 7 (codelikes)
         3 => (tool(), 0..CODES.len(), prop_oneof![6 => event_set(), 2 => (0u32..11).prop_map(|b| 1 << b)])
@@ -273,6 +276,8 @@ struct Model {
     /// Callback per tool and event slot 0..18 (BRANCH itself never holds one).
     callbacks: [[Option<usize>; 19]; 6],
     version: u64,
+    /// Issue 7: every version bump, with the tool for a per-tool restart.
+    bumps: Vec<(u64, Option<usize>)>,
     states: Vec<Vec<u8>>,
     scope_versions: Vec<u64>,
     // issue 7 (codelikes)
@@ -344,6 +349,21 @@ impl Model {
             & self.callback_filter(event)
     }
 
+    /// Issue 7: the tools restarted since version `v` when nothing but
+    /// per-tool restarts happened since (`None`: a full refresh).
+    fn restarted_only(&self, v: u64) -> Option<u8> {
+        let mut since = self.bumps.iter().filter(|b| b.0 > v);
+        (v < self.version)
+            .then(|| since.try_fold(0u8, |acc, b| b.1.map(|t| acc | 1 << t)))
+            .flatten()
+    }
+
+    /// Issue 7: one version bump (`Some(tool)` for a per-tool restart).
+    fn bump(&mut self, restart: Option<usize>) {
+        self.version += 1;
+        self.bumps.push((self.version, restart));
+    }
+
     fn clear(&mut self, t: usize) {
         self.events[t] = 0;
         self.callbacks[t] = [None; 19];
@@ -352,7 +372,7 @@ impl Model {
             self.local[c][t] = 0;
             self.armed[c][t] = None;
         }
-        self.version += 1;
+        self.bump(None);
     }
 
     // ---- issue 7 (codelikes) ----
@@ -433,7 +453,7 @@ impl Model {
                     Ok(s) => {
                         if self.local[*c][t] != s {
                             self.local[*c][t] = s;
-                            self.version += 1;
+                            self.bump(None);
                         }
                     }
                 },
@@ -450,9 +470,16 @@ impl Model {
                             SCOPES[*s][i]
                         ))),
                         None => {
+                            // As Op::Enter: after nothing but per-tool
+                            // restarts, only the restarted tools come back.
                             let code = *s % 2;
+                            let restarted = self.restarted_only(self.scope_versions[*s]);
                             for (i, &e) in SCOPES[*s].iter().enumerate() {
-                                self.states[*s][i] = self.code_mask(e, code);
+                                let mask = self.code_mask(e, code);
+                                self.states[*s][i] = match restarted {
+                                    Some(r) => self.states[*s][i] | (mask & r),
+                                    None => mask,
+                                };
                             }
                             self.scope_versions[*s] = self.version;
                         }
@@ -490,7 +517,7 @@ impl Model {
             Op::SetAnc(on) => {
                 if self.anc != *on {
                     self.anc = *on;
-                    self.version += 1;
+                    self.bump(None);
                 }
             }
             _ => unreachable!("not a codelikes op"),
@@ -501,7 +528,7 @@ impl Model {
     /// when a mask changes.
     fn callbacks_changed(&mut self, before: Vec<u8>) {
         if self.anc && self.masks_signature() != before {
-            self.version += 1;
+            self.bump(None);
         }
     }
 
@@ -546,7 +573,7 @@ impl Model {
                     Ok(s) => {
                         if self.events[t] != s {
                             self.events[t] = s;
-                            self.version += 1;
+                            self.bump(None);
                         }
                     }
                 },
@@ -595,7 +622,14 @@ impl Model {
                     o.out.push(bytes.len() as u64);
                 }
             },
-            Op::Restart => self.version += 1,
+            Op::Restart => self.bump(None),
+            Op::RestartTool(t) => match valid_tool(t) {
+                None => fail(&mut o, tool_err(t)),
+                Some(t) if self.names[t].is_none() => {
+                    fail(&mut o, verr(format!("tool {t} is not in use")))
+                }
+                Some(t) => self.bump(Some(t)),
+            },
             Op::Enter(s) => {
                 if self.scope_versions[s] != self.version {
                     match SCOPES[s].iter().position(|&e| e >= 19) {
@@ -607,8 +641,14 @@ impl Model {
                             )),
                         ),
                         None => {
+                            // Issue 7: after nothing but per-tool restarts,
+                            // only the restarted tools come back.
+                            let restarted = self.restarted_only(self.scope_versions[s]);
                             for (i, &e) in SCOPES[s].iter().enumerate() {
-                                self.states[s][i] = self.mask(e);
+                                self.states[s][i] = match restarted {
+                                    Some(r) => self.states[s][i] | (self.mask(e) & r),
+                                    None => self.mask(e),
+                                };
                             }
                             self.scope_versions[s] = self.version;
                         }
@@ -820,6 +860,7 @@ impl Lib {
                     rc
                 }
                 Op::Restart => PyMonitoring_RestartEvents(),
+                Op::RestartTool(t) => PyMonitoring_RestartToolEvents(t),
                 Op::Enter(s) => {
                     let ev = SCOPES[s];
                     PyMonitoring_EnterScope(

@@ -13,6 +13,8 @@ use super::object;
 use super::types::{PyMonitoringState, PyObject};
 use crate::dispatch::{self, FireRecord, Firing};
 use crate::event::Event;
+use crate::lasting;
+use crate::scope::SlotState;
 
 /// Fire through the core after checking the pointers.
 ///
@@ -26,13 +28,19 @@ unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option
     if state.is_null() {
         return fire_invalid(name, state);
     }
-    // SAFETY: non-NULL, valid by the caller's contract; `Cell` because
-    // callbacks may re-enter a scope on the same array.
-    let active = unsafe { &*(std::ptr::addr_of_mut!((*state).active) as *const Cell<u8>) };
+    // SAFETY: non-NULL, valid by the caller's contract; `SlotState` has
+    // `PyMonitoringState`'s layout and is made of `Cell`s because callbacks
+    // may re-enter a scope on the same array.
+    let slot = unsafe { &*(state as *const SlotState) };
     // Built once per fire, as C callbacks receive it (absent arguments hold
     // PyMonitoring_MISSING).
     let mut record = FireRecord::new(firing, super::object(super::missing()));
-    fire_checked(name, active, &mut record)
+    // Issue 7 hook: a slot refreshed in the lasting-DISABLE mode is marked
+    // in `opaque` (a byte next to `active`) and takes the mode's path.
+    if slot.opaque.get() & lasting::SLOT_MARK != 0 {
+        return fire_lasting(slot, &mut record);
+    }
+    fire_checked(name, &slot.active, &mut record)
 }
 
 /// The guarded dispatch, shared by every fire function.
@@ -44,6 +52,61 @@ fn fire_checked(name: &'static str, active: &Cell<u8>, record: &mut FireRecord) 
             Err(_) => -1,
         }
     })
+}
+
+/// Issue 7: a fire in the lasting-DISABLE mode (`crate::lasting`). The
+/// usual remembered-site case is settled here, before the guard and without
+/// a frame (`lasting::skip_remembered_fast` cannot panic: no indexing,
+/// unwrapping, allocation or overflowing arithmetic); the rest is
+/// [`fire_lasting_slow`].
+/// Marked cold only so the default path keeps the fall-through layout.
+#[cold]
+#[inline(never)]
+fn fire_lasting(slot: &SlotState, record: &mut FireRecord) -> c_int {
+    match lasting::skip_remembered_fast(slot, record.event, record.codelike, record.offset) {
+        lasting::Skip::Done => 0,
+        lasting::Skip::Fire => fire_lasting_slow(slot, record, false),
+        lasting::Skip::Scan => fire_lasting_slow(slot, record, true),
+    }
+}
+
+/// Issue 7: with `scan`, every remembered tool of the site skipped; then
+/// the guarded dispatch of the others.
+#[inline(never)]
+fn fire_lasting_slow(slot: &SlotState, record: &mut FireRecord, scan: bool) -> c_int {
+    if scan && lasting::skip_remembered_slow(slot, record.event, record.codelike, record.offset) {
+        return 0;
+    }
+    guard!(fire_name(record.event), -1, {
+        match lasting::fire_rest(slot, record) {
+            Ok(()) => 0,
+            Err(_) => -1,
+        }
+    })
+}
+
+/// The fire function of `event`, for the guard of [`fire_lasting_slow`].
+fn fire_name(event: Event) -> &'static str {
+    match event {
+        Event::PyStart => "_PyMonitoring_FirePyStartEvent",
+        Event::PyResume => "_PyMonitoring_FirePyResumeEvent",
+        Event::PyReturn => "_PyMonitoring_FirePyReturnEvent",
+        Event::PyYield => "_PyMonitoring_FirePyYieldEvent",
+        Event::Call => "_PyMonitoring_FireCallEvent",
+        Event::Line => "_PyMonitoring_FireLineEvent",
+        Event::Jump => "_PyMonitoring_FireJumpEvent",
+        Event::BranchLeft => "_PyMonitoring_FireBranchLeftEvent",
+        Event::BranchRight | Event::Branch => "_PyMonitoring_FireBranchRightEvent",
+        Event::StopIteration => "_PyMonitoring_FireStopIterationEvent",
+        Event::Raise => "_PyMonitoring_FireRaiseEvent",
+        Event::ExceptionHandled => "_PyMonitoring_FireExceptionHandledEvent",
+        Event::PyUnwind => "_PyMonitoring_FirePyUnwindEvent",
+        Event::PyThrow => "_PyMonitoring_FirePyThrowEvent",
+        Event::Reraise => "_PyMonitoring_FireReraiseEvent",
+        Event::CReturn => "_PyMonitoring_FireCReturnEvent",
+        Event::CRaise => "_PyMonitoring_FireCRaiseEvent",
+        Event::Instruction => "_PyMonitoring_FireInstructionEvent",
+    }
 }
 
 /// A NULL `state` or `codelike`: the ValueError, off the hot path.

@@ -111,6 +111,11 @@ pub const PY_MONITORING_DISABLE: c_int = 1;
 /// tool restarts (`PyMonitoring_RestartToolEvents`, `PyMonitoring_RestartEvents`,
 /// or the tool is cleared), not only until the scope's next refresh.
 pub const PY_MONITORING_OPT_LASTING_DISABLE: u32 = 1;
+/// The number of DISABLEd sites (code-like, offset, event, tool) the
+/// library remembers with `PY_MONITORING_OPT_LASTING_DISABLE`; a DISABLE that
+/// finds no room (the table, or the few entries a site may use, are full) is
+/// not remembered, and that site's callback is called again.
+pub const PY_MONITORING_DISABLED_SITES: c_int = 4096;
 /// `PyMonitoring_SetOptions`: a slot's `active` holds only the tools that
 /// have a callback for the slot's event.
 pub const PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK: u32 = 2;
@@ -131,3 +136,5 @@ pub const PY_MONITORING_ERR_VALUE: c_int = 1;
 pub const PY_MONITORING_ERR_RUNTIME: c_int = 2;
 /// `PyMonitoring_ErrKind`: a host exception object is set.
 pub const PY_MONITORING_ERR_HOST: c_int = 3;
+
+const _: () = assert!(PY_MONITORING_DISABLED_SITES as usize == crate::sites::SITES);

@@ -122,6 +122,8 @@ pub const EXTENSION_FUNCTIONS: &[&str] = &[
     "PyMonitoring_EnterCodeScope",
     "PyMonitoring_ArmSites",
     "PyMonitoring_DisarmSites",
+    // lasting: per-tool restart
+    "PyMonitoring_RestartToolEvents",
 ];
 
 /// Every function the library exports.

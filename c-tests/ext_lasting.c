@@ -1,0 +1,316 @@
+/* PyMonitoring_RestartToolEvents and PY_MONITORING_OPT_LASTING_DISABLE
+ * (docs/EXTENSIONS.md): exact sequences, a Cython-style per-call zeroed state
+ * scenario (cython_like.h), the bounded site table, and every bad input. */
+#include <limits.h>
+
+#include "cython_like.h"
+
+static const CyFunction covered_fn = {"covered", 10};
+static const CyFunction other_fn = {"other", 20};
+#define CODE CY_CODE(&covered_fn)
+#define OTHER CY_CODE(&other_fn)
+
+static Recording rec;
+static ExpectList want;
+
+static int record_disable(void *data, const PyMonitoringEvent *ev) {
+    (void)record_event(data, ev);
+    return PY_MONITORING_DISABLE;
+}
+
+static long counted;
+static int count_disable(void *data, const PyMonitoringEvent *ev) {
+    (void)data;
+    (void)ev;
+    counted++;
+    return PY_MONITORING_DISABLE;
+}
+
+/*   10  def covered():
+ *   11      a = 1
+ *   12      return a        (offsets: 0 = def, 1 = line 11, 2 = line 12) */
+static PyObject *covered(const CyFunction *fn) {
+    CyFrame f;
+    PyObject *result = NULL;
+    int lineno = fn->firstlineno;
+    if (cy_trace_start(&f, fn, 0, 0) < 0) goto error;
+    lineno = fn->firstlineno + 1;
+    if (cy_trace_line(&f, 1, lineno) < 0) goto error;
+    lineno = fn->firstlineno + 2;
+    if (cy_trace_line(&f, 2, lineno) < 0) goto error;
+    result = OBJ(20);
+    if (cy_trace_return(&f, 2, result) < 0) goto error;
+    goto done;
+error:
+    result = NULL;
+    cy_error_label(&f, lineno);
+done:
+    cy_exit(&f);
+    return result;
+}
+
+/* One call of covered() as seen by tool 2 (recording everything) and, when
+ * `tool0_line` is set, tool 0 at its first LINE (it answers DISABLE: the rest
+ * of the activation is silent for it). */
+static void expect_call(PyObject *code, int first, int tool0_line) {
+    expect(&want, PY_MONITORING_EVENT_PY_START, 2, code, 0, -1, CY_MISSING);
+    expect(&want, PY_MONITORING_EVENT_LINE, 2, code, 1, first + 1, CY_MISSING);
+    if (tool0_line)
+        expect(&want, PY_MONITORING_EVENT_LINE, 0, code, 1, first + 1, CY_MISSING);
+    expect(&want, PY_MONITORING_EVENT_LINE, 2, code, 2, first + 2, CY_MISSING);
+    expect(&want, PY_MONITORING_EVENT_PY_RETURN, 2, code, 2, -1, OBJ(20));
+}
+
+static void reset(void) {
+    rec.count = 0;
+    want.count = 0;
+}
+
+static void bad_input(void) {
+    uint64_t v = PyMonitoring_GetVersion();
+    const int bad[] = {-1, 6, 7, 8, 100, INT_MIN, INT_MAX};
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char msg[80];
+        snprintf(msg, sizeof msg, "invalid tool %d (must be between 0 and 5)", bad[i]);
+        CHECK_ERROR(PyMonitoring_RestartToolEvents(bad[i]), PY_MONITORING_ERR_VALUE, msg);
+    }
+    CHECK_ERROR(PyMonitoring_RestartToolEvents(3), PY_MONITORING_ERR_VALUE, "tool 3 is not in use");
+    CHECK_EQ_INT(PyMonitoring_GetVersion(), v);
+    CHECK_OK(PyMonitoring_UseToolId(3, "t"), 0);
+    CHECK_OK(PyMonitoring_RestartToolEvents(3), 0);
+    CHECK_EQ_INT(PyMonitoring_GetVersion(), v + 1);
+    CHECK_OK(PyMonitoring_FreeToolId(3), 0);
+    CHECK_ERROR(PyMonitoring_RestartToolEvents(3), PY_MONITORING_ERR_VALUE, "tool 3 is not in use");
+}
+
+/* Default mode, a state array that persists (CPython's own use): only the
+ * restarted tool comes back; any other change brings everyone back. */
+static void default_mode_restart(void) {
+    PyMonitoringState st[1];
+    uint64_t v = 0;
+    const uint8_t ev = PY_MONITORING_EVENT_LINE;
+    memset(st, 0, sizeof st);
+    reset();
+    CHECK_OK(PyMonitoring_UseToolId(1, "a"), 0);
+    CHECK_OK(PyMonitoring_UseToolId(3, "b"), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(1, PY_MONITORING_EVENT_LINE, record_disable, &rec), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(3, PY_MONITORING_EVENT_LINE, record_disable, &rec), 0);
+    CHECK_OK(PyMonitoring_SetEvents(1, EV(LINE)), 0);
+    CHECK_OK(PyMonitoring_SetEvents(3, EV(LINE)), 0);
+    CHECK_OK(PyMonitoring_EnterScope(st, &v, &ev, 1), 0);
+    CHECK_EQ_INT(st[0].active, 0x0a);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st[0], CODE, 4, 14), 0);
+    CHECK_EQ_INT(st[0].active, 0);
+    expect(&want, PY_MONITORING_EVENT_LINE, 3, CODE, 4, 14, CY_MISSING);
+    expect(&want, PY_MONITORING_EVENT_LINE, 1, CODE, 4, 14, CY_MISSING);
+
+    CHECK_OK(PyMonitoring_RestartToolEvents(3), 0);
+    CHECK_OK(PyMonitoring_EnterScope(st, &v, &ev, 1), 0);
+    CHECK_EQ_INT(st[0].active, 0x08);
+    CHECK_EQ_INT(st[0].opaque, 0);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st[0], CODE, 4, 14), 0);
+    expect(&want, PY_MONITORING_EVENT_LINE, 3, CODE, 4, 14, CY_MISSING);
+
+    /* An unrelated SetEvents: CPython's refresh, every DISABLE ends. */
+    CHECK_OK(PyMonitoring_UseToolId(5, "other"), 0);
+    CHECK_OK(PyMonitoring_SetEvents(5, EV(JUMP)), 0);
+    CHECK_OK(PyMonitoring_EnterScope(st, &v, &ev, 1), 0);
+    CHECK_EQ_INT(st[0].active, 0x0a);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st[0], CODE, 4, 14), 0);
+    expect(&want, PY_MONITORING_EVENT_LINE, 3, CODE, 4, 14, CY_MISSING);
+    expect(&want, PY_MONITORING_EVENT_LINE, 1, CODE, 4, 14, CY_MISSING);
+    CHECK_SEQUENCE(&rec, &want);
+}
+
+/* Lasting mode, the same persistent state: the DISABLE survives unrelated
+ * changes and the other tool's restart; opaque holds it (plus the mark). */
+static void lasting_persistent_state(void) {
+    PyMonitoringState st[1];
+    uint64_t v = 0;
+    const uint8_t ev = PY_MONITORING_EVENT_LINE;
+    memset(st, 0, sizeof st);
+    reset();
+    CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE), 0);
+    CHECK_OK(PyMonitoring_EnterScope(st, &v, &ev, 1), 0);
+    CHECK_EQ_INT(st[0].active, 0x0a);
+    CHECK_EQ_INT(st[0].opaque, 0x80);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st[0], CODE, 5, 15), 0);
+    expect(&want, PY_MONITORING_EVENT_LINE, 3, CODE, 5, 15, CY_MISSING);
+    expect(&want, PY_MONITORING_EVENT_LINE, 1, CODE, 5, 15, CY_MISSING);
+    CHECK_EQ_INT(st[0].active, 0);
+    CHECK_EQ_INT(st[0].opaque, 0x8a);
+
+    CHECK_OK(PyMonitoring_SetEvents(5, EV(BRANCH_LEFT)), 0);
+    CHECK_OK(PyMonitoring_EnterScope(st, &v, &ev, 1), 0);
+    CHECK_EQ_INT(st[0].active, 0);
+    CHECK_OK(PyMonitoring_RestartToolEvents(1), 0);
+    CHECK_OK(PyMonitoring_EnterScope(st, &v, &ev, 1), 0);
+    CHECK_EQ_INT(st[0].active, 0x02);
+    CHECK_EQ_INT(st[0].opaque, 0x88);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st[0], CODE, 5, 15), 0);
+    expect(&want, PY_MONITORING_EVENT_LINE, 1, CODE, 5, 15, CY_MISSING);
+    CHECK_SEQUENCE(&rec, &want);
+
+    /* A fresh state at the same site: both tools are skipped without a call. */
+    PyMonitoringState fresh[1];
+    uint64_t fv = 0;
+    memset(fresh, 0, sizeof fresh);
+    CHECK_OK(PyMonitoring_EnterScope(fresh, &fv, &ev, 1), 0);
+    CHECK_EQ_INT(fresh[0].active, 0x0a);
+    CHECK_OK(PyMonitoring_FireLineEvent(&fresh[0], CODE, 5, 15), 0);
+    CHECK_EQ_INT(fresh[0].active, 0);
+    CHECK_EQ_INT(fresh[0].opaque, 0x8a);
+    CHECK_SEQUENCE(&rec, &want);
+
+    CHECK_OK(PyMonitoring_FreeToolId(1), 0);
+    CHECK_OK(PyMonitoring_FreeToolId(3), 0);
+    CHECK_OK(PyMonitoring_FreeToolId(5), 0);
+}
+
+/* Lasting mode with Cython's per-call zeroed states: tool 0's DISABLE of the
+ * first LINE is remembered for the site, so later calls skip tool 0 there
+ * without calling it (and, as CPython's DISABLE does for a slot, for the rest
+ * of the activation). */
+static void lasting_cython(void) {
+    reset();
+    CHECK_OK(PyMonitoring_UseToolId(2, "recorder"), 0);
+    cy_register_all(2, CY_FUNCTION_EVENTS, record_event, &rec);
+    CHECK_OK(PyMonitoring_SetEvents(2, CY_FUNCTION_EVENTS), 0);
+    CHECK_OK(PyMonitoring_UseToolId(0, "coverage"), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(0, PY_MONITORING_EVENT_LINE, record_disable, &rec), 0);
+    CHECK_OK(PyMonitoring_SetEvents(0, EV(LINE)), 0);
+    for (int i = 0; i < 5; i++) {
+        CHECK(covered(&covered_fn) == OBJ(20));
+        expect_call(CODE, 10, i == 0);
+    }
+    /* Another code-like is another site. */
+    CHECK(covered(&other_fn) == OBJ(20));
+    expect_call(OTHER, 20, 1);
+    CHECK(covered(&other_fn) == OBJ(20));
+    expect_call(OTHER, 20, 0);
+    /* Unrelated changes do not bring tool 0 back. */
+    CHECK_OK(PyMonitoring_UseToolId(4, "other"), 0);
+    CHECK_OK(PyMonitoring_SetEvents(4, EV(JUMP)), 0);
+    CHECK(covered(&covered_fn) == OBJ(20));
+    expect_call(CODE, 10, 0);
+    CHECK_SEQUENCE(&rec, &want);
+
+    /* Its restart does, at every site; tool 2 was never disabled. */
+    CHECK_OK(PyMonitoring_RestartToolEvents(0), 0);
+    CHECK(covered(&covered_fn) == OBJ(20));
+    expect_call(CODE, 10, 1);
+    CHECK(covered(&other_fn) == OBJ(20));
+    expect_call(OTHER, 20, 1);
+    CHECK(covered(&covered_fn) == OBJ(20));
+    expect_call(CODE, 10, 0);
+    /* RestartEvents forgets every tool's sites. */
+    CHECK_OK(PyMonitoring_RestartEvents(), 0);
+    CHECK(covered(&covered_fn) == OBJ(20));
+    expect_call(CODE, 10, 1);
+    /* A clear forgets the tool's sites (set it up again after). */
+    CHECK_OK(PyMonitoring_ClearToolId(0), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(0, PY_MONITORING_EVENT_LINE, record_disable, &rec), 0);
+    CHECK_OK(PyMonitoring_SetEvents(0, EV(LINE)), 0);
+    CHECK(covered(&covered_fn) == OBJ(20));
+    expect_call(CODE, 10, 1);
+    /* So does a free, and a new owner of the id is not affected. */
+    CHECK_OK(PyMonitoring_FreeToolId(0), 0);
+    CHECK_OK(PyMonitoring_UseToolId(0, "new owner"), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(0, PY_MONITORING_EVENT_LINE, record_disable, &rec), 0);
+    CHECK_OK(PyMonitoring_SetEvents(0, EV(LINE)), 0);
+    CHECK(covered(&covered_fn) == OBJ(20));
+    expect_call(CODE, 10, 1);
+    CHECK(covered(&covered_fn) == OBJ(20));
+    expect_call(CODE, 10, 0);
+    CHECK_SEQUENCE(&rec, &want);
+
+    /* Switching the mode off: CPython's rules (a DISABLE lasts one call). */
+    CHECK_OK(PyMonitoring_SetOptions(0), 0);
+    for (int i = 0; i < 2; i++) {
+        CHECK(covered(&covered_fn) == OBJ(20));
+        expect_call(CODE, 10, 1);
+    }
+    CHECK_SEQUENCE(&rec, &want);
+    CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE), 0);
+    CHECK_OK(PyMonitoring_FreeToolId(0), 0);
+    CHECK_OK(PyMonitoring_FreeToolId(2), 0);
+    CHECK_OK(PyMonitoring_FreeToolId(4), 0);
+    CHECK_EQ_INT(cy_enter_calls, cy_exit_calls);
+}
+
+/* More DISABLEd sites than the table holds: the ones it could not keep call
+ * the callback again (and again), never a wrong skip. */
+static void table_full(void) {
+    const int n = 2 * PY_MONITORING_DISABLED_SITES;
+    const uint8_t ev = PY_MONITORING_EVENT_LINE;
+    long passes[3];
+    CHECK_OK(PyMonitoring_UseToolId(1, "cov"), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(1, PY_MONITORING_EVENT_LINE, count_disable, NULL), 0);
+    CHECK_OK(PyMonitoring_SetEvents(1, EV(LINE)), 0);
+    for (int p = 0; p < 3; p++) {
+        counted = 0;
+        for (int off = 0; off < n; off++) {
+            PyMonitoringState st[1];
+            uint64_t v = 0;
+            memset(st, 0, sizeof st);
+            CHECK_OK(PyMonitoring_EnterScope(st, &v, &ev, 1), 0);
+            CHECK_OK(PyMonitoring_FireLineEvent(&st[0], CODE, off, off), 0);
+            if (st[0].active != 0 || st[0].opaque != 0x82)
+                CHECK(!"the tool is skipped or DISABLEd");
+        }
+        passes[p] = counted;
+    }
+    CHECK_EQ_INT(passes[0], n);
+    CHECK(passes[1] >= n - PY_MONITORING_DISABLED_SITES);
+    CHECK(passes[1] < n);
+    CHECK_EQ_INT(passes[2], passes[1]);
+    CHECK_OK(PyMonitoring_FreeToolId(1), 0);
+}
+
+/* DISABLE from a non-local event keeps CPython's rule; bad fires are still
+ * rejected on marked states. */
+static void cpython_rules_kept(void) {
+    PyMonitoringState st[2];
+    uint64_t v = 0;
+    const uint8_t evs[2] = {PY_MONITORING_EVENT_RAISE, PY_MONITORING_EVENT_LINE};
+    memset(st, 0, sizeof st);
+    reset();
+    CHECK_OK(PyMonitoring_UseToolId(4, "t"), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(4, PY_MONITORING_EVENT_RAISE, record_disable, &rec), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(4, PY_MONITORING_EVENT_LINE, record_event, &rec), 0);
+    CHECK_OK(PyMonitoring_SetEvents(4, EV(RAISE) | EV(LINE)), 0);
+    CHECK_OK(PyMonitoring_EnterScope(st, &v, evs, 2), 0);
+    CHECK_EQ_INT(st[0].opaque, 0x80);
+    PyMonitoring_SetRaisedException(OBJ(30));
+    CHECK_ERROR(PyMonitoring_FireRaiseEvent(&st[0], CODE, 3), PY_MONITORING_ERR_VALUE,
+                "Cannot disable RAISE events. Callback removed.");
+    CHECK_EQ_INT(st[0].active, 0x10);
+    CHECK_EQ_INT(st[0].opaque, 0x80);
+    PyMonitoringCallback fn = record_event;
+    CHECK_OK(PyMonitoring_GetCallback(4, PY_MONITORING_EVENT_RAISE, &fn, NULL), 0);
+    CHECK(fn == NULL);
+    expect(&want, PY_MONITORING_EVENT_RAISE, 4, CODE, 3, -1, OBJ(30));
+    CHECK_SEQUENCE(&rec, &want);
+
+    /* The underscore function: the header's inline wrapper reads `active`
+     * first, as CPython's does. */
+    CHECK_ERROR(_PyMonitoring_FireLineEvent(NULL, CODE, 1, 1), PY_MONITORING_ERR_VALUE,
+                "state must not be NULL");
+    CHECK_ERROR(PyMonitoring_FireLineEvent(&st[1], NULL, 1, 1), PY_MONITORING_ERR_VALUE,
+                "codelike must not be NULL");
+    CHECK_ERROR(PyMonitoring_FireLineEvent(&st[1], CODE, -1, 1), PY_MONITORING_ERR_VALUE,
+                "offset must be non-negative");
+    CHECK_EQ_INT(rec.count, 1);
+    CHECK_OK(PyMonitoring_FreeToolId(4), 0);
+}
+
+int main(void) {
+    bad_input();
+    default_mode_restart();
+    lasting_persistent_state();
+    lasting_cython();
+    table_full();
+    cpython_rules_kept();
+    CHECK_OK(PyMonitoring_SetOptions(0), 0);
+    return harness_finish("ext_lasting");
+}

@@ -1,0 +1,41 @@
+//! `PyMonitoring_RestartToolEvents` and `PY_MONITORING_OPT_LASTING_DISABLE`
+//! through the C ABI (`c-tests/ext_lasting.c`), each run its own process,
+//! with the exported fire functions and with the header's inline ones.
+
+mod common;
+
+use common::{run_ok, CProgram};
+
+#[test]
+fn exact_sequences_cython_states_table_and_bad_input() {
+    let exported = CProgram::from_c_tests("ext_lasting.c").build();
+    let inline = CProgram::from_c_tests("ext_lasting.c")
+        .named("ext_lasting_inline")
+        .define("PYMONITORING_INLINE", None)
+        .build();
+    for exe in [exported, inline] {
+        let out = run_ok(&exe, &[]);
+        assert!(out.contains("ext_lasting: ok"), "{out}");
+    }
+}
+
+/// The README's example (`examples/lasting.c`, quoted there verbatim)
+/// builds and prints what its comments say.
+#[test]
+fn readme_example() {
+    let source =
+        std::fs::read_to_string(common::manifest_dir().join("examples/lasting.c")).unwrap();
+    let readme = std::fs::read_to_string(common::manifest_dir().join("README.md")).unwrap();
+    assert!(
+        readme.contains(source.trim_end()),
+        "README.md does not quote examples/lasting.c"
+    );
+    let exe = CProgram {
+        sources: vec![common::manifest_dir().join("examples/lasting.c")],
+        ..CProgram::from_c_tests("ext_lasting.c")
+    }
+    .named("example_lasting")
+    .build();
+    let out = run_ok(&exe, &[]);
+    assert_eq!(out, "callbacks: 1\nafter restart: 2\n");
+}
