@@ -683,7 +683,7 @@ mod tests {
         use std::sync::atomic::{AtomicBool, Ordering as O};
         struct Check(std::sync::atomic::AtomicUsize);
         impl crate::registry::Handler for Check {
-            fn call(&self, e: &EventRecord) -> Outcome {
+            fn call(&self, e: &crate::dispatch::EventRecord) -> Outcome {
                 assert_eq!(e.event, Event::Line);
                 assert_eq!(e.tool, 3);
                 assert_eq!(e.codelike.addr() % 0x1000, 0);
