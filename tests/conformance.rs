@@ -49,7 +49,25 @@ enum Variant {
     Sanitized,
 }
 
+/// Each (harness, variant) is built once per test process and the build
+/// held under a lock: tests run in parallel, and rebuilding a program while
+/// another test runs it fails with "text file busy".
 fn build(file: &str, variant: Variant) -> PathBuf {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Builds = Mutex<HashMap<(String, u8), Arc<OnceLock<PathBuf>>>>;
+    static BUILT: OnceLock<Builds> = OnceLock::new();
+    let cell = BUILT
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry((file.to_owned(), variant as u8))
+        .or_default()
+        .clone();
+    cell.get_or_init(|| build_now(file, variant)).clone()
+}
+
+fn build_now(file: &str, variant: Variant) -> PathBuf {
     let stem = file.trim_end_matches(".c");
     let program = CProgram::from_c_tests(file);
     let program = match variant {
