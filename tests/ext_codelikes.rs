@@ -53,24 +53,3 @@ fn under_every_option() {
         }
     }
 }
-
-/// The README's example (the C block after `<!-- example: codelikes`),
-/// compiled and run.
-#[test]
-fn the_readme_example_builds_and_runs() {
-    let readme = std::fs::read_to_string(common::manifest_dir().join("README.md")).unwrap();
-    let start = readme
-        .find("<!-- example: codelikes")
-        .expect("README example marker");
-    let rest = &readme[start..];
-    let code_start = rest.find("```c\n").expect("C block") + 5;
-    let code_end = code_start + rest[code_start..].find("```").expect("end of block");
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("readme_codelikes");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("readme_codelikes.c");
-    std::fs::write(&file, &rest[code_start..code_end]).unwrap();
-    let mut program = CProgram::from_c_tests("ext_codelikes.c").named("readme_codelikes");
-    program.sources = vec![file];
-    let exe = program.build();
-    run_ok(&exe, &[]);
-}
