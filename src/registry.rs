@@ -19,6 +19,10 @@ use crate::sync::{AtomicU32, AtomicU64, AtomicU8, Mutex, MutexGuard, Ordering};
 
 /// Number of tool ids (bits of `PyMonitoringState::active`).
 pub const TOOL_IDS: usize = 8;
+/// Words of [`scope_mask_words`]: 8 event ids a word.
+pub const MASK_WORDS: usize = Event::COUNT.div_ceil(8);
+const _: () = assert!(MASK_WORDS == 3);
+
 /// Highest tool id users may claim; 6 and 7 are reserved as in CPython.
 pub const MAX_USER_TOOL: u8 = 5;
 
@@ -99,6 +103,12 @@ pub(crate) struct Registry {
     /// to 256 entries (the extra ones stay 0) so any `u8` indexes it without
     /// a bounds check or a mask.
     scope_masks: [AtomicU8; 256],
+    /// The same masks packed for vector code, 8 ids a word (byte `i % 8`
+    /// of word `i / 8` is id `i`'s mask; ids 19-23 read 0), written with
+    /// them. Not under loom: the FFI's SIMD refresh, their only reader, is
+    /// compiled out there.
+    #[cfg(not(loom))]
+    scope_mask_words: [std::sync::atomic::AtomicU64; MASK_WORDS],
     /// Bumped (SeqCst, under `master`) whenever the callback table is
     /// replaced.
     callbacks_version: AtomicU64,
@@ -123,6 +133,7 @@ impl Registry {
             master: Mutex::new(NO_TOOLS),
             version: AtomicU64::new(0),
             scope_masks: [const { AtomicU8::new(0) }; 256],
+            scope_mask_words: [const { std::sync::atomic::AtomicU64::new(0) }; MASK_WORDS],
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
             options: AtomicU32::new(0),
@@ -173,17 +184,40 @@ impl Registry {
         self.scope_masks[usize::from(id)].load(Ordering::Relaxed)
     }
 
+    /// The scope masks packed 8 to a word (see `scope_mask_words`), read
+    /// as [`Registry::scope_mask_by_id`] reads a byte: `Relaxed`, after the
+    /// version was read with `Acquire`.
+    #[cfg(not(loom))]
+    #[inline(always)]
+    pub(crate) fn scope_mask_words(&self) -> [u64; MASK_WORDS] {
+        let w = &self.scope_mask_words;
+        [
+            w[0].load(Ordering::Relaxed),
+            w[1].load(Ordering::Relaxed),
+            w[2].load(Ordering::Relaxed),
+        ]
+    }
+
     /// Recompute the scope masks from the tools' events, then bump the
     /// version (Release, so a scope that reads the new version with Acquire
     /// sees these masks).
     fn publish_masks(&self, m: &Master) {
+        let mut packed = [0u8; 8 * MASK_WORDS];
         for event in Event::ALL {
             let source = event.scope_source();
             let mask = (0..TOOL_IDS)
                 .filter(|&t| m.events[t].has(source))
                 .fold(0u8, |acc, t| acc | (1 << t));
             self.scope_masks[event as usize].store(mask, Ordering::Relaxed);
+            packed[event as usize] = mask;
         }
+        #[cfg(not(loom))]
+        for (word, bytes) in self.scope_mask_words.iter().zip(packed.chunks_exact(8)) {
+            let bytes: [u8; 8] = bytes.try_into().unwrap_or_default();
+            word.store(u64::from_le_bytes(bytes), Ordering::Relaxed);
+        }
+        #[cfg(loom)]
+        let _ = packed;
         self.version.fetch_add(1, Ordering::Release);
     }
 
@@ -446,6 +480,15 @@ pub fn scope_mask(event: Event) -> u8 {
 #[inline(always)]
 pub fn scope_mask_by_id(id: u8) -> u8 {
     global().scope_mask_by_id(id)
+}
+
+/// Every event's scope mask, packed for vector code: byte `i % 8` (little
+/// endian) of word `i / 8` is [`scope_mask_by_id`]`(i)`, and bytes past id
+/// 18 are 0. Read `Relaxed` like the bytes: read [`version`] first.
+#[cfg(not(loom))]
+#[inline(always)]
+pub fn scope_mask_words() -> [u64; MASK_WORDS] {
+    global().scope_mask_words()
 }
 
 /// Claim `tool` under `name`.

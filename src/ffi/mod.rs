@@ -14,6 +14,8 @@ mod guard;
 mod handler;
 mod options;
 mod scope;
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+mod simd;
 mod tools;
 pub mod types;
 

@@ -114,9 +114,11 @@ extern "C" fn enter_scope_invalid(
 
 /// A stale version with arguments `enter_scope` already checked (`version`
 /// non-NULL, `length >= 0`, arrays non-NULL when `length > 0`): check the
-/// length fits a slice, then validate the ids and fill. `extern "C"` (which
-/// cannot unwind: everything that can panic is guarded) so the exported
-/// function needs no unwind landing pad and can tail-call it.
+/// length fits a slice, then refresh with the SIMD kernel (`super::simd`,
+/// x86-64 with SSSE3, 4 slots or more) or the core's scalar code. Frameless
+/// and calling each in tail position. `extern "C"` (which cannot unwind:
+/// everything that can panic is guarded) so the exported function needs no
+/// unwind landing pad and can tail-call it.
 ///
 /// # Safety
 /// As `PyMonitoring_EnterScope`, with the arguments checked as above.
@@ -133,12 +135,67 @@ unsafe extern "C" fn enter_scope_refresh(
     if len > MAX {
         return enter_scope_too_large(length);
     }
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    if len >= super::simd::MIN_LEN {
+        use super::simd::{self, Kernel};
+        match simd::kernel() {
+            // SAFETY: SSSE3 checked; arguments checked as above, forwarded
+            // caller contract.
+            Kernel::Simd => {
+                return unsafe { simd::refresh(states.cast(), version, event_types, len) }
+            }
+            // SAFETY: as above.
+            Kernel::Unknown => {
+                return unsafe { detect_and_refresh(states, version, event_types, len) }
+            }
+            Kernel::Scalar => {}
+        }
+    }
+    // SAFETY: as above.
+    unsafe { scalar_refresh(states, version, event_types, len) }
+}
+
+/// The first refresh long enough for the SIMD kernel: detect it, then
+/// refresh with it or with the scalar code.
+///
+/// # Safety
+/// As [`enter_scope_refresh`], `len` checked.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn detect_and_refresh(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+) -> c_int {
+    if super::simd::detect() {
+        // SAFETY: SSSE3 checked; forwarded caller contract.
+        unsafe { super::simd::refresh(states.cast(), version, event_types, len) }
+    } else {
+        // SAFETY: forwarded caller contract.
+        unsafe { scalar_refresh(states, version, event_types, len) }
+    }
+}
+
+/// The core's refresh, for `len` (<= the slice limit) slots.
+///
+/// # Safety
+/// As [`enter_scope_refresh`], `len` checked.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn scalar_refresh(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+) -> c_int {
     if len == 0 {
         // SAFETY: checked non-NULL; the caller owns the word.
         unsafe { *version = registry::version() };
         return 0;
     }
-    // SAFETY: non-NULL and `length` (<= MAX) elements by the caller's
+    // SAFETY: non-NULL and `len` (<= MAX) elements by the caller's
     // contract; `SlotState` has `PyMonitoringState`'s layout (two bytes,
     // align 1) and `Cell` allows writes the caller may also make.
     let (states, version, events) = unsafe {
@@ -156,12 +213,27 @@ unsafe extern "C" fn enter_scope_refresh(
     }
 }
 
+/// `extern "C"` (cannot unwind: guarded) so callers need no landing pad
+/// and can tail-call it.
 #[cold]
 #[inline(never)]
-fn enter_scope_too_large(length: Py_ssize_t) -> c_int {
+extern "C" fn enter_scope_too_large(length: Py_ssize_t) -> c_int {
     guard!("PyMonitoring_EnterScope", -1, {
         status(Err(Error::value(format!("length {length} is too large"))))
     })
+}
+
+/// [`enter_scope_bad_event`] from the SIMD refresh's raw arguments;
+/// `extern "C"` (cannot unwind) so the kernel can tail-call it.
+///
+/// # Safety
+/// `event_types` points to `len` readable bytes.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[cold]
+#[inline(never)]
+pub(super) unsafe extern "C" fn bad_event(event_types: *const u8, len: usize) -> c_int {
+    // SAFETY: forwarded caller contract.
+    enter_scope_bad_event(unsafe { std::slice::from_raw_parts(event_types, len) })
 }
 
 #[cold]
