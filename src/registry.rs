@@ -19,7 +19,7 @@ use crate::sync::{AtomicU32, AtomicU64, AtomicU8, Mutex, MutexGuard, Ordering};
 
 /// Number of tool ids (bits of `PyMonitoringState::active`).
 pub const TOOL_IDS: usize = 8;
-/// Words of [`scope_mask_words`]: 8 event ids a word.
+/// Words of [`scope_mask_word`]: 8 event ids a word.
 pub const MASK_WORDS: usize = Event::COUNT.div_ceil(8);
 const _: () = assert!(MASK_WORDS == 3);
 
@@ -184,18 +184,15 @@ impl Registry {
         self.scope_masks[usize::from(id)].load(Ordering::Relaxed)
     }
 
-    /// The scope masks packed 8 to a word (see `scope_mask_words`), read
-    /// as [`Registry::scope_mask_by_id`] reads a byte: `Relaxed`, after the
-    /// version was read with `Acquire`.
+    /// Word `i` of the packed scope masks (see `scope_mask_words`; 0 past
+    /// the last), read as [`Registry::scope_mask_by_id`] reads a byte:
+    /// `Relaxed`, after the version was read with `Acquire`.
     #[cfg(not(loom))]
     #[inline(always)]
-    pub(crate) fn scope_mask_words(&self) -> [u64; MASK_WORDS] {
-        let w = &self.scope_mask_words;
-        [
-            w[0].load(Ordering::Relaxed),
-            w[1].load(Ordering::Relaxed),
-            w[2].load(Ordering::Relaxed),
-        ]
+    pub(crate) fn scope_mask_word(&self, i: usize) -> u64 {
+        self.scope_mask_words
+            .get(i)
+            .map_or(0, |w| w.load(Ordering::Relaxed))
     }
 
     /// Recompute the scope masks from the tools' events, then bump the
@@ -482,13 +479,14 @@ pub fn scope_mask_by_id(id: u8) -> u8 {
     global().scope_mask_by_id(id)
 }
 
-/// Every event's scope mask, packed for vector code: byte `i % 8` (little
-/// endian) of word `i / 8` is [`scope_mask_by_id`]`(i)`, and bytes past id
-/// 18 are 0. Read `Relaxed` like the bytes: read [`version`] first.
+/// Word `i` (below [`MASK_WORDS`]; 0 otherwise) of every event's scope
+/// mask packed for vector code: byte `j` (little endian) of word `i` is
+/// [`scope_mask_by_id`]`(8 * i + j)`, and bytes past id 18 are 0. Read
+/// `Relaxed` like the bytes: read [`version`] first.
 #[cfg(not(loom))]
 #[inline(always)]
-pub fn scope_mask_words() -> [u64; MASK_WORDS] {
-    global().scope_mask_words()
+pub fn scope_mask_word(i: usize) -> u64 {
+    global().scope_mask_word(i)
 }
 
 /// Claim `tool` under `name`.

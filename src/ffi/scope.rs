@@ -130,19 +130,21 @@ unsafe extern "C" fn enter_scope_refresh(
     event_types: *const u8,
     length: Py_ssize_t,
 ) -> c_int {
-    const MAX: usize = Py_ssize_t::MAX as usize / std::mem::size_of::<PyMonitoringState>();
     let len = length as usize;
-    if len > MAX {
-        return enter_scope_too_large(length);
-    }
+    // One test for both `MIN_LEN <= len` and a length well below MAX (the
+    // kernels' case); everything else takes `enter_scope_refresh_other`.
     #[cfg(all(target_arch = "x86_64", not(loom)))]
-    if len >= super::simd::MIN_LEN {
+    if len.wrapping_sub(super::simd::MIN_LEN) < 1 << 61 {
         use super::simd::{self, Kernel};
         match simd::kernel() {
-            // SAFETY: SSSE3 checked; arguments checked as above, forwarded
+            // SAFETY: AVX2 checked; arguments checked as above, forwarded
             // caller contract.
-            Kernel::Simd => {
-                return unsafe { simd::refresh(states.cast(), version, event_types, len) }
+            Kernel::Avx2 => {
+                return unsafe { simd::refresh_avx2(states.cast(), version, event_types, len) }
+            }
+            // SAFETY: SSSE3 checked; as above.
+            Kernel::Ssse3 => {
+                return unsafe { simd::refresh_ssse3(states.cast(), version, event_types, len) }
             }
             // SAFETY: as above.
             Kernel::Unknown => {
@@ -152,8 +154,34 @@ unsafe extern "C" fn enter_scope_refresh(
         }
     }
     // SAFETY: as above.
+    unsafe { enter_scope_refresh_other(states, version, event_types, len) }
+}
+
+/// [`enter_scope_refresh`] for the lengths the SIMD kernels do not take:
+/// reject one too large for a slice, refresh the others with the scalar
+/// code.
+///
+/// # Safety
+/// As [`enter_scope_refresh`].
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn enter_scope_refresh_other(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+) -> c_int {
+    if len > MAX_LEN {
+        return enter_scope_too_large(len as Py_ssize_t);
+    }
+    // SAFETY: forwarded caller contract, `len` checked.
     unsafe { scalar_refresh(states, version, event_types, len) }
 }
+
+/// The longest state array a slice can cover.
+const MAX_LEN: usize = Py_ssize_t::MAX as usize / std::mem::size_of::<PyMonitoringState>();
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+const _: () = assert!(super::simd::MIN_LEN + (1 << 61) <= MAX_LEN);
 
 /// The first refresh long enough for the SIMD kernel: detect it, then
 /// refresh with it or with the scalar code.
@@ -169,12 +197,13 @@ unsafe extern "C" fn detect_and_refresh(
     event_types: *const u8,
     len: usize,
 ) -> c_int {
-    if super::simd::detect() {
-        // SAFETY: SSSE3 checked; forwarded caller contract.
-        unsafe { super::simd::refresh(states.cast(), version, event_types, len) }
-    } else {
-        // SAFETY: forwarded caller contract.
-        unsafe { scalar_refresh(states, version, event_types, len) }
+    use super::simd::{self, Kernel};
+    // SAFETY (each arm): the kernel's features checked; forwarded caller
+    // contract.
+    match simd::detect() {
+        Kernel::Avx2 => unsafe { simd::refresh_avx2(states.cast(), version, event_types, len) },
+        Kernel::Ssse3 => unsafe { simd::refresh_ssse3(states.cast(), version, event_types, len) },
+        _ => unsafe { enter_scope_refresh_other(states, version, event_types, len) },
     }
 }
 
@@ -182,9 +211,8 @@ unsafe extern "C" fn detect_and_refresh(
 ///
 /// # Safety
 /// As [`enter_scope_refresh`], `len` checked.
-#[cold]
-#[inline(never)]
-unsafe extern "C" fn scalar_refresh(
+#[inline(always)]
+unsafe fn scalar_refresh(
     states: *mut PyMonitoringState,
     version: *mut u64,
     event_types: *const u8,

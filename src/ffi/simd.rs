@@ -1,19 +1,27 @@
-//! `EnterScope`'s refresh with SSSE3 (x86-64, detected at run time): 16
-//! slots a step instead of the core's 3 instructions a slot.
+//! `EnterScope`'s refresh with SSSE3 or AVX2 (x86-64, detected at run
+//! time): 16 slots a step instead of the core's 3 instructions a slot.
 //!
 //! The safe core (`scope::try_refresh`) stays the reference and the only
-//! path elsewhere (other architectures, no SSSE3, under loom, fewer than
-//! [`MIN_LEN`] slots). This kernel must give exactly its result: the ids are
-//! all checked first (an id of 19 or more writes nothing), the version is
-//! read (`Acquire`) before the masks and stored before the fill, and each
-//! slot's `active` gets the mask of its id; `opaque` keeps its value.
+//! path elsewhere (other architectures, neither SSSE3 nor AVX2, under loom,
+//! fewer than [`MIN_LEN`] slots). The kernels must give exactly its result:
+//! the ids are all checked first (an id of 19 or more writes nothing), the
+//! version is read (`Acquire`) before the masks and stored before the fill,
+//! and each slot's `active` gets the mask of its id; `opaque` keeps its
+//! value. `ffi::tests` compares them with the core for every length 0-70.
 //!
-//! The masks come from `registry::scope_mask_words` (3 words of 8 masks,
+//! Both kernels are one body ([`kernel!`]) compiled for each feature set;
+//! AVX2's 3-operand instructions need no register copies, `ptest` checks a
+//! vector in one instruction and a 32-byte store writes 16 slots.
+//!
+//! The masks come from `registry::scope_mask_word` (3 words of 8 masks,
 //! read `Relaxed` as the core reads the byte table, never a non-atomic
 //! vector read of atomics) and live in two registers: `lo` = ids 0-15 and
 //! `hi` = (ids 16-18) XOR (ids 0-2). `pshufb(lo, id)` gives `lo[id & 15]`,
 //! `pshufb(hi, id - 16)` gives 0 for ids below 16 (the index's top bit is
-//! set) and `hi[id - 16]` for 16-18, and their XOR is the mask.
+//! set) and `hi[id - 16]` for 16-18, and their XOR is the mask. Scopes of
+//! fewer than 16 slots whose ids are all below 16 (every Cython scope:
+//! Cython never uses C_RETURN, C_RAISE or BRANCH) skip `hi`: one test
+//! covers both that and the id check, and one `pshufb` looks them up.
 //!
 //! **`opaque` is rewritten with the value just read.** A vector store covers
 //! both bytes of each slot, so the fill loads the slots, keeps their `opaque`
@@ -35,7 +43,7 @@ use crate::registry;
 /// (1-3 byte stores cost less than setting up the vectors).
 pub(super) const MIN_LEN: usize = 4;
 
-/// Whether this CPU runs [`refresh`]: [`Kernel::Unknown`] until the first
+/// Which kernel runs on this CPU: [`Kernel::Unknown`] until the first
 /// refresh of [`MIN_LEN`] slots or more calls [`detect`] (a relaxed byte:
 /// every thread that writes it writes the same answer).
 static KERNEL: AtomicU8 = AtomicU8::new(Kernel::Unknown as u8);
@@ -46,10 +54,12 @@ static KERNEL: AtomicU8 = AtomicU8::new(Kernel::Unknown as u8);
 pub(super) enum Kernel {
     /// Not detected yet: call [`detect`].
     Unknown = 0,
-    /// [`refresh`].
-    Simd = 1,
+    /// [`refresh_avx2`] (tested first).
+    Avx2 = 1,
+    /// [`refresh_ssse3`].
+    Ssse3 = 2,
     /// The core's scalar code.
-    Scalar = 2,
+    Scalar = 3,
 }
 
 /// The refresh to run, as far as known: one load, so the caller stays
@@ -57,25 +67,31 @@ pub(super) enum Kernel {
 #[inline(always)]
 pub(super) fn kernel() -> Kernel {
     match KERNEL.load(Ordering::Relaxed) {
-        1 => Kernel::Simd,
-        2 => Kernel::Scalar,
+        1 => Kernel::Avx2,
+        2 => Kernel::Ssse3,
+        3 => Kernel::Scalar,
         _ => Kernel::Unknown,
     }
 }
 
-/// Whether [`refresh`] runs on this CPU (SSSE3), remembered for [`kernel`].
+/// Which refresh runs on this CPU, remembered for [`kernel`].
 #[cold]
-pub(super) fn detect() -> bool {
-    let yes = std::is_x86_feature_detected!("ssse3");
-    let k = if yes { Kernel::Simd } else { Kernel::Scalar };
+pub(super) fn detect() -> Kernel {
+    let k = if std::is_x86_feature_detected!("avx2") {
+        Kernel::Avx2
+    } else if std::is_x86_feature_detected!("ssse3") {
+        Kernel::Ssse3
+    } else {
+        Kernel::Scalar
+    };
     KERNEL.store(k as u8, Ordering::Relaxed);
-    yes
+    k
 }
 
 /// `ids + 109` saturating: the top bit of a byte is set iff its id is 19 or
 /// more (ids up to 18 reach 127 at most, 19 reaches 128, 255 stays 255).
 // Value intrinsics are safe to call here since Rust 1.87, unsafe for the
-// MSRV (1.81).
+// MSRV (1.81); hence the `unsafe` blocks and `allow`s below.
 #[allow(unused_unsafe)]
 #[target_feature(enable = "ssse3")]
 #[inline]
@@ -84,29 +100,54 @@ unsafe fn flag_bad(ids: __m128i) -> __m128i {
     unsafe { _mm_adds_epu8(ids, _mm_set1_epi8(ADD)) }
 }
 
-/// The two lookup registers (see the module docs), from the packed words.
-/// Read after the version.
-// Value intrinsics are safe to call here since Rust 1.87, unsafe for the
-// MSRV (1.81).
+/// `ids + 112` saturating: the top bit of a byte is set iff its id is 16 or
+/// more (not in `lo`, or not valid).
 #[allow(unused_unsafe)]
 #[target_feature(enable = "ssse3")]
 #[inline]
-unsafe fn tables() -> (__m128i, __m128i) {
-    let [w0, w1, w2] = registry::scope_mask_words();
-    unsafe {
-        let lo = _mm_set_epi64x(w1 as i64, w0 as i64);
-        let hi = _mm_xor_si128(_mm_cvtsi64_si128(w2 as i64), lo);
-        (lo, hi)
-    }
+unsafe fn flag_high(ids: __m128i) -> __m128i {
+    unsafe { _mm_adds_epu8(ids, _mm_set1_epi8(112)) }
+}
+
+/// Whether a byte of `flags` has its top bit set (SSSE3: `pmovmskb`).
+#[allow(unused_unsafe)]
+#[target_feature(enable = "ssse3")]
+#[inline]
+unsafe fn any_top_ssse3(flags: __m128i) -> bool {
+    unsafe { _mm_movemask_epi8(flags) != 0 }
+}
+
+/// Whether a byte of `flags` has its top bit set (one `ptest`).
+#[allow(unused_unsafe)]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn any_top_avx2(flags: __m128i) -> bool {
+    unsafe { _mm_testz_si128(flags, _mm_set1_epi8(i8::MIN)) == 0 }
+}
+
+/// The masks of ids 0-15 (`lo`). Read after the version.
+#[allow(unused_unsafe)]
+#[target_feature(enable = "ssse3")]
+#[inline]
+unsafe fn table_lo() -> __m128i {
+    let (w0, w1) = (registry::scope_mask_word(0), registry::scope_mask_word(1));
+    unsafe { _mm_set_epi64x(w1 as i64, w0 as i64) }
+}
+
+/// `hi` (see the module docs) from `lo`. Read after the version.
+#[allow(unused_unsafe)]
+#[target_feature(enable = "ssse3")]
+#[inline]
+unsafe fn table_hi(lo: __m128i) -> __m128i {
+    let w2 = registry::scope_mask_word(2);
+    unsafe { _mm_xor_si128(_mm_cvtsi64_si128(w2 as i64), lo) }
 }
 
 /// The masks of 16 valid ids.
-// Value intrinsics are safe to call here since Rust 1.87, unsafe for the
-// MSRV (1.81).
 #[allow(unused_unsafe)]
 #[target_feature(enable = "ssse3")]
 #[inline]
-unsafe fn lookup((lo, hi): (__m128i, __m128i), ids: __m128i) -> __m128i {
+unsafe fn lookup(lo: __m128i, hi: __m128i, ids: __m128i) -> __m128i {
     unsafe {
         let low = _mm_shuffle_epi8(lo, ids);
         let high = _mm_shuffle_epi8(hi, _mm_sub_epi8(ids, _mm_set1_epi8(16)));
@@ -115,102 +156,26 @@ unsafe fn lookup((lo, hi): (__m128i, __m128i), ids: __m128i) -> __m128i {
 }
 
 /// 8 slots (16 bytes) with their `opaque` bytes (odd bytes) from `slots` and
-/// the masks `masks` (words with a zero high byte) as `active`.
-// Value intrinsics are safe to call here since Rust 1.87, unsafe for the
-// MSRV (1.81).
+/// the first 8 masks of `masks` as `active`: the `opaque` bytes gathered
+/// (`pshufb`), then interleaved with the masks.
 #[allow(unused_unsafe)]
 #[target_feature(enable = "ssse3")]
 #[inline]
-unsafe fn merge(slots: __m128i, masks: __m128i) -> __m128i {
+unsafe fn merge_lo(slots: __m128i, masks: __m128i) -> __m128i {
     unsafe {
-        let opaque = _mm_and_si128(slots, _mm_set1_epi16(0xff00u16 as i16));
-        _mm_or_si128(opaque, masks)
+        let odd = _mm_setr_epi8(1, 3, 5, 7, 9, 11, 13, 15, -1, -1, -1, -1, -1, -1, -1, -1);
+        _mm_unpacklo_epi8(masks, _mm_shuffle_epi8(slots, odd))
     }
 }
 
-/// Refresh `len` (>= [`MIN_LEN`]) slots. Returns what
-/// `PyMonitoring_EnterScope` returns.
-///
-/// # Safety
-/// SSSE3 is available; `states` points to `len` two-byte slots and
-/// `event_types` to `len` bytes, `version` to the caller's word, all
-/// valid for reads and writes (`event_types` reads) by this thread, as
-/// `PyMonitoring_EnterScope` requires.
+/// As [`merge_lo`] with the last 8 masks of `masks`.
+#[allow(unused_unsafe)]
 #[target_feature(enable = "ssse3")]
-pub(super) unsafe extern "C" fn refresh(
-    states: *mut u8,
-    version: *mut u64,
-    event_types: *const u8,
-    len: usize,
-) -> c_int {
-    debug_assert!(len >= MIN_LEN);
-    // SAFETY: every access below is inside the caller's arrays: offsets
-    // `0..len` of `event_types` and `0..2 * len` of `states`, shown at each
-    // step; unaligned loads and stores (the arrays have alignment 1).
+#[inline]
+unsafe fn merge_hi(slots: __m128i, masks: __m128i) -> __m128i {
     unsafe {
-        let zero = _mm_setzero_si128();
-        if len < 8 {
-            // 4-7: ids 0..4 and len-4..len (overlapping), slots likewise as
-            // two 8-byte halves.
-            let a = std::ptr::read_unaligned(event_types as *const i32);
-            let b = std::ptr::read_unaligned(event_types.add(len - 4) as *const i32);
-            let ids = _mm_set_epi32(0, 0, b, a);
-            if _mm_movemask_epi8(flag_bad(ids)) != 0 {
-                return super::scope::bad_event(event_types, len);
-            }
-            *version = registry::version();
-            let masks = _mm_unpacklo_epi8(lookup(tables(), ids), zero);
-            let first = states as *mut f64;
-            let last = states.add(2 * (len - 4)) as *mut f64;
-            let slots = _mm_castpd_si128(_mm_loadh_pd(
-                _mm_castsi128_pd(_mm_loadl_epi64(first as *const __m128i)),
-                last,
-            ));
-            let out = _mm_castsi128_pd(merge(slots, masks));
-            _mm_storel_pd(first, out);
-            _mm_storeh_pd(last, out);
-            return 0;
-        }
-        if len < 16 {
-            // 8-15: ids 0..8 and len-8..len, slots as two 16-byte blocks.
-            let first = _mm_loadl_epi64(event_types as *const __m128i);
-            let last = event_types.add(len - 8) as *const f64;
-            let ids = _mm_castpd_si128(_mm_loadh_pd(_mm_castsi128_pd(first), last));
-            if _mm_movemask_epi8(flag_bad(ids)) != 0 {
-                return super::scope::bad_event(event_types, len);
-            }
-            *version = registry::version();
-            let masks = lookup(tables(), ids);
-            let p = states as *mut __m128i;
-            let q = states.add(2 * (len - 8)) as *mut __m128i;
-            let (s, t) = (_mm_loadu_si128(p), _mm_loadu_si128(q));
-            _mm_storeu_si128(p, merge(s, _mm_unpacklo_epi8(masks, zero)));
-            _mm_storeu_si128(q, merge(t, _mm_unpackhi_epi8(masks, zero)));
-            return 0;
-        }
-        // 16 and more: blocks of 16 at 0, 16, ... and the last one at
-        // len-16 (overlapping the one before unless len is a multiple of
-        // 16). Check every block before writing anything.
-        let last = len - 16;
-        let (a, z) = (ids_at(event_types, 0), ids_at(event_types, last));
-        let mut bad = _mm_or_si128(flag_bad(a), flag_bad(z));
-        let mut i = 16;
-        while i < last {
-            bad = _mm_or_si128(bad, flag_bad(ids_at(event_types, i)));
-            i += 16;
-        }
-        if _mm_movemask_epi8(bad) != 0 {
-            return super::scope::bad_event(event_types, len);
-        }
-        *version = registry::version();
-        let tables = tables();
-        let mut i = 0;
-        while i < last {
-            fill16(tables, states, event_types, i);
-            i += 16;
-        }
-        fill16(tables, states, event_types, last);
-        0
+        let odd = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, 1, 3, 5, 7, 9, 11, 13, 15);
+        _mm_unpackhi_epi8(masks, _mm_shuffle_epi8(slots, odd))
     }
 }
 
@@ -225,20 +190,163 @@ unsafe fn ids_at(event_types: *const u8, i: usize) -> __m128i {
     unsafe { _mm_loadu_si128(event_types.add(i) as *const __m128i) }
 }
 
-/// Slots `i..i + 16` get the masks of ids `i..i + 16` (all valid).
+/// 16 slots (32 bytes at `p`) get `masks` as `active`, keeping `opaque`:
+/// two 16-byte stores.
 ///
 /// # Safety
-/// SSSE3; the ids and the 32 bytes of slots readable and writable.
+/// SSSE3; 32 bytes at `p` readable and writable.
 #[target_feature(enable = "ssse3")]
 #[inline]
-unsafe fn fill16(tables: (__m128i, __m128i), states: *mut u8, event_types: *const u8, i: usize) {
+unsafe fn fill16_ssse3(p: *mut u8, masks: __m128i) {
     // SAFETY: forwarded.
     unsafe {
-        let zero = _mm_setzero_si128();
-        let masks = lookup(tables, ids_at(event_types, i));
-        let p = states.add(2 * i) as *mut __m128i;
+        let p = p as *mut __m128i;
         let (s, t) = (_mm_loadu_si128(p), _mm_loadu_si128(p.add(1)));
-        _mm_storeu_si128(p, merge(s, _mm_unpacklo_epi8(masks, zero)));
-        _mm_storeu_si128(p.add(1), merge(t, _mm_unpackhi_epi8(masks, zero)));
+        _mm_storeu_si128(p, merge_lo(s, masks));
+        _mm_storeu_si128(p.add(1), merge_hi(t, masks));
     }
 }
+
+/// As [`fill16_ssse3`] with one 32-byte store.
+///
+/// # Safety
+/// AVX2; 32 bytes at `p` readable and writable.
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn fill16_avx2(p: *mut u8, masks: __m128i) {
+    // SAFETY: forwarded.
+    unsafe {
+        let p = p as *mut __m256i;
+        let keep = _mm256_set1_epi16(0xff00u16 as i16);
+        let opaque = _mm256_and_si256(_mm256_loadu_si256(p), keep);
+        _mm256_storeu_si256(p, _mm256_or_si256(opaque, _mm256_cvtepu8_epi16(masks)));
+    }
+}
+
+/// The masks of the (up to 16) ids in `ids` for a scope of fewer than 16
+/// slots, after storing the version; `None` (nothing written) when an id is
+/// 19 or more. `$any_top` is the kernel's top-bit test.
+macro_rules! small_masks {
+    ($any_top:ident, $ids:expr, $version:expr) => {{
+        let ids = $ids;
+        if !$any_top(flag_high(ids)) {
+            // All below 16: `lo` alone.
+            *$version = registry::version();
+            Some(_mm_shuffle_epi8(table_lo(), ids))
+        } else if $any_top(flag_bad(ids)) {
+            None
+        } else {
+            *$version = registry::version();
+            let lo = table_lo();
+            Some(lookup(lo, table_hi(lo), ids))
+        }
+    }};
+}
+
+/// A kernel: `$name`, compiled with `$feature`, testing top bits with
+/// `$any_top` and filling 16 slots with `$fill16`.
+macro_rules! kernel {
+    ($(#[$doc:meta])* $name:ident, $feature:literal, $any_top:ident, $fill16:ident) => {
+        $(#[$doc])*
+        ///
+        /// Refreshes `len` (>= [`MIN_LEN`]) slots and returns what
+        /// `PyMonitoring_EnterScope` returns.
+        ///
+        /// # Safety
+        /// The feature is available; `states` points to `len` two-byte
+        /// slots and `event_types` to `len` bytes, `version` to the caller's
+        /// word, all valid for reads and writes (`event_types`: reads) by
+        /// this thread, as `PyMonitoring_EnterScope` requires.
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe extern "C" fn $name(
+            states: *mut u8,
+            version: *mut u64,
+            event_types: *const u8,
+            len: usize,
+        ) -> c_int {
+            debug_assert!(len >= MIN_LEN);
+            // SAFETY: every access is inside the caller's arrays: offsets
+            // `0..len` of `event_types` and `0..2 * len` of `states`, as
+            // each step shows; unaligned loads and stores (alignment 1).
+            unsafe {
+                if len < 8 {
+                    // 4-7: ids 0..4 and len-4..len (overlapping), the slots
+                    // likewise as two 8-byte halves of one vector.
+                    let a = std::ptr::read_unaligned(event_types as *const i32);
+                    let b = std::ptr::read_unaligned(event_types.add(len - 4) as *const i32);
+                    let ids = _mm_unpacklo_epi32(_mm_cvtsi32_si128(a), _mm_cvtsi32_si128(b));
+                    let Some(masks) = small_masks!($any_top, ids, version) else {
+                        return super::scope::bad_event(event_types, len);
+                    };
+                    let first = states as *mut i64;
+                    let last = states.add(2 * (len - 4)) as *mut i64;
+                    let slots = _mm_castpd_si128(_mm_loadh_pd(
+                        _mm_castsi128_pd(_mm_loadl_epi64(first as *const __m128i)),
+                        last as *const f64,
+                    ));
+                    let out = merge_lo(slots, masks);
+                    std::ptr::write_unaligned(first, _mm_cvtsi128_si64(out));
+                    std::ptr::write_unaligned(last, _mm_cvtsi128_si64(_mm_unpackhi_epi64(out, out)));
+                    return 0;
+                }
+                if len < 16 {
+                    // 8-15: ids 0..8 and len-8..len, the slots as two
+                    // 16-byte blocks.
+                    let a = std::ptr::read_unaligned(event_types as *const i64);
+                    let b = std::ptr::read_unaligned(event_types.add(len - 8) as *const i64);
+                    let Some(masks) = small_masks!($any_top, _mm_set_epi64x(b, a), version) else {
+                        return super::scope::bad_event(event_types, len);
+                    };
+                    let p = states as *mut __m128i;
+                    let q = states.add(2 * (len - 8)) as *mut __m128i;
+                    let (s, t) = (_mm_loadu_si128(p), _mm_loadu_si128(q));
+                    _mm_storeu_si128(p, merge_lo(s, masks));
+                    _mm_storeu_si128(q, merge_hi(t, masks));
+                    return 0;
+                }
+                // 16 and more: blocks of 16 at 0, 16, ... and the last one
+                // at len-16 (overlapping the one before unless len is a
+                // multiple of 16). Every block is checked before anything is
+                // written.
+                let last = len - 16;
+                let (a, z) = (ids_at(event_types, 0), ids_at(event_types, last));
+                let mut bad = _mm_or_si128(flag_bad(a), flag_bad(z));
+                let mut i = 16;
+                while i < last {
+                    bad = _mm_or_si128(bad, flag_bad(ids_at(event_types, i)));
+                    i += 16;
+                }
+                if $any_top(bad) {
+                    return super::scope::bad_event(event_types, len);
+                }
+                *version = registry::version();
+                let lo = table_lo();
+                let hi = table_hi(lo);
+                $fill16(states, lookup(lo, hi, a));
+                let mut i = 16;
+                while i < last {
+                    $fill16(states.add(2 * i), lookup(lo, hi, ids_at(event_types, i)));
+                    i += 16;
+                }
+                $fill16(states.add(2 * last), lookup(lo, hi, z));
+                0
+            }
+        }
+    };
+}
+
+kernel!(
+    /// The SSSE3 kernel.
+    refresh_ssse3,
+    "ssse3",
+    any_top_ssse3,
+    fill16_ssse3
+);
+
+kernel!(
+    /// The AVX2 kernel.
+    refresh_avx2,
+    "avx2",
+    any_top_avx2,
+    fill16_avx2
+);
