@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicU64;
 use super::guard::{guard, require, status};
 use super::types::{PyMonitoringState, Py_ssize_t};
 use crate::error::Error;
+use crate::event::Event;
 use crate::registry;
 use crate::scope::{self, SlotState};
 
@@ -153,13 +154,17 @@ unsafe extern "C" fn enter_scope_refresh(
             Kernel::Scalar => {}
         }
     }
+    if len.wrapping_sub(1) < 3 {
+        // SAFETY: as above, 1 <= len <= 3.
+        return unsafe { refresh_1_to_3(states, version, event_types, len) };
+    }
     // SAFETY: as above.
     unsafe { enter_scope_refresh_other(states, version, event_types, len) }
 }
 
-/// [`enter_scope_refresh`] for the lengths the SIMD kernels do not take:
-/// reject one too large for a slice, refresh the others with the scalar
-/// code.
+/// [`enter_scope_refresh`] for the lengths neither the SIMD kernels nor
+/// [`refresh_1_to_3`] take: a length too large for a slice rejected, the
+/// others refreshed with the scalar code.
 ///
 /// # Safety
 /// As [`enter_scope_refresh`].
@@ -176,6 +181,36 @@ unsafe extern "C" fn enter_scope_refresh_other(
     }
     // SAFETY: forwarded caller contract, `len` checked.
     unsafe { scalar_refresh(states, version, event_types, len) }
+}
+
+/// A refresh of 1-3 slots as the core's (same checks, same order, same
+/// masks) without its size dispatch and loop set-up: slots 0, `len / 2`
+/// and `len - 1` cover them (a slot refreshed twice gets the same mask).
+///
+/// # Safety
+/// As [`enter_scope_refresh`], with `1 <= len <= 3`.
+#[inline(never)]
+unsafe extern "C" fn refresh_1_to_3(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+) -> c_int {
+    let at = [0, len / 2, len - 1];
+    // SAFETY: the three indices are below `len`.
+    let ids = at.map(|i| unsafe { *event_types.add(i) });
+    if usize::from(ids[0].max(ids[1]).max(ids[2])) >= Event::COUNT {
+        // SAFETY: `len` ids, by the caller's contract.
+        return unsafe { bad_event(event_types, len) };
+    }
+    // SAFETY: the caller's word, checked non-NULL; slots below `len`.
+    unsafe {
+        *version = registry::version();
+        for (i, id) in at.into_iter().zip(ids) {
+            (*states.add(i)).active = registry::scope_mask_by_id(id);
+        }
+    }
+    0
 }
 
 /// The longest state array a slice can cover.
@@ -251,12 +286,11 @@ extern "C" fn enter_scope_too_large(length: Py_ssize_t) -> c_int {
     })
 }
 
-/// [`enter_scope_bad_event`] from the SIMD refresh's raw arguments;
-/// `extern "C"` (cannot unwind) so the kernel can tail-call it.
+/// [`enter_scope_bad_event`] from raw arguments; `extern "C"` (cannot
+/// unwind) so the refreshes can tail-call it.
 ///
 /// # Safety
 /// `event_types` points to `len` readable bytes.
-#[cfg(all(target_arch = "x86_64", not(loom)))]
 #[cold]
 #[inline(never)]
 pub(super) unsafe extern "C" fn bad_event(event_types: *const u8, len: usize) -> c_int {
