@@ -662,6 +662,37 @@ mod tests {
         );
     }
 
+    /// The packed words hold the byte table after every change, including
+    /// a free and the reset (both publish).
+    #[test]
+    fn packed_scope_mask_words_follow_the_bytes() {
+        let _g = registry_lock();
+        let check = || {
+            let bytes: Vec<u8> = (0..MASK_WORDS)
+                .flat_map(|i| scope_mask_word(i).to_le_bytes())
+                .collect();
+            for id in 0..=255u8 {
+                let want = scope_mask_by_id(id);
+                let got = bytes.get(usize::from(id)).copied().unwrap_or(0);
+                assert_eq!(got, want, "id {id}");
+            }
+            assert_eq!(scope_mask_word(MASK_WORDS), 0);
+        };
+        check();
+        for t in 0..6i64 {
+            use_tool_id(t, "t").unwrap();
+            set_events(t, (0x5a5a5u32 >> t) & (EventSet::all().bits() & !0x30000)).unwrap();
+            check();
+        }
+        set_events(3, EventSet::CALL.bits() | EventSet::BRANCH_RIGHT.bits()).unwrap();
+        check();
+        assert_ne!(scope_mask(Event::CReturn), 0);
+        free_tool_id(1).unwrap();
+        check();
+        reset_for_tests();
+        check();
+    }
+
     #[test]
     fn registering_does_not_bump_the_version() {
         let _g = registry_lock();

@@ -190,7 +190,7 @@ unsafe extern "C" fn enter_scope_refresh_other(
 /// # Safety
 /// As [`enter_scope_refresh`], with `1 <= len <= 3`.
 #[inline(never)]
-unsafe extern "C" fn refresh_1_to_3(
+pub(super) unsafe extern "C" fn refresh_1_to_3(
     states: *mut PyMonitoringState,
     version: *mut u64,
     event_types: *const u8,
