@@ -665,6 +665,7 @@ mod tests {
     /// The packed words hold the byte table after every change, including
     /// a free and the reset (both publish).
     #[test]
+    #[cfg(not(loom))]
     fn packed_scope_mask_words_follow_the_bytes() {
         let _g = registry_lock();
         let check = || {

@@ -233,7 +233,7 @@ mod refresh_paths {
             unsafe { _PyMonitoring_EnterScope(s.cast(), v, e, n as Py_ssize_t) }
         }
         let mut out: Vec<(&'static str, Refresh)> = vec![("exported", exported)];
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
         if len >= super::super::simd::MIN_LEN {
             if std::is_x86_feature_detected!("avx2") {
                 out.push(("avx2", super::super::simd::refresh_avx2));
@@ -388,7 +388,7 @@ mod refresh_paths {
     /// The kernel choice: detected once, then remembered; a CPU with AVX2
     /// runs the AVX2 kernel.
     #[test]
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
     fn kernel_detection_is_remembered() {
         use super::super::simd::{self, Kernel};
         let k = simd::detect();
