@@ -1225,8 +1225,8 @@ int PyMonitoring_GetOptions(uint32_t *options);
  * `PyMonitoring_GetVersion`) this returns 0 at once and reads and writes
  * nothing else. Otherwise each `states[i].active` is set to the tools of
  * `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
- * slots get BRANCH_RIGHT's), `opaque` is left alone, and `*version` is
- * updated. The global version starts at 0, so zeroed states with a version of
+ * slots get BRANCH_RIGHT's), `opaque` keeps its value (it may be stored
+ * back unchanged along with `active`), and `*version` is updated. The global version starts at 0, so zeroed states with a version of
  * 0 cost nothing until a tool sets events.
  *
  * Returns 0, or -1 with a ValueError and nothing written when `version` is

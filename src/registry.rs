@@ -19,6 +19,10 @@ use crate::sync::{AtomicU32, AtomicU64, AtomicU8, Mutex, MutexGuard, Ordering};
 
 /// Number of tool ids (bits of `PyMonitoringState::active`).
 pub const TOOL_IDS: usize = 8;
+/// Words of [`scope_mask_word`]: 8 event ids a word.
+pub const MASK_WORDS: usize = Event::COUNT.div_ceil(8);
+const _: () = assert!(MASK_WORDS == 3);
+
 /// Highest tool id users may claim; 6 and 7 are reserved as in CPython.
 pub const MAX_USER_TOOL: u8 = 5;
 
@@ -127,6 +131,12 @@ pub(crate) struct Registry {
     /// to 256 entries (the extra ones stay 0) so any `u8` indexes it without
     /// a bounds check or a mask.
     scope_masks: [AtomicU8; 256],
+    /// The same masks packed for vector code, 8 ids a word (byte `i % 8`
+    /// of word `i / 8` is id `i`'s mask; ids 19-23 read 0), written with
+    /// them. Not under loom: the FFI's SIMD refresh, their only reader, is
+    /// compiled out there.
+    #[cfg(not(loom))]
+    scope_mask_words: [std::sync::atomic::AtomicU64; MASK_WORDS],
     /// Bumped (SeqCst, under `master`) whenever the callback table is
     /// replaced.
     callbacks_version: AtomicU64,
@@ -158,6 +168,7 @@ impl Registry {
             master: Mutex::new(NO_TOOLS),
             version: AtomicU64::new(0),
             scope_masks: [const { AtomicU8::new(0) }; 256],
+            scope_mask_words: [const { std::sync::atomic::AtomicU64::new(0) }; MASK_WORDS],
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
             options: AtomicU32::new(0),
@@ -212,6 +223,17 @@ impl Registry {
         self.scope_masks[usize::from(id)].load(Ordering::Relaxed)
     }
 
+    /// Word `i` of the packed scope masks (see `scope_mask_words`; 0 past
+    /// the last), read as [`Registry::scope_mask_by_id`] reads a byte:
+    /// `Relaxed`, after the version was read with `Acquire`.
+    #[cfg(not(loom))]
+    #[inline(always)]
+    pub(crate) fn scope_mask_word(&self, i: usize) -> u64 {
+        self.scope_mask_words
+            .get(i)
+            .map_or(0, |w| w.load(Ordering::Relaxed))
+    }
+
     /// Recompute the scope masks from the tools' events, then bump the
     /// version (Release, so a scope that reads the new version with Acquire
     /// sees these masks).
@@ -226,6 +248,7 @@ impl Registry {
     fn store_masks(&self, m: &Master) -> bool {
         let needs_callback = self.options() & crate::options::ACTIVE_NEEDS_CALLBACK != 0;
         let mut changed = false;
+        let mut packed = [0u8; 8 * MASK_WORDS];
         for event in Event::ALL {
             let source = event.scope_source();
             let delivered = crate::codelike::delivered(event);
@@ -247,12 +270,20 @@ impl Registry {
             let cell = &self.scope_masks[event as usize];
             changed |= cell.load(Ordering::Relaxed) != mask;
             cell.store(mask, Ordering::Relaxed);
+            packed[event as usize] = mask;
             // The filter matters only for slots fed by local events, and
             // only while some code-like has local events.
             changed |= self.codelikes.store_filter(event, callbacks)
                 && source.is_local()
                 && self.codelikes.has_local();
         }
+        #[cfg(not(loom))]
+        for (word, bytes) in self.scope_mask_words.iter().zip(packed.chunks_exact(8)) {
+            let bytes: [u8; 8] = bytes.try_into().unwrap_or_default();
+            word.store(u64::from_le_bytes(bytes), Ordering::Relaxed);
+        }
+        #[cfg(loom)]
+        let _ = packed;
         changed
     }
 
@@ -636,6 +667,16 @@ pub fn scope_mask_by_id(id: u8) -> u8 {
     global().scope_mask_by_id(id)
 }
 
+/// Word `i` (below [`MASK_WORDS`]; 0 otherwise) of every event's scope
+/// mask packed for vector code: byte `j` (little endian) of word `i` is
+/// [`scope_mask_by_id`]`(8 * i + j)`, and bytes past id 18 are 0. Read
+/// `Relaxed` like the bytes: read [`version`] first.
+#[cfg(not(loom))]
+#[inline(always)]
+pub fn scope_mask_word(i: usize) -> u64 {
+    global().scope_mask_word(i)
+}
+
 /// Claim `tool` under `name`.
 pub fn use_tool_id(tool: i64, name: &str) -> Result<(), Error> {
     global().use_tool_id(tool, name)
@@ -807,6 +848,38 @@ mod tests {
             set_events(2, 1 << 19).unwrap_err().message(),
             "invalid event set 0x80000"
         );
+    }
+
+    /// The packed words hold the byte table after every change, including
+    /// a free and the reset (both publish).
+    #[test]
+    #[cfg(not(loom))]
+    fn packed_scope_mask_words_follow_the_bytes() {
+        let _g = registry_lock();
+        let check = || {
+            let bytes: Vec<u8> = (0..MASK_WORDS)
+                .flat_map(|i| scope_mask_word(i).to_le_bytes())
+                .collect();
+            for id in 0..=255u8 {
+                let want = scope_mask_by_id(id);
+                let got = bytes.get(usize::from(id)).copied().unwrap_or(0);
+                assert_eq!(got, want, "id {id}");
+            }
+            assert_eq!(scope_mask_word(MASK_WORDS), 0);
+        };
+        check();
+        for t in 0..6i64 {
+            use_tool_id(t, "t").unwrap();
+            set_events(t, (0x5a5a5u32 >> t) & (EventSet::all().bits() & !0x30000)).unwrap();
+            check();
+        }
+        set_events(3, EventSet::CALL.bits() | EventSet::BRANCH_RIGHT.bits()).unwrap();
+        check();
+        assert_ne!(scope_mask(Event::CReturn), 0);
+        free_tool_id(1).unwrap();
+        check();
+        reset_for_tests();
+        check();
     }
 
     #[test]

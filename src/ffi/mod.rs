@@ -16,6 +16,8 @@ mod handler;
 mod lasting;
 mod options;
 mod scope;
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+mod simd;
 mod tools;
 pub mod types;
 

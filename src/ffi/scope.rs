@@ -6,6 +6,7 @@ use std::ffi::c_int;
 use super::guard::{guard, require, status};
 use super::types::{PyMonitoringState, Py_ssize_t};
 use crate::error::Error;
+use crate::event::Event;
 use crate::registry;
 use crate::scope::{self, SlotState};
 
@@ -16,8 +17,8 @@ use crate::scope::{self, SlotState};
 /// `PyMonitoring_GetVersion`) this returns 0 at once and reads and writes
 /// nothing else. Otherwise each `states[i].active` is set to the tools of
 /// `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
-/// slots get BRANCH_RIGHT's), `opaque` is left alone, and `*version` is
-/// updated. The global version starts at 0, so zeroed states with a version of
+/// slots get BRANCH_RIGHT's), `opaque` keeps its value (it may be stored
+/// back unchanged along with `active`), and `*version` is updated. The global version starts at 0, so zeroed states with a version of
 /// 0 cost nothing until a tool sets events.
 ///
 /// Returns 0, or -1 with a ValueError and nothing written when `version` is
@@ -113,9 +114,11 @@ extern "C" fn enter_scope_invalid(
 
 /// A stale version with arguments `enter_scope` already checked (`version`
 /// non-NULL, `length >= 0`, arrays non-NULL when `length > 0`): check the
-/// length fits a slice, then validate the ids and fill. `extern "C"` (which
-/// cannot unwind: everything that can panic is guarded) so the exported
-/// function needs no unwind landing pad and can tail-call it.
+/// length fits a slice, then refresh with the SIMD kernel (`super::simd`,
+/// x86-64 with SSSE3, 4 slots or more) or the core's scalar code. Frameless
+/// and calling each in tail position. `extern "C"` (which cannot unwind:
+/// everything that can panic is guarded) so the exported function needs no
+/// unwind landing pad and can tail-call it.
 ///
 /// # Safety
 /// As `PyMonitoring_EnterScope`, with the arguments checked as above.
@@ -127,17 +130,141 @@ unsafe extern "C" fn enter_scope_refresh(
     event_types: *const u8,
     length: Py_ssize_t,
 ) -> c_int {
-    const MAX: usize = Py_ssize_t::MAX as usize / std::mem::size_of::<PyMonitoringState>();
     let len = length as usize;
-    if len > MAX {
-        return enter_scope_too_large(length);
+    // Issue 7 hook: once a per-tool restart or the lasting mode was used,
+    // refreshes take the core's restart-aware path (one relaxed load until
+    // then).
+    if registry::global().restarts.gate() {
+        // SAFETY: forwarded caller contract.
+        return unsafe { enter_scope_refresh_other(states, version, event_types, len) };
     }
+    // One test for both `MIN_LEN <= len` and a length well below MAX (the
+    // kernels' case); everything else takes `enter_scope_refresh_other`.
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    if len.wrapping_sub(super::simd::MIN_LEN) < 1 << 61 {
+        use super::simd::{self, Kernel};
+        match simd::kernel() {
+            // SAFETY: AVX2 checked; arguments checked as above, forwarded
+            // caller contract.
+            Kernel::Avx2 => {
+                return unsafe { simd::refresh_avx2(states.cast(), version, event_types, len) }
+            }
+            // SAFETY: SSSE3 checked; as above.
+            Kernel::Ssse3 => {
+                return unsafe { simd::refresh_ssse3(states.cast(), version, event_types, len) }
+            }
+            // SAFETY: as above.
+            Kernel::Unknown => {
+                return unsafe { detect_and_refresh(states, version, event_types, len) }
+            }
+            Kernel::Scalar => {}
+        }
+    }
+    if len.wrapping_sub(1) < 3 {
+        // SAFETY: as above, 1 <= len <= 3.
+        return unsafe { refresh_1_to_3(states, version, event_types, len) };
+    }
+    // SAFETY: as above.
+    unsafe { enter_scope_refresh_other(states, version, event_types, len) }
+}
+
+/// [`enter_scope_refresh`] for the lengths neither the SIMD kernels nor
+/// [`refresh_1_to_3`] take: a length too large for a slice rejected, the
+/// others refreshed with the scalar code.
+///
+/// # Safety
+/// As [`enter_scope_refresh`].
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn enter_scope_refresh_other(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+) -> c_int {
+    if len > MAX_LEN {
+        return enter_scope_too_large(len as Py_ssize_t);
+    }
+    // SAFETY: forwarded caller contract, `len` checked.
+    unsafe { scalar_refresh(states, version, event_types, len) }
+}
+
+/// A refresh of 1-3 slots as the core's (same checks, same order, same
+/// masks) without its size dispatch and loop set-up: slots 0, `len / 2`
+/// and `len - 1` cover them (a slot refreshed twice gets the same mask).
+///
+/// # Safety
+/// As [`enter_scope_refresh`], with `1 <= len <= 3`.
+#[inline(never)]
+pub(super) unsafe extern "C" fn refresh_1_to_3(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+) -> c_int {
+    let at = [0, len / 2, len - 1];
+    // SAFETY: the three indices are below `len`.
+    let ids = at.map(|i| unsafe { *event_types.add(i) });
+    if usize::from(ids[0].max(ids[1]).max(ids[2])) >= Event::COUNT {
+        // SAFETY: `len` ids, by the caller's contract.
+        return unsafe { bad_event(event_types, len) };
+    }
+    // SAFETY: the caller's word, checked non-NULL; slots below `len`.
+    unsafe {
+        *version = registry::version();
+        for (i, id) in at.into_iter().zip(ids) {
+            (*states.add(i)).active = registry::scope_mask_by_id(id);
+        }
+    }
+    0
+}
+
+/// The longest state array a slice can cover.
+const MAX_LEN: usize = Py_ssize_t::MAX as usize / std::mem::size_of::<PyMonitoringState>();
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+const _: () = assert!(super::simd::MIN_LEN + (1 << 61) <= MAX_LEN);
+
+/// The first refresh long enough for the SIMD kernel: detect it, then
+/// refresh with it or with the scalar code.
+///
+/// # Safety
+/// As [`enter_scope_refresh`], `len` checked.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn detect_and_refresh(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+) -> c_int {
+    use super::simd::{self, Kernel};
+    // SAFETY (each arm): the kernel's features checked; forwarded caller
+    // contract.
+    match simd::detect() {
+        Kernel::Avx2 => unsafe { simd::refresh_avx2(states.cast(), version, event_types, len) },
+        Kernel::Ssse3 => unsafe { simd::refresh_ssse3(states.cast(), version, event_types, len) },
+        _ => unsafe { enter_scope_refresh_other(states, version, event_types, len) },
+    }
+}
+
+/// The core's refresh, for `len` (<= the slice limit) slots.
+///
+/// # Safety
+/// As [`enter_scope_refresh`], `len` checked.
+#[inline(always)]
+unsafe fn scalar_refresh(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+) -> c_int {
     if len == 0 {
         // SAFETY: checked non-NULL; the caller owns the word.
         unsafe { *version = registry::version() };
         return 0;
     }
-    // SAFETY: non-NULL and `length` (<= MAX) elements by the caller's
+    // SAFETY: non-NULL and `len` (<= MAX) elements by the caller's
     // contract; `SlotState` has `PyMonitoringState`'s layout (two bytes,
     // align 1) and `Cell` allows writes the caller may also make.
     let (states, version, events) = unsafe {
@@ -155,12 +282,26 @@ unsafe extern "C" fn enter_scope_refresh(
     }
 }
 
+/// `extern "C"` (cannot unwind: guarded) so callers need no landing pad
+/// and can tail-call it.
 #[cold]
 #[inline(never)]
-fn enter_scope_too_large(length: Py_ssize_t) -> c_int {
+extern "C" fn enter_scope_too_large(length: Py_ssize_t) -> c_int {
     guard!("PyMonitoring_EnterScope", -1, {
         status(Err(Error::value(format!("length {length} is too large"))))
     })
+}
+
+/// [`enter_scope_bad_event`] from raw arguments; `extern "C"` (cannot
+/// unwind) so the refreshes can tail-call it.
+///
+/// # Safety
+/// `event_types` points to `len` readable bytes.
+#[cold]
+#[inline(never)]
+pub(super) unsafe extern "C" fn bad_event(event_types: *const u8, len: usize) -> c_int {
+    // SAFETY: forwarded caller contract.
+    enter_scope_bad_event(unsafe { std::slice::from_raw_parts(event_types, len) })
 }
 
 #[cold]

@@ -285,3 +285,197 @@ fn c_and_rust_callbacks_see_the_same_records_whoever_fires() {
         (1, Some(callable), None)
     );
 }
+
+/// The refresh paths of `PyMonitoring_EnterScope` (the SIMD kernels of
+/// `super::simd`, the 1-3 slot path, the scalar rest) against the core's
+/// `scope::refresh`, the reference.
+mod refresh_paths {
+    use std::cell::Cell;
+
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    use super::*;
+    use crate::event::{Event, EventSet};
+    use crate::scope::{self, SlotState};
+
+    type Refresh = unsafe extern "C" fn(*mut u8, *mut u64, *const u8, usize) -> c_int;
+
+    /// Each way to refresh `len` slots, by name; `None` when it does not
+    /// take that length (or this CPU lacks its features).
+    fn paths(len: usize) -> Vec<(&'static str, Refresh)> {
+        unsafe extern "C" fn exported(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
+            // SAFETY: forwarded.
+            unsafe { _PyMonitoring_EnterScope(s.cast(), v, e, n as Py_ssize_t) }
+        }
+        let mut out: Vec<(&'static str, Refresh)> = vec![("exported", exported)];
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        if len >= super::super::simd::MIN_LEN {
+            if std::is_x86_feature_detected!("avx2") {
+                out.push(("avx2", super::super::simd::refresh_avx2));
+            }
+            if std::is_x86_feature_detected!("ssse3") {
+                out.push(("ssse3", super::super::simd::refresh_ssse3));
+            }
+        }
+        if (1..=3).contains(&len) {
+            unsafe extern "C" fn small(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
+                // SAFETY: forwarded.
+                unsafe { super::super::scope::refresh_1_to_3(s.cast(), v, e, n) }
+            }
+            out.push(("1-3", small));
+        }
+        out
+    }
+
+    /// Tools 0-5 take `sets[t]` (C_RETURN and C_RAISE dropped: they follow
+    /// CALL).
+    fn set_tools(sets: &[u32; 6]) {
+        registry::reset_for_tests();
+        let allowed = (EventSet::all() - EventSet::C_RETURN - EventSet::C_RAISE).bits();
+        for (t, &set) in sets.iter().enumerate() {
+            registry::use_tool_id(t as i64, "t").unwrap();
+            registry::set_events(t as i64, set & allowed).unwrap();
+        }
+    }
+
+    /// What the core writes: `active` bytes (opaque kept) and the version.
+    fn reference(bytes: &[u8], ids: &[u8]) -> (Vec<u8>, u64) {
+        let slots: Vec<SlotState> = bytes
+            .chunks_exact(2)
+            .map(|b| SlotState {
+                active: Cell::new(b[0]),
+                opaque: Cell::new(b[1]),
+            })
+            .collect();
+        let version = Cell::new(u64::MAX);
+        scope::refresh(&slots, &version, ids).unwrap();
+        let out = slots
+            .iter()
+            .flat_map(|s| [s.active.get(), s.opaque.get()])
+            .collect();
+        (out, version.get())
+    }
+
+    /// Every length 0-70 at 4 alignments, random masks, ids (sometimes all
+    /// below 16, the one-table case), `active` and `opaque` bytes: each path
+    /// writes exactly what the core writes and only inside the array.
+    #[test]
+    fn every_path_matches_the_core_for_every_length() {
+        let _g = registry_lock();
+        let strategy = (
+            any::<[u32; 6]>(),
+            proptest::collection::vec(0..Event::COUNT as u8, 70),
+            proptest::collection::vec(any::<u8>(), 2 * 70 + 64),
+            any::<bool>(),
+            0..4usize,
+        );
+        let mut runner = TestRunner::new(Config {
+            cases: 48,
+            ..Config::default()
+        });
+        runner
+            .run(&strategy, |(sets, ids, bytes, low, shift)| {
+                set_tools(&sets);
+                let ids: Vec<u8> = ids.iter().map(|&i| if low { i % 16 } else { i }).collect();
+                for len in 0..=70usize {
+                    let ids_at = &ids[..len];
+                    // The array at offset `shift`, with guard bytes around it.
+                    let (want, want_version) = reference(&bytes[shift..shift + 2 * len], ids_at);
+                    for (name, path) in paths(len) {
+                        let mut buf = bytes.clone();
+                        let mut idbuf = vec![0xEEu8; 16 + len + 16];
+                        idbuf[16..16 + len].copy_from_slice(ids_at);
+                        let mut version = u64::MAX;
+                        // SAFETY: `len` slots and ids in live buffers.
+                        let rc = unsafe {
+                            path(
+                                buf.as_mut_ptr().add(shift),
+                                &mut version,
+                                idbuf.as_ptr().add(16),
+                                len,
+                            )
+                        };
+                        prop_assert_eq!(rc, 0, "{} len {}", name, len);
+                        prop_assert_eq!(
+                            &buf[shift..shift + 2 * len],
+                            &want[..],
+                            "{} len {}",
+                            name,
+                            len
+                        );
+                        prop_assert_eq!(&buf[..shift], &bytes[..shift], "{} before", name);
+                        prop_assert_eq!(
+                            &buf[shift + 2 * len..],
+                            &bytes[shift + 2 * len..],
+                            "{} after",
+                            name
+                        );
+                        prop_assert_eq!(version, want_version, "{} len {}", name, len);
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// A bad id at every position of every length 1-70 (values at both
+    /// thresholds the kernels test, 16 and 19, and around their saturating
+    /// adds), among valid ids below 16 or up to 18: -1, the core's
+    /// message naming the first bad id, nothing written.
+    #[test]
+    fn every_path_rejects_a_bad_id_anywhere() {
+        let _g = registry_lock();
+        set_tools(&[0x7ffff, 0x5555, 0x2aaaa, 0x1234, 0x4321, 0xffff]);
+        for len in 1..=70usize {
+            for at in 0..len {
+                for bad in [
+                    19u8, 20, 109, 111, 112, 127, 128, 143, 144, 146, 147, 200, 255,
+                ] {
+                    for fill in [15u8, 18] {
+                        let mut ids: Vec<u8> = (0..len)
+                            .map(|i| (i * 5 % (usize::from(fill) + 1)) as u8)
+                            .collect();
+                        ids[at] = bad;
+                        let want = scope::refresh(
+                            &(0..len).map(|_| SlotState::default()).collect::<Vec<_>>(),
+                            &Cell::new(0),
+                            &ids,
+                        )
+                        .unwrap_err();
+                        for (name, path) in paths(len) {
+                            let mut buf = vec![0xA5u8; 2 * len];
+                            let mut version = 7u64;
+                            // SAFETY: `len` slots and ids.
+                            let rc =
+                                unsafe { path(buf.as_mut_ptr(), &mut version, ids.as_ptr(), len) };
+                            assert_eq!(rc, -1, "{name} len {len} at {at} bad {bad}");
+                            assert_eq!(message(), want.message(), "{name}");
+                            PyMonitoring_ErrClear();
+                            assert!(buf.iter().all(|&b| b == 0xA5), "{name} len {len} at {at}");
+                            assert_eq!(version, 7, "{name}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The kernel choice: detected once, then remembered; a CPU with AVX2
+    /// runs the AVX2 kernel.
+    #[test]
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    fn kernel_detection_is_remembered() {
+        use super::super::simd::{self, Kernel};
+        let k = simd::detect();
+        assert_eq!(simd::kernel(), k);
+        let want = if std::is_x86_feature_detected!("avx2") {
+            Kernel::Avx2
+        } else if std::is_x86_feature_detected!("ssse3") {
+            Kernel::Ssse3
+        } else {
+            Kernel::Scalar
+        };
+        assert_eq!(k, want);
+    }
+}
