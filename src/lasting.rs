@@ -34,11 +34,17 @@ use crate::scope::SlotState;
 use crate::sites;
 use crate::sync::{AtomicU64, AtomicU8, Ordering};
 
+/// The bit of [`Restarts::route`] that sends refreshes to [`refresh`].
+pub(crate) const GATE: u8 = 0x80;
+
 /// What scopes need to know about restarts. Written by registry writers
 /// (under the registry lock) before the version bump they precede (Release),
 /// read Relaxed after the version (Acquire), see `docs/CONCURRENCY.md`.
 pub(crate) struct Restarts {
-    /// 0 until the first per-tool restart or lasting-mode switch.
+    /// [`GATE`] is set from the first per-tool restart or lasting-mode
+    /// switch on. The low bits are the C layer's cached choice of refresh
+    /// kernel ([`Restarts::route`]): sharing the byte lets the exported
+    /// refresh learn both with one load.
     gate: AtomicU8,
     /// The version each tool's last restart made.
     tools: [AtomicU64; TOOL_IDS],
@@ -75,13 +81,30 @@ impl Restarts {
     /// Whether a refresh must take [`refresh`] (a relaxed load).
     #[inline(always)]
     pub(crate) fn gate(&self) -> bool {
-        self.gate.load(Ordering::Relaxed) != 0
+        self.gate.load(Ordering::Relaxed) & GATE != 0
+    }
+
+    /// The refresh route byte: [`GATE`] and the C layer's kernel bits
+    /// (a relaxed load).
+    #[inline(always)]
+    pub(crate) fn route(&self) -> u8 {
+        self.gate.load(Ordering::Relaxed)
+    }
+
+    /// Record the C layer's kernel choice (bits below [`GATE`]; set once,
+    /// the same value by every thread that detects it).
+    pub(crate) fn set_route(&self, kernel: u8) {
+        self.gate.fetch_or(kernel & !GATE, Ordering::Relaxed);
+    }
+
+    fn open_gate(&self) {
+        self.gate.fetch_or(GATE, Ordering::Relaxed);
     }
 
     /// Writer: the lasting mode is switched (on or off) by the bump from
     /// `current`: every tool counts as restarted.
     pub(crate) fn mode_switched(&self, current: u64) {
-        self.gate.store(1, Ordering::Relaxed);
+        self.open_gate();
         self.all_restarted(current);
     }
 
@@ -107,7 +130,7 @@ impl Restarts {
         }
         self.run_end.store(current + 1, Ordering::Relaxed);
         self.tool_restarted(tool, current);
-        self.gate.store(1, Ordering::Relaxed);
+        self.open_gate();
     }
 
     /// The tools restarted after version `v` (read after the version).

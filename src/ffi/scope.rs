@@ -131,13 +131,6 @@ unsafe extern "C" fn enter_scope_refresh(
     length: Py_ssize_t,
 ) -> c_int {
     let len = length as usize;
-    // Issue 7 hook: once a per-tool restart or the lasting mode was used,
-    // refreshes take the core's restart-aware path (one relaxed load until
-    // then).
-    if registry::global().restarts.gate() {
-        // SAFETY: forwarded caller contract.
-        return unsafe { enter_scope_refresh_other(states, version, event_types, len) };
-    }
     // One test for both `MIN_LEN <= len` and a length well below MAX (the
     // kernels' case); everything else takes `enter_scope_refresh_other`.
     #[cfg(all(target_arch = "x86_64", not(loom)))]
@@ -160,7 +153,10 @@ unsafe extern "C" fn enter_scope_refresh(
             Kernel::Scalar => {}
         }
     }
-    if len.wrapping_sub(1) < 3 {
+    // Issue 7: once a per-tool restart or the lasting mode was used,
+    // refreshes take the core's restart-aware path (the kernels learn it
+    // from their route byte, see `simd::kernel`).
+    if len.wrapping_sub(1) < 3 && !registry::global().restarts.gate() {
         // SAFETY: as above, 1 <= len <= 3.
         return unsafe { refresh_1_to_3(states, version, event_types, len) };
     }
@@ -239,6 +235,11 @@ unsafe extern "C" fn detect_and_refresh(
     len: usize,
 ) -> c_int {
     use super::simd::{self, Kernel};
+    // Issue 7: the restart gate (the route byte's top bit) leads here too.
+    if registry::global().restarts.gate() {
+        // SAFETY: forwarded caller contract.
+        return unsafe { enter_scope_refresh_other(states, version, event_types, len) };
+    }
     // SAFETY (each arm): the kernel's features checked; forwarded caller
     // contract.
     match simd::detect() {

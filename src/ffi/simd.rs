@@ -35,18 +35,12 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 use std::ffi::c_int;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::registry;
 
 /// The fewest slots the kernel takes; shorter scopes take the core's path
 /// (1-3 byte stores cost less than setting up the vectors).
 pub(super) const MIN_LEN: usize = 4;
-
-/// Which kernel runs on this CPU: [`Kernel::Unknown`] until the first
-/// refresh of [`MIN_LEN`] slots or more calls [`detect`] (a relaxed byte:
-/// every thread that writes it writes the same answer).
-static KERNEL: AtomicU8 = AtomicU8::new(Kernel::Unknown as u8);
 
 /// Which refresh runs.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -63,10 +57,13 @@ pub(super) enum Kernel {
 }
 
 /// The refresh to run, as far as known: one load, so the caller stays
-/// frameless.
+/// frameless. The kernel is kept in the core's refresh route byte
+/// (`lasting::Restarts::route`), whose top bit is the restart gate: with
+/// the gate open no value matches a kernel, so the refresh goes to
+/// [`Kernel::Unknown`]'s path, which checks the gate (issue 7).
 #[inline(always)]
 pub(super) fn kernel() -> Kernel {
-    match KERNEL.load(Ordering::Relaxed) {
+    match registry::global().restarts.route() {
         1 => Kernel::Avx2,
         2 => Kernel::Ssse3,
         3 => Kernel::Scalar,
@@ -84,7 +81,7 @@ pub(super) fn detect() -> Kernel {
     } else {
         Kernel::Scalar
     };
-    KERNEL.store(k as u8, Ordering::Relaxed);
+    registry::global().restarts.set_route(k as u8);
     k
 }
 
