@@ -187,26 +187,42 @@ pub fn fire(active: &Cell<u8>, firing: Firing) -> Result<(), ErrorSet> {
 /// path copies nothing. The same rules as [`fire`].
 #[inline(always)]
 pub fn fire_record(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
-    thread::with(|t| fire_in(t, active, record))
+    // Decided here, where a C entry point's event is a constant: the test
+    // folds away and `fire_in` does not repeat it.
+    let exception = record.event.takes_exception();
+    thread::with(|t| {
+        if exception {
+            fire_slow(t, active, record)
+        } else {
+            fire_in(t, active, record)
+        }
+    })
 }
 
 /// Out of line so that the thread-local lookup in [`fire_record`] stays
 /// inlined (a large closure makes `LocalKey::with` a call through the key).
+/// Exception events go to [`fire_slow`] directly.
 #[inline(never)]
 fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
-    if t.flags.get() != 0 || record.event.takes_exception() || record.offset < 0 {
+    if t.flags.get() != 0 || record.offset < 0 {
         return fire_slow(t, active, record);
     }
     walk(t, active, record)
 }
 
-/// Nested, with something pending, an exception event or a bad offset.
+/// Nested, with something pending, the thread's first fire, an exception
+/// event or a bad offset.
 #[cold]
 #[inline(never)]
 fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
     let flags = t.flags.get();
     if flags & thread::IN_CALLBACK != 0 {
         return Ok(());
+    }
+    if flags & thread::NOT_SET_UP != 0 {
+        if let Err(e) = t.set_up() {
+            return error::fail(e);
+        }
     }
     let saved = t.take_pending();
     if record.event.takes_exception() {
@@ -248,9 +264,7 @@ impl Drop for DispatchGuard<'_> {
         self.t.flags.set(self.t.flags.get() & !thread::IN_CALLBACK);
         // The cell is empty (taken when the walk began; nested fires never
         // fill it), so this swap leaves nothing to drop.
-        let table = self.t.callbacks.replace(self.table.take());
-        debug_assert!(table.is_none());
-        std::mem::forget(table);
+        self.t.put_callbacks(self.table.take());
         self.reader.exit();
     }
 }
@@ -261,7 +275,11 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(
     if tools == 0 {
         return Ok(());
     }
-    let reader = quiesce::current_record(t);
+    // Registered when the thread's first fire went through `fire_slow`
+    // (`NOT_SET_UP`), before any walk.
+    let Some(reader) = t.reader() else {
+        return not_set_up();
+    };
     reader.enter();
     t.flags.set(t.flags.get() | thread::IN_CALLBACK);
     // No Arc clone: the table is moved out of the thread's cell for the
@@ -270,7 +288,7 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(
     let mut guard = DispatchGuard {
         t,
         reader,
-        table: t.callbacks.take(),
+        table: t.take_callbacks(),
     };
     // After the announcement, so a callback removed before it is never
     // called; again after each callback, which may have removed later ones.
@@ -296,6 +314,14 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(
         }
     }
     Ok(())
+}
+
+/// A walk on a thread without a reader record: never happens (the first
+/// fire sets the thread up), but fails cleanly if it did.
+#[cold]
+#[inline(never)]
+fn not_set_up() -> Result<(), ErrorSet> {
+    error::fail(Error::runtime("internal error: dispatch before the thread was set up"))
 }
 
 /// A callback failed, left an error set, or asked to be disabled.
