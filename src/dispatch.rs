@@ -60,24 +60,40 @@ pub struct FireRecord {
     pub(crate) arg1: Option<ObjectRef>,
     /// The event.
     pub(crate) event: Event,
-    /// Bit 0: `arg0` is absent; bit 1: `arg1` is absent.
+    /// Bit 0: `arg0` is absent; bit 1: `arg1` is absent; [`ZERO_ARG`]:
+    /// an object argument is 0 (absent, with no "missing" identity).
     pub(crate) absent: u8,
+}
+
+/// `FireRecord::absent` bit: `arg0` or `arg1` holds 0, so the record is not
+/// a complete C event (one bit test for the C handler instead of two
+/// comparisons a tool).
+const ZERO_ARG: u8 = 4;
+
+/// The `absent` byte: which arguments the firer left out, and whether an
+/// argument is stored as 0.
+#[inline(always)]
+fn absent_bits(absent: [bool; 2], stored: [Option<ObjectRef>; 2]) -> u8 {
+    let zero = stored[0].is_none() || stored[1].is_none();
+    u8::from(absent[0]) | (u8::from(absent[1]) << 1) | if zero { ZERO_ARG } else { 0 }
 }
 
 impl FireRecord {
     /// The record for `firing`; absent arguments hold `missing`.
     #[inline(always)]
     pub fn new(firing: Firing, missing: Option<ObjectRef>) -> FireRecord {
+        let arg0 = firing.arg0.or(missing);
+        let arg1 = firing.arg1.or(missing);
         FireRecord {
             event_id: i32::from(firing.event.id()),
             tool: 0,
             codelike: firing.codelike,
             offset: firing.offset,
             lineno: firing.lineno,
-            arg0: firing.arg0.or(missing),
-            arg1: firing.arg1.or(missing),
+            arg0,
+            arg1,
             event: firing.event,
-            absent: u8::from(firing.arg0.is_none()) | (u8::from(firing.arg1.is_none()) << 1),
+            absent: absent_bits([firing.arg0.is_none(), firing.arg1.is_none()], [arg0, arg1]),
         }
     }
 
@@ -97,7 +113,7 @@ impl FireRecord {
     /// "missing" identity the firer gave.
     #[inline(always)]
     pub fn args_filled(&self) -> bool {
-        self.arg0.is_some() && self.arg1.is_some()
+        self.absent & ZERO_ARG == 0
     }
 
     /// The record as a Rust callback receives it.
@@ -126,7 +142,7 @@ impl FireRecord {
     /// is absent and stored as 0.
     fn set_arg0(&mut self, arg0: Option<ObjectRef>) {
         self.arg0 = arg0;
-        self.absent = (self.absent & !1) | u8::from(arg0.is_none());
+        self.absent = absent_bits([arg0.is_none(), self.absent & 2 != 0], [arg0, self.arg1]);
     }
 }
 
