@@ -220,7 +220,10 @@ pub fn fire_record(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), Err
 /// Exception events go to [`fire_slow`] directly.
 #[inline(never)]
 fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
-    if t.flags.get() != 0 || record.offset < 0 {
+    if t.flags.get() != 0 {
+        return fire_slow(t, active, record);
+    }
+    if record.offset < 0 {
         return fire_slow(t, active, record);
     }
     walk(t, active, record)
@@ -310,24 +313,26 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(
     // called; again after each callback, which may have removed later ones.
     refresh_callbacks(t, &mut guard.table);
     let event = record.event;
-    while tools != 0 {
-        let tool = 7 - tools.leading_zeros() as u8;
-        tools &= !(1 << tool);
-        let Some(handler) = guard
-            .table
-            .as_deref()
-            .and_then(|tb| tb.get_masked(tool, event))
-        else {
-            continue;
-        };
-        record.tool = i32::from(tool);
-        let outcome = handler.call_fire(record);
-        if (outcome != Outcome::Continue) | t.has_pending() {
-            after_callback(t, active, record, handler, outcome)?;
+    // The table is looked at once, and again only after a refresh replaced
+    // it (no table: no tool has a callback).
+    'table: while let Some(table) = guard.table.as_deref() {
+        while tools != 0 {
+            let tool = 7 - tools.leading_zeros() as u8;
+            tools &= !(1 << tool);
+            let Some(handler) = table.get_masked(tool, event) else {
+                continue;
+            };
+            record.tool = i32::from(tool);
+            let outcome = handler.call_fire(record);
+            if (outcome != Outcome::Continue) | t.has_pending() {
+                after_callback(t, active, record, handler, outcome)?;
+            }
+            if tools != 0 && callbacks_stale(t) {
+                refresh_callbacks_slow(t, &mut guard.table);
+                continue 'table;
+            }
         }
-        if tools != 0 {
-            refresh_callbacks(t, &mut guard.table);
-        }
+        break;
     }
     Ok(())
 }
@@ -385,9 +390,15 @@ fn after_callback(
 /// called.
 #[inline(always)]
 fn refresh_callbacks(t: &ThreadState, table: &mut Option<Arc<CallbackTable>>) {
-    if t.callbacks_version.get() != registry::callbacks_version() {
+    if callbacks_stale(t) {
         refresh_callbacks_slow(t, table);
     }
+}
+
+/// Whether the callback table changed since the thread took its copy.
+#[inline(always)]
+fn callbacks_stale(t: &ThreadState) -> bool {
+    t.callbacks_version.get() != registry::callbacks_version()
 }
 
 #[cold]
