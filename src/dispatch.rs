@@ -342,7 +342,9 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(
 #[cold]
 #[inline(never)]
 fn not_set_up() -> Result<(), ErrorSet> {
-    error::fail(Error::runtime("internal error: dispatch before the thread was set up"))
+    error::fail(Error::runtime(
+        "internal error: dispatch before the thread was set up",
+    ))
 }
 
 /// A callback failed, left an error set, or asked to be disabled.
