@@ -260,7 +260,7 @@ pub(crate) fn with<R>(f: impl FnOnce(&ThreadState) -> R) -> R {
     THREAD.with(f)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use std::cell::Cell;
     use std::sync::Mutex;
