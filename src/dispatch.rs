@@ -60,24 +60,40 @@ pub struct FireRecord {
     pub(crate) arg1: Option<ObjectRef>,
     /// The event.
     pub(crate) event: Event,
-    /// Bit 0: `arg0` is absent; bit 1: `arg1` is absent.
+    /// Bit 0: `arg0` is absent; bit 1: `arg1` is absent; [`ZERO_ARG`]:
+    /// an object argument is 0 (absent, with no "missing" identity).
     pub(crate) absent: u8,
+}
+
+/// `FireRecord::absent` bit: `arg0` or `arg1` holds 0, so the record is not
+/// a complete C event (one bit test for the C handler instead of two
+/// comparisons a tool).
+const ZERO_ARG: u8 = 4;
+
+/// The `absent` byte: which arguments the firer left out, and whether an
+/// argument is stored as 0.
+#[inline(always)]
+fn absent_bits(absent: [bool; 2], stored: [Option<ObjectRef>; 2]) -> u8 {
+    let zero = stored[0].is_none() || stored[1].is_none();
+    u8::from(absent[0]) | (u8::from(absent[1]) << 1) | if zero { ZERO_ARG } else { 0 }
 }
 
 impl FireRecord {
     /// The record for `firing`; absent arguments hold `missing`.
     #[inline(always)]
     pub fn new(firing: Firing, missing: Option<ObjectRef>) -> FireRecord {
+        let arg0 = firing.arg0.or(missing);
+        let arg1 = firing.arg1.or(missing);
         FireRecord {
             event_id: i32::from(firing.event.id()),
             tool: 0,
             codelike: firing.codelike,
             offset: firing.offset,
             lineno: firing.lineno,
-            arg0: firing.arg0.or(missing),
-            arg1: firing.arg1.or(missing),
+            arg0,
+            arg1,
             event: firing.event,
-            absent: u8::from(firing.arg0.is_none()) | (u8::from(firing.arg1.is_none()) << 1),
+            absent: absent_bits([firing.arg0.is_none(), firing.arg1.is_none()], [arg0, arg1]),
         }
     }
 
@@ -97,7 +113,7 @@ impl FireRecord {
     /// "missing" identity the firer gave.
     #[inline(always)]
     pub fn args_filled(&self) -> bool {
-        self.arg0.is_some() && self.arg1.is_some()
+        self.absent & ZERO_ARG == 0
     }
 
     /// The record as a Rust callback receives it.
@@ -126,7 +142,7 @@ impl FireRecord {
     /// is absent and stored as 0.
     fn set_arg0(&mut self, arg0: Option<ObjectRef>) {
         self.arg0 = arg0;
-        self.absent = (self.absent & !1) | u8::from(arg0.is_none());
+        self.absent = absent_bits([arg0.is_none(), self.absent & 2 != 0], [arg0, self.arg1]);
     }
 }
 
@@ -187,26 +203,45 @@ pub fn fire(active: &Cell<u8>, firing: Firing) -> Result<(), ErrorSet> {
 /// path copies nothing. The same rules as [`fire`].
 #[inline(always)]
 pub fn fire_record(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
-    thread::with(|t| fire_in(t, active, record))
+    // Decided here, where a C entry point's event is a constant: the test
+    // folds away and `fire_in` does not repeat it.
+    let exception = record.event.takes_exception();
+    thread::with(|t| {
+        if exception {
+            fire_slow(t, active, record)
+        } else {
+            fire_in(t, active, record)
+        }
+    })
 }
 
 /// Out of line so that the thread-local lookup in [`fire_record`] stays
 /// inlined (a large closure makes `LocalKey::with` a call through the key).
+/// Exception events go to [`fire_slow`] directly.
 #[inline(never)]
 fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
-    if t.flags.get() != 0 || record.event.takes_exception() || record.offset < 0 {
+    if t.flags.get() != 0 {
+        return fire_slow(t, active, record);
+    }
+    if record.offset < 0 {
         return fire_slow(t, active, record);
     }
     walk(t, active, record)
 }
 
-/// Nested, with something pending, an exception event or a bad offset.
+/// Nested, with something pending, the thread's first fire, an exception
+/// event or a bad offset.
 #[cold]
 #[inline(never)]
 fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
     let flags = t.flags.get();
     if flags & thread::IN_CALLBACK != 0 {
         return Ok(());
+    }
+    if flags & thread::NOT_SET_UP != 0 {
+        if let Err(e) = t.set_up() {
+            return error::fail(e);
+        }
     }
     let saved = t.take_pending();
     if record.event.takes_exception() {
@@ -248,9 +283,7 @@ impl Drop for DispatchGuard<'_> {
         self.t.flags.set(self.t.flags.get() & !thread::IN_CALLBACK);
         // The cell is empty (taken when the walk began; nested fires never
         // fill it), so this swap leaves nothing to drop.
-        let table = self.t.callbacks.replace(self.table.take());
-        debug_assert!(table.is_none());
-        std::mem::forget(table);
+        self.t.put_callbacks(self.table.take());
         self.reader.exit();
     }
 }
@@ -261,7 +294,11 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(
     if tools == 0 {
         return Ok(());
     }
-    let reader = quiesce::current_record(t);
+    // Registered when the thread's first fire went through `fire_slow`
+    // (`NOT_SET_UP`), before any walk.
+    let Some(reader) = t.reader() else {
+        return not_set_up();
+    };
     reader.enter();
     t.flags.set(t.flags.get() | thread::IN_CALLBACK);
     // No Arc clone: the table is moved out of the thread's cell for the
@@ -270,7 +307,7 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(
     let mut guard = DispatchGuard {
         t,
         reader,
-        table: t.callbacks.take(),
+        table: t.take_callbacks(),
     };
     // After the announcement, so a callback removed before it is never
     // called; again after each callback, which may have removed later ones.
@@ -282,26 +319,38 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(
         tools = armed.filter_armed(tools, record);
     }
     let event = record.event;
-    while tools != 0 {
-        let tool = 7 - tools.leading_zeros() as u8;
-        tools &= !(1 << tool);
-        let Some(handler) = guard
-            .table
-            .as_deref()
-            .and_then(|tb| tb.get_masked(tool, event))
-        else {
-            continue;
-        };
-        record.tool = i32::from(tool);
-        let outcome = handler.call_fire(record);
-        if (outcome != Outcome::Continue) | t.has_pending() {
-            after_callback(t, active, record, handler, outcome)?;
+    // The table is looked at once, and again only after a refresh replaced
+    // it (no table: no tool has a callback).
+    'table: while let Some(table) = guard.table.as_deref() {
+        while tools != 0 {
+            let tool = 7 - tools.leading_zeros() as u8;
+            tools &= !(1 << tool);
+            let Some(handler) = table.get_masked(tool, event) else {
+                continue;
+            };
+            record.tool = i32::from(tool);
+            let outcome = handler.call_fire(record);
+            if (outcome != Outcome::Continue) | t.has_pending() {
+                after_callback(t, active, record, handler, outcome)?;
+            }
+            if tools != 0 && callbacks_stale(t) {
+                refresh_callbacks_slow(t, &mut guard.table);
+                continue 'table;
+            }
         }
-        if tools != 0 {
-            refresh_callbacks(t, &mut guard.table);
-        }
+        break;
     }
     Ok(())
+}
+
+/// A walk on a thread without a reader record: never happens (the first
+/// fire sets the thread up), but fails cleanly if it did.
+#[cold]
+#[inline(never)]
+fn not_set_up() -> Result<(), ErrorSet> {
+    error::fail(Error::runtime(
+        "internal error: dispatch before the thread was set up",
+    ))
 }
 
 /// A callback failed, left an error set, or asked to be disabled.
@@ -349,9 +398,15 @@ fn after_callback(
 /// called.
 #[inline(always)]
 fn refresh_callbacks(t: &ThreadState, table: &mut Option<Arc<CallbackTable>>) {
-    if t.callbacks_version.get() != registry::callbacks_version() {
+    if callbacks_stale(t) {
         refresh_callbacks_slow(t, table);
     }
+}
+
+/// Whether the callback table changed since the thread took its copy.
+#[inline(always)]
+fn callbacks_stale(t: &ThreadState) -> bool {
+    t.callbacks_version.get() != registry::callbacks_version()
 }
 
 #[cold]

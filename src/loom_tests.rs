@@ -142,10 +142,11 @@ fn flags() -> (loom::sync::Arc<AtomicBool>, loom::sync::Arc<AtomicUsize>) {
 }
 
 /// H1/H2: a thread fires twice (reusing its cached table, and registering
-/// its reader record concurrently with the wait) while another removes the
-/// callback, waits, and frees its data. The callback never runs after the
-/// free; it runs at most twice; a fire that starts after the wait returned
-/// never calls it.
+/// its reader record concurrently with the wait), gives its record back and
+/// fires once more on the same record as a new thread would, while another
+/// removes the callback, waits, and frees its data. The callback never runs
+/// after the free; it runs at most three times; a fire that starts after
+/// the wait returned never calls it.
 #[test]
 fn loom_fire_racing_remove_then_wait() {
     model(|| {
@@ -160,21 +161,28 @@ fn loom_fire_racing_remove_then_wait() {
             thread::spawn(move || {
                 let rec = readers.register();
                 let mut cache: Cache = (u64::MAX, None);
-                dispatch(&reg, &rec, &mut cache, 1, Event::PyStart);
-                dispatch(&reg, &rec, &mut cache, 1, Event::PyStart);
-                readers.unregister(&rec);
+                dispatch(&reg, rec, &mut cache, 1, Event::PyStart);
+                dispatch(&reg, rec, &mut cache, 1, Event::PyStart);
+                readers.unregister(rec);
+                // A thread that starts later reuses the given-back record
+                // (quiesce::Readers::register) while the wait may be
+                // reading it.
+                let rec = readers.register();
+                let mut cache: Cache = (u64::MAX, None);
+                dispatch(&reg, rec, &mut cache, 1, Event::PyStart);
+                readers.unregister(rec);
             })
         };
 
         let me = readers.register();
         let old = reg.register_callback(0, 0, None).unwrap();
         assert!(old.is_some());
-        readers.wait(&me).unwrap();
+        readers.wait(me).unwrap();
         live.store(false, Ordering::Relaxed);
         drop(old);
         firer.join().unwrap();
         assert!(
-            calls.load(Ordering::Relaxed) <= 2,
+            calls.load(Ordering::Relaxed) <= 3,
             "a removed callback ran after PyMonitoring_WaitForCallbacks returned"
         );
     });
@@ -202,7 +210,7 @@ fn loom_fire_racing_replace_then_wait() {
             thread::spawn(move || {
                 let rec = readers.register();
                 let mut cache: Cache = (u64::MAX, None);
-                dispatch(&reg, &rec, &mut cache, 1 << 2, Event::Raise);
+                dispatch(&reg, rec, &mut cache, 1 << 2, Event::Raise);
             })
         };
 
@@ -213,7 +221,7 @@ fn loom_fire_racing_replace_then_wait() {
             Some(Probe::handler(&new_live, &new_calls, Outcome::Continue)),
         )
         .unwrap();
-        readers.wait(&me).unwrap();
+        readers.wait(me).unwrap();
         old_live.store(false, Ordering::Relaxed);
         firer.join().unwrap();
         let total = old_calls.load(Ordering::Relaxed) + new_calls.load(Ordering::Relaxed);
@@ -252,7 +260,7 @@ fn loom_fire_racing_set_events_and_enter_scope() {
         let mut active = 0u8;
         enter_scope(&reg, &mut version, Event::PyStart, &mut active);
         let seen = active;
-        active = dispatch(&reg, &rec, &mut cache, active, Event::PyStart);
+        active = dispatch(&reg, rec, &mut cache, active, Event::PyStart);
         assert_eq!(calls.load(Ordering::Relaxed), usize::from(seen & 1));
         assert_eq!(active, 0, "DISABLE cleared the bit");
         writer.join().unwrap();
@@ -402,7 +410,7 @@ fn loom_two_waiting_callbacks_do_not_deadlock() {
         let a = readers.register();
         let b = readers.register();
         let entered = loom::sync::Arc::new(AtomicUsize::new(0));
-        let spawn = |me: Arc<ReaderRecord>| {
+        let spawn = |me: &'static ReaderRecord| {
             let readers = readers.clone();
             let entered = entered.clone();
             thread::spawn(move || {
@@ -412,7 +420,7 @@ fn loom_two_waiting_callbacks_do_not_deadlock() {
                 while entered.fetch_add(0, Ordering::AcqRel) < 2 {
                     thread::yield_now();
                 }
-                let r = readers.wait(&me).is_ok();
+                let r = readers.wait(me).is_ok();
                 me.exit();
                 r
             })

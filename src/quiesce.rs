@@ -9,14 +9,14 @@
 //! the wait has returned, that callback is not running and will not run.
 //! `docs/CONCURRENCY.md` has the argument; `src/loom_tests.rs` checks it.
 
-use std::sync::Arc;
-
 use crate::error::Error;
 use crate::sync::{self, AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering};
 use crate::thread;
 
 /// One thread's dispatch announcements. Padded so two threads never share
-/// the line.
+/// the line. Records live for the whole process (a thread's state reaches
+/// its record without a reference count); a record given back when its
+/// thread ends is handed to the next thread that registers.
 #[repr(align(128))]
 pub struct ReaderRecord {
     seq: AtomicU64,
@@ -57,9 +57,11 @@ impl ReaderRecord {
     }
 }
 
-/// The records of every thread that has dispatched and not yet ended.
+/// The records of every thread that has dispatched, each with whether a
+/// live thread owns it. Records of ended threads stay listed (their `seq`
+/// is even, so waiters pass them at once) and are reused.
 pub(crate) struct Readers {
-    list: Mutex<Vec<Arc<ReaderRecord>>>,
+    list: Mutex<Vec<(&'static ReaderRecord, bool)>>,
 }
 
 impl Readers {
@@ -79,20 +81,33 @@ impl Readers {
         }
     }
 
-    fn list(&self) -> MutexGuard<'_, Vec<Arc<ReaderRecord>>> {
+    fn list(&self) -> MutexGuard<'_, Vec<(&'static ReaderRecord, bool)>> {
         self.list.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A new record, listed before its owner's first dispatch.
-    pub(crate) fn register(&self) -> Arc<ReaderRecord> {
-        let rec = Arc::new(ReaderRecord::new());
-        self.list().push(rec.clone());
+    /// A record for a thread, listed before its owner's first dispatch: a
+    /// given-back one, or a new one. A reused record keeps its `seq` (even:
+    /// its last owner was not dispatching when it ended), so a waiter that
+    /// read it before the reuse only ever sees it move forward.
+    pub(crate) fn register(&self) -> &'static ReaderRecord {
+        let mut list = self.list();
+        if let Some(entry) = list.iter_mut().find(|(_, owned)| !owned) {
+            entry.1 = true;
+            return entry.0;
+        }
+        let rec: &'static ReaderRecord = Box::leak(Box::new(ReaderRecord::new()));
+        list.push((rec, true));
         rec
     }
 
-    /// Forget a record (its thread is ending, so it is not in a dispatch).
-    pub(crate) fn unregister(&self, rec: &Arc<ReaderRecord>) {
-        self.list().retain(|r| !Arc::ptr_eq(r, rec));
+    /// Give a record back (its thread is ending, so it is not in a
+    /// dispatch).
+    pub(crate) fn unregister(&self, rec: &ReaderRecord) {
+        for entry in self.list().iter_mut() {
+            if std::ptr::eq(entry.0, rec) {
+                entry.1 = false;
+            }
+        }
     }
 
     /// Wait until every dispatch running on a thread other than `me`'s
@@ -101,7 +116,7 @@ impl Readers {
     /// When `me` is itself inside a dispatch (a callback is waiting), it
     /// marks itself waiting, and a wait for a thread that is marked waiting
     /// too fails with a RuntimeError instead of deadlocking.
-    pub(crate) fn wait(&self, me: &Arc<ReaderRecord>) -> Result<(), Error> {
+    pub(crate) fn wait(&self, me: &ReaderRecord) -> Result<(), Error> {
         let inside = me.in_dispatch();
         if inside {
             me.waiting.swap(true, Ordering::AcqRel);
@@ -113,15 +128,16 @@ impl Readers {
         result
     }
 
-    fn wait_others(&self, me: &Arc<ReaderRecord>, inside: bool) -> Result<(), Error> {
-        // A snapshot: a record listed later belongs to a thread whose first
-        // dispatch starts after this point, so it already sees the removal.
-        let snapshot: Vec<Arc<ReaderRecord>> = self.list().clone();
+    fn wait_others(&self, me: &ReaderRecord, inside: bool) -> Result<(), Error> {
+        // A snapshot: a record listed (or reused) later belongs to a thread
+        // whose first dispatch starts after this point, so it already sees
+        // the removal.
+        let snapshot: Vec<&'static ReaderRecord> = self.list().iter().map(|e| e.0).collect();
         // Pairs with the fence in `enter`: either this thread's reads of
         // `seq` below see a dispatch's `enter`, or that dispatch's read of
         // the callback table's version sees the removals made before (H1).
         sync::fence(Ordering::SeqCst);
-        for rec in snapshot.iter().filter(|r| !Arc::ptr_eq(r, me)) {
+        for rec in snapshot.into_iter().filter(|r| !std::ptr::eq(*r, me)) {
             let seen = rec.seq.load(Ordering::Acquire);
             if seen & 1 == 0 {
                 continue;
@@ -152,14 +168,23 @@ loom::lazy_static! {
     static ref READERS: Readers = Readers::new();
 }
 
-/// Forget a thread's record when the thread ends.
-pub(crate) fn unregister(rec: &Arc<ReaderRecord>) {
+/// A record for this thread (see [`Readers::register`]).
+pub(crate) fn register() -> &'static ReaderRecord {
+    READERS.register()
+}
+
+/// Give a thread's record back when the thread ends.
+pub(crate) fn unregister(rec: &ReaderRecord) {
     READERS.unregister(rec);
 }
 
-/// This thread's record, registering it on first use.
-pub(crate) fn current_record(t: &thread::ThreadState) -> &Arc<ReaderRecord> {
-    t.reader.get_or_init(|| READERS.register())
+/// Test-only: whether a live thread owns `rec`.
+#[cfg(all(test, not(loom)))]
+pub(crate) fn is_owned(rec: &ReaderRecord) -> bool {
+    READERS
+        .list()
+        .iter()
+        .any(|(r, owned)| std::ptr::eq(*r, rec) && *owned)
 }
 
 /// Wait until every dispatch running on another thread when this was called
@@ -168,8 +193,32 @@ pub(crate) fn current_record(t: &thread::ThreadState) -> &Arc<ReaderRecord> {
 /// Called from inside a callback, the calling thread's own dispatch is not
 /// waited for (it is below the caller on the stack). Two callbacks on two
 /// threads waiting for each other would deadlock; instead at least one of
-/// them gets a RuntimeError.
+/// them gets a RuntimeError. On a thread being torn down it fails with a
+/// RuntimeError.
 pub fn wait_for_callbacks() -> Result<(), Error> {
-    let me = thread::with(|t| current_record(t).clone());
-    READERS.wait(&me)
+    let me = thread::with(|t| t.reader().map_or_else(|| t.set_up(), Ok))?;
+    READERS.wait(me)
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_back_records_are_reused() {
+        let readers = Readers::new();
+        let a = readers.register();
+        let b = readers.register();
+        assert!(!std::ptr::eq(a, b));
+        a.enter();
+        a.exit();
+        readers.unregister(a);
+        let c = readers.register();
+        assert!(std::ptr::eq(a, c), "the free record is handed out again");
+        assert!(!c.in_dispatch(), "with its sequence moved on, not reset");
+        assert_eq!(c.seq.load(Ordering::Relaxed), 2);
+        let d = readers.register();
+        assert!(!std::ptr::eq(d, a) && !std::ptr::eq(d, b));
+        assert_eq!(readers.list().len(), 3);
+    }
 }

@@ -2,39 +2,66 @@
 //!
 //! The inactive path never comes here: only active fires, errors and
 //! registry calls do. The fire path reads one flag word to learn that no
-//! callback of this thread is running and nothing is pending, and keeps the
-//! thread's copy of the callback table without reference-count traffic.
+//! callback of this thread is running, nothing is pending and the thread is
+//! set up, and keeps the thread's copy of the callback table without
+//! reference-count traffic.
+//!
+//! [`ThreadState`] has no drop glue (checked below), so the thread-local is
+//! a plain constant-initialised one: reaching it is the address computation
+//! alone, with no lazy-destructor state check. What it owns (the callback
+//! table, the reader record, a library error) is held as `ManuallyDrop` and
+//! released by a separate `JANITOR` thread-local whose destructor is
+//! registered the first time the thread takes something it must give back
+//! ([`ThreadState::arm`]). After that destructor ran (the thread is being
+//! torn down), fires fail with a RuntimeError instead of taking anything new.
 
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{Cell, RefCell};
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
-use crate::error::Pending;
+use crate::error::{Error, Pending};
 use crate::object::ObjectRef;
-use crate::quiesce::ReaderRecord;
+use crate::quiesce::{self, ReaderRecord};
 use crate::registry::CallbackTable;
 
 /// `flags` bit: one of this thread's callbacks is running.
 pub(crate) const IN_CALLBACK: u8 = 1;
 /// `flags` bit: the error indicator holds something.
 pub(crate) const PENDING: u8 = 2;
+/// `flags` bit: the thread has no reader record yet, or is being torn
+/// down; a fire goes through [`ThreadState::set_up`] first.
+pub(crate) const NOT_SET_UP: u8 = 4;
+
+/// `janitor` values.
+const UNARMED: u8 = 0;
+const ARMED: u8 = 1;
+const TORN_DOWN: u8 = 2;
 
 pub(crate) struct ThreadState {
-    /// `IN_CALLBACK | PENDING`; 0 on the fast path.
+    /// `IN_CALLBACK | PENDING | NOT_SET_UP`; 0 on the fast path.
     pub flags: Cell<u8>,
     /// A host exception on the indicator (kept apart so exception events
     /// take and restore it without moving a message).
     host: Cell<Option<ObjectRef>>,
     /// A library error on the indicator (always `Pending::Error`). At most
-    /// one of `host`/`error` is set.
-    error: RefCell<Option<Pending>>,
-    /// This thread's dispatch announcements, registered on first dispatch.
-    pub reader: OnceCell<Arc<ReaderRecord>>,
+    /// one of `host`/`error` is set. Dropped by the janitor.
+    error: RefCell<Option<ManuallyDrop<Pending>>>,
+    /// This thread's dispatch announcements, registered by the first fire
+    /// ([`ThreadState::set_up`]); given back by the janitor.
+    reader: Cell<Option<&'static ReaderRecord>>,
     /// The callback-table version `callbacks` is for.
     pub callbacks_version: Cell<u64>,
     /// This thread's copy of the callback table. Taken out (and put back)
     /// by a dispatch; nested fires stop before they would look at it.
-    pub callbacks: Cell<Option<Arc<CallbackTable>>>,
+    /// Dropped by the janitor.
+    callbacks: Cell<Option<ManuallyDrop<Arc<CallbackTable>>>>,
+    /// `UNARMED`, `ARMED` (the janitor will run at thread exit) or
+    /// `TORN_DOWN` (it ran).
+    janitor: Cell<u8>,
 }
+
+// The point of the split: no drop glue, so no lazy-destructor state.
+const _: () = assert!(!std::mem::needs_drop::<ThreadState>());
 
 impl ThreadState {
     /// Whether the indicator holds anything.
@@ -52,7 +79,22 @@ impl ThreadState {
         self.flags.set(self.flags.get() & !PENDING);
         match self.host.take() {
             Some(obj) => Some(Pending::Host(obj)),
-            None => self.error.borrow_mut().take(),
+            None => self.take_error(),
+        }
+    }
+
+    /// Take the library error, if any.
+    fn take_error(&self) -> Option<Pending> {
+        let error = self.error.borrow_mut().take();
+        error.map(ManuallyDrop::into_inner)
+    }
+
+    /// Drop the library error, if any (after its borrow ended: dropping
+    /// runs no library code, but stays out of the borrow anyway).
+    #[inline(always)]
+    fn clear_error(&self) {
+        if self.error.borrow().is_some() {
+            drop(self.take_error());
         }
     }
 
@@ -66,23 +108,28 @@ impl ThreadState {
             None => {
                 self.flags.set(flags);
                 self.host.set(None);
-                if self.error.borrow().is_some() {
-                    *self.error.borrow_mut() = None;
-                }
+                self.clear_error();
             }
             Some(Pending::Host(obj)) => {
                 self.flags.set(flags | PENDING);
                 self.host.set(Some(obj));
-                if self.error.borrow().is_some() {
-                    *self.error.borrow_mut() = None;
-                }
+                self.clear_error();
             }
-            Some(error @ Pending::Error(_)) => {
-                self.flags.set(flags | PENDING);
-                self.host.set(None);
-                *self.error.borrow_mut() = Some(error);
-            }
+            Some(error @ Pending::Error(_)) => self.set_error(flags, error),
         }
+    }
+
+    /// Hold a library error. After the thread was torn down the error is
+    /// still held (the caller reads it), and never dropped: at most one
+    /// error per thread, replaced ones are dropped as usual.
+    #[cold]
+    #[inline(never)]
+    fn set_error(&self, flags: u8, error: Pending) {
+        self.arm();
+        self.flags.set(flags | PENDING);
+        self.host.set(None);
+        let old = self.error.replace(Some(ManuallyDrop::new(error)));
+        drop(old.map(ManuallyDrop::into_inner));
     }
 
     /// Run `f` on what is pending.
@@ -90,7 +137,7 @@ impl ThreadState {
         if let Some(obj) = self.host.get() {
             return f(Some(&Pending::Host(obj)));
         }
-        f(self.error.borrow().as_ref())
+        f(self.error.borrow().as_deref())
     }
 
     /// Take the host exception; a library error stays and `None` is returned.
@@ -99,34 +146,211 @@ impl ThreadState {
         self.flags.set(self.flags.get() & !PENDING);
         Some(obj)
     }
+
+    /// This thread's reader record, once [`ThreadState::set_up`] succeeded.
+    #[inline(always)]
+    pub fn reader(&self) -> Option<&'static ReaderRecord> {
+        self.reader.get()
+    }
+
+    /// Take the thread's copy of the callback table out of its cell.
+    #[inline(always)]
+    pub fn take_callbacks(&self) -> Option<Arc<CallbackTable>> {
+        self.callbacks.take().map(ManuallyDrop::into_inner)
+    }
+
+    /// Put the thread's copy of the callback table back into its (empty)
+    /// cell. Only after [`ThreadState::set_up`] succeeded, so the janitor
+    /// drops it.
+    #[inline(always)]
+    pub fn put_callbacks(&self, table: Option<Arc<CallbackTable>>) {
+        // Empty (taken when the walk began; nested fires never fill it), so
+        // nothing is left behind (were it not, the old table would leak).
+        let old = self.callbacks.replace(table.map(ManuallyDrop::new));
+        debug_assert!(old.is_none());
+    }
+
+    /// Make sure the janitor runs at thread exit; false once it has run.
+    fn arm(&self) -> bool {
+        match self.janitor.get() {
+            ARMED => true,
+            TORN_DOWN => false,
+            _ => {
+                let armed = JANITOR.try_with(|_| ()).is_ok();
+                self.janitor.set(if armed { ARMED } else { TORN_DOWN });
+                armed
+            }
+        }
+    }
+
+    /// Before the thread's first dispatch (`NOT_SET_UP` is set): arm the
+    /// janitor and register the thread's reader record. Fails, setting a
+    /// RuntimeError, on a thread being torn down.
+    #[cold]
+    #[inline(never)]
+    pub fn set_up(&self) -> Result<&'static ReaderRecord, Error> {
+        if !self.arm() {
+            return Err(Error::runtime(
+                "cannot dispatch on a thread that is exiting (its thread-local state is gone)",
+            ));
+        }
+        let reader = match self.reader.get() {
+            Some(reader) => reader,
+            None => {
+                let reader = quiesce::register();
+                self.reader.set(Some(reader));
+                reader
+            }
+        };
+        self.flags.set(self.flags.get() & !NOT_SET_UP);
+        Ok(reader)
+    }
+
+    /// The janitor's work: give back the reader record and drop the table
+    /// and the error. Later fires fail (`NOT_SET_UP` stays set and
+    /// [`ThreadState::arm`] answers false). Everything is taken out of its
+    /// cell before being dropped, so a destructor that comes back into the
+    /// library (a Rust callback's captures) finds a consistent state.
+    fn release(&self) {
+        self.janitor.set(TORN_DOWN);
+        self.flags.set(self.flags.get() | NOT_SET_UP);
+        if let Some(reader) = self.reader.take() {
+            quiesce::unregister(reader);
+        }
+        self.callbacks_version.set(u64::MAX);
+        drop(self.take_callbacks());
+        if let Some(error) = self.take_error() {
+            // At most one of `host`/`error` is set: nothing is pending now.
+            self.flags.set(self.flags.get() & !PENDING);
+            drop(error);
+        }
+    }
 }
 
-impl Drop for ThreadState {
+/// Gives back what the thread's state owns when the thread ends.
+struct Janitor;
+
+impl Drop for Janitor {
     fn drop(&mut self) {
-        if let Some(rec) = self.reader.get() {
-            crate::quiesce::unregister(rec);
-        }
+        // `THREAD` has no destructor, so it is reachable here.
+        THREAD.with(ThreadState::release);
     }
 }
 
 thread_local! {
     static THREAD: ThreadState = const {
         ThreadState {
-            flags: Cell::new(0),
+            flags: Cell::new(NOT_SET_UP),
             host: Cell::new(None),
             error: RefCell::new(None),
-            reader: OnceCell::new(),
+            reader: Cell::new(None),
             callbacks_version: Cell::new(u64::MAX),
             callbacks: Cell::new(None),
+            janitor: Cell::new(UNARMED),
         }
     };
+    static JANITOR: Janitor = const { Janitor };
 }
 
-/// Run `f` with this thread's state.
-///
-/// Panics only if called while the thread is being torn down, which the FFI
-/// guard turns into an error.
+/// Run `f` with this thread's state. Never fails: the state has no
+/// destructor, so it stays reachable while the thread is torn down (see
+/// [`ThreadState::set_up`] for what a fire does then).
 #[inline(always)]
 pub(crate) fn with<R>(f: impl FnOnce(&ThreadState) -> R) -> R {
     THREAD.with(f)
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::cell::Cell;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::dispatch::{fire, Firing};
+    use crate::error::{self, ErrorKind};
+    use crate::event::Event;
+    use crate::registry;
+    use crate::test_support::{registry_lock, Recorder};
+
+    fn code() -> ObjectRef {
+        ObjectRef::from_addr(0x100).unwrap()
+    }
+
+    /// What a fire from a thread-local destructor saw.
+    #[derive(Debug, PartialEq)]
+    struct Late {
+        janitor_ran: bool,
+        fire_ok: bool,
+        error: Option<ErrorKind>,
+    }
+
+    static LATE_SEEN: Mutex<Option<Late>> = Mutex::new(None);
+
+    /// Fires from its destructor.
+    struct FiresOnDrop;
+
+    impl Drop for FiresOnDrop {
+        fn drop(&mut self) {
+            let janitor_ran = THREAD.with(|t| t.janitor.get()) == TORN_DOWN;
+            let fire_ok = fire(&Cell::new(1 << 3), Firing::new(Event::PyStart, code(), 0)).is_ok();
+            *LATE_SEEN.lock().unwrap() = Some(Late {
+                janitor_ran,
+                fire_ok,
+                error: error::kind(),
+            });
+        }
+    }
+
+    thread_local! {
+        static LATE: FiresOnDrop = const { FiresOnDrop };
+    }
+
+    #[test]
+    fn a_fire_after_the_janitor_ran_fails_cleanly() {
+        let _g = registry_lock();
+        registry::use_tool_id(3, "t").unwrap();
+        let rec = Recorder::new();
+        registry::register_callback(3, Event::PyStart as i64, Some(rec.clone())).unwrap();
+        let reader = std::thread::spawn(|| {
+            // Registered before the janitor, so destroyed after it
+            // (thread-local destructors run last registered first).
+            LATE.with(|_| ());
+            fire(&Cell::new(1 << 3), Firing::new(Event::PyStart, code(), 0)).unwrap();
+            let reader = THREAD.with(|t| t.reader()).unwrap();
+            assert!(quiesce::is_owned(reader));
+            reader
+        })
+        .join()
+        .unwrap();
+        assert_eq!(rec.count(), 1, "the late fire calls nothing");
+        assert_eq!(
+            LATE_SEEN.lock().unwrap().take(),
+            Some(Late {
+                janitor_ran: true,
+                fire_ok: false,
+                error: Some(ErrorKind::Runtime),
+            })
+        );
+        assert!(!quiesce::is_owned(reader), "the record was given back");
+    }
+
+    #[test]
+    fn the_janitor_gives_back_the_table_and_the_error() {
+        let _g = registry_lock();
+        registry::use_tool_id(2, "t").unwrap();
+        let rec = Recorder::new();
+        registry::register_callback(2, Event::PyStart as i64, Some(rec.clone())).unwrap();
+        let before = std::sync::Arc::strong_count(&rec);
+        std::thread::spawn(|| {
+            fire(&Cell::new(1 << 2), Firing::new(Event::PyStart, code(), 0)).unwrap();
+            error::set(Error::value("left behind"));
+        })
+        .join()
+        .unwrap();
+        // The thread's table was dropped: replacing the callback leaves the
+        // test's reference only.
+        registry::register_callback(2, Event::PyStart as i64, None).unwrap();
+        assert_eq!(std::sync::Arc::strong_count(&rec), before - 1);
+        assert_eq!(rec.count(), 1);
+    }
 }
