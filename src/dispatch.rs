@@ -312,16 +312,16 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(
     // After the announcement, so a callback removed before it is never
     // called; again after each callback, which may have removed later ones.
     refresh_callbacks(t, &mut guard.table);
-    // Issue 7 (armed sites, src/codelike.rs): the table carries the arming
-    // while anything is armed; skipped tools get no callback and keep
-    // their bit.
-    if let Some(armed) = guard.table.as_deref().and_then(CallbackTable::armed) {
-        tools = armed.filter_armed(tools, record);
-    }
     let event = record.event;
     // The table is looked at once, and again only after a refresh replaced
     // it (no table: no tool has a callback).
     'table: while let Some(table) = guard.table.as_deref() {
+        // Issue 7 (armed sites, src/codelike.rs): the table carries the
+        // arming while anything is armed; skipped tools get no callback and
+        // keep their bit.
+        if let Some(armed) = table.armed() {
+            tools = armed.filter_armed(tools, record);
+        }
         while tools != 0 {
             let tool = 7 - tools.leading_zeros() as u8;
             tools &= !(1 << tool);
