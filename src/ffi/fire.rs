@@ -89,6 +89,97 @@ fn fire_lasting_slow(slot: &SlotState, record: &mut FireRecord, scan: bool) -> c
     })
 }
 
+/// Issue 7: whether `state` is a slot refreshed in the lasting-DISABLE mode
+/// (marked in `opaque`, the byte next to `active`). Tested first by the
+/// local events' entry points, so that a fire at a remembered DISABLEd
+/// site is settled before any record is built.
+///
+/// # Safety
+/// `state`, when not NULL, points to a valid `PyMonitoringState`.
+#[inline(always)]
+unsafe fn marked(state: *const PyMonitoringState) -> bool {
+    // SAFETY: dereferenced only when non-NULL.
+    !state.is_null() && unsafe { (*state).opaque } & lasting::SLOT_MARK != 0
+}
+
+/// Issue 7: a local event fired on a marked slot (see [`marked`]), taken
+/// as a tail call with the raw arguments: `a` and `b` are the event's
+/// extra arguments (LINE's `lineno`; the object arguments otherwise).
+/// A remembered site returns 0 at once; anything else builds the record
+/// and takes [`fire_lasting_slow`].
+///
+/// # Safety
+/// `state` is non-NULL and valid; the objects are never dereferenced.
+#[cold]
+#[inline(never)]
+unsafe fn fire_marked<const EVENT: u8>(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+    a: usize,
+    b: usize,
+) -> c_int {
+    // One copy per event, so the event is a constant in the site key.
+    let event = Event::ALL[EVENT as usize];
+    let scan = match object(codelike) {
+        Some(code) => {
+            // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
+            let slot = unsafe { &*(state as *const SlotState) };
+            match lasting::skip_remembered_fast(slot, event, code, offset) {
+                lasting::Skip::Done => return 0,
+                lasting::Skip::Fire => false,
+                lasting::Skip::Scan => true,
+            }
+        }
+        None => false,
+    };
+    // SAFETY: forwarded.
+    unsafe { fire_marked_slow(state, event, codelike, offset, a, b, scan) }
+}
+
+/// The rest of [`fire_marked`]: with `scan`, every remembered tool of the
+/// site skipped; then the record and [`fire_lasting_slow`].
+///
+/// # Safety
+/// As [`fire_marked`].
+#[cold]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn fire_marked_slow(
+    state: *mut PyMonitoringState,
+    event: Event,
+    codelike: *mut PyObject,
+    offset: i32,
+    a: usize,
+    b: usize,
+    scan: bool,
+) -> c_int {
+    let Some(code) = object(codelike) else {
+        return fire_invalid(fire_name(event), state);
+    };
+    // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
+    let slot = unsafe { &*(state as *const SlotState) };
+    let firing = Firing::new(event, code, offset);
+    let firing = match event {
+        Event::Line => Firing {
+            lineno: a as c_int,
+            ..firing
+        },
+        Event::Call => Firing {
+            arg0: object(a as *mut PyObject),
+            arg1: object(b as *mut PyObject),
+            ..firing
+        },
+        Event::PyStart | Event::PyResume => firing,
+        _ => Firing {
+            arg0: object(a as *mut PyObject),
+            ..firing
+        },
+    };
+    let mut record = FireRecord::new(firing, super::object(super::missing()));
+    fire_lasting_slow(slot, &mut record, scan)
+}
+
 /// The fire function of `event`, for the guard of [`fire_lasting_slow`].
 fn fire_name(event: Event) -> &'static str {
     match event {
@@ -157,6 +248,10 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyStartEvent(
     codelike: *mut PyObject,
     offset: i32,
 ) -> c_int {
+    // SAFETY: forwarded caller contract.
+    if unsafe { marked(state) } {
+        return unsafe { fire_marked::<{ Event::PyStart as u8 }>(state, codelike, offset, 0, 0) };
+    }
     let firing = object(codelike).map(|codelike| Firing::new(Event::PyStart, codelike, offset));
     // SAFETY: forwarded caller contract.
     unsafe { fire("_PyMonitoring_FirePyStartEvent", state, firing) }
@@ -206,6 +301,10 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyResumeEvent(
     codelike: *mut PyObject,
     offset: i32,
 ) -> c_int {
+    // SAFETY: forwarded caller contract.
+    if unsafe { marked(state) } {
+        return unsafe { fire_marked::<{ Event::PyResume as u8 }>(state, codelike, offset, 0, 0) };
+    }
     let firing = object(codelike).map(|codelike| Firing::new(Event::PyResume, codelike, offset));
     // SAFETY: forwarded caller contract.
     unsafe { fire("_PyMonitoring_FirePyResumeEvent", state, firing) }
@@ -256,6 +355,12 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyReturnEvent(
     offset: i32,
     retval: *mut PyObject,
 ) -> c_int {
+    // SAFETY: forwarded caller contract.
+    if unsafe { marked(state) } {
+        return unsafe {
+            fire_marked::<{ Event::PyReturn as u8 }>(state, codelike, offset, retval as usize, 0)
+        };
+    }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(retval),
         ..Firing::new(Event::PyReturn, codelike, offset)
@@ -310,6 +415,12 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyYieldEvent(
     offset: i32,
     retval: *mut PyObject,
 ) -> c_int {
+    // SAFETY: forwarded caller contract.
+    if unsafe { marked(state) } {
+        return unsafe {
+            fire_marked::<{ Event::PyYield as u8 }>(state, codelike, offset, retval as usize, 0)
+        };
+    }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(retval),
         ..Firing::new(Event::PyYield, codelike, offset)
@@ -365,6 +476,18 @@ pub unsafe extern "C" fn _PyMonitoring_FireCallEvent(
     callable: *mut PyObject,
     arg0: *mut PyObject,
 ) -> c_int {
+    // SAFETY: forwarded caller contract.
+    if unsafe { marked(state) } {
+        return unsafe {
+            fire_marked::<{ Event::Call as u8 }>(
+                state,
+                codelike,
+                offset,
+                callable as usize,
+                arg0 as usize,
+            )
+        };
+    }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(callable),
         arg1: object(arg0),
@@ -421,6 +544,12 @@ pub unsafe extern "C" fn _PyMonitoring_FireLineEvent(
     offset: i32,
     lineno: c_int,
 ) -> c_int {
+    // SAFETY: forwarded caller contract.
+    if unsafe { marked(state) } {
+        return unsafe {
+            fire_marked::<{ Event::Line as u8 }>(state, codelike, offset, lineno as usize, 0)
+        };
+    }
     let firing = object(codelike).map(|codelike| Firing {
         lineno,
         ..Firing::new(Event::Line, codelike, offset)
@@ -475,6 +604,12 @@ pub unsafe extern "C" fn _PyMonitoring_FireJumpEvent(
     offset: i32,
     target_offset: *mut PyObject,
 ) -> c_int {
+    // SAFETY: forwarded caller contract.
+    if unsafe { marked(state) } {
+        return unsafe {
+            fire_marked::<{ Event::Jump as u8 }>(state, codelike, offset, target_offset as usize, 0)
+        };
+    }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(target_offset),
         ..Firing::new(Event::Jump, codelike, offset)
@@ -529,6 +664,18 @@ pub unsafe extern "C" fn _PyMonitoring_FireBranchLeftEvent(
     offset: i32,
     target_offset: *mut PyObject,
 ) -> c_int {
+    // SAFETY: forwarded caller contract.
+    if unsafe { marked(state) } {
+        return unsafe {
+            fire_marked::<{ Event::BranchLeft as u8 }>(
+                state,
+                codelike,
+                offset,
+                target_offset as usize,
+                0,
+            )
+        };
+    }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(target_offset),
         ..Firing::new(Event::BranchLeft, codelike, offset)
@@ -583,6 +730,18 @@ pub unsafe extern "C" fn _PyMonitoring_FireBranchRightEvent(
     offset: i32,
     target_offset: *mut PyObject,
 ) -> c_int {
+    // SAFETY: forwarded caller contract.
+    if unsafe { marked(state) } {
+        return unsafe {
+            fire_marked::<{ Event::BranchRight as u8 }>(
+                state,
+                codelike,
+                offset,
+                target_offset as usize,
+                0,
+            )
+        };
+    }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(target_offset),
         ..Firing::new(Event::BranchRight, codelike, offset)
@@ -986,6 +1145,18 @@ pub unsafe extern "C" fn _PyMonitoring_FireStopIterationEvent(
     offset: i32,
     value: *mut PyObject,
 ) -> c_int {
+    // SAFETY: forwarded caller contract.
+    if unsafe { marked(state) } {
+        return unsafe {
+            fire_marked::<{ Event::StopIteration as u8 }>(
+                state,
+                codelike,
+                offset,
+                value as usize,
+                0,
+            )
+        };
+    }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(value),
         ..Firing::new(Event::StopIteration, codelike, offset)
