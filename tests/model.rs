@@ -184,6 +184,9 @@ enum Op {
     /// Zero a scope's states (`active` and `opaque`) and its version, as
     /// Cython does for every call.
     Zero(usize),
+    /// Store a version from elsewhere (newer than any) in a scope's version
+    /// word, keeping its states.
+    Foreign(usize),
 }
 
 /// A model arming: the kind and the sorted, deduplicated sites.
@@ -294,6 +297,7 @@ fn op(lasting: bool) -> impl Strategy<Value = Op> {
         1 => Just(Op::GetOptions),
         // issue 7 (lasting)
         lasting_weight => (0..SCOPES.len()).prop_map(Op::Zero),
+        1 => (0..SCOPES.len()).prop_map(Op::Foreign),
         16 => (0..SCOPES.len(), 0usize..8, prop::option::weighted(0.85, 0usize..35), 0usize..35, offset, pending)
             .prop_map(|(scope, slot, matching, any, offset, pending)| {
                 let slot = slot % SCOPES[scope].len();
@@ -375,6 +379,8 @@ struct LastingHits {
     all_skipped: u64,
     /// Refreshes that kept a DISABLEd bit in `opaque`.
     kept: u64,
+    /// Refreshes that dropped one (a restart, or a version from elsewhere).
+    dropped: u64,
 }
 
 impl LastingHits {
@@ -384,6 +390,7 @@ impl LastingHits {
         self.skipped += o.skipped;
         self.all_skipped += o.all_skipped;
         self.kept += o.kept;
+        self.dropped += o.dropped;
     }
 }
 
@@ -499,9 +506,8 @@ impl Model {
             for (i, &e) in SCOPES[s].iter().enumerate() {
                 let before = self.opaque[s][i] & !MARK;
                 let disabled = before & !restarted;
-                if disabled != 0 {
-                    self.hits.kept += 1;
-                }
+                self.hits.kept += u64::from(disabled != 0);
+                self.hits.dropped += u64::from(disabled != before);
                 self.opaque[s][i] = disabled | MARK;
                 self.states[s][i] = mask(self, e) & !disabled;
             }
@@ -682,6 +688,7 @@ impl Model {
                 self.opaque[*s].fill(0);
                 self.scope_versions[*s] = 0;
             }
+            Op::Foreign(s) => self.scope_versions[*s] = u64::MAX,
             _ => unreachable!("not a codelikes op"),
         }
     }
@@ -822,7 +829,8 @@ impl Model {
             | Op::Disarm(..)
             | Op::SetOptions(_)
             | Op::GetOptions
-            | Op::Zero(_) => self.apply_codelikes(&mut o, op),
+            | Op::Zero(_)
+            | Op::Foreign(_) => self.apply_codelikes(&mut o, op),
         }
         o
     }
@@ -1124,6 +1132,10 @@ impl Lib {
                     self.versions[s] = 0;
                     0
                 }
+                Op::Foreign(s) => {
+                    self.versions[s] = u64::MAX;
+                    0
+                }
             }
         };
         Outcome {
@@ -1210,6 +1222,7 @@ static STATS: Mutex<Stats> = Mutex::new(Stats {
         skipped: 0,
         all_skipped: 0,
         kept: 0,
+        dropped: 0,
         marked_off: 0,
     },
 });
@@ -1359,7 +1372,12 @@ fn library_matches_the_reference_model() {
     assert!(stats.delivered > 0 && stats.failed_fires > 0 && stats.refused > 0);
     let l = stats.lasting;
     assert!(
-        l.disables > 0 && l.skipped > 0 && l.all_skipped > 0 && l.kept > 0 && l.marked_off > 0,
+        l.disables > 0
+            && l.skipped > 0
+            && l.all_skipped > 0
+            && l.kept > 0
+            && l.dropped > 0
+            && l.marked_off > 0,
         "{l:?}"
     );
 }
