@@ -235,8 +235,10 @@ pub fn fire(slot: &SlotState, firing: Firing) -> Result<(), ErrorSet> {
 /// of `active` remembered as having DISABLEd the site are skipped without a
 /// callback (as if they answered DISABLE again): their bits move from
 /// `active` to `opaque`. Returns true when no tool is left (the fire is over,
-/// before any thread-local or dispatch work). Never panics. Needs no check
-/// of the mode: switching it off empties the table.
+/// before any thread-local or dispatch work). Never panics. Only a slot with
+/// no tool active asks the mode (off: false, so the fire is CPython's and
+/// `_PyMonitoring_Fire*` still check the exception and the offset); the
+/// table needs no check of the mode: switching it off empties the table.
 #[inline(always)]
 pub fn skip_remembered(slot: &SlotState, event: Event, codelike: ObjectRef, offset: i32) -> bool {
     match skip_remembered_fast(slot, event, codelike, offset) {
@@ -258,8 +260,9 @@ pub enum Skip {
 }
 
 /// The part of [`skip_remembered`] that answers the usual cases without a
-/// call from the site's home entry: no tool active, one tool active and
-/// remembered, or nothing remembered for the site. Never panics.
+/// call from the site's home entry: one tool active and remembered, or
+/// nothing remembered for the site (no tool active: [`Skip::Scan`], the
+/// answer depends on the mode). Never panics.
 #[inline(always)]
 pub fn skip_remembered_fast(
     slot: &SlotState,
@@ -269,7 +272,8 @@ pub fn skip_remembered_fast(
 ) -> Skip {
     let active = slot.active.get();
     if active == 0 {
-        return Skip::Done;
+        // [`skip_remembered_slow`] asks the mode (kept out of this path).
+        return Skip::Scan;
     }
     if !event.is_local() {
         return Skip::Fire;
@@ -297,7 +301,10 @@ pub fn skip_remembered_slow(
 ) -> bool {
     let active = slot.active.get();
     if active == 0 {
-        return true;
+        // No tool active: the fire is over in the mode; with the mode off
+        // (switched off since the slot's refresh) it is CPython's, so
+        // `_PyMonitoring_Fire*` still check the exception and the offset.
+        return lasting_mode();
     }
     if !event.is_local() {
         return false;
@@ -666,6 +673,41 @@ mod tests {
         set_lasting(true);
         enter_scope(&s, &version, &[0]).unwrap();
         assert_eq!((s[0].active.get(), s[0].opaque.get()), (0b10, SLOT_MARK));
+    }
+
+    /// A marked slot with no tool active: in the mode the fire is over at
+    /// once; with the mode switched off it is CPython's, so
+    /// `_PyMonitoring_Fire*` still check the exception and the offset (found
+    /// by `tests/model.rs`).
+    #[test]
+    fn an_inactive_marked_slot_takes_cpythons_checks_with_the_mode_off() {
+        let _g = registry_lock();
+        set_lasting(true);
+        tool(1, EventSet::PY_START, Outcome::Disable);
+        let s = states(1);
+        enter_scope(&s, &Cell::new(0), &[0]).unwrap();
+        fire_at(&s[0], Event::PyStart, code(0x900), 0);
+        assert_eq!(
+            (s[0].active.get(), s[0].opaque.get()),
+            (0, SLOT_MARK | 0b10)
+        );
+        let raise = || fire(&s[0], Firing::new(Event::Raise, code(0x900), 0));
+        let negative = || fire(&s[0], Firing::new(Event::PyStart, code(0x900), -1));
+        assert!(
+            raise().is_ok() && negative().is_ok(),
+            "in the mode: over at once"
+        );
+        assert!(!crate::error::occurred());
+        set_lasting(false);
+        let message = || match crate::error::take() {
+            Some(crate::error::Pending::Error(e)) => e.message().to_owned(),
+            other => panic!("expected a library error, got {other:?}"),
+        };
+        assert!(raise().is_err());
+        assert_eq!(message(), "Firing event 11 with no exception set");
+        assert!(negative().is_err());
+        assert_eq!(message(), "offset must be non-negative");
+        assert_eq!(s[0].opaque.get(), SLOT_MARK | 0b10, "opaque as it was");
     }
 
     #[test]
