@@ -226,7 +226,10 @@ typedef intptr_t Py_ssize_t;
 
 /**
  * One scope slot: `active` has bit t set when tool t gets the slot's event;
- * `opaque` belongs to the caller and is never read or written.
+ * `opaque` belongs to the caller and the library leaves its value alone,
+ * except in the opt-in `PY_MONITORING_OPT_LASTING_DISABLE` mode, where the
+ * library keeps the slot's DISABLEd tools in it (states must then start
+ * zeroed).
  */
 typedef struct PyMonitoringState {
   /**
@@ -234,7 +237,7 @@ typedef struct PyMonitoringState {
    */
   uint8_t active;
   /**
-   * Unused by the library.
+   * The caller's byte (the library's in the lasting-DISABLE mode).
    */
   uint8_t opaque;
 } PyMonitoringState;
@@ -430,8 +433,9 @@ int PyMonitoring_GetLocalEvents(int tool, PyObject *codelike, uint32_t *events);
  * `codelike`'s local tools for it (see `PyMonitoring_SetLocalEvents`;
  * C_RETURN and C_RAISE slots get CALL's tools, BRANCH slots
  * BRANCH_RIGHT's; with `PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK`, only
- * tools with a callback for the slot's event), `opaque` is left alone and
- * `*version` is updated. Enter a state array (with its version word)
+ * tools with a callback for the slot's event), `opaque` is left alone
+ * (except in the `PY_MONITORING_OPT_LASTING_DISABLE` mode, as for
+ * `PyMonitoring_EnterScope`) and `*version` is updated. Enter a state array (with its version word)
  * always with the same code-like: the version says nothing about which
  * code-like the slots were filled for.
  *
@@ -1226,7 +1230,10 @@ int PyMonitoring_GetOptions(uint32_t *options);
  * nothing else. Otherwise each `states[i].active` is set to the tools of
  * `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
  * slots get BRANCH_RIGHT's), `opaque` keeps its value (it may be stored
- * back unchanged along with `active`), and `*version` is updated. The global version starts at 0, so zeroed states with a version of
+ * back unchanged along with `active`; in the opt-in
+ * `PY_MONITORING_OPT_LASTING_DISABLE` mode the library keeps the slot's
+ * DISABLEd tools there and `active` leaves them out), and `*version` is
+ * updated. The global version starts at 0, so zeroed states with a version of
  * 0 cost nothing until a tool sets events.
  *
  * Returns 0, or -1 with a ValueError and nothing written when `version` is

@@ -7,13 +7,14 @@ use crate::event::Event;
 use crate::registry;
 
 /// One slot of a scope, laid out as C's `PyMonitoringState`: 2 bytes,
-/// `active` first. `opaque` belongs to the caller and is never touched.
+/// `active` first. `opaque` belongs to the caller, except in the opt-in
+/// lasting-DISABLE mode (`crate::lasting`), which keeps DISABLEd tools there.
 #[repr(C)]
 #[derive(Debug, Default)]
 pub struct SlotState {
     /// Bit t set: tool t gets this slot's event.
     pub active: Cell<u8>,
-    /// The caller's byte.
+    /// The caller's byte (the lasting mode's in that mode).
     pub opaque: Cell<u8>,
 }
 

@@ -88,8 +88,9 @@ pub unsafe extern "C" fn PyMonitoring_GetLocalEvents(
 /// `codelike`'s local tools for it (see `PyMonitoring_SetLocalEvents`;
 /// C_RETURN and C_RAISE slots get CALL's tools, BRANCH slots
 /// BRANCH_RIGHT's; with `PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK`, only
-/// tools with a callback for the slot's event), `opaque` is left alone and
-/// `*version` is updated. Enter a state array (with its version word)
+/// tools with a callback for the slot's event), `opaque` is left alone
+/// (except in the `PY_MONITORING_OPT_LASTING_DISABLE` mode, as for
+/// `PyMonitoring_EnterScope`) and `*version` is updated. Enter a state array (with its version word)
 /// always with the same code-like: the version says nothing about which
 /// code-like the slots were filled for.
 ///

@@ -18,7 +18,10 @@ use crate::scope::{self, SlotState};
 /// nothing else. Otherwise each `states[i].active` is set to the tools of
 /// `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
 /// slots get BRANCH_RIGHT's), `opaque` keeps its value (it may be stored
-/// back unchanged along with `active`), and `*version` is updated. The global version starts at 0, so zeroed states with a version of
+/// back unchanged along with `active`; in the opt-in
+/// `PY_MONITORING_OPT_LASTING_DISABLE` mode the library keeps the slot's
+/// DISABLEd tools there and `active` leaves them out), and `*version` is
+/// updated. The global version starts at 0, so zeroed states with a version of
 /// 0 cost nothing until a tool sets events.
 ///
 /// Returns 0, or -1 with a ValueError and nothing written when `version` is

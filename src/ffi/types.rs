@@ -14,13 +14,16 @@ pub struct PyObject {
 pub type Py_ssize_t = isize;
 
 /// One scope slot: `active` has bit t set when tool t gets the slot's event;
-/// `opaque` belongs to the caller and is never read or written.
+/// `opaque` belongs to the caller and the library leaves its value alone,
+/// except in the opt-in `PY_MONITORING_OPT_LASTING_DISABLE` mode, where the
+/// library keeps the slot's DISABLEd tools in it (states must then start
+/// zeroed).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PyMonitoringState {
     /// Bit t: tool t is called for this slot's event.
     pub active: u8,
-    /// Unused by the library.
+    /// The caller's byte (the library's in the lasting-DISABLE mode).
     pub opaque: u8,
 }
 
