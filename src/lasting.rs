@@ -87,12 +87,14 @@ impl Restarts {
     /// The refresh route byte: [`GATE`] and the C layer's kernel bits
     /// (a relaxed load).
     #[inline(always)]
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn route(&self) -> u8 {
         self.gate.load(Ordering::Relaxed)
     }
 
     /// Record the C layer's kernel choice (bits below [`GATE`]; set once,
     /// the same value by every thread that detects it).
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn set_route(&self, kernel: u8) {
         self.gate.fetch_or(kernel & !GATE, Ordering::Relaxed);
     }
