@@ -304,6 +304,75 @@ static void cpython_rules_kept(void) {
     CHECK_OK(PyMonitoring_FreeToolId(4), 0);
 }
 
+#if defined(PYMONITORING_INLINE)
+/* The header's inline check of remembered sites (what the inline fire
+ * functions do for a marked slot before calling the library) agrees with
+ * the library: it skips exactly the remembered (code-like, offset, event,
+ * tool), moving the tool from `active` to `opaque`, and leaves everything
+ * else to the library. */
+static void inline_check(void) {
+    reset();
+    const uint8_t line = PY_MONITORING_EVENT_LINE;
+    PyMonitoringState st;
+    uint64_t v;
+    CHECK_OK(PyMonitoring_UseToolId(3, "cov"), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(3, PY_MONITORING_EVENT_LINE, record_disable, &rec), 0);
+    CHECK_OK(PyMonitoring_SetEvents(3, EV(LINE)), 0);
+    memset(&st, 0, sizeof st);
+    v = 0;
+    CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
+    CHECK_EQ_INT(st.active, 1 << 3);
+    CHECK_EQ_INT(st.opaque, 0x80);
+    /* Not remembered yet: the check leaves it to the library. */
+    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7), 0);
+    CHECK_EQ_INT(st.active, 1 << 3);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 7, 7), 0);
+    CHECK_EQ_INT(rec.count, 1);
+    /* A fresh state: the site is remembered. */
+    memset(&st, 0, sizeof st);
+    v = 0;
+    CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
+    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7), 1);
+    CHECK_EQ_INT(st.active, 0);
+    CHECK_EQ_INT(st.opaque, 0x80 | 1 << 3);
+    /* Another offset, event or code-like is another site. */
+    memset(&st, 0, sizeof st);
+    v = 0;
+    CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
+    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 8), 0);
+    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_JUMP, CODE, 7), 0);
+    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, OTHER, 7), 0);
+    CHECK_EQ_INT(st.active, 1 << 3);
+    CHECK_EQ_INT(st.opaque, 0x80);
+    /* The inline fire skips without a callback. */
+    CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 7, 7), 0);
+    CHECK_EQ_INT(rec.count, 1);
+    CHECK_EQ_INT(st.active, 0);
+    /* Two tools active: the library decides (tool 4 is called, 3 skipped). */
+    CHECK_OK(PyMonitoring_UseToolId(4, "other"), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(4, PY_MONITORING_EVENT_LINE, record_event, &rec), 0);
+    CHECK_OK(PyMonitoring_SetEvents(4, EV(LINE)), 0);
+    memset(&st, 0, sizeof st);
+    v = 0;
+    CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
+    CHECK_EQ_INT(st.active, (1 << 3) | (1 << 4));
+    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7), 0);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 7, 7), 0);
+    CHECK_EQ_INT(rec.count, 2);
+    CHECK_EQ_INT(rec.events[1].tool_id, 4);
+    CHECK_EQ_INT(st.active, 1 << 4);
+    /* After the tool's restart the site is forgotten. */
+    CHECK_OK(PyMonitoring_RestartToolEvents(3), 0);
+    memset(&st, 0, sizeof st);
+    v = 0;
+    CHECK_OK(PyMonitoring_SetEvents(4, 0), 0);
+    CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
+    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7), 0);
+    CHECK_OK(PyMonitoring_FreeToolId(3), 0);
+    CHECK_OK(PyMonitoring_FreeToolId(4), 0);
+}
+#endif
+
 int main(void) {
     bad_input();
     default_mode_restart();
@@ -311,6 +380,9 @@ int main(void) {
     lasting_cython();
     table_full();
     cpython_rules_kept();
+#if defined(PYMONITORING_INLINE)
+    inline_check();
+#endif
     CHECK_OK(PyMonitoring_SetOptions(0), 0);
     return harness_finish("ext_lasting");
 }

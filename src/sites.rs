@@ -41,16 +41,24 @@ pub(crate) fn site_key(offset: i32, event: Event) -> u64 {
     (u64::from(offset as u32) | u64::from(event.id()) << 32) + (1 << 32)
 }
 
-/// Half a cache line, so an entry's address is one shift of its index.
-#[repr(align(32))]
-struct Entry {
+/// One entry of the table: half a cache line, so an entry's address is one
+/// shift of its index. Laid out as the header's `_PyMonitoringDisabledSite`
+/// (four 64-bit words), because the header's inline fire functions read the
+/// table (`_PyMonitoring_DisabledSites`) with the same seqlock protocol.
+#[repr(C, align(32))]
+pub struct Entry {
     /// Even: stable; odd: being written.
     seq: AtomicU64,
     /// The code-like's address.
     object: AtomicU64,
     /// `offset | (event + 1) << 32 | (1 << tool) << 40`, or 0 when empty.
     key: AtomicU64,
+    /// Always 0 (the fourth word of the C layout).
+    reserved: AtomicU64,
 }
+
+#[cfg(not(loom))]
+const _: () = assert!(std::mem::size_of::<Entry>() == 32);
 
 impl Entry {
     #[cfg(not(loom))]
@@ -59,6 +67,7 @@ impl Entry {
             seq: AtomicU64::new(0),
             object: AtomicU64::new(0),
             key: AtomicU64::new(0),
+            reserved: AtomicU64::new(0),
         }
     }
 
@@ -68,6 +77,7 @@ impl Entry {
             seq: AtomicU64::new(0),
             object: AtomicU64::new(0),
             key: AtomicU64::new(0),
+            reserved: AtomicU64::new(0),
         }
     }
 
@@ -351,6 +361,11 @@ impl<const N: usize> SiteTable<N> {
 
 #[cfg(not(loom))]
 static TABLE: SiteTable<SITES> = SiteTable::new();
+
+/// The process's entries, for the header's inline check of remembered sites
+/// (exported by the FFI layer as `_PyMonitoring_DisabledSites`): read only.
+#[cfg(not(loom))]
+pub static ENTRIES: &[Entry; SITES] = &TABLE.entries;
 
 #[cfg(loom)]
 loom::lazy_static! {

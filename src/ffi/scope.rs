@@ -61,6 +61,17 @@ pub unsafe extern "C" fn _PyMonitoring_EnterScope(
     unsafe { enter_scope(states, version, event_types, length) }
 }
 
+/// The lasting-DISABLE mode's table of remembered sites, for the header's
+/// inline fire functions (`PYMONITORING_INLINE`), which check a marked
+/// slot's site there before calling the library: a constant pointer to
+/// `PY_MONITORING_DISABLED_SITES` entries of four 64-bit words (sequence,
+/// code-like, key, reserved), read with the seqlock protocol of
+/// `docs/CONCURRENCY.md`. Read it, never write it.
+#[no_mangle]
+#[cfg(not(loom))]
+pub static _PyMonitoring_DisabledSites: &[crate::sites::Entry; crate::sites::SITES] =
+    crate::sites::ENTRIES;
+
 /// The global version word, for the header's inline `EnterScope` fast path
 /// (`PYMONITORING_INLINE`): a constant pointer, so a copy relocation in the
 /// executable copies only the pointer. Read it, never write it.
