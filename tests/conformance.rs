@@ -18,7 +18,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{have, run, run_ok, CProgram};
+use common::{have, run, run_ok, run_with_options, CProgram};
 
 /// Every conformance harness.
 const HARNESSES: &[&str] = &[
@@ -49,25 +49,7 @@ enum Variant {
     Sanitized,
 }
 
-/// Each (harness, variant) is built once per test process and the build
-/// held under a lock: tests run in parallel, and rebuilding a program while
-/// another test runs it fails with "text file busy".
 fn build(file: &str, variant: Variant) -> PathBuf {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    type Builds = Mutex<HashMap<(String, u8), Arc<OnceLock<PathBuf>>>>;
-    static BUILT: OnceLock<Builds> = OnceLock::new();
-    let cell = BUILT
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry((file.to_owned(), variant as u8))
-        .or_default()
-        .clone();
-    cell.get_or_init(|| build_now(file, variant)).clone()
-}
-
-fn build_now(file: &str, variant: Variant) -> PathBuf {
     let stem = file.trim_end_matches(".c");
     let program = CProgram::from_c_tests(file);
     let program = match variant {
@@ -161,29 +143,34 @@ const NOT_UNDER_LASTING: &[(&str, &str)] = &[
 /// Issue 7: every applicable harness with the lasting-DISABLE mode set at load.
 #[test]
 fn every_harness_under_lasting_disable() {
-    for (file, _why) in NOT_UNDER_LASTING {
+    every_harness_under("lasting-disable", NOT_UNDER_LASTING);
+}
+
+/// Issue 7: every harness not in `not_applying` (each listed one must be a
+/// harness), exported and inline, with `PYMONITORING_OPTIONS=options` set
+/// at load; every failure is reported.
+fn every_harness_under(options: &str, not_applying: &[(&str, &str)]) {
+    for (file, _why) in not_applying {
         assert!(HARNESSES.contains(file), "{file} is not a harness");
     }
+    let mut failed = Vec::new();
     for file in HARNESSES {
-        if NOT_UNDER_LASTING.iter().any(|(f, _)| f == file) {
+        if not_applying.iter().any(|(f, _)| f == file) {
             continue;
         }
         for variant in [Variant::Exported, Variant::Inline] {
-            let exe = build(file, variant);
-            let out = Command::new("env")
-                .arg("PYMONITORING_OPTIONS=lasting-disable")
-                .arg(&exe)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{file} under lasting-disable: {}\n{}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let out = run_with_options(&build(file, variant), &[], options);
+            if !out.status.success() {
+                failed.push(format!(
+                    "{file} under {options}: {}\n{}{}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
         }
     }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
 
 /// Every harness under valgrind's memcheck: no invalid access, no
@@ -250,31 +237,5 @@ const NOT_UNDER_ACTIVE_NEEDS_CALLBACK: &[(&str, &str)] = &[];
 /// read the options and check the mode's expectation.
 #[test]
 fn every_harness_under_active_needs_callback() {
-    let mut failed = Vec::new();
-    for file in HARNESSES {
-        if NOT_UNDER_ACTIVE_NEEDS_CALLBACK
-            .iter()
-            .any(|(f, _)| f == file)
-        {
-            continue;
-        }
-        for variant in [Variant::Exported, Variant::Inline] {
-            let exe = build(file, variant);
-            let out = Command::new("env")
-                .args([
-                    "PYMONITORING_OPTIONS=active-needs-callback",
-                    exe.to_str().unwrap(),
-                ])
-                .output()
-                .unwrap();
-            if !out.status.success() {
-                failed.push(format!(
-                    "{file}: {}{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-        }
-    }
-    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    every_harness_under("active-needs-callback", NOT_UNDER_ACTIVE_NEEDS_CALLBACK);
 }

@@ -3,14 +3,10 @@
 
 mod common;
 
-use common::{run_ok, CProgram};
+use common::{run_ok, run_ok_with_options, run_with_options, CProgram};
 
-/// Built once: the tests run in parallel, and rebuilding the program while
-/// another test runs it fails with "text file busy".
 fn program() -> std::path::PathBuf {
-    static EXE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    EXE.get_or_init(|| CProgram::from_c_tests("ext_options.c").build())
-        .clone()
+    CProgram::from_c_tests("ext_options.c").build()
 }
 
 #[test]
@@ -21,37 +17,19 @@ fn defaults_bad_input_and_version_moves() {
 #[test]
 fn environment_sets_the_options_at_load() {
     let exe = program();
-    let exe = exe.to_str().unwrap();
     for (value, word) in [
         ("lasting-disable", "1"),
         ("active-needs-callback", "2"),
         (" active-needs-callback , lasting-disable ", "3"),
         ("", "0"),
     ] {
-        let env = format!("PYMONITORING_OPTIONS={value}");
-        let out = std::process::Command::new("env")
-            .args([env.as_str(), exe, word])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{env}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_ok_with_options(&exe, &[word], value);
     }
 }
 
 #[test]
 fn a_bad_environment_value_is_reported_and_ignored() {
-    let exe = program();
-    let out = std::process::Command::new("env")
-        .args([
-            "PYMONITORING_OPTIONS=lasting-disable,fast",
-            exe.to_str().unwrap(),
-            "0",
-        ])
-        .output()
-        .unwrap();
+    let out = run_with_options(&program(), &["0"], "lasting-disable,fast");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(

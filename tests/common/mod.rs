@@ -41,7 +41,7 @@ pub fn out_dir(kind: &str) -> PathBuf {
 }
 
 /// How to build one C program.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CProgram {
     pub name: String,
     pub sources: Vec<PathBuf>,
@@ -85,8 +85,31 @@ impl CProgram {
         self
     }
 
-    /// Compile and link; panics with the compiler's output on failure.
+    /// Compile and link, once per test process and name; panics with the
+    /// compiler's output on failure. Tests run in parallel, and rebuilding a
+    /// program while another test runs it fails with "text file busy", so
+    /// the first build of a name is kept and later ones wait for it (a name
+    /// reused for a different program is a test bug and panics).
     pub fn build(&self) -> PathBuf {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex, OnceLock};
+        type Built = HashMap<String, (CProgram, Arc<OnceLock<PathBuf>>)>;
+        static BUILT: OnceLock<Mutex<Built>> = OnceLock::new();
+        let cell = {
+            let mut built = BUILT
+                .get_or_init(Default::default)
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let (program, cell) = built
+                .entry(self.name.clone())
+                .or_insert_with(|| (self.clone(), Arc::default()));
+            assert_eq!(program, self, "two different programs named {}", self.name);
+            cell.clone()
+        };
+        cell.get_or_init(|| self.compile()).clone()
+    }
+
+    fn compile(&self) -> PathBuf {
         let target = env!("TARGET_TRIPLE");
         let mut build = cc::Build::new();
         build
@@ -147,6 +170,32 @@ pub fn run(exe: &Path, wrapper: &[&str]) -> Output {
         None => Command::new(exe),
     };
     cmd.output().expect("run the C program")
+}
+
+/// Run a built program with `args` and `PYMONITORING_OPTIONS` set to
+/// `options` (the library applies it when it loads).
+pub fn run_with_options(exe: &Path, args: &[&str], options: &str) -> Output {
+    Command::new(exe)
+        .args(args)
+        .env("PYMONITORING_OPTIONS", options)
+        .output()
+        .expect("run the C program")
+}
+
+/// [`run_with_options`], requiring exit status 0 (the program's output is
+/// printed on failure); returns its stdout.
+pub fn run_ok_with_options(exe: &Path, args: &[&str], options: &str) -> String {
+    let out = run_with_options(exe, args, options);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{} under PYMONITORING_OPTIONS={options} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        exe.display(),
+        out.status,
+        stdout,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }
 
 /// Run and require exit status 0, printing the program's output on failure.
