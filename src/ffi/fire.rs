@@ -36,9 +36,10 @@ unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option
     // PyMonitoring_MISSING).
     let mut record = FireRecord::new(firing, super::object(super::missing()));
     // Issue 7 hook: a slot refreshed in the lasting-DISABLE mode is marked
-    // in `opaque` (a byte next to `active`) and takes the mode's path.
+    // in `opaque` (a byte next to `active`) and takes the mode's path (the
+    // local events settle remembered sites before this, in `fire_marked`).
     if slot.opaque.get() & lasting::SLOT_MARK != 0 {
-        return fire_lasting(slot, &mut record);
+        return fire_lasting_slow(slot, &mut record, true);
     }
     fire_checked(name, &slot.active, &mut record)
 }
@@ -58,24 +59,10 @@ fn fire_checked(name: &'static str, active: &Cell<u8>, record: &mut FireRecord) 
     })
 }
 
-/// Issue 7: a fire in the lasting-DISABLE mode (`crate::lasting`). The
-/// usual remembered-site case is settled here, before the guard and without
-/// a frame (`lasting::skip_remembered_fast` cannot panic: no indexing,
-/// unwrapping, allocation or overflowing arithmetic); the rest is
-/// [`fire_lasting_slow`].
-/// Marked cold only so the default path keeps the fall-through layout.
+/// Issue 7: a fire in the lasting-DISABLE mode (`crate::lasting`): with
+/// `scan`, every remembered tool of the site skipped (a slot with no tool
+/// active ends here in the mode); then the guarded dispatch of the others.
 #[cold]
-#[inline(never)]
-fn fire_lasting(slot: &SlotState, record: &mut FireRecord) -> c_int {
-    match lasting::skip_remembered_fast(slot, record.event, record.codelike, record.offset) {
-        lasting::Skip::Done => 0,
-        lasting::Skip::Fire => fire_lasting_slow(slot, record, false),
-        lasting::Skip::Scan => fire_lasting_slow(slot, record, true),
-    }
-}
-
-/// Issue 7: with `scan`, every remembered tool of the site skipped; then
-/// the guarded dispatch of the others.
 #[inline(never)]
 fn fire_lasting_slow(slot: &SlotState, record: &mut FireRecord, scan: bool) -> c_int {
     if scan && lasting::skip_remembered_slow(slot, record.event, record.codelike, record.offset) {
