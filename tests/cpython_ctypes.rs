@@ -13,34 +13,9 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
-use common::{lib_dir, manifest_dir};
-
-/// `$(pyenv prefix 3.13.0)/bin/python3`, or a panic saying what is missing.
-fn python313() -> PathBuf {
-    let out = Command::new("pyenv")
-        .args(["prefix", "3.13.0"])
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("CPython 3.13.0 is needed through pyenv (`pyenv prefix 3.13.0`): {e}")
-        });
-    assert!(
-        out.status.success(),
-        "CPython 3.13.0 is needed through pyenv: `pyenv prefix 3.13.0` failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let python = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-        .join("bin")
-        .join("python3");
-    assert!(
-        python.exists(),
-        "CPython 3.13.0 is needed: {} does not exist",
-        python.display()
-    );
-    python
-}
+use common::{lib_dir, manifest_dir, python313};
 
 fn run_combination(loader: &str, mode: &str) {
     let library = lib_dir().join("libpymonitoring.so");
