@@ -7,15 +7,19 @@
 //! CPython"). `tests/ctypes/fire_every_event.py` fires every event through
 //! the plain and the underscore functions and checks what its ctypes
 //! callback receives; the relocation test checks the built `.so` itself.
+//! `tests/ctypes/by_name.c` checks the README's account of objects that
+//! call these names without a handle: inside CPython, and in a program
+//! linked with both libraries.
 //!
 //! CPython 3.13.0 is found as CI finds it, through `pyenv prefix 3.13.0`; the
 //! test fails when it is missing.
 
 mod common;
 
+use std::path::PathBuf;
 use std::process::Command;
 
-use common::{lib_dir, manifest_dir, python313};
+use common::{lib_dir, manifest_dir, python313, run_ok, CProgram};
 
 fn run_combination(loader: &str, mode: &str) {
     let library = lib_dir().join("libpymonitoring.so");
@@ -110,5 +114,96 @@ fn no_exported_name_is_bound_through_the_got() {
         "the library binds its own exported names through the GOT/PLT (another \
          definition loaded first, such as libpython's, would get these calls):\n{}",
         through_got.join("\n")
+    );
+}
+
+/// `tests/ctypes/by_name.c` as a shared object linked with `-lpymonitoring`.
+fn by_name_object() -> PathBuf {
+    CProgram {
+        sources: vec![manifest_dir().join("tests/ctypes/by_name.c")],
+        flags: vec!["-shared".into(), "-fPIC".into()],
+        libs: vec!["-ldl".into()],
+        ..CProgram::from_c_tests("smoke.c")
+    }
+    .named("libby_name.so")
+    .build()
+}
+
+/// What `tests/ctypes/by_name.py` prints for the object loaded with `mode`.
+fn by_name_in_python(mode: &[&str]) -> String {
+    let out = Command::new(python313())
+        .arg(manifest_dir().join("tests/ctypes/by_name.py"))
+        .arg(by_name_object())
+        .args(mode)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "by_name.py {mode:?}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The README's account of an extension module that calls the library by
+/// name inside CPython: CPython's definitions come first, so its
+/// `PyMonitoring_EnterScope` is CPython's (which knows none of this
+/// library's tools: no callback), also when this library was loaded with
+/// `RTLD_GLOBAL` before it; loaded with `RTLD_DEEPBIND` it reaches this
+/// library.
+#[test]
+fn an_object_calling_by_name_inside_cpython_reaches_this_library_only_with_deepbind() {
+    assert_eq!(by_name_in_python(&[]), "libpython3.13.so.1.0 0\n");
+    let library = lib_dir().join("libpymonitoring.so");
+    assert_eq!(
+        by_name_in_python(&[library.to_str().unwrap()]),
+        "libpython3.13.so.1.0 0\n"
+    );
+    assert_eq!(
+        by_name_in_python(&["RTLD_DEEPBIND"]),
+        "libpymonitoring.so 1\n"
+    );
+}
+
+/// The README's account of a program that embeds CPython: linked with
+/// `-lpymonitoring` before `-lpython3.13`, its calls by name reach this
+/// library; linked the other way round, CPython's.
+#[test]
+fn link_order_decides_for_a_program_linked_with_both() {
+    let libpython = python313()
+        .parent()
+        .and_then(|bin| bin.parent())
+        .unwrap()
+        .join("lib");
+    let search = [
+        "-Wl,--no-as-needed".to_owned(),
+        format!("-L{}", libpython.display()),
+        format!("-Wl,-rpath,{}", libpython.display()),
+    ];
+    let program = |name: &str, python_first: bool| {
+        let mut p = CProgram {
+            sources: vec![manifest_dir().join("tests/ctypes/by_name.c")],
+            ..CProgram::from_c_tests("smoke.c")
+        }
+        .named(name)
+        .define("BY_NAME_MAIN", None);
+        // Flags come before the sources and `-lpymonitoring`, libs after.
+        p.flags.extend(search.iter().cloned());
+        if python_first {
+            p.flags.push("-lpython3.13".into());
+        } else {
+            p.libs.push("-lpython3.13".into());
+        }
+        p.libs.push("-ldl".into());
+        p.build()
+    };
+    assert_eq!(
+        run_ok(&program("by_name_pymonitoring_first", false), &[]),
+        "libpymonitoring.so 1\n"
+    );
+    assert_eq!(
+        run_ok(&program("by_name_python_first", true), &[]),
+        "libpython3.13.so.1.0\n"
     );
 }
