@@ -207,3 +207,31 @@ fn link_order_decides_for_a_program_linked_with_both() {
         "libpython3.13.so.1.0\n"
     );
 }
+
+/// The README's account of an object compiled against CPython 3.13's header
+/// (the ABI is 3.14's): its RAISE slot (3.13's id 10, STOP_ITERATION here)
+/// gets the tools that set STOP_ITERATION, and its fire by name delivers
+/// RAISE to them; the tool that set RAISE misses it.
+#[test]
+fn an_object_built_against_the_313_header_gets_another_events_tools() {
+    let include = python313()
+        .parent()
+        .and_then(|bin| bin.parent())
+        .unwrap()
+        .join("include/python3.13");
+    let mut program = CProgram {
+        sources: vec![
+            manifest_dir().join("tests/ctypes/abi_313.c"),
+            manifest_dir().join("tests/ctypes/object_313.c"),
+        ],
+        ..CProgram::from_c_tests("smoke.c")
+    }
+    .named("abi_313");
+    program.flags.push(format!("-I{}", include.display()));
+    let stdout = run_ok(&program.build(), &[]);
+    assert_eq!(
+        stdout,
+        "3.13 object: rc 0, active 4, RAISE to tool 1: 0, to tool 2: 1\n\
+         3.14 object: rc 0, active 2, RAISE to tool 1: 1, to tool 2: 0\n"
+    );
+}
