@@ -153,6 +153,70 @@ fn compiles_as_cpp17_with_warnings_as_errors() {
     }
 }
 
+/// A translation unit that includes the header twice (as a program whose
+/// headers each include it does) and uses its declarations, its macros and,
+/// with `PYMONITORING_INLINE`, its inline functions.
+const INCLUDED_TWICE: &str = r#"
+#include "pymonitoring.h"
+#include "pymonitoring.h"
+
+int fire_twice(PyMonitoringState *state, uint64_t *version, const uint8_t *ids);
+
+int fire_twice(PyMonitoringState *state, uint64_t *version, const uint8_t *ids) {
+    int rc = PyMonitoring_EnterScope(state, version, ids, 1);
+    rc |= PyMonitoring_FireLineEvent(state, PyMonitoring_MISSING, 0, 1);
+    rc |= PyMonitoring_FireRaiseEvent(state, PyMonitoring_MISSING, 0);
+    rc |= PyMonitoring_ExitScope();
+    return rc | (PYMONITORING_VERSION_NUMBER == 0);
+}
+"#;
+
+/// The header included twice compiles with `-Wall -Wextra -pedantic
+/// -Werror` as C99, C11 and C++17, plain and with `PYMONITORING_INLINE`,
+/// by gcc/g++ and clang/clang++ (both are on the machines CI runs on).
+#[test]
+fn included_twice_compiles_in_every_language_and_variant() {
+    let c = write_source("included_twice.c", INCLUDED_TWICE);
+    let cpp = write_source("included_twice.cpp", INCLUDED_TWICE);
+    let objects = out_dir("header-twice");
+    let mut failures = Vec::new();
+    let mut compiled = 0;
+    for (compiler, std, source) in [
+        ("gcc", "c99", &c),
+        ("gcc", "c11", &c),
+        ("clang", "c99", &c),
+        ("clang", "c11", &c),
+        ("g++", "c++17", &cpp),
+        ("clang++", "c++17", &cpp),
+    ] {
+        for inline in [false, true] {
+            let variant = if inline { "inline" } else { "plain" };
+            let obj = objects.join(format!("{compiler}-{std}-{variant}.o"));
+            let mut cmd = Command::new(compiler);
+            cmd.arg(format!("-std={std}"))
+                .args(["-Wall", "-Wextra", "-pedantic", "-Werror", "-c"])
+                .arg("-I")
+                .arg(common::include_dir());
+            if inline {
+                cmd.arg("-DPYMONITORING_INLINE");
+            }
+            cmd.arg(source).arg("-o").arg(&obj);
+            let out = cmd
+                .output()
+                .unwrap_or_else(|e| panic!("run {compiler} (is it installed?): {e}"));
+            compiled += 1;
+            if !out.status.success() {
+                failures.push(format!(
+                    "{compiler} -std={std} ({variant}):\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+        }
+    }
+    assert_eq!(compiled, 12);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// Undefined symbols of an executable (`nm -u`).
 fn undefined_symbols(exe: &Path) -> BTreeSet<String> {
     let out = Command::new("nm")
@@ -229,7 +293,7 @@ fn compile_only(file: &Path, cpp: bool, include: &Path, defines: &[&str]) {
         .cpp(cpp)
         .std(if cpp { "c++17" } else { "c11" })
         .include(include)
-        .include(common::generated_include_dir());
+        .include(common::include_dir());
     for f in ["-Wall", "-Wextra", "-Werror"] {
         build.flag(f);
     }
