@@ -1467,6 +1467,17 @@ extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 #endif
 
 #if defined(PYMONITORING_INLINE)
+/* The wrappers below are forced inline where the compiler can be told so:
+ * compilers otherwise keep one out-of-line copy for the call sites they
+ * predict rarely run (a cold function, an error path), and an inactive fire
+ * there costs a call instead of one compare and branch. The remembered-site
+ * check they contain is left to the compiler (it is off the inactive path). */
+#if defined(__GNUC__) || defined(__clang__)
+#define _PYMONITORING_WRAPPER static inline __attribute__((always_inline))
+#else
+#define _PYMONITORING_WRAPPER static inline
+#endif
+
 /* CPython's inline fast path: test `active` in the caller, then call the
  * underscore entry point. Source-compatible with cpython/monitoring.h. */
 #define _PYMONITORING_IF_ACTIVE(STATE, X) \
@@ -1523,86 +1534,86 @@ _PyMonitoring_SkipRemembered(PyMonitoringState *state, int event, PyObject *code
         return (X); \
     } else { return 0; }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FirePyStartEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEvent(state, codelike, offset)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FirePyResumeEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEvent(state, codelike, offset)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FirePyReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                PyObject *retval)
 { _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FirePyYieldEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                               PyObject *retval)
 { _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireCallEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *callable, PyObject *arg0)
 { _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireLineEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            int lineno)
 { _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_LINE, codelike, offset, _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireJumpEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *target_offset)
 { _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireBranchLeftEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                  PyObject *target_offset)
 { _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireBranchRightEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                   PyObject *target_offset)
 { _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireCReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                               PyObject *retval)
 { _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FireCReturnEvent(state, codelike, offset, retval)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FirePyThrowEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FirePyThrowEvent(state, codelike, offset)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireRaiseEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FireRaiseEvent(state, codelike, offset)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireReraiseEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FireReraiseEvent(state, codelike, offset)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireExceptionHandledEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FireExceptionHandledEvent(state, codelike, offset)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireCRaiseEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FireCRaiseEvent(state, codelike, offset)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FirePyUnwindEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FirePyUnwindEvent(state, codelike, offset)); }
 
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireStopIterationEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                     PyObject *value)
 { _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
 
 /* EnterScope's fast path in the caller: the same validation, then one
  * compare with the global version; anything else goes to the library. */
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_EnterScope(PyMonitoringState *state_array, uint64_t *version,
                         const uint8_t *event_types, Py_ssize_t length)
 {
@@ -1615,12 +1626,13 @@ PyMonitoring_EnterScope(PyMonitoringState *state_array, uint64_t *version,
 }
 
 /* Scopes keep no stack: exiting one does nothing. */
-static inline int
+_PYMONITORING_WRAPPER int
 PyMonitoring_ExitScope(void)
 {
     return 0;
 }
 
+#undef _PYMONITORING_WRAPPER
 #undef _PYMONITORING_IF_ACTIVE
 #undef _PYMONITORING_IF_ACTIVE_LOCAL
 #undef _PYMONITORING_ADDRESS
