@@ -472,6 +472,10 @@ impl Registry {
                     .mode_switched(self.version.load(Ordering::Relaxed));
                 crate::sites::table().forget_all();
             }
+            if options & crate::options::CPYTHON_313_EVENT_IDS != 0 {
+                // Refreshes must reach the C layer's translation.
+                self.restarts.open_gate();
+            }
             self.options.store(options, Ordering::Relaxed);
             self.publish_masks(&m);
         }
@@ -492,6 +496,9 @@ impl Registry {
         }
         if (self.options.load(Ordering::Relaxed) ^ options) & crate::options::LASTING_DISABLE != 0 {
             self.restarts.mode_switched(0);
+        }
+        if options & crate::options::CPYTHON_313_EVENT_IDS != 0 {
+            self.restarts.open_gate();
         }
         self.options.store(options, Ordering::Relaxed);
         self.store_masks(&m);

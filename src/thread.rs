@@ -20,6 +20,7 @@ use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
 use crate::error::{Error, Pending};
+use crate::host::Host;
 use crate::object::ObjectRef;
 use crate::quiesce::{self, ReaderRecord};
 use crate::registry::CallbackTable;
@@ -31,6 +32,9 @@ pub(crate) const PENDING: u8 = 2;
 /// `flags` bit: the thread has no reader record yet, or is being torn
 /// down; a fire goes through [`ThreadState::set_up`] first.
 pub(crate) const NOT_SET_UP: u8 = 4;
+/// `flags` bit: the thread uses a host's exception state (`crate::host`);
+/// every fire takes the slow path, which talks to the host.
+pub(crate) const HOST: u8 = 8;
 
 /// `janitor` values.
 const UNARMED: u8 = 0;
@@ -58,12 +62,34 @@ pub(crate) struct ThreadState {
     /// `UNARMED`, `ARMED` (the janitor will run at thread exit) or
     /// `TORN_DOWN` (it ran).
     janitor: Cell<u8>,
+    /// The host whose exception state this thread uses, fixed at its first
+    /// fire (with [`HOST`] in `flags`).
+    hooks: Cell<Option<&'static dyn Host>>,
 }
 
 // The point of the split: no drop glue, so no lazy-destructor state.
 const _: () = assert!(!std::mem::needs_drop::<ThreadState>());
 
 impl ThreadState {
+    /// The host whose exception state this thread uses: the one fixed at
+    /// its first fire, or (before that) the process's. Error paths only.
+    #[inline]
+    pub fn host(&self) -> Option<&'static dyn Host> {
+        self.hooks.get().or_else(crate::host::get)
+    }
+
+    /// The host fixed for this thread's fires (with [`HOST`] set).
+    #[inline(always)]
+    pub fn fire_host(&self) -> Option<&'static dyn Host> {
+        self.hooks.get()
+    }
+
+    /// Use `host`'s exception state on this thread from now on.
+    pub(crate) fn use_host(&self, host: &'static dyn Host) {
+        self.hooks.set(Some(host));
+        self.flags.set(self.flags.get() | HOST);
+    }
+
     /// Whether the indicator holds anything.
     #[inline(always)]
     pub fn has_pending(&self) -> bool {
@@ -203,6 +229,9 @@ impl ThreadState {
             }
         };
         self.flags.set(self.flags.get() & !NOT_SET_UP);
+        if let Some(host) = crate::host::slot().first_fire() {
+            self.use_host(host);
+        }
         Ok(reader)
     }
 
@@ -247,6 +276,7 @@ thread_local! {
             callbacks_version: Cell::new(u64::MAX),
             callbacks: Cell::new(None),
             janitor: Cell::new(UNARMED),
+            hooks: Cell::new(None),
         }
     };
     static JANITOR: Janitor = const { Janitor };

@@ -169,6 +169,14 @@ unsafe extern "C" fn enter_code_scope_slow(
                 std::slice::from_raw_parts(event_types, len),
             )
         };
+        if crate::options::get() & crate::options::CPYTHON_313_EVENT_IDS != 0 {
+            return status(
+                crate::scope::with_ids_from_313(events, |ids| {
+                    codelike::refresh_code_scope(states, version, ids, code)
+                })
+                .and_then(|r| r),
+            );
+        }
         status(codelike::refresh_code_scope(states, version, events, code))
     })
 }

@@ -195,8 +195,46 @@ unsafe extern "C" fn enter_scope_refresh_other(
     if len > MAX_LEN {
         return enter_scope_too_large(len as Py_ssize_t);
     }
+    // The host's numbering (`docs/HOSTS.md`): setting the option opened the
+    // restart gate, so every refresh comes here.
+    if crate::options::get() & crate::options::CPYTHON_313_EVENT_IDS != 0 {
+        // SAFETY: forwarded caller contract, `len` checked.
+        return unsafe { refresh_313(states, version, event_types, len) };
+    }
     // SAFETY: forwarded caller contract, `len` checked.
     unsafe { scalar_refresh(states, version, event_types, len) }
+}
+
+/// A refresh with `event_types` in CPython 3.13's numbering
+/// (`PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS`): translated, then the
+/// scalar refresh.
+///
+/// # Safety
+/// As [`enter_scope_refresh`], `len` checked.
+#[cold]
+#[inline(never)]
+unsafe fn refresh_313(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+) -> c_int {
+    guard!("PyMonitoring_EnterScope", -1, {
+        let ids: &[u8] = if len == 0 {
+            &[]
+        } else {
+            // SAFETY: non-NULL (len > 0) and `len` readable bytes by the
+            // caller's contract.
+            unsafe { std::slice::from_raw_parts(event_types, len) }
+        };
+        match scope::with_ids_from_313(ids, |ids| {
+            // SAFETY: forwarded caller contract; `ids` has `len` entries.
+            unsafe { scalar_refresh(states, version, ids.as_ptr(), len) }
+        }) {
+            Ok(rc) => rc,
+            Err(e) => status(Err(e)),
+        }
+    })
 }
 
 /// A refresh of 1-3 slots as the core's (same checks, same order, same
