@@ -118,7 +118,7 @@ else:
         return ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value
 
     if MODE == "library":
-        host = Host(lib.PY_MONITORING_HOST_VERSION if False else 1, fn("PyErr_GetRaisedException"),
+        host = Host(1, fn("PyErr_GetRaisedException"),  # PY_MONITORING_HOST_VERSION
                     fn("PyErr_SetRaisedException"), fn("PyErr_SetString"),
                     ValueError, RuntimeError, sys.monitoring.MISSING)
         assert lib.PyMonitoring_SetHost(ctypes.byref(host)) == 0
