@@ -48,7 +48,9 @@ fn python313() -> PathBuf {
     let python = prefix.join("bin").join("python3.13");
     assert!(python.exists(), "{} is missing", python.display());
     assert!(
-        prefix.join("include/python3.13/cpython/monitoring.h").exists(),
+        prefix
+            .join("include/python3.13/cpython/monitoring.h")
+            .exists(),
         "CPython 3.13.0's headers are missing under {}",
         prefix.display()
     );
@@ -85,7 +87,10 @@ fn venv(python313: &Path, dir: &Path) -> PathBuf {
     let python = dir.join("bin").join("python");
     let ready = python.exists()
         && Command::new(&python)
-            .args(["-c", "import Cython, setuptools, sys; assert sys.version_info[:3] == (3, 13, 0)"])
+            .args([
+                "-c",
+                "import Cython, setuptools, sys; assert sys.version_info[:3] == (3, 13, 0)",
+            ])
             .status()
             .is_ok_and(|s| s.success());
     if !ready {
@@ -125,7 +130,11 @@ fn build_module(python: &Path, dir: &Path) {
     let built = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(Result::ok)
-        .any(|e| e.file_name().to_string_lossy().starts_with("events_mod.cpython-313"));
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("events_mod.cpython-313")
+        });
     if changed || !built {
         check(
             Command::new(python)

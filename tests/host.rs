@@ -22,7 +22,12 @@ fn hooks_under_valgrind() {
     let exe = CProgram::from_c_tests("host_hooks.c").build();
     let out = run_ok(
         &exe,
-        &["valgrind", "--quiet", "--error-exitcode=1", "--leak-check=full"],
+        &[
+            "valgrind",
+            "--quiet",
+            "--error-exitcode=1",
+            "--leak-check=full",
+        ],
     );
     assert!(out.contains("host_hooks: ok"), "{out}");
 }

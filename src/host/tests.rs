@@ -37,7 +37,10 @@ impl TestHost {
 impl Host for TestHost {
     fn take_exception(&self) -> Option<ObjectRef> {
         let exc = self.current.lock().unwrap().take();
-        self.log.lock().unwrap().push(format!("take {:x?}", exc.map(ObjectRef::addr)));
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("take {:x?}", exc.map(ObjectRef::addr)));
         exc
     }
 
@@ -219,7 +222,11 @@ struct Raising {
 impl registry::Handler for Raising {
     fn call(&self, _event: &crate::dispatch::EventRecord) -> Outcome {
         *self.calls.lock().unwrap() += 1;
-        assert_eq!(*self.host.current.lock().unwrap(), None, "callbacks start clear");
+        assert_eq!(
+            *self.host.current.lock().unwrap(),
+            None,
+            "callbacks start clear"
+        );
         if let Some(exc) = self.exc {
             *self.host.current.lock().unwrap() = Some(exc);
         }
@@ -260,14 +267,13 @@ fn failing_callbacks_leave_their_host_exception_and_release_the_original() {
             let log = host.log();
             assert_eq!(
                 log.last().unwrap(),
-                &format!(
-                    "restore Some({:x}) (releases Some(99))",
-                    expect.addr()
-                ),
+                &format!("restore Some({:x}) (releases Some(99))", expect.addr()),
                 "{outcome:?}: the original is released: {log:?}"
             );
             if outcome == Outcome::Disable {
-                assert!(log.iter().any(|l| l.contains("Cannot disable RAISE events. Callback removed.")));
+                assert!(log
+                    .iter()
+                    .any(|l| l.contains("Cannot disable RAISE events. Callback removed.")));
             }
         });
         assert_eq!(*failing.calls.lock().unwrap(), 1);
@@ -324,8 +330,5 @@ fn nested_fires_and_non_exception_events_with_a_host() {
         .unwrap();
         assert_eq!(host.current(), None);
     });
-    assert_eq!(
-        *seen.lock().unwrap(),
-        [None, None, Some(obj(0x42))]
-    );
+    assert_eq!(*seen.lock().unwrap(), [None, None, Some(obj(0x42))]);
 }
