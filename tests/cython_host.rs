@@ -14,7 +14,12 @@
 //!    a tool registered through the library's C API (ctypes) that turns each
 //!    event back into Python objects.
 //!
-//! Both event streams (event, function, offset or line, return values, and
+//! 3. as 2, but through `tests/cython_host/hostmon.c`, the host's
+//!    `sys.monitoring` forwarding into the library (the worked example of
+//!    docs/HOSTS.md: hooks from C, one C trampoline per Python callable),
+//!    with the Python tool of run 1 unchanged.
+//!
+//! The event streams (event, function, offset or line, return values, and
 //! for exception events which exception object, checked against the
 //! objects the program catches) must be identical, line for line, together
 //! with the program's own results. The only events left out are those
@@ -115,32 +120,39 @@ fn venv(python313: &Path, dir: &Path) -> PathBuf {
     python
 }
 
-/// Build `events_mod` in `dir` (again only when its sources changed).
-fn build_module(python: &Path, dir: &Path) {
+/// Build `events_mod` and `hostmon` in `dir` (again only when their sources
+/// or the header changed).
+fn build_modules(python: &Path, dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
+    let include = common::generated_include_dir();
     let mut changed = false;
-    for file in ["events_mod.pyx", "setup.py"] {
-        let src = std::fs::read(manifest_dir().join("tests/cython_host").join(file)).unwrap();
-        let dst = dir.join(file);
-        if std::fs::read(&dst).ok().as_ref() != Some(&src) {
-            std::fs::write(&dst, &src).unwrap();
+    let sources = ["events_mod.pyx", "hostmon.c", "setup.py"]
+        .map(|f| manifest_dir().join("tests/cython_host").join(f));
+    for src in sources.iter().chain([&include.join("pymonitoring.h")]) {
+        let text = std::fs::read(src).unwrap();
+        let dst = dir.join(src.file_name().unwrap());
+        if std::fs::read(&dst).ok().as_ref() != Some(&text) {
+            std::fs::write(&dst, &text).unwrap();
             changed = true;
         }
     }
-    let built = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(Result::ok)
-        .any(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("events_mod.cpython-313")
-        });
+    let built = ["events_mod", "hostmon"].iter().all(|m| {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{m}.cpython-313"))
+            })
+    });
     if changed || !built {
         check(
             Command::new(python)
-                .args(["setup.py", "--quiet", "build_ext", "--inplace"])
+                .args(["setup.py", "--quiet", "build_ext", "--inplace", "--force"])
+                .env("PYMONITORING_INCLUDE", dir)
                 .current_dir(dir),
-            "building the Cython module",
+            "building the Cython module and hostmon",
         );
     }
     // The module reports through the C API: it imports EnterScope and the
@@ -149,7 +161,10 @@ fn build_module(python: &Path, dir: &Path) {
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .find(|p| p.to_string_lossy().ends_with(".so"))
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("events_mod.") && name.ends_with(".so")
+        })
         .expect("the built module");
     let symbols = check(Command::new("nm").arg("-D").arg(&so), "nm -D");
     for sym in [
@@ -197,11 +212,12 @@ fn cython_module_in_cpython_313_matches_cpythons_own_events() {
     let base = target_dir().join("cython-host");
     let python = venv(&python313, &base.join("venv"));
     let build = base.join("build");
-    build_module(&python, &build);
+    build_modules(&python, &build);
     let lib = lib_dir().join("libpymonitoring.so");
 
     let mut cpython = run_driver(&python, &build, "cpython", None);
     let mut library = run_driver(&python, &build, "library", Some(&lib));
+    let mut forwarded = run_driver(&python, &build, "forwarded", Some(&lib));
 
     // The last line counts what was left out: in CPython's run only the
     // driver's own Python code, in the library's run nothing.
@@ -212,22 +228,23 @@ fn cython_module_in_cpython_313_matches_cpythons_own_events() {
             && left_out.ends_with(&format!(", ['{}'])", driver.display())),
         "CPython's run left out events of other code than the driver's: {left_out}"
     );
-    assert_eq!(
-        library.pop().as_deref(),
-        Some("('filtered', 0, [])"),
-        "the library's run reported code outside the module"
-    );
-
-    for (i, (a, b)) in cpython.iter().zip(&library).enumerate() {
+    for (name, run) in [("library", &mut library), ("forwarded", &mut forwarded)] {
         assert_eq!(
-            a,
-            b,
-            "line {} differs (CPython's run, then the library's); context:\n{}",
-            i + 1,
-            cpython[i.saturating_sub(5)..(i + 3).min(cpython.len())].join("\n")
+            run.pop().as_deref(),
+            Some("('filtered', 0, [])"),
+            "the {name} run reported code outside the module"
         );
+        for (i, (a, b)) in cpython.iter().zip(run.iter()).enumerate() {
+            assert_eq!(
+                a,
+                b,
+                "line {} differs (CPython's run, then the {name} run); context:\n{}",
+                i + 1,
+                cpython[i.saturating_sub(5)..(i + 3).min(cpython.len())].join("\n")
+            );
+        }
+        assert_eq!(cpython.len(), run.len(), "the {name} run differs in length");
     }
-    assert_eq!(cpython.len(), library.len(), "the runs differ in length");
 
     // Every event the module fires was seen, and every kind of scenario ran.
     for needle in [
@@ -252,7 +269,8 @@ fn cython_module_in_cpython_313_matches_cpythons_own_events() {
         );
     }
     println!(
-        "{} identical lines; {left_out} (CPython's events for the driver's own code)",
+        "{} identical lines in each of the three runs; {left_out} (CPython's events for \
+         the driver's own code)",
         cpython.len()
     );
 }

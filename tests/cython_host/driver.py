@@ -6,7 +6,12 @@
                                      CPython 3.13's event numbering, a tool registered through
                                      the library's C API (ctypes) that turns each event back
                                      into Python objects
-    python driver.py unhosted OUT    as `library`, without the host hooks
+    python driver.py forwarded OUT   libpymonitoring preloaded, with hostmon (hostmon.c: the host's
+                                     sys.monitoring forwarding into the library, one C trampoline
+                                     per Python callable) in place of sys.monitoring: the same
+                                     Python tool as in `cpython`
+    python driver.py unhosted OUT    as `library`, without the host hooks and the numbering
+                                     (what the issue saw: SystemError, then a crash)
 
 OUT gets one line per event (repr of a tuple). Exceptions are named by the order in which
 the run first saw them (`exc#N`); the driver also records every exception it catches, so an
@@ -56,9 +61,30 @@ def record(name, code, where, arg):
     log.append((name, code.co_name, where, repr(arg) if name in ("PY_RETURN", "PY_YIELD") else arg))
 
 
-if MODE == "cpython":
-    mon = sys.monitoring
-    E = mon.events
+def check_preloaded():
+    # The module's PyMonitoring_* symbols bind through the global scope, where the
+    # preloaded library comes before libpython.
+    lib = ctypes.PyDLL(os.environ["PYMONITORING_LIB"])
+    glob = ctypes.PyDLL(None)
+    libpython = ctypes.PyDLL("libpython3.13.so.1.0")
+    for sym in ("PyMonitoring_EnterScope", "_PyMonitoring_FireRaiseEvent"):
+        bound = ctypes.cast(getattr(glob, sym), ctypes.c_void_p).value
+        ours = ctypes.cast(getattr(lib, sym), ctypes.c_void_p).value
+        theirs = ctypes.cast(getattr(libpython, sym), ctypes.c_void_p).value
+        assert bound == ours != theirs, (sym, bound, ours, theirs)
+    return lib
+
+
+if MODE in ("cpython", "forwarded"):
+    if MODE == "forwarded":
+        check_preloaded()
+        import hostmon
+
+        hostmon.install()
+        mon = hostmon
+    else:
+        mon = sys.monitoring
+    E = sys.monitoring.events
     ids = {name: getattr(E, name) for name in NAMES}
     mon.use_tool_id(TOOL, "recorder")
 
@@ -70,7 +96,7 @@ if MODE == "cpython":
         return lambda code, offset, arg: record(name, code, offset, arg)
 
     for name in NAMES:
-        mon.register_callback(TOOL, ids[name], make(name))
+        assert mon.register_callback(TOOL, ids[name], make(name)) is None
 
     def set_events(names):
         mask = 0
@@ -81,16 +107,7 @@ if MODE == "cpython":
     def stop():
         mon.set_events(TOOL, 0)
 else:
-    lib = ctypes.PyDLL(os.environ["PYMONITORING_LIB"])
-    # The module's PyMonitoring_* symbols bind through the global scope, where the
-    # preloaded library comes before libpython.
-    glob = ctypes.PyDLL(None)
-    libpython = ctypes.PyDLL("libpython3.13.so.1.0")
-    for sym in ("PyMonitoring_EnterScope", "_PyMonitoring_FireRaiseEvent"):
-        bound = ctypes.cast(getattr(glob, sym), ctypes.c_void_p).value
-        ours = ctypes.cast(getattr(lib, sym), ctypes.c_void_p).value
-        theirs = ctypes.cast(getattr(libpython, sym), ctypes.c_void_p).value
-        assert bound == ours != theirs, (sym, bound, ours, theirs)
+    lib = check_preloaded()
 
     class Host(ctypes.Structure):
         _fields_ = [
