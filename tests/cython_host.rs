@@ -274,3 +274,28 @@ fn cython_module_in_cpython_313_matches_cpythons_own_events() {
         cpython.len()
     );
 }
+
+/// docs/HOSTS.md's worked example quotes `tests/cython_host/hostmon.c`
+/// (built and run above) verbatim.
+#[test]
+fn hosts_md_quotes_hostmon_verbatim() {
+    let doc = std::fs::read_to_string(manifest_dir().join("docs/HOSTS.md")).unwrap();
+    let source =
+        std::fs::read_to_string(manifest_dir().join("tests/cython_host/hostmon.c")).unwrap();
+    let example = doc
+        .split("### Worked example")
+        .nth(1)
+        .expect("docs/HOSTS.md has a worked example");
+    let blocks: Vec<&str> = example
+        .split("```c\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 2);
+    for block in blocks {
+        assert!(
+            source.contains(block),
+            "docs/HOSTS.md quotes code that is not in hostmon.c:\n{block}"
+        );
+    }
+}

@@ -151,6 +151,8 @@ else:
     def obj(addr):
         return ctypes.cast(ctypes.c_void_p(addr), ctypes.py_object).value
 
+    lib.PyMonitoring_GetMissing.restype = ctypes.c_void_p
+    library_missing = lib.PyMonitoring_GetMissing()
     CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(Event))
 
     @CALLBACK
@@ -162,6 +164,9 @@ else:
             record(name, code, ev.lineno, None)
         elif name in ("PY_START", "PY_RESUME"):
             record(name, code, ev.offset, None)
+        elif ev.arg0 == library_missing:
+            # Without the hooks an exception event carries no exception object.
+            log.append((name, code.co_name, ev.offset, "no exception object"))
         else:
             record(name, code, ev.offset, obj(ev.arg0))
         return 0
