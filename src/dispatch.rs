@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::error::{self, Error, ErrorSet};
 use crate::event::Event;
-use crate::host::{self, Host};
+use crate::host;
 use crate::object::ObjectRef;
 use crate::quiesce;
 use crate::registry::{self, CallbackTable, Handler, Outcome};
@@ -253,13 +253,14 @@ fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Res
     if flags & thread::IN_CALLBACK != 0 {
         return Ok(());
     }
-    if flags & thread::NOT_SET_UP != 0 {
-        if let Err(e) = t.set_up() {
-            return error::fail(e);
+    // One test for both rare cases: the thread's first fire, and a thread
+    // that uses a host's exception state.
+    if flags & (thread::NOT_SET_UP | thread::HOST) != 0 {
+        match set_up_or_host(t) {
+            Ready::Go => {}
+            Ready::Host => return fire_host(t, active, record),
+            Ready::Failed => return Err(ErrorSet),
         }
-    }
-    if let Some(host) = t.fire_host() {
-        return fire_host(t, host, active, record);
     }
     let saved = t.take_pending();
     if record.event.takes_exception() {
@@ -278,6 +279,34 @@ fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Res
     result
 }
 
+/// What [`set_up_or_host`] found.
+enum Ready {
+    /// Go on in [`fire_slow`].
+    Go,
+    /// The thread uses a host: [`fire_host`].
+    Host,
+    /// Setting the thread up failed (the error is set).
+    Failed,
+}
+
+/// The thread's first fire sets it up (which fixes whether it uses a
+/// host, for good).
+#[cold]
+#[inline(never)]
+fn set_up_or_host(t: &ThreadState) -> Ready {
+    if t.flags.get() & thread::NOT_SET_UP != 0 {
+        if let Err(e) = t.set_up() {
+            error::set(e);
+            return Ready::Failed;
+        }
+    }
+    if t.flags.get() & thread::HOST != 0 {
+        Ready::Host
+    } else {
+        Ready::Go
+    }
+}
+
 /// [`fire_slow`] on a thread that uses a host's exception state
 /// (`docs/HOSTS.md`): the same rules, with the host's indicator. What is
 /// pending is taken from the host before the callbacks (an exception event's
@@ -285,12 +314,11 @@ fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Res
 /// error and the taken exception is released.
 #[cold]
 #[inline(never)]
-fn fire_host(
-    t: &ThreadState,
-    host: &dyn Host,
-    active: &Cell<u8>,
-    record: &mut FireRecord,
-) -> Result<(), ErrorSet> {
+fn fire_host(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
+    // Set only while a host is installed (for good).
+    let Some(host) = host::get() else {
+        return error::fail(Error::runtime("internal error: no host installed"));
+    };
     if let Some(missing) = host.missing() {
         record.fill_absent(missing);
     }
@@ -352,7 +380,7 @@ fn walk(
     t: &ThreadState,
     active: &Cell<u8>,
     record: &mut FireRecord,
-    pending: impl Fn() -> bool,
+    pending: impl Fn() -> bool + Copy,
 ) -> Result<(), ErrorSet> {
     let mut tools = active.get();
     if tools == 0 {
@@ -394,9 +422,8 @@ fn walk(
             };
             record.tool = i32::from(tool);
             let outcome = handler.call_fire(record);
-            let stray_error = pending();
-            if (outcome != Outcome::Continue) | stray_error {
-                after_callback(active, record, handler, outcome, stray_error)?;
+            if (outcome != Outcome::Continue) | pending() {
+                after_callback(active, record, handler, outcome, pending)?;
             }
             if tools != 0 && callbacks_stale(t) {
                 refresh_callbacks_slow(t, &mut guard.table);
@@ -426,9 +453,10 @@ fn after_callback(
     record: &FireRecord,
     handler: &Arc<dyn Handler>,
     outcome: Outcome,
-    stray_error: bool,
+    pending: impl Fn() -> bool,
 ) -> Result<(), ErrorSet> {
     let tool = record.tool();
+    let stray_error = pending();
     match outcome {
         Outcome::Error => {
             if !stray_error {

@@ -145,8 +145,28 @@ pub fn install(host: Box<dyn Host>) -> Result<(), Error> {
 }
 
 /// The process's host, if one is installed.
+#[inline]
 pub fn get() -> Option<&'static dyn Host> {
+    #[cfg(test)]
+    if let Some(host) = TEST_HOST.with(std::cell::Cell::get) {
+        return Some(host);
+    }
     SLOT.get()
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Unit tests: a host for one thread, leaving the process's slot alone.
+    static TEST_HOST: std::cell::Cell<Option<&'static dyn Host>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Unit tests: this thread uses `host` (as if installed before its first
+/// fire).
+#[cfg(test)]
+pub(crate) fn use_on_this_thread(host: &'static dyn Host) {
+    TEST_HOST.with(|c| c.set(Some(host)));
+    crate::thread::with(|t| t.use_host());
 }
 
 #[cfg(test)]

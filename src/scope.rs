@@ -356,4 +356,27 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn cpython_313_ids_translate_to_the_librarys() {
+        let all: Vec<u8> = (0..17).collect();
+        let got = with_ids_from_313(&all, <[u8]>::to_vec).unwrap();
+        assert_eq!(
+            got,
+            [0, 1, 2, 3, 4, 5, 6, 7, 18, 10, 11, 12, 13, 14, 15, 16, 17]
+        );
+        assert_eq!(id_from_313(8), Some(Event::Branch as u8));
+        assert_eq!(id_from_313(10), Some(Event::Raise as u8));
+        assert_eq!(id_from_313(17), None);
+        // Longer than the stack buffer.
+        let many: Vec<u8> = (0..100).map(|i| i % 17).collect();
+        let got = with_ids_from_313(&many, <[u8]>::to_vec).unwrap();
+        assert_eq!(got.len(), 100);
+        assert_eq!(got[99], id_from_313(99 % 17).unwrap());
+        let err = with_ids_from_313(&[0, 5, 17, 200], |_| unreachable!()).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "invalid event 17 in event_types[2] (must be between 0 and 16 in CPython 3.13's numbering)"
+        );
+    }
 }

@@ -20,7 +20,6 @@ use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
 use crate::error::{Error, Pending};
-use crate::host::Host;
 use crate::object::ObjectRef;
 use crate::quiesce::{self, ReaderRecord};
 use crate::registry::CallbackTable;
@@ -62,31 +61,22 @@ pub(crate) struct ThreadState {
     /// `UNARMED`, `ARMED` (the janitor will run at thread exit) or
     /// `TORN_DOWN` (it ran).
     janitor: Cell<u8>,
-    /// The host whose exception state this thread uses, fixed at its first
-    /// fire (with [`HOST`] in `flags`).
-    hooks: Cell<Option<&'static dyn Host>>,
 }
 
 // The point of the split: no drop glue, so no lazy-destructor state.
 const _: () = assert!(!std::mem::needs_drop::<ThreadState>());
 
 impl ThreadState {
-    /// The host whose exception state this thread uses: the one fixed at
-    /// its first fire, or (before that) the process's. Error paths only.
+    /// The host whose exception state the indicator is (`crate::host`).
+    /// Error paths only: the fire path learns it from [`HOST`].
     #[inline]
-    pub fn host(&self) -> Option<&'static dyn Host> {
-        self.hooks.get().or_else(crate::host::get)
+    pub fn host(&self) -> Option<&'static dyn crate::host::Host> {
+        crate::host::get()
     }
 
-    /// The host fixed for this thread's fires (with [`HOST`] set).
-    #[inline(always)]
-    pub fn fire_host(&self) -> Option<&'static dyn Host> {
-        self.hooks.get()
-    }
-
-    /// Use `host`'s exception state on this thread from now on.
-    pub(crate) fn use_host(&self, host: &'static dyn Host) {
-        self.hooks.set(Some(host));
+    /// Fire through the host from now on (set at the thread's first fire
+    /// when a host is installed, which is then for good).
+    pub(crate) fn use_host(&self) {
         self.flags.set(self.flags.get() | HOST);
     }
 
@@ -229,8 +219,8 @@ impl ThreadState {
             }
         };
         self.flags.set(self.flags.get() & !NOT_SET_UP);
-        if let Some(host) = crate::host::slot().first_fire() {
-            self.use_host(host);
+        if crate::host::slot().first_fire().is_some() {
+            self.use_host();
         }
         Ok(reader)
     }
@@ -276,7 +266,6 @@ thread_local! {
             callbacks_version: Cell::new(u64::MAX),
             callbacks: Cell::new(None),
             janitor: Cell::new(UNARMED),
-            hooks: Cell::new(None),
         }
     };
     static JANITOR: Janitor = const { Janitor };

@@ -192,17 +192,35 @@ unsafe extern "C" fn enter_scope_refresh_other(
     event_types: *const u8,
     len: usize,
 ) -> c_int {
-    if len > MAX_LEN {
-        return enter_scope_too_large(len as Py_ssize_t);
-    }
-    // The host's numbering (`docs/HOSTS.md`): setting the option opened the
-    // restart gate, so every refresh comes here.
-    if crate::options::get() & crate::options::CPYTHON_313_EVENT_IDS != 0 {
-        // SAFETY: forwarded caller contract, `len` checked.
-        return unsafe { refresh_313(states, version, event_types, len) };
+    // The limit is MAX_LEN, or 0 while the host's numbering is on
+    // (`docs/HOSTS.md`; the option also opened the restart gate, so every
+    // refresh comes here).
+    if len > registry::global().refresh_limit() {
+        // SAFETY: forwarded caller contract.
+        return unsafe { refresh_over_limit(states, version, event_types, len) };
     }
     // SAFETY: forwarded caller contract, `len` checked.
     unsafe { scalar_refresh(states, version, event_types, len) }
+}
+
+/// A length over the refresh limit: too large, or a scope in the host's
+/// numbering.
+///
+/// # Safety
+/// As [`enter_scope_refresh`].
+#[cold]
+#[inline(never)]
+unsafe fn refresh_over_limit(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+) -> c_int {
+    if len > MAX_LEN {
+        return enter_scope_too_large(len as Py_ssize_t);
+    }
+    // SAFETY: forwarded caller contract, `len` checked.
+    unsafe { refresh_313(states, version, event_types, len) }
 }
 
 /// A refresh with `event_types` in CPython 3.13's numbering
@@ -269,6 +287,7 @@ pub(super) unsafe extern "C" fn refresh_1_to_3(
 
 /// The longest state array a slice can cover.
 const MAX_LEN: usize = Py_ssize_t::MAX as usize / std::mem::size_of::<PyMonitoringState>();
+const _: () = assert!(MAX_LEN == registry::MAX_SCOPE_LEN);
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 const _: () = assert!(super::simd::MIN_LEN + (1 << 61) <= MAX_LEN);
 

@@ -11,7 +11,6 @@ use crate::error::{self, ErrorKind, Pending};
 use crate::event::Event;
 use crate::registry::{self, Outcome};
 use crate::test_support::{registry_lock, Recorder};
-use crate::thread;
 
 /// A host that keeps a current exception and logs every call.
 #[derive(Default)]
@@ -85,7 +84,7 @@ fn on_host_thread<R: Send + 'static>(
     f: impl FnOnce() -> R + Send + 'static,
 ) -> R {
     std::thread::spawn(move || {
-        thread::with(|t| t.use_host(host));
+        super::use_on_this_thread(host);
         f()
     })
     .join()
