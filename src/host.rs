@@ -169,5 +169,5 @@ pub(crate) fn use_on_this_thread(host: &'static dyn Host) {
     crate::thread::with(|t| t.use_host());
 }
 
-#[cfg(test)]
-pub(crate) mod tests;
+#[cfg(all(test, not(loom)))]
+mod tests;
