@@ -3,6 +3,8 @@
  * does. Every exception event takes the host's exception and gives it back;
  * every error path of the API raises in the host; nested fires; MISSING; bad
  * input to the installer. argv[1] == "late": installing after a fire fails. */
+#include <pthread.h>
+
 #include "harness.h"
 
 /* ---- the fake host ---- */
@@ -15,8 +17,8 @@ typedef struct {
 static Exc pool[256];
 static int pool_used;
 static Exc value_error, runtime_error, missing; /* classes and MISSING: only addresses matter */
-static Exc *current;                           /* the host's indicator (owns a reference) */
-static int host_calls;
+static _Thread_local Exc *current;             /* the host's indicator, per thread (owns a reference) */
+static _Thread_local int host_calls;
 
 static Exc *new_exc(const char *cls, const char *message) {
     Exc *e = &pool[pool_used++];
@@ -142,6 +144,24 @@ static void enter(PyMonitoringState *st, int event) {
     uint64_t version = 0;
     uint8_t ev = (uint8_t)event;
     CHECK_EQ_INT(PyMonitoring_EnterScope(st, &version, &ev, 1), 0);
+}
+
+/* Another thread: its own host indicator, its first fire after SetHost. */
+static Exc other_exc;
+static int other_thread_ok;
+
+static void *other_thread(void *arg) {
+    (void)arg;
+    PyMonitoringState s = {0, 0};
+    enter(&s, PY_MONITORING_EVENT_RAISE);
+    other_exc.refs = 1;
+    other_exc.cls = "ValueError";
+    host_set((PyObject *)(void *)&other_exc);
+    int rc = PyMonitoring_FireRaiseEvent(&s, OBJ(6), 2);
+    other_thread_ok = rc == 0 && current == &other_exc && other_exc.refs == 1 && host_calls > 1;
+    host_set(NULL);
+    other_thread_ok = other_thread_ok && other_exc.refs == 0;
+    return NULL;
 }
 
 static int late(void) {
@@ -392,6 +412,18 @@ int main(int argc, char **argv) {
     CHECK_EVENT(&rec, 1, PY_MONITORING_EVENT_PY_RETURN, 2, OBJ(4), 2, -1,
                 (PyObject *)(void *)&missing, (PyObject *)(void *)&missing);
     CHECK_EVENT(&rec, 2, PY_MONITORING_EVENT_CALL, 2, OBJ(4), 6, -1, OBJ(5),
+                (PyObject *)(void *)&missing);
+    CHECK(current == NULL);
+
+    /* A thread started after the host was installed uses it too. */
+    pthread_t th;
+    rec.count = 0;
+    callback_mode = PLAIN;
+    CHECK_EQ_INT(pthread_create(&th, NULL, other_thread, NULL), 0);
+    CHECK_EQ_INT(pthread_join(th, NULL), 0);
+    CHECK_EQ_INT(other_thread_ok, 1);
+    CHECK_EQ_INT(rec.count, 1);
+    CHECK_EVENT(&rec, 0, PY_MONITORING_EVENT_RAISE, 2, OBJ(6), 2, -1, (PyObject *)(void *)&other_exc,
                 (PyObject *)(void *)&missing);
     CHECK(current == NULL);
 
