@@ -31,6 +31,9 @@ pub(crate) const PENDING: u8 = 2;
 /// `flags` bit: the thread has no reader record yet, or is being torn
 /// down; a fire goes through [`ThreadState::set_up`] first.
 pub(crate) const NOT_SET_UP: u8 = 4;
+/// `flags` bit: the thread uses a host's exception state (`crate::host`);
+/// every fire takes the slow path, which talks to the host.
+pub(crate) const HOST: u8 = 8;
 
 /// `janitor` values.
 const UNARMED: u8 = 0;
@@ -64,6 +67,19 @@ pub(crate) struct ThreadState {
 const _: () = assert!(!std::mem::needs_drop::<ThreadState>());
 
 impl ThreadState {
+    /// The host whose exception state the indicator is (`crate::host`).
+    /// Error paths only: the fire path learns it from [`HOST`].
+    #[inline]
+    pub fn host(&self) -> Option<&'static dyn crate::host::Host> {
+        crate::host::get()
+    }
+
+    /// Fire through the host from now on (set at the thread's first fire
+    /// when a host is installed, which is then for good).
+    pub(crate) fn use_host(&self) {
+        self.flags.set(self.flags.get() | HOST);
+    }
+
     /// Whether the indicator holds anything.
     #[inline(always)]
     pub fn has_pending(&self) -> bool {
@@ -203,6 +219,9 @@ impl ThreadState {
             }
         };
         self.flags.set(self.flags.get() & !NOT_SET_UP);
+        if crate::host::slot().first_fire().is_some() {
+            self.use_host();
+        }
         Ok(reader)
     }
 

@@ -234,8 +234,12 @@ pub extern "C" fn PyMonitoring_WaitForCallbacks() -> c_int {
 
 /// The MISSING sentinel: a stable, non-NULL object identity delivered for
 /// absent object arguments. Never dereference it. The header's
-/// `PyMonitoring_MISSING` macro calls this.
+/// `PyMonitoring_MISSING` macro calls this. With a host whose
+/// `PyMonitoringHost.missing` is set (`PyMonitoring_SetHost`), that object.
 #[no_mangle]
 pub extern "C" fn PyMonitoring_GetMissing() -> *mut PyObject {
-    super::missing()
+    match crate::host::get().and_then(|h| h.missing()) {
+        Some(missing) => super::pointer(Some(missing)),
+        None => super::missing(),
+    }
 }

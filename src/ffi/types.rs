@@ -122,6 +122,14 @@ pub const PY_MONITORING_DISABLED_SITES: c_int = 4096;
 /// `PyMonitoring_SetOptions`: a slot's `active` holds only the tools that
 /// have a callback for the slot's event.
 pub const PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK: u32 = 2;
+/// `PyMonitoring_SetOptions`: `PyMonitoring_EnterScope` (also the inline
+/// one's refresh) and `PyMonitoring_EnterCodeScope` read `event_types` in
+/// CPython 3.13's numbering, for objects compiled against 3.13's header:
+/// ids 0-16, STOP_ITERATION to C_RAISE one lower than here, and 3.13's
+/// BRANCH (8) getting BRANCH_RIGHT's tools; 17 or more is a ValueError.
+/// Everything else (fire functions, tool events, callbacks' `ev->event`)
+/// keeps this header's ids.
+pub const PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS: u32 = 4;
 
 /// `PyMonitoring_ArmSites`: the sites are instruction offsets; every local
 /// event fired with the code-like is filtered by its `offset`.
