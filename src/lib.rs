@@ -29,6 +29,8 @@ pub mod codelike;
 pub mod dispatch;
 pub mod error;
 pub mod event;
+#[cfg(not(loom))]
+mod fork;
 pub mod lasting;
 pub mod object;
 pub mod options;

@@ -15,6 +15,8 @@ mod guard;
 mod handler;
 mod lasting;
 mod options;
+#[cfg(not(loom))]
+mod process;
 mod scope;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 mod simd;
