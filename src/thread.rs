@@ -398,7 +398,11 @@ mod tests {
         let rec = Recorder::new();
         registry::register_callback(3, Event::PyStart as i64, Some(rec.clone())).unwrap();
         std::thread::spawn(|| FIRST.with(|_| ())).join().unwrap();
-        let reader = FIRST_SEEN.lock().unwrap().take().expect("a record was used");
+        let reader = FIRST_SEEN
+            .lock()
+            .unwrap()
+            .take()
+            .expect("a record was used");
         assert!(!quiesce::is_owned(reader), "the record was given back");
         assert_eq!(rec.count(), 1);
         registry::free_tool_id(3).unwrap();

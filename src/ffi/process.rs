@@ -42,7 +42,9 @@ fn arm_exit_key() -> bool {
     }
     // SAFETY: `key` was created by `pthread_key_create` and is never
     // deleted; the value is only a non-NULL marker, never dereferenced.
-    unsafe { libc::pthread_setspecific(*key, std::ptr::NonNull::<u8>::dangling().as_ptr().cast()) == 0 }
+    unsafe {
+        libc::pthread_setspecific(*key, std::ptr::NonNull::<u8>::dangling().as_ptr().cast()) == 0
+    }
 }
 
 /// Whether the key was deleted (the library is being unloaded).

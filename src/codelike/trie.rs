@@ -1,0 +1,282 @@
+//! A persistent map from code-like to value: a hash array mapped trie whose
+//! nodes are shared between versions, so a changed copy costs O(log n)
+//! (the nodes on one path are copied; everything else is shared) where
+//! cloning a hash map cost O(n).
+//!
+//! Keys are addresses mixed by a bijection of `u64`, so two keys never share
+//! a hash and no collision lists are needed: two keys' paths part within 13
+//! levels of 5 bits.
+
+use std::sync::Arc;
+
+use crate::object::ObjectRef;
+
+const BITS: u32 = 5;
+const MASK: u64 = (1 << BITS) - 1;
+
+/// A bijective mix of an address (odd multiplier, xor-shifts), so the trie
+/// stays shallow for aligned, clustered addresses.
+#[inline]
+fn hash(key: ObjectRef) -> u64 {
+    let mut h = key.addr() as u64;
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h
+}
+
+#[derive(Clone, Debug)]
+enum Slot<V> {
+    Leaf(ObjectRef, V),
+    Node(Arc<Node<V>>),
+}
+
+/// One level: a bitmap of the 32 children present, and those children in
+/// order.
+#[derive(Clone, Debug)]
+struct Node<V> {
+    bitmap: u32,
+    slots: Vec<Slot<V>>,
+}
+
+impl<V> Node<V> {
+    #[inline]
+    fn index(&self, bit: u32) -> usize {
+        (self.bitmap & (bit - 1)).count_ones() as usize
+    }
+}
+
+/// The map. Cloning shares every node.
+#[derive(Clone, Debug)]
+pub(crate) struct Trie<V> {
+    root: Option<Arc<Node<V>>>,
+    len: usize,
+}
+
+impl<V> Default for Trie<V> {
+    fn default() -> Self {
+        Trie { root: None, len: 0 }
+    }
+}
+
+#[inline]
+fn bit_at(h: u64, shift: u32) -> u32 {
+    1 << ((h >> shift) & MASK)
+}
+
+impl<V: Clone> Trie<V> {
+    /// How many keys.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no keys.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The value of `key`.
+    pub(crate) fn get(&self, key: ObjectRef) -> Option<&V> {
+        let h = hash(key);
+        let mut node = self.root.as_deref()?;
+        let mut shift = 0;
+        loop {
+            let bit = bit_at(h, shift);
+            if node.bitmap & bit == 0 {
+                return None;
+            }
+            match &node.slots[node.index(bit)] {
+                Slot::Leaf(k, v) => return (*k == key).then_some(v),
+                Slot::Node(child) => {
+                    node = child;
+                    shift += BITS;
+                }
+            }
+        }
+    }
+
+    /// Set `key` to `value`; returns the old value.
+    pub(crate) fn insert(&mut self, key: ObjectRef, value: V) -> Option<V> {
+        let root = self.root.get_or_insert_with(|| {
+            Arc::new(Node {
+                bitmap: 0,
+                slots: Vec::new(),
+            })
+        });
+        let old = insert_at(root, hash(key), 0, key, value);
+        if old.is_none() {
+            self.len += 1;
+        }
+        old
+    }
+
+    /// Remove `key`; returns its value.
+    pub(crate) fn remove(&mut self, key: ObjectRef) -> Option<V> {
+        let root = self.root.as_mut()?;
+        let old = remove_at(root, hash(key), 0, key)?;
+        self.len -= 1;
+        if self.len == 0 {
+            self.root = None;
+        }
+        Some(old)
+    }
+
+    /// Every entry, in no particular order.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(ObjectRef, &V)) {
+        fn walk<V>(node: &Node<V>, f: &mut impl FnMut(ObjectRef, &V)) {
+            for slot in &node.slots {
+                match slot {
+                    Slot::Leaf(k, v) => f(*k, v),
+                    Slot::Node(child) => walk(child, f),
+                }
+            }
+        }
+        if let Some(root) = &self.root {
+            walk(root, &mut f);
+        }
+    }
+}
+
+fn insert_at<V: Clone>(
+    node: &mut Arc<Node<V>>,
+    h: u64,
+    shift: u32,
+    key: ObjectRef,
+    value: V,
+) -> Option<V> {
+    let node = Arc::make_mut(node);
+    let bit = bit_at(h, shift);
+    let i = node.index(bit);
+    if node.bitmap & bit == 0 {
+        node.bitmap |= bit;
+        node.slots.insert(i, Slot::Leaf(key, value));
+        return None;
+    }
+    match &mut node.slots[i] {
+        Slot::Node(child) => insert_at(child, h, shift + BITS, key, value),
+        Slot::Leaf(k, v) if *k == key => Some(std::mem::replace(v, value)),
+        Slot::Leaf(k, v) => {
+            // Two keys in one slot: push both one level down (their hashes
+            // differ, so they part at some level).
+            let (k, v) = (*k, v.clone());
+            let mut child = Arc::new(Node {
+                bitmap: 0,
+                slots: Vec::new(),
+            });
+            insert_at(&mut child, hash(k), shift + BITS, k, v);
+            insert_at(&mut child, h, shift + BITS, key, value);
+            node.slots[i] = Slot::Node(child);
+            None
+        }
+    }
+}
+
+fn remove_at<V: Clone>(node: &mut Arc<Node<V>>, h: u64, shift: u32, key: ObjectRef) -> Option<V> {
+    let bit = bit_at(h, shift);
+    if node.bitmap & bit == 0 {
+        return None;
+    }
+    let i = node.index(bit);
+    // Look before copying: a missing key copies nothing.
+    match &node.slots[i] {
+        Slot::Leaf(k, _) if *k != key => return None,
+        _ => {}
+    }
+    let node = Arc::make_mut(node);
+    match &mut node.slots[i] {
+        Slot::Leaf(..) => {
+            node.bitmap &= !bit;
+            match node.slots.remove(i) {
+                Slot::Leaf(_, v) => Some(v),
+                Slot::Node(_) => unreachable!("checked to be a leaf"),
+            }
+        }
+        Slot::Node(child) => {
+            let old = remove_at(child, h, shift + BITS, key)?;
+            // A child left with one leaf folds back into this level, so the
+            // trie keeps the shape insertions alone would give it.
+            if child.slots.len() == 1 {
+                if let Slot::Leaf(k, v) = &child.slots[0] {
+                    node.slots[i] = Slot::Leaf(*k, v.clone());
+                }
+            }
+            Some(old)
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn key(i: usize) -> ObjectRef {
+        ObjectRef::from_addr(0x1000 + i * 16).unwrap()
+    }
+
+    #[test]
+    fn inserts_gets_and_removes_like_a_hash_map() {
+        let mut trie = Trie::default();
+        let mut model = HashMap::new();
+        let mut seed = 12345u64;
+        for round in 0..20_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let k = key((seed >> 33) as usize % 3000);
+            if seed & 3 == 0 {
+                assert_eq!(trie.remove(k), model.remove(&k), "round {round}");
+            } else {
+                assert_eq!(
+                    trie.insert(k, round),
+                    model.insert(k, round),
+                    "round {round}"
+                );
+            }
+            assert_eq!(trie.len(), model.len());
+        }
+        for i in 0..3000 {
+            assert_eq!(trie.get(key(i)), model.get(&key(i)));
+        }
+        let mut seen = 0;
+        trie.for_each(|k, v| {
+            assert_eq!(model.get(&k), Some(v));
+            seen += 1;
+        });
+        assert_eq!(seen, model.len());
+    }
+
+    #[test]
+    fn a_changed_copy_leaves_the_original_alone() {
+        let mut a = Trie::default();
+        for i in 0..1000 {
+            a.insert(key(i), i);
+        }
+        let mut b = a.clone();
+        b.insert(key(5), 50);
+        b.remove(key(6));
+        b.insert(key(2000), 2000);
+        assert_eq!(a.get(key(5)), Some(&5));
+        assert_eq!(a.get(key(6)), Some(&6));
+        assert_eq!(a.get(key(2000)), None);
+        assert_eq!(a.len(), 1000);
+        assert_eq!(b.get(key(5)), Some(&50));
+        assert_eq!(b.get(key(6)), None);
+        assert_eq!(b.len(), 1000);
+    }
+
+    #[test]
+    fn emptied_it_is_empty() {
+        let mut t = Trie::default();
+        for i in 0..100 {
+            t.insert(key(i), ());
+        }
+        for i in 0..100 {
+            assert_eq!(t.remove(key(i)), Some(()));
+        }
+        assert_eq!(t.len(), 0);
+        assert!(t.root.is_none());
+        assert_eq!(t.remove(key(1)), None);
+    }
+}
