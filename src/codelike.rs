@@ -363,38 +363,14 @@ pub(crate) fn any_armed() -> bool {
     registry::global().codelikes().armed.load(Ordering::Relaxed)
 }
 
-thread_local! {
-    /// This thread's copy of the snapshot and the version it is for.
-    static CACHE: (Cell<u64>, Cell<Option<Arc<Snapshot>>>) =
-        const { (Cell::new(u64::MAX), Cell::new(None)) };
-}
-
-/// Run `f` on the current snapshot through this thread's copy: no lock
-/// unless the copy is stale. `f` must not call back into user code.
+/// Run `f` on the current snapshot through this thread's copy (kept in
+/// the thread's state, given back at thread exit): no lock unless the copy
+/// is stale. `f` must not call back into user code.
+#[inline]
 fn with_snapshot<R>(f: impl FnOnce(Option<&Snapshot>) -> R) -> R {
     let reg = registry::global();
     let current = reg.codelikes().version();
-    let mut f = Some(f);
-    let result = CACHE.try_with(|(version, cell)| {
-        let mut snap = cell.take();
-        if version.get() != current {
-            let (v, s) = reg.codelikes_snapshot();
-            version.set(v);
-            snap = s;
-        }
-        let f = f.take().expect("called once");
-        let r = f(snap.as_deref());
-        cell.set(snap);
-        r
-    });
-    match result {
-        Ok(r) => r,
-        // The thread is being torn down: read under the lock.
-        Err(_) => {
-            let (_, s) = reg.codelikes_snapshot();
-            (f.take().expect("not called"))(s.as_deref())
-        }
-    }
+    crate::thread::with(|t| t.with_codelikes(current, || reg.codelikes_snapshot(), f))
 }
 
 impl Snapshot {

@@ -26,6 +26,7 @@ use std::cell::{Cell, RefCell};
 use std::mem::ManuallyDrop;
 use std::sync::{Arc, OnceLock};
 
+use crate::codelike::Snapshot;
 use crate::error::{Error, Pending};
 use crate::object::ObjectRef;
 use crate::quiesce::{self, ReaderRecord};
@@ -65,6 +66,11 @@ pub(crate) struct ThreadState {
     /// `UNARMED`, `ARMED` (the janitor will run at thread exit) or
     /// `TORN_DOWN` (it ran).
     janitor: Cell<u8>,
+    /// The code-likes' snapshot version `codelikes` is for.
+    codelikes_version: Cell<u64>,
+    /// This thread's copy of the code-likes' snapshot (`crate::codelike`).
+    /// Dropped by the janitor.
+    codelikes: Cell<Option<ManuallyDrop<Arc<Snapshot>>>>,
 }
 
 // The point of the split: no drop glue, so no lazy-destructor state.
@@ -177,6 +183,31 @@ impl ThreadState {
         debug_assert!(old.is_none());
     }
 
+    /// Run `f` on the code-likes' snapshot of version `current` through the
+    /// thread's copy, refetched with `fetch` when stale. On a thread whose
+    /// exit cannot be arranged the snapshot is fetched and not kept. `f`
+    /// must not come back here (it runs no user code).
+    #[inline]
+    pub(crate) fn with_codelikes<R>(
+        &self,
+        current: u64,
+        fetch: impl FnOnce() -> (u64, Option<Arc<Snapshot>>),
+        f: impl FnOnce(Option<&Snapshot>) -> R,
+    ) -> R {
+        if !self.arm() {
+            return f(fetch().1.as_deref());
+        }
+        let mut snap = self.codelikes.take().map(ManuallyDrop::into_inner);
+        if self.codelikes_version.get() != current {
+            let (version, fresh) = fetch();
+            self.codelikes_version.set(version);
+            snap = fresh;
+        }
+        let r = f(snap.as_deref());
+        self.codelikes.set(snap.map(ManuallyDrop::new));
+        r
+    }
+
     /// Make sure [`thread_exit`] runs at thread exit; false when it cannot
     /// be arranged (the thread is being torn down and only the fallback
     /// janitor is available, or the exit hook failed).
@@ -233,6 +264,8 @@ impl ThreadState {
         }
         self.callbacks_version.set(u64::MAX);
         drop(self.take_callbacks());
+        self.codelikes_version.set(u64::MAX);
+        drop(self.codelikes.take().map(ManuallyDrop::into_inner));
         if let Some(error) = self.take_error() {
             // At most one of `host`/`error` is set: nothing is pending now.
             self.flags.set(self.flags.get() & !PENDING);
@@ -287,6 +320,8 @@ thread_local! {
             callbacks_version: Cell::new(u64::MAX),
             callbacks: Cell::new(None),
             janitor: Cell::new(UNARMED),
+            codelikes_version: Cell::new(u64::MAX),
+            codelikes: Cell::new(None),
         }
     };
     static JANITOR: Janitor = const { Janitor };

@@ -75,13 +75,18 @@ impl<V> Node<V> {
 /// The map. Cloning shares every node.
 #[derive(Clone, Debug)]
 pub(crate) struct Trie<V> {
-    root: Option<Arc<Node<V>>>,
+    /// Always there (empty for an empty map), so a lookup starts without a
+    /// test.
+    root: Arc<Node<V>>,
     len: usize,
 }
 
 impl<V> Default for Trie<V> {
     fn default() -> Self {
-        Trie { root: None, len: 0 }
+        Trie {
+            root: Arc::new(Node::new()),
+            len: 0,
+        }
     }
 }
 
@@ -105,7 +110,7 @@ impl<V: Clone> Trie<V> {
     /// The value of `key`.
     pub(crate) fn get(&self, key: ObjectRef) -> Option<&V> {
         let h = hash(key);
-        let mut node = self.root.as_deref()?;
+        let mut node = &*self.root;
         let mut shift = 0;
         loop {
             match &node.slots[node.child(bucket(h, shift))?] {
@@ -120,8 +125,7 @@ impl<V: Clone> Trie<V> {
 
     /// Set `key` to `value`; returns the old value.
     pub(crate) fn insert(&mut self, key: ObjectRef, value: V) -> Option<V> {
-        let root = self.root.get_or_insert_with(|| Arc::new(Node::new()));
-        let old = insert_at(root, hash(key), 0, key, value);
+        let old = insert_at(&mut self.root, hash(key), 0, key, value);
         if old.is_none() {
             self.len += 1;
         }
@@ -130,12 +134,8 @@ impl<V: Clone> Trie<V> {
 
     /// Remove `key`; returns its value.
     pub(crate) fn remove(&mut self, key: ObjectRef) -> Option<V> {
-        let root = self.root.as_mut()?;
-        let old = remove_at(root, hash(key), 0, key)?;
+        let old = remove_at(&mut self.root, hash(key), 0, key)?;
         self.len -= 1;
-        if self.len == 0 {
-            self.root = None;
-        }
         Some(old)
     }
 
@@ -149,9 +149,7 @@ impl<V: Clone> Trie<V> {
                 }
             }
         }
-        if let Some(root) = &self.root {
-            walk(root, &mut f);
-        }
+        walk(&self.root, &mut f);
     }
 }
 
@@ -285,7 +283,7 @@ mod tests {
             assert_eq!(t.remove(key(i)), Some(()));
         }
         assert_eq!(t.len(), 0);
-        assert!(t.root.is_none());
+        assert!(t.root.slots.is_empty());
         assert_eq!(t.remove(key(1)), None);
     }
 }
