@@ -284,6 +284,7 @@ pub(crate) type ExitHook = fn() -> bool;
 static EXIT_HOOK: OnceLock<ExitHook> = OnceLock::new();
 
 /// Install the exit hook (the first one installed stays).
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) fn install_exit_hook(hook: ExitHook) {
     let _ = EXIT_HOOK.set(hook);
 }
@@ -291,6 +292,7 @@ pub(crate) fn install_exit_hook(hook: ExitHook) {
 /// The calling thread is ending: give back what its state owns (called by
 /// the exit hook's destructor). Idempotent; a later call into the library on
 /// this thread starts afresh.
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) fn thread_exit() {
     THREAD.with(|t| {
         if t.janitor.get() == ARMED {
