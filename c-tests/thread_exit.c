@@ -5,7 +5,9 @@
  *  - a thread whose first library call (a fire, an error, a wait) is made
  *    in a thread-exit destructor leaves nothing behind: many such threads
  *    keep the resident set flat (measured from /proc/self/statm).
- * Usage: thread_exit [THREADS] (default 20000). */
+ * Usage: thread_exit [THREADS [no-rss]] (THREADS default 20000; with no-rss,
+ * under valgrind, whose own memory is in the resident set, the growth is
+ * printed and not bounded). */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdatomic.h>
@@ -188,7 +190,7 @@ static void run_first_threads(long n) {
     }
 }
 
-static void first_calls_from_destructors(long threads) {
+static void first_calls_from_destructors(long threads, int bound_rss) {
     free_all_tools();
     CHECK_OK(PyMonitoring_UseToolId(2, "first"), 0);
     CHECK_OK(PyMonitoring_SetEvents(2, 1u << PY_MONITORING_EVENT_PY_START), 0);
@@ -208,7 +210,10 @@ static void first_calls_from_destructors(long threads) {
            after, after - before);
     /* A record kept per thread (about 350 bytes) would grow it by ~7 MB
      * for 20,000 threads; allow well under a tenth of that. */
-    CHECK(before > 0 && after - before < 512);
+    CHECK(before > 0);
+    if (bound_rss) {
+        CHECK(after - before < 512);
+    }
     free_all_tools();
 }
 
@@ -216,6 +221,6 @@ int main(int argc, char **argv) {
     long threads = argc > 1 ? atol(argv[1]) : 20000;
     alarm(60);
     waits_from_destructors();
-    first_calls_from_destructors(threads);
+    first_calls_from_destructors(threads, !(argc > 2 && strcmp(argv[2], "no-rss") == 0));
     return harness_finish("thread_exit");
 }

@@ -193,7 +193,7 @@ fn thread_exit_memcheck() {
             "-q",
         ])
         .arg(&exe)
-        .arg("200")
+        .args(["200", "no-rss"])
         .output()
         .expect("run valgrind");
     assert!(
