@@ -255,4 +255,20 @@ mod tests {
         assert!(!std::ptr::eq(d, a) && !std::ptr::eq(d, b));
         assert_eq!(readers.list().len(), 3);
     }
+
+    #[test]
+    fn a_thread_without_a_record_waits_for_every_dispatch() {
+        static READERS: Readers = Readers::new();
+        static DONE: AtomicBool = AtomicBool::new(false);
+        let rec = READERS.register();
+        rec.enter();
+        let waiter = std::thread::spawn(|| {
+            READERS.wait(None).unwrap();
+            DONE.load(Ordering::Acquire)
+        });
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        DONE.store(true, Ordering::Release);
+        rec.exit();
+        assert!(waiter.join().unwrap(), "the wait returned after the dispatch ended");
+    }
 }
