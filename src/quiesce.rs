@@ -269,6 +269,9 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(50));
         DONE.store(true, Ordering::Release);
         rec.exit();
-        assert!(waiter.join().unwrap(), "the wait returned after the dispatch ended");
+        assert!(
+            waiter.join().unwrap(),
+            "the wait returned after the dispatch ended"
+        );
     }
 }
