@@ -373,6 +373,16 @@ typedef struct PyMonitoringEvent {
  * A tool's callback: return 0, `PY_MONITORING_DISABLE`, or -1 after setting
  * the thread's error (`PyMonitoring_ErrSetString` or
  * `PyMonitoring_SetRaisedException`). Other values are ignored.
+ *
+ * A callback must return to its caller. It must not leave by
+ * `pthread_exit`, by being cancelled (`pthread_cancel` acts at a
+ * cancellation point inside the callback: disable cancellation there with
+ * `pthread_setcancelstate` if the thread can be cancelled), by `longjmp` or
+ * `siglongjmp`, or by a C++ exception: the library's frames below it cannot
+ * be unwound (the process aborts) or, jumped over, stay marked as a
+ * dispatch in progress (the thread's later fires are not delivered and
+ * `PyMonitoring_WaitForCallbacks` on other threads waits for it forever).
+ * It may call any library function, and `fork()`.
  */
 typedef int (*PyMonitoringCallback)(void *data, const struct PyMonitoringEvent *ev);
 
@@ -1484,7 +1494,9 @@ int PyMonitoring_GetEvents(int tool, uint32_t *set);
  *
  * # Safety
  * `fn`, when not NULL, must be callable with `data` from any thread that
- * fires events until it is removed and the wait has returned.
+ * fires events until it is removed and the wait has returned, and must
+ * return normally (see `PyMonitoringCallback`: no `pthread_exit`,
+ * cancellation, `longjmp` or exception out of it).
  */
 int PyMonitoring_RegisterCallback(int tool, int event, PyMonitoringCallback fn, void *data);
 
@@ -1521,7 +1533,10 @@ uint64_t PyMonitoring_GetVersion(void);
  *
  * Returns 0. From inside a callback the calling thread's own dispatch is not
  * waited for; if another thread's callback is at the same time waiting for
- * this thread, returns -1 with a RuntimeError instead of deadlocking.
+ * this thread, returns -1 with a RuntimeError instead of deadlocking. Any
+ * thread may wait, also from a thread-exit destructor (`pthread_key_create`,
+ * `tss_create`, C++ or Rust `thread_local`), and in a child of `fork()`,
+ * where the parent's other threads' dispatches do not exist.
  */
 int PyMonitoring_WaitForCallbacks(void);
 

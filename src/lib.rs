@@ -31,6 +31,8 @@ pub mod dispatch;
 pub mod error;
 pub mod event;
 pub mod host;
+#[cfg(not(loom))]
+mod fork;
 pub mod lasting;
 pub mod object;
 pub mod options;

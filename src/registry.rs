@@ -657,6 +657,16 @@ loom::lazy_static! {
 pub const MAX_SCOPE_LEN: usize =
     isize::MAX as usize / std::mem::size_of::<crate::scope::SlotState>();
 
+/// Before `fork()`: hold the registry's mutex, so the child gets tables no
+/// writer was halfway through (`crate::fork`).
+#[cfg(not(loom))]
+pub(crate) struct ForkHold(#[allow(dead_code)] MutexGuard<'static, Master>);
+
+#[cfg(not(loom))]
+pub(crate) fn fork_hold() -> ForkHold {
+    ForkHold(GLOBAL.master())
+}
+
 /// The process's registry (under loom: the current model execution's).
 #[inline(always)]
 pub(crate) fn global() -> &'static Registry {

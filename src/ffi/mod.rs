@@ -16,6 +16,8 @@ mod handler;
 mod host;
 mod lasting;
 mod options;
+#[cfg(not(loom))]
+mod process;
 mod scope;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 mod simd;

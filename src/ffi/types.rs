@@ -51,6 +51,16 @@ pub struct PyMonitoringEvent {
 /// A tool's callback: return 0, `PY_MONITORING_DISABLE`, or -1 after setting
 /// the thread's error (`PyMonitoring_ErrSetString` or
 /// `PyMonitoring_SetRaisedException`). Other values are ignored.
+///
+/// A callback must return to its caller. It must not leave by
+/// `pthread_exit`, by being cancelled (`pthread_cancel` acts at a
+/// cancellation point inside the callback: disable cancellation there with
+/// `pthread_setcancelstate` if the thread can be cancelled), by `longjmp` or
+/// `siglongjmp`, or by a C++ exception: the library's frames below it cannot
+/// be unwound (the process aborts) or, jumped over, stay marked as a
+/// dispatch in progress (the thread's later fires are not delivered and
+/// `PyMonitoring_WaitForCallbacks` on other threads waits for it forever).
+/// It may call any library function, and `fork()`.
 pub type PyMonitoringCallback =
     Option<unsafe extern "C" fn(data: *mut c_void, ev: *const PyMonitoringEvent) -> c_int>;
 
