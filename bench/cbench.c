@@ -389,7 +389,7 @@ static void case_register(long n)
     report("register_callback", ns, n);
 }
 
-/* ---- issue 7 (codelikes): code scopes, armed sites, active-needs-callback ---- */
+/* ---- code-likes (docs/EXTENSIONS.md): code scopes, armed sites, active-needs-callback ---- */
 
 #define CODE2 ((PyObject *)&g_objs[2])
 
@@ -513,7 +513,7 @@ static void codelike_cases(long n)
         events_no_callback(n, PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK, "pystart_events_no_cb_anc");
 }
 
-/* ---- issue 7: per-tool restart and PY_MONITORING_OPT_LASTING_DISABLE ----
+/* ---- per-tool restart and PY_MONITORING_OPT_LASTING_DISABLE ----
  * These run last: the first per-tool restart or lasting-mode switch opens the
  * gate that sends refreshes through the restart-aware path for good. */
 
@@ -748,7 +748,7 @@ int main(int argc, char **argv)
         case_set_events(n / 100 + 1);
     if (wanted("register_callback"))
         case_register(n / 100 + 1);
-    /* Issue 7 cases last (they open the restart gate for good). */
+    /* Opt-in feature cases last (they open the restart gate for good). */
     if (wanted("restart_refresh_17"))
         case_gated_refresh(n, 0, "restart_refresh_17");
     if (wanted("lasting_refresh_17"))

@@ -147,7 +147,7 @@ w("")
 w("| case | variant | CPython C | CPython Py | ours | goal | met | CPython C / ours |")
 w("|---|---|---:|---:|---:|---:|:-:|---:|")
 CASE_CPY = {}
-# Issue 7's opt-in features: (case, variant) -> (default case it is set
+# The opt-in features (docs/EXTENSIONS.md): (case, variant) -> (default case it is set
 # beside, that case's variant). Reported in their own section below.
 FEATURES = {
     ("pystart_events_no_cb", "inline"): ("pystart_1tool_c", "inline"),
@@ -206,7 +206,7 @@ w("every call changes something; CPython's figures are the Python-level `sys.mon
 w("(made from C with `PyObject_Call`), which re-instrument code, so they are not the same work.")
 w("")
 
-# Issue 7
+# Opt-in features (docs/EXTENSIONS.md)
 w("## Opt-in features (beyond CPython): their cost next to the default paths")
 w("")
 w("Each feature's case beside the default case it replaces or adds to (instructions per operation,")

@@ -1,4 +1,4 @@
-/* The thread's error indicator (SPEC §5): PyMonitoring_ErrOccurred,
+/* The thread's error indicator (docs/BEHAVIOUR.md, "Firing", steps 2 and 8): PyMonitoring_ErrOccurred,
  * ErrClear, ErrKind, ErrMessage, ErrSetString, SetRaisedException,
  * GetRaisedException, and the MISSING sentinel (GetMissing and the
  * PyMonitoring_MISSING macro). Valid input and every kind of bad input. */

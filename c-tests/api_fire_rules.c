@@ -1,4 +1,4 @@
-/* The firing rules of SPEC §7 through the C API, one by one: tool order
+/* The firing rules of docs/BEHAVIOUR.md, "Firing" through the C API, one by one: tool order
  * (most significant bit first), empty callback slots keep their bit, an
  * error stops the walk, -1 without an error, success with an error left
  * behind, other return values ignored, DISABLE from local events clears the

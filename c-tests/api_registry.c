@@ -1,4 +1,4 @@
-/* The registry (SPEC §4): UseToolId, ClearToolId, FreeToolId, GetTool,
+/* The registry (docs/BEHAVIOUR.md, "Registry"): UseToolId, ClearToolId, FreeToolId, GetTool,
  * SetEvents, GetEvents, RegisterCallback, GetCallback, RestartEvents,
  * GetVersion, WaitForCallbacks. Each with valid input and each kind of bad
  * input: out-of-range tool ids, bad event ids and sets, NULL pointers, an

@@ -1,4 +1,4 @@
-/* Scopes (SPEC §6): PyMonitoring_EnterScope and PyMonitoring_ExitScope.
+/* Scopes (docs/BEHAVIOUR.md, "Scopes"): PyMonitoring_EnterScope and PyMonitoring_ExitScope.
  * Valid input (fast path, refresh, every event id, C_RETURN/C_RAISE get
  * CALL's tools, BRANCH gets BRANCH_RIGHT's, opaque untouched) and every
  * kind of bad input (NULL version/states/event_types, negative and huge

@@ -1,4 +1,4 @@
-/* Threads (SPEC §5, §8) through the C API: the error indicator is per
+/* Threads (docs/BEHAVIOUR.md, "Threads"; docs/CONCURRENCY.md) through the C API: the error indicator is per
  * thread; PyMonitoring_WaitForCallbacks waits for a callback running on
  * another thread, after which a removed callback is never called again;
  * two callbacks waiting for each other get a RuntimeError, not a deadlock. */

@@ -1,4 +1,4 @@
-/* Registry changes and what scopes see (SPEC §6, one change at a time):
+/* Registry changes and what scopes see (docs/BEHAVIOUR.md, "Scopes", one change at a time):
  * - a fresh process: version 0, EnterScope with version 0 touches nothing
  *   (hand-written active/opaque stay);
  * - which operations change the version (+1 each here; CPython moves in

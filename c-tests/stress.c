@@ -73,7 +73,7 @@ static int callback(void *data, const PyMonitoringEvent *ev) {
     CbData *d = (CbData *)data;
     int rc = 0;
     /* Registration published `d` (helgrind cannot see the library's
-     * std::sync::Mutex, so the edge is stated; see valgrind/README.md). */
+     * std::sync::Mutex, so the edge is stated; see c-tests/helgrind.supp). */
     ANNOTATE_HAPPENS_AFTER(d);
     if (d == NULL || d->magic != MAGIC) {
         violation("callback ran with dead data", ev);

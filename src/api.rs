@@ -659,7 +659,7 @@ impl Slot<'_> {
         if exception.is_some() {
             error::set_raised(exception);
         }
-        // Issue 7: the slot (not only `active`), for the lasting mode.
+        // The slot (not only `active`), for the lasting mode.
         let result = match crate::lasting::fire(self.state, firing) {
             Ok(()) => Ok(()),
             Err(ErrorSet) => Err(error::take().unwrap_or_else(|| {

@@ -552,7 +552,7 @@ pub fn refresh_code_scope(
     // change published later leaves the stored version stale and the next
     // entry refreshes again.
     let shared = registry::global().codelikes();
-    // Issue 7 (per-tool restart, lasting DISABLE): once that gate is open the
+    // Per-tool restart and lasting DISABLE: once that gate is open the
     // refresh keeps DISABLEs the same way for the merged masks.
     if registry::global().restarts.gate() {
         scope::check_ids(event_types)?;

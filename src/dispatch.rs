@@ -1,4 +1,4 @@
-//! Firing an event to the tools of one scope slot (SPEC §7).
+//! Firing an event to the tools of one scope slot (docs/BEHAVIOUR.md, "Firing").
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -408,7 +408,7 @@ fn walk(
     // The table is looked at once, and again only after a refresh replaced
     // it (no table: no tool has a callback).
     'table: while let Some(table) = guard.table.as_deref() {
-        // Issue 7 (armed sites, src/codelike.rs): the table carries the
+        // Armed sites (src/codelike.rs): the table carries the
         // arming while anything is armed; skipped tools get no callback and
         // keep their bit.
         if let Some(armed) = table.armed() {

@@ -432,7 +432,7 @@ fn loom_two_waiting_callbacks_do_not_deadlock() {
     });
 }
 
-/// Issue 7, the site table (`src/sites.rs`, `docs/CONCURRENCY.md`): a lookup
+/// The site table (`src/sites.rs`, `docs/CONCURRENCY.md`): a lookup
 /// racing a rewrite of the same entry (a removal then an insert of another
 /// site there) reports the old site, the new one or nothing, never a mix of
 /// the two (the seqlock), both through the inline home-entry check and the

@@ -69,7 +69,7 @@ pub struct CallbackTable {
     /// and the one row it edits. Tools 6 and 7 never get callbacks; their
     /// rows stay empty so that any tool bit indexes without a bounds check.
     rows: [Option<Arc<Row>>; TOOL_IDS],
-    /// Issue 7 (armed sites): the code-likes' snapshot while anything is
+    /// Armed sites: the code-likes' snapshot while anything is
     /// armed, so the dispatch sees arming with the table it already holds
     /// (no second thread-local, no extra global load while nothing is).
     armed: Option<Arc<crate::codelike::Snapshot>>,
@@ -85,7 +85,7 @@ impl CallbackTable {
         }
     }
 
-    /// Issue 7: the arming in force, when anything is armed.
+    /// The arming in force, when anything is armed.
     #[inline(always)]
     pub(crate) fn armed(&self) -> Option<&crate::codelike::Snapshot> {
         self.armed.as_deref()
@@ -117,7 +117,7 @@ struct Master {
     claims: [u64; TOOL_IDS],
     events: [EventSet; TOOL_IDS],
     callbacks: Option<Arc<CallbackTable>>,
-    /// Issue 7 (codelikes): local events and armed sites, writers' side.
+    /// Code-likes (docs/EXTENSIONS.md): local events and armed sites, writers' side.
     codelikes: crate::codelike::Tables,
 }
 
@@ -151,10 +151,10 @@ pub(crate) struct Registry {
     /// the refresh makes anyway, so the numbering costs other refreshes
     /// nothing.
     refresh_limit: std::sync::atomic::AtomicUsize,
-    /// Issue 7 (codelikes): what readers of the local events and armed
+    /// Code-likes (docs/EXTENSIONS.md): what readers of the local events and armed
     /// sites see (`crate::codelike`).
     codelikes: crate::codelike::Shared,
-    /// Issue 7 (lasting DISABLE, per-tool restart): what scopes need to know
+    /// Lasting DISABLE and per-tool restart: what scopes need to know
     /// about restarts (`crate::lasting`).
     pub(crate) restarts: crate::lasting::Restarts,
 }
@@ -297,7 +297,7 @@ impl Registry {
     }
 
     /// With `ACTIVE_NEEDS_CALLBACK`, a callback change that changes a mask
-    /// moves the version (issue 7).
+    /// moves the version (docs/EXTENSIONS.md).
     fn callbacks_changed(&self, m: &Master) {
         if self.options() & crate::options::ACTIVE_NEEDS_CALLBACK != 0 && self.store_masks(m) {
             self.version.fetch_add(1, Ordering::Release);
@@ -354,12 +354,12 @@ impl Registry {
     }
 
     fn clear_claimed(&self, m: &mut Master, tool: u8) {
-        // Issue 7: a clear restarts the tool (its lasting DISABLEs end).
+        // A clear restarts the tool (its lasting DISABLEs end).
         self.restarts
             .tool_restarted(tool, self.version.load(Ordering::Relaxed));
         crate::sites::table().forget_tool(tool);
         m.events[tool as usize] = EventSet::empty();
-        // Issue 7: the tool's local events and arming go too (gh-111963).
+        // The tool's local events and arming go too (gh-111963).
         if m.codelikes.drop_tool(tool) {
             self.publish_codelikes(m);
         }
@@ -497,7 +497,7 @@ impl Registry {
         let old = self.options.load(Ordering::Relaxed);
         if old != options {
             if (old ^ options) & crate::options::LASTING_DISABLE != 0 {
-                // Issue 7: switching the lasting mode restarts every tool.
+                // Switching the lasting mode restarts every tool.
                 self.restarts
                     .mode_switched(self.version.load(Ordering::Relaxed));
                 crate::sites::table().forget_all();
@@ -509,7 +509,7 @@ impl Registry {
         Ok(())
     }
 
-    /// Issue 7: the options applied when the library is loaded
+    /// The options applied when the library is loaded
     /// (`PYMONITORING_OPTIONS`). While nothing was ever published (version
     /// 0, no tool in use: every scope mask is 0 under any options), the word
     /// is stored and the masks recomputed without moving the version, so a
@@ -532,14 +532,14 @@ impl Registry {
 
     pub(crate) fn restart_events(&self) {
         let _m = self.master();
-        // Issue 7: every tool restarts (its lasting DISABLEs end).
+        // Every tool restarts (its lasting DISABLEs end).
         self.restarts
             .all_restarted(self.version.load(Ordering::Relaxed));
         crate::sites::table().forget_all();
         self.version.fetch_add(1, Ordering::Release);
     }
 
-    /// Issue 7: `PyMonitoring_RestartToolEvents` (see `crate::lasting`).
+    /// `PyMonitoring_RestartToolEvents` (see `crate::lasting`).
     pub(crate) fn restart_tool_events(&self, tool: i64) -> Result<(), Error> {
         let tool = check_tool(tool)?;
         let m = self.master();
@@ -568,7 +568,7 @@ impl Registry {
         )
     }
 
-    /// Issue 7 (codelikes): run `edit` on the code-likes' tables for a
+    /// Code-likes (docs/EXTENSIONS.md): run `edit` on the code-likes' tables for a
     /// `tool` in use (else `tool %d is not in use`); when it reports a
     /// change, publish the new snapshot and, if `moves_version`, bump the
     /// global version.
@@ -589,7 +589,7 @@ impl Registry {
         Ok(())
     }
 
-    /// Issue 7 (codelikes): publish the code-likes' snapshot to its readers
+    /// Code-likes (docs/EXTENSIONS.md): publish the code-likes' snapshot to its readers
     /// and, when what is armed changed, a callback table carrying it (which
     /// moves the callback table's version, so every dispatch takes it).
     fn publish_codelikes(&self, m: &mut Master) {
@@ -606,13 +606,13 @@ impl Registry {
         }
     }
 
-    /// Issue 7 (codelikes): the readers' side.
+    /// Code-likes (docs/EXTENSIONS.md): the readers' side.
     #[inline(always)]
     pub(crate) fn codelikes(&self) -> &crate::codelike::Shared {
         &self.codelikes
     }
 
-    /// Issue 7 (codelikes): the current snapshot and its version, read
+    /// Code-likes (docs/EXTENSIONS.md): the current snapshot and its version, read
     /// under the lock so they belong together.
     pub(crate) fn codelikes_snapshot(&self) -> (u64, Option<Arc<crate::codelike::Snapshot>>) {
         let m = self.master();

@@ -1,4 +1,4 @@
-//! `EnterScope`: fill a scope's slots with the tools of their events (SPEC §6).
+//! `EnterScope`: fill a scope's slots with the tools of their events (docs/BEHAVIOUR.md, "Scopes").
 
 use std::cell::Cell;
 
@@ -69,7 +69,7 @@ pub(crate) fn try_refresh(
     // Version first: if a writer races, the stored copy is the older one and
     // the next entry refreshes again.
     let current = registry::version();
-    // Issue 7 hook: once a per-tool restart or the lasting mode was used,
+    // Extension hook: once a per-tool restart or the lasting mode was used,
     // refreshes take `lasting::refresh` (one relaxed load until then).
     if registry::global().restarts.gate() {
         crate::lasting::refresh(states, version, event_types, current, |_| 0);

@@ -1,4 +1,4 @@
-//! SPEC §6–§7, one rule per test, through the safe core.
+//! docs/BEHAVIOUR.md, "Scopes" and "Firing", one rule per test, through the safe core.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -46,7 +46,7 @@ fn states(n: usize) -> Vec<SlotState> {
     (0..n).map(|_| SlotState::default()).collect()
 }
 
-// §6 Scopes
+// Scopes
 
 #[test]
 fn scope_version_starts_at_zero_semantics() {
@@ -137,7 +137,7 @@ fn scope_versions_change_on_each_documented_operation() {
     assert!(!bumps(&|| registry::free_tool_id(0).unwrap()));
 }
 
-// §7 Firing
+// Firing
 
 #[test]
 fn fire_delivers_the_record() {

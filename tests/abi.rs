@@ -2,20 +2,20 @@
 //! through libclang, and by the C compiler through a tiny program) against
 //! the Rust `#[repr(C)]` types and CPython 3.14's numbering.
 //!
-//! The expected constant values are typed in here from SPEC §2 (CPython
+//! The expected constant values are typed in here from docs/BEHAVIOUR.md, "Events and sets" (CPython
 //! 3.14's `Include/cpython/monitoring.h` and `sys.monitoring`); the actual
 //! values are parsed out of bindgen's output, never taken from the crate
 //! that generated the header.
 
 mod api_names;
-mod common;
+mod c_programs;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::mem::{align_of, offset_of, size_of};
 
 use pymonitoring::ffi::{PyMonitoringEvent, PyMonitoringState};
 
-/// CPython 3.14's event ids (SPEC §2).
+/// CPython 3.14's event ids (docs/BEHAVIOUR.md, "Events and sets").
 const CPYTHON_314_EVENTS: [(&str, i64); 19] = [
     ("PY_START", 0),
     ("PY_RESUME", 1),
@@ -39,7 +39,7 @@ const CPYTHON_314_EVENTS: [(&str, i64); 19] = [
 ];
 
 /// Other constants with a CPython counterpart (`PY_MONITORING_TOOL_IDS`,
-/// `sys.monitoring.*_ID`, the number of events) or fixed by SPEC §4.
+/// `sys.monitoring.*_ID`, the number of events) or fixed by docs/BEHAVIOUR.md, "Registry".
 const OTHER_CONSTANTS: [(&str, i64); 16] = [
     ("PY_MONITORING_EVENTS", 19),
     ("PY_MONITORING_TOOL_IDS", 8),
@@ -65,7 +65,7 @@ const OTHER_CONSTANTS: [(&str, i64); 16] = [
 /// test is skipped, loudly) when libclang is not installed, unless
 /// `PYMONITORING_REQUIRE_LIBCLANG` is set, as `.ci/run` does.
 fn bindgen_output(defines: &[&str]) -> Option<String> {
-    let header = common::manifest_dir().join("include/pymonitoring.h");
+    let header = c_programs::manifest_dir().join("include/pymonitoring.h");
     let mut builder = bindgen::Builder::default()
         .header(header.to_str().expect("UTF-8 path"))
         .allowlist_item("_?PyMonitoring.*|PY_MONITORING_.*|PyObject|Py_ssize_t|_object")
@@ -173,8 +173,8 @@ fn functions(out: &str) -> BTreeSet<String> {
 /// `name value` lines printed by `c-tests/abi_layout.c` built with the C
 /// compiler the harnesses use.
 fn c_compiler_view() -> BTreeMap<String, i64> {
-    let exe = common::CProgram::from_c_tests("abi_layout.c").build();
-    let out = common::run_ok(&exe, &[]);
+    let exe = c_programs::CProgram::from_c_tests("abi_layout.c").build();
+    let out = c_programs::run_ok(&exe, &[]);
     out.lines()
         .map(|l| {
             let mut parts = l.split_whitespace();

@@ -3,11 +3,11 @@
 //! and prints its records; this test runs the same scenario through
 //! `pymonitoring::api` and compares.
 
-mod common;
+mod c_programs;
 
 use std::sync::{Arc, Mutex};
 
-use common::{run_ok, CProgram};
+use c_programs::{run_ok, CProgram};
 use pymonitoring::api::{Action, Event, EventRecord, EventSet, ObjectRef, Scope, Tool};
 
 /// Stand-ins for the C harness's OBJ(i).

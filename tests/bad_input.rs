@@ -3,13 +3,13 @@
 //! documented error, writes no output, does not crash, and leaves the
 //! registry exactly as it was.
 
-mod support;
+mod exported;
 
 use std::ffi::{c_int, c_void};
 use std::sync::Mutex;
 
+use exported::*;
 use pymonitoring::ffi::*;
-use support::*;
 
 /// An inner call's return code and the error it left.
 type InnerResult = (c_int, Option<(c_int, String)>);

@@ -3,14 +3,14 @@
 //! environment variables in a child process; the files are checked with a
 //! JSON parser and with `genhtml`.
 
-mod common;
+mod c_programs;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use common::{have, manifest_dir, CProgram};
+use c_programs::{have, manifest_dir, CProgram};
 use serde_json::Value;
 
 const THREADS: usize = 3;
@@ -35,7 +35,7 @@ fn source() -> PathBuf {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = common::out_dir("builtin-tools").join(name);
+    let dir = c_programs::out_dir("builtin-tools").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

@@ -1,9 +1,9 @@
 //! Every C harness in `c-tests/`, each built with `cc` against the generated
 //! header and run as its own process.
 
-mod common;
+mod c_programs;
 
-use common::{run_ok, CProgram};
+use c_programs::{run_ok, CProgram};
 
 fn harness(file: &str) {
     let exe = CProgram::from_c_tests(file).build();
@@ -114,7 +114,7 @@ const API_HARNESSES: [&str; 6] = [
 
 #[test]
 fn every_api_harness_is_registered() {
-    let mut found: Vec<String> = std::fs::read_dir(common::manifest_dir().join("c-tests"))
+    let mut found: Vec<String> = std::fs::read_dir(c_programs::manifest_dir().join("c-tests"))
         .expect("c-tests/")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("api_") && n.ends_with(".c"))
@@ -149,7 +149,7 @@ fn fork() {
 #[test]
 fn fork_with_builtin_tools() {
     let exe = CProgram::from_c_tests("fork.c").build();
-    let dir = common::out_dir("fork_with_builtin_tools");
+    let dir = c_programs::out_dir("fork_with_builtin_tools");
     let out = std::process::Command::new(&exe)
         .env("PYMONITORING_RECORD", dir.join("events.jsonl"))
         .env("PYMONITORING_TRACE", dir.join("trace.json"))
@@ -179,7 +179,7 @@ fn thread_exit() {
 /// without valgrind.
 #[test]
 fn thread_exit_memcheck() {
-    if !common::have("valgrind") {
+    if !c_programs::have("valgrind") {
         println!("skipped: valgrind not found");
         return;
     }

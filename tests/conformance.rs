@@ -13,12 +13,12 @@
 //!   `-fsanitize=address,undefined -fno-omit-frame-pointer` (checking that
 //!   ASan really linked: `nm` finds `__asan_init`).
 
-mod common;
+mod c_programs;
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{have, run, run_ok, run_with_options, CProgram};
+use c_programs::{have, run, run_ok, run_with_options, CProgram};
 
 /// Every conformance harness.
 const HARNESSES: &[&str] = &[
@@ -87,7 +87,7 @@ macro_rules! harness_tests {
         fn every_harness_has_a_test() {
             let listed: &[&str] = &[$($file),*];
             assert_eq!(listed, HARNESSES);
-            let mut on_disk: Vec<String> = std::fs::read_dir(common::manifest_dir().join("c-tests"))
+            let mut on_disk: Vec<String> = std::fs::read_dir(c_programs::manifest_dir().join("c-tests"))
                 .unwrap()
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
                 .filter(|n| (n.starts_with("cython_") || n.starts_with("cpython_")) && n.ends_with(".c"))
@@ -121,7 +121,7 @@ harness_tests! {
     cpython_registry_changes => "cpython_registry_changes.c",
 }
 
-/// Issue 7: the harnesses that do not apply with
+/// The harnesses that do not apply with
 /// `PY_MONITORING_OPT_LASTING_DISABLE`, and why. Every other harness runs
 /// again under the mode (`PYMONITORING_OPTIONS=lasting-disable`); those whose
 /// expectation differs read the options and check the mode's
@@ -140,13 +140,13 @@ const NOT_UNDER_LASTING: &[(&str, &str)] = &[
     ),
 ];
 
-/// Issue 7: every applicable harness with the lasting-DISABLE mode set at load.
+/// Every applicable harness with the lasting-DISABLE mode set at load.
 #[test]
 fn every_harness_under_lasting_disable() {
     every_harness_under("lasting-disable", NOT_UNDER_LASTING);
 }
 
-/// Issue 7: every harness not in `not_applying` (each listed one must be a
+/// Every harness not in `not_applying` (each listed one must be a
 /// harness), exported and inline, with `PYMONITORING_OPTIONS=options` set
 /// at load; every failure is reported.
 fn every_harness_under(options: &str, not_applying: &[(&str, &str)]) {
@@ -224,7 +224,7 @@ fn sanitizers_all() {
     }
 }
 
-// ---- Issue 7 (codelikes): the suite under `active-needs-callback`. ----
+// ---- Code-likes (docs/EXTENSIONS.md): the suite under `active-needs-callback`. ----
 
 /// Harnesses whose CPython-exact expectation does not hold under
 /// `PYMONITORING_OPTIONS=active-needs-callback`, with the reason.

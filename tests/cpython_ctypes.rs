@@ -14,12 +14,12 @@
 //! CPython 3.13.0 is found as CI finds it, through `pyenv prefix 3.13.0`; the
 //! test fails when it is missing.
 
-mod common;
+mod c_programs;
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{lib_dir, manifest_dir, python313, run_ok, CProgram};
+use c_programs::{lib_dir, manifest_dir, python313, run_ok, CProgram};
 
 fn run_combination(loader: &str, mode: &str) {
     let library = lib_dir().join("libpymonitoring.so");

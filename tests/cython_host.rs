@@ -31,12 +31,12 @@
 //! `target/cython-host/`; a fresh machine needs PyPI for `pip install`.
 //! A missing pyenv CPython 3.13.0 fails the test.
 
-mod common;
+mod c_programs;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{lib_dir, manifest_dir};
+use c_programs::{lib_dir, manifest_dir};
 
 fn python313() -> PathBuf {
     let out = Command::new("pyenv")
@@ -124,7 +124,7 @@ fn venv(python313: &Path, dir: &Path) -> PathBuf {
 /// or the header changed).
 fn build_modules(python: &Path, dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
-    let include = common::generated_include_dir();
+    let include = c_programs::include_dir();
     let mut changed = false;
     let sources = ["events_mod.pyx", "hostmon.c", "setup.py"]
         .map(|f| manifest_dir().join("tests/cython_host").join(f));

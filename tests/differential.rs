@@ -16,14 +16,14 @@
 //! comparing.
 
 mod api_names;
-mod common;
+mod c_programs;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use api_names::EVENT_NAMES;
-use common::{manifest_dir, out_dir, CProgram};
+use c_programs::{manifest_dir, out_dir, CProgram};
 
 const GENERATED: usize = 300;
 const DEFAULT_SEED: u64 = 0x5eed_c0de_2026;

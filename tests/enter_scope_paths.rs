@@ -1,9 +1,9 @@
 //! `c-tests/enter_scope_paths.c`: EnterScope through the exported function
 //! and through the header's inline fast path (`PYMONITORING_INLINE`).
 
-mod common;
+mod c_programs;
 
-use common::{run_ok, CProgram};
+use c_programs::{run_ok, CProgram};
 
 #[test]
 fn enter_scope_exported() {

@@ -3,9 +3,9 @@
 //! under every `PYMONITORING_OPTIONS` value (the harness's expectations
 //! do not depend on the options in force).
 
-mod common;
+mod c_programs;
 
-use common::{run_ok, run_ok_with_options, CProgram};
+use c_programs::{run_ok, run_ok_with_options, CProgram};
 
 /// The harness with the exported fire functions and with the header's
 /// inline fast path.

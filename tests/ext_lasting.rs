@@ -2,9 +2,9 @@
 //! through the C ABI (`c-tests/ext_lasting.c`), each run its own process,
 //! with the exported fire functions and with the header's inline ones.
 
-mod common;
+mod c_programs;
 
-use common::{run_ok, CProgram};
+use c_programs::{run_ok, CProgram};
 
 #[test]
 fn exact_sequences_cython_states_table_and_bad_input() {
@@ -24,14 +24,14 @@ fn exact_sequences_cython_states_table_and_bad_input() {
 #[test]
 fn readme_example() {
     let source =
-        std::fs::read_to_string(common::manifest_dir().join("examples/lasting.c")).unwrap();
-    let readme = std::fs::read_to_string(common::manifest_dir().join("README.md")).unwrap();
+        std::fs::read_to_string(c_programs::manifest_dir().join("examples/lasting.c")).unwrap();
+    let readme = std::fs::read_to_string(c_programs::manifest_dir().join("README.md")).unwrap();
     assert!(
         readme.contains(source.trim_end()),
         "README.md does not quote examples/lasting.c"
     );
     let exe = CProgram {
-        sources: vec![common::manifest_dir().join("examples/lasting.c")],
+        sources: vec![c_programs::manifest_dir().join("examples/lasting.c")],
         ..CProgram::from_c_tests("ext_lasting.c")
     }
     .named("example_lasting")

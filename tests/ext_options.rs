@@ -1,9 +1,9 @@
 //! The option word (`PyMonitoring_SetOptions`, `PYMONITORING_OPTIONS`),
 //! through the C ABI, each run its own process.
 
-mod common;
+mod c_programs;
 
-use common::{run_ok, run_ok_with_options, run_with_options, CProgram};
+use c_programs::{run_ok, run_ok_with_options, run_with_options, CProgram};
 
 fn program() -> std::path::PathBuf {
     CProgram::from_c_tests("ext_options.c").build()

@@ -6,13 +6,13 @@
 //! every function of the API.
 
 mod api_names;
-mod common;
+mod c_programs;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{lib_dir, out_dir, run_ok, CProgram};
+use c_programs::{lib_dir, out_dir, run_ok, CProgram};
 
 /// A translation unit that uses every function, type and constant of the
 /// header; valid C11 and C++17. It runs a valid sequence and exits 0 only
@@ -198,7 +198,7 @@ fn included_twice_compiles_in_every_language_and_variant() {
             cmd.arg(format!("-std={std}"))
                 .args(["-Wall", "-Wextra", "-pedantic", "-Werror", "-c"])
                 .arg("-I")
-                .arg(common::include_dir());
+                .arg(c_programs::include_dir());
             if inline {
                 cmd.arg("-DPYMONITORING_INLINE");
             }
@@ -223,7 +223,8 @@ fn included_twice_compiles_in_every_language_and_variant() {
 fn own_c_programs() -> Vec<PathBuf> {
     let mut files = Vec::new();
     for dir in ["c-tests", "examples"] {
-        let entries = std::fs::read_dir(common::manifest_dir().join(dir)).expect("read the dir");
+        let entries =
+            std::fs::read_dir(c_programs::manifest_dir().join(dir)).expect("read the dir");
         for entry in entries {
             let path = entry.expect("a dir entry").path();
             if path.extension().is_some_and(|e| e == "c") {
@@ -281,9 +282,9 @@ fn own_programs_inline_every_wrapper() {
                             .args([opt, "-std=c11", "-c", "-DPYMONITORING_INLINE", "-D"])
                             .arg(version)
                             .arg("-I")
-                            .arg(common::include_dir())
+                            .arg(c_programs::include_dir())
                             .arg("-I")
-                            .arg(common::manifest_dir().join("c-tests"))
+                            .arg(c_programs::manifest_dir().join("c-tests"))
                             .arg(file)
                             .arg("-o")
                             .arg(&obj)
@@ -411,7 +412,7 @@ fn compile_only(file: &Path, cpp: bool, include: &Path, defines: &[&str]) {
         .cpp(cpp)
         .std(if cpp { "c++17" } else { "c11" })
         .include(include)
-        .include(common::include_dir());
+        .include(c_programs::include_dir());
     for f in ["-Wall", "-Wextra", "-Werror"] {
         build.flag(f);
     }

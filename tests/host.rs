@@ -4,9 +4,9 @@
 //! with the exported functions and with the header's inline ones). The real
 //! host, CPython 3.13 with a Cython module, is `tests/cython_host.rs`.
 
-mod common;
+mod c_programs;
 
-use common::{run_ok, run_ok_with_options, CProgram};
+use c_programs::{run_ok, run_ok_with_options, CProgram};
 
 #[test]
 fn hooks_exception_events_errors_nesting_and_bad_input() {

@@ -1,6 +1,7 @@
 //! Model-based property test: random sequences of registry operations,
 //! scopes and fires go to the library (through the exported C functions) and
-//! to a small reference model of SPEC §4–§7 and of the issue 7 features of
+//! to a small reference model of docs/BEHAVIOUR.md ("Registry" to "Firing")
+//! and of the opt-in features of
 //! `docs/EXTENSIONS.md` (local events, code scopes, armed sites,
 //! ACTIVE_NEEDS_CALLBACK, per-tool restart, DISABLE that lasts) written here,
 //! independently of the library's code. Every return code, error (kind and
@@ -14,17 +15,17 @@
 //! cases run one after another.
 
 mod api_names;
-mod support;
+mod exported;
 
 use std::collections::BTreeSet;
 use std::ffi::{c_int, c_void, CString};
 use std::sync::Mutex;
 
 use api_names::EVENT_NAMES;
+use exported::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use pymonitoring::ffi::*;
-use support::*;
 
 // ---------------------------------------------------------------- callbacks
 
@@ -158,7 +159,7 @@ enum Op {
     GetCallback(c_int, c_int),
     GetTool(c_int, usize),
     Restart,
-    // Issue 7 (lasting helper): PyMonitoring_RestartToolEvents, default mode.
+    // Per-tool restart: PyMonitoring_RestartToolEvents, default mode.
     RestartTool(c_int),
     Enter(usize),
     Fire {
@@ -168,7 +169,7 @@ enum Op {
         offset: i32,
         pending: PendingIn,
     },
-    // ---- issue 7 (codelikes): local events, code scopes, armed sites,
+    // ---- code-likes (docs/EXTENSIONS.md): local events, code scopes, armed sites,
     // ACTIVE_NEEDS_CALLBACK. Code-likes are CODES[i]; scope s always uses
     // CODES[s % 2] (a state array is entered with one code-like).
     SetLocal(c_int, usize, u32),
@@ -176,11 +177,11 @@ enum Op {
     EnterCode(usize),
     Arm(c_int, usize, c_int, Vec<i32>),
     Disarm(c_int, usize),
-    /// `PyMonitoring_SetOptions` (ACTIVE_NEEDS_CALLBACK and, issue 7's
-    /// lasting helper, LASTING_DISABLE; other bits are refused).
+    /// `PyMonitoring_SetOptions` (ACTIVE_NEEDS_CALLBACK and
+    /// LASTING_DISABLE; other bits are refused).
     SetOptions(u32),
     GetOptions,
-    // ---- issue 7 (lasting DISABLE)
+    // ---- lasting DISABLE (docs/EXTENSIONS.md)
     /// Zero a scope's states (`active` and `opaque`) and its version, as
     /// Cython does for every call.
     Zero(usize),
@@ -214,7 +215,7 @@ const SCOPES: [&[u8]; 5] = [
     &[7, 8, 9, 18, 10, 3, 1],
     &[11, 12, 13, 14, 15, 6],
     &[0, 19, 4],
-    // issue 7 (lasting): slots of scope 0's events with its code-like, so
+    // lasting mode: slots of scope 0's events with its code-like, so
     // that a remembered site is met again from another state
     &[5, 0, 9, 2],
 ];
@@ -284,7 +285,7 @@ fn op(lasting: bool) -> impl Strategy<Value = Op> {
         1 => Just(Op::Restart),
         2 * lasting_weight => tool().prop_map(Op::RestartTool),
         6 => (0..SCOPES.len()).prop_map(Op::Enter),
-        // issue 7 (codelikes)
+        // code-likes (docs/EXTENSIONS.md)
         3 => (tool(), 0..CODES.len(), prop_oneof![6 => event_set(), 2 => (0u32..11).prop_map(|b| 1 << b)])
             .prop_map(|(t, c, set)| Op::SetLocal(t, c, set)),
         1 => (tool(), 0..CODES.len()).prop_map(|(t, c)| Op::GetLocal(t, c)),
@@ -295,7 +296,7 @@ fn op(lasting: bool) -> impl Strategy<Value = Op> {
         1 => (tool(), 0..CODES.len()).prop_map(|(t, c)| Op::Disarm(t, c)),
         lasting_weight => options.prop_map(Op::SetOptions),
         1 => Just(Op::GetOptions),
-        // issue 7 (lasting)
+        // lasting mode
         lasting_weight => (0..SCOPES.len()).prop_map(Op::Zero),
         1 => (0..SCOPES.len()).prop_map(Op::Foreign),
         16 => (0..SCOPES.len(), 0usize..8, prop::option::weighted(0.85, 0usize..35), 0usize..35, offset, pending)
@@ -326,25 +327,25 @@ struct Model {
     /// Callback per tool and event slot 0..18 (BRANCH itself never holds one).
     callbacks: [[Option<usize>; 19]; 6],
     version: u64,
-    /// Issue 7: every version bump of the case.
+    /// Every version bump of the case.
     bumps: Vec<Bump>,
-    /// Issue 7: the version the case started at (what happened before is
+    /// The version the case started at (what happened before is
     /// unknown here, but it was no per-tool restart: `reset` frees every
     /// tool in use).
     base: u64,
     states: Vec<Vec<u8>>,
-    /// Issue 7 (lasting): the `opaque` bytes (0 until a refresh in the
+    /// Lasting mode: the `opaque` bytes (0 until a refresh in the
     /// lasting mode).
     opaque: Vec<Vec<u8>>,
     scope_versions: Vec<u64>,
-    // issue 7 (codelikes)
+    // code-likes (docs/EXTENSIONS.md)
     /// Local events per code-like (index into CODES) and tool.
     local: [[u32; 6]; 2],
     /// Arming per code-like and tool: kind and sorted, deduplicated sites.
     armed: [[Option<Arming>; 6]; 2],
     /// PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK.
     anc: bool,
-    // issue 7 (lasting DISABLE)
+    // lasting DISABLE (docs/EXTENSIONS.md)
     /// PY_MONITORING_OPT_LASTING_DISABLE.
     lasting: bool,
     /// The remembered sites: (code-like index, offset, event, tool).
@@ -456,7 +457,7 @@ impl Model {
             & self.callback_filter(event)
     }
 
-    /// Issue 7: the tools restarted since version `v` when nothing but
+    /// The tools restarted since version `v` when nothing but
     /// per-tool restarts happened since (`None`: a full refresh). Before the
     /// case's start something else happened.
     fn restarted_only(&self, v: u64) -> Option<u8> {
@@ -466,7 +467,7 @@ impl Model {
             .flatten()
     }
 
-    /// Issue 7 (lasting): the tools restarted since version `v`; a version
+    /// Lasting mode: the tools restarted since version `v`; a version
     /// newer than the current one: everything. (A version older than the
     /// case's start is only a zeroed one, whose `opaque` is 0 anyway.)
     fn restarted_since(&self, v: u64) -> u8 {
@@ -479,12 +480,12 @@ impl Model {
             .fold(0, |acc, b| acc | b.restarted)
     }
 
-    /// Issue 7: one version bump that restarts no tool.
+    /// One version bump that restarts no tool.
     fn bump(&mut self) {
         self.bump_restarting(None, 0);
     }
 
-    /// Issue 7: one version bump (`Some(tool)` for a per-tool restart)
+    /// One version bump (`Some(tool)` for a per-tool restart)
     /// restarting the tools of `restarted`: their lasting DISABLEs end
     /// at the next refresh and their sites are forgotten now.
     fn bump_restarting(&mut self, per_tool: Option<usize>, restarted: u8) {
@@ -529,16 +530,16 @@ impl Model {
     fn clear(&mut self, t: usize) {
         self.events[t] = 0;
         self.callbacks[t] = [None; 19];
-        // issue 7: the tool's local events and arming go too
+        // The tool's local events and arming go too
         for c in 0..CODES.len() {
             self.local[c][t] = 0;
             self.armed[c][t] = None;
         }
-        // issue 7 (lasting): a clear restarts the tool
+        // lasting mode: a clear restarts the tool
         self.bump_restarting(None, 1 << t);
     }
 
-    // ---- issue 7 (codelikes) ----
+    // ---- code-likes (docs/EXTENSIONS.md) ----
 
     /// With ACTIVE_NEEDS_CALLBACK, the tools with a callback for the event
     /// a slot of `event` delivers (BRANCH: BRANCH_RIGHT); otherwise all.
@@ -672,7 +673,7 @@ impl Model {
                 } else {
                     let (lasting, anc) = (options & 1 != 0, options & 2 != 0);
                     if (lasting, anc) != (self.lasting, self.anc) {
-                        // issue 7 (lasting): switching the mode (on or off)
+                        // lasting mode: switching the mode (on or off)
                         // restarts every tool
                         let restarted = if lasting != self.lasting { 0x3f } else { 0 };
                         (self.lasting, self.anc) = (lasting, anc);
@@ -849,7 +850,7 @@ impl Model {
             PendingIn::Host(_) => Some((HOST, "exception object set by the host".into())),
             PendingIn::Library => Some((RUNTIME, "pending".into())),
         };
-        // issue 7 (lasting): a slot refreshed in the lasting mode, while the
+        // lasting mode: a slot refreshed in the lasting mode, while the
         // mode is on, first skips (without a callback) the active tools
         // remembered for the site, as if they answered DISABLE again; no
         // tool left (also none active to begin with): the fire is over.
@@ -908,7 +909,7 @@ impl Model {
             let Some(h) = self.callbacks.get(t).and_then(|c| c[ev]) else {
                 continue;
             };
-            // issue 7: armed sites skip the tool without a callback
+            // Armed sites skip the tool without a callback
             if t < 6 && !self.allows(scope % 2, t, f.event, offset, f.lineno) {
                 continue;
             }
@@ -937,7 +938,7 @@ impl Model {
                 Answer::FailWithHost => Some((HOST, "exception object set by the host".into())),
                 Answer::Disable if ev < 11 => {
                     self.states[scope][slot] &= !(1 << t);
-                    // issue 7 (lasting): it lasts until the tool restarts
+                    // lasting mode: it lasts until the tool restarts
                     if lasting {
                         self.opaque[scope][slot] |= 1 << t;
                         self.sites.insert((scope % 2, offset, f.event, t));
@@ -1089,7 +1090,7 @@ impl Lib {
                         offset,
                     )
                 }
-                // issue 7 (codelikes)
+                // code-likes (docs/EXTENSIONS.md)
                 Op::SetLocal(t, c, set) => PyMonitoring_SetLocalEvents(t, obj(CODES[c]), set),
                 Op::GetLocal(t, c) => {
                     let mut s = 0xFFFF_FFFFu32;
@@ -1126,7 +1127,7 @@ impl Lib {
                     out.push(u64::from(options));
                     rc
                 }
-                // issue 7 (lasting): Cython's per-call states
+                // lasting mode: Cython's per-call states
                 Op::Zero(s) => {
                     self.states[s].fill(PyMonitoringState::default());
                     self.versions[s] = 0;
@@ -1153,7 +1154,7 @@ fn compare_state(model: &Model, lib: &Lib, registry: bool) -> Result<(), TestCas
     for (s, states) in lib.states.iter().enumerate() {
         let active: Vec<u8> = states.iter().map(|st| st.active).collect();
         prop_assert_eq!(&active, &model.states[s], "active bytes of scope {}", s);
-        // issue 7 (lasting): the library owns `opaque` in the lasting mode
+        // lasting mode: the library owns `opaque` in the lasting mode
         // (and never writes it otherwise)
         let opaque: Vec<u8> = states.iter().map(|st| st.opaque).collect();
         prop_assert_eq!(&opaque, &model.opaque[s], "opaque bytes of scope {}", s);
@@ -1277,7 +1278,7 @@ fn case(lasting: bool) -> impl Strategy<Value = Vec<Op>> {
     })
 }
 
-/// Issue 7 (lasting): a call of a Cython function: fresh zeroed states, the
+/// Lasting mode: a call of a Cython function: fresh zeroed states, the
 /// scope entered, a few fires at the lasting cases' offsets.
 fn cython_call() -> impl Strategy<Value = Vec<Op>> {
     (
@@ -1328,12 +1329,12 @@ fn library_matches_the_reference_model() {
         failure_persistence: None,
         ..Config::default()
     });
-    // Half the cases start in the lasting mode (issue 7), alone or with
+    // Half the cases start in the lasting mode (docs/EXTENSIONS.md), alone or with
     // ACTIVE_NEEDS_CALLBACK; every case may switch options.
     let cases_ops = prop_oneof![case(false), case(true)];
     let result = runner.run(&cases_ops, |ops| {
         reset();
-        // issue 7: every case starts with the options off
+        // Every case starts with the options off
         assert_eq!(PyMonitoring_SetOptions(0), 0);
         let mut model = Model::new(PyMonitoring_GetVersion());
         let mut lib = Lib::new();

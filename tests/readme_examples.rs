@@ -15,12 +15,12 @@
 //! * Rust blocks are doctests (`src/lib.rs` includes README.md under
 //!   `cfg(doctest)`).
 
-mod common;
+mod c_programs;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{lib_dir, manifest_dir, python313};
+use c_programs::{lib_dir, manifest_dir, python313};
 
 /// A fenced block: its info string, first line number and text.
 struct Block {

@@ -4,13 +4,13 @@
 //! restart events and wait for callbacks. The library stays consistent, and
 //! what each call sees is what `docs/CONCURRENCY.md` ("Reentrancy") says.
 
-mod support;
+mod exported;
 
 use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use exported::*;
 use pymonitoring::ffi::*;
-use support::*;
 
 static A: AtomicUsize = AtomicUsize::new(0);
 static B: AtomicUsize = AtomicUsize::new(0);

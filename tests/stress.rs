@@ -5,7 +5,7 @@
 //! * natively for `STRESS_MS` milliseconds (default 2000);
 //! * under valgrind's memcheck and helgrind for `STRESS_VALGRIND_MS`
 //!   (default 1000), with zero errors (helgrind with the documented
-//!   suppressions in `valgrind/helgrind.supp`);
+//!   suppressions in `c-tests/helgrind.supp`);
 //! * and two self-tests showing those runs do catch what they are for: a
 //!   planted race is reported by helgrind despite the suppressions, a
 //!   planted use-after-free by memcheck.
@@ -13,11 +13,11 @@
 //! Valgrind is part of the project's machines; set
 //! `PYMONITORING_SKIP_VALGRIND=1` to skip the valgrind runs elsewhere.
 
-mod common;
+mod c_programs;
 
 use std::path::PathBuf;
 
-use common::{have, manifest_dir, run_ok, CProgram};
+use c_programs::{have, manifest_dir, run_ok, CProgram};
 
 fn env_ms(var: &str, default: u64) -> String {
     std::env::var(var)
@@ -69,7 +69,7 @@ fn run_args(exe: &PathBuf, wrapper: &[&str], args: &[&str]) -> (i32, String) {
 fn suppressions() -> String {
     format!(
         "--suppressions={}",
-        manifest_dir().join("valgrind/helgrind.supp").display()
+        manifest_dir().join("c-tests/helgrind.supp").display()
     )
 }
 

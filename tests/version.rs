@@ -1,11 +1,11 @@
 //! One version number: the crate's version is the header's macros and what
 //! `PyMonitoring_LibraryVersion()` returns.
 
-mod common;
+mod c_programs;
 
 use std::ffi::CStr;
 
-use common::{run_ok, CProgram};
+use c_programs::{run_ok, CProgram};
 
 #[test]
 fn library_version_is_the_crate_version() {

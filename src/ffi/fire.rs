@@ -35,7 +35,7 @@ unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option
     // Built once per fire, as C callbacks receive it (absent arguments hold
     // PyMonitoring_MISSING).
     let mut record = FireRecord::new(firing, super::object(super::missing()));
-    // Issue 7 hook: a slot refreshed in the lasting-DISABLE mode is marked
+    // Extension hook: a slot refreshed in the lasting-DISABLE mode is marked
     // in `opaque` (a byte next to `active`) and takes the mode's path (the
     // local events settle remembered sites before this, in `fire_marked`).
     if slot.opaque.get() & lasting::SLOT_MARK != 0 {
@@ -59,7 +59,7 @@ fn fire_checked(name: &'static str, active: &Cell<u8>, record: &mut FireRecord) 
     })
 }
 
-/// Issue 7: a fire in the lasting-DISABLE mode (`crate::lasting`): with
+/// A fire in the lasting-DISABLE mode (`crate::lasting`): with
 /// `scan`, every remembered tool of the site skipped (a slot with no tool
 /// active ends here in the mode); then the guarded dispatch of the others.
 #[cold]
@@ -76,7 +76,7 @@ fn fire_lasting_slow(slot: &SlotState, record: &mut FireRecord, scan: bool) -> c
     })
 }
 
-/// Issue 7: whether `state` is a slot refreshed in the lasting-DISABLE mode
+/// Whether `state` is a slot refreshed in the lasting-DISABLE mode
 /// (marked in `opaque`, the byte next to `active`). Tested first by the
 /// local events' entry points, so that a fire at a remembered DISABLEd
 /// site is settled before any record is built.
@@ -89,7 +89,7 @@ unsafe fn marked(state: *const PyMonitoringState) -> bool {
     !state.is_null() && unsafe { (*state).opaque } & lasting::SLOT_MARK != 0
 }
 
-/// Issue 7: a local event fired on a marked slot (see [`marked`]), taken
+/// A local event fired on a marked slot (see [`marked`]), taken
 /// as a tail call with the raw arguments: `a` and `b` are the event's
 /// extra arguments (LINE's `lineno`; the object arguments otherwise).
 /// A remembered site returns 0 at once; anything else builds the record

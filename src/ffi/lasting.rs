@@ -1,4 +1,4 @@
-//! Issue 7: per-tool restart (`docs/EXTENSIONS.md`, "Per-tool restart" and
+//! Per-tool restart (`docs/EXTENSIONS.md`, "Per-tool restart" and
 //! "DISABLE that lasts").
 
 use std::ffi::c_int;

@@ -167,7 +167,7 @@ unsafe extern "C" fn enter_scope_refresh(
             Kernel::Scalar => {}
         }
     }
-    // Issue 7: once a per-tool restart or the lasting mode was used,
+    // Once a per-tool restart or the lasting mode was used,
     // refreshes take the core's restart-aware path (the kernels learn it
     // from their route byte, see `simd::kernel`).
     if len.wrapping_sub(1) < 3 && !registry::global().restarts.gate() {
@@ -306,7 +306,7 @@ unsafe extern "C" fn detect_and_refresh(
     len: usize,
 ) -> c_int {
     use super::simd::{self, Kernel};
-    // Issue 7: the restart gate (the route byte's top bit) leads here too.
+    // The restart gate (the route byte's top bit) leads here too.
     if registry::global().restarts.gate() {
         // SAFETY: forwarded caller contract.
         return unsafe { enter_scope_refresh_other(states, version, event_types, len) };

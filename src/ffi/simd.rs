@@ -27,7 +27,7 @@
 //! both bytes of each slot, so the fill loads the slots, keeps their `opaque`
 //! bytes and stores them back with the new `active` bytes. This is the same
 //! as not touching `opaque` because a state array is never used by two
-//! threads at once (SPEC §8, the contract in `PyMonitoring_EnterScope`'s
+//! threads at once (docs/CONCURRENCY.md, the contract in `PyMonitoring_EnterScope`'s
 //! docs) and nothing else runs on this thread during the refresh (no
 //! callback, no call out of the library): no write to `opaque` can fall
 //! between the load and the store. See `docs/CONCURRENCY.md`.
@@ -60,7 +60,7 @@ pub(super) enum Kernel {
 /// frameless. The kernel is kept in the core's refresh route byte
 /// (`lasting::Restarts::route`), whose top bit is the restart gate: with
 /// the gate open no value matches a kernel, so the refresh goes to
-/// [`Kernel::Unknown`]'s path, which checks the gate (issue 7).
+/// [`Kernel::Unknown`]'s path, which checks the gate (docs/EXTENSIONS.md).
 #[inline(always)]
 pub(super) fn kernel() -> Kernel {
     match registry::global().restarts.route() {

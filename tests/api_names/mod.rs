@@ -1,9 +1,10 @@
 //! The names of every function of the C API, written down here by hand from
-//! SPEC §3–§5 (not read from the header or the sources), so tests can check
+//! docs/BEHAVIOUR.md, "Scopes", "Registry" and "Firing" (not read from the
+//! header or the sources), so tests can check
 //! the header and the built library against them.
 #![allow(dead_code)]
 
-/// CPython 3.14's event names, indexed by event id (SPEC §2).
+/// CPython 3.14's event names, indexed by event id (docs/BEHAVIOUR.md, "Events and sets").
 pub const EVENT_NAMES: [&str; 19] = [
     "PY_START",
     "PY_RESUME",
@@ -65,14 +66,15 @@ pub fn underscore_fire_functions() -> Vec<String> {
         .collect()
 }
 
-/// Scope functions (SPEC §3).
+/// Scope functions (docs/BEHAVIOUR.md, "Scopes").
 pub const SCOPE_FUNCTIONS: [&str; 2] = ["PyMonitoring_EnterScope", "PyMonitoring_ExitScope"];
 
 /// The out-of-line entry point the header's inline `PyMonitoring_EnterScope`
 /// calls when the version is stale (`PYMONITORING_INLINE`).
 pub const INLINE_SUPPORT_FUNCTIONS: [&str; 1] = ["_PyMonitoring_EnterScope"];
 
-/// Registry functions (SPEC §4, and the wait of §8).
+/// Registry functions (docs/BEHAVIOUR.md, "Registry", and the wait of
+/// docs/CONCURRENCY.md).
 pub const REGISTRY_FUNCTIONS: [&str; 11] = [
     "PyMonitoring_UseToolId",
     "PyMonitoring_ClearToolId",
@@ -87,7 +89,8 @@ pub const REGISTRY_FUNCTIONS: [&str; 11] = [
     "PyMonitoring_WaitForCallbacks",
 ];
 
-/// Error-indicator functions and the MISSING sentinel (SPEC §4–§5).
+/// Error-indicator functions and the MISSING sentinel (docs/BEHAVIOUR.md,
+/// "Firing").
 pub const ERROR_FUNCTIONS: [&str; 8] = [
     "PyMonitoring_ErrOccurred",
     "PyMonitoring_ErrClear",
@@ -99,8 +102,8 @@ pub const ERROR_FUNCTIONS: [&str; 8] = [
     "PyMonitoring_GetMissing",
 ];
 
-/// The library version, code-like names and the built-in tools (issue 6:
-/// docs/TOOLS.md).
+/// The library version, code-like names and the built-in tools
+/// (docs/TOOLS.md).
 pub const TOOLS_FUNCTIONS: [&str; 8] = [
     "PyMonitoring_LibraryVersion",
     "PyMonitoring_RegisterCodeName",
@@ -112,7 +115,7 @@ pub const TOOLS_FUNCTIONS: [&str; 8] = [
     "PyMonitoring_FlushBuiltinTools",
 ];
 
-/// The opt-in features beyond CPython (issue 7: docs/EXTENSIONS.md).
+/// The opt-in features beyond CPython (docs/EXTENSIONS.md).
 pub const EXTENSION_FUNCTIONS: &[&str] = &[
     "PyMonitoring_SetOptions",
     "PyMonitoring_GetOptions",

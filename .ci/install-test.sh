@@ -35,7 +35,7 @@ if readelf -rW "$prefix/lib/libpymonitoring.so.$version" | grep -E ' _?PyMonitor
 fi
 
 echo "== shared: cc \$(pkg-config --cflags --libs pymonitoring)"
-cp ci/install-test.c "$work/app.c"
+cp .ci/install-test.c "$work/app.c"
 cd "$work"
 # shellcheck disable=SC2046
 ${CC:-cc} -std=c11 -Wall -Wextra -Werror -o app app.c $(pkg-config --cflags --libs pymonitoring)
