@@ -124,7 +124,7 @@ fn venv(python313: &Path, dir: &Path) -> PathBuf {
 /// or the header changed).
 fn build_modules(python: &Path, dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
-    let include = common::generated_include_dir();
+    let include = common::include_dir();
     let mut changed = false;
     let sources = ["events_mod.pyx", "hostmon.c", "setup.py"]
         .map(|f| manifest_dir().join("tests/cython_host").join(f));
