@@ -1,6 +1,6 @@
 //! Event ids (CPython 3.14 numbering) and event sets.
 
-use crate::error::Error;
+use crate::failure::Error;
 
 /// A monitoring event, numbered as in CPython 3.14.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -15,13 +15,13 @@
 
 use std::cell::RefCell;
 
-use crate::quiesce;
+use crate::readers;
 use crate::registry;
 use crate::sites;
 use crate::sync::MutexGuard;
 use crate::thread;
 
-type Readers = MutexGuard<'static, Vec<(&'static quiesce::ReaderRecord, bool)>>;
+type Readers = MutexGuard<'static, Vec<(&'static readers::ReaderRecord, bool)>>;
 
 /// What [`prepare`] holds until [`parent`] or [`child`].
 struct Held {
@@ -40,7 +40,7 @@ pub fn prepare() {
     let held = Held {
         _registry: registry::fork_hold(),
         _sites: sites::fork_hold(),
-        readers: quiesce::fork_hold(),
+        readers: readers::fork_hold(),
     };
     let _ = HELD.try_with(|h| *h.borrow_mut() = Some(held));
 }
@@ -57,7 +57,7 @@ pub fn parent() {
 pub fn child() {
     let _ = HELD.try_with(|h| {
         if let Some(mut held) = h.borrow_mut().take() {
-            quiesce::fork_child(&mut held.readers, thread::with(|t| t.reader()));
+            readers::fork_child(&mut held.readers, thread::with(|t| t.reader()));
         }
     });
 }

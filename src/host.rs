@@ -14,7 +14,7 @@
 
 use std::sync::{Mutex, OnceLock};
 
-use crate::error::Error;
+use crate::failure::Error;
 use crate::object::ObjectRef;
 
 /// What a host runtime provides. Every method is called on the thread that

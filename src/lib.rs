@@ -27,21 +27,30 @@
 pub mod api;
 pub mod builtin;
 pub mod codelike;
+mod codelike_tables;
 pub mod dispatch;
 pub mod error;
 pub mod event;
+mod failure;
 #[cfg(not(loom))]
 mod fork;
 pub mod host;
 pub mod lasting;
 pub mod object;
+mod option_bits;
 pub mod options;
 pub mod quiesce;
+mod readers;
+mod record;
 pub mod registry;
+mod restarts;
 pub mod scope;
 pub mod sites;
+mod slot;
 mod sync;
 mod thread;
+mod tool;
+mod trie;
 
 /// The crate's version, which is also the C library's
 /// (`PyMonitoring_LibraryVersion()`, `PYMONITORING_VERSION`).

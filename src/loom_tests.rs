@@ -20,7 +20,7 @@ use loom::thread;
 use crate::dispatch::{EventRecord, FireRecord, Firing};
 use crate::event::{Event, EventSet};
 use crate::object::ObjectRef;
-use crate::quiesce::{ReaderRecord, Readers};
+use crate::readers::{ReaderRecord, Readers};
 use crate::registry::{CallbackTable, Handler, Outcome, Registry};
 
 /// A callback whose `data` can be "freed": calling it after that fails the

@@ -12,19 +12,15 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use crate::dispatch::{EventRecord, FireRecord};
-use crate::error::Error;
 use crate::event::{Event, EventSet};
+use crate::failure::Error;
+use crate::record::{EventRecord, FireRecord};
 use crate::sync::{AtomicU32, AtomicU64, AtomicU8, Mutex, MutexGuard, Ordering};
 
-/// Number of tool ids (bits of `PyMonitoringState::active`).
-pub const TOOL_IDS: usize = 8;
+pub use crate::tool::{MAX_USER_TOOL, TOOL_IDS};
 /// Words of [`scope_mask_word`]: 8 event ids a word.
 pub const MASK_WORDS: usize = Event::COUNT.div_ceil(8);
 const _: () = assert!(MASK_WORDS == 3);
-
-/// Highest tool id users may claim; 6 and 7 are reserved as in CPython.
-pub const MAX_USER_TOOL: u8 = 5;
 
 /// What a callback asks for after an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +68,7 @@ pub struct CallbackTable {
     /// Armed sites: the code-likes' snapshot while anything is
     /// armed, so the dispatch sees arming with the table it already holds
     /// (no second thread-local, no extra global load while nothing is).
-    armed: Option<Arc<crate::codelike::Snapshot>>,
+    armed: Option<Arc<crate::codelike_tables::Snapshot>>,
 }
 
 type Row = [Slot; Event::COUNT];
@@ -87,7 +83,7 @@ impl CallbackTable {
 
     /// The arming in force, when anything is armed.
     #[inline(always)]
-    pub(crate) fn armed(&self) -> Option<&crate::codelike::Snapshot> {
+    pub(crate) fn armed(&self) -> Option<&crate::codelike_tables::Snapshot> {
         self.armed.as_deref()
     }
 
@@ -118,7 +114,7 @@ struct Master {
     events: [EventSet; TOOL_IDS],
     callbacks: Option<Arc<CallbackTable>>,
     /// Code-likes (docs/EXTENSIONS.md): local events and armed sites, writers' side.
-    codelikes: crate::codelike::Tables,
+    codelikes: crate::codelike_tables::Tables,
 }
 
 /// All the registry's shared state.
@@ -146,17 +142,17 @@ pub(crate) struct Registry {
     options: AtomicU32,
     /// The longest scope the C layer refreshes without looking at the
     /// options: [`MAX_SCOPE_LEN`], or 0 while the host's event numbering is
-    /// on (`crate::options::CPYTHON_313_EVENT_IDS`), which then sends every
+    /// on (`crate::option_bits::CPYTHON_313_EVENT_IDS`), which then sends every
     /// refresh through its length check to the translation. One compare
     /// the refresh makes anyway, so the numbering costs other refreshes
     /// nothing.
     refresh_limit: std::sync::atomic::AtomicUsize,
     /// Code-likes (docs/EXTENSIONS.md): what readers of the local events and armed
     /// sites see (`crate::codelike`).
-    codelikes: crate::codelike::Shared,
+    codelikes: crate::codelike_tables::Shared,
     /// Lasting DISABLE and per-tool restart: what scopes need to know
     /// about restarts (`crate::lasting`).
-    pub(crate) restarts: crate::lasting::Restarts,
+    pub(crate) restarts: crate::restarts::Restarts,
 }
 
 const NO_TOOLS: Master = Master {
@@ -164,7 +160,7 @@ const NO_TOOLS: Master = Master {
     claims: [0; TOOL_IDS],
     events: [EventSet::empty(); TOOL_IDS],
     callbacks: None,
-    codelikes: crate::codelike::Tables::new(),
+    codelikes: crate::codelike_tables::Tables::new(),
 };
 
 impl Registry {
@@ -180,8 +176,8 @@ impl Registry {
             next_claim: AtomicU64::new(1),
             options: AtomicU32::new(0),
             refresh_limit: std::sync::atomic::AtomicUsize::new(MAX_SCOPE_LEN),
-            codelikes: crate::codelike::Shared::new(),
-            restarts: crate::lasting::Restarts::new(),
+            codelikes: crate::codelike_tables::Shared::new(),
+            restarts: crate::restarts::Restarts::new(),
         }
     }
 
@@ -196,8 +192,8 @@ impl Registry {
             next_claim: AtomicU64::new(1),
             options: AtomicU32::new(0),
             refresh_limit: std::sync::atomic::AtomicUsize::new(MAX_SCOPE_LEN),
-            codelikes: crate::codelike::Shared::new(),
-            restarts: crate::lasting::Restarts::new(),
+            codelikes: crate::codelike_tables::Shared::new(),
+            restarts: crate::restarts::Restarts::new(),
         }
     }
 
@@ -255,12 +251,12 @@ impl Registry {
     /// from the tools' events and, with `ACTIVE_NEEDS_CALLBACK`, their
     /// callbacks. Returns whether any mask changed.
     fn store_masks(&self, m: &Master) -> bool {
-        let needs_callback = self.options() & crate::options::ACTIVE_NEEDS_CALLBACK != 0;
+        let needs_callback = self.options() & crate::option_bits::ACTIVE_NEEDS_CALLBACK != 0;
         let mut changed = false;
         let mut packed = [0u8; 8 * MASK_WORDS];
         for event in Event::ALL {
             let source = event.scope_source();
-            let delivered = crate::codelike::delivered(event);
+            let delivered = crate::codelike_tables::delivered(event);
             let callbacks = if needs_callback {
                 (0..TOOL_IDS)
                     .filter(|&t| {
@@ -299,7 +295,7 @@ impl Registry {
     /// With `ACTIVE_NEEDS_CALLBACK`, a callback change that changes a mask
     /// moves the version (docs/EXTENSIONS.md).
     fn callbacks_changed(&self, m: &Master) {
-        if self.options() & crate::options::ACTIVE_NEEDS_CALLBACK != 0 && self.store_masks(m) {
+        if self.options() & crate::option_bits::ACTIVE_NEEDS_CALLBACK != 0 && self.store_masks(m) {
             self.version.fetch_add(1, Ordering::Release);
         }
     }
@@ -480,7 +476,7 @@ impl Registry {
     /// reach the translation when the host's numbering is on (the restart
     /// gate routes every refresh through the C layer's length check).
     fn route_numbering(&self, options: u32) {
-        let on = options & crate::options::CPYTHON_313_EVENT_IDS != 0;
+        let on = options & crate::option_bits::CPYTHON_313_EVENT_IDS != 0;
         if on {
             self.restarts.open_gate();
         }
@@ -496,7 +492,7 @@ impl Registry {
         let m = self.master();
         let old = self.options.load(Ordering::Relaxed);
         if old != options {
-            if (old ^ options) & crate::options::LASTING_DISABLE != 0 {
+            if (old ^ options) & crate::option_bits::LASTING_DISABLE != 0 {
                 // Switching the lasting mode restarts every tool.
                 self.restarts
                     .mode_switched(self.version.load(Ordering::Relaxed));
@@ -521,7 +517,9 @@ impl Registry {
             drop(m);
             return self.set_options(options);
         }
-        if (self.options.load(Ordering::Relaxed) ^ options) & crate::options::LASTING_DISABLE != 0 {
+        if (self.options.load(Ordering::Relaxed) ^ options) & crate::option_bits::LASTING_DISABLE
+            != 0
+        {
             self.restarts.mode_switched(0);
         }
         self.route_numbering(options);
@@ -576,7 +574,7 @@ impl Registry {
         &self,
         tool: u8,
         moves_version: bool,
-        edit: impl FnOnce(&mut crate::codelike::Tables) -> Result<bool, Error>,
+        edit: impl FnOnce(&mut crate::codelike_tables::Tables) -> Result<bool, Error>,
     ) -> Result<(), Error> {
         let mut m = self.master();
         require_in_use(&m, tool)?;
@@ -608,13 +606,15 @@ impl Registry {
 
     /// Code-likes (docs/EXTENSIONS.md): the readers' side.
     #[inline(always)]
-    pub(crate) fn codelikes(&self) -> &crate::codelike::Shared {
+    pub(crate) fn codelikes(&self) -> &crate::codelike_tables::Shared {
         &self.codelikes
     }
 
     /// Code-likes (docs/EXTENSIONS.md): the current snapshot and its version, read
     /// under the lock so they belong together.
-    pub(crate) fn codelikes_snapshot(&self) -> (u64, Option<Arc<crate::codelike::Snapshot>>) {
+    pub(crate) fn codelikes_snapshot(
+        &self,
+    ) -> (u64, Option<Arc<crate::codelike_tables::Snapshot>>) {
         let m = self.master();
         (self.codelikes.version(), m.codelikes.current())
     }
@@ -628,7 +628,7 @@ impl Registry {
         }
         self.options.store(0, Ordering::Relaxed);
         self.route_numbering(0);
-        m.codelikes = crate::codelike::Tables::new();
+        m.codelikes = crate::codelike_tables::Tables::new();
         self.publish_codelikes(&mut m);
         crate::sites::table().forget_all();
         for tool in 0..TOOL_IDS as u8 {
@@ -653,9 +653,9 @@ loom::lazy_static! {
     static ref GLOBAL: Registry = Registry::new();
 }
 
-/// The longest state array a slice can cover (2-byte slots).
-pub const MAX_SCOPE_LEN: usize =
-    isize::MAX as usize / std::mem::size_of::<crate::scope::SlotState>();
+/// The longest state array a slice can cover (2-byte slots: `crate::scope`
+/// holds `SlotState` to that size).
+pub const MAX_SCOPE_LEN: usize = isize::MAX as usize / 2;
 
 /// Before `fork()`: hold the registry's mutex, so the child gets tables no
 /// writer was halfway through (`crate::fork`).

@@ -2,24 +2,11 @@
 
 use std::cell::Cell;
 
-use crate::error::Error;
 use crate::event::Event;
+use crate::failure::Error;
 use crate::registry;
 
-/// One slot of a scope, laid out as C's `PyMonitoringState`: 2 bytes,
-/// `active` first. `opaque` belongs to the caller, except in the opt-in
-/// lasting-DISABLE mode (`crate::lasting`), which keeps DISABLEd tools there.
-#[repr(C)]
-#[derive(Debug, Default)]
-pub struct SlotState {
-    /// Bit t set: tool t gets this slot's event.
-    pub active: Cell<u8>,
-    /// The caller's byte (the lasting mode's in that mode).
-    pub opaque: Cell<u8>,
-}
-
-const _: () = assert!(std::mem::size_of::<SlotState>() == 2);
-const _: () = assert!(std::mem::align_of::<SlotState>() == 1);
+pub use crate::slot::SlotState;
 
 /// Enter a scope: when `version` is current nothing is read or written;
 /// otherwise every slot's `active` gets the tools of its event (C_RETURN and

@@ -17,8 +17,8 @@
 
 use crate::event::Event;
 use crate::object::ObjectRef;
-use crate::registry::TOOL_IDS;
 use crate::sync::{fence, AtomicU64, Mutex, MutexGuard, Ordering};
+use crate::tool::TOOL_IDS;
 
 /// Number of entries of the process's table (documented in
 /// `docs/EXTENSIONS.md`; `PY_MONITORING_DISABLED_SITES` in the header).

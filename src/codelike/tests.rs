@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use super::*;
+use crate::codelike_tables::{Tables, SMALL_ARMED, USER_TOOLS};
 use crate::dispatch::{fire, Firing};
 use crate::options;
 use crate::registry::{Handler, Outcome};

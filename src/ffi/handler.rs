@@ -6,7 +6,7 @@ use std::mem::{offset_of, size_of};
 
 use super::types::{PyMonitoringEvent, PY_MONITORING_DISABLE};
 use super::{pointer, PyObject};
-use crate::dispatch::{EventRecord, FireRecord};
+use crate::record::{EventRecord, FireRecord};
 use crate::registry::{Handler, Outcome};
 
 type CallbackFn = unsafe extern "C" fn(*mut c_void, *const PyMonitoringEvent) -> c_int;

@@ -19,6 +19,7 @@ mod options;
 #[cfg(not(loom))]
 mod process;
 mod scope;
+mod scope_errors;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 mod simd;
 mod tools;

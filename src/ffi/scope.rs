@@ -4,8 +4,8 @@ use std::cell::Cell;
 use std::ffi::c_int;
 
 use super::guard::{guard, require, status};
+use super::scope_errors::{bad_event, enter_scope_bad_event, enter_scope_too_large};
 use super::types::{PyMonitoringState, Py_ssize_t};
-use crate::error::Error;
 use crate::event::Event;
 use crate::registry;
 use crate::scope::{self, SlotState};
@@ -352,36 +352,6 @@ unsafe fn scalar_refresh(
         Ok(()) => 0,
         Err(scope::InvalidEvent) => enter_scope_bad_event(events),
     }
-}
-
-/// `extern "C"` (cannot unwind: guarded) so callers need no landing pad
-/// and can tail-call it.
-#[cold]
-#[inline(never)]
-extern "C" fn enter_scope_too_large(length: Py_ssize_t) -> c_int {
-    guard!("PyMonitoring_EnterScope", -1, {
-        status(Err(Error::value(format!("length {length} is too large"))))
-    })
-}
-
-/// [`enter_scope_bad_event`] from raw arguments; `extern "C"` (cannot
-/// unwind) so the refreshes can tail-call it.
-///
-/// # Safety
-/// `event_types` points to `len` readable bytes.
-#[cold]
-#[inline(never)]
-pub(super) unsafe extern "C" fn bad_event(event_types: *const u8, len: usize) -> c_int {
-    // SAFETY: forwarded caller contract.
-    enter_scope_bad_event(unsafe { std::slice::from_raw_parts(event_types, len) })
-}
-
-#[cold]
-#[inline(never)]
-fn enter_scope_bad_event(events: &[u8]) -> c_int {
-    guard!("PyMonitoring_EnterScope", -1, {
-        status(Err(scope::invalid_event(events)))
-    })
 }
 
 /// Exit the last scope entered. Scopes keep no stack: Enter and Exit need

@@ -273,7 +273,7 @@ macro_rules! kernel {
                     let b = std::ptr::read_unaligned(event_types.add(len - 4) as *const i32);
                     let ids = _mm_unpacklo_epi32(_mm_cvtsi32_si128(a), _mm_cvtsi32_si128(b));
                     let Some(masks) = small_masks!($any_top, ids, version) else {
-                        return super::scope::bad_event(event_types, len);
+                        return super::scope_errors::bad_event(event_types, len);
                     };
                     let first = states as *mut i64;
                     let last = states.add(2 * (len - 4)) as *mut i64;
@@ -292,7 +292,7 @@ macro_rules! kernel {
                     let a = std::ptr::read_unaligned(event_types as *const i64);
                     let b = std::ptr::read_unaligned(event_types.add(len - 8) as *const i64);
                     let Some(masks) = small_masks!($any_top, _mm_set_epi64x(b, a), version) else {
-                        return super::scope::bad_event(event_types, len);
+                        return super::scope_errors::bad_event(event_types, len);
                     };
                     let p = states as *mut __m128i;
                     let q = states.add(2 * (len - 8)) as *mut __m128i;
@@ -314,7 +314,7 @@ macro_rules! kernel {
                     i += 16;
                 }
                 if $any_top(bad) {
-                    return super::scope::bad_event(event_types, len);
+                    return super::scope_errors::bad_event(event_types, len);
                 }
                 *version = registry::version();
                 let lo = table_lo();

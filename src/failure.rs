@@ -1,0 +1,120 @@
+//! The library's error values: what the thread's error indicator
+//! (`crate::error`) holds and what fallible calls return. A leaf: the
+//! per-thread state stores these without importing the indicator.
+
+use crate::object::ObjectRef;
+
+/// What kind of error the indicator holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum ErrorKind {
+    /// A bad argument value (CPython's `ValueError`).
+    Value = 1,
+    /// A failure that is not the caller's argument (CPython's `RuntimeError`).
+    Runtime = 2,
+    /// An exception object of the host, set with `SetRaisedException`.
+    Host = 3,
+}
+
+/// A library error: a kind and a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    /// The message followed by one NUL, so C can borrow it without a copy.
+    text: String,
+}
+
+impl Error {
+    /// An error of `kind` with `message`. Interior NULs are replaced so the
+    /// message stays one C string.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        let mut text = message.into().replace('\0', "\u{fffd}");
+        text.push('\0');
+        Error { kind, text }
+    }
+
+    /// A `ValueError`.
+    pub fn value(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Value, message)
+    }
+
+    /// A `RuntimeError`.
+    pub fn runtime(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Runtime, message)
+    }
+
+    /// The kind.
+    #[inline]
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message.
+    #[inline]
+    pub fn message(&self) -> &str {
+        &self.text[..self.text.len() - 1]
+    }
+
+    /// The message's bytes including the terminating NUL.
+    #[inline]
+    pub fn message_with_nul(&self) -> &[u8] {
+        self.text.as_bytes()
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// What a thread's indicator can hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pending {
+    /// A library error.
+    Error(Error),
+    /// A host exception object.
+    Host(ObjectRef),
+}
+
+impl Pending {
+    /// The kind of what is pending.
+    #[inline]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Pending::Error(e) => e.kind(),
+            Pending::Host(_) => ErrorKind::Host,
+        }
+    }
+
+    /// The object callbacks receive for this exception: the host object, or
+    /// `None` (delivered as MISSING) for a library error.
+    #[inline]
+    pub fn object(&self) -> Option<ObjectRef> {
+        match self {
+            Pending::Error(_) => None,
+            Pending::Host(obj) => Some(*obj),
+        }
+    }
+}
+
+impl std::fmt::Display for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pending::Error(e) => e.fmt(f),
+            Pending::Host(obj) => write!(f, "{HOST_EXCEPTION_MESSAGE} ({:#x})", obj.addr()),
+        }
+    }
+}
+
+impl std::error::Error for Pending {}
+
+/// Message of a host exception, which has no text of its own.
+pub const HOST_EXCEPTION_MESSAGE: &str = "exception object set by the host";
+
+/// A failure whose error is on the thread's indicator (as CPython's -1 with
+/// an exception set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorSet;

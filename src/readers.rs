@@ -1,0 +1,263 @@
+//! The readers' records: each thread that dispatches owns a [`ReaderRecord`]
+//! whose `seq` is odd while the thread is inside a dispatch and even
+//! otherwise; only the owner writes it, so firing threads never write a
+//! shared cache line. The wait over them is `crate::quiesce`.
+
+use crate::failure::Error;
+use crate::sync::{self, AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering};
+
+/// One thread's dispatch announcements. Padded so two threads never share
+/// the line. Records live for the whole process (a thread's state reaches
+/// its record without a reference count); a record given back when its
+/// thread ends is handed to the next thread that registers.
+#[repr(align(128))]
+pub struct ReaderRecord {
+    seq: AtomicU64,
+    waiting: AtomicBool,
+}
+
+impl ReaderRecord {
+    fn new() -> ReaderRecord {
+        ReaderRecord {
+            seq: AtomicU64::new(0),
+            waiting: AtomicBool::new(false),
+        }
+    }
+
+    /// Announce a dispatch: make `seq` odd, then a SeqCst fence, so the
+    /// dispatch's later read of the callback table's version and a waiter's
+    /// read of `seq` (after its own SeqCst fence, in [`Readers::wait`])
+    /// cannot both miss the other side's write (`docs/CONCURRENCY.md`, H1).
+    #[inline]
+    pub(crate) fn enter(&self) {
+        let s = self.seq.load(Ordering::Relaxed);
+        self.seq.store(s + 1, Ordering::Relaxed);
+        sync::fence(Ordering::SeqCst);
+    }
+
+    /// End a dispatch. Release: whatever the dispatch did (its last use of
+    /// a callback's data) happens before a waiter's Acquire load that sees
+    /// the new value (H2). Only the owner writes `seq`.
+    #[inline]
+    pub(crate) fn exit(&self) {
+        let s = self.seq.load(Ordering::Relaxed);
+        self.seq.store(s + 1, Ordering::Release);
+    }
+
+    /// Whether the owner is inside a dispatch (read by the owner only).
+    pub(crate) fn in_dispatch(&self) -> bool {
+        self.seq.load(Ordering::Relaxed) & 1 == 1
+    }
+}
+
+/// The records of every thread that has dispatched, each with whether a
+/// live thread owns it. Records of ended threads stay listed (their `seq`
+/// is even, so waiters pass them at once) and are reused.
+pub(crate) struct Readers {
+    list: Mutex<Vec<(&'static ReaderRecord, bool)>>,
+}
+
+impl Readers {
+    /// No records.
+    #[cfg(not(loom))]
+    pub(crate) const fn new() -> Readers {
+        Readers {
+            list: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// No records.
+    #[cfg(loom)]
+    pub(crate) fn new() -> Readers {
+        Readers {
+            list: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn list(&self) -> MutexGuard<'_, Vec<(&'static ReaderRecord, bool)>> {
+        self.list.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A record for a thread, listed before its owner's first dispatch: a
+    /// given-back one, or a new one. A reused record keeps its `seq` (even:
+    /// its last owner was not dispatching when it ended), so a waiter that
+    /// read it before the reuse only ever sees it move forward.
+    pub(crate) fn register(&self) -> &'static ReaderRecord {
+        let mut list = self.list();
+        if let Some(entry) = list.iter_mut().find(|(_, owned)| !owned) {
+            entry.1 = true;
+            return entry.0;
+        }
+        let rec: &'static ReaderRecord = Box::leak(Box::new(ReaderRecord::new()));
+        list.push((rec, true));
+        rec
+    }
+
+    /// Give a record back (its thread is ending, so it is not in a
+    /// dispatch).
+    pub(crate) fn unregister(&self, rec: &ReaderRecord) {
+        for entry in self.list().iter_mut() {
+            if std::ptr::eq(entry.0, rec) {
+                entry.1 = false;
+            }
+        }
+    }
+
+    /// Wait until every dispatch running on a thread other than `me`'s
+    /// when this was called has ended. `me` is `None` for a thread without
+    /// a record (it has never dispatched, or gave its record back at thread
+    /// exit): such a thread is not inside a dispatch, so it waits for all.
+    ///
+    /// When `me` is itself inside a dispatch (a callback is waiting), it
+    /// marks itself waiting, and a wait for a thread that is marked waiting
+    /// too fails with a RuntimeError instead of deadlocking.
+    pub(crate) fn wait(&self, me: Option<&ReaderRecord>) -> Result<(), Error> {
+        let inside = me.filter(|me| me.in_dispatch());
+        if let Some(me) = inside {
+            me.waiting.swap(true, Ordering::AcqRel);
+        }
+        let result = self.wait_others(me, inside.is_some());
+        if let Some(me) = inside {
+            me.waiting.store(false, Ordering::Release);
+        }
+        result
+    }
+
+    fn wait_others(&self, me: Option<&ReaderRecord>, inside: bool) -> Result<(), Error> {
+        // A snapshot: a record listed (or reused) later belongs to a thread
+        // whose first dispatch starts after this point, so it already sees
+        // the removal.
+        let snapshot: Vec<&'static ReaderRecord> = self.list().iter().map(|e| e.0).collect();
+        // Pairs with the fence in `enter`: either this thread's reads of
+        // `seq` below see a dispatch's `enter`, or that dispatch's read of
+        // the callback table's version sees the removals made before (H1).
+        sync::fence(Ordering::SeqCst);
+        for rec in snapshot
+            .into_iter()
+            .filter(|r| !me.is_some_and(|me| std::ptr::eq(*r, me)))
+        {
+            let seen = rec.seq.load(Ordering::Acquire);
+            if seen & 1 == 0 {
+                continue;
+            }
+            let mut round = 0u32;
+            while rec.seq.load(Ordering::Acquire) == seen {
+                // Read-modify-write for the same reason: of two callbacks
+                // waiting for each other, at least one sees the other's flag
+                // (H3).
+                if inside && rec.waiting.fetch_or(false, Ordering::AcqRel) {
+                    return Err(Error::runtime(
+                        "cannot wait for callbacks: another thread's callback is waiting for this one",
+                    ));
+                }
+                sync::spin(round);
+                round = round.saturating_add(1);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(not(loom))]
+static READERS: Readers = Readers::new();
+
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref READERS: Readers = Readers::new();
+}
+
+/// A record for this thread (see [`Readers::register`]).
+pub(crate) fn register() -> &'static ReaderRecord {
+    READERS.register()
+}
+
+/// Give a thread's record back when the thread ends.
+pub(crate) fn unregister(rec: &ReaderRecord) {
+    READERS.unregister(rec);
+}
+
+/// Test-only: whether a live thread owns `rec`.
+#[cfg(all(test, not(loom)))]
+pub(crate) fn is_owned(rec: &ReaderRecord) -> bool {
+    READERS
+        .list()
+        .iter()
+        .any(|(r, owned)| std::ptr::eq(*r, rec) && *owned)
+}
+
+/// Wait until every dispatch running on another thread than the one that
+/// owns `me` has finished (`crate::quiesce::wait_for_callbacks`).
+pub(crate) fn wait(me: Option<&ReaderRecord>) -> Result<(), Error> {
+    READERS.wait(me)
+}
+
+#[cfg(not(loom))]
+/// Before `fork()`: hold the records' list so no thread is registering or
+/// giving one back while the process is copied (`crate::fork`).
+pub(crate) fn fork_hold() -> MutexGuard<'static, Vec<(&'static ReaderRecord, bool)>> {
+    READERS.list()
+}
+
+#[cfg(not(loom))]
+/// In the child after `fork()` (with the list held by [`fork_hold`]): only
+/// the calling thread exists, so every other record is given back, and a
+/// record its vanished owner left inside a dispatch is moved on to even (no
+/// waiter in the child waits for a dispatch that does not exist there).
+pub(crate) fn fork_child(
+    list: &mut MutexGuard<'static, Vec<(&'static ReaderRecord, bool)>>,
+    me: Option<&ReaderRecord>,
+) {
+    for entry in list.iter_mut() {
+        if me.is_some_and(|me| std::ptr::eq(entry.0, me)) {
+            continue;
+        }
+        entry.1 = false;
+        let s = entry.0.seq.load(Ordering::Relaxed);
+        if s & 1 == 1 {
+            entry.0.seq.store(s + 1, Ordering::Release);
+        }
+        entry.0.waiting.store(false, Ordering::Relaxed);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_back_records_are_reused() {
+        let readers = Readers::new();
+        let a = readers.register();
+        let b = readers.register();
+        assert!(!std::ptr::eq(a, b));
+        a.enter();
+        a.exit();
+        readers.unregister(a);
+        let c = readers.register();
+        assert!(std::ptr::eq(a, c), "the free record is handed out again");
+        assert!(!c.in_dispatch(), "with its sequence moved on, not reset");
+        assert_eq!(c.seq.load(Ordering::Relaxed), 2);
+        let d = readers.register();
+        assert!(!std::ptr::eq(d, a) && !std::ptr::eq(d, b));
+        assert_eq!(readers.list().len(), 3);
+    }
+
+    #[test]
+    fn a_thread_without_a_record_waits_for_every_dispatch() {
+        static READERS: Readers = Readers::new();
+        static DONE: AtomicBool = AtomicBool::new(false);
+        let rec = READERS.register();
+        rec.enter();
+        let waiter = std::thread::spawn(|| {
+            READERS.wait(None).unwrap();
+            DONE.load(Ordering::Acquire)
+        });
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        DONE.store(true, Ordering::Release);
+        rec.exit();
+        assert!(
+            waiter.join().unwrap(),
+            "the wait returned after the dispatch ended"
+        );
+    }
+}
