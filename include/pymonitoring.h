@@ -1227,8 +1227,10 @@ int PyMonitoring_GetOptions(uint32_t *options);
  *
  * When `*version` equals the global version (see
  * `PyMonitoring_GetVersion`) this returns 0 at once and reads and writes
- * nothing else. Otherwise each `states[i].active` is set to the tools of
- * `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
+ * nothing else. While no tool has an event and no option is set (for
+ * instance after the last tool was freed) a refresh only checks the ids
+ * and zeroes each `active`, without looking up an event. Otherwise each
+ * `states[i].active` is set to the tools of `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
  * slots get BRANCH_RIGHT's), `opaque` keeps its value (it may be stored
  * back unchanged along with `active`; in the opt-in
  * `PY_MONITORING_OPT_LASTING_DISABLE` mode the library keeps the slot's
@@ -1417,7 +1419,9 @@ PyObject *PyMonitoring_GetMissing(void);
 #define PyMonitoring_MISSING (PyMonitoring_GetMissing())
 
 /* The global version word, for the inline EnterScope fast path below: read
- * only; equal to PyMonitoring_GetVersion(). */
+ * only; [0] equals PyMonitoring_GetVersion(); [1] equals [0] while no tool
+ * has an event and no option is set (a refresh then only zeroes `active`),
+ * else UINT64_MAX. */
 extern const volatile uint64_t *const _PyMonitoring_GlobalVersion;
 
 /* The lasting-DISABLE mode's remembered sites (docs/EXTENSIONS.md), for the
@@ -1431,6 +1435,8 @@ typedef struct {
 extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 
 #if defined(PYMONITORING_INLINE)
+#include <string.h>
+
 /* CPython's inline fast path: test `active` in the caller, then call the
  * underscore entry point. Source-compatible with cpython/monitoring.h. */
 #define _PYMONITORING_IF_ACTIVE(STATE, X) \
@@ -1563,16 +1569,57 @@ PyMonitoring_FireStopIterationEvent(PyMonitoringState *state, PyObject *codelike
                                     PyObject *value)
 { _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
 
+/* The library's refresh while no tool has an event and no option is set,
+ * for 4-8 slots (a Cython function has 7): when every id is valid (below
+ * PY_MONITORING_EVENTS), each `active` is zeroed (`opaque` kept) and 1
+ * returned; else 0 and nothing is written. Two overlapping words of ids
+ * and of states; for a constant array of ids the compiler folds the check. */
+static inline int
+_PyMonitoring_RefreshIdle(PyMonitoringState *state_array, const uint8_t *event_types,
+                          Py_ssize_t length)
+{
+    const uint32_t add = _PYMONITORING_CAST(uint32_t, 128 - PY_MONITORING_EVENTS) * 0x01010101u;
+    const unsigned char keep_bytes[8] = {0, 0xff, 0, 0xff, 0, 0xff, 0, 0xff};
+    uint32_t first, last;
+    uint64_t keep, word;
+    memcpy(&first, event_types, 4);
+    memcpy(&last, event_types + length - 4, 4);
+    if (((first + add) | first | (last + add) | last) & 0x80808080u) {
+        return 0;
+    }
+    memcpy(&keep, keep_bytes, 8);
+    memcpy(&word, state_array, 8);
+    word &= keep;
+    memcpy(state_array, &word, 8);
+    memcpy(&word, state_array + length - 4, 8);
+    word &= keep;
+    memcpy(state_array + length - 4, &word, 8);
+    return 1;
+}
+
 /* EnterScope's fast path in the caller: the same validation, then one
- * compare with the global version; anything else goes to the library. */
+ * compare with the global version, and for 4-8 slots while the registry is
+ * idle the library's idle refresh (above). Anything else goes to the
+ * library. */
 static inline int
 PyMonitoring_EnterScope(PyMonitoringState *state_array, uint64_t *version,
                         const uint8_t *event_types, Py_ssize_t length)
 {
     if (version != NULL && length >= 0
-        && (length == 0 || (state_array != NULL && event_types != NULL))
-        && *version == *_PyMonitoring_GlobalVersion) {
-        return 0;
+        && (length == 0 || (state_array != NULL && event_types != NULL))) {
+        uint64_t current = _PyMonitoring_GlobalVersion[0];
+        if (*version == current) {
+            return 0;
+        }
+        /* A plain read, folded into the compare: the word only ever names
+         * a version at which the registry was idle, so even a stale value
+         * that equals `current` is right. */
+        if (length >= 4 && length <= 8
+            && _PYMONITORING_CAST(const uint64_t *, _PyMonitoring_GlobalVersion)[1] == current
+            && _PyMonitoring_RefreshIdle(state_array, event_types, length)) {
+            *version = current;
+            return 0;
+        }
     }
     return _PyMonitoring_EnterScope(state_array, version, event_types, length);
 }

@@ -121,12 +121,21 @@ struct Master {
     codelikes: crate::codelike::Tables,
 }
 
-/// All the registry's shared state.
+/// All the registry's shared state. `repr(C)` so that `idle` is the word
+/// after `version` (the header reads both through one pointer).
+#[repr(C)]
 pub(crate) struct Registry {
-    /// Names, events and the current callback table; every change holds it.
-    master: Mutex<Master>,
     /// The global version: scopes refresh when their stored copy differs.
     pub(crate) version: AtomicU64,
+    /// The version at which no tool has an event and nothing else shapes a
+    /// refresh (no option set, no per-tool restart or lasting-mode switch
+    /// yet), so a refresh of `EnterScope` only zeroes `active`; [`NOT_IDLE`]
+    /// otherwise. Rewritten after every change under `master` (Release);
+    /// a reader takes it only when it equals the version it read, see
+    /// [`Registry::idle_version`].
+    idle: AtomicU64,
+    /// Names, events and the current callback table; every change holds it.
+    master: Mutex<Master>,
     /// For each event id, the tools a scope slot of that event gets. Padded
     /// to 256 entries (the extra ones stay 0) so any `u8` indexes it without
     /// a bounds check or a mask.
@@ -165,8 +174,9 @@ impl Registry {
     #[cfg(not(loom))]
     pub(crate) const fn new() -> Registry {
         Registry {
-            master: Mutex::new(NO_TOOLS),
             version: AtomicU64::new(0),
+            idle: AtomicU64::new(0),
+            master: Mutex::new(NO_TOOLS),
             scope_masks: [const { AtomicU8::new(0) }; 256],
             scope_mask_words: [const { std::sync::atomic::AtomicU64::new(0) }; MASK_WORDS],
             callbacks_version: AtomicU64::new(0),
@@ -181,8 +191,9 @@ impl Registry {
     #[cfg(loom)]
     pub(crate) fn new() -> Registry {
         Registry {
-            master: Mutex::new(NO_TOOLS),
             version: AtomicU64::new(0),
+            idle: AtomicU64::new(0),
+            master: Mutex::new(NO_TOOLS),
             scope_masks: std::array::from_fn(|_| AtomicU8::new(0)),
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
@@ -209,6 +220,31 @@ impl Registry {
     #[inline(always)]
     pub(crate) fn version_relaxed(&self) -> u64 {
         self.version.load(Ordering::Relaxed)
+    }
+
+    /// The idle version word (Relaxed): equal to a version `v` read from
+    /// [`Registry::version`] only when at `v` no tool had an event, no
+    /// option was set and the restart gate was closed, so that storing `v`
+    /// and zeroing `active` is exactly the refresh at `v` (the word is
+    /// written after the version it names and never names another: an
+    /// equal pair is its own proof, whatever the order of the two reads).
+    #[inline(always)]
+    pub(crate) fn idle_version(&self) -> u64 {
+        self.idle.load(Ordering::Relaxed)
+    }
+
+    /// Writer (under `master`, after any change): name the current version
+    /// in `idle` when the registry is idle at it, else [`NOT_IDLE`].
+    fn publish_idle(&self) {
+        let idle = self.options.load(Ordering::Relaxed) == 0
+            && !self.restarts.gate()
+            && self
+                .scope_masks
+                .iter()
+                .all(|m| m.load(Ordering::Relaxed) == 0);
+        let v = self.version.load(Ordering::Relaxed);
+        self.idle
+            .store(if idle { v } else { NOT_IDLE }, Ordering::Release);
     }
 
     /// The tools a scope slot for `event` gets right now.
@@ -239,7 +275,14 @@ impl Registry {
     /// sees these masks).
     fn publish_masks(&self, m: &Master) {
         self.store_masks(m);
+        self.bump();
+    }
+
+    /// Move the global version (Release) and republish the idle word:
+    /// every change ends here or in [`Registry::publish_idle`].
+    fn bump(&self) {
         self.version.fetch_add(1, Ordering::Release);
+        self.publish_idle();
     }
 
     /// Recompute the scope masks (and the code-likes' local-events filter)
@@ -291,7 +334,7 @@ impl Registry {
     /// moves the version (issue 7).
     fn callbacks_changed(&self, m: &Master) {
         if self.options() & crate::options::ACTIVE_NEEDS_CALLBACK != 0 && self.store_masks(m) {
-            self.version.fetch_add(1, Ordering::Release);
+            self.bump();
         }
     }
 
@@ -495,6 +538,7 @@ impl Registry {
         }
         self.options.store(options, Ordering::Relaxed);
         self.store_masks(&m);
+        self.publish_idle();
         Ok(())
     }
 
@@ -504,7 +548,7 @@ impl Registry {
         self.restarts
             .all_restarted(self.version.load(Ordering::Relaxed));
         crate::sites::table().forget_all();
-        self.version.fetch_add(1, Ordering::Release);
+        self.bump();
     }
 
     /// Issue 7: `PyMonitoring_RestartToolEvents` (see `crate::lasting`).
@@ -515,7 +559,7 @@ impl Registry {
         crate::sites::table().forget_tool(tool);
         self.restarts
             .per_tool_restart(tool, self.version.load(Ordering::Relaxed));
-        self.version.fetch_add(1, Ordering::Release);
+        self.bump();
         Ok(())
     }
 
@@ -551,7 +595,7 @@ impl Registry {
         if edit(&mut m.codelikes)? {
             self.publish_codelikes(&mut m);
             if moves_version {
-                self.version.fetch_add(1, Ordering::Release);
+                self.bump();
             }
         }
         Ok(())
@@ -614,6 +658,21 @@ static GLOBAL: Registry = Registry::new();
 /// by the FFI layer as `_PyMonitoring_GlobalVersion`).
 #[cfg(not(loom))]
 pub(crate) static VERSION: &AtomicU64 = &GLOBAL.version;
+
+/// [`Registry::idle_version`] when the registry is not idle: never a
+/// version.
+pub(crate) const NOT_IDLE: u64 = u64::MAX;
+
+// The header reads the idle word as the version word's neighbour.
+#[cfg(not(loom))]
+const _: () =
+    assert!(std::mem::offset_of!(Registry, idle) == std::mem::offset_of!(Registry, version) + 8);
+
+/// The idle version word (see [`Registry::idle_version`]).
+#[inline(always)]
+pub fn idle_version() -> u64 {
+    global().idle_version()
+}
 
 #[cfg(loom)]
 loom::lazy_static! {

@@ -82,6 +82,29 @@ pub(crate) fn try_refresh(
     Ok(())
 }
 
+/// The refresh while the registry is idle at `current` (no tool has an
+/// event, no option is set, no restart gate: `registry::idle_version`
+/// equals `current`), which [`try_refresh`] would give at `current`:
+/// every id checked (nothing written when one is bad), each `active` 0,
+/// `opaque` kept, `version` = `current`.
+#[inline]
+pub(crate) fn try_refresh_idle(
+    states: &[SlotState],
+    version: &Cell<u64>,
+    event_types: &[u8],
+    current: u64,
+) -> Result<(), InvalidEvent> {
+    debug_assert_eq!(states.len(), event_types.len());
+    if !all_valid(event_types) {
+        return Err(InvalidEvent);
+    }
+    version.set(current);
+    for slot in states {
+        slot.active.set(0);
+    }
+    Ok(())
+}
+
 /// `active` of each slot = the tools of its (valid) id: 3 instructions a
 /// slot (load the id, load its mask, store), in straight-line runs of 8, and
 /// the last 0-7 slots as two runs of 4 that may overlap (rewriting a slot

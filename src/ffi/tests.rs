@@ -311,11 +311,19 @@ mod refresh_paths {
         let mut out: Vec<(&'static str, Refresh)> = vec![("exported", exported)];
         #[cfg(all(target_arch = "x86_64", not(loom)))]
         if len >= super::super::simd::MIN_LEN {
+            unsafe extern "C" fn avx2(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
+                // SAFETY: forwarded; AVX2 checked before it is listed.
+                unsafe { super::super::simd::refresh_avx2(s, v, e, n, registry::version()) }
+            }
+            unsafe extern "C" fn ssse3(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
+                // SAFETY: forwarded; SSSE3 checked before it is listed.
+                unsafe { super::super::simd::refresh_ssse3(s, v, e, n, registry::version()) }
+            }
             if std::is_x86_feature_detected!("avx2") {
-                out.push(("avx2", super::super::simd::refresh_avx2));
+                out.push(("avx2", avx2));
             }
             if std::is_x86_feature_detected!("ssse3") {
-                out.push(("ssse3", super::super::simd::refresh_ssse3));
+                out.push(("ssse3", ssse3));
             }
         }
         if (1..=3).contains(&len) {
