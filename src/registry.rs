@@ -834,6 +834,54 @@ mod tests {
     use super::*;
     use crate::test_support::{registry_lock, Recorder};
 
+    /// The idle word names the version exactly while no tool has an event,
+    /// no option is set and the restart gate is closed (a registry of its
+    /// own: the process's gate may have been opened by other tests).
+    #[test]
+    #[cfg(not(loom))]
+    fn idle_version_follows_events_options_and_restarts() {
+        let _g = registry_lock();
+        let r = Registry::new();
+        assert_eq!((r.version(), r.idle_version()), (0, 0));
+        r.use_tool_id(2, "t").unwrap();
+        r.set_events(2, EventSet::LINE.bits()).unwrap();
+        assert_eq!(r.idle_version(), NOT_IDLE);
+        r.set_events(2, 0).unwrap();
+        assert_eq!(r.idle_version(), r.version());
+        // A tool set events and was freed: idle again, at a newer version.
+        r.set_events(2, EventSet::PY_START.bits()).unwrap();
+        let before = r.version();
+        r.free_tool_id(2).unwrap();
+        assert!(r.version() > before);
+        assert_eq!(r.idle_version(), r.version());
+        r.restart_events();
+        assert_eq!(r.idle_version(), r.version());
+        // Any option: not idle (an option may shape a refresh).
+        r.set_options(crate::options::ACTIVE_NEEDS_CALLBACK)
+            .unwrap();
+        assert_eq!(r.idle_version(), NOT_IDLE);
+        r.set_options(0).unwrap();
+        assert_eq!(r.idle_version(), r.version());
+        // A per-tool restart opens the restart gate for good.
+        r.use_tool_id(3, "u").unwrap();
+        r.restart_tool_events(3).unwrap();
+        assert_eq!(r.idle_version(), NOT_IDLE);
+        r.free_tool_id(3).unwrap();
+        assert_eq!(r.idle_version(), NOT_IDLE);
+    }
+
+    /// Options applied at load, at version 0, end the idle state without
+    /// moving the version.
+    #[test]
+    #[cfg(not(loom))]
+    fn idle_version_ends_with_options_at_load() {
+        let _g = registry_lock();
+        let r = Registry::new();
+        r.set_options_at_load(crate::options::LASTING_DISABLE)
+            .unwrap();
+        assert_eq!((r.version(), r.idle_version()), (0, NOT_IDLE));
+    }
+
     #[test]
     fn tool_ids_are_checked_like_cpython() {
         let _g = registry_lock();

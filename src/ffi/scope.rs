@@ -267,7 +267,7 @@ pub(super) unsafe extern "C" fn refresh_1_to_3(
 /// # Safety
 /// As [`enter_scope_refresh`], with the arguments checked as there.
 #[inline(never)]
-unsafe extern "C" fn enter_scope_idle(
+pub(super) unsafe extern "C" fn enter_scope_idle(
     states: *mut PyMonitoringState,
     version: *mut u64,
     event_types: *const u8,
