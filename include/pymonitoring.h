@@ -1450,9 +1450,11 @@ extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 #if defined(__cplusplus)
 #define _PYMONITORING_ADDRESS(P) reinterpret_cast<uintptr_t>(P)
 #define _PYMONITORING_CAST(T, X) static_cast<T>(X)
+#define _PYMONITORING_PLAIN(P) const_cast<const uint64_t *>(P)
 #else
 #define _PYMONITORING_ADDRESS(P) ((uintptr_t)(P))
 #define _PYMONITORING_CAST(T, X) ((T)(X))
+#define _PYMONITORING_PLAIN(P) ((const uint64_t *)(P))
 #endif
 
 static inline int
@@ -1615,7 +1617,7 @@ PyMonitoring_EnterScope(PyMonitoringState *state_array, uint64_t *version,
          * a version at which the registry was idle, so even a stale value
          * that equals `current` is right. */
         if (length >= 4 && length <= 8
-            && _PYMONITORING_CAST(const uint64_t *, _PyMonitoring_GlobalVersion)[1] == current
+            && _PYMONITORING_PLAIN(_PyMonitoring_GlobalVersion)[1] == current
             && _PyMonitoring_RefreshIdle(state_array, event_types, length)) {
             *version = current;
             return 0;
@@ -1635,4 +1637,5 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_IF_ACTIVE_LOCAL
 #undef _PYMONITORING_ADDRESS
 #undef _PYMONITORING_CAST
+#undef _PYMONITORING_PLAIN
 #endif /* PYMONITORING_INLINE */
