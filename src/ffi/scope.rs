@@ -15,16 +15,17 @@ use crate::scope::{self, SlotState};
 ///
 /// When `*version` equals the global version (see
 /// `PyMonitoring_GetVersion`) this returns 0 at once and reads and writes
-/// nothing else. While no tool has an event and no option is set (for
-/// instance after the last tool was freed) a refresh only checks the ids
-/// and zeroes each `active`, without looking up an event. Otherwise each
-/// `states[i].active` is set to the tools of `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
+/// nothing else. Otherwise each `states[i].active` is set to the tools of
+/// `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
 /// slots get BRANCH_RIGHT's), `opaque` keeps its value (it may be stored
 /// back unchanged along with `active`; in the opt-in
 /// `PY_MONITORING_OPT_LASTING_DISABLE` mode the library keeps the slot's
 /// DISABLEd tools there and `active` leaves them out), and `*version` is
 /// updated. The global version starts at 0, so zeroed states with a version of
-/// 0 cost nothing until a tool sets events.
+/// 0 cost nothing until a tool sets events. While no tool has an event and
+/// no option is set (for instance after the last tool was freed) a refresh
+/// takes a shorter path to the same result: the ids checked, each `active`
+/// zeroed.
 ///
 /// Returns 0, or -1 with a ValueError and nothing written when `version` is
 /// NULL, `length` is negative or too large, `states` or `event_types` is NULL
