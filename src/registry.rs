@@ -668,11 +668,6 @@ pub(crate) const NOT_IDLE: u64 = u64::MAX;
 const _: () =
     assert!(std::mem::offset_of!(Registry, idle) == std::mem::offset_of!(Registry, version) + 8);
 
-/// The idle version word (see [`Registry::idle_version`]).
-#[inline(always)]
-pub fn idle_version() -> u64 {
-    global().idle_version()
-}
 
 #[cfg(loom)]
 loom::lazy_static! {

@@ -83,7 +83,7 @@ pub(crate) fn try_refresh(
 }
 
 /// The refresh while the registry is idle at `current` (no tool has an
-/// event, no option is set, no restart gate: `registry::idle_version`
+/// event, no option is set, no restart gate: `Registry::idle_version`
 /// equals `current`), which [`try_refresh`] would give at `current`:
 /// every id checked (nothing written when one is bad), each `active` 0,
 /// `opaque` kept, `version` = `current`.

@@ -255,7 +255,7 @@ pub(super) unsafe extern "C" fn refresh_1_to_3(
 }
 
 /// The refresh while the registry is idle at `current` (see
-/// `registry::idle_version`: no tool has an event, no option is set, no
+/// `Registry::idle_version`: no tool has an event, no option is set, no
 /// restart gate): the core's result (`scope::try_refresh_idle`, the
 /// reference) — every id checked first, then each `active` zeroed,
 /// `opaque` kept, `*version = current` — with 4-8 slots (a Cython
