@@ -668,7 +668,6 @@ pub(crate) const NOT_IDLE: u64 = u64::MAX;
 const _: () =
     assert!(std::mem::offset_of!(Registry, idle) == std::mem::offset_of!(Registry, version) + 8);
 
-
 #[cfg(loom)]
 loom::lazy_static! {
     static ref GLOBAL: Registry = Registry::new();
