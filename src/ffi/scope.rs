@@ -192,6 +192,9 @@ unsafe extern "C" fn enter_scope_refresh(
             Kernel::Scalar => {}
         }
     }
+    // Only the kernels take the version read by the caller.
+    #[cfg(any(not(target_arch = "x86_64"), loom))]
+    let _ = current;
     // Issue 7: once a per-tool restart or the lasting mode was used,
     // refreshes take the core's restart-aware path (the kernels learn it
     // from their route byte, see `simd::kernel`).
