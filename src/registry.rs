@@ -234,14 +234,14 @@ impl Registry {
     }
 
     /// Writer (under `master`, after any change): name the current version
-    /// in `idle` when the registry is idle at it, else [`NOT_IDLE`].
-    fn publish_idle(&self) {
+    /// in `idle` when the registry is idle at it, else [`NOT_IDLE`]. With
+    /// no option every mask comes from the tools' events, so no event set
+    /// means every mask 0 (read from `m`, not the masks: no extra atomic
+    /// operations for the loom models to interleave).
+    fn publish_idle(&self, m: &Master) {
         let idle = self.options.load(Ordering::Relaxed) == 0
             && !self.restarts.gate()
-            && self
-                .scope_masks
-                .iter()
-                .all(|m| m.load(Ordering::Relaxed) == 0);
+            && m.events.iter().all(|e| e.is_empty());
         let v = self.version.load(Ordering::Relaxed);
         self.idle
             .store(if idle { v } else { NOT_IDLE }, Ordering::Release);
@@ -275,14 +275,14 @@ impl Registry {
     /// sees these masks).
     fn publish_masks(&self, m: &Master) {
         self.store_masks(m);
-        self.bump();
+        self.bump(m);
     }
 
     /// Move the global version (Release) and republish the idle word:
     /// every change ends here or in [`Registry::publish_idle`].
-    fn bump(&self) {
+    fn bump(&self, m: &Master) {
         self.version.fetch_add(1, Ordering::Release);
-        self.publish_idle();
+        self.publish_idle(m);
     }
 
     /// Recompute the scope masks (and the code-likes' local-events filter)
@@ -334,7 +334,7 @@ impl Registry {
     /// moves the version (issue 7).
     fn callbacks_changed(&self, m: &Master) {
         if self.options() & crate::options::ACTIVE_NEEDS_CALLBACK != 0 && self.store_masks(m) {
-            self.bump();
+            self.bump(m);
         }
     }
 
@@ -538,17 +538,17 @@ impl Registry {
         }
         self.options.store(options, Ordering::Relaxed);
         self.store_masks(&m);
-        self.publish_idle();
+        self.publish_idle(&m);
         Ok(())
     }
 
     pub(crate) fn restart_events(&self) {
-        let _m = self.master();
+        let m = self.master();
         // Issue 7: every tool restarts (its lasting DISABLEs end).
         self.restarts
             .all_restarted(self.version.load(Ordering::Relaxed));
         crate::sites::table().forget_all();
-        self.bump();
+        self.bump(&m);
     }
 
     /// Issue 7: `PyMonitoring_RestartToolEvents` (see `crate::lasting`).
@@ -559,7 +559,7 @@ impl Registry {
         crate::sites::table().forget_tool(tool);
         self.restarts
             .per_tool_restart(tool, self.version.load(Ordering::Relaxed));
-        self.bump();
+        self.bump(&m);
         Ok(())
     }
 
@@ -595,7 +595,7 @@ impl Registry {
         if edit(&mut m.codelikes)? {
             self.publish_codelikes(&mut m);
             if moves_version {
-                self.bump();
+                self.bump(&m);
             }
         }
         Ok(())
