@@ -3,7 +3,8 @@
 # header variants) and, when a CPython >= 3.13 with headers is present, the
 # CPython C-API extension; runs R interleaved timing rounds of all three
 # (each round runs every case once in each program), the 1- vs 2-thread
-# throughput case, and the callgrind instruction counts; writes BENCHMARKS.md.
+# throughput case, and the callgrind instruction counts; writes BENCHMARKS.md
+# (keeping its end-to-end workload section, which bench/workload.sh writes).
 #
 #   bench/run.sh                 # N=2000000 R=11 CG_N=100000 TR=31
 #   N=200000 R=3 bench/run.sh    # quick
@@ -65,5 +66,8 @@ objdump -d --no-show-raw-insn target/release/libpymonitoring.so >"$raw/lib.dis"
 objdump -d --no-show-raw-insn target/bench/cbench-inline >"$raw/cbench-inline.dis"
 objdump -d --no-show-raw-insn target/bench/cbench-exported >"$raw/cbench-exported.dis"
 
-python3 bench/report.py --raw "$raw" --n "$N" --r "$R" --cg-n "$CG_N" --tr "$TR" --python "${PY:-}" >"$OUT"
+# The end-to-end workload's section (bench/workload.sh) is kept from $OUT.
+python3 bench/report.py --raw "$raw" --n "$N" --r "$R" --cg-n "$CG_N" --tr "$TR" --python "${PY:-}" \
+    --keep "$OUT" >"$OUT.new"
+mv "$OUT.new" "$OUT"
 echo "wrote $OUT" >&2

@@ -117,12 +117,21 @@ struct Master {
     codelikes: crate::codelike_tables::Tables,
 }
 
-/// All the registry's shared state.
+/// All the registry's shared state. `repr(C)` so that `idle` is the word
+/// after `version` (the header reads both through one pointer).
+#[repr(C)]
 pub(crate) struct Registry {
-    /// Names, events and the current callback table; every change holds it.
-    master: Mutex<Master>,
     /// The global version: scopes refresh when their stored copy differs.
     pub(crate) version: AtomicU64,
+    /// The version at which no tool has an event and nothing else shapes a
+    /// refresh (no option set, no per-tool restart or lasting-mode switch
+    /// yet), so a refresh of `EnterScope` only zeroes `active`; [`NOT_IDLE`]
+    /// otherwise. Rewritten after every change under `master` (Release);
+    /// a reader takes it only when it equals the version it read, see
+    /// [`Registry::idle_version`].
+    idle: AtomicU64,
+    /// Names, events and the current callback table; every change holds it.
+    master: Mutex<Master>,
     /// For each event id, the tools a scope slot of that event gets. Padded
     /// to 256 entries (the extra ones stay 0) so any `u8` indexes it without
     /// a bounds check or a mask.
@@ -168,8 +177,9 @@ impl Registry {
     #[cfg(not(loom))]
     pub(crate) const fn new() -> Registry {
         Registry {
-            master: Mutex::new(NO_TOOLS),
             version: AtomicU64::new(0),
+            idle: AtomicU64::new(0),
+            master: Mutex::new(NO_TOOLS),
             scope_masks: [const { AtomicU8::new(0) }; 256],
             scope_mask_words: [const { std::sync::atomic::AtomicU64::new(0) }; MASK_WORDS],
             callbacks_version: AtomicU64::new(0),
@@ -185,8 +195,9 @@ impl Registry {
     #[cfg(loom)]
     pub(crate) fn new() -> Registry {
         Registry {
-            master: Mutex::new(NO_TOOLS),
             version: AtomicU64::new(0),
+            idle: AtomicU64::new(0),
+            master: Mutex::new(NO_TOOLS),
             scope_masks: std::array::from_fn(|_| AtomicU8::new(0)),
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
@@ -214,6 +225,31 @@ impl Registry {
     #[inline(always)]
     pub(crate) fn version_relaxed(&self) -> u64 {
         self.version.load(Ordering::Relaxed)
+    }
+
+    /// The idle version word (Relaxed): equal to a version `v` read from
+    /// [`Registry::version`] only when at `v` no tool had an event, no
+    /// option was set and the restart gate was closed, so that storing `v`
+    /// and zeroing `active` is exactly the refresh at `v` (the word is
+    /// written after the version it names and never names another: an
+    /// equal pair is its own proof, whatever the order of the two reads).
+    #[inline(always)]
+    pub(crate) fn idle_version(&self) -> u64 {
+        self.idle.load(Ordering::Relaxed)
+    }
+
+    /// Writer (under `master`, after any change): name the current version
+    /// in `idle` when the registry is idle at it, else [`NOT_IDLE`]. With
+    /// no option every mask comes from the tools' events, so no event set
+    /// means every mask 0 (read from `m`, not the masks: no extra atomic
+    /// operations for the loom models to interleave).
+    fn publish_idle(&self, m: &Master) {
+        let idle = self.options.load(Ordering::Relaxed) == 0
+            && !self.restarts.gate()
+            && m.events.iter().all(|e| e.is_empty());
+        let v = self.version.load(Ordering::Relaxed);
+        self.idle
+            .store(if idle { v } else { NOT_IDLE }, Ordering::Release);
     }
 
     /// The tools a scope slot for `event` gets right now.
@@ -244,7 +280,14 @@ impl Registry {
     /// sees these masks).
     fn publish_masks(&self, m: &Master) {
         self.store_masks(m);
+        self.bump(m);
+    }
+
+    /// Move the global version (Release) and republish the idle word:
+    /// every change ends here or in [`Registry::publish_idle`].
+    fn bump(&self, m: &Master) {
         self.version.fetch_add(1, Ordering::Release);
+        self.publish_idle(m);
     }
 
     /// Recompute the scope masks (and the code-likes' local-events filter)
@@ -296,7 +339,7 @@ impl Registry {
     /// moves the version (docs/EXTENSIONS.md).
     fn callbacks_changed(&self, m: &Master) {
         if self.options() & crate::option_bits::ACTIVE_NEEDS_CALLBACK != 0 && self.store_masks(m) {
-            self.version.fetch_add(1, Ordering::Release);
+            self.bump(m);
         }
     }
 
@@ -525,16 +568,17 @@ impl Registry {
         self.route_numbering(options);
         self.options.store(options, Ordering::Relaxed);
         self.store_masks(&m);
+        self.publish_idle(&m);
         Ok(())
     }
 
     pub(crate) fn restart_events(&self) {
-        let _m = self.master();
+        let m = self.master();
         // Every tool restarts (its lasting DISABLEs end).
         self.restarts
             .all_restarted(self.version.load(Ordering::Relaxed));
         crate::sites::table().forget_all();
-        self.version.fetch_add(1, Ordering::Release);
+        self.bump(&m);
     }
 
     /// `PyMonitoring_RestartToolEvents` (see `crate::lasting`).
@@ -545,7 +589,7 @@ impl Registry {
         crate::sites::table().forget_tool(tool);
         self.restarts
             .per_tool_restart(tool, self.version.load(Ordering::Relaxed));
-        self.version.fetch_add(1, Ordering::Release);
+        self.bump(&m);
         Ok(())
     }
 
@@ -581,7 +625,7 @@ impl Registry {
         if edit(&mut m.codelikes)? {
             self.publish_codelikes(&mut m);
             if moves_version {
-                self.version.fetch_add(1, Ordering::Release);
+                self.bump(&m);
             }
         }
         Ok(())
@@ -647,6 +691,15 @@ static GLOBAL: Registry = Registry::new();
 /// by the FFI layer as `_PyMonitoring_GlobalVersion`).
 #[cfg(not(loom))]
 pub(crate) static VERSION: &AtomicU64 = &GLOBAL.version;
+
+/// [`Registry::idle_version`] when the registry is not idle: never a
+/// version.
+pub(crate) const NOT_IDLE: u64 = u64::MAX;
+
+// The header reads the idle word as the version word's neighbour.
+#[cfg(not(loom))]
+const _: () =
+    assert!(std::mem::offset_of!(Registry, idle) == std::mem::offset_of!(Registry, version) + 8);
 
 #[cfg(loom)]
 loom::lazy_static! {
@@ -821,6 +874,54 @@ pub(crate) fn reset_for_tests() {
 mod tests {
     use super::*;
     use crate::test_support::{registry_lock, Recorder};
+
+    /// The idle word names the version exactly while no tool has an event,
+    /// no option is set and the restart gate is closed (a registry of its
+    /// own: the process's gate may have been opened by other tests).
+    #[test]
+    #[cfg(not(loom))]
+    fn idle_version_follows_events_options_and_restarts() {
+        let _g = registry_lock();
+        let r = Registry::new();
+        assert_eq!((r.version(), r.idle_version()), (0, 0));
+        r.use_tool_id(2, "t").unwrap();
+        r.set_events(2, EventSet::LINE.bits()).unwrap();
+        assert_eq!(r.idle_version(), NOT_IDLE);
+        r.set_events(2, 0).unwrap();
+        assert_eq!(r.idle_version(), r.version());
+        // A tool set events and was freed: idle again, at a newer version.
+        r.set_events(2, EventSet::PY_START.bits()).unwrap();
+        let before = r.version();
+        r.free_tool_id(2).unwrap();
+        assert!(r.version() > before);
+        assert_eq!(r.idle_version(), r.version());
+        r.restart_events();
+        assert_eq!(r.idle_version(), r.version());
+        // Any option: not idle (an option may shape a refresh).
+        r.set_options(crate::options::ACTIVE_NEEDS_CALLBACK)
+            .unwrap();
+        assert_eq!(r.idle_version(), NOT_IDLE);
+        r.set_options(0).unwrap();
+        assert_eq!(r.idle_version(), r.version());
+        // A per-tool restart opens the restart gate for good.
+        r.use_tool_id(3, "u").unwrap();
+        r.restart_tool_events(3).unwrap();
+        assert_eq!(r.idle_version(), NOT_IDLE);
+        r.free_tool_id(3).unwrap();
+        assert_eq!(r.idle_version(), NOT_IDLE);
+    }
+
+    /// Options applied at load, at version 0, end the idle state without
+    /// moving the version.
+    #[test]
+    #[cfg(not(loom))]
+    fn idle_version_ends_with_options_at_load() {
+        let _g = registry_lock();
+        let r = Registry::new();
+        r.set_options_at_load(crate::options::LASTING_DISABLE)
+            .unwrap();
+        assert_eq!((r.version(), r.idle_version()), (0, NOT_IDLE));
+    }
 
     #[test]
     fn tool_ids_are_checked_like_cpython() {
