@@ -165,7 +165,7 @@ fn loom_fire_racing_remove_then_wait() {
                 dispatch(&reg, rec, &mut cache, 1, Event::PyStart);
                 readers.unregister(rec);
                 // A thread that starts later reuses the given-back record
-                // (quiesce::Readers::register) while the wait may be
+                // (readers::Readers::register) while the wait may be
                 // reading it.
                 let rec = readers.register();
                 let mut cache: Cache = (u64::MAX, None);

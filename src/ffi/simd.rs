@@ -59,7 +59,7 @@ pub(super) enum Kernel {
 
 /// The refresh to run, as far as known: one load, so the caller stays
 /// frameless. The kernel is kept in the core's refresh route byte
-/// (`lasting::Restarts::route`), whose top bit is the restart gate: with
+/// (`restarts::Restarts::route`), whose top bit is the restart gate: with
 /// the gate open no value matches a kernel, so the refresh goes to
 /// [`Kernel::Unknown`]'s path, which checks the gate (docs/EXTENSIONS.md).
 #[inline(always)]
