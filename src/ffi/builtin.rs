@@ -221,11 +221,14 @@ extern "C" fn on_load() {
 }
 
 /// Runs when the library is unloaded or the process exits (`.fini_array`):
-/// stops every running built-in tool so that its file is complete.
+/// stops every running built-in tool so that its file is complete, printing
+/// one line on stderr for each that fails (naming its tool, variable and
+/// file). In a forked child the parent's tools write nothing.
 extern "C" fn on_unload() {
     let _ = std::panic::catch_unwind(|| {
-        if let Err(e) = builtin::stop_all() {
-            report("stopping the built-in tools", &e);
+        for line in builtin::stop_all_at_exit() {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "pymonitoring: {line}");
         }
     });
 }
