@@ -149,16 +149,21 @@ impl State {
         std::fs::write(&self.path, self.render()).map_err(|e| super::io_error(&self.path, e))
     }
 
-    /// The final write. With no code-like registered there is no record,
-    /// and `genhtml` rejects an empty tracefile: the file is removed and
-    /// the reason returned instead.
+    /// The final write. With no line recorded there is nothing to report,
+    /// and lcov and `genhtml` reject a tracefile without lines: the file is
+    /// removed and the reason returned instead.
     fn write_final(&self) -> Result<(), Error> {
-        if !self.files.is_empty() || !names::all().is_empty() {
+        if self.files.values().any(|f| !f.lines.is_empty()) {
             return self.write();
         }
         let _ = std::fs::remove_file(&self.path);
+        let why = if names::all().is_empty() {
+            "no code-like was named with PyMonitoring_RegisterCodeName (Rust: register_code_name), so no line has a file"
+        } else {
+            "no LINE event of a named code-like was seen"
+        };
         Err(Error::runtime(format!(
-            "no code-like was named with PyMonitoring_RegisterCodeName (Rust: register_code_name), so there is no file to report coverage for; {} was not written",
+            "{why}; {} was not written",
             shown(&self.path)
         )))
     }
