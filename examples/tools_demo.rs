@@ -37,7 +37,10 @@ fn main() {
     let events = out.join("events.jsonl");
     let trace = out.join("trace.json");
     let coverage = out.join("coverage.info");
+    // The run path names the library this build made; cargo's
+    // LD_LIBRARY_PATH would put the uplifted copy, maybe stale, first.
     let status = Command::new(&program)
+        .env_remove("LD_LIBRARY_PATH")
         .arg(manifest.join("examples/tools_demo.pyx"))
         .env("PYMONITORING_RECORD", &events)
         .env("PYMONITORING_TRACE", &trace)

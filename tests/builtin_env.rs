@@ -227,7 +227,8 @@ fn pinned_ids_still_pin() {
     let out = run(&dir, &["claim", "2"], &[("PYMONITORING_TRACE_TOOL", "2")]);
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains("PyMonitoring_UseToolId(tool, \"program\") failed: tool 2 is already in use"),
+        stderr(&out)
+            .contains("PyMonitoring_UseToolId(tool, \"program\") failed: tool 2 is already in use"),
         "{}",
         stderr(&out)
     );

@@ -290,20 +290,21 @@ fn start(
     install: Box<Install>,
 ) -> Result<u8, Error> {
     let path = expand(path);
-    let file = file_id(&path);
-    if let Some(id) = &file {
-        let list = running_list();
-        if let Some(other) = list.iter().find(|r| r.file.as_ref() == Some(id)) {
-            let tool = registry::global().claim_id(other.token);
-            return Err(Error::value(format!(
-                "{} is already written by the {}",
-                shown(&path),
-                other.label(tool)
-            )));
-        }
-    }
     let reg = registry::global();
     let (id, token) = reg.claim_builtin(tool, kind.tool_name(), var.is_some() && tool.is_none())?;
+    if let Some(file) = file_id(&path) {
+        let list = running_list();
+        if let Some(other) = list.iter().find(|r| r.file.as_ref() == Some(&file)) {
+            let message = format!(
+                "{} is already written by the {}",
+                shown(&path),
+                other.label(reg.claim_id(other.token))
+            );
+            drop(list);
+            reg.release_claim(token);
+            return Err(Error::value(message));
+        }
+    }
     let pid = std::process::id();
     let installed = create(&path).and_then(|w| install(w, path.clone(), pid));
     let installed = match installed {
