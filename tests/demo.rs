@@ -133,13 +133,13 @@ fn demo_runs_with_the_environment_tools_on() {
         (outdir.clone(), "events.jsonl"),
         (outdir.join("env"), "events.jsonl"),
     ] {
-        let jsonl = std::fs::read_to_string(dir.join(events)).unwrap();
+        let jsonl = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
         let starts = jsonl
             .lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("each line is JSON"))
             .filter(|e| e["event"] == "PY_START")
             .count();
-        assert_eq!(starts, 6, "{}", dir.display());
+        assert_eq!(starts, want, "{}", dir.display());
         let trace: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("trace.json")).unwrap())
                 .expect("the trace is JSON");
