@@ -3,9 +3,15 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Mutex;
+
+/// Each run of the example rebuilds its C program in one place: one at a
+/// time.
+static DEMO: Mutex<()> = Mutex::new(());
 
 #[test]
 fn demo_prints_events_and_summary() {
+    let _one = DEMO.lock().unwrap_or_else(|e| e.into_inner());
     let outdir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-test-output");
     let _ = std::fs::remove_dir_all(&outdir);
     std::fs::create_dir_all(&outdir).unwrap();
@@ -102,6 +108,7 @@ fn demo_prints_events_and_summary() {
 /// files, or stops with one line when no id is left.
 #[test]
 fn demo_runs_with_the_environment_tools_on() {
+    let _one = DEMO.lock().unwrap_or_else(|e| e.into_inner());
     let outdir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-env-output");
     let _ = std::fs::remove_dir_all(&outdir);
     std::fs::create_dir_all(outdir.join("env")).unwrap();
