@@ -16,6 +16,8 @@
 //! ```text
 //! cargo run --example tools_demo [-- OUT]       # OUT defaults to target/tools-demo
 //! ```
+//!
+//! (`target` is the target directory: `CARGO_TARGET_DIR` when set.)
 
 mod support;
 
@@ -27,7 +29,10 @@ fn main() {
     let out = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(|| manifest.join("target/tools-demo"));
+        .unwrap_or_else(|| {
+            let profile = support::profile_dir();
+            profile.parent().unwrap_or(&profile).join("tools-demo")
+        });
     std::fs::create_dir_all(&out).expect("create the output directory");
     let out = out.canonicalize().expect("output directory path");
 
