@@ -471,7 +471,7 @@ impl Registry {
         };
         let t = usize::from(tool);
         let unused =
-            m.events[t].is_empty() && !m.callbacks.as_ref().is_some_and(|c| c.rows[t].is_some());
+            m.events[t].is_empty() && m.callbacks.as_ref().is_none_or(|c| c.rows[t].is_none());
         if !unused {
             self.clear_claimed(&mut m, tool);
         } else if m.codelikes.drop_tool(tool) {

@@ -329,7 +329,7 @@ fn start(
         if let Some(i) = list.iter().position(|r| r.token == token) {
             let r = list.remove(i);
             drop(list);
-            let _ = finish(r);
+            let _ = finish(r, false);
         }
         return Err(e);
     }
@@ -472,24 +472,28 @@ pub fn stop(tool: u8) -> Result<(), Error> {
         list.remove(i)
     };
     let label = running.label(Some(tool));
-    finish(running).map_err(|e| e.with_context(&label))
+    finish(running, false).map_err(|e| e.with_context(&label))
 }
 
-/// Free the tool's claim and complete its file; in a forked child, free
-/// the claim only: the output and its buffers are the parent's, and are
-/// neither written nor dropped (dropping a buffered file writes it out).
-fn finish(running: Running) -> Result<(), Error> {
-    registry::global().release_claim(running.token);
+/// Free the tool's claim and complete its file. In a forked child the
+/// output and its buffers are the parent's: they are neither written nor
+/// dropped (dropping a buffered file writes it out), and at exit the claim
+/// is left too (the registry goes with the process).
+fn finish(running: Running, at_exit: bool) -> Result<(), Error> {
     if running.forked() {
+        if !at_exit {
+            registry::global().release_claim(running.token);
+        }
         std::mem::forget(running.output);
         return Ok(());
     }
+    registry::global().release_claim(running.token);
     running.output.finish()
 }
 
 /// Stop every running built-in tool and return one error per tool that
 /// failed, each naming the tool, its variable and its file.
-fn stop_each() -> Vec<Error> {
+fn stop_each(at_exit: bool) -> Vec<Error> {
     let Some(mut list) = running_list_at_exit() else {
         return Vec::new();
     };
@@ -498,8 +502,12 @@ fn stop_each() -> Vec<Error> {
     let reg = registry::global();
     all.into_iter()
         .filter_map(|r| {
+            if r.forked() {
+                // Nothing to write, and no registry call in a child.
+                return finish(r, at_exit).err();
+            }
             let label = r.label(reg.claim_id(r.token));
-            finish(r).err().map(|e| e.with_context(&label))
+            finish(r, at_exit).err().map(|e| e.with_context(&label))
         })
         .collect()
 }
@@ -530,13 +538,16 @@ fn combined(errors: Vec<Error>) -> Result<(), Error> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn stop_all() -> Result<(), Error> {
-    combined(stop_each())
+    combined(stop_each(false))
 }
 
 /// What the C library's exit handler does: stop every tool and return one
 /// line per failure, each naming its tool, variable and file.
 pub(crate) fn stop_all_at_exit() -> Vec<String> {
-    stop_each().iter().map(|e| e.message().to_owned()).collect()
+    stop_each(true)
+        .iter()
+        .map(|e| e.message().to_owned())
+        .collect()
 }
 
 /// Write out what every running built-in tool has buffered, without
@@ -579,7 +590,7 @@ pub(crate) fn claim_ended(tool: u8, token: u64) {
     let mut line = format!(
         "pymonitoring: {label}: stopped: the program claimed tool {tool} and no other tool id was free; the file holds the events until now"
     );
-    if let Err(e) = finish(running) {
+    if let Err(e) = finish(running, false) {
         line.push_str(&format!(" ({})", e.message()));
     }
     let _ = writeln!(std::io::stderr(), "{line}");
