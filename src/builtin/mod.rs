@@ -499,6 +499,9 @@ fn stop_each(at_exit: bool) -> Vec<Error> {
     };
     let all: Vec<Running> = std::mem::take(&mut *list);
     drop(list);
+    if all.is_empty() {
+        return Vec::new();
+    }
     let reg = registry::global();
     all.into_iter()
         .filter_map(|r| {
