@@ -908,13 +908,16 @@ mod tests {
         // Events reach the moved tools.
         let code = ObjectRef::from_addr(0x6100).unwrap();
         crate::api::register_code_name(code, "moved", "moved.pyx", 1);
-        let scope = Scope::new(&[Event::PyStart, Event::PyReturn]);
+        let scope = Scope::new(&[Event::PyStart, Event::Line, Event::PyReturn]);
         scope.enter();
         scope.slot(0).fire_py_start(code, 0).unwrap();
-        scope.slot(1).fire_py_return(code, 2, None).unwrap();
+        scope.slot(1).fire_line(code, 1, 2).unwrap();
+        scope.slot(2).fire_py_return(code, 2, None).unwrap();
         stop_all().unwrap();
         let log = std::fs::read_to_string(dir.join("r.jsonl")).unwrap();
-        assert_eq!(log.lines().count(), 2, "{log}");
+        assert_eq!(log.lines().count(), 3, "{log}");
+        let lcov = std::fs::read_to_string(dir.join("c.info")).unwrap();
+        assert!(lcov.contains("SF:moved.pyx\n") && lcov.contains("DA:2,1\n"), "{lcov}");
         assert!(log.contains(r#""tool":2,"event":"PY_START""#), "{log}");
         let trace = std::fs::read_to_string(dir.join("t.json")).unwrap();
         assert!(trace.contains(r#""end":"PY_RETURN""#), "{trace}");
