@@ -917,7 +917,10 @@ mod tests {
         let log = std::fs::read_to_string(dir.join("r.jsonl")).unwrap();
         assert_eq!(log.lines().count(), 3, "{log}");
         let lcov = std::fs::read_to_string(dir.join("c.info")).unwrap();
-        assert!(lcov.contains("SF:moved.pyx\n") && lcov.contains("DA:2,1\n"), "{lcov}");
+        assert!(
+            lcov.contains("SF:moved.pyx\n") && lcov.contains("DA:2,1\n"),
+            "{lcov}"
+        );
         assert!(log.contains(r#""tool":2,"event":"PY_START""#), "{log}");
         let trace = std::fs::read_to_string(dir.join("t.json")).unwrap();
         assert!(trace.contains(r#""end":"PY_RETURN""#), "{trace}");
