@@ -405,22 +405,27 @@ pub fn start_profiler(tool: u8, path: impl AsRef<Path>) -> Result<(), Error> {
 /// `genhtml`), written on [`flush_all`] and [`stop`]. Lines come from LINE
 /// events, function call counts from PY_START; file and function names
 /// from [`register_code_name`](names::register_code_name). Code-likes
-/// never registered have no file and are left out; when nothing at all
-/// was registered, stopping fails with that reason and removes the empty
-/// file (`genhtml` rejects one). Fails to start as [`start_recorder`].
+/// never registered have no file and are left out; when no line at all
+/// was recorded, stopping fails with the reason and removes the empty file
+/// (lcov and `genhtml` reject one). Fails to start as [`start_recorder`].
 ///
 /// With [`CoverageMode::Once`] the callbacks return DISABLE, so each slot
 /// costs one callback until the next restart (see [`CoverageMode`]).
 ///
 /// ```
-/// use pymonitoring::api::{register_code_name, ObjectRef};
+/// use pymonitoring::api::{register_code_name, Event, ObjectRef, Scope};
 /// use pymonitoring::builtin::{self, CoverageMode};
 ///
 /// let path = std::env::temp_dir().join(format!("pm-cov-{}.info", std::process::id()));
 /// builtin::start_coverage(1, &path, CoverageMode::Count)?;
-/// register_code_name(ObjectRef::from_addr(0x4000).unwrap(), "f", "f.pyx", 1);
+/// let code = ObjectRef::from_addr(0x4000).unwrap();
+/// register_code_name(code, "f", "f.pyx", 1);
+/// let scope = Scope::new(&[Event::Line]);
+/// scope.enter();
+/// scope.slot(0).fire_line(code, 0, 2)?;
 /// builtin::stop(1)?;
-/// assert!(std::fs::read_to_string(&path)?.contains("SF:f.pyx"));
+/// let lcov = std::fs::read_to_string(&path)?;
+/// assert!(lcov.contains("SF:f.pyx\n") && lcov.contains("DA:2,1\n"));
 /// # std::fs::remove_file(&path)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
