@@ -423,7 +423,10 @@ int PyMonitoring_RegisterCodeName(PyObject *codelike,
  * process exit.
  *
  * Returns 0, or -1 with the error set: ValueError for a NULL `path`, a bad
- * tool id or one in use; RuntimeError when `path` cannot be created.
+ * tool id or one in use (unless a tool started by an environment variable
+ * holds it: that one steps aside, see docs/TOOLS.md), or a `path` another
+ * built-in tool writes; RuntimeError when `path` cannot be created. A
+ * failure changes nothing: no version change, DISABLEd slots stay so.
  * Thread-safe.
  *
  * # Safety
@@ -468,22 +471,26 @@ int PyMonitoring_StartCoverage(int tool, const char *path, int mode);
  * callbacks) and its file completed and closed.
  *
  * Returns 0, or -1 with a ValueError when no built-in tool runs on `tool`,
- * or a RuntimeError when its file could not be written (the tool is
- * stopped anyway). Thread-safe.
+ * or a RuntimeError naming the tool and its file when the file could not
+ * be written (the tool is stopped anyway). In a child made by `fork`, a
+ * tool inherited from the parent is stopped without writing anything.
+ * Thread-safe.
  */
 int PyMonitoring_StopBuiltinTool(int tool);
 
 /**
  * Stop every running built-in tool (as `PyMonitoring_StopBuiltinTool`).
  * The library does this itself when the process exits. Returns 0, or -1
- * with the first error after trying them all.
+ * after trying them all, with one error naming every tool that failed (its
+ * variable, if one started it, and its file).
  */
 int PyMonitoring_StopBuiltinTools(void);
 
 /**
  * Write out what the running built-in tools have buffered, without
  * stopping them (recorder lines, profiler events, a coverage snapshot).
- * Returns 0, or -1 with a RuntimeError when a file could not be written.
+ * Returns 0, or -1 with a RuntimeError naming every tool whose file could
+ * not be written. In a forked child, the parent's tools write nothing.
  */
 int PyMonitoring_FlushBuiltinTools(void);
 
