@@ -261,6 +261,26 @@ fn io_error(path: &Path, e: std::io::Error) -> Error {
     Error::runtime(format!("cannot write {}: {e}", shown(path)))
 }
 
+/// This process's id as the tools' callbacks compare it, cached because
+/// `getpid` is a system call and a callback runs per event. The C layer
+/// sets it when it registers its fork handlers and again in every forked
+/// child; while it is unset (0: no handlers, as for a Rust program whose
+/// linker dropped the load-time constructor) each check asks the system.
+static PROCESS_ID: AtomicU32 = AtomicU32::new(0);
+
+/// Cache this process's id for [`process_id`]: at load, after the fork
+/// handlers are registered, and in a forked child (from its fork handler).
+pub(crate) fn remember_process_id() {
+    PROCESS_ID.store(std::process::id(), Ordering::Relaxed);
+}
+
+fn process_id() -> u32 {
+    match PROCESS_ID.load(Ordering::Relaxed) {
+        0 => std::process::id(),
+        pid => pid,
+    }
+}
+
 /// `callback`, silent in a forked child: there it returns at once, before
 /// touching the tool's lock (which a parent thread may have held at the
 /// fork) or its file (shared with the parent).
@@ -269,7 +289,7 @@ where
     F: Fn(&EventRecord) -> Action + Send + Sync + 'static,
 {
     crate::api::handler(move |ev| {
-        if std::process::id() != pid {
+        if process_id() != pid {
             return Action::Continue;
         }
         callback(ev)
