@@ -203,14 +203,31 @@ pub fn fire(active: &Cell<u8>, firing: Firing) -> Result<(), ErrorSet> {
 /// path copies nothing. The same rules as [`fire`].
 #[inline(always)]
 pub fn fire_record(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
+    fire_record_as::<false>(active, record)
+}
+
+/// [`fire_record`] on a slot refreshed in the lasting-DISABLE mode
+/// (`crate::lasting`): while the mode is on, a DISABLE for a local event
+/// leaves `active` as it is and remembers the site for the tool instead
+/// (with the mode switched off since, CPython's rule).
+#[inline(always)]
+pub fn fire_record_lasting(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
+    fire_record_as::<true>(active, record)
+}
+
+#[inline(always)]
+fn fire_record_as<const LASTING: bool>(
+    active: &Cell<u8>,
+    record: &mut FireRecord,
+) -> Result<(), ErrorSet> {
     // Decided here, where a C entry point's event is a constant: the test
     // folds away and `fire_in` does not repeat it.
     let exception = record.event.takes_exception();
     thread::with(|t| {
         if exception {
-            fire_slow(t, active, record)
+            fire_slow::<LASTING>(t, active, record)
         } else {
-            fire_in(t, active, record)
+            fire_in::<LASTING>(t, active, record)
         }
     })
 }
@@ -219,21 +236,29 @@ pub fn fire_record(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), Err
 /// inlined (a large closure makes `LocalKey::with` a call through the key).
 /// Exception events go to [`fire_slow`] directly.
 #[inline(never)]
-fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
+fn fire_in<const LASTING: bool>(
+    t: &ThreadState,
+    active: &Cell<u8>,
+    record: &mut FireRecord,
+) -> Result<(), ErrorSet> {
     if t.flags.get() != 0 {
-        return fire_slow(t, active, record);
+        return fire_slow::<LASTING>(t, active, record);
     }
     if record.offset < 0 {
-        return fire_slow(t, active, record);
+        return fire_slow::<LASTING>(t, active, record);
     }
-    walk(t, active, record)
+    walk::<LASTING>(t, active, record)
 }
 
 /// Nested, with something pending, the thread's first fire, an exception
 /// event or a bad offset.
 #[cold]
 #[inline(never)]
-fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
+fn fire_slow<const LASTING: bool>(
+    t: &ThreadState,
+    active: &Cell<u8>,
+    record: &mut FireRecord,
+) -> Result<(), ErrorSet> {
     let flags = t.flags.get();
     if flags & thread::IN_CALLBACK != 0 {
         return Ok(());
@@ -253,7 +278,7 @@ fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Res
     if record.offset < 0 {
         return error::fail(Error::value("offset must be non-negative"));
     }
-    let result = walk(t, active, record);
+    let result = walk::<LASTING>(t, active, record);
     if result.is_ok() && saved.is_some() {
         t.set_pending(saved);
     }
@@ -289,7 +314,11 @@ impl Drop for DispatchGuard<'_> {
 }
 
 #[inline(always)]
-fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
+fn walk<const LASTING: bool>(
+    t: &ThreadState,
+    active: &Cell<u8>,
+    record: &mut FireRecord,
+) -> Result<(), ErrorSet> {
     let mut tools = active.get();
     if tools == 0 {
         return Ok(());
@@ -331,7 +360,7 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(
             record.tool = i32::from(tool);
             let outcome = handler.call_fire(record);
             if (outcome != Outcome::Continue) | t.has_pending() {
-                after_callback(t, active, record, handler, outcome)?;
+                after_callback::<LASTING>(t, active, record, handler, outcome)?;
             }
             if tools != 0 && callbacks_stale(t) {
                 refresh_callbacks_slow(t, &mut guard.table);
@@ -356,7 +385,7 @@ fn not_set_up() -> Result<(), ErrorSet> {
 /// A callback failed, left an error set, or asked to be disabled.
 #[cold]
 #[inline(never)]
-fn after_callback(
+fn after_callback<const LASTING: bool>(
     t: &ThreadState,
     active: &Cell<u8>,
     record: &FireRecord,
@@ -379,7 +408,13 @@ fn after_callback(
         _ if stray_error => Err(ErrorSet),
         Outcome::Continue => Ok(()),
         Outcome::Disable if record.event().is_local() => {
-            active.set(active.get() & !(1 << tool));
+            if LASTING && crate::lasting::lasting_mode() {
+                // The callback was called after the walk last took the
+                // callback table's version: a forget since then moved it.
+                crate::lasting::remember_disable(record, tool, t.callbacks_version.get());
+            } else {
+                active.set(active.get() & !(1 << tool));
+            }
             Ok(())
         }
         Outcome::Disable => {

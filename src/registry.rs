@@ -348,7 +348,7 @@ impl Registry {
         // Issue 7: a clear restarts the tool (its lasting DISABLEs end).
         self.restarts
             .tool_restarted(tool, self.version.load(Ordering::Relaxed));
-        crate::sites::table().forget_tool(tool);
+        self.forget_sites(Some(tool));
         m.events[tool as usize] = EventSet::empty();
         // Issue 7: the tool's local events and arming go too (gh-111963).
         if m.codelikes.drop_tool(tool) {
@@ -454,6 +454,18 @@ impl Registry {
         }
     }
 
+    /// Forget the lasting mode's remembered sites of `tool` (all with
+    /// `None`). The callback table's version moves first: a DISABLE whose
+    /// callback was called before then is not remembered after the forget
+    /// (`lasting::remember_disable`).
+    fn forget_sites(&self, tool: Option<u8>) {
+        self.callbacks_version.fetch_add(1, Ordering::SeqCst);
+        match tool {
+            Some(tool) => crate::sites::table().forget_tool(tool),
+            None => crate::sites::table().forget_all(),
+        }
+    }
+
     /// The options in force.
     #[inline(always)]
     pub(crate) fn options(&self) -> u32 {
@@ -470,7 +482,7 @@ impl Registry {
                 // Issue 7: switching the lasting mode restarts every tool.
                 self.restarts
                     .mode_switched(self.version.load(Ordering::Relaxed));
-                crate::sites::table().forget_all();
+                self.forget_sites(None);
             }
             self.options.store(options, Ordering::Relaxed);
             self.publish_masks(&m);
@@ -503,7 +515,7 @@ impl Registry {
         // Issue 7: every tool restarts (its lasting DISABLEs end).
         self.restarts
             .all_restarted(self.version.load(Ordering::Relaxed));
-        crate::sites::table().forget_all();
+        self.forget_sites(None);
         self.version.fetch_add(1, Ordering::Release);
     }
 
@@ -512,7 +524,7 @@ impl Registry {
         let tool = check_tool(tool)?;
         let m = self.master();
         require_in_use(&m, tool)?;
-        crate::sites::table().forget_tool(tool);
+        self.forget_sites(Some(tool));
         self.restarts
             .per_tool_restart(tool, self.version.load(Ordering::Relaxed));
         self.version.fetch_add(1, Ordering::Release);
@@ -597,7 +609,7 @@ impl Registry {
         self.options.store(0, Ordering::Relaxed);
         m.codelikes = crate::codelike::Tables::new();
         self.publish_codelikes(&mut m);
-        crate::sites::table().forget_all();
+        self.forget_sites(None);
         for tool in 0..TOOL_IDS as u8 {
             m.names[tool as usize] = None;
             m.events[tool as usize] = EventSet::empty();

@@ -33,14 +33,10 @@ unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option
     // may re-enter a scope on the same array.
     let slot = unsafe { &*(state as *const SlotState) };
     // Built once per fire, as C callbacks receive it (absent arguments hold
-    // PyMonitoring_MISSING).
+    // PyMonitoring_MISSING). A slot marked by the lasting-DISABLE mode needs
+    // nothing else here: local events took `fire_marked` at their entry, and
+    // the mode leaves the other events CPython's rules.
     let mut record = FireRecord::new(firing, super::object(super::missing()));
-    // Issue 7 hook: a slot refreshed in the lasting-DISABLE mode is marked
-    // in `opaque` (a byte next to `active`) and takes the mode's path (the
-    // local events settle remembered sites before this, in `fire_marked`).
-    if slot.opaque.get() & lasting::SLOT_MARK != 0 {
-        return fire_lasting_slow(slot, &mut record, true);
-    }
     fire_checked(name, &slot.active, &mut record)
 }
 
@@ -59,27 +55,10 @@ fn fire_checked(name: &'static str, active: &Cell<u8>, record: &mut FireRecord) 
     })
 }
 
-/// Issue 7: a fire in the lasting-DISABLE mode (`crate::lasting`): with
-/// `scan`, every remembered tool of the site skipped (a slot with no tool
-/// active ends here in the mode); then the guarded dispatch of the others.
-#[cold]
-#[inline(never)]
-fn fire_lasting_slow(slot: &SlotState, record: &mut FireRecord, scan: bool) -> c_int {
-    if scan && lasting::skip_remembered_slow(slot, record.event, record.codelike, record.offset) {
-        return 0;
-    }
-    guard!(fire_name(record.event), -1, {
-        match lasting::fire_rest(slot, record) {
-            Ok(()) => 0,
-            Err(_) => -1,
-        }
-    })
-}
-
-/// Issue 7: whether `state` is a slot refreshed in the lasting-DISABLE mode
-/// (marked in `opaque`, the byte next to `active`). Tested first by the
-/// local events' entry points, so that a fire at a remembered DISABLEd
-/// site is settled before any record is built.
+/// Whether `state` is a slot refreshed in the lasting-DISABLE mode (marked
+/// in `opaque`, the byte next to `active`; `crate::lasting`). Tested first
+/// by the local events' entry points, so that a fire at a remembered
+/// DISABLEd site is settled before any record is built.
 ///
 /// # Safety
 /// `state`, when not NULL, points to a valid `PyMonitoringState`.
@@ -89,11 +68,12 @@ unsafe fn marked(state: *const PyMonitoringState) -> bool {
     !state.is_null() && unsafe { (*state).opaque } & lasting::SLOT_MARK != 0
 }
 
-/// Issue 7: a local event fired on a marked slot (see [`marked`]), taken
-/// as a tail call with the raw arguments: `a` and `b` are the event's
-/// extra arguments (LINE's `lineno`; the object arguments otherwise).
-/// A remembered site returns 0 at once; anything else builds the record
-/// and takes [`fire_lasting_slow`].
+/// A local event fired on a marked slot (see [`marked`]), taken as a tail
+/// call with the raw arguments: `a` and `b` are the event's extra arguments
+/// (LINE's `lineno`; the object arguments otherwise). A site remembered for
+/// every active tool returns 0 at once, writing nothing; anything else
+/// builds the record and fires the tools not remembered
+/// ([`fire_marked_slow`]).
 ///
 /// # Safety
 /// `state` is non-NULL and valid; the objects are never dereferenced.
@@ -112,7 +92,8 @@ unsafe fn fire_marked<const EVENT: u8>(
         Some(code) => {
             // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
             let slot = unsafe { &*(state as *const SlotState) };
-            match lasting::skip_remembered_fast(slot, event, code, offset) {
+            let line = crate::sites::line_word(event, a as c_int);
+            match lasting::skipped_fast(slot, event, code, offset, line) {
                 lasting::Skip::Done => return 0,
                 lasting::Skip::Fire => false,
                 lasting::Skip::Scan => true,
@@ -124,8 +105,8 @@ unsafe fn fire_marked<const EVENT: u8>(
     unsafe { fire_marked_slow(state, event, codelike, offset, a, b, scan) }
 }
 
-/// The rest of [`fire_marked`]: with `scan`, every remembered tool of the
-/// site skipped; then the record and [`fire_lasting_slow`].
+/// The rest of [`fire_marked`]: with `scan`, the remembered tools of the
+/// site found; then the record, and the other tools fired.
 ///
 /// # Safety
 /// As [`fire_marked`].
@@ -163,11 +144,22 @@ unsafe fn fire_marked_slow(
             ..firing
         },
     };
+    let skipped = if scan {
+        let line = crate::sites::line_word(event, firing.lineno);
+        lasting::skipped_slow(slot, event, code, offset, line)
+    } else {
+        0
+    };
     let mut record = FireRecord::new(firing, super::object(super::missing()));
-    fire_lasting_slow(slot, &mut record, scan)
+    guard!(fire_name(event), -1, {
+        match lasting::fire_marked(slot, &mut record, skipped) {
+            Ok(()) => 0,
+            Err(_) => -1,
+        }
+    })
 }
 
-/// The fire function of `event`, for the guard of [`fire_lasting_slow`].
+/// The fire function of `event`, for the guard of [`fire_marked_slow`].
 fn fire_name(event: Event) -> &'static str {
     match event {
         Event::PyStart => "_PyMonitoring_FirePyStartEvent",
