@@ -1426,7 +1426,7 @@ typedef struct {
     uint64_t seq;      /* even: stable; odd: being written */
     uint64_t object;   /* the code-like's address */
     uint64_t key;      /* offset | (event + 1) << 32 | (1 << tool) << 40; 0: empty */
-    uint64_t reserved;
+    uint64_t line;     /* LINE's lineno as 32 bits; 0 for the other events */
 } _PyMonitoringDisabledSite;
 extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 
@@ -1437,10 +1437,10 @@ extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
     if ((STATE)->active) { return (X); } else { return 0; }
 
 /* A slot refreshed in the lasting-DISABLE mode (0x80 in `opaque`) whose one
- * active tool is remembered as having DISABLEd this site: the tool moves
- * from `active` to `opaque` and 1 is returned, with no call (the library's
- * own check, done here in the caller). 0: let the library decide. A read
- * racing a write of the entry reads as 0 (seqlock), never as a match. */
+ * active tool is remembered as having DISABLEd this site: 1, and the fire is
+ * over with no call and nothing written (the library's own check, done here
+ * in the caller). 0: let the library decide. A read racing a write of the
+ * entry reads as 0 (seqlock), never as a match. */
 #if defined(__cplusplus)
 #define _PYMONITORING_ADDRESS(P) reinterpret_cast<uintptr_t>(P)
 #define _PYMONITORING_CAST(T, X) static_cast<T>(X)
@@ -1450,8 +1450,8 @@ extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 #endif
 
 static inline int
-_PyMonitoring_SkipRemembered(PyMonitoringState *state, int event, PyObject *codelike,
-                             int32_t offset)
+_PyMonitoring_SkipRemembered(const PyMonitoringState *state, int event, PyObject *codelike,
+                             int32_t offset, uint64_t line)
 {
     uint32_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
     uint64_t event_plus_one = _PYMONITORING_CAST(uint64_t, event + 1);
@@ -1460,31 +1460,30 @@ _PyMonitoring_SkipRemembered(PyMonitoringState *state, int event, PyObject *code
     /* Read apart from the caller's `active` test, so that test stays one
      * compare with memory on the inactive path. */
     uint64_t tools = __atomic_load_n(&state->active, __ATOMIC_RELAXED);
-    uint64_t home = ((object_address ^ site) * UINT64_C(0x9E3779B97F4A7C15)) >> 52;
+    uint64_t home = ((object_address ^ site ^ line << 37) * UINT64_C(0x9E3779B97F4A7C15)) >> 52;
     const _PyMonitoringDisabledSite *e = &_PyMonitoring_DisabledSites[home];
     uint64_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
     uint64_t object = __atomic_load_n(&e->object, __ATOMIC_RELAXED);
     uint64_t key = __atomic_load_n(&e->key, __ATOMIC_RELAXED);
+    uint64_t entry_line = __atomic_load_n(&e->line, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if (object != object_address || key != (site | tools << 40)
-        || __atomic_load_n(&e->seq, __ATOMIC_RELAXED) != (seq & ~UINT64_C(1))) {
-        return 0;
-    }
-    state->opaque = _PYMONITORING_CAST(uint8_t, state->opaque | state->active);
-    state->active = 0;
-    return 1;
+    return object == object_address && key == (site | tools << 40) && entry_line == line
+        && __atomic_load_n(&e->seq, __ATOMIC_RELAXED) == (seq & ~UINT64_C(1));
 }
 
 /* _PYMONITORING_IF_ACTIVE for the local events: a marked slot at a
- * remembered site returns 0 without a call. */
-#define _PYMONITORING_IF_ACTIVE_LOCAL(STATE, EVENT, CODE, OFFSET, X) \
+ * remembered site returns 0 without a call. LINE is the event whose site
+ * includes a line (LINE); the others pass 0. */
+#define _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, LINE, X) \
     if ((STATE)->active) { \
         if (((STATE)->opaque & 0x80) \
-            && _PyMonitoring_SkipRemembered((STATE), (EVENT), (CODE), (OFFSET))) { \
+            && _PyMonitoring_SkipRemembered((STATE), (EVENT), (CODE), (OFFSET), (LINE))) { \
             return 0; \
         } \
         return (X); \
     } else { return 0; }
+#define _PYMONITORING_IF_ACTIVE_LOCAL(STATE, EVENT, CODE, OFFSET, X) \
+    _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, 0, X)
 
 static inline int
 PyMonitoring_FirePyStartEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
@@ -1512,7 +1511,7 @@ PyMonitoring_FireCallEvent(PyMonitoringState *state, PyObject *codelike, int32_t
 static inline int
 PyMonitoring_FireLineEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            int lineno)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_LINE, codelike, offset, _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL_AT(state, PY_MONITORING_EVENT_LINE, codelike, offset, _PYMONITORING_CAST(uint32_t, lineno), _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
 
 static inline int
 PyMonitoring_FireJumpEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
@@ -1586,6 +1585,7 @@ PyMonitoring_ExitScope(void)
 
 #undef _PYMONITORING_IF_ACTIVE
 #undef _PYMONITORING_IF_ACTIVE_LOCAL
+#undef _PYMONITORING_IF_ACTIVE_LOCAL_AT
 #undef _PYMONITORING_ADDRESS
 #undef _PYMONITORING_CAST
 #endif /* PYMONITORING_INLINE */

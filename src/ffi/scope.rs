@@ -65,7 +65,7 @@ pub unsafe extern "C" fn _PyMonitoring_EnterScope(
 /// inline fire functions (`PYMONITORING_INLINE`), which check a marked
 /// slot's site there before calling the library: a constant pointer to
 /// `PY_MONITORING_DISABLED_SITES` entries of four 64-bit words (sequence,
-/// code-like, key, reserved), read with the seqlock protocol of
+/// code-like, key, line), read with the seqlock protocol of
 /// `docs/CONCURRENCY.md`. Read it, never write it.
 #[no_mangle]
 #[cfg(not(loom))]
