@@ -39,3 +39,20 @@ fn readme_example() {
     let out = run_ok(&exe, &[]);
     assert_eq!(out, "callbacks: 1\nafter restart: 2\n");
 }
+
+/// Line coverage of Cython-style code in the lasting mode
+/// (`c-tests/cython_coverage.c`: recursion, a loop, a generator, two
+/// threads): a DISABLE-ing coverage tool sees every line exactly once, with
+/// the exported fire functions and with the header's inline ones.
+#[test]
+fn cython_coverage_sees_every_line_once() {
+    let exported = CProgram::from_c_tests("cython_coverage.c").build();
+    let inline = CProgram::from_c_tests("cython_coverage.c")
+        .named("cython_coverage_inline")
+        .define("PYMONITORING_INLINE", None)
+        .build();
+    for exe in [exported, inline] {
+        let out = run_ok(&exe, &[]);
+        assert!(out.contains("cython_coverage: ok"), "{out}");
+    }
+}
