@@ -11,6 +11,13 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(loom)");
     println!("cargo::rerun-if-changed=src");
     println!("cargo::rerun-if-changed=cbindgen.toml");
+    // Calls from one part of the library to another bind inside it, even in a
+    // process that defines the same names first, such as CPython's (README,
+    // "Processes that also load CPython"). ELF linkers only.
+    let os = env::var("CARGO_CFG_TARGET_OS").unwrap();
+    if !matches!(os.as_str(), "macos" | "ios" | "windows") {
+        println!("cargo::rustc-cdylib-link-arg=-Wl,-Bsymbolic-functions");
+    }
     // Tests build C programs with `cc` and need the target triple.
     println!(
         "cargo::rustc-env=TARGET_TRIPLE={}",

@@ -26,6 +26,13 @@ test -f "$prefix/lib/libpymonitoring.so.$version"
 test "$(readlink "$prefix/lib/$soname")" = "libpymonitoring.so.$version"
 test "$(readlink "$prefix/lib/libpymonitoring.so")" = "$soname"
 readelf -d "$prefix/lib/libpymonitoring.so.$version" | grep -q "Library soname: \[$soname\]"
+# Its own calls bind inside it, also where CPython defines the same names
+# first (README, "Processes that also load CPython"): no GOT/PLT entry for
+# its own names (-Bsymbolic-functions from build.rs reaches `cargo rustc`).
+if readelf -rW "$prefix/lib/libpymonitoring.so.$version" | grep -E ' _?PyMonitoring_\w+ '; then
+    echo "the installed library binds its own names through the GOT/PLT" >&2
+    exit 1
+fi
 
 echo "== shared: cc \$(pkg-config --cflags --libs pymonitoring)"
 cp ci/install-test.c "$work/app.c"

@@ -57,3 +57,8 @@ pub(crate) mod test_support;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
+
+/// README.md's Rust blocks, run as doctests by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

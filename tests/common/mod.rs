@@ -222,3 +222,28 @@ pub fn have(tool: &str) -> bool {
         .map(|s| s.success())
         .unwrap_or(false)
 }
+
+/// `$(pyenv prefix 3.13.0)/bin/python3`, found as CI finds it; panics
+/// saying what is missing (tests that need CPython never skip).
+pub fn python313() -> PathBuf {
+    let out = Command::new("pyenv")
+        .args(["prefix", "3.13.0"])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("CPython 3.13.0 is needed through pyenv (`pyenv prefix 3.13.0`): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "CPython 3.13.0 is needed through pyenv: `pyenv prefix 3.13.0` failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let python = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+        .join("bin")
+        .join("python3");
+    assert!(
+        python.exists(),
+        "CPython 3.13.0 is needed: {} does not exist",
+        python.display()
+    );
+    python
+}
