@@ -321,11 +321,36 @@ static void cpython_rules_kept(void) {
     CHECK_OK(PyMonitoring_FreeToolId(4), 0);
 }
 
+/* A slot refreshed in the mode, fired after the mode was switched off:
+ * CPython's DISABLE clears the tool's bit in the slot (with the header's
+ * inline functions too, which hand the library a copy of the slot). */
+static void mode_off_on_a_marked_slot(void) {
+    reset();
+    const uint8_t line = PY_MONITORING_EVENT_LINE;
+    PyMonitoringState st;
+    uint64_t v = 0;
+    CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE), 0);
+    CHECK_OK(PyMonitoring_UseToolId(3, "cov"), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(3, PY_MONITORING_EVENT_LINE, record_disable, &rec), 0);
+    CHECK_OK(PyMonitoring_SetEvents(3, EV(LINE)), 0);
+    memset(&st, 0, sizeof st);
+    CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
+    CHECK_EQ_INT(st.opaque, 0x80);
+    CHECK_OK(PyMonitoring_SetOptions(0), 0);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 9, 19), 0);
+    CHECK_EQ_INT(st.active, 0);
+    CHECK_EQ_INT(st.opaque, 0x80);
+    CHECK_EQ_INT(rec.count, 1);
+    CHECK_OK(PyMonitoring_FreeToolId(3), 0);
+    CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE), 0);
+}
+
 #if defined(PYMONITORING_INLINE)
 /* The header's inline check of remembered sites (what the inline fire
  * functions do for a marked slot before calling the library) agrees with
- * the library: it skips exactly the remembered (code-like, offset, event,
- * line, tool), writing nothing, and leaves everything else to the library. */
+ * the library: it reports exactly the remembered (code-like, offset, event,
+ * line, tool) as remembered (1), writing nothing; an empty home as nothing
+ * remembered (0); anything else is the library's (-1). */
 static void inline_check(void) {
     reset();
     const uint8_t line = PY_MONITORING_EVENT_LINE;
@@ -339,24 +364,24 @@ static void inline_check(void) {
     CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
     CHECK_EQ_INT(st.active, 1 << 3);
     CHECK_EQ_INT(st.opaque, 0x80);
-    /* Not remembered yet: the check leaves it to the library. */
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 0);
+    /* Not remembered yet (the table is empty): nothing at the site's home. */
+    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 0);
     CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 7, 17), 0);
     CHECK_EQ_INT(rec.count, 1);
     CHECK_EQ_INT(st.active, 1 << 3);
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 1);
+    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 1);
     CHECK_EQ_INT(st.active, 1 << 3);
     CHECK_EQ_INT(st.opaque, 0x80);
     /* A fresh state: the site is remembered. */
     memset(&st, 0, sizeof st);
     v = 0;
     CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 1);
+    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 1);
     /* Another offset, line, event or code-like is another site. */
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 8, 17), 0);
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 18), 0);
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_JUMP, CODE, 7, 0), 0);
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, OTHER, 7, 17), 0);
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 8, 17) != 1);
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 18) != 1);
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_JUMP, CODE, 7, 0) != 1);
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, OTHER, 7, 17) != 1);
     CHECK_EQ_INT(st.active, 1 << 3);
     CHECK_EQ_INT(st.opaque, 0x80);
     /* The inline fire skips without a callback; the slot's other lines fire. */
@@ -373,7 +398,7 @@ static void inline_check(void) {
     v = 0;
     CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
     CHECK_EQ_INT(st.active, (1 << 3) | (1 << 4));
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 0);
+    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), -1);
     CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 7, 17), 0);
     CHECK_EQ_INT(rec.count, 3);
     CHECK_EQ_INT(rec.events[2].tool_id, 4);
@@ -384,7 +409,7 @@ static void inline_check(void) {
     v = 0;
     CHECK_OK(PyMonitoring_SetEvents(4, 0), 0);
     CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 0);
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17) != 1);
     CHECK_OK(PyMonitoring_FreeToolId(3), 0);
     CHECK_OK(PyMonitoring_FreeToolId(4), 0);
 }
@@ -397,6 +422,7 @@ int main(void) {
     lasting_cython();
     table_full();
     cpython_rules_kept();
+    mode_off_on_a_marked_slot();
 #if defined(PYMONITORING_INLINE)
     inline_check();
 #endif

@@ -1436,11 +1436,12 @@ extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 #define _PYMONITORING_IF_ACTIVE(STATE, X) \
     if ((STATE)->active) { return (X); } else { return 0; }
 
-/* A slot refreshed in the lasting-DISABLE mode (0x80 in `opaque`) whose one
- * active tool is remembered as having DISABLEd this site: 1, and the fire is
- * over with no call and nothing written (the library's own check, done here
- * in the caller). 0: let the library decide. A read racing a write of the
- * entry reads as 0 (seqlock), never as a match. */
+/* The library's check of a remembered site, done in the caller for a slot
+ * refreshed in the lasting-DISABLE mode (0x80 in `opaque`): 1 when the
+ * slot's one active tool is remembered as having DISABLEd this site (the
+ * fire is over: no call, nothing written); 0 when nothing is remembered for
+ * the site (its home entry is empty); -1 otherwise (the library decides).
+ * A read racing a write of the entry never reads as 1 (seqlock). */
 #if defined(__cplusplus)
 #define _PYMONITORING_ADDRESS(P) reinterpret_cast<uintptr_t>(P)
 #define _PYMONITORING_CAST(T, X) static_cast<T>(X)
@@ -1450,7 +1451,7 @@ extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 #endif
 
 static inline int
-_PyMonitoring_SkipRemembered(const PyMonitoringState *state, int event, PyObject *codelike,
+_PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject *codelike,
                              int32_t offset, uint64_t line)
 {
     uint32_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
@@ -1463,70 +1464,101 @@ _PyMonitoring_SkipRemembered(const PyMonitoringState *state, int event, PyObject
     uint64_t home = ((object_address ^ site ^ line << 37) * UINT64_C(0x9E3779B97F4A7C15)) >> 52;
     const _PyMonitoringDisabledSite *e = &_PyMonitoring_DisabledSites[home];
     uint64_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-    uint64_t object = __atomic_load_n(&e->object, __ATOMIC_RELAXED);
     uint64_t key = __atomic_load_n(&e->key, __ATOMIC_RELAXED);
-    uint64_t entry_line = __atomic_load_n(&e->line, __ATOMIC_RELAXED);
+    if (key == 0) {
+        return 0;
+    }
+    if (key != (site | tools << 40)
+        || __atomic_load_n(&e->object, __ATOMIC_RELAXED) != object_address
+        || __atomic_load_n(&e->line, __ATOMIC_RELAXED) != line) {
+        return -1;
+    }
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    return object == object_address && key == (site | tools << 40) && entry_line == line
-        && __atomic_load_n(&e->seq, __ATOMIC_RELAXED) == (seq & ~UINT64_C(1));
+    return __atomic_load_n(&e->seq, __ATOMIC_RELAXED) == (seq & ~UINT64_C(1)) ? 1 : -1;
 }
 
-/* _PYMONITORING_IF_ACTIVE for the local events: a marked slot at a
- * remembered site returns 0 without a call. LINE is the event whose site
- * includes a line (LINE); the others pass 0. */
+/* _PYMONITORING_IF_ACTIVE for the local events. On a marked slot the site
+ * is checked here: remembered, 0 with no call; nothing remembered for it,
+ * the library gets a copy of the slot without the mark (so it does not check
+ * the site again), and a bit the library cleared in the copy (CPython's
+ * DISABLE, with the mode switched off since the refresh) is cleared in the
+ * slot; anything else, the library gets the slot. X calls the library with
+ * `_pymonitoring_slot` as the state; LINE is LINE's line number (0 for the
+ * other events). */
 #define _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, LINE, X) \
-    if ((STATE)->active) { \
-        if (((STATE)->opaque & 0x80) \
-            && _PyMonitoring_SkipRemembered((STATE), (EVENT), (CODE), (OFFSET), (LINE))) { \
+    if (!(STATE)->active) { \
+        return 0; \
+    } \
+    if ((STATE)->opaque & 0x80) { \
+        int _pymonitoring_known = \
+            _PyMonitoring_SiteRemembered((STATE), (EVENT), (CODE), (OFFSET), (LINE)); \
+        if (_pymonitoring_known > 0) { \
             return 0; \
         } \
+        if (_pymonitoring_known == 0) { \
+            PyMonitoringState _pymonitoring_copy; \
+            PyMonitoringState *_pymonitoring_slot = &_pymonitoring_copy; \
+            uint8_t _pymonitoring_active = (STATE)->active; \
+            int _pymonitoring_rc; \
+            _pymonitoring_copy.active = _pymonitoring_active; \
+            _pymonitoring_copy.opaque = 0; \
+            _pymonitoring_rc = (X); \
+            if (_pymonitoring_active & ~_pymonitoring_copy.active) { \
+                (STATE)->active = _PYMONITORING_CAST(uint8_t, (STATE)->active \
+                    & (_pymonitoring_copy.active | ~_pymonitoring_active)); \
+            } \
+            return _pymonitoring_rc; \
+        } \
+    } \
+    { \
+        PyMonitoringState *_pymonitoring_slot = (STATE); \
         return (X); \
-    } else { return 0; }
+    }
 #define _PYMONITORING_IF_ACTIVE_LOCAL(STATE, EVENT, CODE, OFFSET, X) \
     _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, 0, X)
 
 static inline int
 PyMonitoring_FirePyStartEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEvent(state, codelike, offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEvent(_pymonitoring_slot, codelike, offset)); }
 
 static inline int
 PyMonitoring_FirePyResumeEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEvent(state, codelike, offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEvent(_pymonitoring_slot, codelike, offset)); }
 
 static inline int
 PyMonitoring_FirePyReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                PyObject *retval)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEvent(_pymonitoring_slot, codelike, offset, retval)); }
 
 static inline int
 PyMonitoring_FirePyYieldEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                               PyObject *retval)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEvent(_pymonitoring_slot, codelike, offset, retval)); }
 
 static inline int
 PyMonitoring_FireCallEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *callable, PyObject *arg0)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEvent(_pymonitoring_slot, codelike, offset, callable, arg0)); }
 
 static inline int
 PyMonitoring_FireLineEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            int lineno)
-{ _PYMONITORING_IF_ACTIVE_LOCAL_AT(state, PY_MONITORING_EVENT_LINE, codelike, offset, _PYMONITORING_CAST(uint32_t, lineno), _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL_AT(state, PY_MONITORING_EVENT_LINE, codelike, offset, _PYMONITORING_CAST(uint32_t, lineno), _PyMonitoring_FireLineEvent(_pymonitoring_slot, codelike, offset, lineno)); }
 
 static inline int
 PyMonitoring_FireJumpEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 static inline int
 PyMonitoring_FireBranchLeftEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                  PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 static inline int
 PyMonitoring_FireBranchRightEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                   PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 static inline int
 PyMonitoring_FireCReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
@@ -1560,7 +1592,7 @@ PyMonitoring_FirePyUnwindEvent(PyMonitoringState *state, PyObject *codelike, int
 static inline int
 PyMonitoring_FireStopIterationEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                     PyObject *value)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEvent(_pymonitoring_slot, codelike, offset, value)); }
 
 /* EnterScope's fast path in the caller: the same validation, then one
  * compare with the global version; anything else goes to the library. */

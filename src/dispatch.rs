@@ -191,7 +191,9 @@ impl Firing {
 /// take the current exception (none is an error); a negative offset is an
 /// error; tools are called from the highest id down, skipping empty slots; a
 /// failing callback stops the walk; DISABLE clears the tool's bit for local
-/// events and is an error (and removes the callback) for the others. On
+/// events (in the lasting-DISABLE mode it silences the site instead,
+/// `crate::lasting`) and is an error (and removes the callback) for the
+/// others. On
 /// success what was pending before the fire is pending again.
 pub fn fire(active: &Cell<u8>, firing: Firing) -> Result<(), ErrorSet> {
     let mut record = FireRecord::new(firing, None);
@@ -203,31 +205,14 @@ pub fn fire(active: &Cell<u8>, firing: Firing) -> Result<(), ErrorSet> {
 /// path copies nothing. The same rules as [`fire`].
 #[inline(always)]
 pub fn fire_record(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
-    fire_record_as::<false>(active, record)
-}
-
-/// [`fire_record`] on a slot refreshed in the lasting-DISABLE mode
-/// (`crate::lasting`): while the mode is on, a DISABLE for a local event
-/// leaves `active` as it is and remembers the site for the tool instead
-/// (with the mode switched off since, CPython's rule).
-#[inline(always)]
-pub fn fire_record_lasting(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
-    fire_record_as::<true>(active, record)
-}
-
-#[inline(always)]
-fn fire_record_as<const LASTING: bool>(
-    active: &Cell<u8>,
-    record: &mut FireRecord,
-) -> Result<(), ErrorSet> {
     // Decided here, where a C entry point's event is a constant: the test
     // folds away and `fire_in` does not repeat it.
     let exception = record.event.takes_exception();
     thread::with(|t| {
         if exception {
-            fire_slow::<LASTING>(t, active, record)
+            fire_slow(t, active, record)
         } else {
-            fire_in::<LASTING>(t, active, record)
+            fire_in(t, active, record)
         }
     })
 }
@@ -236,29 +221,21 @@ fn fire_record_as<const LASTING: bool>(
 /// inlined (a large closure makes `LocalKey::with` a call through the key).
 /// Exception events go to [`fire_slow`] directly.
 #[inline(never)]
-fn fire_in<const LASTING: bool>(
-    t: &ThreadState,
-    active: &Cell<u8>,
-    record: &mut FireRecord,
-) -> Result<(), ErrorSet> {
+fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
     if t.flags.get() != 0 {
-        return fire_slow::<LASTING>(t, active, record);
+        return fire_slow(t, active, record);
     }
     if record.offset < 0 {
-        return fire_slow::<LASTING>(t, active, record);
+        return fire_slow(t, active, record);
     }
-    walk::<LASTING>(t, active, record)
+    walk(t, active, record)
 }
 
 /// Nested, with something pending, the thread's first fire, an exception
 /// event or a bad offset.
 #[cold]
 #[inline(never)]
-fn fire_slow<const LASTING: bool>(
-    t: &ThreadState,
-    active: &Cell<u8>,
-    record: &mut FireRecord,
-) -> Result<(), ErrorSet> {
+fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
     let flags = t.flags.get();
     if flags & thread::IN_CALLBACK != 0 {
         return Ok(());
@@ -278,7 +255,7 @@ fn fire_slow<const LASTING: bool>(
     if record.offset < 0 {
         return error::fail(Error::value("offset must be non-negative"));
     }
-    let result = walk::<LASTING>(t, active, record);
+    let result = walk(t, active, record);
     if result.is_ok() && saved.is_some() {
         t.set_pending(saved);
     }
@@ -314,11 +291,7 @@ impl Drop for DispatchGuard<'_> {
 }
 
 #[inline(always)]
-fn walk<const LASTING: bool>(
-    t: &ThreadState,
-    active: &Cell<u8>,
-    record: &mut FireRecord,
-) -> Result<(), ErrorSet> {
+fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
     let mut tools = active.get();
     if tools == 0 {
         return Ok(());
@@ -360,7 +333,7 @@ fn walk<const LASTING: bool>(
             record.tool = i32::from(tool);
             let outcome = handler.call_fire(record);
             if (outcome != Outcome::Continue) | t.has_pending() {
-                after_callback::<LASTING>(t, active, record, handler, outcome)?;
+                after_callback(t, active, record, handler, outcome)?;
             }
             if tools != 0 && callbacks_stale(t) {
                 refresh_callbacks_slow(t, &mut guard.table);
@@ -385,7 +358,7 @@ fn not_set_up() -> Result<(), ErrorSet> {
 /// A callback failed, left an error set, or asked to be disabled.
 #[cold]
 #[inline(never)]
-fn after_callback<const LASTING: bool>(
+fn after_callback(
     t: &ThreadState,
     active: &Cell<u8>,
     record: &FireRecord,
@@ -408,9 +381,10 @@ fn after_callback<const LASTING: bool>(
         _ if stray_error => Err(ErrorSet),
         Outcome::Continue => Ok(()),
         Outcome::Disable if record.event().is_local() => {
-            if LASTING && crate::lasting::lasting_mode() {
-                // The callback was called after the walk last took the
-                // callback table's version: a forget since then moved it.
+            if crate::lasting::lasting_mode() {
+                // The lasting mode silences the site, not the slot. The
+                // callback was called after the walk last took the callback
+                // table's version: a forget since then moved it.
                 crate::lasting::remember_disable(record, tool, t.callbacks_version.get());
             } else {
                 active.set(active.get() & !(1 << tool));

@@ -14,8 +14,8 @@
 //!   restarted`); otherwise it is CPython's refresh (`active = mask`).
 //! * Lasting mode: a refresh sets `active = mask` (CPython's refresh) and
 //!   `opaque` to [`SLOT_MARK`], which marks a slot refreshed in this mode.
-//!   A DISABLE returned for a local event on a marked slot leaves `active`
-//!   alone and is remembered for its site — `(code-like, offset, event,
+//!   A DISABLE returned for a local event leaves `active` alone and is
+//!   remembered for its site — `(code-like, offset, event,
 //!   line, tool)` — in [`crate::sites`]; a fire on a marked slot skips
 //!   (without a callback, and writing nothing) the tools remembered for its
 //!   site. Other sites of the slot keep firing; the site stays silent for
@@ -289,13 +289,13 @@ pub fn skipped_slow(
 }
 
 /// The fire on a marked slot once [`skipped`] is known: the tools of
-/// `active` but `skipped` are fired ([`dispatch::fire_record_lasting`]: in
-/// the mode, a DISABLE is remembered for the site and `active` stays).
-/// Every tool skipped: over, with no thread-local or dispatch work.
+/// `active` but `skipped` are fired by the ordinary dispatch (in the mode, a
+/// DISABLE is remembered for the site and `active` stays). Every tool
+/// skipped: over, with no thread-local or dispatch work.
 #[inline(always)]
 pub fn fire_marked(slot: &SlotState, record: &mut FireRecord, skipped: u8) -> Result<(), ErrorSet> {
     if skipped == 0 {
-        return dispatch::fire_record_lasting(&slot.active, record);
+        return dispatch::fire_record(&slot.active, record);
     }
     fire_some(slot, record, skipped)
 }
@@ -308,7 +308,7 @@ fn fire_some(slot: &SlotState, record: &mut FireRecord, skipped: u8) -> Result<(
         return Ok(());
     }
     let walk = Cell::new(rest);
-    let result = dispatch::fire_record_lasting(&walk, record);
+    let result = dispatch::fire_record(&walk, record);
     // Cleared only by CPython's rule (the mode switched off meanwhile).
     let cleared = rest & !walk.get();
     if cleared != 0 {
@@ -317,8 +317,8 @@ fn fire_some(slot: &SlotState, record: &mut FireRecord, skipped: u8) -> Result<(
     result
 }
 
-/// A callback of `tool` answered DISABLE for `record`'s local event on a
-/// marked slot in the mode: remember its site, unless the callback table's
+/// A callback of `tool` answered DISABLE for `record`'s local event in the
+/// mode: remember its site, unless the callback table's
 /// version moved since `seen` (read before the callback was called: every
 /// forget moves it first, so a DISABLE racing a restart of its tool never
 /// outlives the restart). A site not remembered (that, a busy writer, a

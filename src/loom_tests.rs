@@ -501,7 +501,10 @@ fn loom_disable_racing_a_restart_never_outlives_it() {
         restarter.join().unwrap();
         let after = reg.callbacks_version();
         let remembered = table().disabled(code, 1, Event::Line, 11, 1 << 2) != 0;
-        assert!(!remembered || (kept && seen == after), "outlived the restart");
+        assert!(
+            !remembered || (kept && seen == after),
+            "outlived the restart"
+        );
         assert_eq!(table().disabled(code, 7, Event::Line, 17, 1 << 2), 0);
     });
 }

@@ -227,15 +227,18 @@ impl<const N: usize> SiteTable<N> {
             return Home::Unknown;
         };
         let s1 = entry.seq.load(Ordering::Acquire);
-        let o = entry.object.load(Ordering::Relaxed);
         let k = entry.key.load(Ordering::Relaxed);
-        let l = entry.line.load(Ordering::Relaxed);
         if k == 0 {
             return Home::Empty;
         }
         // A key holds one tool bit: with several tools active this never
         // matches (the caller then scans).
-        if o != object || k != site | u64::from(tools) << TOOL_SHIFT || l != line {
+        if k != site | u64::from(tools) << TOOL_SHIFT {
+            return Home::Unknown;
+        }
+        let o = entry.object.load(Ordering::Relaxed);
+        let l = entry.line.load(Ordering::Relaxed);
+        if o != object || l != line {
             return Home::Unknown;
         }
         fence(Ordering::Acquire);
@@ -528,7 +531,10 @@ mod tests {
         let c = code(0x9000);
         // A generator body: every line at offset 0.
         for line in 1..=500u64 {
-            assert!(t.remember(c, 0, Event::Line, line, 3, || true), "line {line}");
+            assert!(
+                t.remember(c, 0, Event::Line, line, 3, || true),
+                "line {line}"
+            );
         }
         for line in 1..=500u64 {
             assert_eq!(t.disabled(c, 0, Event::Line, line, 0xff), 1 << 3);

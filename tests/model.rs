@@ -922,9 +922,10 @@ impl Model {
                 Answer::Stray => Some((RUNTIME, "stray error".into())),
                 Answer::FailWithHost => Some((HOST, "exception object set by the host".into())),
                 Answer::Disable if ev < 11 => {
-                    // issue 7 (lasting): the site (not the slot) is silenced
-                    // until the tool restarts
-                    if lasting {
+                    // issue 7 (lasting): in the mode the site (not the slot)
+                    // is silenced until the tool restarts; a slot is checked
+                    // for it once refreshed in the mode (marked)
+                    if self.lasting {
                         self.sites.insert((code, offset, f.event, line, t));
                         self.hits.disables += 1;
                     } else {

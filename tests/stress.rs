@@ -105,7 +105,10 @@ fn stress_native_lasting() {
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     println!("{text}");
-    assert!(out.status.success() && text.contains("stress: ok"), "{text}");
+    assert!(
+        out.status.success() && text.contains("stress: ok"),
+        "{text}"
+    );
 }
 
 #[test]

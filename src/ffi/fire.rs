@@ -14,6 +14,7 @@ use super::types::{PyMonitoringState, PyObject};
 use crate::dispatch::{self, FireRecord, Firing};
 use crate::event::Event;
 use crate::lasting;
+use crate::object::ObjectRef;
 use crate::scope::SlotState;
 
 /// Fire through the core after checking the pointers.
@@ -68,16 +69,21 @@ unsafe fn marked(state: *const PyMonitoringState) -> bool {
     !state.is_null() && unsafe { (*state).opaque } & lasting::SLOT_MARK != 0
 }
 
-/// A local event fired on a marked slot (see [`marked`]), taken as a tail
-/// call with the raw arguments: `a` and `b` are the event's extra arguments
-/// (LINE's `lineno`; the object arguments otherwise). A site remembered for
-/// every active tool returns 0 at once, writing nothing; anything else
-/// builds the record and fires the tools not remembered
-/// ([`fire_marked_slow`]).
+/// What [`fire_marked`] returns when nothing is remembered for the site:
+/// the entry point goes on with its default path (a fire function returns
+/// only 0 or -1 otherwise).
+const FIRE_DEFAULT: c_int = 1;
+
+/// A local event fired on a marked slot (see [`marked`]), with the raw
+/// arguments: `a` and `b` are the event's extra arguments (LINE's
+/// `lineno`; the object arguments otherwise). A site remembered for every
+/// active tool returns 0 at once, writing nothing; nothing remembered for
+/// it returns [`FIRE_DEFAULT`] (the entry point fires as in the default
+/// mode: in the lasting mode a DISABLE is remembered by the dispatch);
+/// anything else takes [`fire_marked_slow`].
 ///
 /// # Safety
 /// `state` is non-NULL and valid; the objects are never dereferenced.
-#[cold]
 #[inline(never)]
 unsafe fn fire_marked<const EVENT: u8>(
     state: *mut PyMonitoringState,
@@ -88,43 +94,36 @@ unsafe fn fire_marked<const EVENT: u8>(
 ) -> c_int {
     // One copy per event, so the event is a constant in the site key.
     let event = Event::ALL[EVENT as usize];
-    let scan = match object(codelike) {
-        Some(code) => {
-            // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
-            let slot = unsafe { &*(state as *const SlotState) };
-            let line = crate::sites::line_word(event, a as c_int);
-            match lasting::skipped_fast(slot, event, code, offset, line) {
-                lasting::Skip::Done => return 0,
-                lasting::Skip::Fire => false,
-                lasting::Skip::Scan => true,
-            }
-        }
-        None => false,
+    let Some(code) = object(codelike) else {
+        return FIRE_DEFAULT;
     };
-    // SAFETY: forwarded.
-    unsafe { fire_marked_slow(state, event, codelike, offset, a, b, scan) }
+    // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
+    let slot = unsafe { &*(state as *const SlotState) };
+    let line = crate::sites::line_word(event, a as c_int);
+    match lasting::skipped_fast(slot, event, code, offset, line) {
+        lasting::Skip::Done => 0,
+        lasting::Skip::Fire => FIRE_DEFAULT,
+        // SAFETY: forwarded.
+        lasting::Skip::Scan => unsafe { fire_marked_slow(state, event, code, offset, a, b) },
+    }
 }
 
-/// The rest of [`fire_marked`]: with `scan`, the remembered tools of the
-/// site found; then the record, and the other tools fired.
+/// The rest of [`fire_marked`] when the site's home entry does not settle
+/// it: the remembered tools of the site found, then the record, and the
+/// other tools fired.
 ///
 /// # Safety
 /// As [`fire_marked`].
 #[cold]
 #[inline(never)]
-#[allow(clippy::too_many_arguments)]
 unsafe fn fire_marked_slow(
     state: *mut PyMonitoringState,
     event: Event,
-    codelike: *mut PyObject,
+    code: ObjectRef,
     offset: i32,
     a: usize,
     b: usize,
-    scan: bool,
 ) -> c_int {
-    let Some(code) = object(codelike) else {
-        return fire_invalid(fire_name(event), state);
-    };
     // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
     let slot = unsafe { &*(state as *const SlotState) };
     let firing = Firing::new(event, code, offset);
@@ -144,12 +143,8 @@ unsafe fn fire_marked_slow(
             ..firing
         },
     };
-    let skipped = if scan {
-        let line = crate::sites::line_word(event, firing.lineno);
-        lasting::skipped_slow(slot, event, code, offset, line)
-    } else {
-        0
-    };
+    let line = crate::sites::line_word(event, firing.lineno);
+    let skipped = lasting::skipped_slow(slot, event, code, offset, line);
     let mut record = FireRecord::new(firing, super::object(super::missing()));
     guard!(fire_name(event), -1, {
         match lasting::fire_marked(slot, &mut record, skipped) {
@@ -229,7 +224,10 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyStartEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        return unsafe { fire_marked::<{ Event::PyStart as u8 }>(state, codelike, offset, 0, 0) };
+        match unsafe { fire_marked::<{ Event::PyStart as u8 }>(state, codelike, offset, 0, 0) } {
+            FIRE_DEFAULT => {}
+            rc => return rc,
+        }
     }
     let firing = object(codelike).map(|codelike| Firing::new(Event::PyStart, codelike, offset));
     // SAFETY: forwarded caller contract.
@@ -282,7 +280,10 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyResumeEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        return unsafe { fire_marked::<{ Event::PyResume as u8 }>(state, codelike, offset, 0, 0) };
+        match unsafe { fire_marked::<{ Event::PyResume as u8 }>(state, codelike, offset, 0, 0) } {
+            FIRE_DEFAULT => {}
+            rc => return rc,
+        }
     }
     let firing = object(codelike).map(|codelike| Firing::new(Event::PyResume, codelike, offset));
     // SAFETY: forwarded caller contract.
@@ -336,9 +337,12 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyReturnEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        return unsafe {
+        match unsafe {
             fire_marked::<{ Event::PyReturn as u8 }>(state, codelike, offset, retval as usize, 0)
-        };
+        } {
+            FIRE_DEFAULT => {}
+            rc => return rc,
+        }
     }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(retval),
@@ -396,9 +400,12 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyYieldEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        return unsafe {
+        match unsafe {
             fire_marked::<{ Event::PyYield as u8 }>(state, codelike, offset, retval as usize, 0)
-        };
+        } {
+            FIRE_DEFAULT => {}
+            rc => return rc,
+        }
     }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(retval),
@@ -457,7 +464,7 @@ pub unsafe extern "C" fn _PyMonitoring_FireCallEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        return unsafe {
+        match unsafe {
             fire_marked::<{ Event::Call as u8 }>(
                 state,
                 codelike,
@@ -465,7 +472,10 @@ pub unsafe extern "C" fn _PyMonitoring_FireCallEvent(
                 callable as usize,
                 arg0 as usize,
             )
-        };
+        } {
+            FIRE_DEFAULT => {}
+            rc => return rc,
+        }
     }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(callable),
@@ -525,9 +535,12 @@ pub unsafe extern "C" fn _PyMonitoring_FireLineEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        return unsafe {
+        match unsafe {
             fire_marked::<{ Event::Line as u8 }>(state, codelike, offset, lineno as usize, 0)
-        };
+        } {
+            FIRE_DEFAULT => {}
+            rc => return rc,
+        }
     }
     let firing = object(codelike).map(|codelike| Firing {
         lineno,
@@ -585,9 +598,12 @@ pub unsafe extern "C" fn _PyMonitoring_FireJumpEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        return unsafe {
+        match unsafe {
             fire_marked::<{ Event::Jump as u8 }>(state, codelike, offset, target_offset as usize, 0)
-        };
+        } {
+            FIRE_DEFAULT => {}
+            rc => return rc,
+        }
     }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(target_offset),
@@ -645,7 +661,7 @@ pub unsafe extern "C" fn _PyMonitoring_FireBranchLeftEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        return unsafe {
+        match unsafe {
             fire_marked::<{ Event::BranchLeft as u8 }>(
                 state,
                 codelike,
@@ -653,7 +669,10 @@ pub unsafe extern "C" fn _PyMonitoring_FireBranchLeftEvent(
                 target_offset as usize,
                 0,
             )
-        };
+        } {
+            FIRE_DEFAULT => {}
+            rc => return rc,
+        }
     }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(target_offset),
@@ -711,7 +730,7 @@ pub unsafe extern "C" fn _PyMonitoring_FireBranchRightEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        return unsafe {
+        match unsafe {
             fire_marked::<{ Event::BranchRight as u8 }>(
                 state,
                 codelike,
@@ -719,7 +738,10 @@ pub unsafe extern "C" fn _PyMonitoring_FireBranchRightEvent(
                 target_offset as usize,
                 0,
             )
-        };
+        } {
+            FIRE_DEFAULT => {}
+            rc => return rc,
+        }
     }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(target_offset),
@@ -1126,7 +1148,7 @@ pub unsafe extern "C" fn _PyMonitoring_FireStopIterationEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        return unsafe {
+        match unsafe {
             fire_marked::<{ Event::StopIteration as u8 }>(
                 state,
                 codelike,
@@ -1134,7 +1156,10 @@ pub unsafe extern "C" fn _PyMonitoring_FireStopIterationEvent(
                 value as usize,
                 0,
             )
-        };
+        } {
+            FIRE_DEFAULT => {}
+            rc => return rc,
+        }
     }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(value),
