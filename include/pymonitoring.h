@@ -1477,15 +1477,33 @@ _PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject
     return __atomic_load_n(&e->seq, __ATOMIC_RELAXED) == (seq & ~UINT64_C(1)) ? 1 : -1;
 }
 
+/* A fire on a marked slot whose site has nothing remembered: the library
+ * gets a copy of the slot without the mark (so it does not check the site
+ * again), and a bit the library cleared in the copy (CPython's DISABLE, with
+ * the mode switched off since the refresh) is cleared in the slot. Out of
+ * line, so the copy costs the other paths nothing. X calls the library with
+ * `_pymonitoring_slot` as the state. */
+#define _PYMONITORING_NOINLINE __attribute__((noinline, unused))
+#define _PYMONITORING_FIRE_COPY(STATE, X) \
+    PyMonitoringState _pymonitoring_copy; \
+    PyMonitoringState *_pymonitoring_slot = &_pymonitoring_copy; \
+    uint8_t _pymonitoring_active = (STATE)->active; \
+    int _pymonitoring_rc; \
+    _pymonitoring_copy.active = _pymonitoring_active; \
+    _pymonitoring_copy.opaque = 0; \
+    _pymonitoring_rc = (X); \
+    if (_pymonitoring_active & ~_pymonitoring_copy.active) { \
+        (STATE)->active = _PYMONITORING_CAST(uint8_t, (STATE)->active \
+            & (_pymonitoring_copy.active | ~_pymonitoring_active)); \
+    } \
+    return _pymonitoring_rc;
+
 /* _PYMONITORING_IF_ACTIVE for the local events. On a marked slot the site
  * is checked here: remembered, 0 with no call; nothing remembered for it,
- * the library gets a copy of the slot without the mark (so it does not check
- * the site again), and a bit the library cleared in the copy (CPython's
- * DISABLE, with the mode switched off since the refresh) is cleared in the
- * slot; anything else, the library gets the slot. X calls the library with
- * `_pymonitoring_slot` as the state; LINE is LINE's line number (0 for the
- * other events). */
-#define _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, LINE, X) \
+ * COPY (the library on a copy of the slot, above); anything else, X (the
+ * library on the slot). LINE is LINE's line number (0 for the other
+ * events). */
+#define _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, LINE, COPY, X) \
     if (!(STATE)->active) { \
         return 0; \
     } \
@@ -1496,69 +1514,91 @@ _PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject
             return 0; \
         } \
         if (_pymonitoring_known == 0) { \
-            PyMonitoringState _pymonitoring_copy; \
-            PyMonitoringState *_pymonitoring_slot = &_pymonitoring_copy; \
-            uint8_t _pymonitoring_active = (STATE)->active; \
-            int _pymonitoring_rc; \
-            _pymonitoring_copy.active = _pymonitoring_active; \
-            _pymonitoring_copy.opaque = 0; \
-            _pymonitoring_rc = (X); \
-            if (_pymonitoring_active & ~_pymonitoring_copy.active) { \
-                (STATE)->active = _PYMONITORING_CAST(uint8_t, (STATE)->active \
-                    & (_pymonitoring_copy.active | ~_pymonitoring_active)); \
-            } \
-            return _pymonitoring_rc; \
+            return (COPY); \
         } \
     } \
-    { \
-        PyMonitoringState *_pymonitoring_slot = (STATE); \
-        return (X); \
-    }
-#define _PYMONITORING_IF_ACTIVE_LOCAL(STATE, EVENT, CODE, OFFSET, X) \
-    _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, 0, X)
+    return (X);
+#define _PYMONITORING_IF_ACTIVE_LOCAL(STATE, EVENT, CODE, OFFSET, COPY, X) \
+    _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, 0, COPY, X)
+
+static _PYMONITORING_NOINLINE int
+_PyMonitoring_FirePyStartEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyStartEvent(_pymonitoring_slot, codelike, offset)); }
 
 static inline int
 PyMonitoring_FirePyStartEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEvent(_pymonitoring_slot, codelike, offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEventCopy(state, codelike, offset), _PyMonitoring_FirePyStartEvent(state, codelike, offset)); }
+
+static _PYMONITORING_NOINLINE int
+_PyMonitoring_FirePyResumeEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyResumeEvent(_pymonitoring_slot, codelike, offset)); }
 
 static inline int
 PyMonitoring_FirePyResumeEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEvent(_pymonitoring_slot, codelike, offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEventCopy(state, codelike, offset), _PyMonitoring_FirePyResumeEvent(state, codelike, offset)); }
+
+static _PYMONITORING_NOINLINE int
+_PyMonitoring_FirePyReturnEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyReturnEvent(_pymonitoring_slot, codelike, offset, retval)); }
 
 static inline int
 PyMonitoring_FirePyReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                PyObject *retval)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEvent(_pymonitoring_slot, codelike, offset, retval)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)); }
+
+static _PYMONITORING_NOINLINE int
+_PyMonitoring_FirePyYieldEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyYieldEvent(_pymonitoring_slot, codelike, offset, retval)); }
 
 static inline int
 PyMonitoring_FirePyYieldEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                               PyObject *retval)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEvent(_pymonitoring_slot, codelike, offset, retval)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)); }
+
+static _PYMONITORING_NOINLINE int
+_PyMonitoring_FireCallEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *callable, PyObject *arg0)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireCallEvent(_pymonitoring_slot, codelike, offset, callable, arg0)); }
 
 static inline int
 PyMonitoring_FireCallEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *callable, PyObject *arg0)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEvent(_pymonitoring_slot, codelike, offset, callable, arg0)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEventCopy(state, codelike, offset, callable, arg0), _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)); }
+
+static _PYMONITORING_NOINLINE int
+_PyMonitoring_FireLineEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, int lineno)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireLineEvent(_pymonitoring_slot, codelike, offset, lineno)); }
 
 static inline int
 PyMonitoring_FireLineEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            int lineno)
-{ _PYMONITORING_IF_ACTIVE_LOCAL_AT(state, PY_MONITORING_EVENT_LINE, codelike, offset, _PYMONITORING_CAST(uint32_t, lineno), _PyMonitoring_FireLineEvent(_pymonitoring_slot, codelike, offset, lineno)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL_AT(state, PY_MONITORING_EVENT_LINE, codelike, offset, _PYMONITORING_CAST(uint32_t, lineno), _PyMonitoring_FireLineEventCopy(state, codelike, offset, lineno), _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
+
+static _PYMONITORING_NOINLINE int
+_PyMonitoring_FireJumpEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireJumpEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 static inline int
 PyMonitoring_FireJumpEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)); }
+
+static _PYMONITORING_NOINLINE int
+_PyMonitoring_FireBranchLeftEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireBranchLeftEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 static inline int
 PyMonitoring_FireBranchLeftEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                  PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)); }
+
+static _PYMONITORING_NOINLINE int
+_PyMonitoring_FireBranchRightEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireBranchRightEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 static inline int
 PyMonitoring_FireBranchRightEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                   PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)); }
 
 static inline int
 PyMonitoring_FireCReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
@@ -1589,10 +1629,14 @@ static inline int
 PyMonitoring_FirePyUnwindEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FirePyUnwindEvent(state, codelike, offset)); }
 
+static _PYMONITORING_NOINLINE int
+_PyMonitoring_FireStopIterationEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *value)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireStopIterationEvent(_pymonitoring_slot, codelike, offset, value)); }
+
 static inline int
 PyMonitoring_FireStopIterationEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                     PyObject *value)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEvent(_pymonitoring_slot, codelike, offset, value)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEventCopy(state, codelike, offset, value), _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
 
 /* EnterScope's fast path in the caller: the same validation, then one
  * compare with the global version; anything else goes to the library. */
@@ -1618,6 +1662,8 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_IF_ACTIVE
 #undef _PYMONITORING_IF_ACTIVE_LOCAL
 #undef _PYMONITORING_IF_ACTIVE_LOCAL_AT
+#undef _PYMONITORING_FIRE_COPY
+#undef _PYMONITORING_NOINLINE
 #undef _PYMONITORING_ADDRESS
 #undef _PYMONITORING_CAST
 #endif /* PYMONITORING_INLINE */

@@ -69,18 +69,35 @@ unsafe fn marked(state: *const PyMonitoringState) -> bool {
     !state.is_null() && unsafe { (*state).opaque } & lasting::SLOT_MARK != 0
 }
 
-/// What [`fire_marked`] returns when nothing is remembered for the site:
-/// the entry point goes on with its default path (a fire function returns
-/// only 0 or -1 otherwise).
-const FIRE_DEFAULT: c_int = 1;
+/// The firing of a local event from an entry point's raw arguments: `a`
+/// and `b` are the event's extra arguments (LINE's `lineno`; the object
+/// arguments otherwise).
+#[inline(always)]
+fn local_firing(event: Event, code: ObjectRef, offset: i32, a: usize, b: usize) -> Firing {
+    let firing = Firing::new(event, code, offset);
+    match event {
+        Event::Line => Firing {
+            lineno: a as c_int,
+            ..firing
+        },
+        Event::Call => Firing {
+            arg0: object(a as *mut PyObject),
+            arg1: object(b as *mut PyObject),
+            ..firing
+        },
+        Event::PyStart | Event::PyResume => firing,
+        _ => Firing {
+            arg0: object(a as *mut PyObject),
+            ..firing
+        },
+    }
+}
 
-/// A local event fired on a marked slot (see [`marked`]), with the raw
-/// arguments: `a` and `b` are the event's extra arguments (LINE's
-/// `lineno`; the object arguments otherwise). A site remembered for every
-/// active tool returns 0 at once, writing nothing; nothing remembered for
-/// it returns [`FIRE_DEFAULT`] (the entry point fires as in the default
-/// mode: in the lasting mode a DISABLE is remembered by the dispatch);
-/// anything else takes [`fire_marked_slow`].
+/// A local event fired on a marked slot (see [`marked`]), taken as a tail
+/// call with the raw arguments (see [`local_firing`]). A site remembered for
+/// every active tool returns 0 at once, writing nothing; nothing remembered
+/// for it fires as the default mode does (in the lasting mode the dispatch
+/// remembers a DISABLE); anything else takes [`fire_marked_slow`].
 ///
 /// # Safety
 /// `state` is non-NULL and valid; the objects are never dereferenced.
@@ -94,15 +111,20 @@ unsafe fn fire_marked<const EVENT: u8>(
 ) -> c_int {
     // One copy per event, so the event is a constant in the site key.
     let event = Event::ALL[EVENT as usize];
+    let name = fire_name(event);
     let Some(code) = object(codelike) else {
-        return FIRE_DEFAULT;
+        // SAFETY: forwarded.
+        return unsafe { fire(name, state, None) };
     };
     // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
     let slot = unsafe { &*(state as *const SlotState) };
     let line = crate::sites::line_word(event, a as c_int);
     match lasting::skipped_fast(slot, event, code, offset, line) {
         lasting::Skip::Done => 0,
-        lasting::Skip::Fire => FIRE_DEFAULT,
+        // SAFETY: forwarded.
+        lasting::Skip::Fire => unsafe {
+            fire(name, state, Some(local_firing(event, code, offset, a, b)))
+        },
         // SAFETY: forwarded.
         lasting::Skip::Scan => unsafe { fire_marked_slow(state, event, code, offset, a, b) },
     }
@@ -126,23 +148,7 @@ unsafe fn fire_marked_slow(
 ) -> c_int {
     // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
     let slot = unsafe { &*(state as *const SlotState) };
-    let firing = Firing::new(event, code, offset);
-    let firing = match event {
-        Event::Line => Firing {
-            lineno: a as c_int,
-            ..firing
-        },
-        Event::Call => Firing {
-            arg0: object(a as *mut PyObject),
-            arg1: object(b as *mut PyObject),
-            ..firing
-        },
-        Event::PyStart | Event::PyResume => firing,
-        _ => Firing {
-            arg0: object(a as *mut PyObject),
-            ..firing
-        },
-    };
+    let firing = local_firing(event, code, offset, a, b);
     let line = crate::sites::line_word(event, firing.lineno);
     let skipped = lasting::skipped_slow(slot, event, code, offset, line);
     let mut record = FireRecord::new(firing, super::object(super::missing()));
@@ -224,10 +230,7 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyStartEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        match unsafe { fire_marked::<{ Event::PyStart as u8 }>(state, codelike, offset, 0, 0) } {
-            FIRE_DEFAULT => {}
-            rc => return rc,
-        }
+        return unsafe { fire_marked::<{ Event::PyStart as u8 }>(state, codelike, offset, 0, 0) };
     }
     let firing = object(codelike).map(|codelike| Firing::new(Event::PyStart, codelike, offset));
     // SAFETY: forwarded caller contract.
@@ -280,10 +283,7 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyResumeEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        match unsafe { fire_marked::<{ Event::PyResume as u8 }>(state, codelike, offset, 0, 0) } {
-            FIRE_DEFAULT => {}
-            rc => return rc,
-        }
+        return unsafe { fire_marked::<{ Event::PyResume as u8 }>(state, codelike, offset, 0, 0) };
     }
     let firing = object(codelike).map(|codelike| Firing::new(Event::PyResume, codelike, offset));
     // SAFETY: forwarded caller contract.
@@ -337,12 +337,9 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyReturnEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        match unsafe {
+        return unsafe {
             fire_marked::<{ Event::PyReturn as u8 }>(state, codelike, offset, retval as usize, 0)
-        } {
-            FIRE_DEFAULT => {}
-            rc => return rc,
-        }
+        };
     }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(retval),
@@ -400,12 +397,9 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyYieldEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        match unsafe {
+        return unsafe {
             fire_marked::<{ Event::PyYield as u8 }>(state, codelike, offset, retval as usize, 0)
-        } {
-            FIRE_DEFAULT => {}
-            rc => return rc,
-        }
+        };
     }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(retval),
@@ -464,7 +458,7 @@ pub unsafe extern "C" fn _PyMonitoring_FireCallEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        match unsafe {
+        return unsafe {
             fire_marked::<{ Event::Call as u8 }>(
                 state,
                 codelike,
@@ -472,10 +466,7 @@ pub unsafe extern "C" fn _PyMonitoring_FireCallEvent(
                 callable as usize,
                 arg0 as usize,
             )
-        } {
-            FIRE_DEFAULT => {}
-            rc => return rc,
-        }
+        };
     }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(callable),
@@ -535,12 +526,9 @@ pub unsafe extern "C" fn _PyMonitoring_FireLineEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        match unsafe {
+        return unsafe {
             fire_marked::<{ Event::Line as u8 }>(state, codelike, offset, lineno as usize, 0)
-        } {
-            FIRE_DEFAULT => {}
-            rc => return rc,
-        }
+        };
     }
     let firing = object(codelike).map(|codelike| Firing {
         lineno,
@@ -598,12 +586,9 @@ pub unsafe extern "C" fn _PyMonitoring_FireJumpEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        match unsafe {
+        return unsafe {
             fire_marked::<{ Event::Jump as u8 }>(state, codelike, offset, target_offset as usize, 0)
-        } {
-            FIRE_DEFAULT => {}
-            rc => return rc,
-        }
+        };
     }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(target_offset),
@@ -661,7 +646,7 @@ pub unsafe extern "C" fn _PyMonitoring_FireBranchLeftEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        match unsafe {
+        return unsafe {
             fire_marked::<{ Event::BranchLeft as u8 }>(
                 state,
                 codelike,
@@ -669,10 +654,7 @@ pub unsafe extern "C" fn _PyMonitoring_FireBranchLeftEvent(
                 target_offset as usize,
                 0,
             )
-        } {
-            FIRE_DEFAULT => {}
-            rc => return rc,
-        }
+        };
     }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(target_offset),
@@ -730,7 +712,7 @@ pub unsafe extern "C" fn _PyMonitoring_FireBranchRightEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        match unsafe {
+        return unsafe {
             fire_marked::<{ Event::BranchRight as u8 }>(
                 state,
                 codelike,
@@ -738,10 +720,7 @@ pub unsafe extern "C" fn _PyMonitoring_FireBranchRightEvent(
                 target_offset as usize,
                 0,
             )
-        } {
-            FIRE_DEFAULT => {}
-            rc => return rc,
-        }
+        };
     }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(target_offset),
@@ -1148,7 +1127,7 @@ pub unsafe extern "C" fn _PyMonitoring_FireStopIterationEvent(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     if unsafe { marked(state) } {
-        match unsafe {
+        return unsafe {
             fire_marked::<{ Event::StopIteration as u8 }>(
                 state,
                 codelike,
@@ -1156,10 +1135,7 @@ pub unsafe extern "C" fn _PyMonitoring_FireStopIterationEvent(
                 value as usize,
                 0,
             )
-        } {
-            FIRE_DEFAULT => {}
-            rc => return rc,
-        }
+        };
     }
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(value),
