@@ -37,7 +37,7 @@ fn readme_example() {
     .named("example_lasting")
     .build();
     let out = run_ok(&exe, &[]);
-    assert_eq!(out, "callbacks: 1\nafter restart: 2\n");
+    assert_eq!(out, "lines covered: 3, callbacks: 3\nafter restart: 6\n");
 }
 
 /// Line coverage of Cython-style code in the lasting mode
