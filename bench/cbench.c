@@ -41,6 +41,7 @@
 
 #define BARRIER() __asm__ __volatile__("" ::: "memory")
 #define NOINLINE __attribute__((noinline))
+#define COLD __attribute__((cold))
 
 #ifdef PYMONITORING_INLINE
 #define VARIANT "inline"
@@ -126,8 +127,11 @@ static void report(const char *name, double ns, long iters)
     fflush(stdout);
 }
 
-/* Warm up (PLT binding, caches), then time N iterations of BODY with only the
- * loop counted by callgrind. Evaluates to ns per iteration. */
+/* Warm up (PLT binding, caches), then time N >= 1 iterations of BODY with
+ * only the loop counted by callgrind. Evaluates to ns per iteration. The
+ * timed loop is written bottom-tested, so it has the empty loop's shape also
+ * in a function compiled for size (fire_inactive_cold), where the compiler
+ * would not rotate a `for` loop. */
 #define TIMED(N, BODY)                                                   \
     ({                                                                   \
         long n_ = (N);                                                   \
@@ -138,10 +142,11 @@ static void report(const char *name, double ns, long iters)
         }                                                                \
         double t0_ = now_ns();                                           \
         CALLGRIND_TOGGLE_COLLECT;                                        \
-        for (long i_ = 0; i_ < n_; i_++) {                               \
+        long i_ = 0;                                                     \
+        do {                                                             \
             BARRIER();                                                   \
             BODY;                                                        \
-        }                                                                \
+        } while (++i_ < n_);                                             \
         CALLGRIND_TOGGLE_COLLECT;                                        \
         double t1_ = now_ns();                                           \
         (t1_ - t0_) / (double)n_;                                        \
@@ -190,6 +195,29 @@ static NOINLINE double loop_fire_inactive(long n, long *out)
     return ns;
 }
 
+/* Fires at call sites the compiler predicts rarely run: a function marked
+ * cold and called once, with several fire sites, as one-time set-up code and
+ * error paths are. Compilers keep one out-of-line copy of an inline function
+ * for such sites unless it is forced inline (the header does that), so this
+ * case shows whether the inactive fire there is still one compare and
+ * branch. The results are tested as Cython tests them (`< 0` is an error). */
+static NOINLINE COLD double loop_fire_inactive_cold(long n, long *out)
+{
+    long errors = 0;
+    if (PyMonitoring_FireLineEvent(&g_states[1], CODE, 2, 1) < 0)
+        errors++;
+    if (PyMonitoring_FirePyReturnEvent(&g_states[2], CODE, 4, CODE) < 0)
+        errors++;
+    if (PyMonitoring_FireRaiseEvent(&g_states[3], CODE, 6) < 0)
+        errors++;
+    double ns = TIMED(n, {
+        if (PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0) < 0)
+            errors++;
+    });
+    *out = errors;
+    return ns;
+}
+
 static void case_empty(long n)
 {
     long acc = 0;
@@ -206,6 +234,15 @@ static void case_fire_inactive(long n)
     CHECK(acc == 0);
     g_sink = acc;
     report("fire_inactive", ns, n);
+}
+
+static void case_fire_inactive_cold(long n)
+{
+    memset(g_states, 0, sizeof g_states);
+    long errors = 0;
+    double ns = loop_fire_inactive_cold(n, &errors);
+    CHECK(errors == 0);
+    report("fire_inactive_cold", ns, n);
 }
 
 static void enter_unchanged(long n, int length, const char *name)
@@ -482,8 +519,9 @@ static void codelike_cases(long n)
 
 /* Mode on, a site not DISABLEd while another site of the same code-like is
  * (the coverage case: a line met for the first time): the cost of the mode
- * on the active path, next to pystart_1tool_c / line_1tool_c. */
-static void lasting_active(long n, int event, const char *name)
+ * on the active path, next to pystart_1tool_c / line_1tool_c. Not inlined
+ * into main (as lasting_disabled_site). */
+static NOINLINE void lasting_active(long n, int event, const char *name)
 {
     tools_clear();
     CHECK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE) == 0);
@@ -516,8 +554,9 @@ static void lasting_active(long n, int event, const char *name)
 }
 
 /* Mode on, a fire at a DISABLEd site: no callback, nothing written (the
- * slot stays active for the activation's other sites). */
-static void lasting_disabled_site(long n, int event, const char *name)
+ * slot stays active for the activation's other sites). Not inlined into
+ * main, whose register pressure would otherwise decide the loop's figure. */
+static NOINLINE void lasting_disabled_site(long n, int event, const char *name)
 {
     tools_clear();
     CHECK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE) == 0);
@@ -684,6 +723,8 @@ int main(int argc, char **argv)
         case_empty(n);
     if (wanted("fire_inactive"))
         case_fire_inactive(n);
+    if (wanted("fire_inactive_cold"))
+        case_fire_inactive_cold(n);
 
     /* A tool sets events none of the scopes here use: every version-0 entry refreshes. */
     CHECK(PyMonitoring_UseToolId(4, "other") == 0);

@@ -33,7 +33,13 @@ pub const PROBES: usize = 8;
 
 /// Where a key holds its tool, as a bit (`1 << tool`), so a key compares
 /// with `site | active << TOOL_SHIFT` when one tool is active.
-const TOOL_SHIFT: u32 = 40;
+pub(crate) const TOOL_SHIFT: u32 = 40;
+/// Where a key holds its event, as `event + 1` (so a key is never 0).
+pub(crate) const EVENT_SHIFT: u32 = 32;
+/// The multiplier of a site's hash (Fibonacci hashing).
+pub(crate) const HASH_MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+/// The shift taking a hash to an entry of the process's table.
+pub(crate) const HASH_SHIFT: u32 = SiteTable::<SITES>::SHIFT;
 /// A key without its tool: what identifies the site.
 const SITE_BITS: u64 = !(0xff << TOOL_SHIFT);
 
@@ -41,7 +47,7 @@ const SITE_BITS: u64 = !(0xff << TOOL_SHIFT);
 /// 0 (an all-zero key is an empty entry).
 #[inline(always)]
 pub(crate) fn site_key(offset: i32, event: Event) -> u64 {
-    (u64::from(offset as u32) | u64::from(event.id()) << 32) + (1 << 32)
+    (u64::from(offset as u32) | u64::from(event.id()) << EVENT_SHIFT) + (1 << EVENT_SHIFT)
 }
 
 /// The line word of a site: LINE's `lineno` (as its 32 bits), 0 for the
@@ -56,7 +62,7 @@ pub fn line_word(event: Event, lineno: i32) -> u64 {
 }
 
 /// Where the line word enters a site's hash (above the site key's bits).
-const LINE_SHIFT: u32 = 37;
+pub(crate) const LINE_SHIFT: u32 = 37;
 
 /// One entry of the table: half a cache line, so an entry's address is one
 /// shift of its index. Laid out as the header's `_PyMonitoringDisabledSite`
@@ -76,6 +82,16 @@ pub struct Entry {
 
 #[cfg(not(loom))]
 const _: () = assert!(std::mem::size_of::<Entry>() == 32);
+
+/// Each field of [`Entry`] and its offset, for the test that holds the
+/// header's `_PyMonitoringDisabledSite` to the same layout (`tests/abi.rs`).
+#[cfg(not(loom))]
+pub const ENTRY_FIELD_OFFSETS: [(&str, usize); 4] = [
+    ("seq", std::mem::offset_of!(Entry, seq)),
+    ("object", std::mem::offset_of!(Entry, object)),
+    ("key", std::mem::offset_of!(Entry, key)),
+    ("line", std::mem::offset_of!(Entry, line)),
+];
 
 impl Entry {
     #[cfg(not(loom))]
@@ -197,7 +213,7 @@ impl<const N: usize> SiteTable<N> {
     /// A site's first entry.
     #[inline(always)]
     pub(crate) fn home_of(object: u64, site: u64, line: u64) -> usize {
-        let h = (object ^ site ^ line << LINE_SHIFT).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let h = (object ^ site ^ line << LINE_SHIFT).wrapping_mul(HASH_MULTIPLIER);
         if N == 1 {
             0
         } else {

@@ -253,6 +253,24 @@ fn event_record_layout_matches_the_rust_type() {
     }
 }
 
+/// The inline fire functions read the lasting mode's site table through
+/// the header's `_PyMonitoringDisabledSite`: the library's entry type.
+#[test]
+fn disabled_site_layout_matches_the_site_table_entry() {
+    let out = squeeze(&bindgen_or_skip!(&[]));
+    let fields = ["seq", "object", "key", "line"];
+    let c = layout_of(&out, "_PyMonitoringDisabledSite", &fields);
+    let rust: BTreeMap<String, usize> = pymonitoring::sites::ENTRY_FIELD_OFFSETS
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    assert_eq!(c.offsets, rust, "field offsets: C (left) vs Rust (right)");
+    assert_eq!(c.size, size_of::<pymonitoring::sites::Entry>(), "size");
+    for f in fields {
+        assert!(out.contains(&format!("pub{f}:u64,")), "{f} is uint64_t");
+    }
+}
+
 #[test]
 fn types_are_those_of_cpython() {
     let out = squeeze(&bindgen_or_skip!(&[]));

@@ -1,7 +1,9 @@
 //! The header as a C user meets it: it compiles as C11 and as C++17 with
-//! warnings as errors, with and without `PYMONITORING_INLINE`; it coexists
-//! with CPython's `Python.h`; the inline build calls only the underscore
-//! entry points; and the built library exports every function of the API.
+//! warnings as errors, with and without `PYMONITORING_INLINE`, also when
+//! included twice; it coexists with CPython's `Python.h`; the inline build
+//! calls only the underscore entry points and leaves no out-of-line copy of
+//! a wrapper in the project's own C programs; and the built library exports
+//! every function of the API.
 
 mod api_names;
 mod common;
@@ -153,6 +155,186 @@ fn compiles_as_cpp17_with_warnings_as_errors() {
     }
 }
 
+/// A translation unit that includes the header twice (as a program whose
+/// headers each include it does) and uses its declarations, its macros and,
+/// with `PYMONITORING_INLINE`, its inline functions.
+const INCLUDED_TWICE: &str = r#"
+#include "pymonitoring.h"
+#include "pymonitoring.h"
+
+int fire_twice(PyMonitoringState *state, uint64_t *version, const uint8_t *ids);
+
+int fire_twice(PyMonitoringState *state, uint64_t *version, const uint8_t *ids) {
+    int rc = PyMonitoring_EnterScope(state, version, ids, 1);
+    rc |= PyMonitoring_FireLineEvent(state, PyMonitoring_MISSING, 0, 1);
+    rc |= PyMonitoring_FireRaiseEvent(state, PyMonitoring_MISSING, 0);
+    rc |= PyMonitoring_ExitScope();
+    return rc | (PYMONITORING_VERSION_NUMBER == 0);
+}
+"#;
+
+/// The header included twice compiles with `-Wall -Wextra -pedantic
+/// -Werror` as C99, C11 and C++17, plain and with `PYMONITORING_INLINE`,
+/// by gcc/g++ and clang/clang++ (both are on the machines CI runs on).
+#[test]
+fn included_twice_compiles_in_every_language_and_variant() {
+    let c = write_source("included_twice.c", INCLUDED_TWICE);
+    let cpp = write_source("included_twice.cpp", INCLUDED_TWICE);
+    let objects = out_dir("header-twice");
+    let mut failures = Vec::new();
+    let mut compiled = 0;
+    for (compiler, std, source) in [
+        ("gcc", "c99", &c),
+        ("gcc", "c11", &c),
+        ("clang", "c99", &c),
+        ("clang", "c11", &c),
+        ("g++", "c++17", &cpp),
+        ("clang++", "c++17", &cpp),
+    ] {
+        for inline in [false, true] {
+            let variant = if inline { "inline" } else { "plain" };
+            let obj = objects.join(format!("{compiler}-{std}-{variant}.o"));
+            let mut cmd = Command::new(compiler);
+            cmd.arg(format!("-std={std}"))
+                .args(["-Wall", "-Wextra", "-pedantic", "-Werror", "-c"])
+                .arg("-I")
+                .arg(common::include_dir());
+            if inline {
+                cmd.arg("-DPYMONITORING_INLINE");
+            }
+            cmd.arg(source).arg("-o").arg(&obj);
+            let out = cmd
+                .output()
+                .unwrap_or_else(|e| panic!("run {compiler} (is it installed?): {e}"));
+            compiled += 1;
+            if !out.status.success() {
+                failures.push(format!(
+                    "{compiler} -std={std} ({variant}):\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+        }
+    }
+    assert_eq!(compiled, 12);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The project's own C programs: every `c-tests/*.c` and `examples/*.c`.
+fn own_c_programs() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for dir in ["c-tests", "examples"] {
+        let entries = std::fs::read_dir(common::manifest_dir().join(dir)).expect("read the dir");
+        for entry in entries {
+            let path = entry.expect("a dir entry").path();
+            if path.extension().is_some_and(|e| e == "c") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The header's inline wrappers (`PYMONITORING_INLINE`): they are forced
+/// inline, so no object may hold a copy of one (a local symbol such as
+/// `PyMonitoring_FirePyStartEvent.constprop.0`) for the sites a compiler
+/// predicts rarely run.
+fn inline_wrappers() -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = api_names::plain_fire_functions().into_iter().collect();
+    names.insert("PyMonitoring_EnterScope".into());
+    names.insert("PyMonitoring_ExitScope".into());
+    names
+}
+
+/// Every `c-tests/*.c` and `examples/*.c`, compiled with
+/// `-DPYMONITORING_INLINE` at -O2 and -O3 by gcc and clang: no object
+/// defines a wrapper of the header out of line (`nm --defined-only`), so an
+/// inactive fire is one compare and branch at every call site.
+#[test]
+fn own_programs_inline_every_wrapper() {
+    let files = own_c_programs();
+    assert!(files.len() >= 30, "found only {files:?}");
+    let wrappers = inline_wrappers();
+    let objects = out_dir("inline-scan");
+    let version = format!("EXPECTED_VERSION=\"{}\"", env!("CARGO_PKG_VERSION"));
+    let mut builds = Vec::new();
+    for compiler in ["gcc", "clang"] {
+        for opt in ["-O2", "-O3"] {
+            for file in &files {
+                builds.push((compiler, opt, file));
+            }
+        }
+    }
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = builds.len().div_ceil(workers);
+    let mut found: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = builds
+            .chunks(chunk)
+            .map(|part| {
+                let (wrappers, objects, version) = (&wrappers, &objects, &version);
+                s.spawn(move || {
+                    let mut found = Vec::new();
+                    for &(compiler, opt, file) in part {
+                        let stem = file.file_stem().unwrap().to_string_lossy();
+                        let obj = objects.join(format!("{stem}-{compiler}{opt}.o"));
+                        let out = Command::new(compiler)
+                            .args([opt, "-std=c11", "-c", "-DPYMONITORING_INLINE", "-D"])
+                            .arg(version)
+                            .arg("-I")
+                            .arg(common::include_dir())
+                            .arg("-I")
+                            .arg(common::manifest_dir().join("c-tests"))
+                            .arg(file)
+                            .arg("-o")
+                            .arg(&obj)
+                            .output()
+                            .unwrap_or_else(|e| panic!("run {compiler} (is it installed?): {e}"));
+                        assert!(
+                            out.status.success(),
+                            "{compiler} {opt} {}:\n{}",
+                            file.display(),
+                            String::from_utf8_lossy(&out.stderr)
+                        );
+                        for name in defined_symbols(&obj) {
+                            let base = name.split('.').next().unwrap_or_default();
+                            if wrappers.contains(base) {
+                                found.push(format!("{stem}.c {compiler} {opt}: {name}"));
+                            }
+                        }
+                    }
+                    found
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a compile worker"))
+            .collect()
+    });
+    found.sort();
+    assert!(
+        found.is_empty(),
+        "{} out-of-line wrapper copies in {} builds:\n{}",
+        found.len(),
+        builds.len(),
+        found.join("\n")
+    );
+}
+
+/// Symbols an object defines (`nm --defined-only`).
+fn defined_symbols(obj: &Path) -> Vec<String> {
+    let out = Command::new("nm")
+        .arg("--defined-only")
+        .arg(obj)
+        .output()
+        .expect("run nm");
+    assert!(out.status.success(), "nm {} failed", obj.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2).map(str::to_string))
+        .collect()
+}
+
 /// Undefined symbols of an executable (`nm -u`).
 fn undefined_symbols(exe: &Path) -> BTreeSet<String> {
     let out = Command::new("nm")
@@ -229,7 +411,7 @@ fn compile_only(file: &Path, cpp: bool, include: &Path, defines: &[&str]) {
         .cpp(cpp)
         .std(if cpp { "c++17" } else { "c11" })
         .include(include)
-        .include(common::generated_include_dir());
+        .include(common::include_dir());
     for f in ["-Wall", "-Wextra", "-Werror"] {
         build.flag(f);
     }

@@ -209,7 +209,7 @@ unsafe fn inactive(state: *const PyMonitoringState) -> bool {
 
 /// Fire PY_START: a function starts.
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
@@ -262,7 +262,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyStartEvent(
 
 /// Fire PY_RESUME: a generator or coroutine resumes.
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
@@ -315,7 +315,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyResumeEvent(
 
 /// Fire PY_RETURN: a function returns `retval` (delivered as `arg0`).
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
@@ -375,7 +375,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyReturnEvent(
 
 /// Fire PY_YIELD: a generator yields `retval` (delivered as `arg0`).
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
@@ -435,7 +435,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyYieldEvent(
 
 /// Fire CALL: `callable` is about to be called with first argument `arg0` (delivered as `arg0` and `arg1`).
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
@@ -504,7 +504,7 @@ pub unsafe extern "C" fn PyMonitoring_FireCallEvent(
 
 /// Fire LINE: line `lineno` is reached (delivered as `lineno`; `offset` is delivered too).
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
@@ -564,7 +564,7 @@ pub unsafe extern "C" fn PyMonitoring_FireLineEvent(
 
 /// Fire JUMP: a jump to `target_offset` (delivered as `arg0`).
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
@@ -624,7 +624,7 @@ pub unsafe extern "C" fn PyMonitoring_FireJumpEvent(
 
 /// Fire BRANCH_LEFT: a branch goes left to `target_offset` (delivered as `arg0`).
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
@@ -690,7 +690,7 @@ pub unsafe extern "C" fn PyMonitoring_FireBranchLeftEvent(
 
 /// Fire BRANCH_RIGHT: a branch goes right to `target_offset` (delivered as `arg0`).
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
@@ -756,7 +756,7 @@ pub unsafe extern "C" fn PyMonitoring_FireBranchRightEvent(
 
 /// Fire C_RETURN: a C function returns `retval` (delivered as `arg0`).
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
@@ -810,7 +810,7 @@ pub unsafe extern "C" fn PyMonitoring_FireCReturnEvent(
 
 /// Fire PY_THROW: the current exception is thrown into a generator.
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); there is no current exception (ValueError `Firing event N with no exception set`, checked first); `offset` is negative (ValueError
@@ -859,7 +859,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyThrowEvent(
 
 /// Fire RAISE: the current exception is raised.
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); there is no current exception (ValueError `Firing event N with no exception set`, checked first); `offset` is negative (ValueError
@@ -908,7 +908,7 @@ pub unsafe extern "C" fn PyMonitoring_FireRaiseEvent(
 
 /// Fire RERAISE: the current exception is re-raised.
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); there is no current exception (ValueError `Firing event N with no exception set`, checked first); `offset` is negative (ValueError
@@ -957,7 +957,7 @@ pub unsafe extern "C" fn PyMonitoring_FireReraiseEvent(
 
 /// Fire EXCEPTION_HANDLED: the current exception is handled.
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); there is no current exception (ValueError `Firing event N with no exception set`, checked first); `offset` is negative (ValueError
@@ -1007,7 +1007,7 @@ pub unsafe extern "C" fn PyMonitoring_FireExceptionHandledEvent(
 
 /// Fire C_RAISE: a C function raised the current exception.
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); there is no current exception (ValueError `Firing event N with no exception set`, checked first); `offset` is negative (ValueError
@@ -1056,7 +1056,7 @@ pub unsafe extern "C" fn PyMonitoring_FireCRaiseEvent(
 
 /// Fire PY_UNWIND: a function exits with the current exception.
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); there is no current exception (ValueError `Firing event N with no exception set`, checked first); `offset` is negative (ValueError
@@ -1105,7 +1105,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyUnwindEvent(
 
 /// Fire STOP_ITERATION: an artificial StopIteration with `value` (delivered as `arg0`, as given; nothing is left pending).
 ///
-/// Calls, from tool 7 down to tool 0, the callback of every tool whose bit is
+/// Calls, from tool 5 down to tool 0, the callback of every tool whose bit is
 /// set in `state->active` (a tool with no callback is skipped and keeps its
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError

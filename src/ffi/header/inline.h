@@ -1,0 +1,287 @@
+/* The hand-written end of include/pymonitoring.h: tests/header.rs splices
+ * this file (without this comment) after the declarations cbindgen writes
+ * from src/ffi/, inside the include guard. It is C: the header tests compile
+ * it as C99, C11 and C++17 with warnings as errors. The _PYMONITORING_SITE_*
+ * and _PYMONITORING_SLOT_MARK constants come from src/ffi/types.rs. */
+
+/* The MISSING sentinel, delivered for absent object arguments. */
+#define PyMonitoring_MISSING (PyMonitoring_GetMissing())
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The global version word, for the inline EnterScope fast path below: read
+ * only; equal to PyMonitoring_GetVersion(). */
+extern const volatile uint64_t *const _PyMonitoring_GlobalVersion;
+
+/* The lasting-DISABLE mode's remembered sites (docs/EXTENSIONS.md), for the
+ * inline fire functions below: read only. */
+typedef struct {
+    uint64_t seq;      /* even: stable; odd: being written */
+    uint64_t object;   /* the code-like's address */
+    uint64_t key;      /* offset | (event + 1) << _PYMONITORING_SITE_EVENT_SHIFT
+                        * | (1 << tool) << _PYMONITORING_SITE_TOOL_SHIFT; 0: empty */
+    uint64_t line;     /* LINE's lineno as 32 bits; 0 for the other events */
+} _PyMonitoringDisabledSite;
+extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
+
+#ifdef __cplusplus
+}
+#endif
+
+#if defined(PYMONITORING_INLINE)
+/* The wrappers below are forced inline where the compiler can be told so:
+ * compilers otherwise keep one out-of-line copy for the call sites they
+ * predict rarely run (a cold function, an error path), and an inactive fire
+ * there costs a call instead of one compare and branch. The remembered-site
+ * check they contain is left to the compiler (it is off the inactive path). */
+#if defined(__GNUC__) || defined(__clang__)
+#define _PYMONITORING_WRAPPER static inline __attribute__((always_inline))
+#else
+#define _PYMONITORING_WRAPPER static inline
+#endif
+
+/* CPython's inline fast path: test `active` in the caller, then call the
+ * underscore entry point. Source-compatible with cpython/monitoring.h. */
+#define _PYMONITORING_IF_ACTIVE(STATE, X) \
+    if ((STATE)->active) { return (X); } else { return 0; }
+
+/* The library's check of a remembered site, done in the caller for a slot
+ * refreshed in the lasting-DISABLE mode (_PYMONITORING_SLOT_MARK in
+ * `opaque`): 1 when the slot's one active tool is remembered as having
+ * DISABLEd this site (the fire is over: no call, nothing written); 0 when
+ * nothing is remembered for the site (its home entry is empty); -1
+ * otherwise (the library decides). A read racing a write of the entry never
+ * reads as 1 (seqlock). */
+#if defined(__cplusplus)
+#define _PYMONITORING_ADDRESS(P) reinterpret_cast<uintptr_t>(P)
+#define _PYMONITORING_CAST(T, X) static_cast<T>(X)
+#else
+#define _PYMONITORING_ADDRESS(P) ((uintptr_t)(P))
+#define _PYMONITORING_CAST(T, X) ((T)(X))
+#endif
+
+static inline int
+_PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject *codelike,
+                             int32_t offset, uint64_t line)
+{
+    uint32_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
+    uint64_t event_plus_one = _PYMONITORING_CAST(uint64_t, event + 1);
+    uint64_t site = offset_bits | event_plus_one << _PYMONITORING_SITE_EVENT_SHIFT;
+    uint64_t object_address = _PYMONITORING_ADDRESS(codelike);
+    /* Read apart from the caller's `active` test, so that test stays one
+     * compare with memory on the inactive path. */
+    uint64_t tools = __atomic_load_n(&state->active, __ATOMIC_RELAXED);
+    uint64_t home = ((object_address ^ site ^ line << _PYMONITORING_SITE_LINE_SHIFT)
+                     * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
+    const _PyMonitoringDisabledSite *e = &_PyMonitoring_DisabledSites[home];
+    uint64_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+    uint64_t key = __atomic_load_n(&e->key, __ATOMIC_RELAXED);
+    if (key == 0) {
+        return 0;
+    }
+    if (key != (site | tools << _PYMONITORING_SITE_TOOL_SHIFT)
+        || __atomic_load_n(&e->object, __ATOMIC_RELAXED) != object_address
+        || __atomic_load_n(&e->line, __ATOMIC_RELAXED) != line) {
+        return -1;
+    }
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return __atomic_load_n(&e->seq, __ATOMIC_RELAXED) == (seq & ~UINT64_C(1)) ? 1 : -1;
+}
+
+/* A fire on a marked slot whose site has nothing remembered: the library
+ * gets a copy of the slot without the mark (so it does not check the site
+ * again), and a bit the library cleared in the copy (CPython's DISABLE, with
+ * the mode switched off since the refresh) is cleared in the slot. Out of
+ * line, so the copy costs the other paths nothing. X calls the library with
+ * `_pymonitoring_slot` as the state. */
+#if defined(__GNUC__) || defined(__clang__)
+#define _PYMONITORING_OUT_OF_LINE static __attribute__((noinline, unused))
+#else
+#define _PYMONITORING_OUT_OF_LINE static
+#endif
+#define _PYMONITORING_FIRE_COPY(STATE, X) \
+    PyMonitoringState _pymonitoring_copy; \
+    PyMonitoringState *_pymonitoring_slot = &_pymonitoring_copy; \
+    uint8_t _pymonitoring_active = (STATE)->active; \
+    int _pymonitoring_rc; \
+    _pymonitoring_copy.active = _pymonitoring_active; \
+    _pymonitoring_copy.opaque = 0; \
+    _pymonitoring_rc = (X); \
+    if (_pymonitoring_active & ~_pymonitoring_copy.active) { \
+        (STATE)->active = _PYMONITORING_CAST(uint8_t, (STATE)->active \
+            & (_pymonitoring_copy.active | ~_pymonitoring_active)); \
+    } \
+    return _pymonitoring_rc;
+
+/* _PYMONITORING_IF_ACTIVE for the local events. On a marked slot the site
+ * is checked here: remembered, 0 with no call; nothing remembered for it,
+ * COPY (the library on a copy of the slot, above); anything else, X (the
+ * library on the slot, which checks the site in full). LINE is LINE's line
+ * number (0 for the other events). */
+#define _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, LINE, COPY, X) \
+    if (!(STATE)->active) { \
+        return 0; \
+    } \
+    if ((STATE)->opaque & _PYMONITORING_SLOT_MARK) { \
+        int _pymonitoring_known = \
+            _PyMonitoring_SiteRemembered((STATE), (EVENT), (CODE), (OFFSET), (LINE)); \
+        if (_pymonitoring_known > 0) { \
+            return 0; \
+        } \
+        if (_pymonitoring_known == 0) { \
+            return (COPY); \
+        } \
+    } \
+    return (X);
+#define _PYMONITORING_IF_ACTIVE_LOCAL(STATE, EVENT, CODE, OFFSET, COPY, X) \
+    _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, 0, COPY, X)
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FirePyStartEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyStartEvent(_pymonitoring_slot, codelike, offset)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FirePyStartEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEventCopy(state, codelike, offset), _PyMonitoring_FirePyStartEvent(state, codelike, offset)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FirePyResumeEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyResumeEvent(_pymonitoring_slot, codelike, offset)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FirePyResumeEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEventCopy(state, codelike, offset), _PyMonitoring_FirePyResumeEvent(state, codelike, offset)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FirePyReturnEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyReturnEvent(_pymonitoring_slot, codelike, offset, retval)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FirePyReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
+                               PyObject *retval)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FirePyYieldEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyYieldEvent(_pymonitoring_slot, codelike, offset, retval)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FirePyYieldEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
+                              PyObject *retval)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireCallEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *callable, PyObject *arg0)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireCallEvent(_pymonitoring_slot, codelike, offset, callable, arg0)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FireCallEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
+                           PyObject *callable, PyObject *arg0)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEventCopy(state, codelike, offset, callable, arg0), _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireLineEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, int lineno)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireLineEvent(_pymonitoring_slot, codelike, offset, lineno)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FireLineEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
+                           int lineno)
+{ _PYMONITORING_IF_ACTIVE_LOCAL_AT(state, PY_MONITORING_EVENT_LINE, codelike, offset, _PYMONITORING_CAST(uint32_t, lineno), _PyMonitoring_FireLineEventCopy(state, codelike, offset, lineno), _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireJumpEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireJumpEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FireJumpEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
+                           PyObject *target_offset)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireBranchLeftEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireBranchLeftEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FireBranchLeftEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
+                                 PyObject *target_offset)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireBranchRightEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireBranchRightEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FireBranchRightEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
+                                  PyObject *target_offset)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FireCReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
+                              PyObject *retval)
+{ _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FireCReturnEvent(state, codelike, offset, retval)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FirePyThrowEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FirePyThrowEvent(state, codelike, offset)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FireRaiseEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FireRaiseEvent(state, codelike, offset)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FireReraiseEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FireReraiseEvent(state, codelike, offset)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FireExceptionHandledEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FireExceptionHandledEvent(state, codelike, offset)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FireCRaiseEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FireCRaiseEvent(state, codelike, offset)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FirePyUnwindEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FirePyUnwindEvent(state, codelike, offset)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireStopIterationEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *value)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireStopIterationEvent(_pymonitoring_slot, codelike, offset, value)); }
+
+_PYMONITORING_WRAPPER int
+PyMonitoring_FireStopIterationEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
+                                    PyObject *value)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEventCopy(state, codelike, offset, value), _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
+
+/* EnterScope's fast path in the caller: the same validation, then one
+ * compare with the global version; anything else goes to the library. */
+_PYMONITORING_WRAPPER int
+PyMonitoring_EnterScope(PyMonitoringState *state_array, uint64_t *version,
+                        const uint8_t *event_types, Py_ssize_t length)
+{
+    if (version != NULL && length >= 0
+        && (length == 0 || (state_array != NULL && event_types != NULL))
+        && *version == *_PyMonitoring_GlobalVersion) {
+        return 0;
+    }
+    return _PyMonitoring_EnterScope(state_array, version, event_types, length);
+}
+
+/* Scopes keep no stack: exiting one does nothing. */
+_PYMONITORING_WRAPPER int
+PyMonitoring_ExitScope(void)
+{
+    return 0;
+}
+
+#undef _PYMONITORING_WRAPPER
+#undef _PYMONITORING_IF_ACTIVE
+#undef _PYMONITORING_IF_ACTIVE_LOCAL
+#undef _PYMONITORING_IF_ACTIVE_LOCAL_AT
+#undef _PYMONITORING_FIRE_COPY
+#undef _PYMONITORING_OUT_OF_LINE
+#undef _PYMONITORING_ADDRESS
+#undef _PYMONITORING_CAST
+#endif /* PYMONITORING_INLINE */
