@@ -519,9 +519,9 @@ static void codelike_cases(long n)
 
 /* Mode on, a site not DISABLEd while another site of the same code-like is
  * (the coverage case: a line met for the first time): the cost of the mode
- * on the active path, next to pystart_1tool_c / line_1tool_c. Not inlined
- * into main (as lasting_disabled_site). */
-static NOINLINE void lasting_active(long n, int event, const char *name)
+ * on the active path, next to pystart_1tool_c / line_1tool_c. */
+static inline __attribute__((always_inline)) void lasting_active(long n, int event,
+                                                              const char *name)
 {
     tools_clear();
     CHECK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE) == 0);
@@ -554,9 +554,9 @@ static NOINLINE void lasting_active(long n, int event, const char *name)
 }
 
 /* Mode on, a fire at a DISABLEd site: no callback, nothing written (the
- * slot stays active for the activation's other sites). Not inlined into
- * main, whose register pressure would otherwise decide the loop's figure. */
-static NOINLINE void lasting_disabled_site(long n, int event, const char *name)
+ * slot stays active for the activation's other sites). */
+static inline __attribute__((always_inline)) void lasting_disabled_site(long n, int event,
+                                                                     const char *name)
 {
     tools_clear();
     CHECK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE) == 0);
@@ -584,6 +584,28 @@ static NOINLINE void lasting_disabled_site(long n, int event, const char *name)
     tools_clear();
     CHECK(PyMonitoring_SetOptions(0) == 0);
     report(name, ns, n);
+}
+
+/* One function per case, each with its event a constant, not inlined into
+ * main, whose register pressure would otherwise decide the loop's figure. */
+static NOINLINE void case_lasting_pystart(long n)
+{
+    lasting_active(n, PY_MONITORING_EVENT_PY_START, "lasting_pystart_1tool_c");
+}
+
+static NOINLINE void case_lasting_line(long n)
+{
+    lasting_active(n, PY_MONITORING_EVENT_LINE, "lasting_line_1tool_c");
+}
+
+static NOINLINE void case_lasting_disabled_site(long n)
+{
+    lasting_disabled_site(n, PY_MONITORING_EVENT_PY_START, "lasting_disabled_site");
+}
+
+static NOINLINE void case_lasting_disabled_line(long n)
+{
+    lasting_disabled_site(n, PY_MONITORING_EVENT_LINE, "lasting_disabled_line");
 }
 
 /* EnterScope refresh of 17 slots after the gate opened: default mode after a
@@ -766,13 +788,13 @@ int main(int argc, char **argv)
     if (wanted("lasting_refresh_17"))
         case_gated_refresh(n, 1, "lasting_refresh_17");
     if (wanted("lasting_pystart_1tool_c"))
-        lasting_active(n, PY_MONITORING_EVENT_PY_START, "lasting_pystart_1tool_c");
+        case_lasting_pystart(n);
     if (wanted("lasting_line_1tool_c"))
-        lasting_active(n, PY_MONITORING_EVENT_LINE, "lasting_line_1tool_c");
+        case_lasting_line(n);
     if (wanted("lasting_disabled_site"))
-        lasting_disabled_site(n, PY_MONITORING_EVENT_PY_START, "lasting_disabled_site");
+        case_lasting_disabled_site(n);
     if (wanted("lasting_disabled_line"))
-        lasting_disabled_site(n, PY_MONITORING_EVENT_LINE, "lasting_disabled_line");
+        case_lasting_disabled_line(n);
     /* Threads only when named (it needs both CPUs; run.sh runs it unpinned). */
     if (!RUNNING_ON_VALGRIND && g_only_n > 0 && wanted("threads"))
         case_threads(n);
