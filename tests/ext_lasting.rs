@@ -41,18 +41,18 @@ fn readme_example() {
 }
 
 /// Line coverage of Cython-style code in the lasting mode
-/// (`c-tests/cython_coverage.c`: recursion, a loop, a generator, two
+/// (`c-tests/ext_coverage.c`: recursion, a loop, a generator, two
 /// threads): a DISABLE-ing coverage tool sees every line exactly once, with
 /// the exported fire functions and with the header's inline ones.
 #[test]
-fn cython_coverage_sees_every_line_once() {
-    let exported = CProgram::from_c_tests("cython_coverage.c").build();
-    let inline = CProgram::from_c_tests("cython_coverage.c")
-        .named("cython_coverage_inline")
+fn ext_coverage_sees_every_line_once() {
+    let exported = CProgram::from_c_tests("ext_coverage.c").build();
+    let inline = CProgram::from_c_tests("ext_coverage.c")
+        .named("ext_coverage_inline")
         .define("PYMONITORING_INLINE", None)
         .build();
     for exe in [exported, inline] {
         let out = run_ok(&exe, &[]);
-        assert!(out.contains("cython_coverage: ok"), "{out}");
+        assert!(out.contains("ext_coverage: ok"), "{out}");
     }
 }

@@ -239,5 +239,5 @@ int main(void) {
 
     CHECK_OK(PyMonitoring_FreeToolId(COVERAGE), 0);
     CHECK_OK(PyMonitoring_SetOptions(0), 0);
-    return harness_finish("cython_coverage");
+    return harness_finish("ext_coverage");
 }
