@@ -172,15 +172,18 @@ typedef intptr_t Py_ssize_t;
 #define PY_MONITORING_DISABLE 1
 
 /**
- * `PyMonitoring_SetOptions`: a DISABLE from a local event lasts until that
- * tool restarts (`PyMonitoring_RestartToolEvents`, `PyMonitoring_RestartEvents`,
- * or the tool is cleared), not only until the scope's next refresh.
+ * `PyMonitoring_SetOptions`: a DISABLE from a local event silences that
+ * site (code-like, offset, event, LINE's line number, tool), not the slot,
+ * until that tool restarts (`PyMonitoring_RestartToolEvents`,
+ * `PyMonitoring_RestartEvents`, or the tool is cleared or freed) or the
+ * option is switched off; the slot's other sites keep firing.
  */
 #define PY_MONITORING_OPT_LASTING_DISABLE 1
 
 /**
- * The number of DISABLEd sites (code-like, offset, event, tool) the
- * library remembers with `PY_MONITORING_OPT_LASTING_DISABLE`; a DISABLE that
+ * The number of DISABLEd sites (code-like, offset, event, line, tool) the
+ * library remembers with `PY_MONITORING_OPT_LASTING_DISABLE` (32 bytes
+ * each); a DISABLE that
  * finds no room (the table, or the few entries a site may use, are full) is
  * not remembered, and that site's callback is called again.
  */
@@ -262,9 +265,8 @@ typedef intptr_t Py_ssize_t;
 /**
  * One scope slot: `active` has bit t set when tool t gets the slot's event;
  * `opaque` belongs to the caller and the library leaves its value alone,
- * except in the opt-in `PY_MONITORING_OPT_LASTING_DISABLE` mode, where the
- * library keeps the slot's DISABLEd tools in it (states must then start
- * zeroed).
+ * except in the opt-in `PY_MONITORING_OPT_LASTING_DISABLE` mode, where a
+ * refresh marks the slot there (0x80; states must then start zeroed).
  */
 typedef struct PyMonitoringState {
   /**
@@ -595,7 +597,7 @@ PyObject *PyMonitoring_GetRaisedException(void);
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -630,7 +632,7 @@ int PyMonitoring_FirePyStartEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -665,7 +667,7 @@ int PyMonitoring_FirePyResumeEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -702,7 +704,7 @@ int PyMonitoring_FirePyReturnEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -739,7 +741,7 @@ int PyMonitoring_FirePyYieldEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -778,7 +780,7 @@ int PyMonitoring_FireCallEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -815,7 +817,7 @@ int PyMonitoring_FireLineEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -852,7 +854,7 @@ int PyMonitoring_FireJumpEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -889,7 +891,7 @@ int PyMonitoring_FireBranchLeftEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -1173,7 +1175,7 @@ int PyMonitoring_FirePyUnwindEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -1221,9 +1223,8 @@ int _PyMonitoring_FireBranchEvent(struct PyMonitoringState *state,
  * In the default mode, a scope refreshed after nothing but per-tool
  * restarts gets back only the restarted tools' bits; after any other change
  * it is refreshed as CPython does (every DISABLE ends). With
- * `PY_MONITORING_OPT_LASTING_DISABLE`, the tool's bits are cleared from the
- * slots' `opaque` at their next refresh and its remembered sites are
- * forgotten at once.
+ * `PY_MONITORING_OPT_LASTING_DISABLE`, its remembered sites are forgotten
+ * at once.
  *
  * Returns 0, or -1 with a ValueError (nothing changes) when `tool` is not
  * between 0 and 5 (`invalid tool %d (must be between 0 and 5)`) or is not
@@ -1266,8 +1267,8 @@ int PyMonitoring_GetOptions(uint32_t *options);
  * `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
  * slots get BRANCH_RIGHT's), `opaque` keeps its value (it may be stored
  * back unchanged along with `active`; in the opt-in
- * `PY_MONITORING_OPT_LASTING_DISABLE` mode the library keeps the slot's
- * DISABLEd tools there and `active` leaves them out), and `*version` is
+ * `PY_MONITORING_OPT_LASTING_DISABLE` mode the library marks the slot there
+ * with 0x80, and its DISABLEs live in the site table), and `*version` is
  * updated. The global version starts at 0, so zeroed states with a version of
  * 0 cost nothing until a tool sets events.
  *

@@ -19,8 +19,8 @@ use crate::scope::{self, SlotState};
 /// `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
 /// slots get BRANCH_RIGHT's), `opaque` keeps its value (it may be stored
 /// back unchanged along with `active`; in the opt-in
-/// `PY_MONITORING_OPT_LASTING_DISABLE` mode the library keeps the slot's
-/// DISABLEd tools there and `active` leaves them out), and `*version` is
+/// `PY_MONITORING_OPT_LASTING_DISABLE` mode the library marks the slot there
+/// with 0x80, and its DISABLEs live in the site table), and `*version` is
 /// updated. The global version starts at 0, so zeroed states with a version of
 /// 0 cost nothing until a tool sets events.
 ///

@@ -15,9 +15,8 @@ pub type Py_ssize_t = isize;
 
 /// One scope slot: `active` has bit t set when tool t gets the slot's event;
 /// `opaque` belongs to the caller and the library leaves its value alone,
-/// except in the opt-in `PY_MONITORING_OPT_LASTING_DISABLE` mode, where the
-/// library keeps the slot's DISABLEd tools in it (states must then start
-/// zeroed).
+/// except in the opt-in `PY_MONITORING_OPT_LASTING_DISABLE` mode, where a
+/// refresh marks the slot there (0x80; states must then start zeroed).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PyMonitoringState {
@@ -110,12 +109,15 @@ pub const PY_MONITORING_OPTIMIZER_ID: c_int = 5;
 /// events) until the scope is refreshed.
 pub const PY_MONITORING_DISABLE: c_int = 1;
 
-/// `PyMonitoring_SetOptions`: a DISABLE from a local event lasts until that
-/// tool restarts (`PyMonitoring_RestartToolEvents`, `PyMonitoring_RestartEvents`,
-/// or the tool is cleared), not only until the scope's next refresh.
+/// `PyMonitoring_SetOptions`: a DISABLE from a local event silences that
+/// site (code-like, offset, event, LINE's line number, tool), not the slot,
+/// until that tool restarts (`PyMonitoring_RestartToolEvents`,
+/// `PyMonitoring_RestartEvents`, or the tool is cleared or freed) or the
+/// option is switched off; the slot's other sites keep firing.
 pub const PY_MONITORING_OPT_LASTING_DISABLE: u32 = 1;
-/// The number of DISABLEd sites (code-like, offset, event, tool) the
-/// library remembers with `PY_MONITORING_OPT_LASTING_DISABLE`; a DISABLE that
+/// The number of DISABLEd sites (code-like, offset, event, line, tool) the
+/// library remembers with `PY_MONITORING_OPT_LASTING_DISABLE` (32 bytes
+/// each); a DISABLE that
 /// finds no room (the table, or the few entries a site may use, are full) is
 /// not remembered, and that site's callback is called again.
 pub const PY_MONITORING_DISABLED_SITES: c_int = 4096;
