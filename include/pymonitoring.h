@@ -597,7 +597,7 @@ PyObject *PyMonitoring_GetRaisedException(void);
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -632,7 +632,7 @@ int PyMonitoring_FirePyStartEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -667,7 +667,7 @@ int PyMonitoring_FirePyResumeEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -704,7 +704,7 @@ int PyMonitoring_FirePyReturnEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -741,7 +741,7 @@ int PyMonitoring_FirePyYieldEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -780,7 +780,7 @@ int PyMonitoring_FireCallEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -817,7 +817,7 @@ int PyMonitoring_FireLineEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -854,7 +854,7 @@ int PyMonitoring_FireJumpEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -891,7 +891,7 @@ int PyMonitoring_FireBranchLeftEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -1175,7 +1175,7 @@ int PyMonitoring_FirePyUnwindEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *

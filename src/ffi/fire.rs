@@ -214,7 +214,7 @@ unsafe fn inactive(state: *const PyMonitoringState) -> bool {
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -267,7 +267,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyStartEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -320,7 +320,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyResumeEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -380,7 +380,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyReturnEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -440,7 +440,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyYieldEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -509,7 +509,7 @@ pub unsafe extern "C" fn PyMonitoring_FireCallEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -569,7 +569,7 @@ pub unsafe extern "C" fn PyMonitoring_FireLineEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -629,7 +629,7 @@ pub unsafe extern "C" fn PyMonitoring_FireJumpEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -695,7 +695,7 @@ pub unsafe extern "C" fn PyMonitoring_FireBranchLeftEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -1110,7 +1110,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyUnwindEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE`, on a slot refreshed in that mode, it silences this site instead and the bit stays). Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
