@@ -111,10 +111,8 @@ unsafe fn fire_marked<const EVENT: u8>(
 ) -> c_int {
     // One copy per event, so the event is a constant in the site key.
     let event = Event::ALL[EVENT as usize];
-    let name = fire_name(event);
     let Some(code) = object(codelike) else {
-        // SAFETY: forwarded.
-        return unsafe { fire(name, state, None) };
+        return fire_invalid(fire_name(event), state);
     };
     // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
     let slot = unsafe { &*(state as *const SlotState) };
@@ -122,12 +120,29 @@ unsafe fn fire_marked<const EVENT: u8>(
     match lasting::skipped_fast(slot, event, code, offset, line) {
         lasting::Skip::Done => 0,
         // SAFETY: forwarded.
-        lasting::Skip::Fire => unsafe {
-            fire(name, state, Some(local_firing(event, code, offset, a, b)))
-        },
+        lasting::Skip::Fire => unsafe { fire_default::<EVENT>(state, code, offset, a, b) },
         // SAFETY: forwarded.
         lasting::Skip::Scan => unsafe { fire_marked_slow(state, event, code, offset, a, b) },
     }
+}
+
+/// [`fire_marked`] when nothing is remembered for the site: the default
+/// path (in the lasting mode the dispatch remembers a DISABLE). Apart, so
+/// that the check before it needs no frame.
+///
+/// # Safety
+/// As [`fire_marked`].
+#[inline(never)]
+unsafe fn fire_default<const EVENT: u8>(
+    state: *mut PyMonitoringState,
+    code: ObjectRef,
+    offset: i32,
+    a: usize,
+    b: usize,
+) -> c_int {
+    let event = Event::ALL[EVENT as usize];
+    // SAFETY: forwarded.
+    unsafe { fire(fire_name(event), state, Some(local_firing(event, code, offset, a, b))) }
 }
 
 /// The rest of [`fire_marked`] when the site's home entry does not settle
