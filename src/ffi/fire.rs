@@ -142,7 +142,13 @@ unsafe fn fire_default<const EVENT: u8>(
 ) -> c_int {
     let event = Event::ALL[EVENT as usize];
     // SAFETY: forwarded.
-    unsafe { fire(fire_name(event), state, Some(local_firing(event, code, offset, a, b))) }
+    unsafe {
+        fire(
+            fire_name(event),
+            state,
+            Some(local_firing(event, code, offset, a, b)),
+        )
+    }
 }
 
 /// The rest of [`fire_marked`] when the site's home entry does not settle
