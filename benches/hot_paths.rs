@@ -4,7 +4,7 @@
 //! with callgrind, side by side with CPython: `bench/run.sh`), plus the floors
 //! (a relaxed byte load, an empty exported call) and the scaling series: fires
 //! against 1-6 tools, EnterScope against length 1/7/17/64, fires from 1 and 2
-//! threads at once.
+//! threads at once; and the time to fill the code-like table to its limit.
 
 use std::ffi::{c_int, c_void};
 use std::hint::black_box;
@@ -289,12 +289,60 @@ fn registry_writes(c: &mut Criterion) {
     tools_clear();
 }
 
+/// A fabricated code-like identity (never dereferenced).
+fn codelike(i: usize) -> *mut PyObject {
+    (0x10_0000 + 16 * i) as *mut PyObject
+}
+
+/// Fill the code-like table to its limit (65,536 code-likes with local
+/// events, or armed), timing the registrations only; freeing the tool
+/// empties it again between iterations.
+fn fill_codelikes(iters: u64, arm: bool) -> Duration {
+    const N: usize = 65_536;
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        tools_clear();
+        // SAFETY: a NUL-terminated name.
+        assert_eq!(unsafe { PyMonitoring_UseToolId(3, c"bench".as_ptr()) }, 0);
+        let start = Instant::now();
+        for i in 0..N {
+            let rc = if arm {
+                let site = i as i32;
+                // SAFETY: one site, read from a live local.
+                unsafe {
+                    PyMonitoring_ArmSites(3, codelike(i), PY_MONITORING_ARM_OFFSETS, &site, 1)
+                }
+            } else {
+                PyMonitoring_SetLocalEvents(3, codelike(i), 1 << PY_MONITORING_EVENT_LINE)
+            };
+            assert_eq!(rc, 0);
+        }
+        total += start.elapsed();
+    }
+    tools_clear();
+    total
+}
+
+fn codelike_table(c: &mut Criterion) {
+    let mut g = c.benchmark_group("codelikes");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(65_536));
+    g.bench_function("set_local_events_65536", |b| {
+        b.iter_custom(|iters| fill_codelikes(iters, false))
+    });
+    g.bench_function("arm_sites_65536", |b| {
+        b.iter_custom(|iters| fill_codelikes(iters, true))
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     floors_and_inactive,
     enter_scope,
     fire_active,
     threads,
-    registry_writes
+    registry_writes,
+    codelike_table
 );
 criterion_main!(benches);

@@ -1,4 +1,4 @@
-/* Prints what the C compiler makes of pymonitoring.h: the layout of the two
+/* Prints what the C compiler makes of pymonitoring.h: the layout of the
  * structs and the value of every constant, one "name value" per line, for
  * tests/abi.rs to compare with bindgen's reading and the Rust types. */
 #include <stddef.h>
@@ -22,6 +22,14 @@ int main(void) {
     FIELD(PyMonitoringEvent, lineno);
     FIELD(PyMonitoringEvent, arg0);
     FIELD(PyMonitoringEvent, arg1);
+    LAYOUT(PyMonitoringHost);
+    FIELD(PyMonitoringHost, version);
+    FIELD(PyMonitoringHost, get_raised_exception);
+    FIELD(PyMonitoringHost, set_raised_exception);
+    FIELD(PyMonitoringHost, set_string);
+    FIELD(PyMonitoringHost, value_error);
+    FIELD(PyMonitoringHost, runtime_error);
+    FIELD(PyMonitoringHost, missing);
     LAYOUT(Py_ssize_t);
     LAYOUT(PyMonitoringCallback);
     CONST(PY_MONITORING_EVENT_PY_START);
@@ -58,6 +66,8 @@ int main(void) {
     CONST(PY_MONITORING_COVERAGE_COUNT);
     CONST(PY_MONITORING_OPT_LASTING_DISABLE);
     CONST(PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK);
+    CONST(PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS);
+    CONST(PY_MONITORING_HOST_VERSION);
     CONST(PY_MONITORING_ARM_OFFSETS);
     CONST(PY_MONITORING_ARM_LINES);
     CONST(PY_MONITORING_DISABLED_SITES);

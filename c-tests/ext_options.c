@@ -15,9 +15,9 @@ int main(int argc, char **argv) {
     /* Unknown bits: ValueError, nothing changes. */
     uint64_t v0 = PyMonitoring_GetVersion();
     CHECK_ERROR(PyMonitoring_SetOptions(0x80), PY_MONITORING_ERR_VALUE,
-                "invalid options 0x80 (known options are 0x3)");
+                "invalid options 0x80 (known options are 0x7)");
     CHECK_ERROR(PyMonitoring_SetOptions(0xffffffffu), PY_MONITORING_ERR_VALUE,
-                "invalid options 0xffffffff (known options are 0x3)");
+                "invalid options 0xffffffff (known options are 0x7)");
     CHECK_OK(PyMonitoring_GetOptions(&options), 0);
     CHECK_EQ_INT(options, want);
     CHECK_EQ_INT(PyMonitoring_GetVersion(), v0);

@@ -41,6 +41,11 @@ typedef intptr_t Py_ssize_t;
 #define PY_MONITORING_COVERAGE_COUNT 1
 
 /**
+ * The `PyMonitoringHost` layout this library knows: `version` 1.
+ */
+#define PY_MONITORING_HOST_VERSION 1
+
+/**
  * PY_START: a function starts.
  */
 #define PY_MONITORING_EVENT_PY_START 0
@@ -196,6 +201,17 @@ typedef intptr_t Py_ssize_t;
 #define PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK 2
 
 /**
+ * `PyMonitoring_SetOptions`: `PyMonitoring_EnterScope` (also the inline
+ * one's refresh) and `PyMonitoring_EnterCodeScope` read `event_types` in
+ * CPython 3.13's numbering, for objects compiled against 3.13's header:
+ * ids 0-16, STOP_ITERATION to C_RAISE one lower than here, and 3.13's
+ * BRANCH (8) getting BRANCH_RIGHT's tools; 17 or more is a ValueError.
+ * Everything else (fire functions, tool events, callbacks' `ev->event`)
+ * keeps this header's ids.
+ */
+#define PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS 4
+
+/**
  * `PyMonitoring_ArmSites`: the sites are instruction offsets; every local
  * event fired with the code-like is filtered by its `offset`.
  */
@@ -280,6 +296,54 @@ typedef struct PyMonitoringState {
 } PyMonitoringState;
 
 /**
+ * What a host runtime gives the library (`PyMonitoring_SetHost`): its
+ * exception state, so that code compiled against CPython's header (which
+ * sets exceptions with the host's `PyErr_*`) fires exception events with
+ * the host's current exception, and errors the library raises become host
+ * exceptions. CPython's own functions fit every field (`docs/HOSTS.md`).
+ *
+ * Later versions append fields; the library reads only the fields of the
+ * `version` given.
+ */
+typedef struct PyMonitoringHost {
+  /**
+   * `PY_MONITORING_HOST_VERSION`.
+   */
+  uint32_t version;
+  /**
+   * Required. Return the calling thread's current exception (a new
+   * reference) and clear it; NULL when none is set. CPython:
+   * `PyErr_GetRaisedException`.
+   */
+  PyObject *(*get_raised_exception)(void);
+  /**
+   * Required. Make `exc` the current exception, taking over the reference
+   * and releasing the exception it replaces; NULL clears. CPython:
+   * `PyErr_SetRaisedException`.
+   */
+  void (*set_raised_exception)(PyObject *exc);
+  /**
+   * Required. Raise a new exception of class `type` with the UTF-8
+   * `message`, replacing the current one. CPython: `PyErr_SetString`.
+   */
+  void (*set_string)(PyObject *type_, const char *message);
+  /**
+   * Required: the class raised for bad arguments (`PyExc_ValueError`).
+   */
+  PyObject *value_error;
+  /**
+   * Required: the class raised for other failures (`PyExc_RuntimeError`).
+   */
+  PyObject *runtime_error;
+  /**
+   * Optional: the object delivered for absent object arguments and
+   * returned by `PyMonitoring_GetMissing` (the host's
+   * `sys.monitoring.MISSING`); NULL keeps the library's sentinel.
+   */
+  PyObject *missing;
+} PyMonitoringHost;
+
+/**
  * The record a callback receives.
  */
 typedef struct PyMonitoringEvent {
@@ -318,6 +382,16 @@ typedef struct PyMonitoringEvent {
  * A tool's callback: return 0, `PY_MONITORING_DISABLE`, or -1 after setting
  * the thread's error (`PyMonitoring_ErrSetString` or
  * `PyMonitoring_SetRaisedException`). Other values are ignored.
+ *
+ * A callback must return to its caller. It must not leave by
+ * `pthread_exit`, by being cancelled (`pthread_cancel` acts at a
+ * cancellation point inside the callback: disable cancellation there with
+ * `pthread_setcancelstate` if the thread can be cancelled), by `longjmp` or
+ * `siglongjmp`, or by a C++ exception: the library's frames below it cannot
+ * be unwound (the process aborts) or, jumped over, stay marked as a
+ * dispatch in progress (the thread's later fires are not delivered and
+ * `PyMonitoring_WaitForCallbacks` on other threads waits for it forever).
+ * It may call any library function, and `fork()`.
  */
 typedef int (*PyMonitoringCallback)(void *data, const struct PyMonitoringEvent *ev);
 
@@ -1217,6 +1291,39 @@ int _PyMonitoring_FireBranchEvent(struct PyMonitoringState *state,
                                   PyObject *target_offset);
 
 /**
+ * Install the host's exception state (`docs/HOSTS.md`). Call it once,
+ * before anything is fired on any thread (before the first `Fire` call;
+ * registering tools and entering scopes before it is fine). The struct is
+ * copied; the functions and objects it names must stay valid for the rest
+ * of the process.
+ *
+ * From then on, on every thread: exception events take the host's current
+ * exception (`get_raised_exception`), deliver it as `arg0`, and give it
+ * back (`set_raised_exception`) when every callback succeeded; other
+ * events take what is pending before the callbacks and give it back the
+ * same way; every error the library reports (-1 from any function) is
+ * raised in the host with `set_string` (ValueError or RuntimeError), and
+ * a callback reports its failure by raising a host exception and returning
+ * -1. `PyMonitoring_ErrOccurred`, `ErrClear`, `ErrKind` (always
+ * `PY_MONITORING_ERR_HOST` when set), `ErrMessage`, `ErrSetString`,
+ * `GetRaisedException` and `SetRaisedException` read and write the host's
+ * indicator, with the host's reference rules. The hooks are called with
+ * the host's own lock (the GIL) held by whoever calls the library, and
+ * must not call the library.
+ *
+ * Returns 0, or -1 with the error set (in the library's indicator, or the
+ * host's when one is installed): a ValueError when `host` is NULL, its
+ * `version` is not `PY_MONITORING_HOST_VERSION`, or a required field is
+ * NULL; a RuntimeError when a host is already installed or an event was
+ * already fired. Nothing changes on failure.
+ *
+ * # Safety
+ * `host` must be NULL or point to a readable `PyMonitoringHost` whose
+ * functions and objects stay valid for the rest of the process.
+ */
+int PyMonitoring_SetHost(const struct PyMonitoringHost *host);
+
+/**
  * Re-enable only `tool`'s DISABLEd slots and sites; other tools' DISABLEs
  * stay. Moves the global version.
  *
@@ -1395,7 +1502,9 @@ int PyMonitoring_GetEvents(int tool, uint32_t *set);
  *
  * # Safety
  * `fn`, when not NULL, must be callable with `data` from any thread that
- * fires events until it is removed and the wait has returned.
+ * fires events until it is removed and the wait has returned, and must
+ * return normally (see `PyMonitoringCallback`: no `pthread_exit`,
+ * cancellation, `longjmp` or exception out of it).
  */
 int PyMonitoring_RegisterCallback(int tool, int event, PyMonitoringCallback fn, void *data);
 
@@ -1432,14 +1541,18 @@ uint64_t PyMonitoring_GetVersion(void);
  *
  * Returns 0. From inside a callback the calling thread's own dispatch is not
  * waited for; if another thread's callback is at the same time waiting for
- * this thread, returns -1 with a RuntimeError instead of deadlocking.
+ * this thread, returns -1 with a RuntimeError instead of deadlocking. Any
+ * thread may wait, also from a thread-exit destructor (`pthread_key_create`,
+ * `tss_create`, C++ or Rust `thread_local`), and in a child of `fork()`,
+ * where the parent's other threads' dispatches do not exist.
  */
 int PyMonitoring_WaitForCallbacks(void);
 
 /**
  * The MISSING sentinel: a stable, non-NULL object identity delivered for
  * absent object arguments. Never dereference it. The header's
- * `PyMonitoring_MISSING` macro calls this.
+ * `PyMonitoring_MISSING` macro calls this. With a host whose
+ * `PyMonitoringHost.missing` is set (`PyMonitoring_SetHost`), that object.
  */
 PyObject *PyMonitoring_GetMissing(void);
 

@@ -12,8 +12,9 @@
 //!
 //! A code-like is an opaque identity ([`ObjectRef`]), never dereferenced.
 //! Both settings live in one immutable [`Snapshot`] (a map from code-like
-//! to [`Entry`]) that writers replace whole under the registry's mutex
-//! (copy-on-write: a change costs O(entries)). Readers (scope refreshes and
+//! to [`Entry`]) that writers replace under the registry's mutex. The map
+//! is a persistent trie, so a changed copy shares all but one path with the
+//! old one: a change costs O(log entries). Readers (scope refreshes and
 //! fires at armed code-likes) use a per-thread copy validated by the
 //! snapshot's version, like the callback table in `dispatch`: no lock
 //! unless the thread's copy is stale (the first read on a thread after a
@@ -24,8 +25,6 @@
 //! over is a ValueError that changes nothing.
 
 use std::cell::Cell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use crate::dispatch::FireRecord;
@@ -100,7 +99,11 @@ pub struct Entry {
 
 impl Entry {
     fn is_empty(&self) -> bool {
-        self.events.iter().all(|e| e.is_empty()) && self.armed.iter().all(Option::is_none)
+        !self.has_local() && self.armed.iter().all(Option::is_none)
+    }
+
+    fn has_local(&self) -> bool {
+        self.events.iter().any(|e| !e.is_empty())
     }
 
     fn recompute_armed_tools(&mut self) {
@@ -119,72 +122,88 @@ impl Entry {
     }
 }
 
-/// A hasher for addresses: one multiply (the identities are pointers, so
-/// SipHash's protection buys nothing here).
-#[derive(Default)]
-pub struct AddrHasher(u64);
+type Map = trie::Trie<Arc<Entry>>;
 
-impl Hasher for AddrHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.0 = ((n as u64) ^ (n as u64 >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-type Map = HashMap<ObjectRef, Arc<Entry>, BuildHasherDefault<AddrHasher>>;
+/// Up to this many armed code-likes the fire path finds an arming by a
+/// binary search of a sorted array (cheaper than a trie walk for a few);
+/// above, in the trie of armed entries.
+const SMALL_ARMED: usize = 64;
 
 /// Every code-like's settings, immutable once published.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     map: Map,
-    /// The entries with some arming, sorted by code-like: what the fire
-    /// path searches (a binary search over a few entries costs less than a
-    /// hash probe).
+    /// The entries with some arming.
+    armed_map: Map,
+    /// The entries of `armed_map` sorted by code-like while there are at
+    /// most [`SMALL_ARMED`] of them, else empty: what the fire path
+    /// searches first.
     armed: Vec<(ObjectRef, Arc<Entry>)>,
+    /// How many entries have local events.
+    local: usize,
 }
 
 impl Snapshot {
     fn get(&self, codelike: ObjectRef) -> Option<&Entry> {
-        self.map.get(&codelike).map(|e| &**e)
+        self.map.get(codelike).map(|e| &**e)
     }
 
     #[inline]
     fn get_armed(&self, codelike: ObjectRef) -> Option<&Entry> {
-        let i = self
-            .armed
-            .binary_search_by(|(c, _)| c.cmp(&codelike))
-            .ok()?;
-        Some(&self.armed[i].1)
+        match self.armed.binary_search_by(|(c, _)| c.cmp(&codelike)) {
+            Ok(i) => Some(&self.armed[i].1),
+            Err(_) if self.armed.is_empty() => self.get_armed_large(codelike),
+            Err(_) => None,
+        }
     }
 
-    /// Rebuild [`Snapshot::armed`] after the map changed.
+    /// [`Snapshot::get_armed`] with more than [`SMALL_ARMED`] armed.
+    #[cold]
+    #[inline(never)]
+    fn get_armed_large(&self, codelike: ObjectRef) -> Option<&Entry> {
+        self.armed_map.get(codelike).map(|e| &**e)
+    }
+
+    /// Put `codelike`'s new entry (`None`: it has nothing left) in place of
+    /// `old`, keeping the counts and the armed index: O(log entries), plus
+    /// O([`SMALL_ARMED`]) when the arming changed.
+    fn replace(&mut self, codelike: ObjectRef, old: Option<&Entry>, new: Option<Arc<Entry>>) {
+        let was_armed = old.is_some_and(|e| e.armed_tools != 0);
+        let now_armed = new.as_ref().is_some_and(|e| e.armed_tools != 0);
+        self.local -= usize::from(old.is_some_and(Entry::has_local));
+        self.local += usize::from(new.as_ref().is_some_and(|e| e.has_local()));
+        if now_armed {
+            self.armed_map
+                .insert(codelike, Arc::clone(new.as_ref().expect("armed")));
+        } else if was_armed {
+            self.armed_map.remove(codelike);
+        }
+        match new {
+            Some(e) => self.map.insert(codelike, e),
+            None => self.map.remove(codelike),
+        };
+        if was_armed || now_armed {
+            self.index_armed();
+        }
+    }
+
+    /// Rebuild [`Snapshot::armed`] after `armed_map` changed.
     fn index_armed(&mut self) {
-        self.armed = self
-            .map
-            .iter()
-            .filter(|(_, e)| e.armed.iter().any(Option::is_some))
-            .map(|(&c, e)| (c, Arc::clone(e)))
-            .collect();
-        self.armed.sort_unstable_by_key(|(c, _)| *c);
+        self.armed.clear();
+        if self.armed_map.len() <= SMALL_ARMED {
+            let armed = &mut self.armed;
+            self.armed_map
+                .for_each(|c, e| armed.push((c, Arc::clone(e))));
+            self.armed.sort_unstable_by_key(|(c, _)| *c);
+        }
     }
 
     fn any_local(&self) -> bool {
-        self.map
-            .values()
-            .any(|e| e.events.iter().any(|s| !s.is_empty()))
+        self.local > 0
     }
 
     pub(crate) fn any_armed(&self) -> bool {
-        !self.armed.is_empty()
+        !self.armed_map.is_empty()
     }
 }
 
@@ -224,12 +243,9 @@ impl Tables {
             )));
         }
         let mut snap = self.current.as_deref().cloned().unwrap_or_default();
-        if entry.is_empty() {
-            snap.map.remove(&codelike);
-        } else {
-            snap.map.insert(codelike, Arc::new(entry));
-        }
-        snap.index_armed();
+        let old = old.cloned();
+        let new = (!entry.is_empty()).then(|| Arc::new(entry));
+        snap.replace(codelike, old.as_ref(), new);
         self.current = Some(Arc::new(snap));
         Ok(true)
     }
@@ -241,29 +257,28 @@ impl Tables {
         let Some(cur) = self.current.as_deref() else {
             return false;
         };
-        if !cur
-            .map
-            .values()
-            .any(|e| !e.events[t].is_empty() || e.armed[t].is_some())
-        {
+        let mut uses = false;
+        cur.map
+            .for_each(|_, e| uses |= !e.events[t].is_empty() || e.armed[t].is_some());
+        if !uses {
             return false;
         }
-        let mut snap = Snapshot::default();
-        for (&code, e) in &cur.map {
-            if e.events[t].is_empty() && e.armed[t].is_none() {
-                snap.map.insert(code, Arc::clone(e));
-                continue;
+        let mut snap = cur.clone();
+        let mut changed = Vec::new();
+        cur.map.for_each(|code, e| {
+            if !e.events[t].is_empty() || e.armed[t].is_some() {
+                changed.push((code, Arc::clone(e)));
             }
-            let mut e = Entry::clone(e);
-            e.events[t] = EventSet::empty();
-            e.armed[t] = None;
-            e.recompute_masks();
-            e.recompute_armed_tools();
-            if !e.is_empty() {
-                snap.map.insert(code, Arc::new(e));
-            }
+        });
+        for (code, e) in changed {
+            let mut new = Entry::clone(&e);
+            new.events[t] = EventSet::empty();
+            new.armed[t] = None;
+            new.recompute_masks();
+            new.recompute_armed_tools();
+            let new = (!new.is_empty()).then(|| Arc::new(new));
+            snap.replace(code, Some(&e), new);
         }
-        snap.index_armed();
         self.current = Some(Arc::new(snap));
         true
     }
@@ -348,38 +363,14 @@ pub(crate) fn any_armed() -> bool {
     registry::global().codelikes().armed.load(Ordering::Relaxed)
 }
 
-thread_local! {
-    /// This thread's copy of the snapshot and the version it is for.
-    static CACHE: (Cell<u64>, Cell<Option<Arc<Snapshot>>>) =
-        const { (Cell::new(u64::MAX), Cell::new(None)) };
-}
-
-/// Run `f` on the current snapshot through this thread's copy: no lock
-/// unless the copy is stale. `f` must not call back into user code.
+/// Run `f` on the current snapshot through this thread's copy (kept in
+/// the thread's state, given back at thread exit): no lock unless the copy
+/// is stale. `f` must not call back into user code.
+#[inline]
 fn with_snapshot<R>(f: impl FnOnce(Option<&Snapshot>) -> R) -> R {
     let reg = registry::global();
     let current = reg.codelikes().version();
-    let mut f = Some(f);
-    let result = CACHE.try_with(|(version, cell)| {
-        let mut snap = cell.take();
-        if version.get() != current {
-            let (v, s) = reg.codelikes_snapshot();
-            version.set(v);
-            snap = s;
-        }
-        let f = f.take().expect("called once");
-        let r = f(snap.as_deref());
-        cell.set(snap);
-        r
-    });
-    match result {
-        Ok(r) => r,
-        // The thread is being torn down: read under the lock.
-        Err(_) => {
-            let (_, s) = reg.codelikes_snapshot();
-            (f.take().expect("not called"))(s.as_deref())
-        }
-    }
+    crate::thread::with(|t| t.with_codelikes(current, || reg.codelikes_snapshot(), f))
 }
 
 impl Snapshot {
@@ -610,3 +601,4 @@ pub const fn delivered(event: Event) -> Event {
 
 #[cfg(test)]
 mod tests;
+mod trie;

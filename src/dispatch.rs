@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::error::{self, Error, ErrorSet};
 use crate::event::Event;
+use crate::host;
 use crate::object::ObjectRef;
 use crate::quiesce;
 use crate::registry::{self, CallbackTable, Handler, Outcome};
@@ -138,6 +139,20 @@ impl FireRecord {
         }
     }
 
+    /// Give the absent object arguments `missing` (a host's MISSING).
+    fn fill_absent(&mut self, missing: ObjectRef) {
+        if self.absent & 1 != 0 {
+            self.arg0 = Some(missing);
+        }
+        if self.absent & 2 != 0 {
+            self.arg1 = Some(missing);
+        }
+        self.absent = absent_bits(
+            [self.absent & 1 != 0, self.absent & 2 != 0],
+            [self.arg0, self.arg1],
+        );
+    }
+
     /// Replace `arg0` (an exception event's current exception); `None`
     /// is absent and stored as 0.
     fn set_arg0(&mut self, arg0: Option<ObjectRef>) {
@@ -228,7 +243,7 @@ fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Resul
     if record.offset < 0 {
         return fire_slow(t, active, record);
     }
-    walk(t, active, record)
+    walk(t, active, record, || t.has_pending())
 }
 
 /// Nested, with something pending, the thread's first fire, an exception
@@ -240,9 +255,13 @@ fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Res
     if flags & thread::IN_CALLBACK != 0 {
         return Ok(());
     }
-    if flags & thread::NOT_SET_UP != 0 {
-        if let Err(e) = t.set_up() {
-            return error::fail(e);
+    // One test for both rare cases: the thread's first fire, and a thread
+    // that uses a host's exception state.
+    if flags & (thread::NOT_SET_UP | thread::HOST) != 0 {
+        match set_up_or_host(t) {
+            Ready::Go => {}
+            Ready::Host => return fire_host(t, active, record),
+            Ready::Failed => return Err(ErrorSet),
         }
     }
     let saved = t.take_pending();
@@ -255,9 +274,75 @@ fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Res
     if record.offset < 0 {
         return error::fail(Error::value("offset must be non-negative"));
     }
-    let result = walk(t, active, record);
+    let result = walk(t, active, record, || t.has_pending());
     if result.is_ok() && saved.is_some() {
         t.set_pending(saved);
+    }
+    result
+}
+
+/// What [`set_up_or_host`] found.
+enum Ready {
+    /// Go on in [`fire_slow`].
+    Go,
+    /// The thread uses a host: [`fire_host`].
+    Host,
+    /// Setting the thread up failed (the error is set).
+    Failed,
+}
+
+/// The thread's first fire sets it up (which fixes whether it uses a
+/// host, for good).
+#[cold]
+#[inline(never)]
+fn set_up_or_host(t: &ThreadState) -> Ready {
+    if t.flags.get() & thread::NOT_SET_UP != 0 {
+        if let Err(e) = t.set_up() {
+            error::set(e);
+            return Ready::Failed;
+        }
+    }
+    if t.flags.get() & thread::HOST != 0 {
+        Ready::Host
+    } else {
+        Ready::Go
+    }
+}
+
+/// [`fire_slow`] on a thread that uses a host's exception state
+/// (`docs/HOSTS.md`): the same rules, with the host's indicator. What is
+/// pending is taken from the host before the callbacks (an exception event's
+/// exception) and given back on success; on failure the host holds the new
+/// error and the taken exception is released.
+#[cold]
+#[inline(never)]
+fn fire_host(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
+    // Set only while a host is installed (for good).
+    let Some(host) = host::get() else {
+        return error::fail(Error::runtime("internal error: no host installed"));
+    };
+    if let Some(missing) = host.missing() {
+        record.fill_absent(missing);
+    }
+    let saved = host.take_exception();
+    if record.event.takes_exception() {
+        match saved {
+            Some(exc) => record.set_arg0(Some(exc)),
+            None => return no_exception(record.event),
+        }
+    }
+    let result = if record.offset < 0 {
+        error::fail(Error::value("offset must be non-negative"))
+    } else {
+        walk(t, active, record, || host::occurred(host))
+    };
+    match result {
+        Ok(()) => {
+            if saved.is_some() {
+                host.restore_exception(saved);
+            }
+        }
+        Err(ErrorSet) => host::release(host, saved),
     }
     result
 }
@@ -290,8 +375,15 @@ impl Drop for DispatchGuard<'_> {
     }
 }
 
+/// `pending` tells whether the thread's indicator holds an error (asked
+/// after each callback: one that returns success with an error set failed).
 #[inline(always)]
-fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
+fn walk(
+    t: &ThreadState,
+    active: &Cell<u8>,
+    record: &mut FireRecord,
+    pending: impl Fn() -> bool + Copy,
+) -> Result<(), ErrorSet> {
     let mut tools = active.get();
     if tools == 0 {
         return Ok(());
@@ -332,8 +424,8 @@ fn walk(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(
             };
             record.tool = i32::from(tool);
             let outcome = handler.call_fire(record);
-            if (outcome != Outcome::Continue) | t.has_pending() {
-                after_callback(t, active, record, handler, outcome)?;
+            if (outcome != Outcome::Continue) | pending() {
+                after_callback(active, record, handler, outcome, pending)?;
             }
             if tools != 0 && callbacks_stale(t) {
                 refresh_callbacks_slow(t, &mut guard.table);
@@ -359,14 +451,14 @@ fn not_set_up() -> Result<(), ErrorSet> {
 #[cold]
 #[inline(never)]
 fn after_callback(
-    t: &ThreadState,
     active: &Cell<u8>,
     record: &FireRecord,
     handler: &Arc<dyn Handler>,
     outcome: Outcome,
+    pending: impl Fn() -> bool,
 ) -> Result<(), ErrorSet> {
     let tool = record.tool();
-    let stray_error = t.has_pending();
+    let stray_error = pending();
     match outcome {
         Outcome::Error => {
             if !stray_error {

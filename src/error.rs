@@ -3,6 +3,8 @@
 //! Each thread has one indicator. It is empty, holds a library error (a kind
 //! and a message), or holds a host exception object set by the host. Exception
 //! events take whatever it holds and put it back when every callback succeeded.
+//! With a host installed (`crate::host`) the indicator is the host's: these
+//! functions read and write it through the host.
 
 use crate::object::ObjectRef;
 use crate::thread;
@@ -112,7 +114,8 @@ impl std::error::Error for Pending {}
 /// Message of a host exception, which has no text of its own.
 pub const HOST_EXCEPTION_MESSAGE: &str = "exception object set by the host";
 
-/// Set the indicator to `err` (replacing what it held).
+/// Set the indicator to `err` (replacing what it held). With a host
+/// (`crate::host`), the host raises it as its own exception.
 pub fn set(err: Error) {
     restore(Some(Pending::Error(err)));
 }
@@ -124,18 +127,31 @@ pub fn set_raised(exc: Option<ObjectRef>) {
 
 /// Put `pending` back as the indicator's content (`None` clears it).
 pub fn restore(pending: Option<Pending>) {
-    thread::with(|t| t.set_pending(pending));
+    thread::with(|t| match t.host() {
+        None => t.set_pending(pending),
+        Some(host) => match pending {
+            None => host.restore_exception(None),
+            Some(Pending::Host(obj)) => host.restore_exception(Some(obj)),
+            Some(Pending::Error(e)) => host.raise(&e),
+        },
+    })
 }
 
 /// Take what the indicator holds, leaving it empty.
 pub fn take() -> Option<Pending> {
-    thread::with(|t| t.take_pending())
+    thread::with(|t| match t.host() {
+        None => t.take_pending(),
+        Some(host) => host.take_exception().map(Pending::Host),
+    })
 }
 
 /// Take the host exception object; a library error is left in place and
 /// `None` is returned.
 pub fn take_raised() -> Option<ObjectRef> {
-    thread::with(|t| t.take_raised())
+    thread::with(|t| match t.host() {
+        None => t.take_raised(),
+        Some(host) => host.take_exception(),
+    })
 }
 
 /// Clear the indicator.
@@ -145,17 +161,34 @@ pub fn clear() {
 
 /// Whether the indicator holds anything.
 pub fn occurred() -> bool {
-    thread::with(|t| t.has_pending())
+    thread::with(|t| match t.host() {
+        None => t.has_pending(),
+        Some(host) => crate::host::occurred(host),
+    })
 }
 
 /// The kind of what is pending.
 pub fn kind() -> Option<ErrorKind> {
-    thread::with(|t| t.inspect_pending(|p| p.map(Pending::kind)))
+    thread::with(|t| match t.host() {
+        None => t.inspect_pending(|p| p.map(Pending::kind)),
+        Some(host) => crate::host::occurred(host).then_some(ErrorKind::Host),
+    })
 }
 
 /// Run `f` on what is pending (for reading its message without a copy).
+/// With a host, what is pending is always a host exception.
 pub fn inspect<R>(f: impl FnOnce(Option<&Pending>) -> R) -> R {
-    thread::with(|t| t.inspect_pending(f))
+    thread::with(|t| match t.host() {
+        None => t.inspect_pending(f),
+        Some(host) => {
+            let exc = host.take_exception();
+            let result = f(exc.map(Pending::Host).as_ref());
+            if exc.is_some() {
+                host.restore_exception(exc);
+            }
+            result
+        }
+    })
 }
 
 /// A failure whose error is on the thread's indicator (as CPython's -1 with

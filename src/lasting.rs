@@ -99,7 +99,9 @@ impl Restarts {
         self.gate.fetch_or(kernel & !GATE, Ordering::Relaxed);
     }
 
-    fn open_gate(&self) {
+    /// Send every later refresh to the restart-aware path (also what the
+    /// host's event numbering needs: the C entry points translate ids there).
+    pub(crate) fn open_gate(&self) {
         self.gate.fetch_or(GATE, Ordering::Relaxed);
     }
 

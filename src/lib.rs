@@ -8,7 +8,8 @@
 //!
 //! * a safe-Rust core — [`event`] (event ids and sets), [`object`] (opaque
 //!   host object identities), [`error`] (the thread's error indicator),
-//!   [`registry`] (tools, masks, callbacks, the global version), [`scope`]
+//!   [`registry`] (tools, masks, callbacks, the global version), [`host`]
+//!   (a host runtime's exception state), [`scope`]
 //!   (`EnterScope`), [`dispatch`] (firing) and [`quiesce`] (waiting for
 //!   running callbacks) — with no `unsafe`, no `extern` and no C types;
 //! * [`ffi`], the C ABI: the only module allowed to use `unsafe`;
@@ -29,6 +30,9 @@ pub mod codelike;
 pub mod dispatch;
 pub mod error;
 pub mod event;
+pub mod host;
+#[cfg(not(loom))]
+mod fork;
 pub mod lasting;
 pub mod object;
 pub mod options;

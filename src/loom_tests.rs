@@ -177,7 +177,7 @@ fn loom_fire_racing_remove_then_wait() {
         let me = readers.register();
         let old = reg.register_callback(0, 0, None).unwrap();
         assert!(old.is_some());
-        readers.wait(me).unwrap();
+        readers.wait(Some(me)).unwrap();
         live.store(false, Ordering::Relaxed);
         drop(old);
         firer.join().unwrap();
@@ -221,7 +221,7 @@ fn loom_fire_racing_replace_then_wait() {
             Some(Probe::handler(&new_live, &new_calls, Outcome::Continue)),
         )
         .unwrap();
-        readers.wait(me).unwrap();
+        readers.wait(Some(me)).unwrap();
         old_live.store(false, Ordering::Relaxed);
         firer.join().unwrap();
         let total = old_calls.load(Ordering::Relaxed) + new_calls.load(Ordering::Relaxed);
@@ -420,7 +420,7 @@ fn loom_two_waiting_callbacks_do_not_deadlock() {
                 while entered.fetch_add(0, Ordering::AcqRel) < 2 {
                     thread::yield_now();
                 }
-                let r = readers.wait(me).is_ok();
+                let r = readers.wait(Some(me)).is_ok();
                 me.exit();
                 r
             })

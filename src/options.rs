@@ -14,13 +14,18 @@ pub const LASTING_DISABLE: u32 = 1 << 0;
 /// A scope slot's `active` holds only the tools that have a callback for
 /// the slot's event (not every tool that set the event).
 pub const ACTIVE_NEEDS_CALLBACK: u32 = 1 << 1;
+/// The C entry points `EnterScope` and `EnterCodeScope` read `event_types`
+/// in CPython 3.13's numbering (the host's ABI, `docs/HOSTS.md`): ids 0-16,
+/// 3.13's BRANCH (8) getting BRANCH_RIGHT's tools.
+pub const CPYTHON_313_EVENT_IDS: u32 = 1 << 2;
 /// Every option this version knows.
-pub const ALL: u32 = LASTING_DISABLE | ACTIVE_NEEDS_CALLBACK;
+pub const ALL: u32 = LASTING_DISABLE | ACTIVE_NEEDS_CALLBACK | CPYTHON_313_EVENT_IDS;
 
 /// The names used by `PYMONITORING_OPTIONS`, with their bits.
-pub const NAMES: [(&str, u32); 2] = [
+pub const NAMES: [(&str, u32); 3] = [
     ("lasting-disable", LASTING_DISABLE),
     ("active-needs-callback", ACTIVE_NEEDS_CALLBACK),
+    ("cpython-313-event-ids", CPYTHON_313_EVENT_IDS),
 ];
 
 /// Check an option word: unknown bits are a ValueError.
@@ -92,10 +97,14 @@ mod tests {
     fn parse_names() {
         assert_eq!(parse("").unwrap(), 0);
         assert_eq!(parse(" lasting-disable ").unwrap(), LASTING_DISABLE);
-        assert_eq!(parse("active-needs-callback,lasting-disable").unwrap(), ALL);
+        assert_eq!(
+            parse("active-needs-callback,lasting-disable,cpython-313-event-ids").unwrap(),
+            ALL
+        );
         assert_eq!(
             parse("lasting").unwrap_err().message(),
-            "unknown option 'lasting' (known options: lasting-disable, active-needs-callback)"
+            "unknown option 'lasting' (known options: lasting-disable, active-needs-callback, \
+             cpython-313-event-ids)"
         );
     }
 
@@ -106,7 +115,7 @@ mod tests {
         let err = set(1 << 7).unwrap_err();
         assert_eq!(
             err.message(),
-            "invalid options 0x80 (known options are 0x3)"
+            "invalid options 0x80 (known options are 0x7)"
         );
         assert_eq!(get(), 0);
         assert_eq!(registry::version(), before);

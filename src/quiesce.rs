@@ -111,24 +111,26 @@ impl Readers {
     }
 
     /// Wait until every dispatch running on a thread other than `me`'s
-    /// when this was called has ended.
+    /// when this was called has ended. `me` is `None` for a thread without
+    /// a record (it has never dispatched, or gave its record back at thread
+    /// exit): such a thread is not inside a dispatch, so it waits for all.
     ///
     /// When `me` is itself inside a dispatch (a callback is waiting), it
     /// marks itself waiting, and a wait for a thread that is marked waiting
     /// too fails with a RuntimeError instead of deadlocking.
-    pub(crate) fn wait(&self, me: &ReaderRecord) -> Result<(), Error> {
-        let inside = me.in_dispatch();
-        if inside {
+    pub(crate) fn wait(&self, me: Option<&ReaderRecord>) -> Result<(), Error> {
+        let inside = me.filter(|me| me.in_dispatch());
+        if let Some(me) = inside {
             me.waiting.swap(true, Ordering::AcqRel);
         }
-        let result = self.wait_others(me, inside);
-        if inside {
+        let result = self.wait_others(me, inside.is_some());
+        if let Some(me) = inside {
             me.waiting.store(false, Ordering::Release);
         }
         result
     }
 
-    fn wait_others(&self, me: &ReaderRecord, inside: bool) -> Result<(), Error> {
+    fn wait_others(&self, me: Option<&ReaderRecord>, inside: bool) -> Result<(), Error> {
         // A snapshot: a record listed (or reused) later belongs to a thread
         // whose first dispatch starts after this point, so it already sees
         // the removal.
@@ -137,7 +139,10 @@ impl Readers {
         // `seq` below see a dispatch's `enter`, or that dispatch's read of
         // the callback table's version sees the removals made before (H1).
         sync::fence(Ordering::SeqCst);
-        for rec in snapshot.into_iter().filter(|r| !std::ptr::eq(*r, me)) {
+        for rec in snapshot
+            .into_iter()
+            .filter(|r| !me.is_some_and(|me| std::ptr::eq(*r, me)))
+        {
             let seen = rec.seq.load(Ordering::Acquire);
             if seen & 1 == 0 {
                 continue;
@@ -193,11 +198,40 @@ pub(crate) fn is_owned(rec: &ReaderRecord) -> bool {
 /// Called from inside a callback, the calling thread's own dispatch is not
 /// waited for (it is below the caller on the stack). Two callbacks on two
 /// threads waiting for each other would deadlock; instead at least one of
-/// them gets a RuntimeError. On a thread being torn down it fails with a
-/// RuntimeError.
+/// them gets a RuntimeError. Any thread may wait, also one that never
+/// dispatched or is being torn down (from a thread-exit destructor): the
+/// wait takes no per-thread state.
 pub fn wait_for_callbacks() -> Result<(), Error> {
-    let me = thread::with(|t| t.reader().map_or_else(|| t.set_up(), Ok))?;
-    READERS.wait(me)
+    READERS.wait(thread::with(|t| t.reader()))
+}
+
+#[cfg(not(loom))]
+/// Before `fork()`: hold the records' list so no thread is registering or
+/// giving one back while the process is copied (`crate::fork`).
+pub(crate) fn fork_hold() -> MutexGuard<'static, Vec<(&'static ReaderRecord, bool)>> {
+    READERS.list()
+}
+
+#[cfg(not(loom))]
+/// In the child after `fork()` (with the list held by [`fork_hold`]): only
+/// the calling thread exists, so every other record is given back, and a
+/// record its vanished owner left inside a dispatch is moved on to even (no
+/// waiter in the child waits for a dispatch that does not exist there).
+pub(crate) fn fork_child(
+    list: &mut MutexGuard<'static, Vec<(&'static ReaderRecord, bool)>>,
+    me: Option<&ReaderRecord>,
+) {
+    for entry in list.iter_mut() {
+        if me.is_some_and(|me| std::ptr::eq(entry.0, me)) {
+            continue;
+        }
+        entry.1 = false;
+        let s = entry.0.seq.load(Ordering::Relaxed);
+        if s & 1 == 1 {
+            entry.0.seq.store(s + 1, Ordering::Release);
+        }
+        entry.0.waiting.store(false, Ordering::Relaxed);
+    }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -220,5 +254,24 @@ mod tests {
         let d = readers.register();
         assert!(!std::ptr::eq(d, a) && !std::ptr::eq(d, b));
         assert_eq!(readers.list().len(), 3);
+    }
+
+    #[test]
+    fn a_thread_without_a_record_waits_for_every_dispatch() {
+        static READERS: Readers = Readers::new();
+        static DONE: AtomicBool = AtomicBool::new(false);
+        let rec = READERS.register();
+        rec.enter();
+        let waiter = std::thread::spawn(|| {
+            READERS.wait(None).unwrap();
+            DONE.load(Ordering::Acquire)
+        });
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        DONE.store(true, Ordering::Release);
+        rec.exit();
+        assert!(
+            waiter.join().unwrap(),
+            "the wait returned after the dispatch ended"
+        );
     }
 }

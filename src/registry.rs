@@ -144,6 +144,13 @@ pub(crate) struct Registry {
     next_claim: AtomicU64,
     /// The opt-in options (`crate::options`), written under `master`.
     options: AtomicU32,
+    /// The longest scope the C layer refreshes without looking at the
+    /// options: [`MAX_SCOPE_LEN`], or 0 while the host's event numbering is
+    /// on (`crate::options::CPYTHON_313_EVENT_IDS`), which then sends every
+    /// refresh through its length check to the translation. One compare
+    /// the refresh makes anyway, so the numbering costs other refreshes
+    /// nothing.
+    refresh_limit: std::sync::atomic::AtomicUsize,
     /// Issue 7 (codelikes): what readers of the local events and armed
     /// sites see (`crate::codelike`).
     codelikes: crate::codelike::Shared,
@@ -172,6 +179,7 @@ impl Registry {
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
             options: AtomicU32::new(0),
+            refresh_limit: std::sync::atomic::AtomicUsize::new(MAX_SCOPE_LEN),
             codelikes: crate::codelike::Shared::new(),
             restarts: crate::lasting::Restarts::new(),
         }
@@ -187,6 +195,7 @@ impl Registry {
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
             options: AtomicU32::new(0),
+            refresh_limit: std::sync::atomic::AtomicUsize::new(MAX_SCOPE_LEN),
             codelikes: crate::codelike::Shared::new(),
             restarts: crate::lasting::Restarts::new(),
         }
@@ -472,6 +481,27 @@ impl Registry {
         self.options.load(Ordering::Relaxed)
     }
 
+    /// See `refresh_limit`: a relaxed load, after the version.
+    #[inline(always)]
+    pub(crate) fn refresh_limit(&self) -> usize {
+        self.refresh_limit
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Before the version bump that publishes `options`: refreshes must
+    /// reach the translation when the host's numbering is on (the restart
+    /// gate routes every refresh through the C layer's length check).
+    fn route_numbering(&self, options: u32) {
+        let on = options & crate::options::CPYTHON_313_EVENT_IDS != 0;
+        if on {
+            self.restarts.open_gate();
+        }
+        self.refresh_limit.store(
+            if on { 0 } else { MAX_SCOPE_LEN },
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
     /// Replace the options (already checked); a change republishes the
     /// scope masks, which moves the version.
     pub(crate) fn set_options(&self, options: u32) -> Result<(), Error> {
@@ -484,6 +514,7 @@ impl Registry {
                     .mode_switched(self.version.load(Ordering::Relaxed));
                 self.forget_sites(None);
             }
+            self.route_numbering(options);
             self.options.store(options, Ordering::Relaxed);
             self.publish_masks(&m);
         }
@@ -505,6 +536,7 @@ impl Registry {
         if (self.options.load(Ordering::Relaxed) ^ options) & crate::options::LASTING_DISABLE != 0 {
             self.restarts.mode_switched(0);
         }
+        self.route_numbering(options);
         self.options.store(options, Ordering::Relaxed);
         self.store_masks(&m);
         Ok(())
@@ -607,6 +639,7 @@ impl Registry {
                 .mode_switched(self.version.load(Ordering::Relaxed));
         }
         self.options.store(0, Ordering::Relaxed);
+        self.route_numbering(0);
         m.codelikes = crate::codelike::Tables::new();
         self.publish_codelikes(&mut m);
         self.forget_sites(None);
@@ -630,6 +663,20 @@ pub(crate) static VERSION: &AtomicU64 = &GLOBAL.version;
 #[cfg(loom)]
 loom::lazy_static! {
     static ref GLOBAL: Registry = Registry::new();
+}
+
+/// The longest state array a slice can cover (2-byte slots).
+pub const MAX_SCOPE_LEN: usize =
+    isize::MAX as usize / std::mem::size_of::<crate::scope::SlotState>();
+
+/// Before `fork()`: hold the registry's mutex, so the child gets tables no
+/// writer was halfway through (`crate::fork`).
+#[cfg(not(loom))]
+pub(crate) struct ForkHold(#[allow(dead_code)] MutexGuard<'static, Master>);
+
+#[cfg(not(loom))]
+pub(crate) fn fork_hold() -> ForkHold {
+    ForkHold(GLOBAL.master())
 }
 
 /// The process's registry (under loom: the current model execution's).

@@ -169,6 +169,48 @@ pub(crate) fn check_ids(event_types: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// The library's id (CPython 3.14's numbering) for CPython 3.13's event id
+/// `id`: 0-7 are the same, 3.13's BRANCH (8) is the legacy BRANCH (its slot
+/// gets BRANCH_RIGHT's tools), 9-16 (STOP_ITERATION to C_RAISE) move up by
+/// one (3.14 added BRANCH_LEFT/BRANCH_RIGHT at 8/9). `None` for 17 and more.
+pub const fn id_from_313(id: u8) -> Option<u8> {
+    match id {
+        0..=7 => Some(id),
+        8 => Some(Event::Branch as u8),
+        9..=16 => Some(id + 1),
+        _ => None,
+    }
+}
+
+/// Run `f` on `event_types` (CPython 3.13's ids) translated to the
+/// library's ([`id_from_313`]). An id of 17 or more is a ValueError naming
+/// the first one, and `f` is not run. Up to 64 ids are translated on the
+/// stack; longer scopes allocate.
+pub fn with_ids_from_313<R>(event_types: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<R, Error> {
+    let translate = |out: &mut [u8]| -> Result<(), Error> {
+        for (i, (o, &id)) in out.iter_mut().zip(event_types).enumerate() {
+            *o = id_from_313(id).ok_or_else(|| {
+                Error::value(format!(
+                    "invalid event {id} in event_types[{i}] (must be between 0 and 16 in \
+                     CPython 3.13's numbering)"
+                ))
+            })?;
+        }
+        Ok(())
+    };
+    let n = event_types.len();
+    if n <= 64 {
+        let mut buf = [0u8; 64];
+        let out = &mut buf[..n];
+        translate(out)?;
+        Ok(f(out))
+    } else {
+        let mut buf = vec![0u8; n];
+        translate(&mut buf)?;
+        Ok(f(&buf))
+    }
+}
+
 /// Exit a scope. Scopes keep no stack, so Enter and Exit need not balance.
 pub fn exit_scope() {}
 
@@ -314,5 +356,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn cpython_313_ids_translate_to_the_librarys() {
+        let all: Vec<u8> = (0..17).collect();
+        let got = with_ids_from_313(&all, <[u8]>::to_vec).unwrap();
+        assert_eq!(
+            got,
+            [0, 1, 2, 3, 4, 5, 6, 7, 18, 10, 11, 12, 13, 14, 15, 16, 17]
+        );
+        assert_eq!(id_from_313(8), Some(Event::Branch as u8));
+        assert_eq!(id_from_313(10), Some(Event::Raise as u8));
+        assert_eq!(id_from_313(17), None);
+        // Longer than the stack buffer.
+        let many: Vec<u8> = (0..100).map(|i| i % 17).collect();
+        let got = with_ids_from_313(&many, <[u8]>::to_vec).unwrap();
+        assert_eq!(got.len(), 100);
+        assert_eq!(got[99], id_from_313(99 % 17).unwrap());
+        let err = with_ids_from_313(&[0, 5, 17, 200], |_| unreachable!()).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "invalid event 17 in event_types[2] (must be between 0 and 16 in CPython 3.13's numbering)"
+        );
     }
 }

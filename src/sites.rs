@@ -422,6 +422,16 @@ impl<const N: usize> SiteTable<N> {
 #[cfg(not(loom))]
 static TABLE: SiteTable<SITES> = SiteTable::new();
 
+/// Before `fork()`: hold the table's writer lock, so no entry is halfway
+/// written when the process is copied (`crate::fork`).
+#[cfg(not(loom))]
+pub(crate) struct ForkHold(#[allow(dead_code)] MutexGuard<'static, Writer>);
+
+#[cfg(not(loom))]
+pub(crate) fn fork_hold() -> ForkHold {
+    ForkHold(TABLE.lock())
+}
+
 /// The process's entries, for the header's inline check of remembered sites
 /// (exported by the FFI layer as `_PyMonitoring_DisabledSites`): read only.
 #[cfg(not(loom))]

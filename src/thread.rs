@@ -10,15 +10,23 @@
 //! a plain constant-initialised one: reaching it is the address computation
 //! alone, with no lazy-destructor state check. What it owns (the callback
 //! table, the reader record, a library error) is held as `ManuallyDrop` and
-//! released by a separate `JANITOR` thread-local whose destructor is
-//! registered the first time the thread takes something it must give back
-//! ([`ThreadState::arm`]). After that destructor ran (the thread is being
-//! torn down), fires fail with a RuntimeError instead of taking anything new.
-
+//! released at thread exit by [`thread_exit`], armed the first time the
+//! thread takes something it must give back ([`ThreadState::arm`]).
+//!
+//! The exit hook is installed by the C layer at load ([`install_exit_hook`]):
+//! a POSIX thread-specific key whose destructor calls [`thread_exit`]. Key
+//! destructors run after every thread-local destructor, and one that sets a
+//! key again gets another round, so a thread whose first call comes from a
+//! destructor is released too (`docs/CONCURRENCY.md`, "Threads that exit").
+//! Released state is fresh: a later call from a later destructor arms the
+//! key again. Without the hook (a Rust program in which the load-time
+//! constructor did not run) a Rust thread-local destructor (`JANITOR`) does
+//! the same once, after which fires fail with a RuntimeError.
 use std::cell::{Cell, RefCell};
 use std::mem::ManuallyDrop;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use crate::codelike::Snapshot;
 use crate::error::{Error, Pending};
 use crate::object::ObjectRef;
 use crate::quiesce::{self, ReaderRecord};
@@ -31,6 +39,9 @@ pub(crate) const PENDING: u8 = 2;
 /// `flags` bit: the thread has no reader record yet, or is being torn
 /// down; a fire goes through [`ThreadState::set_up`] first.
 pub(crate) const NOT_SET_UP: u8 = 4;
+/// `flags` bit: the thread uses a host's exception state (`crate::host`);
+/// every fire takes the slow path, which talks to the host.
+pub(crate) const HOST: u8 = 8;
 
 /// `janitor` values.
 const UNARMED: u8 = 0;
@@ -58,12 +69,30 @@ pub(crate) struct ThreadState {
     /// `UNARMED`, `ARMED` (the janitor will run at thread exit) or
     /// `TORN_DOWN` (it ran).
     janitor: Cell<u8>,
+    /// The code-likes' snapshot version `codelikes` is for.
+    codelikes_version: Cell<u64>,
+    /// This thread's copy of the code-likes' snapshot (`crate::codelike`).
+    /// Dropped by the janitor.
+    codelikes: Cell<Option<ManuallyDrop<Arc<Snapshot>>>>,
 }
 
 // The point of the split: no drop glue, so no lazy-destructor state.
 const _: () = assert!(!std::mem::needs_drop::<ThreadState>());
 
 impl ThreadState {
+    /// The host whose exception state the indicator is (`crate::host`).
+    /// Error paths only: the fire path learns it from [`HOST`].
+    #[inline]
+    pub fn host(&self) -> Option<&'static dyn crate::host::Host> {
+        crate::host::get()
+    }
+
+    /// Fire through the host from now on (set at the thread's first fire
+    /// when a host is installed, which is then for good).
+    pub(crate) fn use_host(&self) {
+        self.flags.set(self.flags.get() | HOST);
+    }
+
     /// Whether the indicator holds anything.
     #[inline(always)]
     pub fn has_pending(&self) -> bool {
@@ -170,13 +199,43 @@ impl ThreadState {
         debug_assert!(old.is_none());
     }
 
-    /// Make sure the janitor runs at thread exit; false once it has run.
+    /// Run `f` on the code-likes' snapshot of version `current` through the
+    /// thread's copy, refetched with `fetch` when stale. On a thread whose
+    /// exit cannot be arranged the snapshot is fetched and not kept. `f`
+    /// must not come back here (it runs no user code).
+    #[inline]
+    pub(crate) fn with_codelikes<R>(
+        &self,
+        current: u64,
+        fetch: impl FnOnce() -> (u64, Option<Arc<Snapshot>>),
+        f: impl FnOnce(Option<&Snapshot>) -> R,
+    ) -> R {
+        if !self.arm() {
+            return f(fetch().1.as_deref());
+        }
+        let mut snap = self.codelikes.take().map(ManuallyDrop::into_inner);
+        if self.codelikes_version.get() != current {
+            let (version, fresh) = fetch();
+            self.codelikes_version.set(version);
+            snap = fresh;
+        }
+        let r = f(snap.as_deref());
+        self.codelikes.set(snap.map(ManuallyDrop::new));
+        r
+    }
+
+    /// Make sure [`thread_exit`] runs at thread exit; false when it cannot
+    /// be arranged (the thread is being torn down and only the fallback
+    /// janitor is available, or the exit hook failed).
     fn arm(&self) -> bool {
         match self.janitor.get() {
             ARMED => true,
             TORN_DOWN => false,
             _ => {
-                let armed = JANITOR.try_with(|_| ()).is_ok();
+                let armed = match EXIT_HOOK.get() {
+                    Some(hook) => hook(),
+                    None => JANITOR.try_with(|_| ()).is_ok(),
+                };
                 self.janitor.set(if armed { ARMED } else { TORN_DOWN });
                 armed
             }
@@ -203,15 +262,20 @@ impl ThreadState {
             }
         };
         self.flags.set(self.flags.get() & !NOT_SET_UP);
+        if crate::host::slot().first_fire().is_some() {
+            self.use_host();
+        }
         Ok(reader)
     }
 
-    /// The janitor's work: give back the reader record and drop the table
-    /// and the error. Later fires fail (`NOT_SET_UP` stays set and
-    /// [`ThreadState::arm`] answers false). Everything is taken out of its
-    /// cell before being dropped, so a destructor that comes back into the
-    /// library (a Rust callback's captures) finds a consistent state.
-    fn release(&self) {
+    /// The exit work: give back the reader record and drop the table and
+    /// the error. Everything is taken out of its cell before being dropped,
+    /// so a destructor that comes back into the library (a Rust callback's
+    /// captures) finds a consistent state. With `again` (the exit hook) the
+    /// state is fresh afterwards: a later call arms the hook again. Without
+    /// it (the fallback janitor) later fires fail: `NOT_SET_UP` stays set
+    /// and [`ThreadState::arm`] answers false.
+    fn release(&self, again: bool) {
         self.janitor.set(TORN_DOWN);
         self.flags.set(self.flags.get() | NOT_SET_UP);
         if let Some(reader) = self.reader.take() {
@@ -219,21 +283,51 @@ impl ThreadState {
         }
         self.callbacks_version.set(u64::MAX);
         drop(self.take_callbacks());
+        self.codelikes_version.set(u64::MAX);
+        drop(self.codelikes.take().map(ManuallyDrop::into_inner));
         if let Some(error) = self.take_error() {
             // At most one of `host`/`error` is set: nothing is pending now.
             self.flags.set(self.flags.get() & !PENDING);
             drop(error);
         }
+        if again {
+            self.janitor.set(UNARMED);
+        }
     }
 }
 
-/// Gives back what the thread's state owns when the thread ends.
+/// Arranges for [`thread_exit`] to run when the calling thread ends;
+/// returns false when it cannot.
+pub(crate) type ExitHook = fn() -> bool;
+
+static EXIT_HOOK: OnceLock<ExitHook> = OnceLock::new();
+
+/// Install the exit hook (the first one installed stays).
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn install_exit_hook(hook: ExitHook) {
+    let _ = EXIT_HOOK.set(hook);
+}
+
+/// The calling thread is ending: give back what its state owns (called by
+/// the exit hook's destructor). Idempotent; a later call into the library on
+/// this thread starts afresh.
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn thread_exit() {
+    THREAD.with(|t| {
+        if t.janitor.get() == ARMED {
+            t.release(true);
+        }
+    });
+}
+
+/// Gives back what the thread's state owns when the thread ends, when no
+/// exit hook is installed.
 struct Janitor;
 
 impl Drop for Janitor {
     fn drop(&mut self) {
         // `THREAD` has no destructor, so it is reachable here.
-        THREAD.with(ThreadState::release);
+        THREAD.with(|t| t.release(false));
     }
 }
 
@@ -247,6 +341,8 @@ thread_local! {
             callbacks_version: Cell::new(u64::MAX),
             callbacks: Cell::new(None),
             janitor: Cell::new(UNARMED),
+            codelikes_version: Cell::new(u64::MAX),
+            codelikes: Cell::new(None),
         }
     };
     static JANITOR: Janitor = const { Janitor };
@@ -279,7 +375,6 @@ mod tests {
     /// What a fire from a thread-local destructor saw.
     #[derive(Debug, PartialEq)]
     struct Late {
-        janitor_ran: bool,
         fire_ok: bool,
         error: Option<ErrorKind>,
     }
@@ -291,10 +386,8 @@ mod tests {
 
     impl Drop for FiresOnDrop {
         fn drop(&mut self) {
-            let janitor_ran = THREAD.with(|t| t.janitor.get()) == TORN_DOWN;
             let fire_ok = fire(&Cell::new(1 << 3), Firing::new(Event::PyStart, code(), 0)).is_ok();
             *LATE_SEEN.lock().unwrap() = Some(Late {
-                janitor_ran,
                 fire_ok,
                 error: error::kind(),
             });
@@ -306,14 +399,17 @@ mod tests {
     }
 
     #[test]
-    fn a_fire_after_the_janitor_ran_fails_cleanly() {
+    fn the_exit_hook_is_installed_at_load() {
+        assert!(EXIT_HOOK.get().is_some());
+    }
+
+    #[test]
+    fn a_fire_from_a_thread_local_destructor_works_and_its_record_is_given_back() {
         let _g = registry_lock();
         registry::use_tool_id(3, "t").unwrap();
         let rec = Recorder::new();
         registry::register_callback(3, Event::PyStart as i64, Some(rec.clone())).unwrap();
         let reader = std::thread::spawn(|| {
-            // Registered before the janitor, so destroyed after it
-            // (thread-local destructors run last registered first).
             LATE.with(|_| ());
             fire(&Cell::new(1 << 3), Firing::new(Event::PyStart, code(), 0)).unwrap();
             let reader = THREAD.with(|t| t.reader()).unwrap();
@@ -322,16 +418,50 @@ mod tests {
         })
         .join()
         .unwrap();
-        assert_eq!(rec.count(), 1, "the late fire calls nothing");
+        assert_eq!(rec.count(), 2, "the late fire calls the callback");
         assert_eq!(
             LATE_SEEN.lock().unwrap().take(),
             Some(Late {
-                janitor_ran: true,
-                fire_ok: false,
-                error: Some(ErrorKind::Runtime),
+                fire_ok: true,
+                error: None,
             })
         );
         assert!(!quiesce::is_owned(reader), "the record was given back");
+        registry::free_tool_id(3).unwrap();
+    }
+
+    /// Fires (the thread's first call) from its destructor and reports the
+    /// record it used.
+    struct FirstCallOnDrop;
+
+    static FIRST_SEEN: Mutex<Option<&'static ReaderRecord>> = Mutex::new(None);
+
+    impl Drop for FirstCallOnDrop {
+        fn drop(&mut self) {
+            fire(&Cell::new(1 << 3), Firing::new(Event::PyStart, code(), 0)).unwrap();
+            *FIRST_SEEN.lock().unwrap() = THREAD.with(|t| t.reader());
+        }
+    }
+
+    thread_local! {
+        static FIRST: FirstCallOnDrop = const { FirstCallOnDrop };
+    }
+
+    #[test]
+    fn a_first_call_from_a_thread_local_destructor_leaves_nothing_behind() {
+        let _g = registry_lock();
+        registry::use_tool_id(3, "t").unwrap();
+        let rec = Recorder::new();
+        registry::register_callback(3, Event::PyStart as i64, Some(rec.clone())).unwrap();
+        std::thread::spawn(|| FIRST.with(|_| ())).join().unwrap();
+        let reader = FIRST_SEEN
+            .lock()
+            .unwrap()
+            .take()
+            .expect("a record was used");
+        assert!(!quiesce::is_owned(reader), "the record was given back");
+        assert_eq!(rec.count(), 1);
+        registry::free_tool_id(3).unwrap();
     }
 
     #[test]

@@ -40,7 +40,7 @@ const CPYTHON_314_EVENTS: [(&str, i64); 19] = [
 
 /// Other constants with a CPython counterpart (`PY_MONITORING_TOOL_IDS`,
 /// `sys.monitoring.*_ID`, the number of events) or fixed by SPEC §4.
-const OTHER_CONSTANTS: [(&str, i64); 14] = [
+const OTHER_CONSTANTS: [(&str, i64); 16] = [
     ("PY_MONITORING_EVENTS", 19),
     ("PY_MONITORING_TOOL_IDS", 8),
     ("PY_MONITORING_DEBUGGER_ID", 0),
@@ -54,6 +54,8 @@ const OTHER_CONSTANTS: [(&str, i64); 14] = [
     // The opt-in features (docs/EXTENSIONS.md).
     ("PY_MONITORING_OPT_LASTING_DISABLE", 1),
     ("PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK", 2),
+    ("PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS", 4),
+    ("PY_MONITORING_HOST_VERSION", 1),
     ("PY_MONITORING_ARM_OFFSETS", 0),
     ("PY_MONITORING_ARM_LINES", 1),
     ("PY_MONITORING_DISABLED_SITES", 4096),
@@ -209,6 +211,45 @@ fn state_is_two_bytes_align_one_active_first() {
     // So does the slot type the safe core writes through.
     assert_eq!(size_of::<pymonitoring::scope::SlotState>(), 2);
     assert_eq!(align_of::<pymonitoring::scope::SlotState>(), 1);
+}
+
+const HOST_FIELDS: [&str; 7] = [
+    "version",
+    "get_raised_exception",
+    "set_raised_exception",
+    "set_string",
+    "value_error",
+    "runtime_error",
+    "missing",
+];
+
+#[test]
+fn host_struct_layout_matches_the_rust_type() {
+    use pymonitoring::ffi::PyMonitoringHost;
+    let c = c_compiler_view();
+    assert_eq!(
+        c["sizeof PyMonitoringHost"],
+        size_of::<PyMonitoringHost>() as i64
+    );
+    assert_eq!(
+        c["alignof PyMonitoringHost"],
+        align_of::<PyMonitoringHost>() as i64
+    );
+    for (field, offset) in HOST_FIELDS.iter().zip([
+        offset_of!(PyMonitoringHost, version),
+        offset_of!(PyMonitoringHost, get_raised_exception),
+        offset_of!(PyMonitoringHost, set_raised_exception),
+        offset_of!(PyMonitoringHost, set_string),
+        offset_of!(PyMonitoringHost, value_error),
+        offset_of!(PyMonitoringHost, runtime_error),
+        offset_of!(PyMonitoringHost, missing),
+    ]) {
+        assert_eq!(
+            c[&format!("offsetof PyMonitoringHost.{field}")],
+            offset as i64,
+            "{field}"
+        );
+    }
 }
 
 #[test]
@@ -385,7 +426,7 @@ fn header_declares_every_function() {
     let expected: BTreeSet<String> = api_names::all_functions().into_iter().collect();
     assert_eq!(
         expected.len(),
-        17 + 18 + 2 + 11 + 8 + 8 + 1 + api_names::EXTENSION_FUNCTIONS.len()
+        17 + 18 + 2 + 11 + 8 + 8 + 1 + api_names::EXTENSION_FUNCTIONS.len() + 1
     );
     assert_eq!(declared, expected, "header (left) vs SPEC (right)");
 }
@@ -422,6 +463,7 @@ fn the_c_compiler_agrees_with_bindgen() {
                 "event", "tool_id", "codelike", "offset", "lineno", "arg0", "arg1",
             ][..],
         ),
+        ("PyMonitoringHost", &HOST_FIELDS[..]),
     ] {
         let b = layout_of(&squeezed, ty, fields);
         assert_eq!(c[&format!("sizeof {ty}")], b.size as i64, "sizeof {ty}");

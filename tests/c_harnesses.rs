@@ -124,3 +124,83 @@ fn every_api_harness_is_registered() {
     listed.sort();
     assert_eq!(found, listed, "c-tests/api_*.c (left) vs API_HARNESSES");
 }
+
+/// fork() during registry calls, during a callback and inside one: every
+/// child finishes its registry calls, wait and fire (`c-tests/fork.c`).
+#[test]
+fn fork() {
+    let exe = CProgram::from_c_tests("fork.c").build();
+    let out = std::process::Command::new(&exe)
+        .env_remove("PYMONITORING_RECORD")
+        .env_remove("PYMONITORING_TRACE")
+        .env_remove("PYMONITORING_COVERAGE")
+        .output()
+        .expect("run fork");
+    assert!(
+        out.status.success(),
+        "fork failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The same with the built-in tools switched on by environment variable.
+#[test]
+fn fork_with_builtin_tools() {
+    let exe = CProgram::from_c_tests("fork.c").build();
+    let dir = common::out_dir("fork_with_builtin_tools");
+    let out = std::process::Command::new(&exe)
+        .env("PYMONITORING_RECORD", dir.join("events.jsonl"))
+        .env("PYMONITORING_TRACE", dir.join("trace.json"))
+        .env("PYMONITORING_COVERAGE", dir.join("coverage.info"))
+        .output()
+        .expect("run fork");
+    assert!(
+        out.status.success(),
+        "fork with the built-in tools failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A wait from a thread-exit destructor waits; threads whose first call is
+/// in a destructor keep the resident set flat (`c-tests/thread_exit.c`).
+#[test]
+fn thread_exit() {
+    let exe = CProgram::from_c_tests("thread_exit.c").build();
+    let stdout = run_ok(&exe, &[]);
+    println!("{stdout}");
+}
+
+/// Threads whose first call is in a destructor, under valgrind's memcheck:
+/// nothing leaks (fewer threads: memcheck is slow). Skipped (with a message)
+/// without valgrind.
+#[test]
+fn thread_exit_memcheck() {
+    if !common::have("valgrind") {
+        println!("skipped: valgrind not found");
+        return;
+    }
+    let exe = CProgram::from_c_tests("thread_exit.c").build();
+    let out = std::process::Command::new("valgrind")
+        .args([
+            "--tool=memcheck",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--error-exitcode=99",
+            "-q",
+        ])
+        .arg(&exe)
+        .args(["200", "no-rss"])
+        .output()
+        .expect("run valgrind");
+    assert!(
+        out.status.success(),
+        "thread_exit under memcheck failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -21,6 +21,7 @@ fn environment_sets_the_options_at_load() {
         ("lasting-disable", "1"),
         ("active-needs-callback", "2"),
         (" active-needs-callback , lasting-disable ", "3"),
+        ("cpython-313-event-ids", "4"),
         ("", "0"),
     ] {
         run_ok_with_options(&exe, &[word], value);
@@ -34,7 +35,7 @@ fn a_bad_environment_value_is_reported_and_ignored() {
     assert!(out.status.success(), "{stderr}");
     assert!(
         stderr.contains(
-            "pymonitoring: PYMONITORING_OPTIONS: unknown option 'fast' (known options: lasting-disable, active-needs-callback)"
+            "pymonitoring: PYMONITORING_OPTIONS: unknown option 'fast' (known options: lasting-disable, active-needs-callback, cpython-313-event-ids)"
         ),
         "{stderr}"
     );

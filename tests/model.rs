@@ -268,7 +268,7 @@ fn op(lasting: bool) -> impl Strategy<Value = Op> {
     };
     let options = prop_oneof![
         4 => 0u32..4,
-        1 => prop::sample::select(vec![4u32, 0x80, 0x8000_0001]),
+        1 => prop::sample::select(vec![8u32, 0x80, 0x8000_0001]),
     ];
     let lasting_weight = if lasting { 2 } else { 1 };
     prop_oneof![
@@ -646,7 +646,7 @@ impl Model {
             Op::SetOptions(options) => {
                 if options & !3 != 0 {
                     fail(verr(format!(
-                        "invalid options {options:#x} (known options are 0x3)"
+                        "invalid options {options:#x} (known options are 0x7)"
                     )));
                 } else {
                     let (lasting, anc) = (options & 1 != 0, options & 2 != 0);

@@ -341,7 +341,7 @@ fn the_table_is_bounded() {
             ..Entry::default()
         };
         let snap = tables.current.get_or_insert_with(Default::default);
-        Arc::make_mut(snap).map.insert(obj(i), Arc::new(e));
+        Arc::make_mut(snap).replace(obj(i), None, Some(Arc::new(e)));
     }
     let full = obj(MAX_CODELIKES + 1);
     let err = tables
@@ -507,4 +507,74 @@ fn threads_fire_and_enter_while_another_sets_and_arms() {
     }
     assert_eq!(rec.count(), before + 1);
     assert_eq!(rec.events().last().unwrap().lineno, 2);
+}
+
+#[test]
+fn many_armed_code_likes_are_found_past_the_small_index() {
+    let _g = registry_lock();
+    registry::use_tool_id(0, "many").unwrap();
+    let rec = Recorder::new();
+    registry::register_callback(0, Event::Line as i64, Some(rec.clone())).unwrap();
+    registry::set_events(0, EventSet::LINE.bits()).unwrap();
+    let n = 3 * SMALL_ARMED;
+    for i in 0..n {
+        arm_sites(0, obj(i), ArmKind::Lines, &[i as i32]).unwrap();
+    }
+    let check = |armed: &dyn Fn(usize) -> bool| {
+        rec.seen.lock().unwrap().clear();
+        let active = Cell::new(1u8);
+        let mut want = Vec::new();
+        for i in 0..n + 3 {
+            // The armed line, then one that is not.
+            fire(&active, line(obj(i), 0, i as i32)).unwrap();
+            fire(&active, line(obj(i), 2, i as i32 + 1)).unwrap();
+            want.push(i as i32);
+            if !armed(i) {
+                want.push(i as i32 + 1);
+            }
+        }
+        let got: Vec<i32> = rec.events().iter().map(|e| e.lineno).collect();
+        assert_eq!(got, want);
+    };
+    check(&|i| i < n);
+    // Disarm down through the small index's size and check both sides.
+    for i in 0..n - SMALL_ARMED / 2 {
+        disarm_sites(0, obj(i)).unwrap();
+        if i == n - SMALL_ARMED - 1 || i == SMALL_ARMED {
+            let first = i + 1;
+            check(&|j| (first..n).contains(&j));
+        }
+    }
+    let snap = registry::global().codelikes_snapshot().1.unwrap();
+    assert_eq!(snap.armed.len(), SMALL_ARMED / 2);
+    registry::free_tool_id(0).unwrap();
+    assert!(!any_armed());
+}
+
+#[test]
+fn counts_follow_every_change() {
+    let _g = registry_lock();
+    registry::use_tool_id(1, "counts").unwrap();
+    registry::use_tool_id(2, "counts2").unwrap();
+    for i in 0..500 {
+        set_local_events(1, obj(i), EventSet::LINE.bits()).unwrap();
+        if i % 2 == 0 {
+            arm_sites(2, obj(i), ArmKind::Offsets, &[1]).unwrap();
+        }
+    }
+    let snap = registry::global().codelikes_snapshot().1.unwrap();
+    assert_eq!(
+        (snap.map.len(), snap.local, snap.armed_map.len()),
+        (500, 500, 250)
+    );
+    registry::free_tool_id(1).unwrap();
+    let snap = registry::global().codelikes_snapshot().1.unwrap();
+    assert_eq!(
+        (snap.map.len(), snap.local, snap.armed_map.len()),
+        (250, 0, 250)
+    );
+    assert!(!registry::global().codelikes().has_local());
+    registry::free_tool_id(2).unwrap();
+    let snap = registry::global().codelikes_snapshot().1.unwrap();
+    assert!(snap.map.is_empty() && snap.armed_map.is_empty() && snap.armed.is_empty());
 }

@@ -203,14 +203,17 @@ fn report(what: &str, e: &Error) {
 }
 
 /// Runs when the library is loaded (the ELF `.init_array`, before `main`
-/// for a program linked with the library, at `dlopen` otherwise): applies
+/// for a program linked with the library, at `dlopen` otherwise): sets up
+/// the fork handlers and the thread-exit hook (`ffi/process.rs`), applies
 /// `PYMONITORING_OPTIONS` (see `crate::options::set_from_env`), then starts
 /// the built-in tools that `PYMONITORING_RECORD`, `PYMONITORING_TRACE` and
 /// `PYMONITORING_COVERAGE` name (see `crate::builtin::start_from_env`),
 /// printing a line on stderr for each that cannot start. Nothing else is
-/// done at load time, and nothing at all when none of them is set.
+/// done at load time.
 extern "C" fn on_load() {
     let _ = std::panic::catch_unwind(|| {
+        #[cfg(not(loom))]
+        super::process::install();
         if let Err(e) = crate::options::set_from_env() {
             report("PYMONITORING_OPTIONS", &e);
         }
@@ -221,9 +224,12 @@ extern "C" fn on_load() {
 }
 
 /// Runs when the library is unloaded or the process exits (`.fini_array`):
-/// stops every running built-in tool so that its file is complete.
+/// deletes the thread-exit key and stops every running built-in tool so
+/// that its file is complete.
 extern "C" fn on_unload() {
     let _ = std::panic::catch_unwind(|| {
+        #[cfg(not(loom))]
+        super::process::uninstall();
         if let Err(e) = builtin::stop_all() {
             report("stopping the built-in tools", &e);
         }

@@ -142,7 +142,24 @@ unsafe extern "C" fn enter_code_scope_slow(
     guard!("PyMonitoring_EnterCodeScope", -1, {
         require!(!codelike.is_null(), "codelike must not be NULL");
         require!(!version.is_null(), "version must not be NULL");
-        require!(length >= 0, "length must be non-negative (got {length})");
+        // Over the refresh limit: negative, too large, or (the limit is 0
+        // while it is on) a scope in the host's numbering (`docs/HOSTS.md`).
+        // One compare for the three on the way to a refresh.
+        if length as usize > registry::global().refresh_limit() {
+            require!(length >= 0, "length must be non-negative (got {length})");
+            require!(
+                length == 0 || !states.is_null(),
+                "states must not be NULL when length > 0"
+            );
+            require!(
+                length == 0 || !event_types.is_null(),
+                "event_types must not be NULL when length > 0"
+            );
+            let max = Py_ssize_t::MAX / std::mem::size_of::<PyMonitoringState>() as Py_ssize_t;
+            require!(length <= max, "length {length} is too large");
+            // SAFETY: as checked above; forwarded caller contract.
+            return unsafe { code_scope_313(states, version, event_types, length, codelike) };
+        }
         require!(
             length == 0 || !states.is_null(),
             "states must not be NULL when length > 0"
@@ -151,8 +168,6 @@ unsafe extern "C" fn enter_code_scope_slow(
             length == 0 || !event_types.is_null(),
             "event_types must not be NULL when length > 0"
         );
-        let max = Py_ssize_t::MAX / std::mem::size_of::<PyMonitoringState>() as Py_ssize_t;
-        require!(length <= max, "length {length} is too large");
         let code = ObjectRef::from_addr(codelike as usize).expect("non-NULL");
         let len = length as usize;
         // SAFETY: checked non-NULL; the caller owns the word.
@@ -171,6 +186,46 @@ unsafe extern "C" fn enter_code_scope_slow(
         };
         status(codelike::refresh_code_scope(states, version, events, code))
     })
+}
+
+/// [`enter_code_scope_slow`] with `event_types` in CPython 3.13's numbering
+/// (`PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS`): translated, then the same
+/// refresh.
+///
+/// # Safety
+/// As `PyMonitoring_EnterCodeScope`, with the arguments checked (non-NULL
+/// `codelike` and `version`, `0 <= length <= MAX`, arrays non-NULL when
+/// `length > 0`).
+#[cold]
+#[inline(never)]
+unsafe fn code_scope_313(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+    codelike: *mut PyObject,
+) -> c_int {
+    let code = ObjectRef::from_addr(codelike as usize).expect("non-NULL");
+    let len = length as usize;
+    // SAFETY: checked non-NULL; the caller owns the word.
+    let version = unsafe { &*(version as *const Cell<u64>) };
+    if len == 0 {
+        version.set(registry::version());
+        return 0;
+    }
+    // SAFETY: as in `enter_code_scope_slow`.
+    let (states, events) = unsafe {
+        (
+            std::slice::from_raw_parts(states as *const SlotState, len),
+            std::slice::from_raw_parts(event_types, len),
+        )
+    };
+    status(
+        crate::scope::with_ids_from_313(events, |ids| {
+            codelike::refresh_code_scope(states, version, ids, code)
+        })
+        .and_then(|r| r),
+    )
 }
 
 /// Arm tool `tool` at `codelike` for the `n` sites in `sites`, replacing

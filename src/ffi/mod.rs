@@ -13,8 +13,11 @@ mod errors;
 mod fire;
 mod guard;
 mod handler;
+mod host;
 mod lasting;
 mod options;
+#[cfg(not(loom))]
+mod process;
 mod scope;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 mod simd;
@@ -25,6 +28,7 @@ pub use builtin::*;
 pub use codelike::*;
 pub use errors::*;
 pub use fire::*;
+pub use host::*;
 pub use lasting::*;
 pub use options::*;
 pub use scope::*;

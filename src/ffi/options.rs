@@ -40,3 +40,6 @@ const _: () = assert!(super::types::PY_MONITORING_OPT_LASTING_DISABLE == options
 const _: () = assert!(
     super::types::PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK == options::ACTIVE_NEEDS_CALLBACK
 );
+const _: () = assert!(
+    super::types::PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS == options::CPYTHON_313_EVENT_IDS
+);

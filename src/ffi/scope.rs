@@ -192,11 +192,67 @@ unsafe extern "C" fn enter_scope_refresh_other(
     event_types: *const u8,
     len: usize,
 ) -> c_int {
+    // The limit is MAX_LEN, or 0 while the host's numbering is on
+    // (`docs/HOSTS.md`; the option also opened the restart gate, so every
+    // refresh comes here).
+    if len > registry::global().refresh_limit() {
+        // SAFETY: forwarded caller contract.
+        return unsafe { refresh_over_limit(states, version, event_types, len) };
+    }
+    // SAFETY: forwarded caller contract, `len` checked.
+    unsafe { scalar_refresh(states, version, event_types, len) }
+}
+
+/// A length over the refresh limit: too large, or a scope in the host's
+/// numbering.
+///
+/// # Safety
+/// As [`enter_scope_refresh`].
+#[cold]
+#[inline(never)]
+unsafe fn refresh_over_limit(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+) -> c_int {
     if len > MAX_LEN {
         return enter_scope_too_large(len as Py_ssize_t);
     }
     // SAFETY: forwarded caller contract, `len` checked.
-    unsafe { scalar_refresh(states, version, event_types, len) }
+    unsafe { refresh_313(states, version, event_types, len) }
+}
+
+/// A refresh with `event_types` in CPython 3.13's numbering
+/// (`PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS`): translated, then the
+/// scalar refresh.
+///
+/// # Safety
+/// As [`enter_scope_refresh`], `len` checked.
+#[cold]
+#[inline(never)]
+unsafe fn refresh_313(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+) -> c_int {
+    guard!("PyMonitoring_EnterScope", -1, {
+        let ids: &[u8] = if len == 0 {
+            &[]
+        } else {
+            // SAFETY: non-NULL (len > 0) and `len` readable bytes by the
+            // caller's contract.
+            unsafe { std::slice::from_raw_parts(event_types, len) }
+        };
+        match scope::with_ids_from_313(ids, |ids| {
+            // SAFETY: forwarded caller contract; `ids` has `len` entries.
+            unsafe { scalar_refresh(states, version, ids.as_ptr(), len) }
+        }) {
+            Ok(rc) => rc,
+            Err(e) => status(Err(e)),
+        }
+    })
 }
 
 /// A refresh of 1-3 slots as the core's (same checks, same order, same
@@ -231,6 +287,7 @@ pub(super) unsafe extern "C" fn refresh_1_to_3(
 
 /// The longest state array a slice can cover.
 const MAX_LEN: usize = Py_ssize_t::MAX as usize / std::mem::size_of::<PyMonitoringState>();
+const _: () = assert!(MAX_LEN == registry::MAX_SCOPE_LEN);
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 const _: () = assert!(super::simd::MIN_LEN + (1 << 61) <= MAX_LEN);
 

@@ -150,7 +150,9 @@ pub unsafe extern "C" fn PyMonitoring_GetEvents(tool: c_int, set: *mut u32) -> c
 ///
 /// # Safety
 /// `fn`, when not NULL, must be callable with `data` from any thread that
-/// fires events until it is removed and the wait has returned.
+/// fires events until it is removed and the wait has returned, and must
+/// return normally (see `PyMonitoringCallback`: no `pthread_exit`,
+/// cancellation, `longjmp` or exception out of it).
 #[no_mangle]
 pub unsafe extern "C" fn PyMonitoring_RegisterCallback(
     tool: c_int,
@@ -224,7 +226,10 @@ pub extern "C" fn PyMonitoring_GetVersion() -> u64 {
 ///
 /// Returns 0. From inside a callback the calling thread's own dispatch is not
 /// waited for; if another thread's callback is at the same time waiting for
-/// this thread, returns -1 with a RuntimeError instead of deadlocking.
+/// this thread, returns -1 with a RuntimeError instead of deadlocking. Any
+/// thread may wait, also from a thread-exit destructor (`pthread_key_create`,
+/// `tss_create`, C++ or Rust `thread_local`), and in a child of `fork()`,
+/// where the parent's other threads' dispatches do not exist.
 #[no_mangle]
 pub extern "C" fn PyMonitoring_WaitForCallbacks() -> c_int {
     guard!("PyMonitoring_WaitForCallbacks", -1, {
@@ -234,8 +239,12 @@ pub extern "C" fn PyMonitoring_WaitForCallbacks() -> c_int {
 
 /// The MISSING sentinel: a stable, non-NULL object identity delivered for
 /// absent object arguments. Never dereference it. The header's
-/// `PyMonitoring_MISSING` macro calls this.
+/// `PyMonitoring_MISSING` macro calls this. With a host whose
+/// `PyMonitoringHost.missing` is set (`PyMonitoring_SetHost`), that object.
 #[no_mangle]
 pub extern "C" fn PyMonitoring_GetMissing() -> *mut PyObject {
-    super::missing()
+    match crate::host::get().and_then(|h| h.missing()) {
+        Some(missing) => super::pointer(Some(missing)),
+        None => super::missing(),
+    }
 }

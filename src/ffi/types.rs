@@ -50,6 +50,16 @@ pub struct PyMonitoringEvent {
 /// A tool's callback: return 0, `PY_MONITORING_DISABLE`, or -1 after setting
 /// the thread's error (`PyMonitoring_ErrSetString` or
 /// `PyMonitoring_SetRaisedException`). Other values are ignored.
+///
+/// A callback must return to its caller. It must not leave by
+/// `pthread_exit`, by being cancelled (`pthread_cancel` acts at a
+/// cancellation point inside the callback: disable cancellation there with
+/// `pthread_setcancelstate` if the thread can be cancelled), by `longjmp` or
+/// `siglongjmp`, or by a C++ exception: the library's frames below it cannot
+/// be unwound (the process aborts) or, jumped over, stay marked as a
+/// dispatch in progress (the thread's later fires are not delivered and
+/// `PyMonitoring_WaitForCallbacks` on other threads waits for it forever).
+/// It may call any library function, and `fork()`.
 pub type PyMonitoringCallback =
     Option<unsafe extern "C" fn(data: *mut c_void, ev: *const PyMonitoringEvent) -> c_int>;
 
@@ -124,6 +134,14 @@ pub const PY_MONITORING_DISABLED_SITES: c_int = 4096;
 /// `PyMonitoring_SetOptions`: a slot's `active` holds only the tools that
 /// have a callback for the slot's event.
 pub const PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK: u32 = 2;
+/// `PyMonitoring_SetOptions`: `PyMonitoring_EnterScope` (also the inline
+/// one's refresh) and `PyMonitoring_EnterCodeScope` read `event_types` in
+/// CPython 3.13's numbering, for objects compiled against 3.13's header:
+/// ids 0-16, STOP_ITERATION to C_RAISE one lower than here, and 3.13's
+/// BRANCH (8) getting BRANCH_RIGHT's tools; 17 or more is a ValueError.
+/// Everything else (fire functions, tool events, callbacks' `ev->event`)
+/// keeps this header's ids.
+pub const PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS: u32 = 4;
 
 /// `PyMonitoring_ArmSites`: the sites are instruction offsets; every local
 /// event fired with the code-like is filtered by its `offset`.

@@ -126,6 +126,9 @@ pub const EXTENSION_FUNCTIONS: &[&str] = &[
     "PyMonitoring_RestartToolEvents",
 ];
 
+/// The host runtime's hooks (docs/HOSTS.md).
+pub const HOST_FUNCTIONS: [&str; 1] = ["PyMonitoring_SetHost"];
+
 /// Every function the library exports.
 pub fn all_functions() -> Vec<String> {
     let mut v = plain_fire_functions();
@@ -138,6 +141,7 @@ pub fn all_functions() -> Vec<String> {
             .chain(&TOOLS_FUNCTIONS)
             .chain(&INLINE_SUPPORT_FUNCTIONS)
             .chain(EXTENSION_FUNCTIONS)
+            .chain(&HOST_FUNCTIONS)
             .map(|s| s.to_string()),
     );
     v
