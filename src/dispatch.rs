@@ -474,10 +474,8 @@ fn after_callback(
         Outcome::Continue => Ok(()),
         Outcome::Disable if record.event().is_local() => {
             if crate::lasting::lasting_mode() {
-                // The lasting mode silences the site, not the slot. The
-                // callback was called after the walk last took the callback
-                // table's version: a forget since then moved it.
-                crate::lasting::remember_disable(record, tool, t.callbacks_version.get());
+                // The lasting mode silences the site, not the slot.
+                crate::lasting::remember_disable(record, tool);
             } else {
                 active.set(active.get() & !(1 << tool));
             }

@@ -30,9 +30,9 @@ pub mod codelike;
 pub mod dispatch;
 pub mod error;
 pub mod event;
-pub mod host;
 #[cfg(not(loom))]
 mod fork;
+pub mod host;
 pub mod lasting;
 pub mod object;
 pub mod options;
