@@ -15,6 +15,7 @@ ap.add_argument("--r", type=int, required=True)
 ap.add_argument("--cg-n", type=int, required=True)
 ap.add_argument("--tr", type=int, default=0)
 ap.add_argument("--python", default="")
+ap.add_argument("--keep", default="", help="a BENCHMARKS.md whose workload section (bench/workload.sh) is carried over")
 a = ap.parse_args()
 RAW = a.raw
 
@@ -322,6 +323,18 @@ if len(allocs) == 2:
     w("none per fire or per EnterScope. `tests/no_alloc.rs` asserts the same with a counting global")
     w("allocator.")
 w("")
+
+# The end-to-end workload's section, written by bench/workload.sh, carried over.
+if a.keep and os.path.exists(a.keep):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("workload_report", os.path.join(os.path.dirname(__file__), "workload_report.py"))
+    wr = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(wr)
+    kept = wr.section_of(open(a.keep).read())
+    if kept:
+        w(kept)
+        w("")
 
 # Floors
 w("## Where the instructions go, and the floors")

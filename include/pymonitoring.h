@@ -432,7 +432,10 @@ int PyMonitoring_RegisterCodeName(PyObject *codelike,
  * process exit.
  *
  * Returns 0, or -1 with the error set: ValueError for a NULL `path`, a bad
- * tool id or one in use; RuntimeError when `path` cannot be created.
+ * tool id or one in use (unless a tool started by an environment variable
+ * holds it: that one steps aside, see docs/TOOLS.md), or a `path` another
+ * built-in tool writes; RuntimeError when `path` cannot be created. A
+ * failure changes nothing: no version change, DISABLEd slots stay so.
  * Thread-safe.
  *
  * # Safety
@@ -477,22 +480,26 @@ int PyMonitoring_StartCoverage(int tool, const char *path, int mode);
  * callbacks) and its file completed and closed.
  *
  * Returns 0, or -1 with a ValueError when no built-in tool runs on `tool`,
- * or a RuntimeError when its file could not be written (the tool is
- * stopped anyway). Thread-safe.
+ * or a RuntimeError naming the tool and its file when the file could not
+ * be written (the tool is stopped anyway). In a child made by `fork`, a
+ * tool inherited from the parent is stopped without writing anything.
+ * Thread-safe.
  */
 int PyMonitoring_StopBuiltinTool(int tool);
 
 /**
  * Stop every running built-in tool (as `PyMonitoring_StopBuiltinTool`).
  * The library does this itself when the process exits. Returns 0, or -1
- * with the first error after trying them all.
+ * after trying them all, with one error naming every tool that failed (its
+ * variable, if one started it, and its file).
  */
 int PyMonitoring_StopBuiltinTools(void);
 
 /**
  * Write out what the running built-in tools have buffered, without
  * stopping them (recorder lines, profiler events, a coverage snapshot).
- * Returns 0, or -1 with a RuntimeError when a file could not be written.
+ * Returns 0, or -1 with a RuntimeError naming every tool whose file could
+ * not be written. In a forked child, the parent's tools write nothing.
  */
 int PyMonitoring_FlushBuiltinTools(void);
 
@@ -1377,7 +1384,10 @@ int PyMonitoring_GetOptions(uint32_t *options);
  * `PY_MONITORING_OPT_LASTING_DISABLE` mode the library marks the slot there
  * with 0x80, and its DISABLEs live in the site table), and `*version` is
  * updated. The global version starts at 0, so zeroed states with a version of
- * 0 cost nothing until a tool sets events.
+ * 0 cost nothing until a tool sets events. While no tool has an event and
+ * no option is set (for instance after the last tool was freed) a refresh
+ * takes a shorter path to the same result: the ids checked, each `active`
+ * zeroed.
  *
  * Returns 0, or -1 with a ValueError and nothing written when `version` is
  * NULL, `length` is negative or too large, `states` or `event_types` is NULL
@@ -1569,7 +1579,9 @@ extern "C" {
 #endif
 
 /* The global version word, for the inline EnterScope fast path below: read
- * only; equal to PyMonitoring_GetVersion(). */
+ * only; [0] equals PyMonitoring_GetVersion(); [1] equals [0] while no tool
+ * has an event and no option is set (a refresh then only zeroes `active`),
+ * else UINT64_MAX. */
 extern const volatile uint64_t *const _PyMonitoring_GlobalVersion;
 
 /* The lasting-DISABLE mode's remembered sites (docs/EXTENSIONS.md), for the
@@ -1588,6 +1600,8 @@ extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 #endif
 
 #if defined(PYMONITORING_INLINE)
+#include <string.h>
+
 /* The wrappers below are forced inline where the compiler can be told so:
  * compilers otherwise keep one out-of-line copy for the call sites they
  * predict rarely run (a cold function, an error path), and an inactive fire
@@ -1614,9 +1628,11 @@ extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 #if defined(__cplusplus)
 #define _PYMONITORING_ADDRESS(P) reinterpret_cast<uintptr_t>(P)
 #define _PYMONITORING_CAST(T, X) static_cast<T>(X)
+#define _PYMONITORING_PLAIN(P) const_cast<const uint64_t *>(P)
 #else
 #define _PYMONITORING_ADDRESS(P) ((uintptr_t)(P))
 #define _PYMONITORING_CAST(T, X) ((T)(X))
+#define _PYMONITORING_PLAIN(P) ((const uint64_t *)(P))
 #endif
 
 static inline int
@@ -1812,16 +1828,57 @@ PyMonitoring_FireStopIterationEvent(PyMonitoringState *state, PyObject *codelike
                                     PyObject *value)
 { _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEventCopy(state, codelike, offset, value), _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
 
+/* The library's refresh while no tool has an event and no option is set,
+ * for 4-8 slots (a Cython function has 7): when every id is valid (below
+ * PY_MONITORING_EVENTS), each `active` is zeroed (`opaque` kept) and 1
+ * returned; else 0 and nothing is written. Two overlapping words of ids
+ * and of states; for a constant array of ids the compiler folds the check. */
+static inline int
+_PyMonitoring_RefreshIdle(PyMonitoringState *state_array, const uint8_t *event_types,
+                          Py_ssize_t length)
+{
+    const uint32_t add = _PYMONITORING_CAST(uint32_t, 128 - PY_MONITORING_EVENTS) * 0x01010101u;
+    const unsigned char keep_bytes[8] = {0, 0xff, 0, 0xff, 0, 0xff, 0, 0xff};
+    uint32_t first, last;
+    uint64_t keep, word;
+    memcpy(&first, event_types, 4);
+    memcpy(&last, event_types + length - 4, 4);
+    if (((first + add) | first | (last + add) | last) & 0x80808080u) {
+        return 0;
+    }
+    memcpy(&keep, keep_bytes, 8);
+    memcpy(&word, state_array, 8);
+    word &= keep;
+    memcpy(state_array, &word, 8);
+    memcpy(&word, state_array + length - 4, 8);
+    word &= keep;
+    memcpy(state_array + length - 4, &word, 8);
+    return 1;
+}
+
 /* EnterScope's fast path in the caller: the same validation, then one
- * compare with the global version; anything else goes to the library. */
+ * compare with the global version, and for 4-8 slots while the registry is
+ * idle the library's idle refresh (above). Anything else goes to the
+ * library. */
 _PYMONITORING_WRAPPER int
 PyMonitoring_EnterScope(PyMonitoringState *state_array, uint64_t *version,
                         const uint8_t *event_types, Py_ssize_t length)
 {
     if (version != NULL && length >= 0
-        && (length == 0 || (state_array != NULL && event_types != NULL))
-        && *version == *_PyMonitoring_GlobalVersion) {
-        return 0;
+        && (length == 0 || (state_array != NULL && event_types != NULL))) {
+        uint64_t current = _PyMonitoring_GlobalVersion[0];
+        if (*version == current) {
+            return 0;
+        }
+        /* A plain read, folded into the compare: the word only ever names
+         * a version at which the registry was idle, so even a stale value
+         * that equals `current` is right. */
+        if (length >= 4 && length <= 8
+            && _PYMONITORING_PLAIN(_PyMonitoring_GlobalVersion)[1] == current
+            && _PyMonitoring_RefreshIdle(state_array, event_types, length)) {
+            *version = current;
+            return 0;
+        }
     }
     return _PyMonitoring_EnterScope(state_array, version, event_types, length);
 }
@@ -1841,6 +1898,7 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_OUT_OF_LINE
 #undef _PYMONITORING_ADDRESS
 #undef _PYMONITORING_CAST
+#undef _PYMONITORING_PLAIN
 #endif /* PYMONITORING_INLINE */
 
 #endif  /* PYMONITORING_H */

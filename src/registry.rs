@@ -119,14 +119,26 @@ struct Master {
     callbacks: Option<Arc<CallbackTable>>,
     /// Issue 7 (codelikes): local events and armed sites, writers' side.
     codelikes: crate::codelike::Tables,
+    /// Claims that step aside (see [`Registry::make_way`]): the built-in
+    /// tools started by environment variables without a pinned id.
+    movable: [bool; TOOL_IDS],
 }
 
-/// All the registry's shared state.
+/// All the registry's shared state. `repr(C)` so that `idle` is the word
+/// after `version` (the header reads both through one pointer).
+#[repr(C)]
 pub(crate) struct Registry {
-    /// Names, events and the current callback table; every change holds it.
-    master: Mutex<Master>,
     /// The global version: scopes refresh when their stored copy differs.
     pub(crate) version: AtomicU64,
+    /// The version at which no tool has an event and nothing else shapes a
+    /// refresh (no option set, no per-tool restart or lasting-mode switch
+    /// yet), so a refresh of `EnterScope` only zeroes `active`; [`NOT_IDLE`]
+    /// otherwise. Rewritten after every change under `master` (Release);
+    /// a reader takes it only when it equals the version it read, see
+    /// [`Registry::idle_version`].
+    idle: AtomicU64,
+    /// Names, events and the current callback table; every change holds it.
+    master: Mutex<Master>,
     /// For each event id, the tools a scope slot of that event gets. Padded
     /// to 256 entries (the extra ones stay 0) so any `u8` indexes it without
     /// a bounds check or a mask.
@@ -165,6 +177,7 @@ const NO_TOOLS: Master = Master {
     events: [EventSet::empty(); TOOL_IDS],
     callbacks: None,
     codelikes: crate::codelike::Tables::new(),
+    movable: [false; TOOL_IDS],
 };
 
 impl Registry {
@@ -172,8 +185,9 @@ impl Registry {
     #[cfg(not(loom))]
     pub(crate) const fn new() -> Registry {
         Registry {
-            master: Mutex::new(NO_TOOLS),
             version: AtomicU64::new(0),
+            idle: AtomicU64::new(0),
+            master: Mutex::new(NO_TOOLS),
             scope_masks: [const { AtomicU8::new(0) }; 256],
             scope_mask_words: [const { std::sync::atomic::AtomicU64::new(0) }; MASK_WORDS],
             callbacks_version: AtomicU64::new(0),
@@ -189,8 +203,9 @@ impl Registry {
     #[cfg(loom)]
     pub(crate) fn new() -> Registry {
         Registry {
-            master: Mutex::new(NO_TOOLS),
             version: AtomicU64::new(0),
+            idle: AtomicU64::new(0),
+            master: Mutex::new(NO_TOOLS),
             scope_masks: std::array::from_fn(|_| AtomicU8::new(0)),
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
@@ -218,6 +233,31 @@ impl Registry {
     #[inline(always)]
     pub(crate) fn version_relaxed(&self) -> u64 {
         self.version.load(Ordering::Relaxed)
+    }
+
+    /// The idle version word (Relaxed): equal to a version `v` read from
+    /// [`Registry::version`] only when at `v` no tool had an event, no
+    /// option was set and the restart gate was closed, so that storing `v`
+    /// and zeroing `active` is exactly the refresh at `v` (the word is
+    /// written after the version it names and never names another: an
+    /// equal pair is its own proof, whatever the order of the two reads).
+    #[inline(always)]
+    pub(crate) fn idle_version(&self) -> u64 {
+        self.idle.load(Ordering::Relaxed)
+    }
+
+    /// Writer (under `master`, after any change): name the current version
+    /// in `idle` when the registry is idle at it, else [`NOT_IDLE`]. With
+    /// no option every mask comes from the tools' events, so no event set
+    /// means every mask 0 (read from `m`, not the masks: no extra atomic
+    /// operations for the loom models to interleave).
+    fn publish_idle(&self, m: &Master) {
+        let idle = self.options.load(Ordering::Relaxed) == 0
+            && !self.restarts.gate()
+            && m.events.iter().all(|e| e.is_empty());
+        let v = self.version.load(Ordering::Relaxed);
+        self.idle
+            .store(if idle { v } else { NOT_IDLE }, Ordering::Release);
     }
 
     /// The tools a scope slot for `event` gets right now.
@@ -248,7 +288,14 @@ impl Registry {
     /// sees these masks).
     fn publish_masks(&self, m: &Master) {
         self.store_masks(m);
+        self.bump(m);
+    }
+
+    /// Move the global version (Release) and republish the idle word:
+    /// every change ends here or in [`Registry::publish_idle`].
+    fn bump(&self, m: &Master) {
         self.version.fetch_add(1, Ordering::Release);
+        self.publish_idle(m);
     }
 
     /// Recompute the scope masks (and the code-likes' local-events filter)
@@ -300,7 +347,7 @@ impl Registry {
     /// moves the version (issue 7).
     fn callbacks_changed(&self, m: &Master) {
         if self.options() & crate::options::ACTIVE_NEEDS_CALLBACK != 0 && self.store_masks(m) {
-            self.version.fetch_add(1, Ordering::Release);
+            self.bump(m);
         }
     }
 
@@ -323,14 +370,167 @@ impl Registry {
 
     pub(crate) fn claim_tool_id(&self, tool: i64, name: &str) -> Result<u64, Error> {
         let tool = check_tool(tool)?;
-        let mut m = self.master();
+        self.with_way_made(tool, |m| self.claim_free(m, tool, name, false))
+    }
+
+    fn claim_free(
+        &self,
+        m: &mut Master,
+        tool: u8,
+        name: &str,
+        movable: bool,
+    ) -> Result<u64, Error> {
         if m.names[tool as usize].is_some() {
             return Err(Error::value(format!("tool {tool} is already in use")));
         }
         let token = self.next_claim.fetch_add(1, Ordering::Relaxed);
         m.names[tool as usize] = Some(name.to_owned());
         m.claims[tool as usize] = token;
+        m.movable[tool as usize] = movable;
         Ok(token)
+    }
+
+    /// Run `op` under the lock once `tool` is free of any movable claim,
+    /// then tell the built-in tools about a claim that had to end.
+    fn with_way_made<R>(&self, tool: u8, op: impl FnOnce(&mut Master) -> R) -> R {
+        let (result, ended) = {
+            let mut m = self.master();
+            let ended = self.make_way(&mut m, tool);
+            (op(&mut m), ended)
+        };
+        if let Some(token) = ended {
+            crate::builtin::claim_ended(tool, token);
+        }
+        result
+    }
+
+    /// A movable claim on `tool` steps aside before anyone else's claim,
+    /// change or release of `tool`: it moves, with its events and
+    /// callbacks, to the highest free id; when no other id is free it ends
+    /// (its token is returned). `docs/TOOLS.md`, "Tool ids".
+    fn make_way(&self, m: &mut Master, tool: u8) -> Option<u64> {
+        let from = usize::from(tool);
+        if m.movable.get(from) != Some(&true) || m.names[from].is_none() {
+            return None;
+        }
+        let token = m.claims[from];
+        let Some(to) = (0..=MAX_USER_TOOL)
+            .rev()
+            .map(usize::from)
+            .find(|&t| t != from && m.names[t].is_none())
+        else {
+            self.clear_claimed(m, tool);
+            m.names[from] = None;
+            m.movable[from] = false;
+            return Some(token);
+        };
+        m.names[to] = m.names[from].take();
+        m.claims[to] = token;
+        m.movable[to] = true;
+        m.movable[from] = false;
+        m.events[to] = std::mem::replace(&mut m.events[from], EventSet::empty());
+        // What the old id remembered (lasting DISABLEs, local events) does
+        // not follow: the moved tool starts afresh there, as after a restart.
+        self.restarts
+            .tool_restarted(tool, self.version.load(Ordering::Relaxed));
+        self.forget_sites(Some(tool));
+        if m.codelikes.drop_tool(tool) {
+            self.publish_codelikes(m);
+        }
+        self.edit_callbacks(m, |t| {
+            t.rows[to] = t.rows[from].take();
+        });
+        self.publish_masks(m);
+        None
+    }
+
+    /// Claim for a built-in tool: `tool`, or with `None` the highest free
+    /// id; `movable` claims step aside (see [`Registry::make_way`]).
+    /// Returns the id and the claim's token.
+    pub(crate) fn claim_builtin(
+        &self,
+        tool: Option<u8>,
+        name: &str,
+        movable: bool,
+    ) -> Result<(u8, u64), Error> {
+        match tool {
+            Some(tool) => {
+                let tool = check_tool(tool.into())?;
+                self.with_way_made(tool, |m| self.claim_free(m, tool, name, movable))
+                    .map(|token| (tool, token))
+            }
+            None => {
+                let mut m = self.master();
+                let Some(tool) = (0..=MAX_USER_TOOL)
+                    .rev()
+                    .find(|&t| m.names[usize::from(t)].is_none())
+                else {
+                    return Err(Error::value("every tool id (0 to 5) is in use"));
+                };
+                self.claim_free(&mut m, tool, name, movable)
+                    .map(|token| (tool, token))
+            }
+        }
+    }
+
+    /// The id the claim `token` holds now (movable claims move).
+    pub(crate) fn claim_id(&self, token: u64) -> Option<u8> {
+        let m = self.master();
+        Self::find_claim(&m, token)
+    }
+
+    fn find_claim(m: &Master, token: u64) -> Option<u8> {
+        (0..=MAX_USER_TOOL)
+            .find(|&t| m.names[usize::from(t)].is_some() && m.claims[usize::from(t)] == token)
+    }
+
+    /// Give the claim `token` its callbacks and events in one change (one
+    /// version bump).
+    pub(crate) fn install_claim(
+        &self,
+        token: u64,
+        handlers: Vec<(Event, Arc<dyn Handler>)>,
+        events: EventSet,
+    ) -> Result<(), Error> {
+        let set = EventSet::normalize(events.bits())?;
+        let mut m = self.master();
+        let Some(tool) = Self::find_claim(&m, token) else {
+            return Err(Error::value(
+                "the built-in tool's claim ended before it started",
+            ));
+        };
+        self.edit_callbacks(&mut m, |t| {
+            let row = t.row_mut(tool);
+            for (event, handler) in &handlers {
+                for slot in event.callback_slots() {
+                    row[*slot as usize] = Some(handler.clone());
+                }
+            }
+        });
+        m.events[tool as usize] = set;
+        self.publish_masks(&m);
+        Ok(())
+    }
+
+    /// End the claim `token` wherever it is now. A claim never given events,
+    /// callbacks or code-like settings ends without a trace (no version
+    /// change), so a failed start changes nothing; otherwise as
+    /// [`Registry::free_tool_id`].
+    pub(crate) fn release_claim(&self, token: u64) {
+        let mut m = self.master();
+        let Some(tool) = Self::find_claim(&m, token) else {
+            return;
+        };
+        let t = usize::from(tool);
+        let unused =
+            m.events[t].is_empty() && m.callbacks.as_ref().is_none_or(|c| c.rows[t].is_none());
+        if !unused {
+            self.clear_claimed(&mut m, tool);
+        } else if m.codelikes.drop_tool(tool) {
+            self.publish_codelikes(&mut m);
+        }
+        m.names[t] = None;
+        m.movable[t] = false;
     }
 
     pub(crate) fn free_claim(&self, tool: u8, token: u64) -> bool {
@@ -343,6 +543,7 @@ impl Registry {
         }
         self.clear_claimed(&mut m, tool);
         m.names[tool as usize] = None;
+        m.movable[tool as usize] = false;
         true
     }
 
@@ -371,20 +572,23 @@ impl Registry {
 
     pub(crate) fn clear_tool_id(&self, tool: i64) -> Result<(), Error> {
         let tool = check_tool(tool)?;
-        let mut m = self.master();
-        if m.names[tool as usize].is_some() {
-            self.clear_claimed(&mut m, tool);
-        }
+        self.with_way_made(tool, |m| {
+            if m.names[tool as usize].is_some() {
+                self.clear_claimed(m, tool);
+            }
+        });
         Ok(())
     }
 
     pub(crate) fn free_tool_id(&self, tool: i64) -> Result<(), Error> {
         let tool = check_tool(tool)?;
-        let mut m = self.master();
-        if m.names[tool as usize].is_some() {
-            self.clear_claimed(&mut m, tool);
-            m.names[tool as usize] = None;
-        }
+        self.with_way_made(tool, |m| {
+            if m.names[tool as usize].is_some() {
+                self.clear_claimed(m, tool);
+                m.names[tool as usize] = None;
+                m.movable[tool as usize] = false;
+            }
+        });
         Ok(())
     }
 
@@ -396,13 +600,14 @@ impl Registry {
     pub(crate) fn set_events(&self, tool: i64, raw: u32) -> Result<(), Error> {
         let tool = check_tool(tool)?;
         let set = EventSet::normalize(raw)?;
-        let mut m = self.master();
-        require_in_use(&m, tool)?;
-        if m.events[tool as usize] != set {
-            m.events[tool as usize] = set;
-            self.publish_masks(&m);
-        }
-        Ok(())
+        self.with_way_made(tool, |m| {
+            require_in_use(m, tool)?;
+            if m.events[tool as usize] != set {
+                m.events[tool as usize] = set;
+                self.publish_masks(m);
+            }
+            Ok(())
+        })
     }
 
     pub(crate) fn get_events(&self, tool: i64) -> Result<EventSet, Error> {
@@ -418,17 +623,18 @@ impl Registry {
     ) -> Result<Option<Arc<dyn Handler>>, Error> {
         let tool = check_tool(tool)?;
         let event = Event::try_from_id(event)?;
-        let mut m = self.master();
-        require_in_use(&m, tool)?;
-        let mut previous = None;
-        self.edit_callbacks(&mut m, |t| {
-            for slot in event.callback_slots() {
-                let cell = &mut t.row_mut(tool)[*slot as usize];
-                previous = std::mem::replace(cell, handler.clone());
-            }
-        });
-        self.callbacks_changed(&m);
-        Ok(previous)
+        self.with_way_made(tool, |m| {
+            require_in_use(m, tool)?;
+            let mut previous = None;
+            self.edit_callbacks(m, |t| {
+                for slot in event.callback_slots() {
+                    let cell = &mut t.row_mut(tool)[*slot as usize];
+                    previous = std::mem::replace(cell, handler.clone());
+                }
+            });
+            self.callbacks_changed(m);
+            Ok(previous)
+        })
     }
 
     pub(crate) fn get_callback(
@@ -539,28 +745,30 @@ impl Registry {
         self.route_numbering(options);
         self.options.store(options, Ordering::Relaxed);
         self.store_masks(&m);
+        self.publish_idle(&m);
         Ok(())
     }
 
     pub(crate) fn restart_events(&self) {
-        let _m = self.master();
+        let m = self.master();
         // Issue 7: every tool restarts (its lasting DISABLEs end).
         self.restarts
             .all_restarted(self.version.load(Ordering::Relaxed));
         self.forget_sites(None);
-        self.version.fetch_add(1, Ordering::Release);
+        self.bump(&m);
     }
 
     /// Issue 7: `PyMonitoring_RestartToolEvents` (see `crate::lasting`).
     pub(crate) fn restart_tool_events(&self, tool: i64) -> Result<(), Error> {
         let tool = check_tool(tool)?;
-        let m = self.master();
-        require_in_use(&m, tool)?;
-        self.forget_sites(Some(tool));
-        self.restarts
-            .per_tool_restart(tool, self.version.load(Ordering::Relaxed));
-        self.version.fetch_add(1, Ordering::Release);
-        Ok(())
+        self.with_way_made(tool, |m| {
+            require_in_use(m, tool)?;
+            self.forget_sites(Some(tool));
+            self.restarts
+                .per_tool_restart(tool, self.version.load(Ordering::Relaxed));
+            self.bump(m);
+            Ok(())
+        })
     }
 
     /// The callback table's version, read (SeqCst) after a dispatch
@@ -590,15 +798,16 @@ impl Registry {
         moves_version: bool,
         edit: impl FnOnce(&mut crate::codelike::Tables) -> Result<bool, Error>,
     ) -> Result<(), Error> {
-        let mut m = self.master();
-        require_in_use(&m, tool)?;
-        if edit(&mut m.codelikes)? {
-            self.publish_codelikes(&mut m);
-            if moves_version {
-                self.version.fetch_add(1, Ordering::Release);
+        self.with_way_made(tool, |m| {
+            require_in_use(m, tool)?;
+            if edit(&mut m.codelikes)? {
+                self.publish_codelikes(m);
+                if moves_version {
+                    self.bump(m);
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Issue 7 (codelikes): publish the code-likes' snapshot to its readers
@@ -646,6 +855,7 @@ impl Registry {
         for tool in 0..TOOL_IDS as u8 {
             m.names[tool as usize] = None;
             m.events[tool as usize] = EventSet::empty();
+            m.movable[tool as usize] = false;
         }
         self.edit_callbacks(&mut m, |t| *t = CallbackTable::empty());
         self.publish_masks(&m);
@@ -659,6 +869,15 @@ static GLOBAL: Registry = Registry::new();
 /// by the FFI layer as `_PyMonitoring_GlobalVersion`).
 #[cfg(not(loom))]
 pub(crate) static VERSION: &AtomicU64 = &GLOBAL.version;
+
+/// [`Registry::idle_version`] when the registry is not idle: never a
+/// version.
+pub(crate) const NOT_IDLE: u64 = u64::MAX;
+
+// The header reads the idle word as the version word's neighbour.
+#[cfg(not(loom))]
+const _: () =
+    assert!(std::mem::offset_of!(Registry, idle) == std::mem::offset_of!(Registry, version) + 8);
 
 #[cfg(loom)]
 loom::lazy_static! {
@@ -833,6 +1052,54 @@ pub(crate) fn reset_for_tests() {
 mod tests {
     use super::*;
     use crate::test_support::{registry_lock, Recorder};
+
+    /// The idle word names the version exactly while no tool has an event,
+    /// no option is set and the restart gate is closed (a registry of its
+    /// own: the process's gate may have been opened by other tests).
+    #[test]
+    #[cfg(not(loom))]
+    fn idle_version_follows_events_options_and_restarts() {
+        let _g = registry_lock();
+        let r = Registry::new();
+        assert_eq!((r.version(), r.idle_version()), (0, 0));
+        r.use_tool_id(2, "t").unwrap();
+        r.set_events(2, EventSet::LINE.bits()).unwrap();
+        assert_eq!(r.idle_version(), NOT_IDLE);
+        r.set_events(2, 0).unwrap();
+        assert_eq!(r.idle_version(), r.version());
+        // A tool set events and was freed: idle again, at a newer version.
+        r.set_events(2, EventSet::PY_START.bits()).unwrap();
+        let before = r.version();
+        r.free_tool_id(2).unwrap();
+        assert!(r.version() > before);
+        assert_eq!(r.idle_version(), r.version());
+        r.restart_events();
+        assert_eq!(r.idle_version(), r.version());
+        // Any option: not idle (an option may shape a refresh).
+        r.set_options(crate::options::ACTIVE_NEEDS_CALLBACK)
+            .unwrap();
+        assert_eq!(r.idle_version(), NOT_IDLE);
+        r.set_options(0).unwrap();
+        assert_eq!(r.idle_version(), r.version());
+        // A per-tool restart opens the restart gate for good.
+        r.use_tool_id(3, "u").unwrap();
+        r.restart_tool_events(3).unwrap();
+        assert_eq!(r.idle_version(), NOT_IDLE);
+        r.free_tool_id(3).unwrap();
+        assert_eq!(r.idle_version(), NOT_IDLE);
+    }
+
+    /// Options applied at load, at version 0, end the idle state without
+    /// moving the version.
+    #[test]
+    #[cfg(not(loom))]
+    fn idle_version_ends_with_options_at_load() {
+        let _g = registry_lock();
+        let r = Registry::new();
+        r.set_options_at_load(crate::options::LASTING_DISABLE)
+            .unwrap();
+        assert_eq!((r.version(), r.idle_version()), (0, NOT_IDLE));
+    }
 
     #[test]
     fn tool_ids_are_checked_like_cpython() {

@@ -83,6 +83,29 @@ pub(crate) fn try_refresh(
     Ok(())
 }
 
+/// The refresh while the registry is idle at `current` (no tool has an
+/// event, no option is set, no restart gate: `Registry::idle_version`
+/// equals `current`), which [`try_refresh`] would give at `current`:
+/// every id checked (nothing written when one is bad), each `active` 0,
+/// `opaque` kept, `version` = `current`.
+#[inline]
+pub(crate) fn try_refresh_idle(
+    states: &[SlotState],
+    version: &Cell<u64>,
+    event_types: &[u8],
+    current: u64,
+) -> Result<(), InvalidEvent> {
+    debug_assert_eq!(states.len(), event_types.len());
+    if !all_valid(event_types) {
+        return Err(InvalidEvent);
+    }
+    version.set(current);
+    for slot in states {
+        slot.active.set(0);
+    }
+    Ok(())
+}
+
 /// `active` of each slot = the tools of its (valid) id: 3 instructions a
 /// slot (load the id, load its mask, store), in straight-line runs of 8, and
 /// the last 0-7 slots as two runs of 4 that may overlap (rewriting a slot
@@ -268,6 +291,45 @@ mod tests {
         );
         assert!(states.iter().all(|s| s.active.get() == 9));
         assert_eq!(version.get(), u64::MAX);
+    }
+
+    /// With no tool holding an event, the idle refresh writes what the
+    /// general one writes (every length 0-70: `active` 0, `opaque` kept,
+    /// the version stored), and rejects a bad id the same way.
+    #[test]
+    fn idle_refresh_is_the_refresh_with_no_tool_active() {
+        let _g = registry_lock();
+        registry::use_tool_id(4, "gone").unwrap();
+        registry::set_events(4, EventSet::LINE.bits()).unwrap();
+        registry::free_tool_id(4).unwrap();
+        let current = registry::version();
+        for n in 0..=70usize {
+            let events: Vec<u8> = (0..n).map(|i| ((i * 7 + n) % Event::COUNT) as u8).collect();
+            let general = slots(n, 0xEE, 0x5A);
+            let idle = slots(n, 0xEE, 0x5A);
+            let (v1, v2) = (Cell::new(u64::MAX), Cell::new(u64::MAX));
+            refresh(&general, &v1, &events).unwrap();
+            try_refresh_idle(&idle, &v2, &events, current).unwrap();
+            for (a, b) in general.iter().zip(&idle) {
+                assert_eq!(
+                    (a.active.get(), a.opaque.get()),
+                    (b.active.get(), b.opaque.get())
+                );
+                assert_eq!((b.active.get(), b.opaque.get()), (0, 0x5A), "n={n}");
+            }
+            assert_eq!(v1.get(), v2.get());
+            if n > 0 {
+                let mut bad = events.clone();
+                bad[n / 2] = 19;
+                let idle = slots(n, 0xEE, 0x5A);
+                let v = Cell::new(7);
+                assert!(try_refresh_idle(&idle, &v, &bad, current).is_err());
+                assert!(idle
+                    .iter()
+                    .all(|s| s.active.get() == 0xEE && s.opaque.get() == 0x5A));
+                assert_eq!(v.get(), 7);
+            }
+        }
     }
 
     /// Tools 0-5 each take a different set of events, so neighbouring slots

@@ -1003,7 +1003,7 @@ impl Lib {
                 ),
                 Op::GetCallback(t, e) => {
                     let mut f: PyMonitoringCallback = Some(callback);
-                    let mut data = 1usize as *mut c_void;
+                    let mut data = std::ptr::dangling_mut::<c_void>();
                     let rc = PyMonitoring_GetCallback(t, e, &mut f, &mut data);
                     if rc == 0 {
                         match f {

@@ -7,8 +7,8 @@ use std::io::BufWriter;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use super::{lock, names, Output};
-use crate::api::{Action, Event, EventRecord, EventSet, Tool};
+use super::{escape_controls, handler, lock, names, shown, Installed, Output};
+use crate::api::{Action, Event, EventRecord, EventSet};
 use crate::error::Error;
 
 /// How the coverage tool answers LINE and PY_START events.
@@ -129,12 +129,12 @@ impl State {
         let mut out = String::new();
         for (file, cov) in &files {
             out.push_str("TN:\n");
-            let _ = writeln!(out, "SF:{file}");
+            let _ = writeln!(out, "SF:{}", escape_controls(file));
             for (first, name) in cov.functions.keys() {
-                let _ = writeln!(out, "FN:{},{name}", (*first).max(1));
+                let _ = writeln!(out, "FN:{},{}", (*first).max(1), lcov_name(name));
             }
             for ((_, name), calls) in &cov.functions {
-                let _ = writeln!(out, "FNDA:{calls},{name}");
+                let _ = writeln!(out, "FNDA:{calls},{}", lcov_name(name));
             }
             let hit = cov.functions.values().filter(|c| **c > 0).count();
             let _ = writeln!(out, "FNF:{}", cov.functions.len());
@@ -152,6 +152,31 @@ impl State {
     fn write(&self) -> Result<(), Error> {
         std::fs::write(&self.path, self.render()).map_err(|e| super::io_error(&self.path, e))
     }
+
+    /// The final write. With no line recorded there is nothing to report,
+    /// and lcov and `genhtml` reject a tracefile without lines: the file is
+    /// removed and the reason returned instead.
+    fn write_final(&self) -> Result<(), Error> {
+        if self.files.values().any(|f| !f.lines.is_empty()) {
+            return self.write();
+        }
+        let _ = std::fs::remove_file(&self.path);
+        let why = if names::all().is_empty() {
+            "no code-like was named with PyMonitoring_RegisterCodeName (Rust: register_code_name), so no line has a file"
+        } else {
+            "no LINE event of a named code-like was seen"
+        };
+        Err(Error::runtime(format!(
+            "{why}; {} was not written",
+            shown(&self.path)
+        )))
+    }
+}
+
+/// A function name as lcov can carry it: one line, no comma (`genhtml`
+/// ends the name at the first comma).
+fn lcov_name(name: &str) -> String {
+    escape_controls(name).replace(',', ";")
 }
 
 impl Output for Coverage {
@@ -169,16 +194,16 @@ impl Output for Coverage {
             return Ok(());
         }
         st.open = false;
-        st.write()
+        st.write_final()
     }
 }
 
 pub(crate) fn install(
-    tool: &Tool,
     file: BufWriter<File>,
     path: PathBuf,
+    pid: u32,
     mode: CoverageMode,
-) -> Result<Arc<dyn Output>, Error> {
+) -> Result<Installed, Error> {
     // The file was created to check the path; it is rewritten whole on
     // every flush.
     drop(file);
@@ -190,12 +215,18 @@ pub(crate) fn install(
         }),
         mode,
     });
-    for event in [Event::Line, Event::PyStart] {
-        let c = coverage.clone();
-        tool.on(event, move |ev| c.on_event(ev))?;
-    }
-    tool.set_events(EventSet::LINE | EventSet::PY_START)?;
-    Ok(coverage)
+    let handlers = [Event::Line, Event::PyStart]
+        .into_iter()
+        .map(|event| {
+            let c = coverage.clone();
+            (event, handler(pid, move |ev| c.on_event(ev)))
+        })
+        .collect();
+    Ok(Installed {
+        output: coverage,
+        handlers,
+        events: EventSet::LINE | EventSet::PY_START,
+    })
 }
 
 #[cfg(test)]

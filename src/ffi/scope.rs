@@ -22,7 +22,10 @@ use crate::scope::{self, SlotState};
 /// `PY_MONITORING_OPT_LASTING_DISABLE` mode the library marks the slot there
 /// with 0x80, and its DISABLEs live in the site table), and `*version` is
 /// updated. The global version starts at 0, so zeroed states with a version of
-/// 0 cost nothing until a tool sets events.
+/// 0 cost nothing until a tool sets events. While no tool has an event and
+/// no option is set (for instance after the last tool was freed) a refresh
+/// takes a shorter path to the same result: the ids checked, each `active`
+/// zeroed.
 ///
 /// Returns 0, or -1 with a ValueError and nothing written when `version` is
 /// NULL, `length` is negative or too large, `states` or `event_types` is NULL
@@ -41,7 +44,7 @@ pub unsafe extern "C" fn PyMonitoring_EnterScope(
     length: Py_ssize_t,
 ) -> c_int {
     // SAFETY: forwarded caller contract.
-    unsafe { enter_scope(states, version, event_types, length) }
+    unsafe { enter_scope::<true>(states, version, event_types, length) }
 }
 
 /// The same as `PyMonitoring_EnterScope`: the entry point the header's
@@ -57,8 +60,9 @@ pub unsafe extern "C" fn _PyMonitoring_EnterScope(
     event_types: *const u8,
     length: Py_ssize_t,
 ) -> c_int {
-    // SAFETY: forwarded caller contract.
-    unsafe { enter_scope(states, version, event_types, length) }
+    // SAFETY: forwarded caller contract. The header takes the idle
+    // refresh itself before calling (see `enter_scope`).
+    unsafe { enter_scope::<false>(states, version, event_types, length) }
 }
 
 /// The lasting-DISABLE mode's table of remembered sites, for the header's
@@ -74,17 +78,24 @@ pub static _PyMonitoring_DisabledSites: &[crate::sites::Entry; crate::sites::SIT
 
 /// The global version word, for the header's inline `EnterScope` fast path
 /// (`PYMONITORING_INLINE`): a constant pointer, so a copy relocation in the
-/// executable copies only the pointer. Read it, never write it.
+/// executable copies only the pointer. The word after it is the idle
+/// version: equal to the version while no tool has an event and no option
+/// is set (a refresh then only zeroes `active`), else `UINT64_MAX`. Read
+/// them, never write them.
 #[no_mangle]
 #[cfg(not(loom))]
 pub static _PyMonitoring_GlobalVersion: &std::sync::atomic::AtomicU64 = registry::VERSION;
 
 /// Validate, then compare the version; everything else is out of line.
+/// With `IDLE`, a stale version while the registry is idle at the version
+/// just read takes [`enter_scope_idle`] (3 instructions on the other
+/// refreshes; the header's inline path makes the same test itself, so
+/// `_PyMonitoring_EnterScope` leaves it out).
 ///
 /// # Safety
 /// As `PyMonitoring_EnterScope`.
 #[inline(always)]
-unsafe fn enter_scope(
+unsafe fn enter_scope<const IDLE: bool>(
     states: *mut PyMonitoringState,
     version: *mut u64,
     event_types: *const u8,
@@ -96,13 +107,21 @@ unsafe fn enter_scope(
     {
         return enter_scope_invalid(states, version, event_types, length);
     }
+    // Acquire (a plain load on x86-64, like Relaxed): a refresh reads the
+    // masks after it and stores this version.
+    let g = registry::global();
+    let current = g.version();
     // SAFETY: `version` is non-NULL; the caller owns the word.
-    if unsafe { *version } == registry::version_relaxed() {
+    if unsafe { *version } == current {
         return 0;
+    }
+    if IDLE && g.idle_version() == current {
+        // SAFETY: arguments validated above; forwarded caller contract.
+        return unsafe { enter_scope_idle(states, version, event_types, length as usize, current) };
     }
     // One out-of-line call in tail position keeps the fast path frameless.
     // SAFETY: arguments validated above; forwarded caller contract.
-    unsafe { enter_scope_refresh(states, version, event_types, length) }
+    unsafe { enter_scope_refresh(states, version, event_types, length, current) }
 }
 
 /// Invalid arguments: the ValueError naming the first bad one.
@@ -127,7 +146,8 @@ extern "C" fn enter_scope_invalid(
 }
 
 /// A stale version with arguments `enter_scope` already checked (`version`
-/// non-NULL, `length >= 0`, arrays non-NULL when `length > 0`): check the
+/// non-NULL, `length >= 0`, arrays non-NULL when `length > 0`; `current`
+/// the global version it read with Acquire): check the
 /// length fits a slice, then refresh with the SIMD kernel (`super::simd`,
 /// x86-64 with SSSE3, 4 slots or more) or the core's scalar code. Frameless
 /// and calling each in tail position. `extern "C"` (which cannot unwind:
@@ -143,6 +163,7 @@ unsafe extern "C" fn enter_scope_refresh(
     version: *mut u64,
     event_types: *const u8,
     length: Py_ssize_t,
+    current: u64,
 ) -> c_int {
     let len = length as usize;
     // One test for both `MIN_LEN <= len` and a length well below MAX (the
@@ -154,19 +175,26 @@ unsafe extern "C" fn enter_scope_refresh(
             // SAFETY: AVX2 checked; arguments checked as above, forwarded
             // caller contract.
             Kernel::Avx2 => {
-                return unsafe { simd::refresh_avx2(states.cast(), version, event_types, len) }
+                return unsafe {
+                    simd::refresh_avx2(states.cast(), version, event_types, len, current)
+                }
             }
             // SAFETY: SSSE3 checked; as above.
             Kernel::Ssse3 => {
-                return unsafe { simd::refresh_ssse3(states.cast(), version, event_types, len) }
+                return unsafe {
+                    simd::refresh_ssse3(states.cast(), version, event_types, len, current)
+                }
             }
             // SAFETY: as above.
             Kernel::Unknown => {
-                return unsafe { detect_and_refresh(states, version, event_types, len) }
+                return unsafe { detect_and_refresh(states, version, event_types, len, current) }
             }
             Kernel::Scalar => {}
         }
     }
+    // Only the kernels take the version read by the caller.
+    #[cfg(any(not(target_arch = "x86_64"), loom))]
+    let _ = current;
     // Issue 7: once a per-tool restart or the lasting mode was used,
     // refreshes take the core's restart-aware path (the kernels learn it
     // from their route byte, see `simd::kernel`).
@@ -285,6 +313,98 @@ pub(super) unsafe extern "C" fn refresh_1_to_3(
     0
 }
 
+/// The refresh while the registry is idle at `current` (see
+/// `Registry::idle_version`: no tool has an event, no option is set, no
+/// restart gate): the core's result (`scope::try_refresh_idle`, the
+/// reference) — every id checked first, then each `active` zeroed,
+/// `opaque` kept, `*version = current` — with 4-8 slots (a Cython
+/// function's 7) as two overlapping 8-byte words: the two id words
+/// checked as the core's `all_valid` checks them, and each state word
+/// ANDed with a mask that keeps the `opaque` bytes. Rewriting `opaque`
+/// with the value just read is safe for the reason the SIMD kernels give
+/// (`super::simd`, module docs).
+///
+/// # Safety
+/// As [`enter_scope_refresh`], with the arguments checked as there.
+#[inline(never)]
+pub(super) unsafe extern "C" fn enter_scope_idle(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+    current: u64,
+) -> c_int {
+    if len.wrapping_sub(4) <= 4 {
+        const ADD: u32 = u32::from_ne_bytes([128 - Event::COUNT as u8; 4]);
+        const TOP: u32 = u32::from_ne_bytes([0x80; 4]);
+        const KEEP_OPAQUE: u64 = u64::from_ne_bytes([0, 0xff, 0, 0xff, 0, 0xff, 0, 0xff]);
+        // SAFETY: 4 <= len <= 8 ids and slots (the caller's contract); the
+        // words are read and written unaligned, each inside the arrays.
+        unsafe {
+            let first = event_types.cast::<u32>().read_unaligned();
+            let last = event_types.add(len - 4).cast::<u32>().read_unaligned();
+            let bad = (first.wrapping_add(ADD) | first | last.wrapping_add(ADD) | last) & TOP;
+            if bad != 0 {
+                return bad_event(event_types, len);
+            }
+            let (low, high) = (states.cast::<u64>(), states.add(len - 4).cast::<u64>());
+            low.write_unaligned(low.read_unaligned() & KEEP_OPAQUE);
+            high.write_unaligned(high.read_unaligned() & KEEP_OPAQUE);
+            *version = current;
+        }
+        return 0;
+    }
+    // SAFETY: forwarded; a tail call keeps this path frameless.
+    unsafe { enter_scope_idle_other(states, version, event_types, len, current) }
+}
+
+/// [`enter_scope_idle`] for the lengths it does not take itself: a length
+/// too large for a slice rejected, the others refreshed by the core.
+///
+/// # Safety
+/// As [`enter_scope_idle`].
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn enter_scope_idle_other(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+    current: u64,
+) -> c_int {
+    if len > MAX_LEN {
+        return enter_scope_too_large(len as Py_ssize_t);
+    }
+    // SAFETY: non-NULL (or `len` 0: dangling is fine for an empty slice)
+    // and `len` elements by the caller's contract, as in `scalar_refresh`.
+    let (states, version, events) = unsafe {
+        (
+            slice_or_empty(states as *const SlotState, len),
+            &*(version as *const Cell<u64>),
+            slice_or_empty(event_types, len),
+        )
+    };
+    match scope::try_refresh_idle(states, version, events, current) {
+        Ok(()) => 0,
+        Err(scope::InvalidEvent) => enter_scope_bad_event(events),
+    }
+}
+
+/// `len` elements at `p`, or an empty slice when `len` is 0 (`p` may then
+/// be NULL, as `PyMonitoring_EnterScope` allows).
+///
+/// # Safety
+/// With `len > 0`, `p` points to `len` initialised elements that live
+/// for `'a`.
+unsafe fn slice_or_empty<'a, T>(p: *const T, len: usize) -> &'a [T] {
+    if len == 0 {
+        &[]
+    } else {
+        // SAFETY: the caller's contract.
+        unsafe { std::slice::from_raw_parts(p, len) }
+    }
+}
+
 /// The longest state array a slice can cover.
 const MAX_LEN: usize = Py_ssize_t::MAX as usize / std::mem::size_of::<PyMonitoringState>();
 const _: () = assert!(MAX_LEN == registry::MAX_SCOPE_LEN);
@@ -304,6 +424,7 @@ unsafe extern "C" fn detect_and_refresh(
     version: *mut u64,
     event_types: *const u8,
     len: usize,
+    current: u64,
 ) -> c_int {
     use super::simd::{self, Kernel};
     // Issue 7: the restart gate (the route byte's top bit) leads here too.
@@ -314,8 +435,12 @@ unsafe extern "C" fn detect_and_refresh(
     // SAFETY (each arm): the kernel's features checked; forwarded caller
     // contract.
     match simd::detect() {
-        Kernel::Avx2 => unsafe { simd::refresh_avx2(states.cast(), version, event_types, len) },
-        Kernel::Ssse3 => unsafe { simd::refresh_ssse3(states.cast(), version, event_types, len) },
+        Kernel::Avx2 => unsafe {
+            simd::refresh_avx2(states.cast(), version, event_types, len, current)
+        },
+        Kernel::Ssse3 => unsafe {
+            simd::refresh_ssse3(states.cast(), version, event_types, len, current)
+        },
         _ => unsafe { enter_scope_refresh_other(states, version, event_types, len) },
     }
 }

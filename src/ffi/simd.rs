@@ -5,7 +5,8 @@
 //! path elsewhere (other architectures, neither SSSE3 nor AVX2, under loom,
 //! fewer than [`MIN_LEN`] slots). The kernels must give exactly its result:
 //! the ids are all checked first (an id of 19 or more writes nothing), the
-//! version is read (`Acquire`) before the masks and stored before the fill,
+//! version is read (`Acquire`, by `EnterScope`'s version compare, which
+//! passes it on) before the masks and stored before the fill,
 //! and each slot's `active` gets the mask of its id; `opaque` keeps its
 //! value. `ffi::tests` compares them with the core for every length 0-70.
 //!
@@ -224,16 +225,16 @@ unsafe fn fill16_avx2(p: *mut u8, masks: __m128i) {
 /// slots, after storing the version; `None` (nothing written) when an id is
 /// 19 or more. `$any_top` is the kernel's top-bit test.
 macro_rules! small_masks {
-    ($any_top:ident, $ids:expr, $version:expr) => {{
+    ($any_top:ident, $ids:expr, $version:expr, $current:expr) => {{
         let ids = $ids;
         if !$any_top(flag_high(ids)) {
             // All below 16: `lo` alone.
-            *$version = registry::version();
+            *$version = $current;
             Some(_mm_shuffle_epi8(table_lo(), ids))
         } else if $any_top(flag_bad(ids)) {
             None
         } else {
-            *$version = registry::version();
+            *$version = $current;
             let lo = table_lo();
             Some(lookup(lo, table_hi(lo), ids))
         }
@@ -253,13 +254,15 @@ macro_rules! kernel {
         /// The feature is available; `states` points to `len` two-byte
         /// slots and `event_types` to `len` bytes, `version` to the caller's
         /// word, all valid for reads and writes (`event_types`: reads) by
-        /// this thread, as `PyMonitoring_EnterScope` requires.
+        /// this thread, as `PyMonitoring_EnterScope` requires; `current`
+        /// is the global version, read (`Acquire`) before this call.
         #[target_feature(enable = $feature)]
         pub(super) unsafe extern "C" fn $name(
             states: *mut u8,
             version: *mut u64,
             event_types: *const u8,
             len: usize,
+            current: u64,
         ) -> c_int {
             debug_assert!(len >= MIN_LEN);
             // SAFETY: every access is inside the caller's arrays: offsets
@@ -272,7 +275,7 @@ macro_rules! kernel {
                     let a = std::ptr::read_unaligned(event_types as *const i32);
                     let b = std::ptr::read_unaligned(event_types.add(len - 4) as *const i32);
                     let ids = _mm_unpacklo_epi32(_mm_cvtsi32_si128(a), _mm_cvtsi32_si128(b));
-                    let Some(masks) = small_masks!($any_top, ids, version) else {
+                    let Some(masks) = small_masks!($any_top, ids, version, current) else {
                         return super::scope::bad_event(event_types, len);
                     };
                     let first = states as *mut i64;
@@ -291,7 +294,7 @@ macro_rules! kernel {
                     // 16-byte blocks.
                     let a = std::ptr::read_unaligned(event_types as *const i64);
                     let b = std::ptr::read_unaligned(event_types.add(len - 8) as *const i64);
-                    let Some(masks) = small_masks!($any_top, _mm_set_epi64x(b, a), version) else {
+                    let Some(masks) = small_masks!($any_top, _mm_set_epi64x(b, a), version, current) else {
                         return super::scope::bad_event(event_types, len);
                     };
                     let p = states as *mut __m128i;
@@ -316,7 +319,7 @@ macro_rules! kernel {
                 if $any_top(bad) {
                     return super::scope::bad_event(event_types, len);
                 }
-                *version = registry::version();
+                *version = current;
                 let lo = table_lo();
                 let hi = table_hi(lo);
                 $fill16(states, lookup(lo, hi, a));

@@ -201,7 +201,7 @@ fn rust_handlers_fire_through_the_c_api_and_read_back_as_null() {
     let ev = rec.events()[0];
     assert_eq!((ev.tool, ev.offset, ev.lineno), (4, 3, 17));
     let mut f: PyMonitoringCallback = None;
-    let mut data = 1 as *mut c_void;
+    let mut data = std::ptr::dangling_mut::<c_void>();
     // SAFETY: valid outputs.
     assert_eq!(
         unsafe { PyMonitoring_GetCallback(4, 5, &mut f, &mut data) },
@@ -311,11 +311,19 @@ mod refresh_paths {
         let mut out: Vec<(&'static str, Refresh)> = vec![("exported", exported)];
         #[cfg(all(target_arch = "x86_64", not(loom)))]
         if len >= super::super::simd::MIN_LEN {
+            unsafe extern "C" fn avx2(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
+                // SAFETY: forwarded; AVX2 checked before it is listed.
+                unsafe { super::super::simd::refresh_avx2(s, v, e, n, registry::version()) }
+            }
+            unsafe extern "C" fn ssse3(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
+                // SAFETY: forwarded; SSSE3 checked before it is listed.
+                unsafe { super::super::simd::refresh_ssse3(s, v, e, n, registry::version()) }
+            }
             if std::is_x86_feature_detected!("avx2") {
-                out.push(("avx2", super::super::simd::refresh_avx2));
+                out.push(("avx2", avx2));
             }
             if std::is_x86_feature_detected!("ssse3") {
-                out.push(("ssse3", super::super::simd::refresh_ssse3));
+                out.push(("ssse3", ssse3));
             }
         }
         if (1..=3).contains(&len) {
@@ -455,6 +463,96 @@ mod refresh_paths {
                             assert!(buf.iter().all(|&b| b == 0xA5), "{name} len {len} at {at}");
                             assert_eq!(version, 7, "{name}");
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The idle refresh (`scope::enter_scope_idle`, which
+    /// `PyMonitoring_EnterScope` takes while no tool has an event and no
+    /// option is set) against the core, with a tool set and freed: every
+    /// length 0-70 at 4 alignments, random `active`/`opaque` bytes and
+    /// ids; a bad id anywhere is -1 with the core's message and nothing
+    /// written.
+    #[test]
+    fn the_idle_refresh_matches_the_core() {
+        let _g = registry_lock();
+        registry::use_tool_id(4, "gone").unwrap();
+        registry::set_events(4, EventSet::LINE.bits()).unwrap();
+        registry::free_tool_id(4).unwrap();
+        unsafe extern "C" fn idle(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
+            // SAFETY: forwarded; the registry holds no event (above).
+            unsafe { super::super::scope::enter_scope_idle(s.cast(), v, e, n, registry::version()) }
+        }
+        unsafe extern "C" fn exported(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
+            // SAFETY: forwarded.
+            unsafe { PyMonitoring_EnterScope(s.cast(), v, e, n as Py_ssize_t) }
+        }
+        let paths: [(&str, Refresh); 2] = [("idle", idle), ("exported", exported)];
+        let strategy = (
+            proptest::collection::vec(0..Event::COUNT as u8, 70),
+            proptest::collection::vec(any::<u8>(), 2 * 70 + 64),
+            0..4usize,
+        );
+        let mut runner = TestRunner::new(Config {
+            cases: 24,
+            ..Config::default()
+        });
+        runner
+            .run(&strategy, |(ids, bytes, shift)| {
+                for len in 0..=70usize {
+                    let (want, want_version) =
+                        reference(&bytes[shift..shift + 2 * len], &ids[..len]);
+                    for (name, path) in paths {
+                        let mut buf = bytes.clone();
+                        let mut version = u64::MAX;
+                        // SAFETY: `len` slots and ids in live buffers.
+                        let rc = unsafe {
+                            path(buf.as_mut_ptr().add(shift), &mut version, ids.as_ptr(), len)
+                        };
+                        prop_assert_eq!(rc, 0, "{} len {}", name, len);
+                        prop_assert_eq!(
+                            &buf[shift..shift + 2 * len],
+                            &want[..],
+                            "{} len {}",
+                            name,
+                            len
+                        );
+                        prop_assert_eq!(&buf[..shift], &bytes[..shift], "{} before", name);
+                        prop_assert_eq!(
+                            &buf[shift + 2 * len..],
+                            &bytes[shift + 2 * len..],
+                            "{} after",
+                            name
+                        );
+                        prop_assert_eq!(version, want_version, "{} len {}", name, len);
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+        for len in 1..=70usize {
+            for at in 0..len {
+                for bad in [19u8, 20, 109, 127, 128, 146, 147, 200, 255] {
+                    let mut ids: Vec<u8> = (0..len).map(|i| (i % Event::COUNT) as u8).collect();
+                    ids[at] = bad;
+                    let want = scope::refresh(
+                        &(0..len).map(|_| SlotState::default()).collect::<Vec<_>>(),
+                        &Cell::new(0),
+                        &ids,
+                    )
+                    .unwrap_err();
+                    for (name, path) in paths {
+                        let mut buf = vec![0xA5u8; 2 * len];
+                        let mut version = 7u64;
+                        // SAFETY: `len` slots and ids.
+                        let rc = unsafe { path(buf.as_mut_ptr(), &mut version, ids.as_ptr(), len) };
+                        assert_eq!(rc, -1, "{name} len {len} at {at} bad {bad}");
+                        assert_eq!(message(), want.message(), "{name}");
+                        PyMonitoring_ErrClear();
+                        assert!(buf.iter().all(|&b| b == 0xA5), "{name} len {len} at {at}");
+                        assert_eq!(version, 7, "{name}");
                     }
                 }
             }

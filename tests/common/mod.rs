@@ -143,6 +143,10 @@ impl CProgram {
             .arg(&exe)
             .arg(format!("-L{}", lib_dir().display()))
             .arg("-lpymonitoring")
+            // DT_RPATH, not RUNPATH: `cargo test` puts the profile
+            // directory, whose uplifted copy may be stale, on
+            // LD_LIBRARY_PATH, which RUNPATH would come after.
+            .arg("-Wl,--disable-new-dtags")
             .arg(format!("-Wl,-rpath,{}", lib_dir().display()))
             .args(&self.libs);
         let out = cmd.output().expect("run the C compiler");

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The end-to-end workload beside CPython: builds bench/workload.c three ways
+# (no monitoring calls; exported EnterScope/fires; -DPYMONITORING_INLINE)
+# against the release cdylib, runs every configuration of it and
+# bench/workload.py on CPython 3.13, and writes the "End-to-end workload"
+# section of BENCHMARKS.md (between its markers; bench/run.sh keeps it).
+#
+#   bench/workload.sh                         # FIB=25 LOOP=1000000 R=5, callgrind on
+#   FIB=12 LOOP=2000 R=1 OUT=/tmp/w.md bench/workload.sh   # quick (CI)
+#
+# Every run passes --check: a wrong count (lines seen, callbacks per site,
+# results) fails the script. Instruction counts: callgrind over the measured
+# run only (CG=0 skips them). Times: R rounds; in each round every build and
+# configuration runs once, each body's no-monitoring run first, and a ratio
+# is taken within the round (paired), the median over rounds reported.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FIB=${FIB:-25}
+LOOP=${LOOP:-1000000}
+R=${R:-5}
+CG=${CG:-1}
+OUT=${OUT:-BENCHMARKS.md}
+CC=${CC:-cc}
+
+cargo build --release --quiet
+out=target/bench
+mkdir -p "$out"
+lib="$PWD/target/release"
+for variant in nomon exported inline; do
+    defs=()
+    [ "$variant" = nomon ] && defs=(-DWL_NOMON)
+    [ "$variant" = inline ] && defs=(-DPYMONITORING_INLINE)
+    "$CC" -O2 -std=gnu11 -Wall -Wextra -Werror "${defs[@]}" -Iinclude bench/workload.c \
+        -o "$out/workload-$variant" -L"$lib" -lpymonitoring -Wl,-rpath,"$lib"
+done
+PY=${PYTHON:-}
+if [ -z "$PY" ] && command -v pyenv >/dev/null && pyenv prefix 3.13.0 >/dev/null 2>&1; then
+    PY="$(pyenv prefix 3.13.0)/bin/python3.13"
+fi
+[ -n "$PY" ] && [ -x "$PY" ] || { echo "workload: CPython 3.13 not found (pyenv prefix 3.13.0)" >&2; exit 1; }
+
+configs="none freed cov_disable cov_lasting cov_never profiler recorder"
+pyconfigs="none line_disable line_never profiler settrace"
+raw=$out/workload-raw
+rm -rf "$raw"
+mkdir -p "$raw"
+pin=()
+command -v taskset >/dev/null && pin=(taskset -c 1)
+
+run() { # label program args... : one checked run, its lines tagged with the label
+    local label=$1
+    shift
+    "$@" --check | sed "s/^/$label /" >>"$raw/runs.txt"
+}
+
+echo "workload: FIB=$FIB LOOP=$LOOP, $R timing rounds" >&2
+for r in $(seq 1 "$R"); do
+    for body in tight work; do
+        run "$r nomon" "${pin[@]}" "$out/workload-nomon" none "$body" "$FIB" "$LOOP"
+        for variant in exported inline; do
+            for c in $configs; do
+                run "$r $variant" "${pin[@]}" "$out/workload-$variant" "$c" "$body" "$FIB" "$LOOP"
+            done
+        done
+    done
+    for c in $pyconfigs; do
+        run "$r cpython" "${pin[@]}" "$PY" bench/workload.py "$c" "$FIB" "$LOOP"
+    done
+    echo "  round $r done" >&2
+done
+
+if [ "$CG" = 1 ]; then
+    command -v valgrind >/dev/null || { echo "workload: valgrind not found (CG=0 skips callgrind)" >&2; exit 1; }
+    echo "workload: callgrind" >&2
+    for body in tight work; do
+        bench/cgcount.sh "$out/workload-nomon" none "$body" "$FIB" "$LOOP" --check |
+            sed "s/^/nomon /" >>"$raw/cg.txt"
+        for variant in exported inline; do
+            for c in $configs; do
+                bench/cgcount.sh "$out/workload-$variant" "$c" "$body" "$FIB" "$LOOP" --check |
+                    sed "s/^/$variant /" >>"$raw/cg.txt"
+            done
+        done
+    done
+fi
+
+python3 bench/workload_report.py --raw "$raw" --fib "$FIB" --loop "$LOOP" --r "$R" \
+    --python "$PY" --out "$OUT"
+echo "workload: wrote the section of $OUT" >&2
