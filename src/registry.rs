@@ -433,7 +433,7 @@ impl Registry {
         // not follow: the moved tool starts afresh there, as after a restart.
         self.restarts
             .tool_restarted(tool, self.version.load(Ordering::Relaxed));
-        crate::sites::table().forget_tool(tool);
+        self.forget_sites(Some(tool));
         if m.codelikes.drop_tool(tool) {
             self.publish_codelikes(m);
         }
@@ -558,7 +558,7 @@ impl Registry {
         // Issue 7: a clear restarts the tool (its lasting DISABLEs end).
         self.restarts
             .tool_restarted(tool, self.version.load(Ordering::Relaxed));
-        crate::sites::table().forget_tool(tool);
+        self.forget_sites(Some(tool));
         m.events[tool as usize] = EventSet::empty();
         // Issue 7: the tool's local events and arming go too (gh-111963).
         if m.codelikes.drop_tool(tool) {
@@ -669,6 +669,18 @@ impl Registry {
         }
     }
 
+    /// Forget the lasting mode's remembered sites of `tool` (all with
+    /// `None`). The callback table's version moves first: a DISABLE whose
+    /// callback was called before then is not remembered after the forget
+    /// (`lasting::remember_disable`).
+    fn forget_sites(&self, tool: Option<u8>) {
+        self.callbacks_version.fetch_add(1, Ordering::SeqCst);
+        match tool {
+            Some(tool) => crate::sites::table().forget_tool(tool),
+            None => crate::sites::table().forget_all(),
+        }
+    }
+
     /// The options in force.
     #[inline(always)]
     pub(crate) fn options(&self) -> u32 {
@@ -706,7 +718,7 @@ impl Registry {
                 // Issue 7: switching the lasting mode restarts every tool.
                 self.restarts
                     .mode_switched(self.version.load(Ordering::Relaxed));
-                crate::sites::table().forget_all();
+                self.forget_sites(None);
             }
             self.route_numbering(options);
             self.options.store(options, Ordering::Relaxed);
@@ -742,7 +754,7 @@ impl Registry {
         // Issue 7: every tool restarts (its lasting DISABLEs end).
         self.restarts
             .all_restarted(self.version.load(Ordering::Relaxed));
-        crate::sites::table().forget_all();
+        self.forget_sites(None);
         self.bump(&m);
     }
 
@@ -751,7 +763,7 @@ impl Registry {
         let tool = check_tool(tool)?;
         self.with_way_made(tool, |m| {
             require_in_use(m, tool)?;
-            crate::sites::table().forget_tool(tool);
+            self.forget_sites(Some(tool));
             self.restarts
                 .per_tool_restart(tool, self.version.load(Ordering::Relaxed));
             self.bump(m);
@@ -839,7 +851,7 @@ impl Registry {
         self.route_numbering(0);
         m.codelikes = crate::codelike::Tables::new();
         self.publish_codelikes(&mut m);
-        crate::sites::table().forget_all();
+        self.forget_sites(None);
         for tool in 0..TOOL_IDS as u8 {
             m.names[tool as usize] = None;
             m.events[tool as usize] = EventSet::empty();

@@ -22,12 +22,16 @@ use crate::error::Error;
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CoverageMode {
-    /// Record the event, then return DISABLE: each slot costs one callback
-    /// until the scope is refreshed after a restart. Right for hosts that
-    /// give every line its own LINE slot (as CPython does per instruction);
-    /// a host with one LINE slot per activation (Cython's layout) then gets
-    /// only the first line of each activation. Counts are at least 1 for
-    /// every line seen, not execution counts.
+    /// Record the event, then return DISABLE. In CPython's rules each slot
+    /// then costs one callback until the scope is refreshed after a
+    /// restart: right for hosts that give every line its own LINE slot (as
+    /// CPython does per instruction), while a host with one LINE slot per
+    /// activation (Cython's layout) gets only the first line of each
+    /// activation. With `PY_MONITORING_OPT_LASTING_DISABLE` the DISABLE
+    /// silences the line's site instead (`docs/EXTENSIONS.md`): every line
+    /// is recorded, at one callback per line for the whole run, whatever the
+    /// slot layout. Counts are at least 1 for every line seen, not execution
+    /// counts.
     #[default]
     Once,
     /// Record every event and never DISABLE: exact counts, and complete
@@ -228,6 +232,46 @@ pub(crate) fn install(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// In the lasting-DISABLE mode, once-mode coverage of a host with one
+    /// LINE slot per activation records every line, one callback each.
+    #[test]
+    #[cfg(not(loom))]
+    fn once_mode_records_every_line_in_the_lasting_mode() {
+        use crate::api::Event;
+        use crate::dispatch::Firing;
+        use crate::object::ObjectRef;
+        use crate::scope::{enter_scope, SlotState};
+        let _g = crate::test_support::registry_lock();
+        crate::options::set(crate::options::LASTING_DISABLE).unwrap();
+        let code = ObjectRef::from_addr(0x5_1000).unwrap();
+        super::names::register_code_name(code, "body", "lasting_cov.pyx", 10);
+        let path = std::env::temp_dir().join(format!("pm-lasting-cov-{}.info", std::process::id()));
+        super::super::start_coverage(1, &path, CoverageMode::Once).unwrap();
+        for _ in 0..50 {
+            // Fresh states every call (Cython): one LINE slot for every line.
+            let s = [SlotState::default()];
+            enter_scope(&s, &std::cell::Cell::new(0), &[Event::Line.id()]).unwrap();
+            for (offset, lineno) in [(1, 11), (2, 12), (3, 13), (2, 12)] {
+                let firing = Firing {
+                    lineno,
+                    ..Firing::new(Event::Line, code, offset)
+                };
+                crate::lasting::fire(&s[0], firing).unwrap();
+            }
+        }
+        super::super::stop(1).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let record = text
+            .split("end_of_record\n")
+            .find(|r| r.contains("SF:lasting_cov.pyx"))
+            .unwrap();
+        assert!(
+            record.contains("DA:11,1\nDA:12,1\nDA:13,1\nLF:3\nLH:3\n"),
+            "{record}"
+        );
+    }
 
     #[test]
     fn render_writes_one_record_per_file() {
