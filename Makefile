@@ -10,8 +10,11 @@
 # ABI is MAJOR from 1.0 on; before 1.0 it is 0.MINOR, because under semver a
 # 0.x minor release may break the ABI.
 #
-# `cargo build` and `cargo test` are unaffected: the soname and the static
-# library are added only here, through `cargo rustc`.
+# The library is built in its own target directory, $(TARGET_DIR)/install
+# (TARGET_DIR is CARGO_TARGET_DIR, or target), so the soname and the static
+# library never touch target/release, which `cargo build` and the README's
+# in-tree command use. The installed files carry no debug info; `make
+# install DEBUG=1` keeps it.
 
 CARGO ?= cargo
 INSTALL ?= install
@@ -20,8 +23,12 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR ?=
+STRIP ?= strip
+DEBUG ?= 0
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
-OUT := $(TARGET_DIR)/release
+INSTALL_TARGET_DIR ?= $(TARGET_DIR)/install
+OUT := $(INSTALL_TARGET_DIR)/release
+DEBUGINFO := $(if $(filter 1,$(DEBUG)),1,0)
 
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(word 1,$(subst ., ,$(VERSION)))
@@ -35,7 +42,8 @@ REALNAME := libpymonitoring.so.$(VERSION)
 all: build
 
 build:
-	$(CARGO) rustc --release --lib --crate-type cdylib,staticlib -- -C link-arg=-Wl,-soname,$(SONAME)
+	CARGO_TARGET_DIR=$(INSTALL_TARGET_DIR) $(CARGO) rustc --release --lib --crate-type cdylib,staticlib \
+	    --config profile.release.debug=$(DEBUGINFO) -- -C link-arg=-Wl,-soname,$(SONAME)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' pymonitoring.pc.in > $(OUT)/pymonitoring.pc
 
@@ -47,6 +55,9 @@ install: build
 	$(INSTALL) -m 644 $(OUT)/libpymonitoring.a $(DESTDIR)$(LIBDIR)/libpymonitoring.a
 	$(INSTALL) -m 644 include/pymonitoring.h $(DESTDIR)$(INCLUDEDIR)/pymonitoring.h
 	$(INSTALL) -m 644 $(OUT)/pymonitoring.pc $(DESTDIR)$(PKGCONFIGDIR)/pymonitoring.pc
+ifneq ($(DEBUG),1)
+	$(STRIP) --strip-debug $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/libpymonitoring.a
+endif
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \

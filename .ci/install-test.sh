@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
 # Install pymonitoring into a temporary prefix with `make install`, then build
 # and run an external C program using nothing but pkg-config, against the
-# shared library and against the static one.
+# shared library and against the static one. Also: the install leaves the
+# in-tree build (target/release, or $CARGO_TARGET_DIR/release) alone, and the
+# installed libraries carry no debug info.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+target_dir=${CARGO_TARGET_DIR:-target}
+# An in-tree library from before, to see that the install leaves it alone.
+intree="$target_dir/release/libpymonitoring.so"
+before=none
+[ -f "$intree" ] && before=$(sha256sum "$intree" | cut -d' ' -f1)
 
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/pymonitoring-prefix.XXXXXX")
 work=$(mktemp -d "${TMPDIR:-/tmp}/pymonitoring-app.XXXXXX")
 trap 'rm -rf "$prefix" "$work"' EXIT
 
 make install PREFIX="$prefix"
+
+echo "== the in-tree build is untouched"
+after=none
+[ -f "$intree" ] && after=$(sha256sum "$intree" | cut -d' ' -f1)
+test "$before" = "$after"
+if [ -f "$intree" ] && readelf -d "$intree" | grep -q SONAME; then
+    echo "$intree has a soname: make install rebuilt it" >&2
+    exit 1
+fi
 
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 version=$(make -s print-version | cut -d' ' -f1)
@@ -33,6 +49,15 @@ if readelf -rW "$prefix/lib/libpymonitoring.so.$version" | grep -E ' _?PyMonitor
     echo "the installed library binds its own names through the GOT/PLT" >&2
     exit 1
 fi
+
+echo "== no debug info installed"
+for lib in "$prefix/lib/libpymonitoring.so.$version" "$prefix/lib/libpymonitoring.a"; do
+    if readelf -S "$lib" | grep -q '\.debug_'; then
+        echo "$lib has debug sections" >&2
+        exit 1
+    fi
+    ls -l "$lib"
+done
 
 echo "== shared: cc \$(pkg-config --cflags --libs pymonitoring)"
 cp .ci/install-test.c "$work/app.c"

@@ -4,13 +4,15 @@
 # bench/goals.txt. Fails when a case exceeds its budget. Needs valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The target directory, as cargo picks it: CARGO_TARGET_DIR, or target.
+target_dir=${CARGO_TARGET_DIR:-target}
 command -v valgrind >/dev/null || { echo "budget: valgrind not found" >&2; exit 1; }
 PYTHON= bench/build.sh
 n=${BUDGET_N:-5000}
 status=0
 for variant in exported inline; do
     cases=$(awk -v v="$variant" '!/^#/ && $2 == v { print $1 }' bench/goals.txt | sort -u)
-    bench/cgcount.sh target/bench/cbench-$variant "$n" empty_loop $cases >target/bench/budget-$variant.txt
+    bench/cgcount.sh "$target_dir/bench/cbench-$variant" "$n" empty_loop $cases >"$target_dir/bench/budget-$variant.txt"
     awk -v v="$variant" '
         NR == FNR { count[$1] = $2; next }
         /^#/ || NF < 4 || $2 != v { next }
@@ -22,6 +24,6 @@ for variant in exported inline; do
             if (!ok) bad = 1
         }
         END { exit bad }
-    ' target/bench/budget-$variant.txt bench/goals.txt || status=1
+    ' "$target_dir/bench/budget-$variant.txt" bench/goals.txt || status=1
 done
 exit $status

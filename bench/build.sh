@@ -7,11 +7,13 @@
 # `$(pyenv prefix 3.13.0)/bin/python3`), also target/bench/py/capibench*.so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The target directory, as cargo picks it: CARGO_TARGET_DIR, or target.
+target_dir=${CARGO_TARGET_DIR:-target}
 cargo build --release --quiet
 CC=${CC:-cc}
-out=target/bench
+out="$target_dir/bench"
 mkdir -p "$out/py"
-lib="$PWD/target/release"
+lib="$(cd "$target_dir/release" && pwd)"
 for variant in exported inline; do
     defs=()
     [ "$variant" = inline ] && defs=(-DPYMONITORING_INLINE)

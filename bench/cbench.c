@@ -522,60 +522,95 @@ static NOINLINE void codelike_cases(long n)
  * These run last: the first per-tool restart or lasting-mode switch opens the
  * gate that sends refreshes through the restart-aware path for good. */
 
-/* Mode on, site not DISABLEd: the cost of the mode on the active path (next
- * to pystart_1tool_c). */
-static NOINLINE void case_lasting_active(long n)
+/* Mode on, a site not DISABLEd while another site of the same code-like is
+ * (the coverage case: a line met for the first time): the cost of the mode
+ * on the active path, next to pystart_1tool_c / line_1tool_c. */
+static inline __attribute__((always_inline)) void lasting_active(long n, int event,
+                                                              const char *name)
 {
     tools_clear();
     CHECK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE) == 0);
-    tool_on(5, PY_MONITORING_EVENT_PY_START, cb_none, 1u << PY_MONITORING_EVENT_PY_START);
-    g_events[0] = PY_MONITORING_EVENT_PY_START;
+    tool_on(5, event, cb_disable, 1u << event);
+    g_events[0] = (uint8_t)event;
     memset(g_states, 0, sizeof g_states);
     refresh(1);
-    CHECK(g_states[0].active == 1 << 5);
+    /* DISABLE another site (offset 9) of the code-like. */
+    g_calls = 0;
+    if (event == PY_MONITORING_EVENT_LINE)
+        CHECK(PyMonitoring_FireLineEvent(&g_states[0], CODE, 9, 1009) == 0);
+    else
+        CHECK(PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 9) == 0);
+    CHECK(g_calls == 1);
+    CHECK(PyMonitoring_RegisterCallback(5, event, cb_none, NULL) == 0);
+    refresh(1);
+    CHECK(g_states[0].active == 1 << 5 && g_states[0].opaque == 0x80);
     long acc = 0;
     g_calls = 0;
-    double ns = TIMED(n, acc += PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0));
+    double ns;
+    if (event == PY_MONITORING_EVENT_LINE)
+        ns = TIMED(n, acc += PyMonitoring_FireLineEvent(&g_states[0], CODE, 4, 1000));
+    else
+        ns = TIMED(n, acc += PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0));
     CHECK(acc == 0);
     CHECK(g_calls == n + n / 10 + 1);
     tools_clear();
     CHECK(PyMonitoring_SetOptions(0) == 0);
-    report("lasting_pystart_1tool_c", ns, n);
+    report(name, ns, n);
 }
 
-/* Mode on, a fire at a remembered DISABLEd site on a fresh zeroed state that
- * was refreshed (so the tool's bit is set): no callback. Each iteration sets
- * the bit again (two byte stores, counted in the figure). */
-static NOINLINE void case_lasting_disabled_site(long n)
+/* Mode on, a fire at a DISABLEd site: no callback, nothing written (the
+ * slot stays active for the activation's other sites). */
+static inline __attribute__((always_inline)) void lasting_disabled_site(long n, int event,
+                                                                     const char *name)
 {
     tools_clear();
     CHECK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE) == 0);
-    tool_on(5, PY_MONITORING_EVENT_PY_START, cb_disable, 1u << PY_MONITORING_EVENT_PY_START);
-    g_events[0] = PY_MONITORING_EVENT_PY_START;
+    tool_on(5, event, cb_disable, 1u << event);
+    g_events[0] = (uint8_t)event;
     memset(g_states, 0, sizeof g_states);
     uint64_t v = 0;
     CHECK(PyMonitoring_EnterScope(g_states, &v, g_events, 1) == 0);
     g_calls = 0;
-    CHECK(PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0) == 0);
-    /* opaque: the tool's DISABLE bit and the mode's mark (0x80). */
-    CHECK(g_calls == 1 && g_states[0].active == 0 && g_states[0].opaque == (0x80 | 1 << 5));
-    /* A fresh state: refreshed, the bit is set, the site is remembered. */
-    memset(g_states, 0, sizeof g_states);
-    v = 0;
-    CHECK(PyMonitoring_EnterScope(g_states, &v, g_events, 1) == 0);
-    CHECK(g_states[0].active == 1 << 5 && g_states[0].opaque == 0x80);
+    if (event == PY_MONITORING_EVENT_LINE)
+        CHECK(PyMonitoring_FireLineEvent(&g_states[0], CODE, 4, 1000) == 0);
+    else
+        CHECK(PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0) == 0);
+    /* The site is silenced, not the slot: active and opaque as refreshed. */
+    CHECK(g_calls == 1 && g_states[0].active == 1 << 5 && g_states[0].opaque == 0x80);
     long acc = 0;
-    double ns = TIMED(n, {
-        g_states[0].active = 1 << 5;
-        g_states[0].opaque = 0x80;
-        acc += PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0);
-    });
+    double ns;
+    if (event == PY_MONITORING_EVENT_LINE)
+        ns = TIMED(n, acc += PyMonitoring_FireLineEvent(&g_states[0], CODE, 4, 1000));
+    else
+        ns = TIMED(n, acc += PyMonitoring_FirePyStartEvent(&g_states[0], CODE, 0));
     CHECK(acc == 0);
     CHECK(g_calls == 1);
-    CHECK(g_states[0].active == 0 && g_states[0].opaque == (0x80 | 1 << 5));
+    CHECK(g_states[0].active == 1 << 5 && g_states[0].opaque == 0x80);
     tools_clear();
     CHECK(PyMonitoring_SetOptions(0) == 0);
-    report("lasting_disabled_site", ns, n);
+    report(name, ns, n);
+}
+
+/* One function per case, each with its event a constant, not inlined into
+ * main, whose register pressure would otherwise decide the loop's figure. */
+static NOINLINE void case_lasting_pystart(long n)
+{
+    lasting_active(n, PY_MONITORING_EVENT_PY_START, "lasting_pystart_1tool_c");
+}
+
+static NOINLINE void case_lasting_line(long n)
+{
+    lasting_active(n, PY_MONITORING_EVENT_LINE, "lasting_line_1tool_c");
+}
+
+static NOINLINE void case_lasting_disabled_site(long n)
+{
+    lasting_disabled_site(n, PY_MONITORING_EVENT_PY_START, "lasting_disabled_site");
+}
+
+static NOINLINE void case_lasting_disabled_line(long n)
+{
+    lasting_disabled_site(n, PY_MONITORING_EVENT_LINE, "lasting_disabled_line");
 }
 
 /* EnterScope refresh of 17 slots after the gate opened: default mode after a
@@ -762,9 +797,13 @@ int main(int argc, char **argv)
     if (wanted("lasting_refresh_17"))
         case_gated_refresh(n, 1, "lasting_refresh_17");
     if (wanted("lasting_pystart_1tool_c"))
-        case_lasting_active(n);
+        case_lasting_pystart(n);
+    if (wanted("lasting_line_1tool_c"))
+        case_lasting_line(n);
     if (wanted("lasting_disabled_site"))
         case_lasting_disabled_site(n);
+    if (wanted("lasting_disabled_line"))
+        case_lasting_disabled_line(n);
     /* Threads only when named (it needs both CPUs; run.sh runs it unpinned). */
     if (!RUNNING_ON_VALGRIND && g_only_n > 0 && wanted("threads"))
         case_threads(n);

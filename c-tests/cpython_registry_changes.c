@@ -58,9 +58,8 @@ int main(void) {
 
     /* SetEvents that changes a mask: +1; the next EnterScope refreshes every
      * slot (opaque untouched; with PY_MONITORING_OPT_LASTING_DISABLE the
-     * library owns opaque, docs/EXTENSIONS.md: its DISABLE bits of tools
-     * restarted since the state's version are cleared and the mode's mark
-     * 0x80 set; here every tool counts as restarted since version 0) */
+     * library owns opaque, docs/EXTENSIONS.md: a refresh sets it to the
+     * mode's mark 0x80) */
     uint32_t options = 0;
     CHECK_OK(PyMonitoring_GetOptions(&options), 0);
     int lasting = (options & PY_MONITORING_OPT_LASTING_DISABLE) != 0;

@@ -159,9 +159,14 @@ static void kinds_and_tools(void) {
 }
 
 /* A DISABLE at an armed site clears the slot (it serves every site); a
- * skipped site neither calls nor clears. */
+ * skipped site neither calls nor clears. With PY_MONITORING_OPT_LASTING_DISABLE
+ * (docs/EXTENSIONS.md) a DISABLE silences its site instead and the slot
+ * keeps its bit. */
 static void disable(void) {
     PyObject *code = OBJ(6);
+    uint32_t options = 0;
+    CHECK_OK(PyMonitoring_GetOptions(&options), 0);
+    int lasting = (options & PY_MONITORING_OPT_LASTING_DISABLE) != 0;
     const int32_t lines[1] = {3};
     memset(&cov, 0, sizeof cov);
     cov.answer = PY_MONITORING_DISABLE;
@@ -173,7 +178,7 @@ static void disable(void) {
     CHECK_EQ_INT(st.active, 2);
     CHECK_EQ_INT(cov.count, 0);
     CHECK_OK(PyMonitoring_FireLineEvent(&st, code, 2, 3), 0);
-    CHECK_EQ_INT(st.active, 0);
+    CHECK_EQ_INT(st.active, lasting ? 2 : 0);
     CHECK_EQ_INT(cov.count, 1);
     CHECK_OK(PyMonitoring_FreeToolId(1), 0);
 }

@@ -49,15 +49,23 @@ done:
     return result;
 }
 
-/* One call of covered() as seen by tool 2 (recording everything) and, when
- * `tool0_line` is set, tool 0 at its first LINE (it answers DISABLE: the rest
- * of the activation is silent for it). */
-static void expect_call(PyObject *code, int first, int tool0_line) {
+/* What tool 0 (answering DISABLE at every LINE) sees of one call. */
+enum {
+    TOOL0_NONE = 0,       /* every site remembered: nothing */
+    TOOL0_FIRST_LINE = 1, /* CPython's rule: its DISABLE silences the slot */
+    TOOL0_EVERY_LINE = 2  /* the lasting mode: each line once */
+};
+
+/* One call of covered() as seen by tool 2 (recording everything) and tool 0
+ * (see above). */
+static void expect_call(PyObject *code, int first, int tool0) {
     expect(&want, PY_MONITORING_EVENT_PY_START, 2, code, 0, -1, CY_MISSING);
     expect(&want, PY_MONITORING_EVENT_LINE, 2, code, 1, first + 1, CY_MISSING);
-    if (tool0_line)
+    if (tool0 != TOOL0_NONE)
         expect(&want, PY_MONITORING_EVENT_LINE, 0, code, 1, first + 1, CY_MISSING);
     expect(&want, PY_MONITORING_EVENT_LINE, 2, code, 2, first + 2, CY_MISSING);
+    if (tool0 == TOOL0_EVERY_LINE)
+        expect(&want, PY_MONITORING_EVENT_LINE, 0, code, 2, first + 2, CY_MISSING);
     expect(&want, PY_MONITORING_EVENT_PY_RETURN, 2, code, 2, -1, OBJ(20));
 }
 
@@ -122,8 +130,9 @@ static void default_mode_restart(void) {
     CHECK_SEQUENCE(&rec, &want);
 }
 
-/* Lasting mode, the same persistent state: the DISABLE survives unrelated
- * changes and the other tool's restart; opaque holds it (plus the mark). */
+/* Lasting mode, the same persistent state: a DISABLE silences its site, not
+ * the slot (`active` and `opaque` stay as the refresh left them), and
+ * survives unrelated changes and the other tool's restart. */
 static void lasting_persistent_state(void) {
     PyMonitoringState st[1];
     uint64_t v = 0;
@@ -137,29 +146,38 @@ static void lasting_persistent_state(void) {
     CHECK_OK(PyMonitoring_FireLineEvent(&st[0], CODE, 5, 15), 0);
     expect(&want, PY_MONITORING_EVENT_LINE, 3, CODE, 5, 15, CY_MISSING);
     expect(&want, PY_MONITORING_EVENT_LINE, 1, CODE, 5, 15, CY_MISSING);
-    CHECK_EQ_INT(st[0].active, 0);
-    CHECK_EQ_INT(st[0].opaque, 0x8a);
+    CHECK_EQ_INT(st[0].active, 0x0a);
+    CHECK_EQ_INT(st[0].opaque, 0x80);
+    /* The same site again: silent; another line of the slot: delivered. */
+    CHECK_OK(PyMonitoring_FireLineEvent(&st[0], CODE, 5, 15), 0);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st[0], CODE, 6, 16), 0);
+    expect(&want, PY_MONITORING_EVENT_LINE, 3, CODE, 6, 16, CY_MISSING);
+    expect(&want, PY_MONITORING_EVENT_LINE, 1, CODE, 6, 16, CY_MISSING);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st[0], CODE, 6, 16), 0);
+    CHECK_SEQUENCE(&rec, &want);
 
     CHECK_OK(PyMonitoring_SetEvents(5, EV(BRANCH_LEFT)), 0);
     CHECK_OK(PyMonitoring_EnterScope(st, &v, &ev, 1), 0);
-    CHECK_EQ_INT(st[0].active, 0);
+    CHECK_EQ_INT(st[0].active, 0x0a);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st[0], CODE, 5, 15), 0);
     CHECK_OK(PyMonitoring_RestartToolEvents(1), 0);
     CHECK_OK(PyMonitoring_EnterScope(st, &v, &ev, 1), 0);
-    CHECK_EQ_INT(st[0].active, 0x02);
-    CHECK_EQ_INT(st[0].opaque, 0x88);
+    CHECK_EQ_INT(st[0].active, 0x0a);
+    CHECK_EQ_INT(st[0].opaque, 0x80);
     CHECK_OK(PyMonitoring_FireLineEvent(&st[0], CODE, 5, 15), 0);
     expect(&want, PY_MONITORING_EVENT_LINE, 1, CODE, 5, 15, CY_MISSING);
     CHECK_SEQUENCE(&rec, &want);
 
-    /* A fresh state at the same site: both tools are skipped without a call. */
+    /* A fresh state at the same site: both tools are skipped without a call,
+     * and nothing is written. */
     PyMonitoringState fresh[1];
     uint64_t fv = 0;
     memset(fresh, 0, sizeof fresh);
     CHECK_OK(PyMonitoring_EnterScope(fresh, &fv, &ev, 1), 0);
     CHECK_EQ_INT(fresh[0].active, 0x0a);
     CHECK_OK(PyMonitoring_FireLineEvent(&fresh[0], CODE, 5, 15), 0);
-    CHECK_EQ_INT(fresh[0].active, 0);
-    CHECK_EQ_INT(fresh[0].opaque, 0x8a);
+    CHECK_EQ_INT(fresh[0].active, 0x0a);
+    CHECK_EQ_INT(fresh[0].opaque, 0x80);
     CHECK_SEQUENCE(&rec, &want);
 
     CHECK_OK(PyMonitoring_FreeToolId(1), 0);
@@ -167,10 +185,9 @@ static void lasting_persistent_state(void) {
     CHECK_OK(PyMonitoring_FreeToolId(5), 0);
 }
 
-/* Lasting mode with Cython's per-call zeroed states: tool 0's DISABLE of the
- * first LINE is remembered for the site, so later calls skip tool 0 there
- * without calling it (and, as CPython's DISABLE does for a slot, for the rest
- * of the activation). */
+/* Lasting mode with Cython's per-call zeroed states: tool 0's DISABLE of
+ * each LINE is remembered for that site, so the first call shows tool 0
+ * every line once and later calls skip it there without calling it. */
 static void lasting_cython(void) {
     reset();
     CHECK_OK(PyMonitoring_UseToolId(2, "recorder"), 0);
@@ -181,54 +198,54 @@ static void lasting_cython(void) {
     CHECK_OK(PyMonitoring_SetEvents(0, EV(LINE)), 0);
     for (int i = 0; i < 5; i++) {
         CHECK(covered(&covered_fn) == OBJ(20));
-        expect_call(CODE, 10, i == 0);
+        expect_call(CODE, 10, i == 0 ? TOOL0_EVERY_LINE : TOOL0_NONE);
     }
     /* Another code-like is another site. */
     CHECK(covered(&other_fn) == OBJ(20));
-    expect_call(OTHER, 20, 1);
+    expect_call(OTHER, 20, TOOL0_EVERY_LINE);
     CHECK(covered(&other_fn) == OBJ(20));
-    expect_call(OTHER, 20, 0);
+    expect_call(OTHER, 20, TOOL0_NONE);
     /* Unrelated changes do not bring tool 0 back. */
     CHECK_OK(PyMonitoring_UseToolId(4, "other"), 0);
     CHECK_OK(PyMonitoring_SetEvents(4, EV(JUMP)), 0);
     CHECK(covered(&covered_fn) == OBJ(20));
-    expect_call(CODE, 10, 0);
+    expect_call(CODE, 10, TOOL0_NONE);
     CHECK_SEQUENCE(&rec, &want);
 
     /* Its restart does, at every site; tool 2 was never disabled. */
     CHECK_OK(PyMonitoring_RestartToolEvents(0), 0);
     CHECK(covered(&covered_fn) == OBJ(20));
-    expect_call(CODE, 10, 1);
+    expect_call(CODE, 10, TOOL0_EVERY_LINE);
     CHECK(covered(&other_fn) == OBJ(20));
-    expect_call(OTHER, 20, 1);
+    expect_call(OTHER, 20, TOOL0_EVERY_LINE);
     CHECK(covered(&covered_fn) == OBJ(20));
-    expect_call(CODE, 10, 0);
+    expect_call(CODE, 10, TOOL0_NONE);
     /* RestartEvents forgets every tool's sites. */
     CHECK_OK(PyMonitoring_RestartEvents(), 0);
     CHECK(covered(&covered_fn) == OBJ(20));
-    expect_call(CODE, 10, 1);
+    expect_call(CODE, 10, TOOL0_EVERY_LINE);
     /* A clear forgets the tool's sites (set it up again after). */
     CHECK_OK(PyMonitoring_ClearToolId(0), 0);
     CHECK_OK(PyMonitoring_RegisterCallback(0, PY_MONITORING_EVENT_LINE, record_disable, &rec), 0);
     CHECK_OK(PyMonitoring_SetEvents(0, EV(LINE)), 0);
     CHECK(covered(&covered_fn) == OBJ(20));
-    expect_call(CODE, 10, 1);
+    expect_call(CODE, 10, TOOL0_EVERY_LINE);
     /* So does a free, and a new owner of the id is not affected. */
     CHECK_OK(PyMonitoring_FreeToolId(0), 0);
     CHECK_OK(PyMonitoring_UseToolId(0, "new owner"), 0);
     CHECK_OK(PyMonitoring_RegisterCallback(0, PY_MONITORING_EVENT_LINE, record_disable, &rec), 0);
     CHECK_OK(PyMonitoring_SetEvents(0, EV(LINE)), 0);
     CHECK(covered(&covered_fn) == OBJ(20));
-    expect_call(CODE, 10, 1);
+    expect_call(CODE, 10, TOOL0_EVERY_LINE);
     CHECK(covered(&covered_fn) == OBJ(20));
-    expect_call(CODE, 10, 0);
+    expect_call(CODE, 10, TOOL0_NONE);
     CHECK_SEQUENCE(&rec, &want);
 
     /* Switching the mode off: CPython's rules (a DISABLE lasts one call). */
     CHECK_OK(PyMonitoring_SetOptions(0), 0);
     for (int i = 0; i < 2; i++) {
         CHECK(covered(&covered_fn) == OBJ(20));
-        expect_call(CODE, 10, 1);
+        expect_call(CODE, 10, TOOL0_FIRST_LINE);
     }
     CHECK_SEQUENCE(&rec, &want);
     CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE), 0);
@@ -255,8 +272,8 @@ static void table_full(void) {
             memset(st, 0, sizeof st);
             CHECK_OK(PyMonitoring_EnterScope(st, &v, &ev, 1), 0);
             CHECK_OK(PyMonitoring_FireLineEvent(&st[0], CODE, off, off), 0);
-            if (st[0].active != 0 || st[0].opaque != 0x82)
-                CHECK(!"the tool is skipped or DISABLEd");
+            if (st[0].active != 0x02 || st[0].opaque != 0x80)
+                CHECK(!"the slot is never silenced");
         }
         passes[p] = counted;
     }
@@ -304,12 +321,36 @@ static void cpython_rules_kept(void) {
     CHECK_OK(PyMonitoring_FreeToolId(4), 0);
 }
 
+/* A slot refreshed in the mode, fired after the mode was switched off:
+ * CPython's DISABLE clears the tool's bit in the slot (with the header's
+ * inline functions too, which hand the library a copy of the slot). */
+static void mode_off_on_a_marked_slot(void) {
+    reset();
+    const uint8_t line = PY_MONITORING_EVENT_LINE;
+    PyMonitoringState st;
+    uint64_t v = 0;
+    CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE), 0);
+    CHECK_OK(PyMonitoring_UseToolId(3, "cov"), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(3, PY_MONITORING_EVENT_LINE, record_disable, &rec), 0);
+    CHECK_OK(PyMonitoring_SetEvents(3, EV(LINE)), 0);
+    memset(&st, 0, sizeof st);
+    CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
+    CHECK_EQ_INT(st.opaque, 0x80);
+    CHECK_OK(PyMonitoring_SetOptions(0), 0);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 9, 19), 0);
+    CHECK_EQ_INT(st.active, 0);
+    CHECK_EQ_INT(st.opaque, 0x80);
+    CHECK_EQ_INT(rec.count, 1);
+    CHECK_OK(PyMonitoring_FreeToolId(3), 0);
+    CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE), 0);
+}
+
 #if defined(PYMONITORING_INLINE)
 /* The header's inline check of remembered sites (what the inline fire
  * functions do for a marked slot before calling the library) agrees with
- * the library: it skips exactly the remembered (code-like, offset, event,
- * tool), moving the tool from `active` to `opaque`, and leaves everything
- * else to the library. */
+ * the library: it reports exactly the remembered (code-like, offset, event,
+ * line, tool) as remembered (1), writing nothing; an empty home as nothing
+ * remembered (0); anything else is the library's (-1). */
 static void inline_check(void) {
     reset();
     const uint8_t line = PY_MONITORING_EVENT_LINE;
@@ -323,31 +364,32 @@ static void inline_check(void) {
     CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
     CHECK_EQ_INT(st.active, 1 << 3);
     CHECK_EQ_INT(st.opaque, 0x80);
-    /* Not remembered yet: the check leaves it to the library. */
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7), 0);
-    CHECK_EQ_INT(st.active, 1 << 3);
-    CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 7, 7), 0);
+    /* Not remembered yet (the table is empty): nothing at the site's home. */
+    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 0);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 7, 17), 0);
     CHECK_EQ_INT(rec.count, 1);
+    CHECK_EQ_INT(st.active, 1 << 3);
+    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 1);
+    CHECK_EQ_INT(st.active, 1 << 3);
+    CHECK_EQ_INT(st.opaque, 0x80);
     /* A fresh state: the site is remembered. */
     memset(&st, 0, sizeof st);
     v = 0;
     CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7), 1);
-    CHECK_EQ_INT(st.active, 0);
-    CHECK_EQ_INT(st.opaque, 0x80 | 1 << 3);
-    /* Another offset, event or code-like is another site. */
-    memset(&st, 0, sizeof st);
-    v = 0;
-    CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 8), 0);
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_JUMP, CODE, 7), 0);
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, OTHER, 7), 0);
+    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 1);
+    /* Another offset, line, event or code-like is another site. */
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 8, 17) != 1);
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 18) != 1);
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_JUMP, CODE, 7, 0) != 1);
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, OTHER, 7, 17) != 1);
     CHECK_EQ_INT(st.active, 1 << 3);
     CHECK_EQ_INT(st.opaque, 0x80);
-    /* The inline fire skips without a callback. */
-    CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 7, 7), 0);
+    /* The inline fire skips without a callback; the slot's other lines fire. */
+    CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 7, 17), 0);
     CHECK_EQ_INT(rec.count, 1);
-    CHECK_EQ_INT(st.active, 0);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 7, 18), 0);
+    CHECK_EQ_INT(rec.count, 2);
+    CHECK_EQ_INT(st.active, 1 << 3);
     /* Two tools active: the library decides (tool 4 is called, 3 skipped). */
     CHECK_OK(PyMonitoring_UseToolId(4, "other"), 0);
     CHECK_OK(PyMonitoring_RegisterCallback(4, PY_MONITORING_EVENT_LINE, record_event, &rec), 0);
@@ -356,18 +398,18 @@ static void inline_check(void) {
     v = 0;
     CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
     CHECK_EQ_INT(st.active, (1 << 3) | (1 << 4));
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7), 0);
-    CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 7, 7), 0);
-    CHECK_EQ_INT(rec.count, 2);
-    CHECK_EQ_INT(rec.events[1].tool_id, 4);
-    CHECK_EQ_INT(st.active, 1 << 4);
+    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), -1);
+    CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 7, 17), 0);
+    CHECK_EQ_INT(rec.count, 3);
+    CHECK_EQ_INT(rec.events[2].tool_id, 4);
+    CHECK_EQ_INT(st.active, (1 << 3) | (1 << 4));
     /* After the tool's restart the site is forgotten. */
     CHECK_OK(PyMonitoring_RestartToolEvents(3), 0);
     memset(&st, 0, sizeof st);
     v = 0;
     CHECK_OK(PyMonitoring_SetEvents(4, 0), 0);
     CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
-    CHECK_EQ_INT(_PyMonitoring_SkipRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7), 0);
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17) != 1);
     CHECK_OK(PyMonitoring_FreeToolId(3), 0);
     CHECK_OK(PyMonitoring_FreeToolId(4), 0);
 }
@@ -380,6 +422,7 @@ int main(void) {
     lasting_cython();
     table_full();
     cpython_rules_kept();
+    mode_off_on_a_marked_slot();
 #if defined(PYMONITORING_INLINE)
     inline_check();
 #endif

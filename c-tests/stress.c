@@ -9,8 +9,18 @@
  * live: natively through a magic word that is set to DEAD just before the
  * free, under valgrind also through memcheck's use-after-free detection.
  *
- * Arguments: [milliseconds [firers [mutators]]] (default 2000 3 2).
- * Exit status 0 and "stress: ok" when no check failed. */
+ * With "lasting" as the fifth argument the run is in
+ * PY_MONITORING_OPT_LASTING_DISABLE (docs/EXTENSIONS.md): the mutators also
+ * restart single tools and switch the mode off and on, the firers' LINE
+ * slots also go to a coverage tool (tool 5, kept out of the mutators' hands)
+ * that answers DISABLE, and at the end, with everything else quiet, a
+ * single-threaded pass over every LINE site fired must call the coverage
+ * tool exactly once per site, and a second pass never (the site table is
+ * exact again after the races).
+ *
+ * Arguments: [milliseconds [firers [mutators [require_calls [lasting]]]]]
+ * (default 2000 3 2 1). Exit status 0 and "stress: ok" when no check
+ * failed. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <sched.h>
@@ -54,6 +64,11 @@ typedef struct {
 } CbData;
 
 static atomic_int violations;
+/* The lasting run: tool 5 is the coverage tool, the mutators churn 0-4. */
+static int lasting;
+#define COVERAGE_TOOL 5
+#define OFFSETS 100
+static atomic_long coverage_calls[OFFSETS];
 static atomic_long calls, fires, fire_errors, registrations, frees, waits, inner_waits_refused;
 static atomic_int stop;
 
@@ -122,6 +137,18 @@ static int callback(void *data, const PyMonitoringEvent *ev) {
     if (d->magic != MAGIC) violation("data freed while the callback ran", ev);
     ANNOTATE_HAPPENS_BEFORE(d);
     return rc;
+}
+
+/* The coverage tool (lasting run): LINE at lineno 3, offsets 0..99. */
+static int coverage(void *data, const PyMonitoringEvent *ev) {
+    (void)data;
+    if (ev->tool_id != COVERAGE_TOOL || ev->event != PY_MONITORING_EVENT_LINE || ev->lineno != 3 ||
+        ev->offset < 0 || ev->offset >= OFFSETS) {
+        violation("coverage got another event", ev);
+        return 0;
+    }
+    atomic_fetch_add(&coverage_calls[ev->offset], 1);
+    return PY_MONITORING_DISABLE;
 }
 
 /* ------------------------------------------------------------- firers */
@@ -253,7 +280,7 @@ static void release_tool(Mutator *m, int tool) {
 }
 
 static void mutate_once(Mutator *m) {
-    int tool = (int)(next_rand(&m->seed) % TOOLS);
+    int tool = (int)(next_rand(&m->seed) % (lasting ? TOOLS - 1 : TOOLS));
     if (!owns(m, tool)) {
         /* Other mutators' tools: read only. */
         char buf[3];
@@ -303,7 +330,15 @@ static void mutate_once(Mutator *m) {
         if (next_rand(&m->seed) % 4 == 0) set |= 1u << 18;
         CHECK_OK(PyMonitoring_SetEvents(tool, set), 0);
     } else if (op < 86) {
-        CHECK_OK(PyMonitoring_RestartEvents(), 0);
+        if (lasting && op < 83) {
+            CHECK_OK(PyMonitoring_RestartToolEvents(tool), 0);
+        } else if (lasting && op == 83) {
+            /* Off and on again: every remembered site is forgotten. */
+            CHECK_OK(PyMonitoring_SetOptions(0), 0);
+            CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE), 0);
+        } else {
+            CHECK_OK(PyMonitoring_RestartEvents(), 0);
+        }
     } else if (op < 93) {
         CHECK_OK(PyMonitoring_ClearToolId(tool), 0);
         release_tool(m, tool);
@@ -339,6 +374,13 @@ int main(int argc, char **argv) {
     pthread_t ft[64], mt[MAX_MUTATORS];
     static Mutator ms_[MAX_MUTATORS];
     if (nf > 64) nf = 64;
+    lasting = argc > 5 && strcmp(argv[5], "lasting") == 0;
+    if (lasting) {
+        CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE), 0);
+        CHECK_OK(PyMonitoring_UseToolId(COVERAGE_TOOL, "coverage"), 0);
+        CHECK_OK(PyMonitoring_RegisterCallback(COVERAGE_TOOL, PY_MONITORING_EVENT_LINE, coverage, NULL), 0);
+        CHECK_OK(PyMonitoring_SetEvents(COVERAGE_TOOL, 1u << PY_MONITORING_EVENT_LINE), 0);
+    }
     for (int i = 0; i < nm; i++) {
         ms_[i].index = i;
         ms_[i].count = nm;
@@ -363,12 +405,38 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nm; i++) pthread_join(mt[i], NULL);
     /* Tear down: free every tool, wait, free what is left. */
     for (int i = 0; i < nm; i++) {
-        for (int t = 0; t < TOOLS; t++) {
+        for (int t = 0; t < (lasting ? TOOLS - 1 : TOOLS); t++) {
             if (owns(&ms_[i], t)) {
                 CHECK_OK(PyMonitoring_FreeToolId(t), 0);
                 release_tool(&ms_[i], t);
             }
         }
+    }
+    if (lasting) {
+        /* Quiet now: each LINE site once, then never. */
+        long fired = 0;
+        for (int o = 0; o < OFFSETS; o++) fired += atomic_load(&coverage_calls[o]);
+        if (fired == 0 && require_calls) violation("the coverage tool was never called", NULL);
+        CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE), 0);
+        CHECK_OK(PyMonitoring_RestartToolEvents(COVERAGE_TOOL), 0);
+        for (int pass = 0; pass < 2; pass++) {
+            for (int o = 0; o < OFFSETS; o++) atomic_store(&coverage_calls[o], 0);
+            for (int o = 0; o < OFFSETS; o++) {
+                PyMonitoringState st[1];
+                uint64_t v = 0;
+                const uint8_t ev = PY_MONITORING_EVENT_LINE;
+                memset(st, 0, sizeof st);
+                CHECK_OK(PyMonitoring_EnterScope(st, &v, &ev, 1), 0);
+                CHECK_OK(fire_slot(&st[0], PY_MONITORING_EVENT_LINE, o & 1, o), 0);
+                CHECK_OK(fire_slot(&st[0], PY_MONITORING_EVENT_LINE, 0, o), 0);
+            }
+            for (int o = 0; o < OFFSETS; o++) {
+                if (atomic_load(&coverage_calls[o]) != (pass == 0 ? 1 : 0))
+                    violation(pass == 0 ? "a site not called exactly once" : "a remembered site called again", NULL);
+            }
+        }
+        CHECK_OK(PyMonitoring_FreeToolId(COVERAGE_TOOL), 0);
+        CHECK_OK(PyMonitoring_SetOptions(0), 0);
     }
     printf("stress: %ld ms, %d firers, %d mutators: %ld fires (%ld errors), %ld callback calls, "
            "%ld registrations, %ld frees, %ld waits, %ld inner waits refused\n",

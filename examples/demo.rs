@@ -16,7 +16,10 @@ fn main() {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| support::profile_dir().join("demo-output"));
     std::fs::create_dir_all(&outdir).expect("create the output directory");
+    // The run path names the library this build made; cargo's
+    // LD_LIBRARY_PATH would put the uplifted copy, maybe stale, first.
     let status = Command::new(&program)
+        .env_remove("LD_LIBRARY_PATH")
         .arg(&outdir)
         .status()
         .expect("run the demo");

@@ -16,6 +16,8 @@
 //! ```text
 //! cargo run --example tools_demo [-- OUT]       # OUT defaults to target/tools-demo
 //! ```
+//!
+//! (`target` is the target directory: `CARGO_TARGET_DIR` when set.)
 
 mod support;
 
@@ -27,7 +29,10 @@ fn main() {
     let out = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(|| manifest.join("target/tools-demo"));
+        .unwrap_or_else(|| {
+            let profile = support::profile_dir();
+            profile.parent().unwrap_or(&profile).join("tools-demo")
+        });
     std::fs::create_dir_all(&out).expect("create the output directory");
     let out = out.canonicalize().expect("output directory path");
 
@@ -37,7 +42,10 @@ fn main() {
     let events = out.join("events.jsonl");
     let trace = out.join("trace.json");
     let coverage = out.join("coverage.info");
+    // The run path names the library this build made; cargo's
+    // LD_LIBRARY_PATH would put the uplifted copy, maybe stale, first.
     let status = Command::new(&program)
+        .env_remove("LD_LIBRARY_PATH")
         .arg(manifest.join("examples/tools_demo.pyx"))
         .env("PYMONITORING_RECORD", &events)
         .env("PYMONITORING_TRACE", &trace)

@@ -177,15 +177,18 @@ typedef intptr_t Py_ssize_t;
 #define PY_MONITORING_DISABLE 1
 
 /**
- * `PyMonitoring_SetOptions`: a DISABLE from a local event lasts until that
- * tool restarts (`PyMonitoring_RestartToolEvents`, `PyMonitoring_RestartEvents`,
- * or the tool is cleared), not only until the scope's next refresh.
+ * `PyMonitoring_SetOptions`: a DISABLE from a local event silences that
+ * site (code-like, offset, event, LINE's line number, tool), not the slot,
+ * until that tool restarts (`PyMonitoring_RestartToolEvents`,
+ * `PyMonitoring_RestartEvents`, or the tool is cleared or freed) or the
+ * option is switched off; the slot's other sites keep firing.
  */
 #define PY_MONITORING_OPT_LASTING_DISABLE 1
 
 /**
- * The number of DISABLEd sites (code-like, offset, event, tool) the
- * library remembers with `PY_MONITORING_OPT_LASTING_DISABLE`; a DISABLE that
+ * The number of DISABLEd sites (code-like, offset, event, line, tool) the
+ * library remembers with `PY_MONITORING_OPT_LASTING_DISABLE` (32 bytes
+ * each); a DISABLE that
  * finds no room (the table, or the few entries a site may use, are full) is
  * not remembered, and that site's callback is called again.
  */
@@ -259,7 +262,9 @@ typedef intptr_t Py_ssize_t;
 
 /**
  * A site's home entry in `_PyMonitoring_DisabledSites`:
- * `((code-like address ^ key) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT`.
+ * `((code-like address ^ key ^ line << _PYMONITORING_SITE_LINE_SHIFT)
+ * * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT`, where `line`
+ * is LINE's `lineno` as 32 bits (0 for the other events).
  */
 #define _PYMONITORING_SITE_HASH 11400714819323198485ull
 
@@ -269,11 +274,15 @@ typedef intptr_t Py_ssize_t;
 #define _PYMONITORING_SITE_HASH_SHIFT 52
 
 /**
+ * See `_PYMONITORING_SITE_HASH`: where a site's line enters its hash.
+ */
+#define _PYMONITORING_SITE_LINE_SHIFT 37
+
+/**
  * One scope slot: `active` has bit t set when tool t gets the slot's event;
  * `opaque` belongs to the caller and the library leaves its value alone,
- * except in the opt-in `PY_MONITORING_OPT_LASTING_DISABLE` mode, where the
- * library keeps the slot's DISABLEd tools in it (states must then start
- * zeroed).
+ * except in the opt-in `PY_MONITORING_OPT_LASTING_DISABLE` mode, where a
+ * refresh marks the slot there (0x80; states must then start zeroed).
  */
 typedef struct PyMonitoringState {
   /**
@@ -423,7 +432,10 @@ int PyMonitoring_RegisterCodeName(PyObject *codelike,
  * process exit.
  *
  * Returns 0, or -1 with the error set: ValueError for a NULL `path`, a bad
- * tool id or one in use; RuntimeError when `path` cannot be created.
+ * tool id or one in use (unless a tool started by an environment variable
+ * holds it: that one steps aside, see docs/TOOLS.md), or a `path` another
+ * built-in tool writes; RuntimeError when `path` cannot be created. A
+ * failure changes nothing: no version change, DISABLEd slots stay so.
  * Thread-safe.
  *
  * # Safety
@@ -468,22 +480,26 @@ int PyMonitoring_StartCoverage(int tool, const char *path, int mode);
  * callbacks) and its file completed and closed.
  *
  * Returns 0, or -1 with a ValueError when no built-in tool runs on `tool`,
- * or a RuntimeError when its file could not be written (the tool is
- * stopped anyway). Thread-safe.
+ * or a RuntimeError naming the tool and its file when the file could not
+ * be written (the tool is stopped anyway). In a child made by `fork`, a
+ * tool inherited from the parent is stopped without writing anything.
+ * Thread-safe.
  */
 int PyMonitoring_StopBuiltinTool(int tool);
 
 /**
  * Stop every running built-in tool (as `PyMonitoring_StopBuiltinTool`).
  * The library does this itself when the process exits. Returns 0, or -1
- * with the first error after trying them all.
+ * after trying them all, with one error naming every tool that failed (its
+ * variable, if one started it, and its file).
  */
 int PyMonitoring_StopBuiltinTools(void);
 
 /**
  * Write out what the running built-in tools have buffered, without
  * stopping them (recorder lines, profiler events, a coverage snapshot).
- * Returns 0, or -1 with a RuntimeError when a file could not be written.
+ * Returns 0, or -1 with a RuntimeError naming every tool whose file could
+ * not be written. In a forked child, the parent's tools write nothing.
  */
 int PyMonitoring_FlushBuiltinTools(void);
 
@@ -662,7 +678,7 @@ PyObject *PyMonitoring_GetRaisedException(void);
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -697,7 +713,7 @@ int PyMonitoring_FirePyStartEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -732,7 +748,7 @@ int PyMonitoring_FirePyResumeEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -769,7 +785,7 @@ int PyMonitoring_FirePyReturnEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -806,7 +822,7 @@ int PyMonitoring_FirePyYieldEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -845,7 +861,7 @@ int PyMonitoring_FireCallEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -882,7 +898,7 @@ int PyMonitoring_FireLineEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -919,7 +935,7 @@ int PyMonitoring_FireJumpEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -956,7 +972,7 @@ int PyMonitoring_FireBranchLeftEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -1240,7 +1256,7 @@ int PyMonitoring_FirePyUnwindEvent(struct PyMonitoringState *state,
  * bit). Returns 0, or -1 with the thread's error set when: `state` or
  * `codelike` is NULL (ValueError); `offset` is negative (ValueError
  * `offset must be non-negative`, no callback called); a callback returned -1
- * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+ * (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
  * NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
  * on the same thread, the event is not delivered and 0 is returned.
  *
@@ -1321,9 +1337,8 @@ int PyMonitoring_SetHost(const struct PyMonitoringHost *host);
  * In the default mode, a scope refreshed after nothing but per-tool
  * restarts gets back only the restarted tools' bits; after any other change
  * it is refreshed as CPython does (every DISABLE ends). With
- * `PY_MONITORING_OPT_LASTING_DISABLE`, the tool's bits are cleared from the
- * slots' `opaque` at their next refresh and its remembered sites are
- * forgotten at once.
+ * `PY_MONITORING_OPT_LASTING_DISABLE`, its remembered sites are forgotten
+ * at once.
  *
  * Returns 0, or -1 with a ValueError (nothing changes) when `tool` is not
  * between 0 and 5 (`invalid tool %d (must be between 0 and 5)`) or is not
@@ -1366,8 +1381,8 @@ int PyMonitoring_GetOptions(uint32_t *options);
  * `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
  * slots get BRANCH_RIGHT's), `opaque` keeps its value (it may be stored
  * back unchanged along with `active`; in the opt-in
- * `PY_MONITORING_OPT_LASTING_DISABLE` mode the library keeps the slot's
- * DISABLEd tools there and `active` leaves them out), and `*version` is
+ * `PY_MONITORING_OPT_LASTING_DISABLE` mode the library marks the slot there
+ * with 0x80, and its DISABLEs live in the site table), and `*version` is
  * updated. The global version starts at 0, so zeroed states with a version of
  * 0 cost nothing until a tool sets events. While no tool has an event and
  * no option is set (for instance after the last tool was freed) a refresh
@@ -1576,7 +1591,7 @@ typedef struct {
     uint64_t object;   /* the code-like's address */
     uint64_t key;      /* offset | (event + 1) << _PYMONITORING_SITE_EVENT_SHIFT
                         * | (1 << tool) << _PYMONITORING_SITE_TOOL_SHIFT; 0: empty */
-    uint64_t reserved;
+    uint64_t line;     /* LINE's lineno as 32 bits; 0 for the other events */
 } _PyMonitoringDisabledSite;
 extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 
@@ -1603,12 +1618,13 @@ extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 #define _PYMONITORING_IF_ACTIVE(STATE, X) \
     if ((STATE)->active) { return (X); } else { return 0; }
 
-/* A slot refreshed in the lasting-DISABLE mode (_PYMONITORING_SLOT_MARK in
- * `opaque`) whose one active tool is remembered as having DISABLEd this
- * site: the tool moves from `active` to `opaque` and 1 is returned, with no
- * call (the library's own check, done here in the caller). 0: let the
- * library decide. A read racing a write of the entry reads as 0 (seqlock),
- * never as a match. */
+/* The library's check of a remembered site, done in the caller for a slot
+ * refreshed in the lasting-DISABLE mode (_PYMONITORING_SLOT_MARK in
+ * `opaque`): 1 when the slot's one active tool is remembered as having
+ * DISABLEd this site (the fire is over: no call, nothing written); 0 when
+ * nothing is remembered for the site (its home entry is empty); -1
+ * otherwise (the library decides). A read racing a write of the entry never
+ * reads as 1 (seqlock). */
 #if defined(__cplusplus)
 #define _PYMONITORING_ADDRESS(P) reinterpret_cast<uintptr_t>(P)
 #define _PYMONITORING_CAST(T, X) static_cast<T>(X)
@@ -1620,8 +1636,8 @@ extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 #endif
 
 static inline int
-_PyMonitoring_SkipRemembered(PyMonitoringState *state, int event, PyObject *codelike,
-                             int32_t offset)
+_PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject *codelike,
+                             int32_t offset, uint64_t line)
 {
     uint32_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
     uint64_t event_plus_one = _PYMONITORING_CAST(uint64_t, event + 1);
@@ -1630,74 +1646,149 @@ _PyMonitoring_SkipRemembered(PyMonitoringState *state, int event, PyObject *code
     /* Read apart from the caller's `active` test, so that test stays one
      * compare with memory on the inactive path. */
     uint64_t tools = __atomic_load_n(&state->active, __ATOMIC_RELAXED);
-    uint64_t home = ((object_address ^ site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
+    uint64_t home = ((object_address ^ site ^ line << _PYMONITORING_SITE_LINE_SHIFT)
+                     * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
     const _PyMonitoringDisabledSite *e = &_PyMonitoring_DisabledSites[home];
     uint64_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-    uint64_t object = __atomic_load_n(&e->object, __ATOMIC_RELAXED);
     uint64_t key = __atomic_load_n(&e->key, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if (object != object_address || key != (site | tools << _PYMONITORING_SITE_TOOL_SHIFT)
-        || __atomic_load_n(&e->seq, __ATOMIC_RELAXED) != (seq & ~UINT64_C(1))) {
+    if (key == 0) {
         return 0;
     }
-    state->opaque = _PYMONITORING_CAST(uint8_t, state->opaque | state->active);
-    state->active = 0;
-    return 1;
+    if (key != (site | tools << _PYMONITORING_SITE_TOOL_SHIFT)
+        || __atomic_load_n(&e->object, __ATOMIC_RELAXED) != object_address
+        || __atomic_load_n(&e->line, __ATOMIC_RELAXED) != line) {
+        return -1;
+    }
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return __atomic_load_n(&e->seq, __ATOMIC_RELAXED) == (seq & ~UINT64_C(1)) ? 1 : -1;
 }
 
-/* _PYMONITORING_IF_ACTIVE for the local events: a marked slot at a
- * remembered site returns 0 without a call. */
-#define _PYMONITORING_IF_ACTIVE_LOCAL(STATE, EVENT, CODE, OFFSET, X) \
-    if ((STATE)->active) { \
-        if (((STATE)->opaque & _PYMONITORING_SLOT_MARK) \
-            && _PyMonitoring_SkipRemembered((STATE), (EVENT), (CODE), (OFFSET))) { \
+/* A fire on a marked slot whose site has nothing remembered: the library
+ * gets a copy of the slot without the mark (so it does not check the site
+ * again), and a bit the library cleared in the copy (CPython's DISABLE, with
+ * the mode switched off since the refresh) is cleared in the slot. Out of
+ * line, so the copy costs the other paths nothing. X calls the library with
+ * `_pymonitoring_slot` as the state. */
+#if defined(__GNUC__) || defined(__clang__)
+#define _PYMONITORING_OUT_OF_LINE static __attribute__((noinline, unused))
+#else
+#define _PYMONITORING_OUT_OF_LINE static
+#endif
+#define _PYMONITORING_FIRE_COPY(STATE, X) \
+    PyMonitoringState _pymonitoring_copy; \
+    PyMonitoringState *_pymonitoring_slot = &_pymonitoring_copy; \
+    uint8_t _pymonitoring_active = (STATE)->active; \
+    int _pymonitoring_rc; \
+    _pymonitoring_copy.active = _pymonitoring_active; \
+    _pymonitoring_copy.opaque = 0; \
+    _pymonitoring_rc = (X); \
+    if (_pymonitoring_active & ~_pymonitoring_copy.active) { \
+        (STATE)->active = _PYMONITORING_CAST(uint8_t, (STATE)->active \
+            & (_pymonitoring_copy.active | ~_pymonitoring_active)); \
+    } \
+    return _pymonitoring_rc;
+
+/* _PYMONITORING_IF_ACTIVE for the local events. On a marked slot the site
+ * is checked here: remembered, 0 with no call; nothing remembered for it,
+ * COPY (the library on a copy of the slot, above); anything else, X (the
+ * library on the slot, which checks the site in full). LINE is LINE's line
+ * number (0 for the other events). */
+#define _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, LINE, COPY, X) \
+    if (!(STATE)->active) { \
+        return 0; \
+    } \
+    if ((STATE)->opaque & _PYMONITORING_SLOT_MARK) { \
+        int _pymonitoring_known = \
+            _PyMonitoring_SiteRemembered((STATE), (EVENT), (CODE), (OFFSET), (LINE)); \
+        if (_pymonitoring_known > 0) { \
             return 0; \
         } \
-        return (X); \
-    } else { return 0; }
+        if (_pymonitoring_known == 0) { \
+            return (COPY); \
+        } \
+    } \
+    return (X);
+#define _PYMONITORING_IF_ACTIVE_LOCAL(STATE, EVENT, CODE, OFFSET, COPY, X) \
+    _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, 0, COPY, X)
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FirePyStartEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyStartEvent(_pymonitoring_slot, codelike, offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyStartEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEvent(state, codelike, offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEventCopy(state, codelike, offset), _PyMonitoring_FirePyStartEvent(state, codelike, offset)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FirePyResumeEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyResumeEvent(_pymonitoring_slot, codelike, offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyResumeEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEvent(state, codelike, offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEventCopy(state, codelike, offset), _PyMonitoring_FirePyResumeEvent(state, codelike, offset)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FirePyReturnEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyReturnEvent(_pymonitoring_slot, codelike, offset, retval)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                PyObject *retval)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FirePyYieldEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyYieldEvent(_pymonitoring_slot, codelike, offset, retval)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyYieldEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                               PyObject *retval)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireCallEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *callable, PyObject *arg0)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireCallEvent(_pymonitoring_slot, codelike, offset, callable, arg0)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireCallEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *callable, PyObject *arg0)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEventCopy(state, codelike, offset, callable, arg0), _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireLineEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, int lineno)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireLineEvent(_pymonitoring_slot, codelike, offset, lineno)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireLineEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            int lineno)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_LINE, codelike, offset, _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL_AT(state, PY_MONITORING_EVENT_LINE, codelike, offset, _PYMONITORING_CAST(uint32_t, lineno), _PyMonitoring_FireLineEventCopy(state, codelike, offset, lineno), _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireJumpEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireJumpEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireJumpEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireBranchLeftEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireBranchLeftEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireBranchLeftEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                  PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireBranchRightEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireBranchRightEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireBranchRightEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                   PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireCReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
@@ -1728,10 +1819,14 @@ _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyUnwindEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FirePyUnwindEvent(state, codelike, offset)); }
 
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireStopIterationEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *value)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireStopIterationEvent(_pymonitoring_slot, codelike, offset, value)); }
+
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireStopIterationEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                     PyObject *value)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEventCopy(state, codelike, offset, value), _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
 
 /* The library's refresh while no tool has an event and no option is set,
  * for 4-8 slots (a Cython function has 7): when every id is valid (below
@@ -1798,6 +1893,9 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_WRAPPER
 #undef _PYMONITORING_IF_ACTIVE
 #undef _PYMONITORING_IF_ACTIVE_LOCAL
+#undef _PYMONITORING_IF_ACTIVE_LOCAL_AT
+#undef _PYMONITORING_FIRE_COPY
+#undef _PYMONITORING_OUT_OF_LINE
 #undef _PYMONITORING_ADDRESS
 #undef _PYMONITORING_CAST
 #undef _PYMONITORING_PLAIN

@@ -105,6 +105,15 @@ where
     }
 }
 
+/// `callback` as a registry handler (for the built-in tools, which
+/// install their callbacks in one registry change).
+pub(crate) fn handler<F>(callback: F) -> Arc<dyn Handler>
+where
+    F: Fn(&EventRecord) -> Action + Send + Sync + 'static,
+{
+    Arc::new(Closure(callback))
+}
+
 /// A claimed tool id. Dropping it frees the id (its events and callbacks
 /// go with it), unless the id was already freed and claimed again by
 /// someone else, through C for example, which is then left alone.

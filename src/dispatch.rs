@@ -19,7 +19,9 @@ pub use crate::record::{EventRecord, FireRecord, Firing};
 /// take the current exception (none is an error); a negative offset is an
 /// error; tools are called from the highest id down, skipping empty slots; a
 /// failing callback stops the walk; DISABLE clears the tool's bit for local
-/// events and is an error (and removes the callback) for the others. On
+/// events (in the lasting-DISABLE mode it silences the site instead,
+/// `crate::lasting`) and is an error (and removes the callback) for the
+/// others. On
 /// success what was pending before the fire is pending again.
 pub fn fire(active: &Cell<u8>, firing: Firing) -> Result<(), ErrorSet> {
     let mut record = FireRecord::new(firing, None);
@@ -284,7 +286,12 @@ fn after_callback(
         _ if stray_error => Err(ErrorSet),
         Outcome::Continue => Ok(()),
         Outcome::Disable if record.event().is_local() => {
-            active.set(active.get() & !(1 << tool));
+            if crate::options::get() & crate::options::LASTING_DISABLE != 0 {
+                // The lasting mode silences the site, not the slot.
+                crate::remember::remember_disable(record, tool);
+            } else {
+                active.set(active.get() & !(1 << tool));
+            }
             Ok(())
         }
         Outcome::Disable => {

@@ -17,7 +17,7 @@ pub enum ErrorKind {
 }
 
 /// A library error: a kind and a message.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
     /// The message followed by one NUL, so C can borrow it without a copy.
@@ -59,6 +59,34 @@ impl Error {
     #[inline]
     pub fn message_with_nul(&self) -> &[u8] {
         self.text.as_bytes()
+    }
+
+    /// The same error with `context: ` in front of its message.
+    pub(crate) fn with_context(&self, context: &str) -> Error {
+        Error::new(self.kind, format!("{context}: {}", self.message()))
+    }
+
+    /// The same error with `suffix` after its message.
+    pub(crate) fn with_suffix(&self, suffix: &str) -> Error {
+        Error::new(self.kind, format!("{}{suffix}", self.message()))
+    }
+}
+
+/// Shows the kind and the message, without the C terminator.
+///
+/// ```
+/// let e = pymonitoring::api::Error::value("tool 2 is already in use");
+/// assert_eq!(
+///     format!("{e:?}"),
+///     r#"Error { kind: Value, message: "tool 2 is already in use" }"#
+/// );
+/// ```
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("message", &self.message())
+            .finish()
     }
 }
 

@@ -12,15 +12,15 @@
 //!   than the current one, when nothing but per-tool restarts happened since
 //!   `v`, gives back only the restarted tools' bits (`active |= mask &
 //!   restarted`); otherwise it is CPython's refresh (`active = mask`).
-//! * Lasting mode: `opaque` bits 0-5 are the slot's DISABLEd tools, and bit
-//!   7 ([`SLOT_MARK`]) marks a slot refreshed in this mode (tools 6 and 7
-//!   are never in use, so their bits are free). A refresh clears from
-//!   `opaque` the tools restarted since `v`, sets the mark and sets `active =
-//!   mask & !opaque`; a DISABLE sets the tool's bit in `opaque`. Fires test
-//!   the mark, a byte next to `active`, to take the mode's path. Each DISABLE is also
-//!   remembered per site in [`crate::sites`], and a fire skips (without a
-//!   callback) the tools remembered for its site, as if they had answered
-//!   DISABLE again.
+//! * Lasting mode: a refresh sets `active = mask` (CPython's refresh) and
+//!   `opaque` to [`SLOT_MARK`], which marks a slot refreshed in this mode.
+//!   A DISABLE returned for a local event leaves `active` alone and is
+//!   remembered for its site — `(code-like, offset, event,
+//!   line, tool)` — in [`crate::sites`]; a fire on a marked slot skips
+//!   (without a callback, and writing nothing) the tools remembered for its
+//!   site. Other sites of the slot keep firing; the site stays silent for
+//!   the tool until the table forgets it (the tool's restart, clear or free,
+//!   `RestartEvents`, a switch of the mode).
 
 use std::cell::Cell;
 
@@ -70,17 +70,10 @@ pub(crate) fn refresh(
     let restarts = &registry::global().restarts;
     let v = version.get();
     if lasting_mode() {
-        // A version from the future is none of ours: everything restarted.
-        let restarted = if v > current {
-            0xff
-        } else {
-            restarts.restarted_since(v)
-        };
+        // DISABLEs live in the site table, not in the slots.
         for (slot, &id) in states.iter().zip(event_types) {
-            let disabled = slot.opaque.get() & !restarted & !SLOT_MARK;
-            slot.opaque.set(disabled | SLOT_MARK);
-            slot.active
-                .set((registry::scope_mask_by_id(id) | extra(id)) & !disabled);
+            slot.opaque.set(SLOT_MARK);
+            slot.active.set(registry::scope_mask_by_id(id) | extra(id));
         }
     } else if restarts.only_restarts(v, current) {
         let restarted = restarts.restarted_since(v);
@@ -97,592 +90,110 @@ pub(crate) fn refresh(
 }
 
 /// Fire `firing` on `slot`: on a slot refreshed in the lasting mode (marked
-/// with [`SLOT_MARK`]) as [`skip_remembered`] then [`fire_rest`] describe,
-/// else as [`dispatch::fire`] on the slot's `active` (the Rust API's entry;
-/// the C entry points make the same calls).
+/// with [`SLOT_MARK`]), the tools remembered for the site are skipped
+/// ([`skipped`]) and the others fired by [`fire_marked`]; else as
+/// [`dispatch::fire`] on the slot's `active` (the Rust API's entry; the C
+/// entry points make the same calls).
 pub fn fire(slot: &SlotState, firing: Firing) -> Result<(), ErrorSet> {
     let mut record = FireRecord::new(firing, None);
     if slot.opaque.get() & SLOT_MARK == 0 {
         return dispatch::fire_record(&slot.active, &mut record);
     }
-    if skip_remembered(slot, firing.event, firing.codelike, firing.offset) {
-        return Ok(());
-    }
-    fire_rest(slot, &mut record)
+    let line = sites::line_word(firing.event, firing.lineno);
+    let skip = skipped(slot, firing.event, firing.codelike, firing.offset, line);
+    fire_marked(slot, &mut record, skip)
 }
 
-/// The first step of a fire on a marked slot: for a local event, the tools
-/// of `active` remembered as having DISABLEd the site are skipped without a
-/// callback (as if they answered DISABLE again): their bits move from
-/// `active` to `opaque`. Returns true when no tool is left (the fire is over,
-/// before any thread-local or dispatch work). Never panics. Only a slot with
-/// no tool active asks the mode (off: false, so the fire is CPython's and
-/// `_PyMonitoring_Fire*` still check the exception and the offset); the
-/// table needs no check of the mode: switching it off empties the table.
-#[inline(always)]
-pub fn skip_remembered(slot: &SlotState, event: Event, codelike: ObjectRef, offset: i32) -> bool {
-    match skip_remembered_fast(slot, event, codelike, offset) {
-        Skip::Done => true,
-        Skip::Fire => false,
-        Skip::Scan => skip_remembered_slow(slot, event, codelike, offset),
-    }
-}
-
-/// What [`skip_remembered_fast`] found.
+/// What [`skipped_fast`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Skip {
-    /// No tool is left: the fire is over.
+    /// Every active tool is remembered for the site: the fire is over.
     Done,
-    /// Nothing is remembered for the site: fire `active` ([`fire_rest`]).
+    /// No active tool is remembered for the site: fire `active`.
     Fire,
-    /// Ask [`skip_remembered_slow`], then fire what is left.
+    /// Ask [`skipped_slow`].
     Scan,
 }
 
-/// The part of [`skip_remembered`] that answers the usual cases without a
-/// call from the site's home entry: one tool active and remembered, or
-/// nothing remembered for the site (no tool active: [`Skip::Scan`], the
-/// answer depends on the mode). Never panics.
+/// The tools of a marked slot's `active` remembered as having DISABLEd the
+/// site (a local event only; none for the others). Lock-free, writes
+/// nothing, never panics.
 #[inline(always)]
-pub fn skip_remembered_fast(
+pub fn skipped(slot: &SlotState, event: Event, codelike: ObjectRef, offset: i32, line: u64) -> u8 {
+    match skipped_fast(slot, event, codelike, offset, line) {
+        Skip::Done => slot.active.get(),
+        Skip::Fire => 0,
+        Skip::Scan => skipped_slow(slot, event, codelike, offset, line),
+    }
+}
+
+/// The part of [`skipped`] that answers the usual cases from the site's
+/// home entry without a call: one tool active and remembered, nothing
+/// remembered for the site, no tool active, or a non-local event.
+#[inline(always)]
+pub fn skipped_fast(
     slot: &SlotState,
     event: Event,
     codelike: ObjectRef,
     offset: i32,
+    line: u64,
 ) -> Skip {
     let active = slot.active.get();
-    if active == 0 {
-        // [`skip_remembered_slow`] asks the mode (kept out of this path).
-        return Skip::Scan;
-    }
-    if !event.is_local() {
+    if active == 0 || !event.is_local() {
         return Skip::Fire;
     }
-    match sites::table().home(codelike, offset, event, active) {
-        sites::Home::Holds => {
-            slot.active.set(0);
-            slot.opaque.set(slot.opaque.get() | active);
-            Skip::Done
-        }
+    match sites::table().home(codelike, offset, event, line, active) {
+        sites::Home::Holds => Skip::Done,
         sites::Home::Empty => Skip::Fire,
         sites::Home::Unknown => Skip::Scan,
     }
 }
 
-/// [`skip_remembered`] in full: every active tool against every entry of the
-/// site. Never panics.
+/// [`skipped`] in full: every active tool against every entry of the site.
 #[cold]
 #[inline(never)]
-pub fn skip_remembered_slow(
+pub fn skipped_slow(
     slot: &SlotState,
     event: Event,
     codelike: ObjectRef,
     offset: i32,
-) -> bool {
+    line: u64,
+) -> u8 {
     let active = slot.active.get();
-    if active == 0 {
-        // No tool active: the fire is over in the mode; with the mode off
-        // (switched off since the slot's refresh) it is CPython's, so
-        // `_PyMonitoring_Fire*` still check the exception and the offset.
-        return lasting_mode();
+    if active == 0 || !event.is_local() {
+        return 0;
     }
-    if !event.is_local() {
-        return false;
-    }
-    let skipped = sites::table().disabled(codelike, offset, event, active);
-    if skipped == 0 {
-        return false;
-    }
-    slot.active.set(active & !skipped);
-    slot.opaque.set(slot.opaque.get() | skipped);
-    active & !skipped == 0
+    sites::table().disabled(codelike, offset, event, line, active)
 }
 
-/// The rest of a fire on a marked slot, after [`skip_remembered`]: with the
-/// mode off (switched off since the slot's refresh), the default dispatch.
-/// Otherwise the tools left in `active` are fired by the ordinary dispatch
-/// on a private copy of `active`. The bits the walk clears are the tools
-/// that answered DISABLE (nothing else clears them); they are then cleared
-/// in `active`, set in `opaque` and remembered for the site.
-#[inline(never)]
-pub fn fire_rest(slot: &SlotState, record: &mut FireRecord) -> Result<(), ErrorSet> {
-    if !lasting_mode() {
+/// The fire on a marked slot once [`skipped`] is known: the tools of
+/// `active` but `skipped` are fired by the ordinary dispatch (in the mode, a
+/// DISABLE is remembered for the site and `active` stays). Every tool
+/// skipped: over, with no thread-local or dispatch work.
+#[inline(always)]
+pub fn fire_marked(slot: &SlotState, record: &mut FireRecord, skipped: u8) -> Result<(), ErrorSet> {
+    if skipped == 0 {
         return dispatch::fire_record(&slot.active, record);
     }
-    let tools = slot.active.get();
-    let forgets = sites::table().forgets();
-    let walk = Cell::new(tools);
-    let result = dispatch::fire_record(&walk, record);
-    let disabled = tools & !walk.get();
-    if disabled != 0 {
-        remember(slot, record, disabled, forgets);
-    }
-    result
+    fire_some(slot, record, skipped)
 }
 
 #[cold]
 #[inline(never)]
-fn remember(slot: &SlotState, record: &FireRecord, disabled: u8, forgets: u64) {
-    // A callback may have refreshed this scope meanwhile: clear the bits in
-    // what `active` holds now.
-    slot.active.set(slot.active.get() & !disabled);
-    slot.opaque.set(slot.opaque.get() | disabled);
-    let mut bits = disabled;
-    while bits != 0 {
-        let tool = bits.trailing_zeros() as u8;
-        bits &= bits - 1;
-        sites::table().remember(record.codelike, record.offset, record.event, tool, forgets);
+fn fire_some(slot: &SlotState, record: &mut FireRecord, skipped: u8) -> Result<(), ErrorSet> {
+    let rest = slot.active.get() & !skipped;
+    if rest == 0 {
+        return Ok(());
     }
+    let walk = Cell::new(rest);
+    let result = dispatch::fire_record(&walk, record);
+    // Cleared only by CPython's rule (the mode switched off meanwhile).
+    let cleared = rest & !walk.get();
+    if cleared != 0 {
+        slot.active.set(slot.active.get() & !cleared);
+    }
+    result
 }
 
 #[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-    use crate::event::EventSet;
-    use crate::registry::Outcome;
-    use crate::scope::enter_scope;
-    use crate::test_support::{registry_lock, Recorder};
-    use std::sync::Arc;
-
-    fn code(addr: usize) -> ObjectRef {
-        ObjectRef::from_addr(addr).unwrap()
-    }
-
-    /// A fresh (zeroed) scope with one slot per event id.
-    fn states(n: usize) -> Vec<SlotState> {
-        (0..n).map(|_| SlotState::default()).collect()
-    }
-
-    /// Claim `tool` with `events` and a recorder for each of `events`.
-    fn tool(t: i64, events: EventSet, answer: Outcome) -> Arc<Recorder> {
-        let rec = Recorder::answering(answer);
-        registry::use_tool_id(t, "t").unwrap();
-        for e in Event::ALL {
-            if events.has(e) {
-                registry::register_callback(t, e as i64, Some(rec.clone())).unwrap();
-            }
-        }
-        registry::set_events(t, events.bits()).unwrap();
-        rec
-    }
-
-    fn fire_at(slot: &SlotState, event: Event, c: ObjectRef, offset: i32) {
-        fire(slot, Firing::new(event, c, offset)).unwrap();
-    }
-
-    fn set_lasting(on: bool) {
-        options::set(if on { LASTING_DISABLE } else { 0 }).unwrap();
-    }
-
-    #[test]
-    fn bad_tools_are_value_errors_and_change_nothing() {
-        let _g = registry_lock();
-        let v = registry::version();
-        for bad in [-1, 6, 7, 8, 1000] {
-            assert_eq!(
-                restart_tool_events(bad).unwrap_err().message(),
-                format!("invalid tool {bad} (must be between 0 and 5)")
-            );
-        }
-        assert_eq!(
-            restart_tool_events(4).unwrap_err().message(),
-            "tool 4 is not in use"
-        );
-        assert_eq!(registry::version(), v);
-        registry::use_tool_id(4, "t").unwrap();
-        restart_tool_events(4).unwrap();
-        assert_eq!(
-            registry::version(),
-            v + 1,
-            "moves the version, even with nothing DISABLEd"
-        );
-    }
-
-    /// Default mode: only the restarted tool comes back; the others'
-    /// DISABLEs stay (and come back on any other change, as in CPython).
-    #[test]
-    fn default_mode_restarts_only_that_tool() {
-        let _g = registry_lock();
-        let a = tool(1, EventSet::LINE, Outcome::Disable);
-        let b = tool(3, EventSet::LINE, Outcome::Disable);
-        let s = states(1);
-        let version = Cell::new(0);
-        let c = code(0x100);
-        enter_scope(&s, &version, &[Event::Line.id()]).unwrap();
-        assert_eq!(s[0].active.get(), 0b1010);
-        fire_at(&s[0], Event::Line, c, 2);
-        assert_eq!(s[0].active.get(), 0);
-        assert_eq!((a.count(), b.count()), (1, 1));
-
-        restart_tool_events(3).unwrap();
-        enter_scope(&s, &version, &[Event::Line.id()]).unwrap();
-        assert_eq!(s[0].active.get(), 0b1000, "only tool 3 is back");
-        assert_eq!(s[0].opaque.get(), 0, "opaque untouched in the default mode");
-        fire_at(&s[0], Event::Line, c, 2);
-        assert_eq!((a.count(), b.count()), (1, 2));
-
-        // Two restarts in a row, one refresh: both come back.
-        restart_tool_events(1).unwrap();
-        restart_tool_events(3).unwrap();
-        enter_scope(&s, &version, &[Event::Line.id()]).unwrap();
-        assert_eq!(s[0].active.get(), 0b1010);
-        fire_at(&s[0], Event::Line, c, 2);
-
-        // A per-tool restart then an unrelated change: CPython's refresh.
-        restart_tool_events(1).unwrap();
-        registry::use_tool_id(5, "other").unwrap();
-        registry::set_events(5, EventSet::JUMP.bits()).unwrap();
-        enter_scope(&s, &version, &[Event::Line.id()]).unwrap();
-        assert_eq!(
-            s[0].active.get(),
-            0b1010,
-            "an unrelated change re-enables everyone"
-        );
-
-        // An unrelated change then a per-tool restart: also a full refresh
-        // for a scope older than the change.
-        fire_at(&s[0], Event::Line, c, 2);
-        let stale = Cell::new(version.get());
-        registry::set_events(5, EventSet::BRANCH.bits()).unwrap();
-        restart_tool_events(1).unwrap();
-        enter_scope(&s, &stale, &[Event::Line.id()]).unwrap();
-        assert_eq!(s[0].active.get(), 0b1010);
-        // ... and a restore for a scope refreshed after the change.
-        fire_at(&s[0], Event::Line, c, 2);
-        restart_tool_events(3).unwrap();
-        enter_scope(&s, &stale, &[Event::Line.id()]).unwrap();
-        assert_eq!(s[0].active.get(), 0b1000);
-    }
-
-    #[test]
-    fn restart_events_and_clear_end_every_disable_in_the_default_mode() {
-        let _g = registry_lock();
-        tool(1, EventSet::PY_START, Outcome::Disable);
-        tool(2, EventSet::PY_START, Outcome::Disable);
-        restart_tool_events(2).unwrap();
-        let s = states(1);
-        let version = Cell::new(0);
-        enter_scope(&s, &version, &[0]).unwrap();
-        fire_at(&s[0], Event::PyStart, code(8), 0);
-        assert_eq!(s[0].active.get(), 0);
-        registry::restart_events();
-        enter_scope(&s, &version, &[0]).unwrap();
-        assert_eq!(s[0].active.get(), 0b110);
-    }
-
-    /// Lasting mode: DISABLE survives unrelated changes and other tools'
-    /// restarts, and ends with the tool's own restart.
-    #[test]
-    fn lasting_mode_keeps_disable_until_that_tool_restarts() {
-        let _g = registry_lock();
-        set_lasting(true);
-        let a = tool(1, EventSet::LINE, Outcome::Disable);
-        let b = tool(3, EventSet::LINE, Outcome::Continue);
-        let s = states(1);
-        let version = Cell::new(0);
-        let c = code(0x100);
-        enter_scope(&s, &version, &[Event::Line.id()]).unwrap();
-        fire_at(&s[0], Event::Line, c, 2);
-        assert_eq!(s[0].active.get(), 0b1000);
-        assert_eq!(s[0].opaque.get(), SLOT_MARK | 0b10);
-        // Unrelated changes do not bring tool 1 back.
-        registry::use_tool_id(5, "other").unwrap();
-        registry::set_events(5, EventSet::JUMP.bits()).unwrap();
-        restart_tool_events(3).unwrap();
-        enter_scope(&s, &version, &[Event::Line.id()]).unwrap();
-        assert_eq!(s[0].active.get(), 0b1000);
-        fire_at(&s[0], Event::Line, c, 2);
-        assert_eq!((a.count(), b.count()), (1, 2));
-        // Its restart does.
-        restart_tool_events(1).unwrap();
-        enter_scope(&s, &version, &[Event::Line.id()]).unwrap();
-        assert_eq!(s[0].active.get(), 0b1010);
-        assert_eq!(s[0].opaque.get(), SLOT_MARK);
-        fire_at(&s[0], Event::Line, c, 2);
-        assert_eq!((a.count(), b.count()), (2, 3));
-    }
-
-    /// Fresh per-call states (Cython) skip remembered sites without a
-    /// callback; other sites of the same code-like still call it.
-    #[test]
-    fn fresh_states_skip_remembered_sites() {
-        let _g = registry_lock();
-        set_lasting(true);
-        let a = tool(2, EventSet::LINE | EventSet::PY_START, Outcome::Disable);
-        let c = code(0x200);
-        let call = |offset: i32| {
-            let s = states(2);
-            let version = Cell::new(0);
-            enter_scope(&s, &version, &[Event::PyStart.id(), Event::Line.id()]).unwrap();
-            assert_eq!(s[1].active.get(), 0b100);
-            fire_at(&s[0], Event::PyStart, c, 0);
-            fire_at(&s[1], Event::Line, c, offset);
-            (
-                s[0].active.get(),
-                s[0].opaque.get(),
-                s[1].active.get(),
-                s[1].opaque.get(),
-            )
-        };
-        const M: u8 = SLOT_MARK | 0b100;
-        assert_eq!(call(4), (0, M, 0, M));
-        assert_eq!(a.count(), 2);
-        assert_eq!(sites::remembered(), 2);
-        assert_eq!(call(4), (0, M, 0, M), "skipped as if DISABLEd again");
-        assert_eq!(a.count(), 2, "no callback at remembered sites");
-        call(6);
-        assert_eq!(a.count(), 3, "another offset is another site");
-        let other = code(0x300);
-        let s = states(1);
-        enter_scope(&s, &Cell::new(0), &[Event::Line.id()]).unwrap();
-        fire_at(&s[0], Event::Line, other, 4);
-        assert_eq!(a.count(), 4, "another code-like is another site");
-    }
-
-    #[test]
-    fn restart_clear_and_free_forget_sites() {
-        let _g = registry_lock();
-        set_lasting(true);
-        let a = tool(2, EventSet::LINE, Outcome::Disable);
-        let b = tool(4, EventSet::LINE, Outcome::Disable);
-        let c = code(0x400);
-        let call = || {
-            let s = states(1);
-            enter_scope(&s, &Cell::new(0), &[Event::Line.id()]).unwrap();
-            fire_at(&s[0], Event::Line, c, 1);
-            (a.count(), b.count())
-        };
-        assert_eq!(call(), (1, 1));
-        assert_eq!(call(), (1, 1));
-        restart_tool_events(2).unwrap();
-        assert_eq!(call(), (2, 1), "only tool 2 is called again");
-        registry::restart_events();
-        assert_eq!(call(), (3, 2), "RestartEvents forgets every tool");
-        assert_eq!(call(), (3, 2));
-        registry::clear_tool_id(4).unwrap();
-        registry::set_events(4, EventSet::LINE.bits()).unwrap();
-        registry::register_callback(4, Event::Line as i64, Some(b.clone())).unwrap();
-        assert_eq!(call(), (3, 3), "a clear forgets the tool");
-        registry::free_tool_id(2).unwrap();
-        assert_eq!(sites::remembered(), 1);
-        let a2 = tool(2, EventSet::LINE, Outcome::Continue);
-        call();
-        assert_eq!(a2.count(), 1, "a freed tool's sites are forgotten");
-    }
-
-    #[test]
-    fn a_full_table_calls_the_callback() {
-        let _g = registry_lock();
-        set_lasting(true);
-        let a = tool(0, EventSet::LINE, Outcome::Disable);
-        let c = code(0x500);
-        let n = 2 * sites::SITES as i32;
-        let pass = || {
-            let before = a.count();
-            for offset in 0..n {
-                let s = states(1);
-                enter_scope(&s, &Cell::new(0), &[Event::Line.id()]).unwrap();
-                fire_at(&s[0], Event::Line, c, offset);
-                assert_eq!(s[0].active.get(), 0, "skipped or DISABLEd: never left on");
-            }
-            a.count() - before
-        };
-        assert_eq!(pass(), n as usize);
-        let kept = sites::remembered();
-        assert!(kept <= sites::SITES && kept > sites::SITES / 2, "{kept}");
-        assert_eq!(
-            pass(),
-            n as usize - kept,
-            "the sites not remembered call the callback"
-        );
-        assert_eq!(pass(), n as usize - kept);
-    }
-
-    #[test]
-    fn non_local_disable_keeps_cpythons_rule() {
-        let _g = registry_lock();
-        set_lasting(true);
-        let a = tool(1, EventSet::RAISE, Outcome::Disable);
-        let s = states(1);
-        enter_scope(&s, &Cell::new(0), &[Event::Raise.id()]).unwrap();
-        crate::error::set_raised(Some(code(0x99)));
-        let err = fire(&s[0], Firing::new(Event::Raise, code(0x600), 3));
-        assert!(err.is_err());
-        let Some(crate::error::Pending::Error(e)) = crate::error::take() else {
-            panic!("a ValueError is pending")
-        };
-        assert_eq!(
-            e.message(),
-            "Cannot disable RAISE events. Callback removed."
-        );
-        assert_eq!(a.count(), 1);
-        assert!(registry::get_callback(1, Event::Raise as i64)
-            .unwrap()
-            .is_none());
-        assert_eq!((s[0].active.get(), s[0].opaque.get()), (0b10, SLOT_MARK));
-        assert_eq!(sites::remembered(), 0);
-    }
-
-    #[test]
-    fn switching_the_mode_off_brings_cpythons_rules_back() {
-        let _g = registry_lock();
-        set_lasting(true);
-        let a = tool(1, EventSet::PY_START, Outcome::Disable);
-        let s = states(1);
-        let version = Cell::new(0);
-        enter_scope(&s, &version, &[0]).unwrap();
-        fire_at(&s[0], Event::PyStart, code(0x700), 0);
-        assert_eq!(sites::remembered(), 1);
-        set_lasting(false);
-        assert_eq!(sites::remembered(), 0, "switching off forgets every site");
-        enter_scope(&s, &version, &[0]).unwrap();
-        assert_eq!(s[0].active.get(), 0b10);
-        fire_at(&s[0], Event::PyStart, code(0x700), 0);
-        assert_eq!(a.count(), 2);
-        assert_eq!(s[0].active.get(), 0);
-        assert_eq!(
-            s[0].opaque.get(),
-            SLOT_MARK | 0b10,
-            "the default mode leaves opaque as it was"
-        );
-        registry::use_tool_id(4, "other").unwrap();
-        registry::set_events(4, EventSet::JUMP.bits()).unwrap();
-        enter_scope(&s, &version, &[0]).unwrap();
-        assert_eq!(s[0].active.get(), 0b10, "any change re-enables, as CPython");
-        // Switching on again restarts everyone: stale opaque bits are dropped.
-        set_lasting(true);
-        enter_scope(&s, &version, &[0]).unwrap();
-        assert_eq!((s[0].active.get(), s[0].opaque.get()), (0b10, SLOT_MARK));
-    }
-
-    /// A marked slot with no tool active: in the mode the fire is over at
-    /// once; with the mode switched off it is CPython's, so
-    /// `_PyMonitoring_Fire*` still check the exception and the offset (found
-    /// by `tests/model.rs`).
-    #[test]
-    fn an_inactive_marked_slot_takes_cpythons_checks_with_the_mode_off() {
-        let _g = registry_lock();
-        set_lasting(true);
-        tool(1, EventSet::PY_START, Outcome::Disable);
-        let s = states(1);
-        enter_scope(&s, &Cell::new(0), &[0]).unwrap();
-        fire_at(&s[0], Event::PyStart, code(0x900), 0);
-        assert_eq!(
-            (s[0].active.get(), s[0].opaque.get()),
-            (0, SLOT_MARK | 0b10)
-        );
-        let raise = || fire(&s[0], Firing::new(Event::Raise, code(0x900), 0));
-        let negative = || fire(&s[0], Firing::new(Event::PyStart, code(0x900), -1));
-        assert!(
-            raise().is_ok() && negative().is_ok(),
-            "in the mode: over at once"
-        );
-        assert!(!crate::error::occurred());
-        set_lasting(false);
-        let message = || match crate::error::take() {
-            Some(crate::error::Pending::Error(e)) => e.message().to_owned(),
-            other => panic!("expected a library error, got {other:?}"),
-        };
-        assert!(raise().is_err());
-        assert_eq!(message(), "Firing event 11 with no exception set");
-        assert!(negative().is_err());
-        assert_eq!(message(), "offset must be non-negative");
-        assert_eq!(s[0].opaque.get(), SLOT_MARK | 0b10, "opaque as it was");
-    }
-
-    #[test]
-    fn a_version_from_elsewhere_counts_as_everything_restarted() {
-        let _g = registry_lock();
-        set_lasting(true);
-        tool(1, EventSet::PY_START, Outcome::Disable);
-        let s = states(1);
-        s[0].opaque.set(0b10);
-        enter_scope(&s, &Cell::new(u64::MAX), &[0]).unwrap();
-        assert_eq!((s[0].active.get(), s[0].opaque.get()), (0b10, SLOT_MARK));
-    }
-
-    #[test]
-    fn a_tool_without_a_disable_is_called_at_a_site_others_disabled() {
-        let _g = registry_lock();
-        set_lasting(true);
-        let a = tool(1, EventSet::CALL, Outcome::Disable);
-        let b = tool(2, EventSet::CALL, Outcome::Continue);
-        for _ in 0..3 {
-            let s = states(1);
-            enter_scope(&s, &Cell::new(0), &[Event::Call.id()]).unwrap();
-            fire_at(&s[0], Event::Call, code(0x800), 10);
-            assert_eq!(
-                (s[0].active.get(), s[0].opaque.get()),
-                (0b100, SLOT_MARK | 0b10)
-            );
-        }
-        assert_eq!((a.count(), b.count()), (1, 3));
-    }
-
-    /// Threads fire at shared sites on fresh states while another restarts
-    /// and a callback DISABLEs: no crash, every delivery is the site fired
-    /// and a tool with events, and once the threads stop the memory is exact
-    /// again (a pass calls each site once, the next pass none).
-    #[test]
-    fn threads_fire_while_another_restarts() {
-        use std::sync::atomic::{AtomicBool, Ordering as O};
-        struct Check(std::sync::atomic::AtomicUsize);
-        impl crate::registry::Handler for Check {
-            fn call(&self, e: &crate::dispatch::EventRecord) -> Outcome {
-                assert_eq!(e.event, Event::Line);
-                assert_eq!(e.tool, 3);
-                assert_eq!(e.codelike.addr() % 0x1000, 0);
-                assert_eq!(e.lineno, e.offset + 1000);
-                self.0.fetch_add(1, O::Relaxed);
-                Outcome::Disable
-            }
-            fn as_any(&self) -> &dyn std::any::Any {
-                self
-            }
-        }
-        let _g = registry_lock();
-        set_lasting(true);
-        let check = Arc::new(Check(std::sync::atomic::AtomicUsize::new(0)));
-        registry::use_tool_id(3, "cov").unwrap();
-        registry::register_callback(3, Event::Line as i64, Some(check.clone())).unwrap();
-        registry::set_events(3, EventSet::LINE.bits()).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let pass = |code: usize| {
-            for offset in 0..64 {
-                let s = states(1);
-                enter_scope(&s, &Cell::new(0), &[Event::Line.id()]).unwrap();
-                let firing = Firing {
-                    lineno: offset + 1000,
-                    ..Firing::new(Event::Line, ObjectRef::from_addr(code).unwrap(), offset)
-                };
-                fire(&s[0], firing).unwrap();
-                assert_eq!(s[0].active.get(), 0, "skipped or DISABLEd");
-            }
-        };
-        std::thread::scope(|scope| {
-            for t in 0..3 {
-                let stop = stop.clone();
-                scope.spawn(move || {
-                    while !stop.load(O::Relaxed) {
-                        pass(0x1000 * (1 + t % 2));
-                    }
-                });
-            }
-            for _ in 0..200 {
-                restart_tool_events(3).unwrap();
-                std::thread::yield_now();
-            }
-            stop.store(true, O::Relaxed);
-        });
-        restart_tool_events(3).unwrap();
-        let before = check.0.load(O::Relaxed);
-        pass(0x1000);
-        assert_eq!(check.0.load(O::Relaxed) - before, 64);
-        pass(0x1000);
-        assert_eq!(
-            check.0.load(O::Relaxed) - before,
-            64,
-            "every site remembered"
-        );
-    }
-}
+mod tests;

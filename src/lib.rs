@@ -4,13 +4,13 @@
 //! `PyMonitoring_ExitScope` and the `PyMonitoring_Fire*Event` family) as a
 //! standalone library with its own tool registry and plain C callbacks.
 //!
-//! The crate is built in two layers:
+//! The crate is built in layers:
 //!
-//! * a safe-Rust core — [`event`] (event ids and sets), [`object`] (opaque
-//!   host object identities), [`error`] (the thread's error indicator),
-//!   [`registry`] (tools, masks, callbacks, the global version), [`host`]
-//!   (a host runtime's exception state), [`scope`]
-//!   (`EnterScope`), [`dispatch`] (firing) and [`quiesce`] (waiting for
+//! * a safe-Rust core — `event` (event ids and sets), `object` (opaque
+//!   host object identities), `error` (the thread's error indicator),
+//!   `registry` (tools, masks, callbacks, the global version), `host`
+//!   (a host runtime's exception state), `scope`
+//!   (`EnterScope`), `dispatch` (firing) and `quiesce` (waiting for
 //!   running callbacks) — with no `unsafe`, no `extern` and no C types;
 //! * [`ffi`], the C ABI: the only module allowed to use `unsafe`;
 //! * [`api`], the safe Rust API over the same core (tools that free their
@@ -19,6 +19,20 @@
 //!   trace profiler and lcov coverage, switched on with one call or an
 //!   environment variable.
 //!
+//! The Rust surface is [`api`] and [`builtin`] (with [`VERSION`]); [`ffi`]
+//! is the C ABI as Rust declares it, for Rust code that calls the C
+//! functions. The core modules are public only for the crate's own tests
+//! and benchmarks: they are hidden from these docs, unstable, and outside
+//! the semver promise. Use their items through [`api`], which re-exports
+//! what a user needs.
+//!
+//! The C library starts the built-in tools named by environment variables
+//! when it is loaded (`docs/TOOLS.md`); a Rust program linking the `rlib`
+//! gets the same load-time constructor whenever the linker keeps the
+//! library's `ffi` object, which is not guaranteed: call
+//! [`builtin::start_from_env`] to be sure (after the constructor ran, a
+//! second call starts nothing: it reports each file as already written).
+//!
 //! The rules are written down in `docs/BEHAVIOUR.md`; the C entry points are
 //! listed in the README and documented in `include/pymonitoring.h`.
 #![deny(unsafe_code)]
@@ -26,25 +40,38 @@
 
 pub mod api;
 pub mod builtin;
+#[doc(hidden)]
 pub mod codelike;
 mod codelike_tables;
+#[doc(hidden)]
 pub mod dispatch;
+#[doc(hidden)]
 pub mod error;
+#[doc(hidden)]
 pub mod event;
 mod failure;
 #[cfg(not(loom))]
 mod fork;
+#[doc(hidden)]
 pub mod host;
+#[doc(hidden)]
 pub mod lasting;
+#[doc(hidden)]
 pub mod object;
 mod option_bits;
+#[doc(hidden)]
 pub mod options;
+#[doc(hidden)]
 pub mod quiesce;
 mod readers;
 mod record;
+#[doc(hidden)]
 pub mod registry;
+mod remember;
 mod restarts;
+#[doc(hidden)]
 pub mod scope;
+#[doc(hidden)]
 pub mod sites;
 mod slot;
 mod sync;

@@ -443,30 +443,68 @@ fn loom_site_table_reads_never_tear() {
     type Table = SiteTable<8>;
     let a = ObjectRef::from_addr(0x1000).unwrap();
     let line = Event::Line;
-    let home_a = Table::home_of(a.addr() as u64, site_key(1, line));
+    let home_a = Table::home_of(a.addr() as u64, site_key(1, line), 0);
     // Another code-like whose site (offset 2) has the same home entry.
     let b = (1..)
         .map(|i| ObjectRef::from_addr(0x1000 + 16 * i).unwrap())
-        .find(|b| Table::home_of(b.addr() as u64, site_key(2, line)) == home_a)
+        .find(|b| Table::home_of(b.addr() as u64, site_key(2, line), 0) == home_a)
         .unwrap();
     loom::model(move || {
         let t = loom::sync::Arc::new(Table::new());
-        assert!(t.remember(a, 1, line, 2, t.forgets()));
+        assert!(t.remember(a, 1, line, 0, 2, || true));
         let w = t.clone();
         let writer = thread::spawn(move || {
             w.forget_all();
-            assert!(w.remember(b, 2, line, 2, w.forgets()));
+            assert!(w.remember(b, 2, line, 0, 2, || true));
         });
         // Mixed sites never existed.
-        assert_ne!(t.home(a, 2, line, 1 << 2), Home::Holds);
-        assert_ne!(t.home(b, 1, line, 1 << 2), Home::Holds);
-        assert_eq!(t.disabled(a, 2, line, 1 << 2), 0);
-        assert_eq!(t.disabled(b, 1, line, 1 << 2), 0);
+        assert_ne!(t.home(a, 2, line, 0, 1 << 2), Home::Holds);
+        assert_ne!(t.home(b, 1, line, 0, 1 << 2), Home::Holds);
+        assert_eq!(t.disabled(a, 2, line, 0, 1 << 2), 0);
+        assert_eq!(t.disabled(b, 1, line, 0, 1 << 2), 0);
         // The real ones: found or missed, both allowed while racing.
-        let _ = t.home(a, 1, line, 1 << 2);
-        let _ = t.disabled(b, 2, line, 1 << 2);
+        let _ = t.home(a, 1, line, 0, 1 << 2);
+        let _ = t.disabled(b, 2, line, 0, 1 << 2);
         writer.join().unwrap();
-        assert_eq!(t.home(b, 2, line, 1 << 2), Home::Holds);
-        assert_eq!(t.disabled(a, 1, line, 1 << 2), 0);
+        assert_eq!(t.home(b, 2, line, 0, 1 << 2), Home::Holds);
+        assert_eq!(t.disabled(a, 1, line, 0, 1 << 2), 0);
+    });
+}
+
+/// The per-site rule (`src/lasting.rs`, `docs/CONCURRENCY.md`,
+/// "Site table"): a DISABLE whose callback was called before a restart of
+/// its tool never outlives the restart. The firing side follows
+/// `dispatch::walk` and `remember::remember_disable`: the callback table's
+/// version taken before the callback, the insert validated against it under
+/// the table's lock; the writer is the real `Registry::restart_tool_events`
+/// (the version moves, then the tool's sites are forgotten). A reader racing
+/// both sees the site remembered or not, and a fresh read after both sees it
+/// only when the callback began after the restart.
+#[test]
+fn loom_disable_racing_a_restart_never_outlives_it() {
+    use crate::sites::table;
+    let code = ObjectRef::from_addr(0x2000).unwrap();
+    loom::model(move || {
+        let reg = Arc::new(Registry::new());
+        reg.use_tool_id(2, "cov").unwrap();
+        // A site remembered before: the restart forgets it too.
+        assert!(table().remember(code, 7, Event::Line, 17, 2, || true));
+        let r = reg.clone();
+        let restarter = thread::spawn(move || r.restart_tool_events(2).unwrap());
+        let seen = reg.callbacks_version();
+        // The callback runs here and answers DISABLE.
+        let kept = table().remember(code, 1, Event::Line, 11, 2, || {
+            reg.callbacks_version() == seen
+        });
+        // A fire racing the restart: either answer, never a wrong site.
+        assert_eq!(table().disabled(code, 1, Event::Line, 12, 1 << 2), 0);
+        restarter.join().unwrap();
+        let after = reg.callbacks_version();
+        let remembered = table().disabled(code, 1, Event::Line, 11, 1 << 2) != 0;
+        assert!(
+            !remembered || (kept && seen == after),
+            "outlived the restart"
+        );
+        assert_eq!(table().disabled(code, 7, Event::Line, 17, 1 << 2), 0);
     });
 }

@@ -4,9 +4,9 @@
 
 use crate::failure::Error;
 
-/// A DISABLE from a local event lasts until that tool restarts
-/// (`PyMonitoring_RestartToolEvents`, `PyMonitoring_RestartEvents`, or the
-/// tool is cleared), instead of until the next refresh of the scope.
+/// A DISABLE from a local event silences its site (not the slot) until that
+/// tool restarts (`PyMonitoring_RestartToolEvents`, `PyMonitoring_RestartEvents`,
+/// or the tool is cleared), instead of the slot until its next refresh.
 pub const LASTING_DISABLE: u32 = 1 << 0;
 /// A scope slot's `active` holds only the tools that have a callback for
 /// the slot's event (not every tool that set the event).

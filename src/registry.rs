@@ -106,6 +106,11 @@ impl CallbackTable {
     }
 }
 
+/// Who is told that a movable claim ended (`Registry::with_way_made`): the
+/// built-in tools, which make such claims, set it with their first claim
+/// (`Registry::claim_builtin`), so the registry names no module above it.
+static CLAIM_ENDED: std::sync::OnceLock<fn(u8, u64)> = std::sync::OnceLock::new();
+
 /// What only writers (under [`Registry::master`]) touch.
 struct Master {
     names: [Option<String>; TOOL_IDS],
@@ -115,6 +120,9 @@ struct Master {
     callbacks: Option<Arc<CallbackTable>>,
     /// Code-likes (docs/EXTENSIONS.md): local events and armed sites, writers' side.
     codelikes: crate::codelike_tables::Tables,
+    /// Claims that step aside (see [`Registry::make_way`]): the built-in
+    /// tools started by environment variables without a pinned id.
+    movable: [bool; TOOL_IDS],
 }
 
 /// All the registry's shared state. `repr(C)` so that `idle` is the word
@@ -170,6 +178,7 @@ const NO_TOOLS: Master = Master {
     events: [EventSet::empty(); TOOL_IDS],
     callbacks: None,
     codelikes: crate::codelike_tables::Tables::new(),
+    movable: [false; TOOL_IDS],
 };
 
 impl Registry {
@@ -362,14 +371,172 @@ impl Registry {
 
     pub(crate) fn claim_tool_id(&self, tool: i64, name: &str) -> Result<u64, Error> {
         let tool = check_tool(tool)?;
-        let mut m = self.master();
+        self.with_way_made(tool, |m| self.claim_free(m, tool, name, false))
+    }
+
+    fn claim_free(
+        &self,
+        m: &mut Master,
+        tool: u8,
+        name: &str,
+        movable: bool,
+    ) -> Result<u64, Error> {
         if m.names[tool as usize].is_some() {
             return Err(Error::value(format!("tool {tool} is already in use")));
         }
         let token = self.next_claim.fetch_add(1, Ordering::Relaxed);
         m.names[tool as usize] = Some(name.to_owned());
         m.claims[tool as usize] = token;
+        m.movable[tool as usize] = movable;
         Ok(token)
+    }
+
+    /// Run `op` under the lock once `tool` is free of any movable claim,
+    /// then tell the built-in tools about a claim that had to end.
+    fn with_way_made<R>(&self, tool: u8, op: impl FnOnce(&mut Master) -> R) -> R {
+        let (result, ended) = {
+            let mut m = self.master();
+            let ended = self.make_way(&mut m, tool);
+            (op(&mut m), ended)
+        };
+        if let Some(token) = ended {
+            if let Some(claim_ended) = CLAIM_ENDED.get() {
+                claim_ended(tool, token);
+            }
+        }
+        result
+    }
+
+    /// A movable claim on `tool` steps aside before anyone else's claim,
+    /// change or release of `tool`: it moves, with its events and
+    /// callbacks, to the highest free id; when no other id is free it ends
+    /// (its token is returned). `docs/TOOLS.md`, "Tool ids".
+    fn make_way(&self, m: &mut Master, tool: u8) -> Option<u64> {
+        let from = usize::from(tool);
+        if m.movable.get(from) != Some(&true) || m.names[from].is_none() {
+            return None;
+        }
+        let token = m.claims[from];
+        let Some(to) = (0..=MAX_USER_TOOL)
+            .rev()
+            .map(usize::from)
+            .find(|&t| t != from && m.names[t].is_none())
+        else {
+            self.clear_claimed(m, tool);
+            m.names[from] = None;
+            m.movable[from] = false;
+            return Some(token);
+        };
+        m.names[to] = m.names[from].take();
+        m.claims[to] = token;
+        m.movable[to] = true;
+        m.movable[from] = false;
+        m.events[to] = std::mem::replace(&mut m.events[from], EventSet::empty());
+        // What the old id remembered (lasting DISABLEs, local events) does
+        // not follow: the moved tool starts afresh there, as after a restart.
+        self.restarts
+            .tool_restarted(tool, self.version.load(Ordering::Relaxed));
+        self.forget_sites(Some(tool));
+        if m.codelikes.drop_tool(tool) {
+            self.publish_codelikes(m);
+        }
+        self.edit_callbacks(m, |t| {
+            t.rows[to] = t.rows[from].take();
+        });
+        self.publish_masks(m);
+        None
+    }
+
+    /// Claim for a built-in tool: `tool`, or with `None` the highest free
+    /// id; `movable` claims step aside (see [`Registry::make_way`]) and
+    /// `claim_ended` is told when one had to end. Returns the id and the
+    /// claim's token.
+    pub(crate) fn claim_builtin(
+        &self,
+        tool: Option<u8>,
+        name: &str,
+        movable: bool,
+        claim_ended: fn(u8, u64),
+    ) -> Result<(u8, u64), Error> {
+        let _ = CLAIM_ENDED.set(claim_ended);
+        match tool {
+            Some(tool) => {
+                let tool = check_tool(tool.into())?;
+                self.with_way_made(tool, |m| self.claim_free(m, tool, name, movable))
+                    .map(|token| (tool, token))
+            }
+            None => {
+                let mut m = self.master();
+                let Some(tool) = (0..=MAX_USER_TOOL)
+                    .rev()
+                    .find(|&t| m.names[usize::from(t)].is_none())
+                else {
+                    return Err(Error::value("every tool id (0 to 5) is in use"));
+                };
+                self.claim_free(&mut m, tool, name, movable)
+                    .map(|token| (tool, token))
+            }
+        }
+    }
+
+    /// The id the claim `token` holds now (movable claims move).
+    pub(crate) fn claim_id(&self, token: u64) -> Option<u8> {
+        let m = self.master();
+        Self::find_claim(&m, token)
+    }
+
+    fn find_claim(m: &Master, token: u64) -> Option<u8> {
+        (0..=MAX_USER_TOOL)
+            .find(|&t| m.names[usize::from(t)].is_some() && m.claims[usize::from(t)] == token)
+    }
+
+    /// Give the claim `token` its callbacks and events in one change (one
+    /// version bump).
+    pub(crate) fn install_claim(
+        &self,
+        token: u64,
+        handlers: Vec<(Event, Arc<dyn Handler>)>,
+        events: EventSet,
+    ) -> Result<(), Error> {
+        let set = EventSet::normalize(events.bits())?;
+        let mut m = self.master();
+        let Some(tool) = Self::find_claim(&m, token) else {
+            return Err(Error::value(
+                "the built-in tool's claim ended before it started",
+            ));
+        };
+        self.edit_callbacks(&mut m, |t| {
+            let row = t.row_mut(tool);
+            for (event, handler) in &handlers {
+                for slot in event.callback_slots() {
+                    row[*slot as usize] = Some(handler.clone());
+                }
+            }
+        });
+        m.events[tool as usize] = set;
+        self.publish_masks(&m);
+        Ok(())
+    }
+
+    /// End the claim `token` wherever it is now. A claim never given events,
+    /// callbacks or code-like settings ends without a trace (no version
+    /// change), so a failed start changes nothing; otherwise as
+    /// [`Registry::free_tool_id`].
+    pub(crate) fn release_claim(&self, token: u64) {
+        let mut m = self.master();
+        let Some(tool) = Self::find_claim(&m, token) else {
+            return;
+        };
+        let t = usize::from(tool);
+        let unused =
+            m.events[t].is_empty() && m.callbacks.as_ref().is_none_or(|c| c.rows[t].is_none());
+        if !unused {
+            self.clear_claimed(&mut m, tool);
+        } else if m.codelikes.drop_tool(tool) {
+            self.publish_codelikes(&mut m);
+        }
+        m.names[t] = None;
+        m.movable[t] = false;
     }
 
     pub(crate) fn free_claim(&self, tool: u8, token: u64) -> bool {
@@ -382,6 +549,7 @@ impl Registry {
         }
         self.clear_claimed(&mut m, tool);
         m.names[tool as usize] = None;
+        m.movable[tool as usize] = false;
         true
     }
 
@@ -396,7 +564,7 @@ impl Registry {
         // A clear restarts the tool (its lasting DISABLEs end).
         self.restarts
             .tool_restarted(tool, self.version.load(Ordering::Relaxed));
-        crate::sites::table().forget_tool(tool);
+        self.forget_sites(Some(tool));
         m.events[tool as usize] = EventSet::empty();
         // The tool's local events and arming go too (gh-111963).
         if m.codelikes.drop_tool(tool) {
@@ -410,20 +578,23 @@ impl Registry {
 
     pub(crate) fn clear_tool_id(&self, tool: i64) -> Result<(), Error> {
         let tool = check_tool(tool)?;
-        let mut m = self.master();
-        if m.names[tool as usize].is_some() {
-            self.clear_claimed(&mut m, tool);
-        }
+        self.with_way_made(tool, |m| {
+            if m.names[tool as usize].is_some() {
+                self.clear_claimed(m, tool);
+            }
+        });
         Ok(())
     }
 
     pub(crate) fn free_tool_id(&self, tool: i64) -> Result<(), Error> {
         let tool = check_tool(tool)?;
-        let mut m = self.master();
-        if m.names[tool as usize].is_some() {
-            self.clear_claimed(&mut m, tool);
-            m.names[tool as usize] = None;
-        }
+        self.with_way_made(tool, |m| {
+            if m.names[tool as usize].is_some() {
+                self.clear_claimed(m, tool);
+                m.names[tool as usize] = None;
+                m.movable[tool as usize] = false;
+            }
+        });
         Ok(())
     }
 
@@ -435,13 +606,14 @@ impl Registry {
     pub(crate) fn set_events(&self, tool: i64, raw: u32) -> Result<(), Error> {
         let tool = check_tool(tool)?;
         let set = EventSet::normalize(raw)?;
-        let mut m = self.master();
-        require_in_use(&m, tool)?;
-        if m.events[tool as usize] != set {
-            m.events[tool as usize] = set;
-            self.publish_masks(&m);
-        }
-        Ok(())
+        self.with_way_made(tool, |m| {
+            require_in_use(m, tool)?;
+            if m.events[tool as usize] != set {
+                m.events[tool as usize] = set;
+                self.publish_masks(m);
+            }
+            Ok(())
+        })
     }
 
     pub(crate) fn get_events(&self, tool: i64) -> Result<EventSet, Error> {
@@ -457,17 +629,18 @@ impl Registry {
     ) -> Result<Option<Arc<dyn Handler>>, Error> {
         let tool = check_tool(tool)?;
         let event = Event::try_from_id(event)?;
-        let mut m = self.master();
-        require_in_use(&m, tool)?;
-        let mut previous = None;
-        self.edit_callbacks(&mut m, |t| {
-            for slot in event.callback_slots() {
-                let cell = &mut t.row_mut(tool)[*slot as usize];
-                previous = std::mem::replace(cell, handler.clone());
-            }
-        });
-        self.callbacks_changed(&m);
-        Ok(previous)
+        self.with_way_made(tool, |m| {
+            require_in_use(m, tool)?;
+            let mut previous = None;
+            self.edit_callbacks(m, |t| {
+                for slot in event.callback_slots() {
+                    let cell = &mut t.row_mut(tool)[*slot as usize];
+                    previous = std::mem::replace(cell, handler.clone());
+                }
+            });
+            self.callbacks_changed(m);
+            Ok(previous)
+        })
     }
 
     pub(crate) fn get_callback(
@@ -499,6 +672,18 @@ impl Registry {
         if same {
             self.edit_callbacks(&mut m, |t| t.row_mut(tool)[event as usize] = None);
             self.callbacks_changed(&m);
+        }
+    }
+
+    /// Forget the lasting mode's remembered sites of `tool` (all with
+    /// `None`). The callback table's version moves first: a DISABLE whose
+    /// callback was called before then is not remembered after the forget
+    /// (`remember::remember_disable`).
+    fn forget_sites(&self, tool: Option<u8>) {
+        self.callbacks_version.fetch_add(1, Ordering::SeqCst);
+        match tool {
+            Some(tool) => crate::sites::table().forget_tool(tool),
+            None => crate::sites::table().forget_all(),
         }
     }
 
@@ -539,7 +724,7 @@ impl Registry {
                 // Switching the lasting mode restarts every tool.
                 self.restarts
                     .mode_switched(self.version.load(Ordering::Relaxed));
-                crate::sites::table().forget_all();
+                self.forget_sites(None);
             }
             self.route_numbering(options);
             self.options.store(options, Ordering::Relaxed);
@@ -577,20 +762,21 @@ impl Registry {
         // Every tool restarts (its lasting DISABLEs end).
         self.restarts
             .all_restarted(self.version.load(Ordering::Relaxed));
-        crate::sites::table().forget_all();
+        self.forget_sites(None);
         self.bump(&m);
     }
 
     /// `PyMonitoring_RestartToolEvents` (see `crate::lasting`).
     pub(crate) fn restart_tool_events(&self, tool: i64) -> Result<(), Error> {
         let tool = check_tool(tool)?;
-        let m = self.master();
-        require_in_use(&m, tool)?;
-        crate::sites::table().forget_tool(tool);
-        self.restarts
-            .per_tool_restart(tool, self.version.load(Ordering::Relaxed));
-        self.bump(&m);
-        Ok(())
+        self.with_way_made(tool, |m| {
+            require_in_use(m, tool)?;
+            self.forget_sites(Some(tool));
+            self.restarts
+                .per_tool_restart(tool, self.version.load(Ordering::Relaxed));
+            self.bump(m);
+            Ok(())
+        })
     }
 
     /// The callback table's version, read (SeqCst) after a dispatch
@@ -620,15 +806,16 @@ impl Registry {
         moves_version: bool,
         edit: impl FnOnce(&mut crate::codelike_tables::Tables) -> Result<bool, Error>,
     ) -> Result<(), Error> {
-        let mut m = self.master();
-        require_in_use(&m, tool)?;
-        if edit(&mut m.codelikes)? {
-            self.publish_codelikes(&mut m);
-            if moves_version {
-                self.bump(&m);
+        self.with_way_made(tool, |m| {
+            require_in_use(m, tool)?;
+            if edit(&mut m.codelikes)? {
+                self.publish_codelikes(m);
+                if moves_version {
+                    self.bump(m);
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Code-likes (docs/EXTENSIONS.md): publish the code-likes' snapshot to its readers
@@ -674,10 +861,11 @@ impl Registry {
         self.route_numbering(0);
         m.codelikes = crate::codelike_tables::Tables::new();
         self.publish_codelikes(&mut m);
-        crate::sites::table().forget_all();
+        self.forget_sites(None);
         for tool in 0..TOOL_IDS as u8 {
             m.names[tool as usize] = None;
             m.events[tool as usize] = EventSet::empty();
+            m.movable[tool as usize] = false;
         }
         self.edit_callbacks(&mut m, |t| *t = CallbackTable::empty());
         self.publish_masks(&m);

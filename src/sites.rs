@@ -1,19 +1,22 @@
 //! The per-site memory of lasting DISABLEs (`PY_MONITORING_OPT_LASTING_DISABLE`,
 //! `docs/EXTENSIONS.md`; the protocol is in `docs/CONCURRENCY.md`, "Site table").
 //!
-//! A bounded open-addressing table of `(codelike, offset, event, tool)`
-//! entries: [`SITES`] entries, linear probing limited to [`PROBES`] entries
-//! from a site's home. All the tools of one site hash to the same home, so
-//! one scan answers "which of these tools DISABLEd this site".
+//! A bounded open-addressing table of `(codelike, offset, event, line,
+//! tool)` entries (`line` is LINE's line number, 0 for the other events:
+//! Cython fires every line of a generator body at offset 0): [`SITES`]
+//! entries, linear probing limited to [`PROBES`] entries from a site's home.
+//! All the tools of one site hash to the same home, so one scan answers
+//! "which of these tools DISABLEd this site".
 //!
-//! Readers never lock: each entry is a seqlock over two words (the
-//! code-like's address and a key word packing offset, event and tool). A
-//! torn or racing read is treated as "not there" (a miss), so a reader never
-//! sees an entry that was not stored, and a miss only means the callback is
-//! called. Writers (inserts from a fire whose callback returned DISABLE,
-//! removals from registry writers) hold `writer`. Removals rebuild the
-//! surviving entries so every entry stays reachable from its home without
-//! crossing an empty entry (the invariant lookups stop on).
+//! Readers never lock and never write: each entry is a seqlock over three
+//! words (the code-like's address, a key word packing offset, event and
+//! tool, and the line). A torn or racing read is treated as "not there" (a
+//! miss), so a reader never sees an entry that was not stored, and a miss
+//! only means the callback is called. Writers (inserts from a fire whose
+//! callback returned DISABLE, removals from registry writers) hold `writer`.
+//! Removals rebuild the surviving entries so every entry stays reachable
+//! from its home without crossing an empty entry (the invariant lookups stop
+//! on).
 
 use crate::event::Event;
 use crate::object::ObjectRef;
@@ -47,6 +50,20 @@ pub(crate) fn site_key(offset: i32, event: Event) -> u64 {
     (u64::from(offset as u32) | u64::from(event.id()) << EVENT_SHIFT) + (1 << EVENT_SHIFT)
 }
 
+/// The line word of a site: LINE's `lineno` (as its 32 bits), 0 for the
+/// other events.
+#[inline(always)]
+pub fn line_word(event: Event, lineno: i32) -> u64 {
+    if event == Event::Line {
+        u64::from(lineno as u32)
+    } else {
+        0
+    }
+}
+
+/// Where the line word enters a site's hash (above the site key's bits).
+pub(crate) const LINE_SHIFT: u32 = 37;
+
 /// One entry of the table: half a cache line, so an entry's address is one
 /// shift of its index. Laid out as the header's `_PyMonitoringDisabledSite`
 /// (four 64-bit words), because the header's inline fire functions read the
@@ -59,8 +76,8 @@ pub struct Entry {
     object: AtomicU64,
     /// `offset | (event + 1) << 32 | (1 << tool) << 40`, or 0 when empty.
     key: AtomicU64,
-    /// Always 0 (the fourth word of the C layout).
-    reserved: AtomicU64,
+    /// The site's line word ([`line_word`]).
+    line: AtomicU64,
 }
 
 #[cfg(not(loom))]
@@ -73,7 +90,7 @@ pub const ENTRY_FIELD_OFFSETS: [(&str, usize); 4] = [
     ("seq", std::mem::offset_of!(Entry, seq)),
     ("object", std::mem::offset_of!(Entry, object)),
     ("key", std::mem::offset_of!(Entry, key)),
-    ("reserved", std::mem::offset_of!(Entry, reserved)),
+    ("line", std::mem::offset_of!(Entry, line)),
 ];
 
 impl Entry {
@@ -83,7 +100,7 @@ impl Entry {
             seq: AtomicU64::new(0),
             object: AtomicU64::new(0),
             key: AtomicU64::new(0),
-            reserved: AtomicU64::new(0),
+            line: AtomicU64::new(0),
         }
     }
 
@@ -93,39 +110,45 @@ impl Entry {
             seq: AtomicU64::new(0),
             object: AtomicU64::new(0),
             key: AtomicU64::new(0),
-            reserved: AtomicU64::new(0),
+            line: AtomicU64::new(0),
         }
     }
 
-    /// The entry's two words, or `None` when a write raced the read.
+    /// The entry's three words, or `None` when a write raced the read.
     #[inline(always)]
-    fn read(&self) -> Option<(u64, u64)> {
+    fn read(&self) -> Option<Words> {
         let s1 = self.seq.load(Ordering::Acquire);
         let object = self.object.load(Ordering::Relaxed);
         let key = self.key.load(Ordering::Relaxed);
+        let line = self.line.load(Ordering::Relaxed);
         fence(Ordering::Acquire);
         let s2 = self.seq.load(Ordering::Relaxed);
-        (s1 == s2 && s1 & 1 == 0).then_some((object, key))
+        (s1 == s2 && s1 & 1 == 0).then_some((object, key, line))
     }
 
-    /// Store both words (the caller holds the writer lock).
-    fn write(&self, object: u64, key: u64) {
+    /// Store the words (the caller holds the writer lock).
+    fn write(&self, (object, key, line): Words) {
         let s = self.seq.load(Ordering::Relaxed);
         self.seq.store(s.wrapping_add(1), Ordering::Relaxed);
         fence(Ordering::Release);
         self.object.store(object, Ordering::Relaxed);
         self.key.store(key, Ordering::Relaxed);
+        self.line.store(line, Ordering::Relaxed);
         self.seq.store(s.wrapping_add(2), Ordering::Release);
     }
 
     /// The words as the writer (holding the lock) sees them.
-    fn peek(&self) -> (u64, u64) {
+    fn peek(&self) -> Words {
         (
             self.object.load(Ordering::Relaxed),
             self.key.load(Ordering::Relaxed),
+            self.line.load(Ordering::Relaxed),
         )
     }
 }
+
+/// An entry's code-like, key and line words.
+type Words = (u64, u64, u64);
 
 /// What a site's home entry says (see [`SiteTable::home`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,9 +171,8 @@ struct Writer {
 pub(crate) struct SiteTable<const N: usize> {
     entries: [Entry; N],
     writer: Mutex<Writer>,
-    /// Bumped (under `writer`) by every removal: an insert whose fire began
-    /// before a removal is dropped, so a DISABLE racing a restart of its
-    /// tool never outlives that restart.
+    /// Bumped (under `writer`) by every removal (for tests and models; the
+    /// library's inserts are validated by the caller, see [`Self::remember`]).
     forgets: AtomicU64,
 }
 
@@ -190,8 +212,8 @@ impl<const N: usize> SiteTable<N> {
 
     /// A site's first entry.
     #[inline(always)]
-    pub(crate) fn home_of(object: u64, site: u64) -> usize {
-        let h = (object ^ site).wrapping_mul(HASH_MULTIPLIER);
+    pub(crate) fn home_of(object: u64, site: u64, line: u64) -> usize {
+        let h = (object ^ site ^ line << LINE_SHIFT).wrapping_mul(HASH_MULTIPLIER);
         if N == 1 {
             0
         } else {
@@ -199,29 +221,40 @@ impl<const N: usize> SiteTable<N> {
         }
     }
 
-    /// What the site's home entry says about `(codelike, offset, event)`
-    /// and `tools`: [`Home::Holds`] when `tools` is one tool that DISABLEd
-    /// the site (the usual case of a fire at a remembered site), [`Home::Empty`]
-    /// when the home is empty (nothing is remembered for the site: the usual
-    /// case of a site never DISABLEd; a racing write also reads so, as a
-    /// miss), else [`Home::Unknown`] (ask [`Self::disabled`]). Lock-free,
-    /// never panics.
+    /// What the site's home entry says about `(codelike, offset, event,
+    /// line)` and `tools`: [`Home::Holds`] when `tools` is one tool that
+    /// DISABLEd the site (the usual case of a fire at a remembered site),
+    /// [`Home::Empty`] when the home is empty (nothing is remembered for the
+    /// site: the usual case of a site never DISABLEd; a racing write also
+    /// reads so, as a miss), else [`Home::Unknown`] (ask [`Self::disabled`]).
+    /// Lock-free, writes nothing, never panics.
     #[inline(always)]
-    pub(crate) fn home(&self, codelike: ObjectRef, offset: i32, event: Event, tools: u8) -> Home {
+    pub(crate) fn home(
+        &self,
+        codelike: ObjectRef,
+        offset: i32,
+        event: Event,
+        line: u64,
+        tools: u8,
+    ) -> Home {
         let object = codelike.addr() as u64;
         let site = site_key(offset, event);
-        let Some(entry) = self.entries.get(Self::home_of(object, site)) else {
+        let Some(entry) = self.entries.get(Self::home_of(object, site, line)) else {
             return Home::Unknown;
         };
         let s1 = entry.seq.load(Ordering::Acquire);
-        let o = entry.object.load(Ordering::Relaxed);
         let k = entry.key.load(Ordering::Relaxed);
         if k == 0 {
             return Home::Empty;
         }
         // A key holds one tool bit: with several tools active this never
         // matches (the caller then scans).
-        if o != object || k != site | u64::from(tools) << TOOL_SHIFT {
+        if k != site | u64::from(tools) << TOOL_SHIFT {
+            return Home::Unknown;
+        }
+        let o = entry.object.load(Ordering::Relaxed);
+        let l = entry.line.load(Ordering::Relaxed);
+        if o != object || l != line {
             return Home::Unknown;
         }
         fence(Ordering::Acquire);
@@ -234,29 +267,37 @@ impl<const N: usize> SiteTable<N> {
     }
 
     /// Which of `tools` are remembered as having DISABLEd the site
-    /// `(codelike, offset, event)`. Lock-free; a racing write reads as a
-    /// miss. Never panics (indices are masked, `get` is used).
+    /// `(codelike, offset, event, line)`. Lock-free; a racing write reads as
+    /// a miss. Never panics (indices are masked, `get` is used).
     #[inline(never)]
-    pub(crate) fn disabled(&self, codelike: ObjectRef, offset: i32, event: Event, tools: u8) -> u8 {
+    pub(crate) fn disabled(
+        &self,
+        codelike: ObjectRef,
+        offset: i32,
+        event: Event,
+        line: u64,
+        tools: u8,
+    ) -> u8 {
         let object = codelike.addr() as u64;
         let site = site_key(offset, event);
-        self.scan(object, site, Self::home_of(object, site), tools)
+        self.scan(object, site, line, tools)
     }
 
-    /// Up to [`PROBES`] entries from `home`, stopping at an empty one.
+    /// Up to [`PROBES`] entries from the site's home, stopping at an empty
+    /// one.
     #[inline(always)]
-    fn scan(&self, object: u64, site: u64, home: usize, tools: u8) -> u8 {
-        let mut i = home;
+    fn scan(&self, object: u64, site: u64, line: u64, tools: u8) -> u8 {
+        let mut i = Self::home_of(object, site, line);
         let mut found = 0u8;
         for _ in 0..PROBES {
             let Some(entry) = self.entries.get(i) else {
                 break;
             };
-            if let Some((o, k)) = entry.read() {
+            if let Some((o, k, l)) = entry.read() {
                 if k == 0 {
                     break;
                 }
-                if o == object && k & SITE_BITS == site {
+                if o == object && k & SITE_BITS == site && l == line {
                     found |= (k >> TOOL_SHIFT) as u8;
                     if found & tools == tools {
                         break;
@@ -268,42 +309,45 @@ impl<const N: usize> SiteTable<N> {
         found & tools
     }
 
-    /// The removal count, read by a fire before it calls any callback.
-    #[inline(always)]
+    /// The removal count.
+    #[cfg_attr(not(any(test, loom)), allow(dead_code))]
     pub(crate) fn forgets(&self) -> u64 {
         self.forgets.load(Ordering::Acquire)
     }
 
-    /// Remember that `tool` DISABLEd the site, unless a removal happened
-    /// since the fire read `forgets_seen`, the writer lock is busy (a fire
-    /// never waits) or the site's probe window is full. Returns whether the
-    /// site is remembered.
+    /// Remember that `tool` DISABLEd the site, unless `valid` (asked under
+    /// the writer lock) says a removal may have happened since the callback
+    /// was called, or the site's probe window is full. Returns whether the
+    /// site is remembered. Waits for the writer lock (held for one insert,
+    /// or a removal's pass over the table): only a fire whose callback
+    /// answered DISABLE gets here, and a site is then called at most once
+    /// per thread until it is forgotten.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn remember(
         &self,
         codelike: ObjectRef,
         offset: i32,
         event: Event,
+        line: u64,
         tool: u8,
-        forgets_seen: u64,
+        valid: impl FnOnce() -> bool,
     ) -> bool {
-        let Ok(mut w) = self.writer.try_lock() else {
-            return false;
-        };
-        if self.forgets.load(Ordering::Relaxed) != forgets_seen {
+        let mut w = self.lock();
+        if !valid() {
             return false;
         }
         let object = codelike.addr() as u64;
         let site = site_key(offset, event);
         let key = site | 1 << (TOOL_SHIFT + u32::from(tool));
-        let mut i = Self::home_of(object, site);
+        let mut i = Self::home_of(object, site, line);
         for _ in 0..PROBES {
-            let (o, k) = self.entries[i].peek();
+            let (o, k, l) = self.entries[i].peek();
             if k == 0 {
-                self.entries[i].write(object, key);
+                self.entries[i].write((object, key, line));
                 w.per_tool[usize::from(tool)] += 1;
                 return true;
             }
-            if o == object && k == key {
+            if o == object && k == key && l == line {
                 return true;
             }
             i = (i + 1) & (N - 1);
@@ -331,7 +375,7 @@ impl<const N: usize> SiteTable<N> {
         w.per_tool = [0; TOOL_IDS];
         for e in &self.entries {
             if e.peek().1 != 0 {
-                e.write(0, 0);
+                e.write((0, 0, 0));
             }
         }
     }
@@ -342,17 +386,17 @@ impl<const N: usize> SiteTable<N> {
     /// misses, never a wrong entry.
     fn rebuild(&self, w: &mut Writer, keep: impl Fn(u64) -> bool) {
         let start = (0..N).find(|&i| self.entries[i].peek().1 == 0).unwrap_or(0);
-        let mut next = vec![(0u64, 0u64); N];
+        let mut next = vec![(0u64, 0u64, 0u64); N];
         w.per_tool = [0; TOOL_IDS];
         for n in 1..=N {
-            let (o, k) = self.entries[(start + n) & (N - 1)].peek();
+            let (o, k, l) = self.entries[(start + n) & (N - 1)].peek();
             if k == 0 || !keep(k) {
                 continue;
             }
-            let mut i = Self::home_of(o, k & SITE_BITS);
+            let mut i = Self::home_of(o, k & SITE_BITS, l);
             let placed = (0..PROBES).any(|_| {
                 if next[i].1 == 0 {
-                    next[i] = (o, k);
+                    next[i] = (o, k, l);
                     return true;
                 }
                 i = (i + 1) & (N - 1);
@@ -362,9 +406,9 @@ impl<const N: usize> SiteTable<N> {
                 w.per_tool[((k >> TOOL_SHIFT) as u8).trailing_zeros() as usize & 7] += 1;
             }
         }
-        for (e, &(o, k)) in self.entries.iter().zip(&next) {
-            if e.peek() != (o, k) {
-                e.write(o, k);
+        for (e, &words) in self.entries.iter().zip(&next) {
+            if e.peek() != words {
+                e.write(words);
             }
         }
     }
@@ -428,27 +472,27 @@ mod tests {
     fn remember_lookup_and_forget() {
         let t: SiteTable<64> = SiteTable::new();
         let c = code(0x1000);
-        assert_eq!(t.disabled(c, 4, Event::Line, 0xff), 0);
-        assert!(t.remember(c, 4, Event::Line, 2, t.forgets()));
-        assert!(t.remember(c, 4, Event::Line, 5, t.forgets()));
+        assert_eq!(t.disabled(c, 4, Event::Line, 0, 0xff), 0);
+        assert!(t.remember(c, 4, Event::Line, 0, 2, || true));
+        assert!(t.remember(c, 4, Event::Line, 0, 5, || true));
         assert!(
-            t.remember(c, 4, Event::Line, 2, t.forgets()),
+            t.remember(c, 4, Event::Line, 0, 2, || true),
             "again: no new entry"
         );
         assert_eq!(t.len(), 2);
-        assert_eq!(t.disabled(c, 4, Event::Line, 0xff), 0b100100);
-        assert_eq!(t.disabled(c, 4, Event::Line, 0b100), 0b100);
-        assert_eq!(t.disabled(c, 4, Event::Line, 0b1), 0);
+        assert_eq!(t.disabled(c, 4, Event::Line, 0, 0xff), 0b100100);
+        assert_eq!(t.disabled(c, 4, Event::Line, 0, 0b100), 0b100);
+        assert_eq!(t.disabled(c, 4, Event::Line, 0, 0b1), 0);
         // Other offset, event or code-like: not remembered.
-        assert_eq!(t.disabled(c, 5, Event::Line, 0xff), 0);
-        assert_eq!(t.disabled(c, 4, Event::Jump, 0xff), 0);
-        assert_eq!(t.disabled(code(0x2000), 4, Event::Line, 0xff), 0);
-        assert_eq!(t.disabled(c, -4, Event::Line, 0xff), 0);
+        assert_eq!(t.disabled(c, 5, Event::Line, 0, 0xff), 0);
+        assert_eq!(t.disabled(c, 4, Event::Jump, 0, 0xff), 0);
+        assert_eq!(t.disabled(code(0x2000), 4, Event::Line, 0, 0xff), 0);
+        assert_eq!(t.disabled(c, -4, Event::Line, 0, 0xff), 0);
         t.forget_tool(2);
-        assert_eq!(t.disabled(c, 4, Event::Line, 0xff), 0b100000);
+        assert_eq!(t.disabled(c, 4, Event::Line, 0, 0xff), 0b100000);
         assert_eq!(t.len(), 1);
         t.forget_all();
-        assert_eq!(t.disabled(c, 4, Event::Line, 0xff), 0);
+        assert_eq!(t.disabled(c, 4, Event::Line, 0, 0xff), 0);
         assert_eq!(t.len(), 0);
     }
 
@@ -458,8 +502,8 @@ mod tests {
         let c = code(0x1000);
         let seen = t.forgets();
         t.forget_tool(3);
-        assert!(!t.remember(c, 0, Event::PyStart, 3, seen));
-        assert_eq!(t.disabled(c, 0, Event::PyStart, 0xff), 0);
+        assert!(!t.remember(c, 0, Event::PyStart, 0, 3, || t.forgets() == seen));
+        assert_eq!(t.disabled(c, 0, Event::PyStart, 0, 0xff), 0);
     }
 
     #[test]
@@ -468,7 +512,7 @@ mod tests {
         let c = code(0x1000);
         let mut kept = Vec::new();
         for offset in 0..64 {
-            if t.remember(c, offset, Event::Line, 1, t.forgets()) {
+            if t.remember(c, offset, Event::Line, 0, 1, || true) {
                 kept.push(offset);
             }
         }
@@ -477,7 +521,7 @@ mod tests {
         for offset in 0..64 {
             let want = if kept.contains(&offset) { 2 } else { 0 };
             assert_eq!(
-                t.disabled(c, offset, Event::Line, 0xff),
+                t.disabled(c, offset, Event::Line, 0, 0xff),
                 want,
                 "offset {offset}"
             );
@@ -491,7 +535,7 @@ mod tests {
         let mut kept = Vec::new();
         for offset in 0..40 {
             let tool = (offset % 3) as u8;
-            if t.remember(c, offset, Event::Line, tool, t.forgets()) {
+            if t.remember(c, offset, Event::Line, 0, tool, || true) {
                 kept.push((offset, tool));
             }
         }
@@ -499,7 +543,7 @@ mod tests {
         for &(offset, tool) in &kept {
             let want = if tool == 1 { 0 } else { 1 << tool };
             assert_eq!(
-                t.disabled(c, offset, Event::Line, 0xff),
+                t.disabled(c, offset, Event::Line, 0, 0xff),
                 want,
                 "offset {offset}"
             );
@@ -508,9 +552,21 @@ mod tests {
     }
 
     #[test]
-    fn a_busy_writer_lock_drops_the_insert() {
-        let t: SiteTable<16> = SiteTable::new();
-        let _busy = t.lock();
-        assert!(!t.remember(code(8), 0, Event::Line, 0, t.forgets()));
+    fn lines_are_part_of_the_site_and_spread_over_the_table() {
+        let t: SiteTable<4096> = SiteTable::new();
+        let c = code(0x9000);
+        // A generator body: every line at offset 0.
+        for line in 1..=500u64 {
+            assert!(
+                t.remember(c, 0, Event::Line, line, 3, || true),
+                "line {line}"
+            );
+        }
+        for line in 1..=500u64 {
+            assert_eq!(t.disabled(c, 0, Event::Line, line, 0xff), 1 << 3);
+        }
+        assert_eq!(t.disabled(c, 0, Event::Line, 501, 0xff), 0);
+        assert_eq!(t.disabled(c, 0, Event::Line, 0, 0xff), 0);
+        assert_eq!(t.len(), 500);
     }
 }

@@ -5,7 +5,8 @@ use std::cell::Cell;
 
 /// One slot of a scope, laid out as C's `PyMonitoringState`: 2 bytes,
 /// `active` first. `opaque` belongs to the caller, except in the opt-in
-/// lasting-DISABLE mode (`crate::lasting`), which keeps DISABLEd tools there.
+/// lasting-DISABLE mode (`crate::lasting`), whose refresh marks the slot
+/// there.
 #[repr(C)]
 #[derive(Debug, Default)]
 pub struct SlotState {

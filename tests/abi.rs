@@ -299,7 +299,7 @@ fn event_record_layout_matches_the_rust_type() {
 #[test]
 fn disabled_site_layout_matches_the_site_table_entry() {
     let out = squeeze(&bindgen_or_skip!(&[]));
-    let fields = ["seq", "object", "key", "reserved"];
+    let fields = ["seq", "object", "key", "line"];
     let c = layout_of(&out, "_PyMonitoringDisabledSite", &fields);
     let rust: BTreeMap<String, usize> = pymonitoring::sites::ENTRY_FIELD_OFFSETS
         .into_iter()

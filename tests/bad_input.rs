@@ -148,7 +148,8 @@ fn unused_tool() {
     let mut set = 5u32;
     harmless(0, || unsafe { PyMonitoring_GetEvents(2, &mut set) });
     assert_eq!(set, 0);
-    let (mut f, mut data): (PyMonitoringCallback, *mut c_void) = (Some(record), 1 as *mut c_void);
+    let (mut f, mut data): (PyMonitoringCallback, *mut c_void) =
+        (Some(record), std::ptr::dangling_mut::<c_void>());
     harmless(0, || unsafe {
         PyMonitoring_GetCallback(2, 0, &mut f, &mut data)
     });

@@ -3,9 +3,15 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Mutex;
+
+/// Each run of the example rebuilds its C program in one place: one at a
+/// time.
+static DEMO: Mutex<()> = Mutex::new(());
 
 #[test]
 fn demo_prints_events_and_summary() {
+    let _one = DEMO.lock().unwrap_or_else(|e| e.into_inner());
     let outdir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-test-output");
     let _ = std::fs::remove_dir_all(&outdir);
     std::fs::create_dir_all(&outdir).unwrap();
@@ -93,5 +99,62 @@ fn demo_prints_events_and_summary() {
             .expect("run genhtml");
         assert!(st.success(), "genhtml accepts the demo's lcov file");
         assert!(html.join("index.html").exists());
+    }
+}
+
+/// The demo claims tools 1 to 4 itself; with the three variables set as
+/// well, the tools they start step aside (docs/TOOLS.md, "Tool ids"): the
+/// demo runs as without them, and what the variables started writes valid
+/// files, or stops with one line when no id is left.
+#[test]
+fn demo_runs_with_the_environment_tools_on() {
+    let _one = DEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let outdir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-env-output");
+    let _ = std::fs::remove_dir_all(&outdir);
+    std::fs::create_dir_all(outdir.join("env")).unwrap();
+    let out = Command::new(env!("CARGO"))
+        .args(["run", "-q", "--example", "demo", "--"])
+        .arg(&outdir)
+        .env("PYMONITORING_RECORD", outdir.join("env/events.jsonl"))
+        .env("PYMONITORING_TRACE", outdir.join("env/trace.json"))
+        .env("PYMONITORING_COVERAGE", outdir.join("env/coverage.info"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run cargo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "demo failed: {stdout}\n{stderr}");
+    assert!(stdout.contains("check(-1) raised ValueError"), "{stdout}");
+    // The variables' tools start on 5, 4 and 3. The demo claims 2, then
+    // starts its own tools on 3, 4 and 1: coverage moves from 3 to 1, the
+    // profiler from 4 to 0, and coverage, with no id left, stops.
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "pymonitoring: PYMONITORING_COVERAGE: coverage on tool 1 ({}): stopped: the program claimed tool 1 and no other tool id was free; the file holds the events until now (no LINE event of a named code-like was seen; {} was not written)",
+            outdir.join("env/coverage.info").display(),
+            outdir.join("env/coverage.info").display()
+        )
+    );
+    // The variables' recorder, on from load, also sees the demo's
+    // "unmonitored" fact(5): five more starts.
+    for (dir, want) in [(outdir.clone(), 6), (outdir.join("env"), 11)] {
+        let jsonl = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+        let starts = jsonl
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("each line is JSON"))
+            .filter(|e| e["event"] == "PY_START")
+            .count();
+        assert_eq!(starts, want, "{}", dir.display());
+        let trace: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("trace.json")).unwrap())
+                .expect("the trace is JSON");
+        let begins = trace
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["ph"] == "B")
+            .count();
+        assert!(begins >= 8, "{}: {begins} slices", dir.display());
     }
 }

@@ -37,5 +37,22 @@ fn readme_example() {
     .named("example_lasting")
     .build();
     let out = run_ok(&exe, &[]);
-    assert_eq!(out, "callbacks: 1\nafter restart: 2\n");
+    assert_eq!(out, "lines covered: 3, callbacks: 3\nafter restart: 6\n");
+}
+
+/// Line coverage of Cython-style code in the lasting mode
+/// (`c-tests/ext_coverage.c`: recursion, a loop, a generator, two
+/// threads): a DISABLE-ing coverage tool sees every line exactly once, with
+/// the exported fire functions and with the header's inline ones.
+#[test]
+fn ext_coverage_sees_every_line_once() {
+    let exported = CProgram::from_c_tests("ext_coverage.c").build();
+    let inline = CProgram::from_c_tests("ext_coverage.c")
+        .named("ext_coverage_inline")
+        .define("PYMONITORING_INLINE", None)
+        .build();
+    for exe in [exported, inline] {
+        let out = run_ok(&exe, &[]);
+        assert!(out.contains("ext_coverage: ok"), "{out}");
+    }
 }

@@ -90,6 +90,27 @@ fn stress_native() {
     assert!(out.status.success(), "{text}");
 }
 
+/// The same in `PY_MONITORING_OPT_LASTING_DISABLE`: per-tool restarts and
+/// mode switches join the churn, a coverage tool DISABLEs LINE sites while
+/// they race, and the site table is exact again afterwards (the harness's
+/// final passes).
+#[test]
+fn stress_native_lasting() {
+    let exe = build("stress_native", None);
+    let ms = env_ms("STRESS_MS", 2000);
+    let out = std::process::Command::new(&exe)
+        .args([ms.as_str(), "4", "3", "1", "lasting"])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    println!("{text}");
+    assert!(
+        out.status.success() && text.contains("stress: ok"),
+        "{text}"
+    );
+}
+
 #[test]
 fn stress_under_memcheck() {
     let exe = build("stress_memcheck", None);

@@ -7,8 +7,8 @@ use std::io::BufWriter;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use super::{lock, names, Output};
-use crate::api::{Action, Event, EventRecord, EventSet, Tool};
+use super::{escape_controls, handler, lock, names, shown, Installed, Output};
+use crate::api::{Action, Event, EventRecord, EventSet};
 use crate::error::Error;
 
 /// How the coverage tool answers LINE and PY_START events.
@@ -22,12 +22,16 @@ use crate::error::Error;
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CoverageMode {
-    /// Record the event, then return DISABLE: each slot costs one callback
-    /// until the scope is refreshed after a restart. Right for hosts that
-    /// give every line its own LINE slot (as CPython does per instruction);
-    /// a host with one LINE slot per activation (Cython's layout) then gets
-    /// only the first line of each activation. Counts are at least 1 for
-    /// every line seen, not execution counts.
+    /// Record the event, then return DISABLE. In CPython's rules each slot
+    /// then costs one callback until the scope is refreshed after a
+    /// restart: right for hosts that give every line its own LINE slot (as
+    /// CPython does per instruction), while a host with one LINE slot per
+    /// activation (Cython's layout) gets only the first line of each
+    /// activation. With `PY_MONITORING_OPT_LASTING_DISABLE` the DISABLE
+    /// silences the line's site instead (`docs/EXTENSIONS.md`): every line
+    /// is recorded, at one callback per line for the whole run, whatever the
+    /// slot layout. Counts are at least 1 for every line seen, not execution
+    /// counts.
     #[default]
     Once,
     /// Record every event and never DISABLE: exact counts, and complete
@@ -125,12 +129,12 @@ impl State {
         let mut out = String::new();
         for (file, cov) in &files {
             out.push_str("TN:\n");
-            let _ = writeln!(out, "SF:{file}");
+            let _ = writeln!(out, "SF:{}", escape_controls(file));
             for (first, name) in cov.functions.keys() {
-                let _ = writeln!(out, "FN:{},{name}", (*first).max(1));
+                let _ = writeln!(out, "FN:{},{}", (*first).max(1), lcov_name(name));
             }
             for ((_, name), calls) in &cov.functions {
-                let _ = writeln!(out, "FNDA:{calls},{name}");
+                let _ = writeln!(out, "FNDA:{calls},{}", lcov_name(name));
             }
             let hit = cov.functions.values().filter(|c| **c > 0).count();
             let _ = writeln!(out, "FNF:{}", cov.functions.len());
@@ -148,6 +152,31 @@ impl State {
     fn write(&self) -> Result<(), Error> {
         std::fs::write(&self.path, self.render()).map_err(|e| super::io_error(&self.path, e))
     }
+
+    /// The final write. With no line recorded there is nothing to report,
+    /// and lcov and `genhtml` reject a tracefile without lines: the file is
+    /// removed and the reason returned instead.
+    fn write_final(&self) -> Result<(), Error> {
+        if self.files.values().any(|f| !f.lines.is_empty()) {
+            return self.write();
+        }
+        let _ = std::fs::remove_file(&self.path);
+        let why = if names::all().is_empty() {
+            "no code-like was named with PyMonitoring_RegisterCodeName (Rust: register_code_name), so no line has a file"
+        } else {
+            "no LINE event of a named code-like was seen"
+        };
+        Err(Error::runtime(format!(
+            "{why}; {} was not written",
+            shown(&self.path)
+        )))
+    }
+}
+
+/// A function name as lcov can carry it: one line, no comma (`genhtml`
+/// ends the name at the first comma).
+fn lcov_name(name: &str) -> String {
+    escape_controls(name).replace(',', ";")
 }
 
 impl Output for Coverage {
@@ -165,16 +194,16 @@ impl Output for Coverage {
             return Ok(());
         }
         st.open = false;
-        st.write()
+        st.write_final()
     }
 }
 
 pub(crate) fn install(
-    tool: &Tool,
     file: BufWriter<File>,
     path: PathBuf,
+    pid: u32,
     mode: CoverageMode,
-) -> Result<Arc<dyn Output>, Error> {
+) -> Result<Installed, Error> {
     // The file was created to check the path; it is rewritten whole on
     // every flush.
     drop(file);
@@ -186,17 +215,63 @@ pub(crate) fn install(
         }),
         mode,
     });
-    for event in [Event::Line, Event::PyStart] {
-        let c = coverage.clone();
-        tool.on(event, move |ev| c.on_event(ev))?;
-    }
-    tool.set_events(EventSet::LINE | EventSet::PY_START)?;
-    Ok(coverage)
+    let handlers = [Event::Line, Event::PyStart]
+        .into_iter()
+        .map(|event| {
+            let c = coverage.clone();
+            (event, handler(pid, move |ev| c.on_event(ev)))
+        })
+        .collect();
+    Ok(Installed {
+        output: coverage,
+        handlers,
+        events: EventSet::LINE | EventSet::PY_START,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// In the lasting-DISABLE mode, once-mode coverage of a host with one
+    /// LINE slot per activation records every line, one callback each.
+    #[test]
+    #[cfg(not(loom))]
+    fn once_mode_records_every_line_in_the_lasting_mode() {
+        use crate::api::Event;
+        use crate::dispatch::Firing;
+        use crate::object::ObjectRef;
+        use crate::scope::{enter_scope, SlotState};
+        let _g = crate::test_support::registry_lock();
+        crate::options::set(crate::options::LASTING_DISABLE).unwrap();
+        let code = ObjectRef::from_addr(0x5_1000).unwrap();
+        super::names::register_code_name(code, "body", "lasting_cov.pyx", 10);
+        let path = std::env::temp_dir().join(format!("pm-lasting-cov-{}.info", std::process::id()));
+        super::super::start_coverage(1, &path, CoverageMode::Once).unwrap();
+        for _ in 0..50 {
+            // Fresh states every call (Cython): one LINE slot for every line.
+            let s = [SlotState::default()];
+            enter_scope(&s, &std::cell::Cell::new(0), &[Event::Line.id()]).unwrap();
+            for (offset, lineno) in [(1, 11), (2, 12), (3, 13), (2, 12)] {
+                let firing = Firing {
+                    lineno,
+                    ..Firing::new(Event::Line, code, offset)
+                };
+                crate::lasting::fire(&s[0], firing).unwrap();
+            }
+        }
+        super::super::stop(1).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let record = text
+            .split("end_of_record\n")
+            .find(|r| r.contains("SF:lasting_cov.pyx"))
+            .unwrap();
+        assert!(
+            record.contains("DA:11,1\nDA:12,1\nDA:13,1\nLF:3\nLH:3\n"),
+            "{record}"
+        );
+    }
 
     #[test]
     fn render_writes_one_record_per_file() {

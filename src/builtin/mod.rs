@@ -16,8 +16,10 @@
 //! the C library also stops every running built-in tool when the process
 //! exits. [`flush_all`] (`PyMonitoring_FlushBuiltinTools`) writes out what
 //! is buffered without stopping. A `%p` in a path is replaced by the process
-//! id. See `docs/TOOLS.md` for the file formats and the environment
-//! variables.
+//! id. Tools belong to the process that started them: in a child made by
+//! `fork` they record and write nothing. See `docs/TOOLS.md` for the file
+//! formats, the environment variables and how the tools started by them
+//! find a tool id.
 //!
 //! ```
 //! use pymonitoring::api::{register_code_name, Event, ObjectRef, Scope};
@@ -43,13 +45,16 @@
 use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::time::Instant;
 
-use crate::api::Tool;
+use crate::api::{Action, Event, EventRecord, EventSet};
 use crate::error::Error;
+use crate::registry::{self, Handler};
 
 mod coverage;
 mod json;
@@ -85,19 +90,11 @@ impl Kind {
         }
     }
 
-    /// The tool id used when none is chosen: the recorder 3, the profiler
-    /// `PY_MONITORING_PROFILER_ID` (2), coverage `PY_MONITORING_COVERAGE_ID`
-    /// (1).
-    ///
-    /// ```
-    /// use pymonitoring::builtin::Kind;
-    /// assert_eq!(Kind::Coverage.default_tool(), 1);
-    /// ```
-    pub fn default_tool(self) -> u8 {
+    fn word(self) -> &'static str {
         match self {
-            Kind::Recorder => 3,
-            Kind::Profiler => 2,
-            Kind::Coverage => 1,
+            Kind::Recorder => "recorder",
+            Kind::Profiler => "profiler",
+            Kind::Coverage => "coverage",
         }
     }
 }
@@ -110,16 +107,87 @@ pub(crate) trait Output: Send + Sync {
     fn finish(&self) -> Result<(), Error>;
 }
 
+/// What a tool's `install` hands back: its output, its callbacks and the
+/// events it asks for, installed in one registry change.
+pub(crate) struct Installed {
+    pub output: Arc<dyn Output>,
+    pub handlers: Vec<(Event, Arc<dyn Handler>)>,
+    pub events: EventSet,
+}
+
+/// A file's identity, to tell when two names mean one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum FileId {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+/// The identity of the regular file `path` names (existing or not);
+/// `None` for devices and other special files, which may be shared.
+fn file_id(path: &Path) -> Option<FileId> {
+    match std::fs::metadata(path) {
+        Ok(md) if md.is_file() => Some(FileId::Inode(md.dev(), md.ino())),
+        Ok(_) => None,
+        Err(_) => {
+            let name = path.file_name()?;
+            let parent = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            let dir = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
+            Some(FileId::Path(dir.join(name)))
+        }
+    }
+}
+
 struct Running {
     kind: Kind,
-    tool: Tool,
+    /// The registry claim; its id can change (`docs/TOOLS.md`, "Tool ids").
+    token: u64,
     output: Arc<dyn Output>,
+    path: PathBuf,
+    file: Option<FileId>,
+    /// The environment variable that started it, if one did.
+    var: Option<&'static str>,
+    /// The process that started it: a forked child leaves it alone.
+    pid: u32,
+}
+
+impl Running {
+    /// How messages name the tool: `PYMONITORING_TRACE: profiler on tool 4
+    /// (trace.json)`.
+    fn label(&self, tool: Option<u8>) -> String {
+        let var = self.var.map(|v| format!("{v}: ")).unwrap_or_default();
+        let on = tool.map(|t| format!(" on tool {t}")).unwrap_or_default();
+        format!("{var}{}{on} ({})", self.kind.word(), shown(&self.path))
+    }
+
+    fn forked(&self) -> bool {
+        self.pid != std::process::id()
+    }
 }
 
 static RUNNING: Mutex<Vec<Running>> = Mutex::new(Vec::new());
+/// The process that started the first tool (0 before any).
+static FIRST_PID: AtomicU32 = AtomicU32::new(0);
 
-fn running_list() -> std::sync::MutexGuard<'static, Vec<Running>> {
+fn running_list() -> MutexGuard<'static, Vec<Running>> {
     RUNNING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The list, unless this is a forked child whose parent had another thread
+/// inside a start or stop when it forked: that thread does not exist here,
+/// so the lock would never be released.
+fn running_list_at_exit() -> Option<MutexGuard<'static, Vec<Running>>> {
+    let first = FIRST_PID.load(Ordering::Relaxed);
+    if first == 0 || first == std::process::id() {
+        return Some(running_list());
+    }
+    match RUNNING.try_lock() {
+        Ok(g) => Some(g),
+        Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
 }
 
 /// The built-in tools running now, by tool id.
@@ -138,48 +206,159 @@ fn running_list() -> std::sync::MutexGuard<'static, Vec<Running>> {
 pub fn running() -> Vec<(u8, Kind)> {
     running_list()
         .iter()
-        .map(|r| (r.tool.id(), r.kind))
+        .filter_map(|r| Some((registry::global().claim_id(r.token)?, r.kind)))
         .collect()
 }
 
-/// `path` with every `%p` replaced by the process id.
+/// `path` with every `%p` replaced by the process id (paths are bytes:
+/// any path works, UTF-8 or not).
 fn expand(path: &Path) -> PathBuf {
-    match path.to_str() {
-        Some(s) if s.contains("%p") => {
-            PathBuf::from(s.replace("%p", &std::process::id().to_string()))
-        }
-        _ => path.to_path_buf(),
+    let bytes = path.as_os_str().as_bytes();
+    if !bytes.windows(2).any(|w| w == b"%p") {
+        return path.to_path_buf();
     }
+    let pid = std::process::id().to_string();
+    let mut out = Vec::with_capacity(bytes.len() + 8);
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(b"%p") {
+            out.extend_from_slice(pid.as_bytes());
+            i += 2;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    PathBuf::from(std::ffi::OsString::from_vec(out))
+}
+
+/// `path` for a message on one line: invalid UTF-8 replaced, control
+/// characters escaped.
+pub(crate) fn shown(path: &Path) -> String {
+    escape_controls(&path.to_string_lossy())
+}
+
+/// `text` with control characters written as escapes (`\n`, `\u{1b}`).
+pub(crate) fn escape_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>, Error> {
     File::create(path)
         .map(|f| BufWriter::with_capacity(1 << 16, f))
-        .map_err(|e| Error::runtime(format!("cannot create {}: {e}", path.display())))
+        .map_err(|e| Error::runtime(format!("cannot create {}: {e}", shown(path))))
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> Error {
-    Error::runtime(format!("cannot write {}: {e}", path.display()))
+    Error::runtime(format!("cannot write {}: {e}", shown(path)))
 }
 
-/// Claim `tool` for `kind`, create its file and let `install` set up the
-/// callbacks; on success the tool is listed as running.
+/// This process's id as the tools' callbacks compare it, cached because
+/// `getpid` is a system call and a callback runs per event. The C layer
+/// sets it when it registers its fork handlers and again in every forked
+/// child; while it is unset (0: no handlers, as for a Rust program whose
+/// linker dropped the load-time constructor) each check asks the system.
+static PROCESS_ID: AtomicU32 = AtomicU32::new(0);
+
+/// Cache this process's id for [`process_id`]: at load, after the fork
+/// handlers are registered, and in a forked child (from its fork handler).
+pub(crate) fn remember_process_id() {
+    PROCESS_ID.store(std::process::id(), Ordering::Relaxed);
+}
+
+fn process_id() -> u32 {
+    match PROCESS_ID.load(Ordering::Relaxed) {
+        0 => std::process::id(),
+        pid => pid,
+    }
+}
+
+/// `callback`, silent in a forked child: there it returns at once, before
+/// touching the tool's lock (which a parent thread may have held at the
+/// fork) or its file (shared with the parent).
+pub(crate) fn handler<F>(pid: u32, callback: F) -> Arc<dyn Handler>
+where
+    F: Fn(&EventRecord) -> Action + Send + Sync + 'static,
+{
+    crate::api::handler(move |ev| {
+        if process_id() != pid {
+            return Action::Continue;
+        }
+        callback(ev)
+    })
+}
+
+type Install = dyn FnOnce(BufWriter<File>, PathBuf, u32) -> Result<Installed, Error>;
+
+/// Claim a tool id for `kind` (`tool`, or the highest free one), create
+/// its file, and install its callbacks; on success the tool is listed as
+/// running. A failure changes nothing: no version change, no file when
+/// the id is taken.
 fn start(
     kind: Kind,
-    tool: u8,
+    tool: Option<u8>,
+    var: Option<&'static str>,
     path: &Path,
-    install: impl FnOnce(&Tool, BufWriter<File>, PathBuf) -> Result<Arc<dyn Output>, Error>,
-) -> Result<(), Error> {
-    let handle = Tool::claim(tool, kind.tool_name())?;
+    install: Box<Install>,
+) -> Result<u8, Error> {
     let path = expand(path);
-    let file = create(&path)?;
-    let output = install(&handle, file, path)?;
+    let reg = registry::global();
+    let (id, token) = reg.claim_builtin(
+        tool,
+        kind.tool_name(),
+        var.is_some() && tool.is_none(),
+        claim_ended,
+    )?;
+    if let Some(file) = file_id(&path) {
+        let list = running_list();
+        if let Some(other) = list.iter().find(|r| r.file.as_ref() == Some(&file)) {
+            let message = format!(
+                "{} is already written by the {}",
+                shown(&path),
+                other.label(reg.claim_id(other.token))
+            );
+            drop(list);
+            reg.release_claim(token);
+            return Err(Error::value(message));
+        }
+    }
+    let pid = std::process::id();
+    let installed = create(&path).and_then(|w| install(w, path.clone(), pid));
+    let installed = match installed {
+        Ok(i) => i,
+        Err(e) => {
+            reg.release_claim(token);
+            return Err(e);
+        }
+    };
+    let _ = FIRST_PID.compare_exchange(0, pid, Ordering::Relaxed, Ordering::Relaxed);
     running_list().push(Running {
         kind,
-        tool: handle,
-        output,
+        token,
+        output: installed.output.clone(),
+        path: path.clone(),
+        file: file_id(&path),
+        var,
+        pid,
     });
-    Ok(())
+    if let Err(e) = reg.install_claim(token, installed.handlers, installed.events) {
+        let mut list = running_list();
+        if let Some(i) = list.iter().position(|r| r.token == token) {
+            let r = list.remove(i);
+            drop(list);
+            let _ = finish(r, false);
+        }
+        return Err(e);
+    }
+    Ok(reg.claim_id(token).unwrap_or(id))
 }
 
 /// Start the recorder on `tool`: every event it receives (all of them)
@@ -192,8 +371,9 @@ fn start(
 /// (`retval`, `callable`/`arg0`, `destination`, `value`, `exception`) as
 /// addresses, or `"MISSING"`.
 ///
-/// Fails when `tool` is not a free id from 0 to 5 or `path` cannot be
-/// created.
+/// Fails when `tool` is not a free id from 0 to 5, `path` is a file another
+/// built-in tool writes, or `path` cannot be created; a failed start
+/// changes nothing (no version change, no file when the id is taken).
 ///
 /// ```
 /// use pymonitoring::builtin;
@@ -206,7 +386,14 @@ fn start(
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn start_recorder(tool: u8, path: impl AsRef<Path>) -> Result<(), Error> {
-    start(Kind::Recorder, tool, path.as_ref(), recorder::install)
+    start_kind(
+        Kind::Recorder,
+        Some(tool),
+        None,
+        path.as_ref(),
+        CoverageMode::Once,
+    )
+    .map(drop)
 }
 
 /// Start the profiler on `tool`: a Chrome trace-event JSON file at `path`
@@ -216,7 +403,7 @@ pub fn start_recorder(tool: u8, path: impl AsRef<Path>) -> Result<(), Error> {
 /// PY_RESUME or PY_THROW to PY_RETURN, PY_YIELD or PY_UNWIND; RAISE,
 /// RERAISE and EXCEPTION_HANDLED are instant events. Slices still
 /// open when the profiler stops are closed then, so every thread's slices
-/// balance.
+/// balance. Fails as [`start_recorder`].
 ///
 /// ```
 /// use pymonitoring::builtin;
@@ -229,39 +416,69 @@ pub fn start_recorder(tool: u8, path: impl AsRef<Path>) -> Result<(), Error> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn start_profiler(tool: u8, path: impl AsRef<Path>) -> Result<(), Error> {
-    start(Kind::Profiler, tool, path.as_ref(), profiler::install)
+    start_kind(
+        Kind::Profiler,
+        Some(tool),
+        None,
+        path.as_ref(),
+        CoverageMode::Once,
+    )
+    .map(drop)
 }
 
 /// Start line coverage on `tool`: an lcov tracefile at `path` (for
 /// `genhtml`), written on [`flush_all`] and [`stop`]. Lines come from LINE
 /// events, function call counts from PY_START; file and function names
 /// from [`register_code_name`](names::register_code_name). Code-likes
-/// never registered have no file and are left out.
+/// never registered have no file and are left out; when no line at all
+/// was recorded, stopping fails with the reason and removes the empty file
+/// (lcov and `genhtml` reject one). Fails to start as [`start_recorder`].
 ///
 /// With [`CoverageMode::Once`] the callbacks return DISABLE, so each slot
 /// costs one callback until the next restart (see [`CoverageMode`]).
 ///
 /// ```
+/// use pymonitoring::api::{register_code_name, Event, ObjectRef, Scope};
 /// use pymonitoring::builtin::{self, CoverageMode};
 ///
 /// let path = std::env::temp_dir().join(format!("pm-cov-{}.info", std::process::id()));
 /// builtin::start_coverage(1, &path, CoverageMode::Count)?;
+/// let code = ObjectRef::from_addr(0x4000).unwrap();
+/// register_code_name(code, "f", "f.pyx", 1);
+/// let scope = Scope::new(&[Event::Line]);
+/// scope.enter();
+/// scope.slot(0).fire_line(code, 0, 2)?;
 /// builtin::stop(1)?;
+/// let lcov = std::fs::read_to_string(&path)?;
+/// assert!(lcov.contains("SF:f.pyx\n") && lcov.contains("DA:2,1\n"));
 /// # std::fs::remove_file(&path)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn start_coverage(tool: u8, path: impl AsRef<Path>, mode: CoverageMode) -> Result<(), Error> {
-    start(Kind::Coverage, tool, path.as_ref(), |t, file, path| {
-        coverage::install(t, file, path, mode)
-    })
+    start_kind(Kind::Coverage, Some(tool), None, path.as_ref(), mode).map(drop)
+}
+
+fn start_kind(
+    kind: Kind,
+    tool: Option<u8>,
+    var: Option<&'static str>,
+    path: &Path,
+    mode: CoverageMode,
+) -> Result<u8, Error> {
+    let install: Box<Install> = match kind {
+        Kind::Recorder => Box::new(recorder::install),
+        Kind::Profiler => Box::new(profiler::install),
+        Kind::Coverage => Box::new(move |w, p, pid| coverage::install(w, p, pid, mode)),
+    };
+    start(kind, tool, var, path, install)
 }
 
 /// Stop the built-in tool on `tool`: its id is freed (no more callbacks)
 /// and its file completed and closed.
 ///
 /// Fails with a ValueError when no built-in tool runs on `tool`, or a
-/// RuntimeError when the file cannot be written (the tool is stopped
-/// anyway).
+/// RuntimeError naming the tool and its file when the file cannot be
+/// written (the tool is stopped anyway).
 ///
 /// ```
 /// use pymonitoring::builtin;
@@ -273,24 +490,74 @@ pub fn start_coverage(tool: u8, path: impl AsRef<Path>, mode: CoverageMode) -> R
 pub fn stop(tool: u8) -> Result<(), Error> {
     let running = {
         let mut list = running_list();
-        let Some(i) = list.iter().position(|r| r.tool.id() == tool) else {
+        let reg = registry::global();
+        let Some(i) = list
+            .iter()
+            .position(|r| reg.claim_id(r.token) == Some(tool))
+        else {
             return Err(Error::value(format!(
                 "no built-in tool is running on tool {tool}"
             )));
         };
         list.remove(i)
     };
-    finish(running)
+    let label = running.label(Some(tool));
+    finish(running, false).map_err(|e| e.with_context(&label))
 }
 
-fn finish(running: Running) -> Result<(), Error> {
-    let Running { tool, output, .. } = running;
-    drop(tool);
-    output.finish()
+/// Free the tool's claim and complete its file. In a forked child the
+/// output and its buffers are the parent's: they are neither written nor
+/// dropped (dropping a buffered file writes it out), and at exit the claim
+/// is left too (the registry goes with the process).
+fn finish(running: Running, at_exit: bool) -> Result<(), Error> {
+    if running.forked() {
+        if !at_exit {
+            registry::global().release_claim(running.token);
+        }
+        std::mem::forget(running.output);
+        return Ok(());
+    }
+    registry::global().release_claim(running.token);
+    running.output.finish()
 }
 
-/// Stop every running built-in tool; returns the first error, after trying
-/// them all.
+/// Stop every running built-in tool and return one error per tool that
+/// failed, each naming the tool, its variable and its file.
+fn stop_each(at_exit: bool) -> Vec<Error> {
+    let Some(mut list) = running_list_at_exit() else {
+        return Vec::new();
+    };
+    let all: Vec<Running> = std::mem::take(&mut *list);
+    drop(list);
+    if all.is_empty() {
+        return Vec::new();
+    }
+    let reg = registry::global();
+    all.into_iter()
+        .filter_map(|r| {
+            if r.forked() {
+                // Nothing to write, and no registry call in a child.
+                return finish(r, at_exit).err();
+            }
+            let label = r.label(reg.claim_id(r.token));
+            finish(r, at_exit).err().map(|e| e.with_context(&label))
+        })
+        .collect()
+}
+
+/// Every error in one: the first's kind, all the messages.
+fn combined(errors: Vec<Error>) -> Result<(), Error> {
+    let mut it = errors.into_iter();
+    let Some(first) = it.next() else {
+        return Ok(());
+    };
+    Err(it.fold(first, |acc, e| {
+        acc.with_suffix(&format!("; {}", e.message()))
+    }))
+}
+
+/// Stop every running built-in tool. When some fail, the error names each
+/// (tool, variable, file), after trying them all.
 ///
 /// ```
 /// use pymonitoring::builtin;
@@ -304,20 +571,22 @@ fn finish(running: Running) -> Result<(), Error> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn stop_all() -> Result<(), Error> {
-    let all: Vec<Running> = std::mem::take(&mut *running_list());
-    let mut first = Ok(());
-    for running in all {
-        let result = finish(running);
-        if first.is_ok() {
-            first = result;
-        }
-    }
-    first
+    combined(stop_each(false))
+}
+
+/// What the C library's exit handler does: stop every tool and return one
+/// line per failure, each naming its tool, variable and file.
+pub(crate) fn stop_all_at_exit() -> Vec<String> {
+    stop_each(true)
+        .iter()
+        .map(|e| e.message().to_owned())
+        .collect()
 }
 
 /// Write out what every running built-in tool has buffered, without
 /// stopping it: the recorder's lines so far, the profiler's events so far
 /// (Chrome's viewer accepts the unterminated array) and a coverage snapshot.
+/// When some fail, the error names each.
 ///
 /// ```
 /// use pymonitoring::builtin;
@@ -325,31 +594,61 @@ pub fn stop_all() -> Result<(), Error> {
 /// # Ok::<(), pymonitoring::api::Error>(())
 /// ```
 pub fn flush_all() -> Result<(), Error> {
-    let outputs: Vec<Arc<dyn Output>> = running_list().iter().map(|r| r.output.clone()).collect();
-    let mut first = Ok(());
-    for output in outputs {
-        let result = output.flush();
-        if first.is_ok() {
-            first = result;
-        }
+    let reg = registry::global();
+    let outputs: Vec<(String, Arc<dyn Output>)> = running_list()
+        .iter()
+        .filter(|r| !r.forked())
+        .map(|r| (r.label(reg.claim_id(r.token)), r.output.clone()))
+        .collect();
+    combined(
+        outputs
+            .into_iter()
+            .filter_map(|(label, output)| output.flush().err().map(|e| e.with_context(&label)))
+            .collect(),
+    )
+}
+
+/// The registry ended the movable claim `token` on `tool`: the program
+/// needed the id and no other was free. The tool stops, its file complete
+/// up to here, with one line on stderr.
+pub(crate) fn claim_ended(tool: u8, token: u64) {
+    let running = {
+        let mut list = running_list();
+        let Some(i) = list.iter().position(|r| r.token == token) else {
+            return;
+        };
+        list.remove(i)
+    };
+    let label = running.label(Some(tool));
+    let mut line = format!(
+        "pymonitoring: {label}: stopped: the program claimed tool {tool} and no other tool id was free; the file holds the events until now"
+    );
+    if let Err(e) = finish(running, false) {
+        line.push_str(&format!(" ({})", e.message()));
     }
-    first
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Start the built-in tools that environment variables ask for. The C
-/// library calls this once when it is loaded; a Rust program may call it
-/// itself. Returns one `(variable, error)` pair per tool that could not
-/// start.
+/// library calls this once when it is loaded; a Rust program linking the
+/// `rlib` gets the same call when the linker keeps the library's load-time
+/// constructor (`docs/TOOLS.md`, "The Rust API"), and may call it itself
+/// otherwise. Returns one `(variable, error)` pair per tool that could not
+/// start; each error names the tool and its file.
 ///
 /// | variable | meaning |
 /// |---|---|
 /// | `PYMONITORING_RECORD=path` | start the recorder |
 /// | `PYMONITORING_TRACE=path` | start the profiler |
 /// | `PYMONITORING_COVERAGE=path` | start coverage |
-/// | `PYMONITORING_RECORD_TOOL`, `PYMONITORING_TRACE_TOOL`, `PYMONITORING_COVERAGE_TOOL` | tool id (default 3, 2, 1) |
+/// | `PYMONITORING_RECORD_TOOL`, `PYMONITORING_TRACE_TOOL`, `PYMONITORING_COVERAGE_TOOL` | pin a tool id |
 /// | `PYMONITORING_COVERAGE_MODE=once\|count` | [`CoverageMode`] (default `once`) |
 ///
-/// Empty values count as unset.
+/// Without a pinned id, a tool takes the highest free id and steps aside
+/// when the program claims, changes or frees that id: it moves to another
+/// free id, or stops when none is left (`docs/TOOLS.md`, "Tool ids"). Two
+/// variables naming the same file start neither tool. Empty values count
+/// as unset.
 ///
 /// ```
 /// // Nothing is set here, so nothing starts.
@@ -363,19 +662,22 @@ pub fn start_from_env() -> Vec<(&'static str, Error)> {
     })
 }
 
-fn tool_from(var: &'static str, value: Option<PathBuf>, default: u8) -> Result<u8, Error> {
+fn tool_from(var: &'static str, value: Option<PathBuf>) -> Result<Option<u8>, Error> {
     let Some(value) = value else {
-        return Ok(default);
+        return Ok(None);
     };
     let text = value.to_string_lossy();
-    text.trim()
-        .parse::<u8>()
-        .map_err(|_| Error::value(format!("{var}={text} is not a tool id from 0 to 5")))
+    match text.trim().parse::<u8>() {
+        Ok(t) if t <= registry::MAX_USER_TOOL => Ok(Some(t)),
+        _ => Err(Error::value(format!(
+            "{var}={} is not a tool id from 0 to 5",
+            escape_controls(&text)
+        ))),
+    }
 }
 
 fn start_from(get: impl Fn(&str) -> Option<PathBuf>) -> Vec<(&'static str, Error)> {
-    let mut errors = Vec::new();
-    let specs: [(&str, &str, Kind); 3] = [
+    let specs: [(&'static str, &'static str, Kind); 3] = [
         (
             "PYMONITORING_RECORD",
             "PYMONITORING_RECORD_TOOL",
@@ -392,22 +694,39 @@ fn start_from(get: impl Fn(&str) -> Option<PathBuf>) -> Vec<(&'static str, Error
             Kind::Coverage,
         ),
     ];
-    for (var, tool_var, kind) in specs {
-        let Some(path) = get(var) else { continue };
-        let result =
-            tool_from(tool_var, get(tool_var), kind.default_tool()).and_then(|tool| match kind {
-                Kind::Recorder => start_recorder(tool, &path),
-                Kind::Profiler => start_profiler(tool, &path),
-                Kind::Coverage => {
-                    let mode = match get("PYMONITORING_COVERAGE_MODE") {
-                        None => Ok(CoverageMode::Once),
-                        Some(m) => CoverageMode::parse(&m.to_string_lossy()),
-                    };
-                    mode.and_then(|mode| start_coverage(tool, &path, mode))
-                }
-            });
+    let wanted: Vec<(&'static str, &'static str, Kind, PathBuf)> = specs
+        .into_iter()
+        .filter_map(|(var, tool_var, kind)| Some((var, tool_var, kind, get(var)?)))
+        .collect();
+    let ids: Vec<Option<FileId>> = wanted.iter().map(|w| file_id(&expand(&w.3))).collect();
+    let mut errors = Vec::new();
+    for (i, (var, tool_var, kind, path)) in wanted.iter().enumerate() {
+        let what = format!("{} ({})", kind.word(), shown(&expand(path)));
+        let twins: Vec<&str> = (0..wanted.len())
+            .filter(|&j| j != i && ids[i].is_some() && ids[j] == ids[i])
+            .map(|j| wanted[j].0)
+            .collect();
+        if !twins.is_empty() {
+            errors.push((
+                *var,
+                Error::value(format!(
+                    "{what}: not started: {} names the same file",
+                    twins.join(" and ")
+                )),
+            ));
+            continue;
+        }
+        let mode = match (kind, get("PYMONITORING_COVERAGE_MODE")) {
+            (Kind::Coverage, Some(m)) => {
+                CoverageMode::parse(&escape_controls(&m.to_string_lossy()))
+            }
+            _ => Ok(CoverageMode::Once),
+        };
+        let result = tool_from(tool_var, get(tool_var))
+            .and_then(|tool| mode.map(|mode| (tool, mode)))
+            .and_then(|(tool, mode)| start_kind(*kind, tool, Some(var), path, mode));
         if let Err(e) = result {
-            errors.push((var, e));
+            errors.push((*var, e.with_context(&what)));
         }
     }
     errors
@@ -504,37 +823,59 @@ pub(crate) fn addr(obj: crate::object::ObjectRef) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::{Scope, Tool};
+    use crate::object::ObjectRef;
     use crate::test_support::registry_lock;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("pm-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn env_of(vars: &[(&str, PathBuf)]) -> Vec<(&'static str, Error)> {
+        start_from(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    fn messages(errors: &[(&str, Error)]) -> Vec<String> {
+        errors
+            .iter()
+            .map(|(var, e)| format!("{var}: {e}"))
+            .collect()
+    }
 
     #[test]
     fn env_starts_the_tools_it_names_and_reports_bad_values() {
         let _g = registry_lock();
-        let dir = std::env::temp_dir().join(format!("pm-env-unit-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("env-unit");
         let rec = dir.join("r-%p.jsonl");
-        let vars = [
+        let trace = dir.join("t.json");
+        let cov = dir.join("c.info");
+        let errors = env_of(&[
             ("PYMONITORING_RECORD", rec.clone()),
             ("PYMONITORING_RECORD_TOOL", PathBuf::from("4")),
-            ("PYMONITORING_TRACE", dir.join("t.json")),
+            ("PYMONITORING_TRACE", trace.clone()),
             ("PYMONITORING_TRACE_TOOL", PathBuf::from("9")),
-            ("PYMONITORING_COVERAGE", dir.join("c.info")),
+            ("PYMONITORING_COVERAGE", cov.clone()),
             ("PYMONITORING_COVERAGE_MODE", PathBuf::from("sometimes")),
-        ];
-        let errors = start_from(|name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.clone())
-        });
+        ]);
         assert_eq!(running(), [(4, Kind::Recorder)]);
-        let messages: Vec<String> = errors
-            .iter()
-            .map(|(var, e)| format!("{var}: {e}"))
-            .collect();
         assert_eq!(
-            messages,
+            messages(&errors),
             [
-                "PYMONITORING_TRACE: invalid tool 9 (must be between 0 and 5)",
-                "PYMONITORING_COVERAGE: invalid coverage mode \"sometimes\" (use once or count)",
+                format!(
+                    "PYMONITORING_TRACE: profiler ({}): PYMONITORING_TRACE_TOOL=9 is not a tool id from 0 to 5",
+                    trace.display()
+                ),
+                format!(
+                    "PYMONITORING_COVERAGE: coverage ({}): invalid coverage mode \"sometimes\" (use once or count)",
+                    cov.display()
+                ),
             ]
         );
         stop_all().unwrap();
@@ -544,23 +885,183 @@ mod tests {
     }
 
     #[test]
+    fn env_tools_take_the_highest_free_ids_and_step_aside() {
+        let _g = registry_lock();
+        let dir = scratch("env-ids");
+        let errors = env_of(&[
+            ("PYMONITORING_RECORD", dir.join("r.jsonl")),
+            ("PYMONITORING_TRACE", dir.join("t.json")),
+            ("PYMONITORING_COVERAGE", dir.join("c.info")),
+        ]);
+        assert!(errors.is_empty(), "{:?}", messages(&errors));
+        assert_eq!(
+            running(),
+            [
+                (5, Kind::Recorder),
+                (4, Kind::Profiler),
+                (3, Kind::Coverage)
+            ]
+        );
+        // The program claims the recorder's id: the recorder moves to the
+        // highest free id, with its events.
+        let program = Tool::claim(5, "program").unwrap();
+        assert_eq!(
+            running(),
+            [
+                (2, Kind::Recorder),
+                (4, Kind::Profiler),
+                (3, Kind::Coverage)
+            ]
+        );
+        assert_eq!(program.name().as_deref(), Some("program"));
+        assert_eq!(program.events(), EventSet::empty());
+        assert_eq!(
+            crate::registry::get_events(2).unwrap(),
+            EventSet::normalize((EventSet::all() - EventSet::BRANCH).bits()).unwrap()
+        );
+        // Changing or freeing an id the program never claimed finds it free,
+        // as without the variables.
+        assert_eq!(
+            crate::registry::set_events(4, EventSet::LINE.bits())
+                .unwrap_err()
+                .message(),
+            "tool 4 is not in use"
+        );
+        assert_eq!(
+            running(),
+            [
+                (2, Kind::Recorder),
+                (1, Kind::Profiler),
+                (3, Kind::Coverage)
+            ]
+        );
+        // Events reach the moved tools.
+        let code = ObjectRef::from_addr(0x6100).unwrap();
+        crate::api::register_code_name(code, "moved", "moved.pyx", 1);
+        let scope = Scope::new(&[Event::PyStart, Event::Line, Event::PyReturn]);
+        scope.enter();
+        scope.slot(0).fire_py_start(code, 0).unwrap();
+        scope.slot(1).fire_line(code, 1, 2).unwrap();
+        scope.slot(2).fire_py_return(code, 2, None).unwrap();
+        stop_all().unwrap();
+        let log = std::fs::read_to_string(dir.join("r.jsonl")).unwrap();
+        assert_eq!(log.lines().count(), 3, "{log}");
+        let lcov = std::fs::read_to_string(dir.join("c.info")).unwrap();
+        assert!(
+            lcov.contains("SF:moved.pyx\n") && lcov.contains("DA:2,1\n"),
+            "{lcov}"
+        );
+        assert!(log.contains(r#""tool":2,"event":"PY_START""#), "{log}");
+        let trace = std::fs::read_to_string(dir.join("t.json")).unwrap();
+        assert!(trace.contains(r#""end":"PY_RETURN""#), "{trace}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_pinned_id_stays_and_a_full_registry_stops_a_movable_tool() {
+        let _g = registry_lock();
+        let dir = scratch("env-pinned");
+        let errors = env_of(&[
+            ("PYMONITORING_RECORD", dir.join("r.jsonl")),
+            ("PYMONITORING_TRACE", dir.join("t.json")),
+            ("PYMONITORING_TRACE_TOOL", PathBuf::from("5")),
+        ]);
+        assert!(errors.is_empty(), "{:?}", messages(&errors));
+        // The recorder went to 5 first, then moved for the pinned profiler.
+        assert_eq!(running(), [(4, Kind::Recorder), (5, Kind::Profiler)]);
+        assert_eq!(
+            Tool::claim(5, "program").unwrap_err().message(),
+            "tool 5 is already in use"
+        );
+        let held: Vec<Tool> = (0..4).map(|t| Tool::claim(t, "program").unwrap()).collect();
+        assert_eq!(running(), [(4, Kind::Recorder), (5, Kind::Profiler)]);
+        let last = Tool::claim(4, "program").unwrap();
+        assert_eq!(running(), [(5, Kind::Profiler)]);
+        let log = dir.join("r.jsonl");
+        assert!(log.exists(), "the stopped recorder's file is complete");
+        drop((held, last));
+        stop_all().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn two_variables_naming_one_file_start_neither() {
+        let _g = registry_lock();
+        let dir = scratch("env-same");
+        let same = dir.join("out");
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        let errors = env_of(&[
+            ("PYMONITORING_RECORD", same.clone()),
+            ("PYMONITORING_TRACE", dir.join("sub/../out")),
+            ("PYMONITORING_COVERAGE", dir.join("c.info")),
+        ]);
+        assert_eq!(running(), [(5, Kind::Coverage)]);
+        assert_eq!(
+            messages(&errors),
+            [
+                format!(
+                    "PYMONITORING_RECORD: recorder ({}): not started: PYMONITORING_TRACE names the same file",
+                    same.display()
+                ),
+                format!(
+                    "PYMONITORING_TRACE: profiler ({}): not started: PYMONITORING_RECORD names the same file",
+                    dir.join("sub/../out").display()
+                ),
+            ]
+        );
+        // A started tool's file is refused to any other start.
+        let e = start_recorder(0, dir.join("c.info")).unwrap_err();
+        assert_eq!(
+            e.message(),
+            format!(
+                "{} is already written by the PYMONITORING_COVERAGE: coverage on tool 5 ({})",
+                dir.join("c.info").display(),
+                dir.join("c.info").display()
+            )
+        );
+        let _ = stop_all();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn a_tool_id_in_use_is_reported_and_nothing_is_created() {
         let _g = registry_lock();
         let _taken = Tool::claim(2, "host's own profiler").unwrap();
         let path = std::env::temp_dir().join(format!("pm-taken-{}.json", std::process::id()));
         let _ = std::fs::remove_file(&path);
+        let version = crate::registry::version();
         let e = start_profiler(2, &path).unwrap_err();
         assert_eq!(e.message(), "tool 2 is already in use");
         assert!(!path.exists());
+        assert_eq!(crate::registry::version(), version);
     }
 
     #[test]
-    fn an_uncreatable_file_is_a_runtime_error_and_frees_the_id() {
+    fn an_uncreatable_file_is_a_runtime_error_and_changes_nothing() {
         let _g = registry_lock();
+        let version = crate::registry::version();
         let e = start_recorder(3, "/nonexistent-dir/x.jsonl").unwrap_err();
         assert!(e
             .message()
             .starts_with("cannot create /nonexistent-dir/x.jsonl"));
         assert_eq!(crate::registry::tool_name(3).unwrap(), None);
+        assert_eq!(crate::registry::version(), version);
+    }
+
+    #[test]
+    fn paths_are_bytes_and_messages_one_line() {
+        use std::ffi::OsStr;
+        let raw = OsStr::from_bytes(b"/tmp/a\xff-%p\nb");
+        let expanded = expand(Path::new(raw));
+        assert_eq!(
+            expanded.as_os_str().as_bytes(),
+            format!("/tmp/a\u{fffd}-{}\nb", std::process::id())
+                .replace('\u{fffd}', "\u{1}")
+                .as_bytes()
+                .iter()
+                .map(|b| if *b == 1 { 0xff } else { *b })
+                .collect::<Vec<u8>>()
+        );
+        assert_eq!(shown(Path::new(raw)), "/tmp/a\u{fffd}-%p\\nb");
     }
 }

@@ -7,8 +7,8 @@ use std::io::BufWriter;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use super::{addr, json, lock, names, now_ns, thread_number, Output, Sink};
-use crate::api::{Action, Event, EventRecord, EventSet, Tool};
+use super::{addr, handler, json, lock, names, now_ns, thread_number, Installed, Output, Sink};
+use crate::api::{Action, Event, EventRecord, EventSet};
 use crate::error::Error;
 use crate::object::ObjectRef;
 
@@ -198,12 +198,7 @@ const SLICE_EVENTS: [Event; 6] = [
 /// CALL callback would make every call site dispatch for nothing.
 const INSTANT_EVENTS: [Event; 3] = [Event::Raise, Event::Reraise, Event::ExceptionHandled];
 
-pub(crate) fn install(
-    tool: &Tool,
-    file: BufWriter<File>,
-    path: PathBuf,
-) -> Result<Arc<dyn Output>, Error> {
-    let pid = std::process::id();
+pub(crate) fn install(file: BufWriter<File>, path: PathBuf, pid: u32) -> Result<Installed, Error> {
     let mut state = State {
         sink: Sink::new(file, path),
         any: false,
@@ -219,17 +214,24 @@ pub(crate) fn install(
         state: Mutex::new(state),
         pid,
     });
-    let mut set = EventSet::empty();
+    let mut events = EventSet::empty();
+    let mut handlers = Vec::new();
     for event in SLICE_EVENTS.into_iter().chain(INSTANT_EVENTS) {
         let p = profiler.clone();
-        tool.on(event, move |ev| {
-            p.on_event(ev);
-            Action::Continue
-        })?;
-        set |= event.bit();
+        handlers.push((
+            event,
+            handler(pid, move |ev| {
+                p.on_event(ev);
+                Action::Continue
+            }),
+        ));
+        events |= event.bit();
     }
-    tool.set_events(set)?;
-    Ok(profiler)
+    Ok(Installed {
+        output: profiler,
+        handlers,
+        events,
+    })
 }
 
 #[cfg(test)]

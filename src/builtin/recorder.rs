@@ -6,8 +6,8 @@ use std::io::BufWriter;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use super::{addr, json, lock, names, now_ns, thread_number, Output, Sink};
-use crate::api::{Action, Event, EventRecord, EventSet, Tool};
+use super::{addr, handler, json, lock, names, now_ns, thread_number, Installed, Output, Sink};
+use crate::api::{Action, Event, EventRecord, EventSet};
 use crate::error::Error;
 use crate::object::ObjectRef;
 
@@ -78,27 +78,30 @@ impl Output for Recorder {
     }
 }
 
-pub(crate) fn install(
-    tool: &Tool,
-    file: BufWriter<File>,
-    path: PathBuf,
-) -> Result<Arc<dyn Output>, Error> {
+pub(crate) fn install(file: BufWriter<File>, path: PathBuf, pid: u32) -> Result<Installed, Error> {
     let recorder = Arc::new(Recorder {
         sink: Mutex::new(Sink::new(file, path)),
     });
     // Every event with a callback slot of its own (BRANCH fills the two
     // directions, which are registered here themselves).
-    for event in Event::ALL.into_iter().filter(|e| *e != Event::Branch) {
-        let r = recorder.clone();
-        tool.on(event, move |ev| {
-            let text = line(ev);
-            lock(&r.sink).write(&text);
-            Action::Continue
-        })?;
-    }
-    let all = EventSet::all() - EventSet::BRANCH;
-    tool.set_events(all)?;
-    Ok(recorder)
+    let handlers = Event::ALL
+        .into_iter()
+        .filter(|e| *e != Event::Branch)
+        .map(|event| {
+            let r = recorder.clone();
+            let h = handler(pid, move |ev| {
+                let text = line(ev);
+                lock(&r.sink).write(&text);
+                Action::Continue
+            });
+            (event, h)
+        })
+        .collect();
+    Ok(Installed {
+        output: recorder,
+        handlers,
+        events: EventSet::all() - EventSet::BRANCH,
+    })
 }
 
 #[cfg(test)]

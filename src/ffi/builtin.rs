@@ -88,7 +88,10 @@ pub unsafe extern "C" fn PyMonitoring_RegisterCodeName(
 /// process exit.
 ///
 /// Returns 0, or -1 with the error set: ValueError for a NULL `path`, a bad
-/// tool id or one in use; RuntimeError when `path` cannot be created.
+/// tool id or one in use (unless a tool started by an environment variable
+/// holds it: that one steps aside, see docs/TOOLS.md), or a `path` another
+/// built-in tool writes; RuntimeError when `path` cannot be created. A
+/// failure changes nothing: no version change, DISABLEd slots stay so.
 /// Thread-safe.
 ///
 /// # Safety
@@ -163,8 +166,10 @@ pub unsafe extern "C" fn PyMonitoring_StartCoverage(
 /// callbacks) and its file completed and closed.
 ///
 /// Returns 0, or -1 with a ValueError when no built-in tool runs on `tool`,
-/// or a RuntimeError when its file could not be written (the tool is
-/// stopped anyway). Thread-safe.
+/// or a RuntimeError naming the tool and its file when the file could not
+/// be written (the tool is stopped anyway). In a child made by `fork`, a
+/// tool inherited from the parent is stopped without writing anything.
+/// Thread-safe.
 #[no_mangle]
 pub extern "C" fn PyMonitoring_StopBuiltinTool(tool: c_int) -> c_int {
     guard!("PyMonitoring_StopBuiltinTool", -1, {
@@ -174,7 +179,8 @@ pub extern "C" fn PyMonitoring_StopBuiltinTool(tool: c_int) -> c_int {
 
 /// Stop every running built-in tool (as `PyMonitoring_StopBuiltinTool`).
 /// The library does this itself when the process exits. Returns 0, or -1
-/// with the first error after trying them all.
+/// after trying them all, with one error naming every tool that failed (its
+/// variable, if one started it, and its file).
 #[no_mangle]
 pub extern "C" fn PyMonitoring_StopBuiltinTools() -> c_int {
     guard!("PyMonitoring_StopBuiltinTools", -1, {
@@ -184,7 +190,8 @@ pub extern "C" fn PyMonitoring_StopBuiltinTools() -> c_int {
 
 /// Write out what the running built-in tools have buffered, without
 /// stopping them (recorder lines, profiler events, a coverage snapshot).
-/// Returns 0, or -1 with a RuntimeError when a file could not be written.
+/// Returns 0, or -1 with a RuntimeError naming every tool whose file could
+/// not be written. In a forked child, the parent's tools write nothing.
 #[no_mangle]
 pub extern "C" fn PyMonitoring_FlushBuiltinTools() -> c_int {
     guard!("PyMonitoring_FlushBuiltinTools", -1, {
@@ -209,7 +216,9 @@ fn report(what: &str, e: &Error) {
 /// the built-in tools that `PYMONITORING_RECORD`, `PYMONITORING_TRACE` and
 /// `PYMONITORING_COVERAGE` name (see `crate::builtin::start_from_env`),
 /// printing a line on stderr for each that cannot start. Nothing else is
-/// done at load time.
+/// done at load time, and nothing at all when none of them is set. A Rust
+/// program linking the rlib runs this too when the linker keeps this
+/// object (docs/TOOLS.md, "The Rust API").
 extern "C" fn on_load() {
     let _ = std::panic::catch_unwind(|| {
         #[cfg(not(loom))]
@@ -225,13 +234,16 @@ extern "C" fn on_load() {
 
 /// Runs when the library is unloaded or the process exits (`.fini_array`):
 /// deletes the thread-exit key and stops every running built-in tool so
-/// that its file is complete.
+/// that its file is complete, printing one line on stderr for each that
+/// fails (naming its tool, variable and file). In a forked child the
+/// parent's tools write nothing.
 extern "C" fn on_unload() {
     let _ = std::panic::catch_unwind(|| {
         #[cfg(not(loom))]
         super::process::uninstall();
-        if let Err(e) = builtin::stop_all() {
-            report("stopping the built-in tools", &e);
+        for line in builtin::stop_all_at_exit() {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "pymonitoring: {line}");
         }
     });
 }

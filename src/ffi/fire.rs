@@ -14,6 +14,7 @@ use super::types::{PyMonitoringState, PyObject};
 use crate::dispatch::{self, FireRecord, Firing};
 use crate::event::Event;
 use crate::lasting;
+use crate::object::ObjectRef;
 use crate::scope::SlotState;
 
 /// Fire through the core after checking the pointers.
@@ -33,14 +34,10 @@ unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option
     // may re-enter a scope on the same array.
     let slot = unsafe { &*(state as *const SlotState) };
     // Built once per fire, as C callbacks receive it (absent arguments hold
-    // PyMonitoring_MISSING).
+    // PyMonitoring_MISSING). A slot marked by the lasting-DISABLE mode needs
+    // nothing else here: local events took `fire_marked` at their entry, and
+    // the mode leaves the other events CPython's rules.
     let mut record = FireRecord::new(firing, super::object(super::missing()));
-    // Extension hook: a slot refreshed in the lasting-DISABLE mode is marked
-    // in `opaque` (a byte next to `active`) and takes the mode's path (the
-    // local events settle remembered sites before this, in `fire_marked`).
-    if slot.opaque.get() & lasting::SLOT_MARK != 0 {
-        return fire_lasting_slow(slot, &mut record, true);
-    }
     fire_checked(name, &slot.active, &mut record)
 }
 
@@ -59,27 +56,10 @@ fn fire_checked(name: &'static str, active: &Cell<u8>, record: &mut FireRecord) 
     })
 }
 
-/// A fire in the lasting-DISABLE mode (`crate::lasting`): with
-/// `scan`, every remembered tool of the site skipped (a slot with no tool
-/// active ends here in the mode); then the guarded dispatch of the others.
-#[cold]
-#[inline(never)]
-fn fire_lasting_slow(slot: &SlotState, record: &mut FireRecord, scan: bool) -> c_int {
-    if scan && lasting::skip_remembered_slow(slot, record.event, record.codelike, record.offset) {
-        return 0;
-    }
-    guard!(fire_name(record.event), -1, {
-        match lasting::fire_rest(slot, record) {
-            Ok(()) => 0,
-            Err(_) => -1,
-        }
-    })
-}
-
-/// Whether `state` is a slot refreshed in the lasting-DISABLE mode
-/// (marked in `opaque`, the byte next to `active`). Tested first by the
-/// local events' entry points, so that a fire at a remembered DISABLEd
-/// site is settled before any record is built.
+/// Whether `state` is a slot refreshed in the lasting-DISABLE mode (marked
+/// in `opaque`, the byte next to `active`; `crate::lasting`). Tested first
+/// by the local events' entry points, so that a fire at a remembered
+/// DISABLEd site is settled before any record is built.
 ///
 /// # Safety
 /// `state`, when not NULL, points to a valid `PyMonitoringState`.
@@ -89,65 +69,13 @@ unsafe fn marked(state: *const PyMonitoringState) -> bool {
     !state.is_null() && unsafe { (*state).opaque } & lasting::SLOT_MARK != 0
 }
 
-/// A local event fired on a marked slot (see [`marked`]), taken
-/// as a tail call with the raw arguments: `a` and `b` are the event's
-/// extra arguments (LINE's `lineno`; the object arguments otherwise).
-/// A remembered site returns 0 at once; anything else builds the record
-/// and takes [`fire_lasting_slow`].
-///
-/// # Safety
-/// `state` is non-NULL and valid; the objects are never dereferenced.
-#[cold]
-#[inline(never)]
-unsafe fn fire_marked<const EVENT: u8>(
-    state: *mut PyMonitoringState,
-    codelike: *mut PyObject,
-    offset: i32,
-    a: usize,
-    b: usize,
-) -> c_int {
-    // One copy per event, so the event is a constant in the site key.
-    let event = Event::ALL[EVENT as usize];
-    let scan = match object(codelike) {
-        Some(code) => {
-            // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
-            let slot = unsafe { &*(state as *const SlotState) };
-            match lasting::skip_remembered_fast(slot, event, code, offset) {
-                lasting::Skip::Done => return 0,
-                lasting::Skip::Fire => false,
-                lasting::Skip::Scan => true,
-            }
-        }
-        None => false,
-    };
-    // SAFETY: forwarded.
-    unsafe { fire_marked_slow(state, event, codelike, offset, a, b, scan) }
-}
-
-/// The rest of [`fire_marked`]: with `scan`, every remembered tool of the
-/// site skipped; then the record and [`fire_lasting_slow`].
-///
-/// # Safety
-/// As [`fire_marked`].
-#[cold]
-#[inline(never)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn fire_marked_slow(
-    state: *mut PyMonitoringState,
-    event: Event,
-    codelike: *mut PyObject,
-    offset: i32,
-    a: usize,
-    b: usize,
-    scan: bool,
-) -> c_int {
-    let Some(code) = object(codelike) else {
-        return fire_invalid(fire_name(event), state);
-    };
-    // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
-    let slot = unsafe { &*(state as *const SlotState) };
+/// The firing of a local event from an entry point's raw arguments: `a`
+/// and `b` are the event's extra arguments (LINE's `lineno`; the object
+/// arguments otherwise).
+#[inline(always)]
+fn local_firing(event: Event, code: ObjectRef, offset: i32, a: usize, b: usize) -> Firing {
     let firing = Firing::new(event, code, offset);
-    let firing = match event {
+    match event {
         Event::Line => Firing {
             lineno: a as c_int,
             ..firing
@@ -162,12 +90,98 @@ unsafe fn fire_marked_slow(
             arg0: object(a as *mut PyObject),
             ..firing
         },
-    };
-    let mut record = FireRecord::new(firing, super::object(super::missing()));
-    fire_lasting_slow(slot, &mut record, scan)
+    }
 }
 
-/// The fire function of `event`, for the guard of [`fire_lasting_slow`].
+/// A local event fired on a marked slot (see [`marked`]), taken as a tail
+/// call with the raw arguments (see [`local_firing`]). A site remembered for
+/// every active tool returns 0 at once, writing nothing; nothing remembered
+/// for it fires as the default mode does (in the lasting mode the dispatch
+/// remembers a DISABLE); anything else takes [`fire_marked_slow`].
+///
+/// # Safety
+/// `state` is non-NULL and valid; the objects are never dereferenced.
+#[inline(never)]
+unsafe fn fire_marked<const EVENT: u8>(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+    a: usize,
+    b: usize,
+) -> c_int {
+    // One copy per event, so the event is a constant in the site key.
+    let event = Event::ALL[EVENT as usize];
+    let Some(code) = object(codelike) else {
+        return fire_invalid(fire_name(event), state);
+    };
+    // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
+    let slot = unsafe { &*(state as *const SlotState) };
+    let line = crate::sites::line_word(event, a as c_int);
+    match lasting::skipped_fast(slot, event, code, offset, line) {
+        lasting::Skip::Done => 0,
+        // SAFETY: forwarded.
+        lasting::Skip::Fire => unsafe { fire_default::<EVENT>(state, code, offset, a, b) },
+        // SAFETY: forwarded.
+        lasting::Skip::Scan => unsafe { fire_marked_slow(state, event, code, offset, a, b) },
+    }
+}
+
+/// [`fire_marked`] when nothing is remembered for the site: the default
+/// path (in the lasting mode the dispatch remembers a DISABLE). Apart, so
+/// that the check before it needs no frame.
+///
+/// # Safety
+/// As [`fire_marked`].
+#[inline(never)]
+unsafe fn fire_default<const EVENT: u8>(
+    state: *mut PyMonitoringState,
+    code: ObjectRef,
+    offset: i32,
+    a: usize,
+    b: usize,
+) -> c_int {
+    let event = Event::ALL[EVENT as usize];
+    // SAFETY: forwarded.
+    unsafe {
+        fire(
+            fire_name(event),
+            state,
+            Some(local_firing(event, code, offset, a, b)),
+        )
+    }
+}
+
+/// The rest of [`fire_marked`] when the site's home entry does not settle
+/// it: the remembered tools of the site found, then the record, and the
+/// other tools fired.
+///
+/// # Safety
+/// As [`fire_marked`].
+#[cold]
+#[inline(never)]
+unsafe fn fire_marked_slow(
+    state: *mut PyMonitoringState,
+    event: Event,
+    code: ObjectRef,
+    offset: i32,
+    a: usize,
+    b: usize,
+) -> c_int {
+    // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
+    let slot = unsafe { &*(state as *const SlotState) };
+    let firing = local_firing(event, code, offset, a, b);
+    let line = crate::sites::line_word(event, firing.lineno);
+    let skipped = lasting::skipped_slow(slot, event, code, offset, line);
+    let mut record = FireRecord::new(firing, super::object(super::missing()));
+    guard!(fire_name(event), -1, {
+        match lasting::fire_marked(slot, &mut record, skipped) {
+            Ok(()) => 0,
+            Err(_) => -1,
+        }
+    })
+}
+
+/// The fire function of `event`, for the guard of [`fire_marked_slow`].
 fn fire_name(event: Event) -> &'static str {
     match event {
         Event::PyStart => "_PyMonitoring_FirePyStartEvent",
@@ -221,7 +235,7 @@ unsafe fn inactive(state: *const PyMonitoringState) -> bool {
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -274,7 +288,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyStartEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -327,7 +341,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyResumeEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -387,7 +401,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyReturnEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -447,7 +461,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyYieldEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -516,7 +530,7 @@ pub unsafe extern "C" fn PyMonitoring_FireCallEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -576,7 +590,7 @@ pub unsafe extern "C" fn PyMonitoring_FireLineEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -636,7 +650,7 @@ pub unsafe extern "C" fn PyMonitoring_FireJumpEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -702,7 +716,7 @@ pub unsafe extern "C" fn PyMonitoring_FireBranchLeftEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///
@@ -1117,7 +1131,7 @@ pub unsafe extern "C" fn PyMonitoring_FirePyUnwindEvent(
 /// bit). Returns 0, or -1 with the thread's error set when: `state` or
 /// `codelike` is NULL (ValueError); `offset` is negative (ValueError
 /// `offset must be non-negative`, no callback called); a callback returned -1
-/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed. Object arguments that are
+/// (its error; lower tools are not called). A callback returning `PY_MONITORING_DISABLE` clears its tool's bit in `state->active` until the scope is refreshed (with `PY_MONITORING_OPT_LASTING_DISABLE` it silences this site instead, and the bit stays). Object arguments that are
 /// NULL are delivered as `PyMonitoring_MISSING`. Fired from inside a callback
 /// on the same thread, the event is not delivered and 0 is returned.
 ///

@@ -12,9 +12,8 @@ use crate::lasting;
 /// In the default mode, a scope refreshed after nothing but per-tool
 /// restarts gets back only the restarted tools' bits; after any other change
 /// it is refreshed as CPython does (every DISABLE ends). With
-/// `PY_MONITORING_OPT_LASTING_DISABLE`, the tool's bits are cleared from the
-/// slots' `opaque` at their next refresh and its remembered sites are
-/// forgotten at once.
+/// `PY_MONITORING_OPT_LASTING_DISABLE`, its remembered sites are forgotten
+/// at once.
 ///
 /// Returns 0, or -1 with a ValueError (nothing changes) when `tool` is not
 /// between 0 and 5 (`invalid tool %d (must be between 0 and 5)`) or is not

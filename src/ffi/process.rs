@@ -17,6 +17,7 @@ extern "C" fn parent() {
 
 extern "C" fn child() {
     let _ = std::panic::catch_unwind(crate::fork::child);
+    crate::builtin::remember_process_id();
 }
 
 /// The key whose destructor runs [`crate::thread::thread_exit`]; `None`
@@ -56,7 +57,9 @@ pub(crate) fn install() {
         // SAFETY: the handlers are `extern "C"` functions with the signature
         // `pthread_atfork` expects (glibc drops a library's handlers when it
         // is unloaded).
-        let _ = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+        if unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) } == 0 {
+            crate::builtin::remember_process_id();
+        }
         let mut key: libc::pthread_key_t = 0;
         // SAFETY: `key` is a valid out-pointer; the destructor has the
         // signature `pthread_key_create` expects.

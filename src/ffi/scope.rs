@@ -19,8 +19,8 @@ use crate::scope::{self, SlotState};
 /// `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
 /// slots get BRANCH_RIGHT's), `opaque` keeps its value (it may be stored
 /// back unchanged along with `active`; in the opt-in
-/// `PY_MONITORING_OPT_LASTING_DISABLE` mode the library keeps the slot's
-/// DISABLEd tools there and `active` leaves them out), and `*version` is
+/// `PY_MONITORING_OPT_LASTING_DISABLE` mode the library marks the slot there
+/// with 0x80, and its DISABLEs live in the site table), and `*version` is
 /// updated. The global version starts at 0, so zeroed states with a version of
 /// 0 cost nothing until a tool sets events. While no tool has an event and
 /// no option is set (for instance after the last tool was freed) a refresh
@@ -69,7 +69,7 @@ pub unsafe extern "C" fn _PyMonitoring_EnterScope(
 /// inline fire functions (`PYMONITORING_INLINE`), which check a marked
 /// slot's site there before calling the library: a constant pointer to
 /// `PY_MONITORING_DISABLED_SITES` entries of four 64-bit words (sequence,
-/// code-like, key, reserved), read with the seqlock protocol of
+/// code-like, key, line), read with the seqlock protocol of
 /// `docs/CONCURRENCY.md`. Read it, never write it.
 #[no_mangle]
 #[cfg(not(loom))]

@@ -201,7 +201,7 @@ fn rust_handlers_fire_through_the_c_api_and_read_back_as_null() {
     let ev = rec.events()[0];
     assert_eq!((ev.tool, ev.offset, ev.lineno), (4, 3, 17));
     let mut f: PyMonitoringCallback = None;
-    let mut data = 1 as *mut c_void;
+    let mut data = std::ptr::dangling_mut::<c_void>();
     // SAFETY: valid outputs.
     assert_eq!(
         unsafe { PyMonitoring_GetCallback(4, 5, &mut f, &mut data) },

@@ -15,9 +15,8 @@ pub type Py_ssize_t = isize;
 
 /// One scope slot: `active` has bit t set when tool t gets the slot's event;
 /// `opaque` belongs to the caller and the library leaves its value alone,
-/// except in the opt-in `PY_MONITORING_OPT_LASTING_DISABLE` mode, where the
-/// library keeps the slot's DISABLEd tools in it (states must then start
-/// zeroed).
+/// except in the opt-in `PY_MONITORING_OPT_LASTING_DISABLE` mode, where a
+/// refresh marks the slot there (0x80; states must then start zeroed).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PyMonitoringState {
@@ -120,12 +119,15 @@ pub const PY_MONITORING_OPTIMIZER_ID: c_int = 5;
 /// events) until the scope is refreshed.
 pub const PY_MONITORING_DISABLE: c_int = 1;
 
-/// `PyMonitoring_SetOptions`: a DISABLE from a local event lasts until that
-/// tool restarts (`PyMonitoring_RestartToolEvents`, `PyMonitoring_RestartEvents`,
-/// or the tool is cleared), not only until the scope's next refresh.
+/// `PyMonitoring_SetOptions`: a DISABLE from a local event silences that
+/// site (code-like, offset, event, LINE's line number, tool), not the slot,
+/// until that tool restarts (`PyMonitoring_RestartToolEvents`,
+/// `PyMonitoring_RestartEvents`, or the tool is cleared or freed) or the
+/// option is switched off; the slot's other sites keep firing.
 pub const PY_MONITORING_OPT_LASTING_DISABLE: u32 = 1;
-/// The number of DISABLEd sites (code-like, offset, event, tool) the
-/// library remembers with `PY_MONITORING_OPT_LASTING_DISABLE`; a DISABLE that
+/// The number of DISABLEd sites (code-like, offset, event, line, tool) the
+/// library remembers with `PY_MONITORING_OPT_LASTING_DISABLE` (32 bytes
+/// each); a DISABLE that
 /// finds no room (the table, or the few entries a site may use, are full) is
 /// not remembered, and that site's callback is called again.
 pub const PY_MONITORING_DISABLED_SITES: c_int = 4096;
@@ -175,9 +177,14 @@ const _: () = assert!(_PYMONITORING_SITE_EVENT_SHIFT == crate::sites::EVENT_SHIF
 pub const _PYMONITORING_SITE_TOOL_SHIFT: u32 = 40;
 const _: () = assert!(_PYMONITORING_SITE_TOOL_SHIFT == crate::sites::TOOL_SHIFT);
 /// A site's home entry in `_PyMonitoring_DisabledSites`:
-/// `((code-like address ^ key) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT`.
+/// `((code-like address ^ key ^ line << _PYMONITORING_SITE_LINE_SHIFT)
+/// * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT`, where `line`
+/// is LINE's `lineno` as 32 bits (0 for the other events).
 pub const _PYMONITORING_SITE_HASH: u64 = 0x9E37_79B9_7F4A_7C15;
 const _: () = assert!(_PYMONITORING_SITE_HASH == crate::sites::HASH_MULTIPLIER);
 /// See `_PYMONITORING_SITE_HASH`: 64 minus log2 of `PY_MONITORING_DISABLED_SITES`.
 pub const _PYMONITORING_SITE_HASH_SHIFT: u32 = 52;
 const _: () = assert!(_PYMONITORING_SITE_HASH_SHIFT == crate::sites::HASH_SHIFT);
+/// See `_PYMONITORING_SITE_HASH`: where a site's line enters its hash.
+pub const _PYMONITORING_SITE_LINE_SHIFT: u32 = 37;
+const _: () = assert!(_PYMONITORING_SITE_LINE_SHIFT == crate::sites::LINE_SHIFT);

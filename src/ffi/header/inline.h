@@ -24,7 +24,7 @@ typedef struct {
     uint64_t object;   /* the code-like's address */
     uint64_t key;      /* offset | (event + 1) << _PYMONITORING_SITE_EVENT_SHIFT
                         * | (1 << tool) << _PYMONITORING_SITE_TOOL_SHIFT; 0: empty */
-    uint64_t reserved;
+    uint64_t line;     /* LINE's lineno as 32 bits; 0 for the other events */
 } _PyMonitoringDisabledSite;
 extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 
@@ -51,12 +51,13 @@ extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 #define _PYMONITORING_IF_ACTIVE(STATE, X) \
     if ((STATE)->active) { return (X); } else { return 0; }
 
-/* A slot refreshed in the lasting-DISABLE mode (_PYMONITORING_SLOT_MARK in
- * `opaque`) whose one active tool is remembered as having DISABLEd this
- * site: the tool moves from `active` to `opaque` and 1 is returned, with no
- * call (the library's own check, done here in the caller). 0: let the
- * library decide. A read racing a write of the entry reads as 0 (seqlock),
- * never as a match. */
+/* The library's check of a remembered site, done in the caller for a slot
+ * refreshed in the lasting-DISABLE mode (_PYMONITORING_SLOT_MARK in
+ * `opaque`): 1 when the slot's one active tool is remembered as having
+ * DISABLEd this site (the fire is over: no call, nothing written); 0 when
+ * nothing is remembered for the site (its home entry is empty); -1
+ * otherwise (the library decides). A read racing a write of the entry never
+ * reads as 1 (seqlock). */
 #if defined(__cplusplus)
 #define _PYMONITORING_ADDRESS(P) reinterpret_cast<uintptr_t>(P)
 #define _PYMONITORING_CAST(T, X) static_cast<T>(X)
@@ -68,8 +69,8 @@ extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
 #endif
 
 static inline int
-_PyMonitoring_SkipRemembered(PyMonitoringState *state, int event, PyObject *codelike,
-                             int32_t offset)
+_PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject *codelike,
+                             int32_t offset, uint64_t line)
 {
     uint32_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
     uint64_t event_plus_one = _PYMONITORING_CAST(uint64_t, event + 1);
@@ -78,74 +79,149 @@ _PyMonitoring_SkipRemembered(PyMonitoringState *state, int event, PyObject *code
     /* Read apart from the caller's `active` test, so that test stays one
      * compare with memory on the inactive path. */
     uint64_t tools = __atomic_load_n(&state->active, __ATOMIC_RELAXED);
-    uint64_t home = ((object_address ^ site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
+    uint64_t home = ((object_address ^ site ^ line << _PYMONITORING_SITE_LINE_SHIFT)
+                     * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
     const _PyMonitoringDisabledSite *e = &_PyMonitoring_DisabledSites[home];
     uint64_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-    uint64_t object = __atomic_load_n(&e->object, __ATOMIC_RELAXED);
     uint64_t key = __atomic_load_n(&e->key, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if (object != object_address || key != (site | tools << _PYMONITORING_SITE_TOOL_SHIFT)
-        || __atomic_load_n(&e->seq, __ATOMIC_RELAXED) != (seq & ~UINT64_C(1))) {
+    if (key == 0) {
         return 0;
     }
-    state->opaque = _PYMONITORING_CAST(uint8_t, state->opaque | state->active);
-    state->active = 0;
-    return 1;
+    if (key != (site | tools << _PYMONITORING_SITE_TOOL_SHIFT)
+        || __atomic_load_n(&e->object, __ATOMIC_RELAXED) != object_address
+        || __atomic_load_n(&e->line, __ATOMIC_RELAXED) != line) {
+        return -1;
+    }
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return __atomic_load_n(&e->seq, __ATOMIC_RELAXED) == (seq & ~UINT64_C(1)) ? 1 : -1;
 }
 
-/* _PYMONITORING_IF_ACTIVE for the local events: a marked slot at a
- * remembered site returns 0 without a call. */
-#define _PYMONITORING_IF_ACTIVE_LOCAL(STATE, EVENT, CODE, OFFSET, X) \
-    if ((STATE)->active) { \
-        if (((STATE)->opaque & _PYMONITORING_SLOT_MARK) \
-            && _PyMonitoring_SkipRemembered((STATE), (EVENT), (CODE), (OFFSET))) { \
+/* A fire on a marked slot whose site has nothing remembered: the library
+ * gets a copy of the slot without the mark (so it does not check the site
+ * again), and a bit the library cleared in the copy (CPython's DISABLE, with
+ * the mode switched off since the refresh) is cleared in the slot. Out of
+ * line, so the copy costs the other paths nothing. X calls the library with
+ * `_pymonitoring_slot` as the state. */
+#if defined(__GNUC__) || defined(__clang__)
+#define _PYMONITORING_OUT_OF_LINE static __attribute__((noinline, unused))
+#else
+#define _PYMONITORING_OUT_OF_LINE static
+#endif
+#define _PYMONITORING_FIRE_COPY(STATE, X) \
+    PyMonitoringState _pymonitoring_copy; \
+    PyMonitoringState *_pymonitoring_slot = &_pymonitoring_copy; \
+    uint8_t _pymonitoring_active = (STATE)->active; \
+    int _pymonitoring_rc; \
+    _pymonitoring_copy.active = _pymonitoring_active; \
+    _pymonitoring_copy.opaque = 0; \
+    _pymonitoring_rc = (X); \
+    if (_pymonitoring_active & ~_pymonitoring_copy.active) { \
+        (STATE)->active = _PYMONITORING_CAST(uint8_t, (STATE)->active \
+            & (_pymonitoring_copy.active | ~_pymonitoring_active)); \
+    } \
+    return _pymonitoring_rc;
+
+/* _PYMONITORING_IF_ACTIVE for the local events. On a marked slot the site
+ * is checked here: remembered, 0 with no call; nothing remembered for it,
+ * COPY (the library on a copy of the slot, above); anything else, X (the
+ * library on the slot, which checks the site in full). LINE is LINE's line
+ * number (0 for the other events). */
+#define _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, LINE, COPY, X) \
+    if (!(STATE)->active) { \
+        return 0; \
+    } \
+    if ((STATE)->opaque & _PYMONITORING_SLOT_MARK) { \
+        int _pymonitoring_known = \
+            _PyMonitoring_SiteRemembered((STATE), (EVENT), (CODE), (OFFSET), (LINE)); \
+        if (_pymonitoring_known > 0) { \
             return 0; \
         } \
-        return (X); \
-    } else { return 0; }
+        if (_pymonitoring_known == 0) { \
+            return (COPY); \
+        } \
+    } \
+    return (X);
+#define _PYMONITORING_IF_ACTIVE_LOCAL(STATE, EVENT, CODE, OFFSET, COPY, X) \
+    _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, 0, COPY, X)
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FirePyStartEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyStartEvent(_pymonitoring_slot, codelike, offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyStartEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEvent(state, codelike, offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEventCopy(state, codelike, offset), _PyMonitoring_FirePyStartEvent(state, codelike, offset)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FirePyResumeEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyResumeEvent(_pymonitoring_slot, codelike, offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyResumeEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEvent(state, codelike, offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEventCopy(state, codelike, offset), _PyMonitoring_FirePyResumeEvent(state, codelike, offset)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FirePyReturnEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyReturnEvent(_pymonitoring_slot, codelike, offset, retval)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                PyObject *retval)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FirePyYieldEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyYieldEvent(_pymonitoring_slot, codelike, offset, retval)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyYieldEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                               PyObject *retval)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireCallEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *callable, PyObject *arg0)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireCallEvent(_pymonitoring_slot, codelike, offset, callable, arg0)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireCallEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *callable, PyObject *arg0)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEventCopy(state, codelike, offset, callable, arg0), _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireLineEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, int lineno)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireLineEvent(_pymonitoring_slot, codelike, offset, lineno)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireLineEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            int lineno)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_LINE, codelike, offset, _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL_AT(state, PY_MONITORING_EVENT_LINE, codelike, offset, _PYMONITORING_CAST(uint32_t, lineno), _PyMonitoring_FireLineEventCopy(state, codelike, offset, lineno), _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireJumpEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireJumpEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireJumpEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireBranchLeftEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireBranchLeftEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireBranchLeftEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                  PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)); }
+
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireBranchRightEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireBranchRightEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireBranchRightEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                   PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireCReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
@@ -176,10 +252,14 @@ _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyUnwindEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FirePyUnwindEvent(state, codelike, offset)); }
 
+_PYMONITORING_OUT_OF_LINE int
+_PyMonitoring_FireStopIterationEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *value)
+{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireStopIterationEvent(_pymonitoring_slot, codelike, offset, value)); }
+
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireStopIterationEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                     PyObject *value)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEventCopy(state, codelike, offset, value), _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
 
 /* The library's refresh while no tool has an event and no option is set,
  * for 4-8 slots (a Cython function has 7): when every id is valid (below
@@ -246,6 +326,9 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_WRAPPER
 #undef _PYMONITORING_IF_ACTIVE
 #undef _PYMONITORING_IF_ACTIVE_LOCAL
+#undef _PYMONITORING_IF_ACTIVE_LOCAL_AT
+#undef _PYMONITORING_FIRE_COPY
+#undef _PYMONITORING_OUT_OF_LINE
 #undef _PYMONITORING_ADDRESS
 #undef _PYMONITORING_CAST
 #undef _PYMONITORING_PLAIN
