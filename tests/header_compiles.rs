@@ -388,7 +388,10 @@ fn inline_build_calls_only_the_underscore_entry_points() {
 fn python_include_dir() -> PathBuf {
     // `python3` is `<prefix>/bin/python3`; the headers are under the prefix.
     let python = common::python313();
-    let prefix = python.parent().and_then(Path::parent).expect("pyenv prefix");
+    let prefix = python
+        .parent()
+        .and_then(Path::parent)
+        .expect("pyenv prefix");
     let dir = prefix.join("include/python3.13");
     assert!(
         dir.join("Python.h").exists(),
