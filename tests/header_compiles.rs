@@ -386,17 +386,20 @@ fn inline_build_calls_only_the_underscore_entry_points() {
 }
 
 /// `$(pyenv prefix 3.13.0)/include/python3.13`, when that Python is there.
-fn python_include_dir() -> Option<PathBuf> {
-    let out = Command::new("pyenv")
-        .args(["prefix", "3.13.0"])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let prefix = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let dir = Path::new(&prefix).join("include/python3.13");
-    dir.join("Python.h").exists().then_some(dir)
+fn python_include_dir() -> PathBuf {
+    // `python3` is `<prefix>/bin/python3`; the headers are under the prefix.
+    let python = common::python313();
+    let prefix = python
+        .parent()
+        .and_then(Path::parent)
+        .expect("pyenv prefix");
+    let dir = prefix.join("include/python3.13");
+    assert!(
+        dir.join("Python.h").exists(),
+        "CPython 3.13.0's headers are needed: {} has no Python.h",
+        dir.display()
+    );
+    dir
 }
 
 /// Compile (no link: libpython is not needed) one translation unit.
@@ -484,10 +487,7 @@ int fire_none(PyMonitoringState *state, PyObject *code) {
 
 #[test]
 fn coexists_with_python_h() {
-    let Some(include) = python_include_dir() else {
-        println!("skipped: $(pyenv prefix 3.13.0)/include/python3.13/Python.h is not there");
-        return;
-    };
+    let include = python_include_dir();
     let c = write_source("with_python.c", WITH_PYTHON);
     let cpp = write_source("with_python.cpp", WITH_PYTHON);
     let second = write_source("python_second.c", PYTHON_SECOND);

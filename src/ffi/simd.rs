@@ -310,6 +310,18 @@ macro_rules! kernel {
                 // written.
                 let last = len - 16;
                 let (a, z) = (ids_at(event_types, 0), ids_at(event_types, last));
+                if len <= 32 {
+                    // Two blocks, no loop (every scope of 17 events, say).
+                    if $any_top(_mm_or_si128(flag_bad(a), flag_bad(z))) {
+                        return super::scope::bad_event(event_types, len);
+                    }
+                    *version = current;
+                    let lo = table_lo();
+                    let hi = table_hi(lo);
+                    $fill16(states, lookup(lo, hi, a));
+                    $fill16(states.add(2 * last), lookup(lo, hi, z));
+                    return 0;
+                }
                 let mut bad = _mm_or_si128(flag_bad(a), flag_bad(z));
                 let mut i = 16;
                 while i < last {
