@@ -313,7 +313,7 @@ macro_rules! kernel {
                 if len <= 32 {
                     // Two blocks, no loop (every scope of 17 events, say).
                     if $any_top(_mm_or_si128(flag_bad(a), flag_bad(z))) {
-                        return super::scope::bad_event(event_types, len);
+                        return super::scope_errors::bad_event(event_types, len);
                     }
                     *version = current;
                     let lo = table_lo();
