@@ -123,6 +123,7 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    #[inline]
     pub(crate) fn get(&self, codelike: ObjectRef) -> Option<&Entry> {
         self.map.get(codelike).map(|e| &**e)
     }
@@ -329,12 +330,14 @@ impl Shared {
 
     /// Whether any code-like has local events (read under the registry's
     /// mutex by writers).
+    #[inline]
     pub(crate) fn has_local(&self) -> bool {
         self.local.load(Ordering::Relaxed)
     }
 
     /// The snapshot's version (Acquire: the gates stored before it are
     /// visible).
+    #[inline]
     pub(crate) fn version(&self) -> u64 {
         self.version.load(Ordering::Acquire)
     }

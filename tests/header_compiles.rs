@@ -388,7 +388,7 @@ fn inline_build_calls_only_the_underscore_entry_points() {
 /// `$(pyenv prefix 3.13.0)/include/python3.13`, when that Python is there.
 fn python_include_dir() -> PathBuf {
     // `python3` is `<prefix>/bin/python3`; the headers are under the prefix.
-    let python = common::python313();
+    let python = c_programs::python313();
     let prefix = python
         .parent()
         .and_then(Path::parent)
