@@ -23,9 +23,11 @@ OUT=${OUT:-BENCHMARKS.md}
 CC=${CC:-cc}
 
 cargo build --release --quiet
-out=target/bench
+# The target directory, as cargo picks it: CARGO_TARGET_DIR, or target.
+target_dir=${CARGO_TARGET_DIR:-target}
+out="$target_dir/bench"
 mkdir -p "$out"
-lib="$PWD/target/release"
+lib="$(cd "$target_dir/release" && pwd)"
 for variant in nomon exported inline; do
     defs=()
     [ "$variant" = nomon ] && defs=(-DWL_NOMON)
