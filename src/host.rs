@@ -163,7 +163,7 @@ thread_local! {
 
 /// Unit tests: this thread uses `host` (as if installed before its first
 /// fire).
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 pub(crate) fn use_on_this_thread(host: &'static dyn Host) {
     TEST_HOST.with(|c| c.set(Some(host)));
     crate::thread::with(|t| t.use_host());

@@ -310,7 +310,7 @@ impl<const N: usize> SiteTable<N> {
     }
 
     /// The removal count.
-    #[cfg_attr(not(any(test, loom)), allow(dead_code))]
+    #[cfg_attr(any(loom, not(test)), allow(dead_code))]
     pub(crate) fn forgets(&self) -> u64 {
         self.forgets.load(Ordering::Acquire)
     }

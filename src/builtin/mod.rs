@@ -270,6 +270,7 @@ static PROCESS_ID: AtomicU32 = AtomicU32::new(0);
 
 /// Cache this process's id for [`process_id`]: at load, after the fork
 /// handlers are registered, and in a forked child (from its fork handler).
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) fn remember_process_id() {
     PROCESS_ID.store(std::process::id(), Ordering::Relaxed);
 }
