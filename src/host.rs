@@ -161,13 +161,5 @@ thread_local! {
         const { std::cell::Cell::new(None) };
 }
 
-/// Unit tests: this thread uses `host` (as if installed before its first
-/// fire).
-#[cfg(all(test, not(loom)))]
-pub(crate) fn use_on_this_thread(host: &'static dyn Host) {
-    TEST_HOST.with(|c| c.set(Some(host)));
-    crate::thread::with(|t| t.use_host());
-}
-
 #[cfg(all(test, not(loom)))]
 mod tests;

@@ -78,13 +78,19 @@ fn obj(addr: usize) -> ObjectRef {
     ObjectRef::from_addr(addr).unwrap()
 }
 
+/// This thread uses `host` (as if installed before its first fire).
+fn use_on_this_thread(host: &'static dyn Host) {
+    super::TEST_HOST.with(|c| c.set(Some(host)));
+    crate::thread::with(|t| t.use_host());
+}
+
 /// Run `f` on a new thread that uses `host`.
 fn on_host_thread<R: Send + 'static>(
     host: &'static TestHost,
     f: impl FnOnce() -> R + Send + 'static,
 ) -> R {
     std::thread::spawn(move || {
-        super::use_on_this_thread(host);
+        use_on_this_thread(host);
         f()
     })
     .join()
