@@ -3,36 +3,26 @@
 
 mod c_programs;
 
-use c_programs::{run_ok, CProgram};
+use c_programs::harnesses::{harness, Build, Run};
 
 #[test]
 fn enter_scope_exported() {
-    let exe = CProgram::from_c_tests("enter_scope_paths.c").build();
-    run_ok(&exe, &[]);
+    harness("enter_scope_paths").check_build(Build::Exported, &Run::plain());
 }
 
 #[test]
 fn enter_scope_inline() {
-    let exe = CProgram::from_c_tests("enter_scope_paths.c")
-        .named("enter_scope_paths_inline")
-        .define("PYMONITORING_INLINE", None)
-        .build();
-    run_ok(&exe, &[]);
+    harness("enter_scope_paths").check_build(Build::Inline, &Run::plain());
 }
 
 /// `c-tests/enter_scope_idle.c`: the refresh while no tool has an event
 /// (the library's idle path) gives the general refresh's result.
 #[test]
 fn enter_scope_idle_exported() {
-    let exe = CProgram::from_c_tests("enter_scope_idle.c").build();
-    run_ok(&exe, &[]);
+    harness("enter_scope_idle").check_build(Build::Exported, &Run::plain());
 }
 
 #[test]
 fn enter_scope_idle_inline() {
-    let exe = CProgram::from_c_tests("enter_scope_idle.c")
-        .named("enter_scope_idle_inline")
-        .define("PYMONITORING_INLINE", None)
-        .build();
-    run_ok(&exe, &[]);
+    harness("enter_scope_idle").check_build(Build::Inline, &Run::plain());
 }

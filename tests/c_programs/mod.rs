@@ -6,6 +6,8 @@
 //! registry is process-global.
 #![allow(dead_code)]
 
+pub mod harnesses;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,505 @@
+//! Every C program of `c-tests/` in one table, and the one runner the tests
+//! of them go through: a row names the file, its defines, the builds it has
+//! (exported, inline, sanitized), what a passing run prints and the valgrind
+//! tools it also runs under. Each run is its own process (the registry is
+//! process-global); the test files stay split by topic and only say which
+//! rows to run and with what arguments, options or environment.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use super::{have, manifest_dir, CProgram};
+
+/// How a harness is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Build {
+    /// Calling the exported functions.
+    Exported,
+    /// With `PYMONITORING_INLINE`: the header's inline fast path, as
+    /// CPython-compiled code uses it.
+    Inline,
+    /// Exported, with AddressSanitizer and UndefinedBehaviorSanitizer on the
+    /// C side; any report fails the run.
+    Sanitized,
+}
+
+/// A valgrind tool a harness also runs under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checker {
+    /// memcheck with `--leak-check=full`; the leak kinds that count as
+    /// errors (`--errors-for-leak-kinds`).
+    Memcheck(&'static str),
+    /// helgrind with the documented suppressions of `c-tests/helgrind.supp`.
+    Helgrind,
+}
+
+/// The exit status valgrind gives a run in which it found an error.
+pub const VALGRIND_ERROR: i32 = 99;
+
+/// One row of the table.
+#[derive(Debug)]
+pub struct Harness {
+    /// The row's name (also the built program's): the file's stem unless a
+    /// file has rows with other defines.
+    pub name: &'static str,
+    /// The file in `c-tests/`.
+    pub file: &'static str,
+    /// Defines of every build of the row.
+    pub defines: &'static [(&'static str, Option<&'static str>)],
+    /// The builds the row has.
+    pub builds: &'static [Build],
+    /// What a passing run prints on stdout; `None` for the programs whose
+    /// output their test reads itself (and planted failures).
+    pub ok: Option<&'static str>,
+    /// The valgrind tools the row also runs under.
+    pub checkers: &'static [Checker],
+}
+
+const PLAIN: &[Build] = &[Build::Exported];
+const BOTH: &[Build] = &[Build::Exported, Build::Inline];
+const ALL: &[Build] = &[Build::Exported, Build::Inline, Build::Sanitized];
+
+/// memcheck with valgrind's default leak kinds.
+const MEMCHECK: &[Checker] = &[Checker::Memcheck("definite,possible")];
+
+/// A row whose defaults fit most: its own name, no defines, one exported
+/// build, the `harness_finish` line of `c-tests/harness.h`, no checker.
+const fn row(name: &'static str, file: &'static str, builds: &'static [Build]) -> Harness {
+    Harness {
+        name,
+        file,
+        defines: &[],
+        builds,
+        ok: None,
+        checkers: &[],
+    }
+}
+
+/// A row of a program that ends with `harness_finish(name)`.
+const fn finishing(
+    name: &'static str,
+    file: &'static str,
+    builds: &'static [Build],
+    ok: &'static str,
+) -> Harness {
+    Harness {
+        ok: Some(ok),
+        ..row(name, file, builds)
+    }
+}
+
+/// A conformance harness (docs/CONFORMANCE.md): both builds in `cargo
+/// test`, memcheck and the sanitizers in CI.
+const fn conformance(name: &'static str, file: &'static str, ok: &'static str) -> Harness {
+    Harness {
+        checkers: MEMCHECK,
+        ..finishing(name, file, ALL, ok)
+    }
+}
+
+/// The version the header's macros must spell, as a C string literal.
+const EXPECTED_VERSION: &str = concat!("\"", env!("CARGO_PKG_VERSION"), "\"");
+
+/// The table: every program of `c-tests/` (`every_c_program_has_a_row`
+/// in `tests/c_harnesses.rs` holds it to the directory).
+pub const HARNESSES: &[Harness] = &[
+    finishing("smoke", "smoke.c", BOTH, "smoke: ok"),
+    // the C API, one area a file
+    finishing("api_errors", "api_errors.c", ALL, "api_errors: ok"),
+    finishing("api_registry", "api_registry.c", ALL, "api_registry: ok"),
+    finishing("api_scope", "api_scope.c", ALL, "api_scope: ok"),
+    finishing("api_fire", "api_fire.c", ALL, "api_fire: ok"),
+    finishing(
+        "api_fire_rules",
+        "api_fire_rules.c",
+        ALL,
+        "api_fire_rules: ok",
+    ),
+    finishing("api_threads", "api_threads.c", ALL, "api_threads: ok"),
+    // processes and threads
+    finishing("fork", "fork.c", PLAIN, "fork: ok"),
+    Harness {
+        checkers: &[Checker::Memcheck("definite,indirect")],
+        ..finishing("thread_exit", "thread_exit.c", PLAIN, "thread_exit: ok")
+    },
+    Harness {
+        checkers: &[Checker::Memcheck("definite"), Checker::Helgrind],
+        ..finishing("stress", "stress.c", PLAIN, "stress: ok")
+    },
+    Harness {
+        defines: &[("STRESS_PLANTED_RACE", None)],
+        checkers: &[Checker::Helgrind],
+        ..row("stress_planted_race", "stress.c", PLAIN)
+    },
+    Harness {
+        defines: &[("STRESS_PLANTED_UAF", None)],
+        checkers: &[Checker::Memcheck("definite,possible")],
+        ..row("stress_planted_uaf", "stress.c", PLAIN)
+    },
+    // EnterScope
+    finishing(
+        "enter_scope_paths",
+        "enter_scope_paths.c",
+        BOTH,
+        "enter_scope_paths: ok",
+    ),
+    finishing(
+        "enter_scope_idle",
+        "enter_scope_idle.c",
+        BOTH,
+        "enter_scope_idle: ok",
+    ),
+    // the extensions (docs/EXTENSIONS.md)
+    finishing("ext_armed", "ext_armed.c", BOTH, "ext_armed: ok"),
+    finishing(
+        "ext_codelikes",
+        "ext_codelikes.c",
+        BOTH,
+        "ext_codelikes: ok",
+    ),
+    finishing("ext_lasting", "ext_lasting.c", BOTH, "ext_lasting: ok"),
+    finishing("ext_coverage", "ext_coverage.c", BOTH, "ext_coverage: ok"),
+    finishing("ext_options", "ext_options.c", PLAIN, "ext_options: ok"),
+    // hosts (docs/HOSTS.md)
+    Harness {
+        checkers: MEMCHECK,
+        ..finishing("host_hooks", "host_hooks.c", PLAIN, "host_hooks: ok")
+    },
+    finishing(
+        "host_numbering",
+        "host_numbering.c",
+        BOTH,
+        "host_numbering: ok",
+    ),
+    // the crate's version in the header and the library
+    Harness {
+        defines: &[("EXPECTED_VERSION", Some(EXPECTED_VERSION))],
+        ok: Some(env!("CARGO_PKG_VERSION")),
+        ..row("version", "version.c", PLAIN)
+    },
+    // programs whose output their test reads
+    row("abi_layout", "abi_layout.c", PLAIN),
+    row("builtin_env", "builtin_env.c", PLAIN),
+    finishing(
+        "rust_api_parity",
+        "rust_api_parity.c",
+        PLAIN,
+        "rust_api_parity: ok",
+    ),
+    // the conformance harnesses (docs/CONFORMANCE.md)
+    conformance("cython_plain", "cython_plain.c", "cython_plain: ok"),
+    conformance(
+        "cython_recursive",
+        "cython_recursive.c",
+        "cython_recursive: ok",
+    ),
+    conformance(
+        "cython_generator",
+        "cython_generator.c",
+        "cython_generator: ok",
+    ),
+    conformance("cython_handled", "cython_handled.c", "cython_handled: ok"),
+    conformance(
+        "cython_unhandled",
+        "cython_unhandled.c",
+        "cython_unhandled: ok",
+    ),
+    conformance("cython_finally", "cython_finally.c", "cython_finally: ok"),
+    conformance(
+        "cython_return_fails",
+        "cython_return_fails.c",
+        "cython_return_fails: ok",
+    ),
+    conformance("cython_reentry", "cython_reentry.c", "cython_reentry: ok"),
+    conformance("cython_threads", "cython_threads.c", "cython_threads: ok"),
+    conformance(
+        "cpython_fire_event",
+        "cpython_fire_event.c",
+        "cpython_fire_event: ok",
+    ),
+    conformance(
+        "cpython_missing_exception",
+        "cpython_missing_exception.c",
+        "cpython_missing_exception: ok",
+    ),
+    conformance(
+        "cpython_failing_callback",
+        "cpython_failing_callback.c",
+        "cpython_failing_callback: ok",
+    ),
+    conformance(
+        "cpython_disable_event",
+        "cpython_disable_event.c",
+        "cpython_disable_event: ok",
+    ),
+    conformance(
+        "cpython_two_events",
+        "cpython_two_events.c",
+        "cpython_two_events: ok",
+    ),
+    conformance(
+        "cpython_more_events",
+        "cpython_more_events.c",
+        "cpython_more_events: ok",
+    ),
+    conformance(
+        "cpython_tool_order",
+        "cpython_tool_order.c",
+        "cpython_tool_order: ok",
+    ),
+    conformance(
+        "cpython_exceptions",
+        "cpython_exceptions.c",
+        "cpython_exceptions: ok",
+    ),
+    conformance(
+        "cpython_registry_changes",
+        "cpython_registry_changes.c",
+        "cpython_registry_changes: ok",
+    ),
+];
+
+/// The row named `name`; panics when there is none.
+pub fn harness(name: &str) -> &'static Harness {
+    HARNESSES
+        .iter()
+        .find(|h| h.name == name)
+        .unwrap_or_else(|| panic!("no harness named {name} in tests/c_programs/harnesses.rs"))
+}
+
+/// The rows whose name starts with `prefix`, in table order.
+pub fn harnesses_starting(prefix: &str) -> Vec<&'static Harness> {
+    HARNESSES
+        .iter()
+        .filter(|h| h.name.starts_with(prefix))
+        .collect()
+}
+
+/// The flags of [`Build::Sanitized`].
+const SANITIZE: [&str; 3] = [
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all",
+    "-fno-omit-frame-pointer",
+];
+
+/// Whether the C compiler can build sanitized programs (probed once).
+pub fn sanitizers_available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let mut probe = CProgram::from_c_tests("smoke.c").named("smoke_asan_probe");
+        for f in SANITIZE {
+            probe = probe.flag(f);
+        }
+        std::panic::catch_unwind(|| probe.build()).is_ok()
+    })
+}
+
+/// Whether the valgrind runs are to be skipped: valgrind is part of the
+/// project's machines (a run under it fails loudly without it); set
+/// `PYMONITORING_SKIP_VALGRIND=1` to skip them elsewhere.
+pub fn skip_valgrind() -> bool {
+    let skip = std::env::var_os("PYMONITORING_SKIP_VALGRIND").is_some();
+    if skip {
+        eprintln!("PYMONITORING_SKIP_VALGRIND is set: skipping the valgrind run");
+    }
+    skip
+}
+
+/// How to run a built harness: arguments, `PYMONITORING_OPTIONS`, other
+/// environment, and a valgrind tool around it.
+#[derive(Clone, Debug, Default)]
+pub struct Run {
+    pub args: Vec<String>,
+    pub env: Vec<(String, Option<OsString>)>,
+    pub checker: Option<Checker>,
+    /// What a passing run prints instead of the row's `ok`.
+    pub prints: Option<String>,
+}
+
+impl Run {
+    /// No arguments, the test process's environment, no checker.
+    pub fn plain() -> Run {
+        Run::default()
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Run {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// `PYMONITORING_OPTIONS=options` (the library applies it when it
+    /// loads).
+    pub fn options(self, options: &str) -> Run {
+        self.env("PYMONITORING_OPTIONS", options)
+    }
+
+    pub fn env(mut self, key: &str, value: impl Into<OsString>) -> Run {
+        self.env.push((key.into(), Some(value.into())));
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Run {
+        self.env.push((key.into(), None));
+        self
+    }
+
+    pub fn under(mut self, checker: Checker) -> Run {
+        self.checker = Some(checker);
+        self
+    }
+
+    /// A passing run prints `line` (for arguments that change what the
+    /// harness checks).
+    pub fn prints(mut self, line: &str) -> Run {
+        self.prints = Some(line.into());
+        self
+    }
+}
+
+impl Harness {
+    /// The program of one build (not built yet).
+    pub fn program(&self, build: Build) -> CProgram {
+        assert!(
+            self.builds.contains(&build),
+            "{} has no {build:?} build",
+            self.name
+        );
+        let mut program = CProgram::from_c_tests(self.file);
+        for (k, v) in self.defines {
+            program = program.define(k, *v);
+        }
+        match build {
+            Build::Exported => program.named(self.name),
+            Build::Inline => program
+                .named(&format!("{}_inline", self.name))
+                .define("PYMONITORING_INLINE", None),
+            Build::Sanitized => {
+                let mut program = program.named(&format!("{}_asan", self.name));
+                for f in SANITIZE {
+                    program = program.flag(f);
+                }
+                program
+            }
+        }
+    }
+
+    /// The built program of one build (built once per test process; a
+    /// sanitized build is checked to link AddressSanitizer).
+    pub fn exe(&self, build: Build) -> PathBuf {
+        let exe = self.program(build).build();
+        if build == Build::Sanitized {
+            let nm = Command::new("nm").arg(&exe).output().expect("run nm");
+            assert!(
+                String::from_utf8_lossy(&nm.stdout).contains("__asan_init"),
+                "{}: AddressSanitizer is not linked",
+                self.name
+            );
+        }
+        exe
+    }
+
+    /// The command that runs one build as `run` says.
+    pub fn command(&self, build: Build, run: &Run) -> Command {
+        let exe = self.exe(build);
+        let mut cmd = match run.checker {
+            None => Command::new(&exe),
+            Some(checker) => {
+                assert!(
+                    self.checkers.contains(&checker),
+                    "{} does not run under {checker:?}",
+                    self.name
+                );
+                assert!(
+                    have("valgrind"),
+                    "valgrind is not installed (apt-get install valgrind), or set \
+                     PYMONITORING_SKIP_VALGRIND=1"
+                );
+                let mut cmd = Command::new("valgrind");
+                cmd.arg(format!("--error-exitcode={VALGRIND_ERROR}"));
+                match checker {
+                    Checker::Memcheck(leaks) => cmd.args([
+                        "--tool=memcheck".to_string(),
+                        "--leak-check=full".to_string(),
+                        format!("--errors-for-leak-kinds={leaks}"),
+                    ]),
+                    Checker::Helgrind => cmd.arg("--tool=helgrind").arg(format!(
+                        "--suppressions={}",
+                        manifest_dir().join("c-tests/helgrind.supp").display()
+                    )),
+                };
+                cmd.arg(&exe);
+                cmd
+            }
+        };
+        cmd.args(&run.args);
+        for (k, v) in &run.env {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd
+    }
+
+    /// Run one build as `run` says and return its output, whatever its exit.
+    pub fn output(&self, build: Build, run: &Run) -> Output {
+        self.command(build, run)
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}", self.name))
+    }
+
+    /// Run one build as `run` says; it must exit 0 and print its `ok`
+    /// line (under valgrind: report no error). Returns its stdout.
+    pub fn check_build(&self, build: Build, run: &Run) -> String {
+        let out = self.output(build, run);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let ok = run.prints.as_deref().or(self.ok);
+        let passed = out.status.success()
+            && ok.is_none_or(|ok| stdout.contains(ok))
+            && (run.checker.is_none() || stderr.contains("ERROR SUMMARY: 0 errors"));
+        assert!(
+            passed,
+            "{} ({build:?} build, {run:?}) failed ({}){}:\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+            self.name,
+            out.status,
+            ok.map(|ok| format!(", expecting {ok:?}"))
+                .unwrap_or_default(),
+        );
+        stdout
+    }
+
+    /// [`Harness::check_build`] for each of the row's exported and inline
+    /// builds; returns their stdouts.
+    pub fn check_with(&self, run: &Run) -> Vec<String> {
+        self.builds
+            .iter()
+            .filter(|&&b| b != Build::Sanitized)
+            .map(|&b| self.check_build(b, run))
+            .collect()
+    }
+
+    /// [`Harness::check_with`] a plain run.
+    pub fn check(&self) -> Vec<String> {
+        self.check_with(&Run::plain())
+    }
+
+    /// Run the exported build under `checker`, which must find an error
+    /// (a planted one); returns valgrind's report.
+    pub fn check_caught(&self, checker: Checker, run: &Run) -> String {
+        let out = self.output(Build::Exported, &run.clone().under(checker));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(VALGRIND_ERROR),
+            "{checker:?} missed what {} plants:\n{text}",
+            self.name
+        );
+        text
+    }
+}
