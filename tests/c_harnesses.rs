@@ -59,7 +59,7 @@ fn every_c_program_has_a_row() {
         .filter(|n| n.ends_with(".c"))
         .collect();
     on_disk.sort();
-    let mut in_table: Vec<String> = HARNESSES.iter().map(|h| h.file.to_string()).collect();
+    let mut in_table: Vec<String> = HARNESSES.iter().map(|h| h.file()).collect();
     in_table.sort();
     in_table.dedup();
     assert_eq!(on_disk, in_table, "c-tests/*.c (left) vs the table");

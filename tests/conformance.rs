@@ -97,13 +97,13 @@ fn every_harness_under_lasting_disable() {
 fn every_harness_under(options: &str, not_applying: &[(&str, &str)]) {
     for (file, _why) in not_applying {
         assert!(
-            harnesses().iter().any(|h| h.file == *file),
+            harnesses().iter().any(|h| h.file() == *file),
             "{file} is not a harness"
         );
     }
     let mut failed = Vec::new();
     for h in harnesses() {
-        let file = h.file;
+        let file = h.file();
         if not_applying.iter().any(|(f, _)| *f == file) {
             continue;
         }
@@ -132,7 +132,7 @@ fn memcheck_all() {
             Build::Exported,
             &Run::plain().under(Checker::Memcheck("definite,possible")),
         );
-        eprintln!("memcheck {}: ok", h.file);
+        eprintln!("memcheck {}: ok", h.file());
     }
 }
 
@@ -143,7 +143,7 @@ fn memcheck_all() {
 fn sanitizers_all() {
     for h in harnesses() {
         h.check_build(Build::Sanitized, &Run::plain());
-        eprintln!("sanitizers {}: ok", h.file);
+        eprintln!("sanitizers {}: ok", h.file());
     }
 }
 

@@ -37,21 +37,30 @@ pub enum Checker {
 /// The exit status valgrind gives a run in which it found an error.
 pub const VALGRIND_ERROR: i32 = 99;
 
+/// What a passing run of a row prints on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prints {
+    /// `<name>: ok`, the line of `harness_finish` (`c-tests/harness.h`).
+    Finish,
+    /// This line.
+    Line(&'static str),
+    /// Nothing the runner checks: the test reads the output itself, or the
+    /// run is to fail (a planted error).
+    Unchecked,
+}
+
 /// One row of the table.
 #[derive(Debug)]
 pub struct Harness {
-    /// The row's name (also the built program's): the file's stem unless a
-    /// file has rows with other defines.
+    /// The row's name, also the built program's.
     pub name: &'static str,
-    /// The file in `c-tests/`.
-    pub file: &'static str,
+    /// The file in `c-tests/` when it is not `<name>.c`.
+    pub source: Option<&'static str>,
     /// Defines of every build of the row.
     pub defines: &'static [(&'static str, Option<&'static str>)],
     /// The builds the row has.
     pub builds: &'static [Build],
-    /// What a passing run prints on stdout; `None` for the programs whose
-    /// output their test reads itself (and planted failures).
-    pub ok: Option<&'static str>,
+    pub prints: Prints,
     /// The valgrind tools the row also runs under.
     pub checkers: &'static [Checker],
 }
@@ -61,40 +70,27 @@ const BOTH: &[Build] = &[Build::Exported, Build::Inline];
 const ALL: &[Build] = &[Build::Exported, Build::Inline, Build::Sanitized];
 
 /// memcheck with valgrind's default leak kinds.
-const MEMCHECK: &[Checker] = &[Checker::Memcheck("definite,possible")];
+const MEMCHECK: Checker = Checker::Memcheck("definite,possible");
 
-/// A row whose defaults fit most: its own name, no defines, one exported
-/// build, the `harness_finish` line of `c-tests/harness.h`, no checker.
-const fn row(name: &'static str, file: &'static str, builds: &'static [Build]) -> Harness {
+/// A row of `c-tests/<name>.c` ending with `harness_finish`, no defines, no
+/// checker.
+const fn row(name: &'static str, builds: &'static [Build]) -> Harness {
     Harness {
         name,
-        file,
+        source: None,
         defines: &[],
         builds,
-        ok: None,
+        prints: Prints::Finish,
         checkers: &[],
     }
 }
 
-/// A row of a program that ends with `harness_finish(name)`.
-const fn finishing(
-    name: &'static str,
-    file: &'static str,
-    builds: &'static [Build],
-    ok: &'static str,
-) -> Harness {
-    Harness {
-        ok: Some(ok),
-        ..row(name, file, builds)
-    }
-}
-
 /// A conformance harness (docs/CONFORMANCE.md): both builds in `cargo
-/// test`, memcheck and the sanitizers in CI.
-const fn conformance(name: &'static str, file: &'static str, ok: &'static str) -> Harness {
+/// test`; memcheck and the sanitizers in CI.
+const fn conformance(name: &'static str) -> Harness {
     Harness {
-        checkers: MEMCHECK,
-        ..finishing(name, file, ALL, ok)
+        checkers: &[MEMCHECK],
+        ..row(name, ALL)
     }
 }
 
@@ -104,160 +100,88 @@ const EXPECTED_VERSION: &str = concat!("\"", env!("CARGO_PKG_VERSION"), "\"");
 /// The table: every program of `c-tests/` (`every_c_program_has_a_row`
 /// in `tests/c_harnesses.rs` holds it to the directory).
 pub const HARNESSES: &[Harness] = &[
-    finishing("smoke", "smoke.c", BOTH, "smoke: ok"),
+    row("smoke", BOTH),
     // the C API, one area a file
-    finishing("api_errors", "api_errors.c", ALL, "api_errors: ok"),
-    finishing("api_registry", "api_registry.c", ALL, "api_registry: ok"),
-    finishing("api_scope", "api_scope.c", ALL, "api_scope: ok"),
-    finishing("api_fire", "api_fire.c", ALL, "api_fire: ok"),
-    finishing(
-        "api_fire_rules",
-        "api_fire_rules.c",
-        ALL,
-        "api_fire_rules: ok",
-    ),
-    finishing("api_threads", "api_threads.c", ALL, "api_threads: ok"),
+    row("api_errors", ALL),
+    row("api_registry", ALL),
+    row("api_scope", ALL),
+    row("api_fire", ALL),
+    row("api_fire_rules", ALL),
+    row("api_threads", ALL),
     // processes and threads
-    finishing("fork", "fork.c", PLAIN, "fork: ok"),
+    row("fork", PLAIN),
     Harness {
         checkers: &[Checker::Memcheck("definite,indirect")],
-        ..finishing("thread_exit", "thread_exit.c", PLAIN, "thread_exit: ok")
+        ..row("thread_exit", PLAIN)
     },
     Harness {
         checkers: &[Checker::Memcheck("definite"), Checker::Helgrind],
-        ..finishing("stress", "stress.c", PLAIN, "stress: ok")
+        ..row("stress", PLAIN)
     },
     Harness {
+        source: Some("stress.c"),
         defines: &[("STRESS_PLANTED_RACE", None)],
+        prints: Prints::Unchecked,
         checkers: &[Checker::Helgrind],
-        ..row("stress_planted_race", "stress.c", PLAIN)
+        ..row("stress_planted_race", PLAIN)
     },
     Harness {
+        source: Some("stress.c"),
         defines: &[("STRESS_PLANTED_UAF", None)],
-        checkers: &[Checker::Memcheck("definite,possible")],
-        ..row("stress_planted_uaf", "stress.c", PLAIN)
+        prints: Prints::Unchecked,
+        checkers: &[MEMCHECK],
+        ..row("stress_planted_uaf", PLAIN)
     },
     // EnterScope
-    finishing(
-        "enter_scope_paths",
-        "enter_scope_paths.c",
-        BOTH,
-        "enter_scope_paths: ok",
-    ),
-    finishing(
-        "enter_scope_idle",
-        "enter_scope_idle.c",
-        BOTH,
-        "enter_scope_idle: ok",
-    ),
+    row("enter_scope_paths", BOTH),
+    row("enter_scope_idle", BOTH),
     // the extensions (docs/EXTENSIONS.md)
-    finishing("ext_armed", "ext_armed.c", BOTH, "ext_armed: ok"),
-    finishing(
-        "ext_codelikes",
-        "ext_codelikes.c",
-        BOTH,
-        "ext_codelikes: ok",
-    ),
-    finishing("ext_lasting", "ext_lasting.c", BOTH, "ext_lasting: ok"),
-    finishing("ext_coverage", "ext_coverage.c", BOTH, "ext_coverage: ok"),
-    finishing("ext_options", "ext_options.c", PLAIN, "ext_options: ok"),
+    row("ext_armed", BOTH),
+    row("ext_codelikes", BOTH),
+    row("ext_lasting", BOTH),
+    row("ext_coverage", BOTH),
+    row("ext_options", PLAIN),
     // hosts (docs/HOSTS.md)
     Harness {
-        checkers: MEMCHECK,
-        ..finishing("host_hooks", "host_hooks.c", PLAIN, "host_hooks: ok")
+        checkers: &[MEMCHECK],
+        ..row("host_hooks", PLAIN)
     },
-    finishing(
-        "host_numbering",
-        "host_numbering.c",
-        BOTH,
-        "host_numbering: ok",
-    ),
+    row("host_numbering", BOTH),
     // the crate's version in the header and the library
     Harness {
         defines: &[("EXPECTED_VERSION", Some(EXPECTED_VERSION))],
-        ok: Some(env!("CARGO_PKG_VERSION")),
-        ..row("version", "version.c", PLAIN)
+        prints: Prints::Line(env!("CARGO_PKG_VERSION")),
+        ..row("version", PLAIN)
     },
     // programs whose output their test reads
-    row("abi_layout", "abi_layout.c", PLAIN),
-    row("builtin_env", "builtin_env.c", PLAIN),
-    finishing(
-        "rust_api_parity",
-        "rust_api_parity.c",
-        PLAIN,
-        "rust_api_parity: ok",
-    ),
+    Harness {
+        prints: Prints::Unchecked,
+        ..row("abi_layout", PLAIN)
+    },
+    Harness {
+        prints: Prints::Unchecked,
+        ..row("builtin_env", PLAIN)
+    },
+    row("rust_api_parity", PLAIN),
     // the conformance harnesses (docs/CONFORMANCE.md)
-    conformance("cython_plain", "cython_plain.c", "cython_plain: ok"),
-    conformance(
-        "cython_recursive",
-        "cython_recursive.c",
-        "cython_recursive: ok",
-    ),
-    conformance(
-        "cython_generator",
-        "cython_generator.c",
-        "cython_generator: ok",
-    ),
-    conformance("cython_handled", "cython_handled.c", "cython_handled: ok"),
-    conformance(
-        "cython_unhandled",
-        "cython_unhandled.c",
-        "cython_unhandled: ok",
-    ),
-    conformance("cython_finally", "cython_finally.c", "cython_finally: ok"),
-    conformance(
-        "cython_return_fails",
-        "cython_return_fails.c",
-        "cython_return_fails: ok",
-    ),
-    conformance("cython_reentry", "cython_reentry.c", "cython_reentry: ok"),
-    conformance("cython_threads", "cython_threads.c", "cython_threads: ok"),
-    conformance(
-        "cpython_fire_event",
-        "cpython_fire_event.c",
-        "cpython_fire_event: ok",
-    ),
-    conformance(
-        "cpython_missing_exception",
-        "cpython_missing_exception.c",
-        "cpython_missing_exception: ok",
-    ),
-    conformance(
-        "cpython_failing_callback",
-        "cpython_failing_callback.c",
-        "cpython_failing_callback: ok",
-    ),
-    conformance(
-        "cpython_disable_event",
-        "cpython_disable_event.c",
-        "cpython_disable_event: ok",
-    ),
-    conformance(
-        "cpython_two_events",
-        "cpython_two_events.c",
-        "cpython_two_events: ok",
-    ),
-    conformance(
-        "cpython_more_events",
-        "cpython_more_events.c",
-        "cpython_more_events: ok",
-    ),
-    conformance(
-        "cpython_tool_order",
-        "cpython_tool_order.c",
-        "cpython_tool_order: ok",
-    ),
-    conformance(
-        "cpython_exceptions",
-        "cpython_exceptions.c",
-        "cpython_exceptions: ok",
-    ),
-    conformance(
-        "cpython_registry_changes",
-        "cpython_registry_changes.c",
-        "cpython_registry_changes: ok",
-    ),
+    conformance("cython_plain"),
+    conformance("cython_recursive"),
+    conformance("cython_generator"),
+    conformance("cython_handled"),
+    conformance("cython_unhandled"),
+    conformance("cython_finally"),
+    conformance("cython_return_fails"),
+    conformance("cython_reentry"),
+    conformance("cython_threads"),
+    conformance("cpython_fire_event"),
+    conformance("cpython_missing_exception"),
+    conformance("cpython_failing_callback"),
+    conformance("cpython_disable_event"),
+    conformance("cpython_two_events"),
+    conformance("cpython_more_events"),
+    conformance("cpython_tool_order"),
+    conformance("cpython_exceptions"),
+    conformance("cpython_registry_changes"),
 ];
 
 /// The row named `name`; panics when there is none.
@@ -358,6 +282,21 @@ impl Run {
 }
 
 impl Harness {
+    /// The file in `c-tests/`.
+    pub fn file(&self) -> String {
+        self.source
+            .map_or_else(|| format!("{}.c", self.name), str::to_string)
+    }
+
+    /// The line a passing run prints, if the runner checks one.
+    pub fn ok_line(&self) -> Option<String> {
+        match self.prints {
+            Prints::Finish => Some(format!("{}: ok", self.name)),
+            Prints::Line(line) => Some(line.to_string()),
+            Prints::Unchecked => None,
+        }
+    }
+
     /// The program of one build (not built yet).
     pub fn program(&self, build: Build) -> CProgram {
         assert!(
@@ -365,7 +304,7 @@ impl Harness {
             "{} has no {build:?} build",
             self.name
         );
-        let mut program = CProgram::from_c_tests(self.file);
+        let mut program = CProgram::from_c_tests(&self.file());
         for (k, v) in self.defines {
             program = program.define(k, *v);
         }
@@ -455,9 +394,9 @@ impl Harness {
         let out = self.output(build, run);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let ok = run.prints.as_deref().or(self.ok);
+        let ok = run.prints.clone().or_else(|| self.ok_line());
         let passed = out.status.success()
-            && ok.is_none_or(|ok| stdout.contains(ok))
+            && ok.as_deref().is_none_or(|ok| stdout.contains(ok))
             && (run.checker.is_none() || stderr.contains("ERROR SUMMARY: 0 errors"));
         assert!(
             passed,
