@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use c_programs::harnesses::{harness, Build, Run};
-use c_programs::have;
+use c_programs::{have, succeeded};
 use serde_json::Value;
 
 const ROUNDS: usize = 5;
@@ -53,13 +53,7 @@ fn stderr(out: &Output) -> String {
 }
 
 fn check_ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "builtin_env failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        stderr(out)
-    );
+    succeeded("builtin_env", out);
 }
 
 /// The recording: every line one JSON object; returns the events by name

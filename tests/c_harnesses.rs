@@ -5,26 +5,7 @@
 
 mod c_programs;
 
-use c_programs::harnesses::{
-    harness, sanitizers_available, skip_valgrind, Build, Checker, Run, HARNESSES,
-};
-
-/// One test a build of a row, run plainly; a sanitized build is skipped
-/// (with a message) when the C compiler cannot build sanitized programs.
-macro_rules! build_tests {
-    ($($test:ident => $name:literal $build:ident,)*) => {
-        $(
-            #[test]
-            fn $test() {
-                if Build::$build == Build::Sanitized && !sanitizers_available() {
-                    println!("skipped: the C compiler cannot build with -fsanitize=address,undefined");
-                    return;
-                }
-                harness($name).check_build(Build::$build, &Run::plain());
-            }
-        )*
-    };
-}
+use c_programs::harnesses::{harness, skip_valgrind, Build, Checker, Run, HARNESSES};
 
 build_tests! {
     smoke => "smoke" Exported,

@@ -5,20 +5,4 @@
 
 mod c_programs;
 
-use c_programs::harnesses::{harness, Run};
-
-#[test]
-fn sequences_and_bad_input() {
-    harness("ext_codelikes").check();
-}
-
-#[test]
-fn under_every_option() {
-    for value in [
-        "lasting-disable",
-        "active-needs-callback",
-        "lasting-disable,active-needs-callback",
-    ] {
-        harness("ext_codelikes").check_with(&Run::plain().options(value));
-    }
-}
+option_independent_tests!("ext_codelikes");

@@ -29,7 +29,7 @@ fn readme_example() {
     }
     .named("example_lasting")
     .build();
-    let out = run_ok(&exe, &[]);
+    let out = run_ok(&exe);
     assert_eq!(out, "lines covered: 3, callbacks: 3\nafter restart: 6\n");
 }
 

@@ -9,7 +9,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use super::{have, manifest_dir, CProgram};
+use super::{have, manifest_dir, succeeded, CProgram};
 
 /// How a harness is built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -392,20 +392,21 @@ impl Harness {
     /// line (under valgrind: report no error). Returns its stdout.
     pub fn check_build(&self, build: Build, run: &Run) -> String {
         let out = self.output(build, run);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let ok = run.prints.clone().or_else(|| self.ok_line());
-        let passed = out.status.success()
-            && ok.as_deref().is_none_or(|ok| stdout.contains(ok))
-            && (run.checker.is_none() || stderr.contains("ERROR SUMMARY: 0 errors"));
-        assert!(
-            passed,
-            "{} ({build:?} build, {run:?}) failed ({}){}:\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-            self.name,
-            out.status,
-            ok.map(|ok| format!(", expecting {ok:?}"))
-                .unwrap_or_default(),
-        );
+        let what = format!("{} ({build:?} build, {run:?})", self.name);
+        let stdout = succeeded(&what, &out);
+        if let Some(ok) = run.prints.clone().or_else(|| self.ok_line()) {
+            assert!(
+                stdout.contains(&ok),
+                "{what} did not print {ok:?}:\n{stdout}"
+            );
+        }
+        if run.checker.is_some() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains("ERROR SUMMARY: 0 errors"),
+                "{what}: valgrind reported errors:\n{stderr}"
+            );
+        }
         stdout
     }
 
@@ -441,4 +442,50 @@ impl Harness {
         );
         text
     }
+}
+
+/// One test a build of a row, run plainly:
+/// `build_tests! { smoke => "smoke" Exported, smoke_inline => "smoke" Inline, }`.
+/// A sanitized build is skipped (with a message) when the C compiler cannot
+/// build sanitized programs.
+#[macro_export]
+macro_rules! build_tests {
+    ($($test:ident => $name:literal $build:ident,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                use $crate::c_programs::harnesses::{harness, sanitizers_available, Build, Run};
+                if Build::$build == Build::Sanitized && !sanitizers_available() {
+                    println!("skipped: the C compiler cannot build with -fsanitize=address,undefined");
+                    return;
+                }
+                harness($name).check_build(Build::$build, &Run::plain());
+            }
+        )*
+    };
+}
+
+/// The tests of a row whose expectations do not depend on the options in
+/// force: `sequences_and_bad_input` runs its builds plainly,
+/// `under_every_option` under every `PYMONITORING_OPTIONS` value.
+#[macro_export]
+macro_rules! option_independent_tests {
+    ($name:literal) => {
+        #[test]
+        fn sequences_and_bad_input() {
+            $crate::c_programs::harnesses::harness($name).check();
+        }
+
+        #[test]
+        fn under_every_option() {
+            use $crate::c_programs::harnesses::{harness, Run};
+            for value in [
+                "lasting-disable",
+                "active-needs-callback",
+                "lasting-disable,active-needs-callback",
+            ] {
+                harness($name).check_with(&Run::plain().options(value));
+            }
+        }
+    };
 }
