@@ -237,7 +237,7 @@ pub struct Run {
     pub args: Vec<String>,
     pub env: Vec<(String, Option<OsString>)>,
     pub checker: Option<Checker>,
-    /// What a passing run prints instead of the row's `ok`.
+    /// What a passing run prints instead of the row's line.
     pub prints: Option<String>,
 }
 
@@ -388,7 +388,7 @@ impl Harness {
             .unwrap_or_else(|e| panic!("run {}: {e}", self.name))
     }
 
-    /// Run one build as `run` says; it must exit 0 and print its `ok`
+    /// Run one build as `run` says; it must exit 0 and print its
     /// line (under valgrind: report no error). Returns its stdout.
     pub fn check_build(&self, build: Build, run: &Run) -> String {
         let out = self.output(build, run);
