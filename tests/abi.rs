@@ -13,6 +13,7 @@ mod c_programs;
 use std::collections::{BTreeMap, BTreeSet};
 use std::mem::{align_of, offset_of, size_of};
 
+use c_programs::harnesses::{harness, Build, Run};
 use pymonitoring::ffi::{PyMonitoringEvent, PyMonitoringState};
 
 /// CPython 3.14's event ids (docs/BEHAVIOUR.md, "Events and sets").
@@ -173,8 +174,7 @@ fn functions(out: &str) -> BTreeSet<String> {
 /// `name value` lines printed by `c-tests/abi_layout.c` built with the C
 /// compiler the harnesses use.
 fn c_compiler_view() -> BTreeMap<String, i64> {
-    let exe = c_programs::CProgram::from_c_tests("abi_layout.c").build();
-    let out = c_programs::run_ok(&exe, &[]);
+    let out = harness("abi_layout").check_build(Build::Exported, &Run::plain());
     out.lines()
         .map(|l| {
             let mut parts = l.split_whitespace();

@@ -7,7 +7,7 @@ mod c_programs;
 
 use std::sync::{Arc, Mutex};
 
-use c_programs::{run_ok, CProgram};
+use c_programs::harnesses::{harness, Build, Run};
 use pymonitoring::api::{Action, Event, EventRecord, EventSet, ObjectRef, Scope, Tool};
 
 /// Stand-ins for the C harness's OBJ(i).
@@ -107,8 +107,7 @@ fn rust_records() -> Vec<String> {
 
 #[test]
 fn closure_callbacks_see_what_c_callbacks_see() {
-    let exe = CProgram::from_c_tests("rust_api_parity.c").build();
-    let c_out = run_ok(&exe, &[]);
+    let c_out = harness("rust_api_parity").check_build(Build::Exported, &Run::plain());
     let c_records: Vec<&str> = c_out
         .lines()
         .filter(|l| !l.starts_with("rust_api_parity"))

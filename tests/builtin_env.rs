@@ -9,24 +9,18 @@ mod c_programs;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
-use c_programs::{have, CProgram};
+use c_programs::harnesses::{harness, Build, Run};
+use c_programs::{have, succeeded};
 use serde_json::Value;
 
 const ROUNDS: usize = 5;
 
-fn program_path() -> &'static Path {
-    static EXE: OnceLock<PathBuf> = OnceLock::new();
-    EXE.get_or_init(|| CProgram::from_c_tests("builtin_env.c").build())
-}
-
 /// The program, loading the library its run path names: cargo's
 /// `LD_LIBRARY_PATH` may put an older copy first.
 fn program() -> Command {
-    let mut cmd = Command::new(program_path());
-    cmd.env_remove("LD_LIBRARY_PATH");
-    cmd
+    let run = Run::plain().env_remove("LD_LIBRARY_PATH");
+    harness("builtin_env").command(Build::Exported, &run)
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -59,13 +53,7 @@ fn stderr(out: &Output) -> String {
 }
 
 fn check_ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "builtin_env failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        stderr(out)
-    );
+    succeeded("builtin_env", out);
 }
 
 /// The recording: every line one JSON object; returns the events by name

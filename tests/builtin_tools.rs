@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use c_programs::{have, manifest_dir, CProgram};
+use c_programs::{have, manifest_dir, succeeded, CProgram};
 use serde_json::Value;
 
 const THREADS: usize = 3;
@@ -42,13 +42,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn check_ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "tools_demo failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded("tools_demo", out);
 }
 
 /// Run the demo with its tools started from C (`PyMonitoring_Start*`).

@@ -7,118 +7,63 @@
 //!
 //! The memory checkers are `#[ignore]`d here to keep `cargo test` short; CI
 //! runs them with `cargo test --test conformance --test differential -- --ignored`:
-//! * `memcheck_all`: every harness under
-//!   `valgrind --error-exitcode=1 --leak-check=full`;
+//! * `memcheck_all`: every harness under valgrind's memcheck
+//!   (`--leak-check=full`, any error fails);
 //! * `sanitizers_all`: every harness built with
 //!   `-fsanitize=address,undefined -fno-omit-frame-pointer` (checking that
 //!   ASan really linked: `nm` finds `__asan_init`).
+//!
+//! The builds, runs and checks are the table's and the runner's in
+//! `tests/c_programs/harnesses.rs`.
 
 mod c_programs;
 
-use std::path::PathBuf;
-use std::process::Command;
+use c_programs::harnesses::{harness, harnesses_starting, Build, Checker, Harness, Run};
 
-use c_programs::{have, run, run_ok, run_with_options, CProgram};
-
-/// Every conformance harness.
-const HARNESSES: &[&str] = &[
-    "cython_plain.c",
-    "cython_recursive.c",
-    "cython_generator.c",
-    "cython_handled.c",
-    "cython_unhandled.c",
-    "cython_finally.c",
-    "cython_return_fails.c",
-    "cython_reentry.c",
-    "cython_threads.c",
-    "cpython_fire_event.c",
-    "cpython_missing_exception.c",
-    "cpython_failing_callback.c",
-    "cpython_disable_event.c",
-    "cpython_two_events.c",
-    "cpython_more_events.c",
-    "cpython_tool_order.c",
-    "cpython_exceptions.c",
-    "cpython_registry_changes.c",
-];
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Variant {
-    Exported,
-    Inline,
-    Sanitized,
-}
-
-fn build(file: &str, variant: Variant) -> PathBuf {
-    let stem = file.trim_end_matches(".c");
-    let program = CProgram::from_c_tests(file);
-    let program = match variant {
-        Variant::Exported => program.named(&format!("conf_{stem}")),
-        Variant::Inline => program
-            .named(&format!("conf_{stem}_inline"))
-            .define("PYMONITORING_INLINE", None),
-        Variant::Sanitized => program
-            .named(&format!("conf_{stem}_asan"))
-            .flag("-fsanitize=address,undefined")
-            .flag("-fno-sanitize-recover=undefined")
-            .flag("-fno-omit-frame-pointer"),
-    };
-    program.build()
-}
-
-fn run_both(file: &str) {
-    for variant in [Variant::Exported, Variant::Inline] {
-        let exe = build(file, variant);
-        let out = run_ok(&exe, &[]);
-        assert!(out.contains(": ok"), "{file}: no success line in {out:?}");
-    }
+/// Every conformance harness: the table's `cython_*` and `cpython_*` rows.
+fn harnesses() -> Vec<&'static Harness> {
+    let mut all = harnesses_starting("cython_");
+    all.extend(harnesses_starting("cpython_"));
+    all
 }
 
 macro_rules! harness_tests {
-    ($($name:ident => $file:literal,)*) => {
+    ($($name:ident,)*) => {
         $(
             #[test]
             fn $name() {
-                run_both($file);
+                harness(stringify!($name)).check();
             }
         )*
 
         #[test]
         fn every_harness_has_a_test() {
-            let listed: &[&str] = &[$($file),*];
-            assert_eq!(listed, HARNESSES);
-            let mut on_disk: Vec<String> = std::fs::read_dir(c_programs::manifest_dir().join("c-tests"))
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| (n.starts_with("cython_") || n.starts_with("cpython_")) && n.ends_with(".c"))
-                .collect();
-            on_disk.sort();
-            let mut sorted: Vec<String> = listed.iter().map(|s| s.to_string()).collect();
-            sorted.sort();
-            assert_eq!(on_disk, sorted, "c-tests/ and HARNESSES differ");
+            let listed: &[&str] = &[$(stringify!($name)),*];
+            let names: Vec<&str> = harnesses().iter().map(|h| h.name).collect();
+            assert_eq!(listed, names, "the tests above vs the table's conformance rows");
         }
     };
 }
 
 harness_tests! {
-    cython_plain => "cython_plain.c",
-    cython_recursive => "cython_recursive.c",
-    cython_generator => "cython_generator.c",
-    cython_handled => "cython_handled.c",
-    cython_unhandled => "cython_unhandled.c",
-    cython_finally => "cython_finally.c",
-    cython_return_fails => "cython_return_fails.c",
-    cython_reentry => "cython_reentry.c",
-    cython_threads => "cython_threads.c",
-    cpython_fire_event => "cpython_fire_event.c",
-    cpython_missing_exception => "cpython_missing_exception.c",
-    cpython_failing_callback => "cpython_failing_callback.c",
-    cpython_disable_event => "cpython_disable_event.c",
-    cpython_two_events => "cpython_two_events.c",
-    cpython_more_events => "cpython_more_events.c",
-    cpython_tool_order => "cpython_tool_order.c",
-    cpython_exceptions => "cpython_exceptions.c",
-    cpython_registry_changes => "cpython_registry_changes.c",
+    cython_plain,
+    cython_recursive,
+    cython_generator,
+    cython_handled,
+    cython_unhandled,
+    cython_finally,
+    cython_return_fails,
+    cython_reentry,
+    cython_threads,
+    cpython_fire_event,
+    cpython_missing_exception,
+    cpython_failing_callback,
+    cpython_disable_event,
+    cpython_two_events,
+    cpython_more_events,
+    cpython_tool_order,
+    cpython_exceptions,
+    cpython_registry_changes,
 }
 
 /// The harnesses that do not apply with
@@ -151,15 +96,19 @@ fn every_harness_under_lasting_disable() {
 /// at load; every failure is reported.
 fn every_harness_under(options: &str, not_applying: &[(&str, &str)]) {
     for (file, _why) in not_applying {
-        assert!(HARNESSES.contains(file), "{file} is not a harness");
+        assert!(
+            harnesses().iter().any(|h| h.file() == *file),
+            "{file} is not a harness"
+        );
     }
     let mut failed = Vec::new();
-    for file in HARNESSES {
-        if not_applying.iter().any(|(f, _)| f == file) {
+    for h in harnesses() {
+        let file = h.file();
+        if not_applying.iter().any(|(f, _)| *f == file) {
             continue;
         }
-        for variant in [Variant::Exported, Variant::Inline] {
-            let out = run_with_options(&build(file, variant), &[], options);
+        for build in [Build::Exported, Build::Inline] {
+            let out = h.output(build, &Run::plain().options(options));
             if !out.status.success() {
                 failed.push(format!(
                     "{file} under {options}: {}\n{}{}",
@@ -174,53 +123,27 @@ fn every_harness_under(options: &str, not_applying: &[(&str, &str)]) {
 }
 
 /// Every harness under valgrind's memcheck: no invalid access, no
-/// uninitialised read, no leak (exit status 1 on any error).
+/// uninitialised read, no leak.
 #[test]
 #[ignore = "slow: run by .ci/run with --ignored"]
 fn memcheck_all() {
-    assert!(have("valgrind"), "valgrind is not installed");
-    for file in HARNESSES {
-        let exe = build(file, Variant::Exported);
-        let out = run(
-            &exe,
-            &[
-                "valgrind",
-                "--quiet",
-                "--error-exitcode=1",
-                "--leak-check=full",
-            ],
+    for h in harnesses() {
+        h.check_build(
+            Build::Exported,
+            &Run::plain().under(Checker::Memcheck("definite,possible")),
         );
-        assert!(
-            out.status.success(),
-            "{file} under valgrind: {}\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        eprintln!("memcheck {file}: ok");
+        eprintln!("memcheck {}: ok", h.file());
     }
 }
 
-/// Every harness built with AddressSanitizer and UBSan.
+/// Every harness built with AddressSanitizer and UBSan (the runner checks
+/// that ASan really linked).
 #[test]
 #[ignore = "slow: run by .ci/run with --ignored"]
 fn sanitizers_all() {
-    for file in HARNESSES {
-        let exe = build(file, Variant::Sanitized);
-        let nm = Command::new("nm").arg(&exe).output().expect("run nm");
-        assert!(
-            String::from_utf8_lossy(&nm.stdout).contains("__asan_init"),
-            "{file}: AddressSanitizer is not linked"
-        );
-        let out = run(&exe, &[]);
-        assert!(
-            out.status.success(),
-            "{file} with -fsanitize=address,undefined: {}\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        eprintln!("sanitizers {file}: ok");
+    for h in harnesses() {
+        h.check_build(Build::Sanitized, &Run::plain());
+        eprintln!("sanitizers {}: ok", h.file());
     }
 }
 

@@ -19,7 +19,7 @@ mod c_programs;
 use std::path::PathBuf;
 use std::process::Command;
 
-use c_programs::{lib_dir, manifest_dir, python313, run_ok, CProgram};
+use c_programs::{lib_dir, manifest_dir, python313, run_ok, succeeded, CProgram};
 
 fn run_combination(loader: &str, mode: &str) {
     let library = lib_dir().join("libpymonitoring.so");
@@ -137,13 +137,7 @@ fn by_name_in_python(mode: &[&str]) -> String {
         .args(mode)
         .output()
         .expect("run python3");
-    assert!(
-        out.status.success(),
-        "by_name.py {mode:?}: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    succeeded(&format!("by_name.py {mode:?}"), &out)
 }
 
 /// The README's account of an extension module that calls the library by
@@ -199,11 +193,11 @@ fn link_order_decides_for_a_program_linked_with_both() {
         p.build()
     };
     assert_eq!(
-        run_ok(&program("by_name_pymonitoring_first", false), &[]),
+        run_ok(&program("by_name_pymonitoring_first", false)),
         "libpymonitoring.so 1\n"
     );
     assert_eq!(
-        run_ok(&program("by_name_python_first", true), &[]),
+        run_ok(&program("by_name_python_first", true)),
         "libpython3.13.so.1.0\n"
     );
 }
@@ -228,7 +222,7 @@ fn an_object_built_against_the_313_header_gets_another_events_tools() {
     }
     .named("abi_313");
     program.flags.push(format!("-I{}", include.display()));
-    let stdout = run_ok(&program.build(), &[]);
+    let stdout = run_ok(&program.build());
     assert_eq!(
         stdout,
         "3.13 object: rc 0, active 4, RAISE to tool 1: 0, to tool 2: 1\n\

@@ -36,7 +36,7 @@ mod c_programs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use c_programs::{lib_dir, manifest_dir};
+use c_programs::{lib_dir, manifest_dir, succeeded};
 
 fn python313() -> PathBuf {
     let out = Command::new("pyenv")
@@ -77,14 +77,7 @@ fn check(cmd: &mut Command, what: &str) -> String {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    succeeded(what, &out)
 }
 
 /// The cached virtual environment with Cython and setuptools; its python.

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use api_names::EVENT_NAMES;
-use c_programs::{manifest_dir, out_dir, CProgram};
+use c_programs::{manifest_dir, out_dir, succeeded, CProgram};
 
 const GENERATED: usize = 300;
 const DEFAULT_SEED: u64 = 0x5eed_c0de_2026;
@@ -477,12 +477,7 @@ fn library_driver_memcheck_and_sanitizers() {
         .arg(&log)
         .output()
         .expect("run valgrind");
-    assert!(
-        out.status.success(),
-        "library driver under valgrind: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded("library driver under valgrind", &out);
     let asan = lib_driver(
         "differential_lib_driver_asan",
         &[
@@ -498,12 +493,7 @@ fn library_driver_memcheck_and_sanitizers() {
         .arg(log.with_file_name("library-asan.log"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "library driver with sanitizers: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded("library driver with sanitizers", &out);
     println!("library driver: memcheck and sanitizers clean over every scenario");
 }
 

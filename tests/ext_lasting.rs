@@ -4,19 +4,12 @@
 
 mod c_programs;
 
+use c_programs::harnesses::harness;
 use c_programs::{run_ok, CProgram};
 
 #[test]
 fn exact_sequences_cython_states_table_and_bad_input() {
-    let exported = CProgram::from_c_tests("ext_lasting.c").build();
-    let inline = CProgram::from_c_tests("ext_lasting.c")
-        .named("ext_lasting_inline")
-        .define("PYMONITORING_INLINE", None)
-        .build();
-    for exe in [exported, inline] {
-        let out = run_ok(&exe, &[]);
-        assert!(out.contains("ext_lasting: ok"), "{out}");
-    }
+    harness("ext_lasting").check();
 }
 
 /// The README's example (`examples/lasting.c`, quoted there verbatim)
@@ -36,7 +29,7 @@ fn readme_example() {
     }
     .named("example_lasting")
     .build();
-    let out = run_ok(&exe, &[]);
+    let out = run_ok(&exe);
     assert_eq!(out, "lines covered: 3, callbacks: 3\nafter restart: 6\n");
 }
 
@@ -46,13 +39,5 @@ fn readme_example() {
 /// the exported fire functions and with the header's inline ones.
 #[test]
 fn ext_coverage_sees_every_line_once() {
-    let exported = CProgram::from_c_tests("ext_coverage.c").build();
-    let inline = CProgram::from_c_tests("ext_coverage.c")
-        .named("ext_coverage_inline")
-        .define("PYMONITORING_INLINE", None)
-        .build();
-    for exe in [exported, inline] {
-        let out = run_ok(&exe, &[]);
-        assert!(out.contains("ext_coverage: ok"), "{out}");
-    }
+    harness("ext_coverage").check();
 }

@@ -3,20 +3,15 @@
 
 mod c_programs;
 
-use c_programs::{run_ok, run_ok_with_options, run_with_options, CProgram};
-
-fn program() -> std::path::PathBuf {
-    CProgram::from_c_tests("ext_options.c").build()
-}
+use c_programs::harnesses::{harness, Build, Run};
 
 #[test]
 fn defaults_bad_input_and_version_moves() {
-    run_ok(&program(), &[]);
+    harness("ext_options").check();
 }
 
 #[test]
 fn environment_sets_the_options_at_load() {
-    let exe = program();
     for (value, word) in [
         ("lasting-disable", "1"),
         ("active-needs-callback", "2"),
@@ -24,13 +19,14 @@ fn environment_sets_the_options_at_load() {
         ("cpython-313-event-ids", "4"),
         ("", "0"),
     ] {
-        run_ok_with_options(&exe, &[word], value);
+        harness("ext_options").check_with(&Run::plain().args(&[word]).options(value));
     }
 }
 
 #[test]
 fn a_bad_environment_value_is_reported_and_ignored() {
-    let out = run_with_options(&program(), &["0"], "lasting-disable,fast");
+    let run = Run::plain().args(&["0"]).options("lasting-disable,fast");
+    let out = harness("ext_options").output(Build::Exported, &run);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(

@@ -138,7 +138,7 @@ fn compiles_as_c11_with_warnings_as_errors() {
             .flag("-Wshadow")
             .flag("-Wconversion")
             .build();
-        run_ok(&exe, &[]);
+        run_ok(&exe);
     }
 }
 
@@ -151,7 +151,7 @@ fn compiles_as_cpp17_with_warnings_as_errors() {
             .flag("-Wshadow")
             .flag("-Wold-style-cast")
             .build();
-        run_ok(&exe, &[]);
+        run_ok(&exe);
     }
 }
 

@@ -6,41 +6,28 @@
 
 mod c_programs;
 
-use c_programs::{run_ok, run_ok_with_options, CProgram};
+use c_programs::harnesses::{harness, skip_valgrind, Build, Checker, Run};
 
 #[test]
 fn hooks_exception_events_errors_nesting_and_bad_input() {
-    let exe = CProgram::from_c_tests("host_hooks.c").build();
-    let out = run_ok(&exe, &[]);
-    assert!(out.contains("host_hooks: ok"), "{out}");
-    let out = run_ok_with_options(&exe, &["late"], "");
-    assert!(out.contains("host_hooks late: ok"), "{out}");
+    harness("host_hooks").check();
+    let late = Run::plain()
+        .args(&["late"])
+        .options("")
+        .prints("host_hooks late: ok");
+    harness("host_hooks").check_build(Build::Exported, &late);
 }
 
 #[test]
 fn hooks_under_valgrind() {
-    let exe = CProgram::from_c_tests("host_hooks.c").build();
-    let out = run_ok(
-        &exe,
-        &[
-            "valgrind",
-            "--quiet",
-            "--error-exitcode=1",
-            "--leak-check=full",
-        ],
-    );
-    assert!(out.contains("host_hooks: ok"), "{out}");
+    if skip_valgrind() {
+        return;
+    }
+    let run = Run::plain().under(Checker::Memcheck("definite,possible"));
+    harness("host_hooks").check_build(Build::Exported, &run);
 }
 
 #[test]
 fn cpython_313_numbering_exported_and_inline() {
-    let exported = CProgram::from_c_tests("host_numbering.c").build();
-    let inline = CProgram::from_c_tests("host_numbering.c")
-        .named("host_numbering_inline")
-        .define("PYMONITORING_INLINE", None)
-        .build();
-    for exe in [exported, inline] {
-        let out = run_ok(&exe, &[]);
-        assert!(out.contains("host_numbering: ok"), "{out}");
-    }
+    harness("host_numbering").check();
 }

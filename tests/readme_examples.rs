@@ -20,7 +20,7 @@ mod c_programs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use c_programs::{lib_dir, manifest_dir, python313};
+use c_programs::{lib_dir, manifest_dir, python313, succeeded};
 
 /// A fenced block: its info string, first line number and text.
 struct Block {
@@ -104,15 +104,7 @@ fn sh(dir: &Path, command: &str, path_prefix: Option<&Path>) -> String {
         cmd.env("PATH", std::env::join_paths(dirs).unwrap());
     }
     let out = cmd.output().expect("run sh");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "`{command}` in {} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{}",
-        dir.display(),
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    succeeded(&format!("`{command}` in {}", dir.display()), &out)
 }
 
 /// The README's command for building a C program in the source tree.
@@ -154,14 +146,7 @@ fn every_c_program_builds_with_the_readme_command_and_runs() {
             .current_dir(&dir)
             .output()
             .expect("run a.out");
-        assert!(
-            out.status.success(),
-            "README.md line {}: the program exited with {}:\n--- stdout\n{}\n--- stderr\n{}",
-            block.line,
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeeded(&format!("README.md line {}: the program", block.line), &out);
     }
 }
 

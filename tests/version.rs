@@ -5,7 +5,7 @@ mod c_programs;
 
 use std::ffi::CStr;
 
-use c_programs::{run_ok, CProgram};
+use c_programs::harnesses::harness;
 
 #[test]
 fn library_version_is_the_crate_version() {
@@ -19,12 +19,9 @@ fn library_version_is_the_crate_version() {
 
 #[test]
 fn header_macros_match_the_library_from_c() {
-    let version = format!("\"{}\"", env!("CARGO_PKG_VERSION"));
-    let exe = CProgram::from_c_tests("version.c")
-        .define("EXPECTED_VERSION", Some(&version))
-        .build();
-    let out = run_ok(&exe, &[]);
-    assert!(out.starts_with(env!("CARGO_PKG_VERSION")), "{out}");
+    for out in harness("version").check() {
+        assert!(out.starts_with(env!("CARGO_PKG_VERSION")), "{out}");
+    }
 }
 
 #[test]

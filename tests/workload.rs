@@ -8,7 +8,7 @@ mod c_programs;
 use std::path::PathBuf;
 use std::process::Command;
 
-use c_programs::{manifest_dir, CProgram};
+use c_programs::{manifest_dir, succeeded, CProgram};
 
 const FIB: &str = "12";
 const LOOP: &str = "2000";
@@ -53,15 +53,10 @@ fn run(exe: &PathBuf, config: &str, body: &str) -> Vec<(String, String)> {
         .args([config, body, FIB, LOOP, "--check"])
         .output()
         .expect("run the workload");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{} {config} {body}: {}\n{stdout}{}",
-        exe.display(),
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    counts(&stdout)
+    counts(&succeeded(
+        &format!("{} {config} {body}", exe.display()),
+        &out,
+    ))
 }
 
 #[test]
@@ -122,13 +117,7 @@ fn workload_py_every_configuration_counts_right() {
             .args([config, FIB, LOOP, "--check"])
             .output()
             .expect("run python");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "{config}: {stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let c = counts(&stdout);
+        let c = counts(&succeeded(&format!("workload.py {config}"), &out));
         let want = if config.starts_with("line") || config == "settrace" {
             "7/7"
         } else {

@@ -6,6 +6,8 @@
 //! registry is process-global.
 #![allow(dead_code)]
 
+pub mod harnesses;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -162,59 +164,24 @@ impl CProgram {
     }
 }
 
-/// Run a built program (optionally under a wrapper such as valgrind) and
-/// return its output.
-pub fn run(exe: &Path, wrapper: &[&str]) -> Output {
-    let mut cmd = match wrapper.split_first() {
-        Some((first, rest)) => {
-            let mut c = Command::new(first);
-            c.args(rest).arg(exe);
-            c
-        }
-        None => Command::new(exe),
-    };
-    cmd.output().expect("run the C program")
-}
-
-/// Run a built program with `args` and `PYMONITORING_OPTIONS` set to
-/// `options` (the library applies it when it loads).
-pub fn run_with_options(exe: &Path, args: &[&str], options: &str) -> Output {
-    Command::new(exe)
-        .args(args)
-        .env("PYMONITORING_OPTIONS", options)
-        .output()
-        .expect("run the C program")
-}
-
-/// [`run_with_options`], requiring exit status 0 (the program's output is
-/// printed on failure); returns its stdout.
-pub fn run_ok_with_options(exe: &Path, args: &[&str], options: &str) -> String {
-    let out = run_with_options(exe, args, options);
+/// `out`'s stdout, once its exit status is 0; otherwise a panic naming
+/// `what` with its status, stdout and stderr.
+pub fn succeeded(what: &str, out: &Output) -> String {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "{} under PYMONITORING_OPTIONS={options} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-        exe.display(),
+        "{what} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{}",
         out.status,
-        stdout,
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
 }
 
-/// Run and require exit status 0, printing the program's output on failure.
-pub fn run_ok(exe: &Path, wrapper: &[&str]) -> String {
-    let out = run(exe, wrapper);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-        exe.display(),
-        out.status,
-        stdout,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+/// Run a built program with no arguments and require exit status 0;
+/// returns its stdout.
+pub fn run_ok(exe: &Path) -> String {
+    let out = Command::new(exe).output().expect("run the C program");
+    succeeded(&exe.display().to_string(), &out)
 }
 
 /// Whether a program is on PATH.

@@ -11,7 +11,7 @@
                                      per Python callable) in place of sys.monitoring: the same
                                      Python tool as in `cpython`
     python driver.py unhosted OUT    as `library`, without the host hooks and the numbering
-                                     (what the issue saw: SystemError, then a crash)
+                                     (docs/HOSTS.md: SystemError, then a crash)
 
 OUT gets one line per event (repr of a tuple). Exceptions are named by the order in which
 the run first saw them (`exc#N`); the driver also records every exception it catches, so an
