@@ -194,6 +194,24 @@ impl Scope {
 /// assert!(scope.slot(0).fire_py_resume(code, 0).is_err(), "not this slot's event");
 /// # Ok::<(), pymonitoring::api::Pending>(())
 /// ```
+///
+/// The exception events take the exception, which callbacks get as `arg0`:
+///
+/// ```
+/// use pymonitoring::api::{Action, Event, EventSet, ObjectRef, Scope, Tool};
+///
+/// let exc = ObjectRef::from_addr(0x99).unwrap();
+/// let tool = Tool::claim(0, "debugger")?;
+/// tool.on(Event::Raise, move |ev| {
+///     assert_eq!(ev.arg0, Some(exc));
+///     Action::Continue
+/// })?;
+/// tool.set_events(EventSet::RAISE)?;
+/// let scope = Scope::new(&[Event::Raise]);
+/// scope.enter();
+/// scope.slot(0).fire_raise(ObjectRef::from_addr(8).unwrap(), 3, exc)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Slot<'a> {
     state: &'a SlotState,
