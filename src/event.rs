@@ -1,6 +1,9 @@
-//! Event ids (CPython 3.14 numbering) and event sets.
+//! Event ids (CPython 3.14 numbering) and event sets; the table of events
+//! ([`table`]) has each event's names, arguments and fire documentation.
 
 use crate::failure::Error;
+
+pub mod table;
 
 /// A monitoring event, numbered as in CPython 3.14.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -96,27 +99,7 @@ impl Event {
 
     /// The name CPython uses (`"PY_START"`, `"C_RETURN"`, …).
     pub const fn name(self) -> &'static str {
-        match self {
-            Event::PyStart => "PY_START",
-            Event::PyResume => "PY_RESUME",
-            Event::PyReturn => "PY_RETURN",
-            Event::PyYield => "PY_YIELD",
-            Event::Call => "CALL",
-            Event::Line => "LINE",
-            Event::Instruction => "INSTRUCTION",
-            Event::Jump => "JUMP",
-            Event::BranchLeft => "BRANCH_LEFT",
-            Event::BranchRight => "BRANCH_RIGHT",
-            Event::StopIteration => "STOP_ITERATION",
-            Event::Raise => "RAISE",
-            Event::ExceptionHandled => "EXCEPTION_HANDLED",
-            Event::PyUnwind => "PY_UNWIND",
-            Event::PyThrow => "PY_THROW",
-            Event::Reraise => "RERAISE",
-            Event::CReturn => "C_RETURN",
-            Event::CRaise => "C_RAISE",
-            Event::Branch => "BRANCH",
-        }
+        table::EVENTS[self as usize].name
     }
 
     /// Local events can be DISABLEd per scope slot.

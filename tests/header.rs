@@ -32,6 +32,20 @@ fn fragment(name: &str) -> String {
     rest.trim_start_matches('\n').to_string()
 }
 
+/// The line of `inline.h` that stands for `fire.h`.
+const FIRE_PLACE: &str = "/* The fire wrappers, generated from the table of events: src/ffi/header/fire.h\n * (tests/header.rs splices it here). */\n";
+
+/// `inline.h` with the generated fire wrappers in their place.
+fn inline_with_fire() -> String {
+    let inline = fragment("inline.h");
+    assert_eq!(
+        inline.matches(FIRE_PLACE).count(),
+        1,
+        "src/ffi/header/inline.h keeps one place for fire.h"
+    );
+    inline.replace(FIRE_PLACE, &fragment("fire.h"))
+}
+
 /// One version number: the crate's, into the header's macros (and, through
 /// `CARGO_PKG_VERSION`, into `PyMonitoring_LibraryVersion()`).
 fn version_macros() -> String {
@@ -78,7 +92,7 @@ fn generate() -> String {
     let body = text
         .strip_suffix(guard_end)
         .unwrap_or_else(|| panic!("cbindgen's output ends with {guard_end:?}"));
-    format!("{body}\n{}\n{guard_end}", fragment("inline.h"))
+    format!("{body}\n{}\n{guard_end}", inline_with_fire())
 }
 
 #[test]
