@@ -376,7 +376,7 @@ pub fn restart_events() {
 /// # Ok::<(), pymonitoring::api::Error>(())
 /// ```
 pub fn restart_tool_events(tool: u8) -> Result<(), Error> {
-    crate::lasting::restart_tool_events(tool.into())
+    crate::ext::lasting::restart_tool_events(tool.into())
 }
 
 /// The global version: it changes whenever what a scope should see changes.
@@ -669,7 +669,7 @@ impl Slot<'_> {
             error::set_raised(exception);
         }
         // The slot (not only `active`), for the lasting mode.
-        let result = match crate::lasting::fire(self.state, firing) {
+        let result = match crate::ext::lasting::fire(self.state, firing) {
             Ok(()) => Ok(()),
             Err(ErrorSet) => Err(error::take().unwrap_or_else(|| {
                 Pending::Error(Error::runtime(format!("firing {event} failed")))

@@ -20,7 +20,7 @@ pub use crate::record::{EventRecord, FireRecord, Firing};
 /// error; tools are called from the highest id down, skipping empty slots; a
 /// failing callback stops the walk; DISABLE clears the tool's bit for local
 /// events (in the lasting-DISABLE mode it silences the site instead,
-/// `crate::lasting`) and is an error (and removes the callback) for the
+/// `crate::ext::lasting`) and is an error (and removes the callback) for the
 /// others. On
 /// success what was pending before the fire is pending again.
 pub fn fire(active: &Cell<u8>, firing: Firing) -> Result<(), ErrorSet> {
@@ -286,9 +286,9 @@ fn after_callback(
         _ if stray_error => Err(ErrorSet),
         Outcome::Continue => Ok(()),
         Outcome::Disable if record.event().is_local() => {
-            if crate::options::get() & crate::options::LASTING_DISABLE != 0 {
+            if crate::ext::options::get() & crate::ext::options::LASTING_DISABLE != 0 {
                 // The lasting mode silences the site, not the slot.
-                crate::remember::remember_disable(record, tool);
+                crate::ext::remember::remember_disable(record, tool);
             } else {
                 active.set(active.get() & !(1 << tool));
             }

@@ -439,7 +439,7 @@ fn loom_two_waiting_callbacks_do_not_deadlock() {
 /// full scan.
 #[test]
 fn loom_site_table_reads_never_tear() {
-    use crate::sites::{site_key, Home, SiteTable};
+    use crate::ext::sites::{site_key, Home, SiteTable};
     type Table = SiteTable<8>;
     let a = ObjectRef::from_addr(0x1000).unwrap();
     let line = Event::Line;
@@ -482,7 +482,7 @@ fn loom_site_table_reads_never_tear() {
 /// only when the callback began after the restart.
 #[test]
 fn loom_disable_racing_a_restart_never_outlives_it() {
-    use crate::sites::table;
+    use crate::ext::sites::table;
     let code = ObjectRef::from_addr(0x2000).unwrap();
     loom::model(move || {
         let reg = Arc::new(Registry::new());

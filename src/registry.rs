@@ -68,7 +68,7 @@ pub struct CallbackTable {
     /// Armed sites: the code-likes' snapshot while anything is
     /// armed, so the dispatch sees arming with the table it already holds
     /// (no second thread-local, no extra global load while nothing is).
-    armed: Option<Arc<crate::codelike_tables::Snapshot>>,
+    armed: Option<Arc<crate::ext::codelike_tables::Snapshot>>,
 }
 
 type Row = [Slot; Event::COUNT];
@@ -83,7 +83,7 @@ impl CallbackTable {
 
     /// The arming in force, when anything is armed.
     #[inline(always)]
-    pub(crate) fn armed(&self) -> Option<&crate::codelike_tables::Snapshot> {
+    pub(crate) fn armed(&self) -> Option<&crate::ext::codelike_tables::Snapshot> {
         self.armed.as_deref()
     }
 
@@ -119,7 +119,7 @@ struct Master {
     events: [EventSet; TOOL_IDS],
     callbacks: Option<Arc<CallbackTable>>,
     /// Code-likes (docs/EXTENSIONS.md): local events and armed sites, writers' side.
-    codelikes: crate::codelike_tables::Tables,
+    codelikes: crate::ext::codelike_tables::Tables,
     /// Claims that step aside (see [`Registry::make_way`]): the built-in
     /// tools started by environment variables without a pinned id.
     movable: [bool; TOOL_IDS],
@@ -155,21 +155,21 @@ pub(crate) struct Registry {
     callbacks_version: AtomicU64,
     /// Source of claim tokens; 0 is never handed out.
     next_claim: AtomicU64,
-    /// The opt-in options (`crate::options`), written under `master`.
+    /// The opt-in options (`crate::ext::options`), written under `master`.
     options: AtomicU32,
     /// The longest scope the C layer refreshes without looking at the
     /// options: [`MAX_SCOPE_LEN`], or 0 while the host's event numbering is
-    /// on (`crate::option_bits::CPYTHON_313_EVENT_IDS`), which then sends every
+    /// on (`crate::ext::option_bits::CPYTHON_313_EVENT_IDS`), which then sends every
     /// refresh through its length check to the translation. One compare
     /// the refresh makes anyway, so the numbering costs other refreshes
     /// nothing.
     refresh_limit: std::sync::atomic::AtomicUsize,
     /// Code-likes (docs/EXTENSIONS.md): what readers of the local events and armed
-    /// sites see (`crate::codelike`).
-    codelikes: crate::codelike_tables::Shared,
+    /// sites see (`crate::ext::codelike`).
+    codelikes: crate::ext::codelike_tables::Shared,
     /// Lasting DISABLE and per-tool restart: what scopes need to know
-    /// about restarts (`crate::lasting`).
-    pub(crate) restarts: crate::restarts::Restarts,
+    /// about restarts (`crate::ext::lasting`).
+    pub(crate) restarts: crate::ext::restarts::Restarts,
 }
 
 const NO_TOOLS: Master = Master {
@@ -177,7 +177,7 @@ const NO_TOOLS: Master = Master {
     claims: [0; TOOL_IDS],
     events: [EventSet::empty(); TOOL_IDS],
     callbacks: None,
-    codelikes: crate::codelike_tables::Tables::new(),
+    codelikes: crate::ext::codelike_tables::Tables::new(),
     movable: [false; TOOL_IDS],
 };
 
@@ -195,8 +195,8 @@ impl Registry {
             next_claim: AtomicU64::new(1),
             options: AtomicU32::new(0),
             refresh_limit: std::sync::atomic::AtomicUsize::new(MAX_SCOPE_LEN),
-            codelikes: crate::codelike_tables::Shared::new(),
-            restarts: crate::restarts::Restarts::new(),
+            codelikes: crate::ext::codelike_tables::Shared::new(),
+            restarts: crate::ext::restarts::Restarts::new(),
         }
     }
 
@@ -212,8 +212,8 @@ impl Registry {
             next_claim: AtomicU64::new(1),
             options: AtomicU32::new(0),
             refresh_limit: std::sync::atomic::AtomicUsize::new(MAX_SCOPE_LEN),
-            codelikes: crate::codelike_tables::Shared::new(),
-            restarts: crate::restarts::Restarts::new(),
+            codelikes: crate::ext::codelike_tables::Shared::new(),
+            restarts: crate::ext::restarts::Restarts::new(),
         }
     }
 
@@ -303,12 +303,12 @@ impl Registry {
     /// from the tools' events and, with `ACTIVE_NEEDS_CALLBACK`, their
     /// callbacks. Returns whether any mask changed.
     fn store_masks(&self, m: &Master) -> bool {
-        let needs_callback = self.options() & crate::option_bits::ACTIVE_NEEDS_CALLBACK != 0;
+        let needs_callback = self.options() & crate::ext::option_bits::ACTIVE_NEEDS_CALLBACK != 0;
         let mut changed = false;
         let mut packed = [0u8; 8 * MASK_WORDS];
         for event in Event::ALL {
             let source = event.scope_source();
-            let delivered = crate::codelike_tables::delivered(event);
+            let delivered = crate::ext::codelike_tables::delivered(event);
             let callbacks = if needs_callback {
                 (0..TOOL_IDS)
                     .filter(|&t| {
@@ -347,7 +347,9 @@ impl Registry {
     /// With `ACTIVE_NEEDS_CALLBACK`, a callback change that changes a mask
     /// moves the version (docs/EXTENSIONS.md).
     fn callbacks_changed(&self, m: &Master) {
-        if self.options() & crate::option_bits::ACTIVE_NEEDS_CALLBACK != 0 && self.store_masks(m) {
+        if self.options() & crate::ext::option_bits::ACTIVE_NEEDS_CALLBACK != 0
+            && self.store_masks(m)
+        {
             self.bump(m);
         }
     }
@@ -682,8 +684,8 @@ impl Registry {
     fn forget_sites(&self, tool: Option<u8>) {
         self.callbacks_version.fetch_add(1, Ordering::SeqCst);
         match tool {
-            Some(tool) => crate::sites::table().forget_tool(tool),
-            None => crate::sites::table().forget_all(),
+            Some(tool) => crate::ext::sites::table().forget_tool(tool),
+            None => crate::ext::sites::table().forget_all(),
         }
     }
 
@@ -704,7 +706,7 @@ impl Registry {
     /// reach the translation when the host's numbering is on (the restart
     /// gate routes every refresh through the C layer's length check).
     fn route_numbering(&self, options: u32) {
-        let on = options & crate::option_bits::CPYTHON_313_EVENT_IDS != 0;
+        let on = options & crate::ext::option_bits::CPYTHON_313_EVENT_IDS != 0;
         if on {
             self.restarts.open_gate();
         }
@@ -720,7 +722,7 @@ impl Registry {
         let m = self.master();
         let old = self.options.load(Ordering::Relaxed);
         if old != options {
-            if (old ^ options) & crate::option_bits::LASTING_DISABLE != 0 {
+            if (old ^ options) & crate::ext::option_bits::LASTING_DISABLE != 0 {
                 // Switching the lasting mode restarts every tool.
                 self.restarts
                     .mode_switched(self.version.load(Ordering::Relaxed));
@@ -745,7 +747,8 @@ impl Registry {
             drop(m);
             return self.set_options(options);
         }
-        if (self.options.load(Ordering::Relaxed) ^ options) & crate::option_bits::LASTING_DISABLE
+        if (self.options.load(Ordering::Relaxed) ^ options)
+            & crate::ext::option_bits::LASTING_DISABLE
             != 0
         {
             self.restarts.mode_switched(0);
@@ -766,7 +769,7 @@ impl Registry {
         self.bump(&m);
     }
 
-    /// `PyMonitoring_RestartToolEvents` (see `crate::lasting`).
+    /// `PyMonitoring_RestartToolEvents` (see `crate::ext::lasting`).
     pub(crate) fn restart_tool_events(&self, tool: i64) -> Result<(), Error> {
         let tool = check_tool(tool)?;
         self.with_way_made(tool, |m| {
@@ -804,7 +807,7 @@ impl Registry {
         &self,
         tool: u8,
         moves_version: bool,
-        edit: impl FnOnce(&mut crate::codelike_tables::Tables) -> Result<bool, Error>,
+        edit: impl FnOnce(&mut crate::ext::codelike_tables::Tables) -> Result<bool, Error>,
     ) -> Result<(), Error> {
         self.with_way_made(tool, |m| {
             require_in_use(m, tool)?;
@@ -837,7 +840,7 @@ impl Registry {
 
     /// Code-likes (docs/EXTENSIONS.md): the readers' side.
     #[inline(always)]
-    pub(crate) fn codelikes(&self) -> &crate::codelike_tables::Shared {
+    pub(crate) fn codelikes(&self) -> &crate::ext::codelike_tables::Shared {
         &self.codelikes
     }
 
@@ -845,7 +848,7 @@ impl Registry {
     /// under the lock so they belong together.
     pub(crate) fn codelikes_snapshot(
         &self,
-    ) -> (u64, Option<Arc<crate::codelike_tables::Snapshot>>) {
+    ) -> (u64, Option<Arc<crate::ext::codelike_tables::Snapshot>>) {
         let m = self.master();
         (self.codelikes.version(), m.codelikes.current())
     }
@@ -859,7 +862,7 @@ impl Registry {
         }
         self.options.store(0, Ordering::Relaxed);
         self.route_numbering(0);
-        m.codelikes = crate::codelike_tables::Tables::new();
+        m.codelikes = crate::ext::codelike_tables::Tables::new();
         self.publish_codelikes(&mut m);
         self.forget_sites(None);
         for tool in 0..TOOL_IDS as u8 {
@@ -1086,7 +1089,7 @@ mod tests {
         r.restart_events();
         assert_eq!(r.idle_version(), r.version());
         // Any option: not idle (an option may shape a refresh).
-        r.set_options(crate::options::ACTIVE_NEEDS_CALLBACK)
+        r.set_options(crate::ext::options::ACTIVE_NEEDS_CALLBACK)
             .unwrap();
         assert_eq!(r.idle_version(), NOT_IDLE);
         r.set_options(0).unwrap();
@@ -1106,7 +1109,7 @@ mod tests {
     fn idle_version_ends_with_options_at_load() {
         let _g = registry_lock();
         let r = Registry::new();
-        r.set_options_at_load(crate::options::LASTING_DISABLE)
+        r.set_options_at_load(crate::ext::options::LASTING_DISABLE)
             .unwrap();
         assert_eq!((r.version(), r.idle_version()), (0, NOT_IDLE));
     }

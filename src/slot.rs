@@ -5,7 +5,7 @@ use std::cell::Cell;
 
 /// One slot of a scope, laid out as C's `PyMonitoringState`: 2 bytes,
 /// `active` first. `opaque` belongs to the caller, except in the opt-in
-/// lasting-DISABLE mode (`crate::lasting`), whose refresh marks the slot
+/// lasting-DISABLE mode (`crate::ext::lasting`), whose refresh marks the slot
 /// there.
 #[repr(C)]
 #[derive(Debug, Default)]

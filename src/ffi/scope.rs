@@ -73,8 +73,8 @@ pub unsafe extern "C" fn _PyMonitoring_EnterScope(
 /// `docs/CONCURRENCY.md`. Read it, never write it.
 #[no_mangle]
 #[cfg(not(loom))]
-pub static _PyMonitoring_DisabledSites: &[crate::sites::Entry; crate::sites::SITES] =
-    crate::sites::ENTRIES;
+pub static _PyMonitoring_DisabledSites: &[crate::ext::sites::Entry; crate::ext::sites::SITES] =
+    crate::ext::sites::ENTRIES;
 
 /// The global version word, for the header's inline `EnterScope` fast path
 /// (`PYMONITORING_INLINE`): a constant pointer, so a copy relocation in the

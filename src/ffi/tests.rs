@@ -569,8 +569,8 @@ mod refresh_paths {
         use super::super::simd::{self, Kernel};
         let k = simd::detect();
         let route = registry::global().restarts.route();
-        assert_eq!(route & !crate::restarts::GATE, k as u8);
-        if route & crate::restarts::GATE == 0 {
+        assert_eq!(route & !crate::ext::restarts::GATE, k as u8);
+        if route & crate::ext::restarts::GATE == 0 {
             assert_eq!(simd::kernel(), k);
         } else {
             assert_eq!(simd::kernel(), Kernel::Unknown);

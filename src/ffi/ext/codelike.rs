@@ -3,12 +3,12 @@
 use std::cell::Cell;
 use std::ffi::c_int;
 
-use super::guard::{guard, require, status};
-use super::object;
-use super::types::{
+use crate::ext::codelike::{self, ArmKind};
+use crate::ffi::guard::{guard, require, status};
+use crate::ffi::object;
+use crate::ffi::types::{
     PyMonitoringState, PyObject, Py_ssize_t, PY_MONITORING_ARM_LINES, PY_MONITORING_ARM_OFFSETS,
 };
-use crate::codelike::{self, ArmKind};
 use crate::object::ObjectRef;
 use crate::registry;
 use crate::scope::SlotState;

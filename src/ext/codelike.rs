@@ -35,7 +35,7 @@ use crate::registry::{self, check_tool};
 use crate::scope::{self, SlotState};
 use crate::sync::Ordering;
 
-pub use crate::codelike_tables::{
+pub use crate::ext::codelike_tables::{
     delivered, ArmKind, Arming, Entry, Snapshot, MAX_CODELIKES, MAX_SITES,
 };
 
@@ -250,7 +250,7 @@ pub fn refresh_code_scope(
                 }
             });
         }
-        crate::lasting::refresh(states, version, event_types, current, |id| {
+        crate::ext::lasting::refresh(states, version, event_types, current, |id| {
             local.get(usize::from(id)).copied().unwrap_or(0)
         });
         return Ok(());

@@ -1,11 +1,11 @@
 //! Remembering a lasting DISABLE at its site (`docs/EXTENSIONS.md`, "DISABLE
 //! that lasts"): what the dispatch does when a callback answers DISABLE in
 //! the lasting mode, checked against the callback table's version the walk
-//! took. Below both the dispatch and `crate::lasting`, which call it.
+//! took. Below both the dispatch and `crate::ext::lasting`, which call it.
 
+use crate::ext::sites;
 use crate::record::FireRecord;
 use crate::registry;
-use crate::sites;
 
 /// A callback of `tool` answered DISABLE for `record`'s local event in the
 /// mode: remember its site, unless the callback table's version moved since

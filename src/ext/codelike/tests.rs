@@ -5,9 +5,9 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use super::*;
-use crate::codelike_tables::{Tables, SMALL_ARMED, USER_TOOLS};
 use crate::dispatch::{fire, Firing};
-use crate::options;
+use crate::ext::codelike_tables::{Tables, SMALL_ARMED, USER_TOOLS};
+use crate::ext::options;
 use crate::registry::{Handler, Outcome};
 use crate::test_support::{registry_lock, Recorder};
 

@@ -16,7 +16,7 @@
 //!   `opaque` to [`SLOT_MARK`], which marks a slot refreshed in this mode.
 //!   A DISABLE returned for a local event leaves `active` alone and is
 //!   remembered for its site — `(code-like, offset, event,
-//!   line, tool)` — in [`crate::sites`]; a fire on a marked slot skips
+//!   line, tool)` — in [`crate::ext::sites`]; a fire on a marked slot skips
 //!   (without a callback, and writing nothing) the tools remembered for its
 //!   site. Other sites of the slot keep firing; the site stays silent for
 //!   the tool until the table forgets it (the tool's restart, clear or free,
@@ -26,11 +26,11 @@ use std::cell::Cell;
 
 use crate::dispatch::{self, FireRecord, Firing};
 use crate::event::Event;
+use crate::ext::options::{self, LASTING_DISABLE};
+use crate::ext::sites;
 use crate::failure::{Error, ErrorSet};
 use crate::object::ObjectRef;
-use crate::options::{self, LASTING_DISABLE};
 use crate::registry;
-use crate::sites;
 use crate::slot::SlotState;
 
 /// `opaque` bit marking a slot refreshed in the lasting mode: fires on it

@@ -2,17 +2,17 @@
 //! code-likes" and "Armed sites"): the immutable [`Snapshot`] readers use,
 //! the writers' [`Tables`] and the gates readers check ([`Shared`]). A leaf
 //! the registry holds and the per-thread state caches; the operations on
-//! them are `crate::codelike`.
+//! them are `crate::ext::codelike`.
 
 use std::sync::Arc;
 
 use crate::event::{Event, EventSet};
+use crate::ext::trie;
 use crate::failure::Error;
 use crate::object::ObjectRef;
 use crate::record::FireRecord;
 use crate::sync::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use crate::tool::MAX_USER_TOOL;
-use crate::trie;
 
 /// The most code-likes that may hold local events or arming at once.
 pub const MAX_CODELIKES: usize = 1 << 16;
