@@ -59,7 +59,7 @@ pub(crate) fn try_refresh(
     // Extension hook: once a per-tool restart or the lasting mode was used,
     // refreshes take `lasting::refresh` (one relaxed load until then).
     if registry::global().restarts.gate() {
-        crate::ext::lasting::refresh(states, version, event_types, current, |_| 0);
+        crate::ext::refresh(states, version, event_types, current, |_| 0);
         return Ok(());
     }
     // Stored before the fill (which cannot fail, and nothing else sees the

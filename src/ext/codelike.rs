@@ -30,7 +30,6 @@ use std::sync::Arc;
 use crate::event::{Event, EventSet};
 use crate::failure::Error;
 use crate::object::ObjectRef;
-use crate::record::FireRecord;
 use crate::registry::{self, check_tool};
 use crate::scope::{self, SlotState};
 use crate::sync::Ordering;
@@ -54,32 +53,6 @@ fn with_snapshot<R>(f: impl FnOnce(Option<&Snapshot>) -> R) -> R {
     let reg = registry::global();
     let current = reg.codelikes().version();
     crate::thread::with(|t| t.with_codelikes(current, || reg.codelikes_snapshot(), f))
-}
-
-impl Snapshot {
-    /// The tools of `tools` that get the event of `record`: an armed
-    /// (tool, code-like) passes local events only at its armed sites.
-    /// Called by the dispatch (after it announced itself) with the arming
-    /// its thread's callback table carries while anything is armed.
-    #[inline(never)]
-    pub(crate) fn filter_armed(&self, tools: u8, record: &FireRecord) -> u8 {
-        if !record.event.is_local() {
-            return tools;
-        }
-        let Some(entry) = self.get_armed(record.codelike) else {
-            return tools;
-        };
-        let mut keep = tools;
-        let mut armed = tools & entry.armed_tools;
-        while armed != 0 {
-            let t = armed.trailing_zeros() as usize;
-            armed &= armed - 1;
-            if entry.armed[t].as_deref().is_some_and(|a| !a.allows(record)) {
-                keep &= !(1 << t);
-            }
-        }
-        keep
-    }
 }
 
 /// Validate a raw local event set as CPython 3.14's
@@ -250,7 +223,7 @@ pub fn refresh_code_scope(
                 }
             });
         }
-        crate::ext::lasting::refresh(states, version, event_types, current, |id| {
+        crate::ext::refresh(states, version, event_types, current, |id| {
             local.get(usize::from(id)).copied().unwrap_or(0)
         });
         return Ok(());

@@ -343,6 +343,32 @@ impl Shared {
     }
 }
 
+impl Snapshot {
+    /// The tools of `tools` that get the event of `record`: an armed
+    /// (tool, code-like) passes local events only at its armed sites.
+    /// Called by the dispatch (after it announced itself) with the arming
+    /// its thread's callback table carries while anything is armed.
+    #[inline(never)]
+    pub(crate) fn filter_armed(&self, tools: u8, record: &FireRecord) -> u8 {
+        if !record.event.is_local() {
+            return tools;
+        }
+        let Some(entry) = self.get_armed(record.codelike) else {
+            return tools;
+        };
+        let mut keep = tools;
+        let mut armed = tools & entry.armed_tools;
+        while armed != 0 {
+            let t = armed.trailing_zeros() as usize;
+            armed &= armed - 1;
+            if entry.armed[t].as_deref().is_some_and(|a| !a.allows(record)) {
+                keep &= !(1 << t);
+            }
+        }
+        keep
+    }
+}
+
 /// The event a slot of `event` delivers, whose callback
 /// `ACTIVE_NEEDS_CALLBACK` asks for: the legacy BRANCH delivers
 /// BRANCH_RIGHT; every other slot its own event.
