@@ -286,9 +286,10 @@ fn after_callback(
         _ if stray_error => Err(ErrorSet),
         Outcome::Continue => Ok(()),
         Outcome::Disable if record.event().is_local() => {
-            if crate::ext::options::get() & crate::ext::options::LASTING_DISABLE != 0 {
+            if registry::global().ext().lasting_mode() {
                 // The lasting mode silences the site, not the slot.
-                crate::ext::remember::remember_disable(record, tool);
+                let seen = thread::with(|t| t.callbacks_version.get());
+                crate::ext::remember_disable(record, tool, seen, registry::callbacks_version);
             } else {
                 active.set(active.get() & !(1 << tool));
             }

@@ -15,8 +15,9 @@ use std::sync::Arc;
 use crate::event::{Event, EventSet};
 use crate::failure::Error;
 use crate::record::{EventRecord, FireRecord};
-use crate::sync::{AtomicU32, AtomicU64, AtomicU8, Mutex, MutexGuard, Ordering};
+use crate::sync::{AtomicU64, AtomicU8, Mutex, MutexGuard, Ordering};
 
+pub use crate::slot::MAX_SCOPE_LEN;
 pub use crate::tool::{MAX_USER_TOOL, TOOL_IDS};
 /// Words of [`scope_mask_word`]: 8 event ids a word.
 pub const MASK_WORDS: usize = Event::COUNT.div_ceil(8);
@@ -68,7 +69,7 @@ pub struct CallbackTable {
     /// Armed sites: the code-likes' snapshot while anything is
     /// armed, so the dispatch sees arming with the table it already holds
     /// (no second thread-local, no extra global load while nothing is).
-    armed: Option<Arc<crate::ext::codelike_tables::Snapshot>>,
+    armed: Option<Arc<crate::ext::Snapshot>>,
 }
 
 type Row = [Slot; Event::COUNT];
@@ -83,7 +84,7 @@ impl CallbackTable {
 
     /// The arming in force, when anything is armed.
     #[inline(always)]
-    pub(crate) fn armed(&self) -> Option<&crate::ext::codelike_tables::Snapshot> {
+    pub(crate) fn armed(&self) -> Option<&crate::ext::Snapshot> {
         self.armed.as_deref()
     }
 
@@ -118,8 +119,8 @@ struct Master {
     claims: [u64; TOOL_IDS],
     events: [EventSet; TOOL_IDS],
     callbacks: Option<Arc<CallbackTable>>,
-    /// Code-likes (docs/EXTENSIONS.md): local events and armed sites, writers' side.
-    codelikes: crate::ext::codelike_tables::Tables,
+    /// The extensions' writers' half (`crate::ext`, the seam).
+    ext: crate::ext::Writers,
     /// Claims that step aside (see [`Registry::make_way`]): the built-in
     /// tools started by environment variables without a pinned id.
     movable: [bool; TOOL_IDS],
@@ -155,21 +156,9 @@ pub(crate) struct Registry {
     callbacks_version: AtomicU64,
     /// Source of claim tokens; 0 is never handed out.
     next_claim: AtomicU64,
-    /// The opt-in options (`crate::ext::options`), written under `master`.
-    options: AtomicU32,
-    /// The longest scope the C layer refreshes without looking at the
-    /// options: [`MAX_SCOPE_LEN`], or 0 while the host's event numbering is
-    /// on (`crate::ext::option_bits::CPYTHON_313_EVENT_IDS`), which then sends every
-    /// refresh through its length check to the translation. One compare
-    /// the refresh makes anyway, so the numbering costs other refreshes
-    /// nothing.
-    refresh_limit: std::sync::atomic::AtomicUsize,
-    /// Code-likes (docs/EXTENSIONS.md): what readers of the local events and armed
-    /// sites see (`crate::ext::codelike`).
-    codelikes: crate::ext::codelike_tables::Shared,
-    /// Lasting DISABLE and per-tool restart: what scopes need to know
-    /// about restarts (`crate::ext::lasting`).
-    pub(crate) restarts: crate::ext::restarts::Restarts,
+    /// The extensions' state (`crate::ext`, the seam): the options, the
+    /// refresh gate and route byte, restarts, the code-likes' readers' side.
+    ext: crate::ext::State,
 }
 
 const NO_TOOLS: Master = Master {
@@ -177,7 +166,7 @@ const NO_TOOLS: Master = Master {
     claims: [0; TOOL_IDS],
     events: [EventSet::empty(); TOOL_IDS],
     callbacks: None,
-    codelikes: crate::ext::codelike_tables::Tables::new(),
+    ext: crate::ext::Writers::new(),
     movable: [false; TOOL_IDS],
 };
 
@@ -193,10 +182,7 @@ impl Registry {
             scope_mask_words: [const { std::sync::atomic::AtomicU64::new(0) }; MASK_WORDS],
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
-            options: AtomicU32::new(0),
-            refresh_limit: std::sync::atomic::AtomicUsize::new(MAX_SCOPE_LEN),
-            codelikes: crate::ext::codelike_tables::Shared::new(),
-            restarts: crate::ext::restarts::Restarts::new(),
+            ext: crate::ext::State::new(),
         }
     }
 
@@ -210,10 +196,7 @@ impl Registry {
             scope_masks: std::array::from_fn(|_| AtomicU8::new(0)),
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
-            options: AtomicU32::new(0),
-            refresh_limit: std::sync::atomic::AtomicUsize::new(MAX_SCOPE_LEN),
-            codelikes: crate::ext::codelike_tables::Shared::new(),
-            restarts: crate::ext::restarts::Restarts::new(),
+            ext: crate::ext::State::new(),
         }
     }
 
@@ -253,9 +236,7 @@ impl Registry {
     /// means every mask 0 (read from `m`, not the masks: no extra atomic
     /// operations for the loom models to interleave).
     fn publish_idle(&self, m: &Master) {
-        let idle = self.options.load(Ordering::Relaxed) == 0
-            && !self.restarts.gate()
-            && m.events.iter().all(|e| e.is_empty());
+        let idle = !self.ext.shapes_refresh() && m.events.iter().all(|e| e.is_empty());
         let v = self.version.load(Ordering::Relaxed);
         self.idle
             .store(if idle { v } else { NOT_IDLE }, Ordering::Release);
@@ -303,12 +284,12 @@ impl Registry {
     /// from the tools' events and, with `ACTIVE_NEEDS_CALLBACK`, their
     /// callbacks. Returns whether any mask changed.
     fn store_masks(&self, m: &Master) -> bool {
-        let needs_callback = self.options() & crate::ext::option_bits::ACTIVE_NEEDS_CALLBACK != 0;
+        let needs_callback = self.ext.needs_callback();
         let mut changed = false;
         let mut packed = [0u8; 8 * MASK_WORDS];
         for event in Event::ALL {
             let source = event.scope_source();
-            let delivered = crate::ext::codelike_tables::delivered(event);
+            let delivered = crate::ext::delivered(event);
             let callbacks = if needs_callback {
                 (0..TOOL_IDS)
                     .filter(|&t| {
@@ -330,9 +311,7 @@ impl Registry {
             packed[event as usize] = mask;
             // The filter matters only for slots fed by local events, and
             // only while some code-like has local events.
-            changed |= self.codelikes.store_filter(event, callbacks)
-                && source.is_local()
-                && self.codelikes.has_local();
+            changed |= self.ext.local_filter_stored(event, callbacks);
         }
         #[cfg(not(loom))]
         for (word, bytes) in self.scope_mask_words.iter().zip(packed.chunks_exact(8)) {
@@ -347,9 +326,7 @@ impl Registry {
     /// With `ACTIVE_NEEDS_CALLBACK`, a callback change that changes a mask
     /// moves the version (docs/EXTENSIONS.md).
     fn callbacks_changed(&self, m: &Master) {
-        if self.options() & crate::ext::option_bits::ACTIVE_NEEDS_CALLBACK != 0
-            && self.store_masks(m)
-        {
+        if self.ext.needs_callback() && self.store_masks(m) {
             self.bump(m);
         }
     }
@@ -436,10 +413,7 @@ impl Registry {
         m.events[to] = std::mem::replace(&mut m.events[from], EventSet::empty());
         // What the old id remembered (lasting DISABLEs, local events) does
         // not follow: the moved tool starts afresh there, as after a restart.
-        self.restarts
-            .tool_restarted(tool, self.version.load(Ordering::Relaxed));
-        self.forget_sites(Some(tool));
-        if m.codelikes.drop_tool(tool) {
+        if self.tool_cleared(m, tool) {
             self.publish_codelikes(m);
         }
         self.edit_callbacks(m, |t| {
@@ -534,7 +508,7 @@ impl Registry {
             m.events[t].is_empty() && m.callbacks.as_ref().is_none_or(|c| c.rows[t].is_none());
         if !unused {
             self.clear_claimed(&mut m, tool);
-        } else if m.codelikes.drop_tool(tool) {
+        } else if self.ext.tool_released(&mut m.ext, tool) {
             self.publish_codelikes(&mut m);
         }
         m.names[t] = None;
@@ -563,13 +537,11 @@ impl Registry {
     }
 
     fn clear_claimed(&self, m: &mut Master, tool: u8) {
-        // A clear restarts the tool (its lasting DISABLEs end).
-        self.restarts
-            .tool_restarted(tool, self.version.load(Ordering::Relaxed));
-        self.forget_sites(Some(tool));
+        // A clear restarts the tool (its lasting DISABLEs end); its local
+        // events and arming go too (gh-111963).
+        let codelikes_changed = self.tool_cleared(m, tool);
         m.events[tool as usize] = EventSet::empty();
-        // The tool's local events and arming go too (gh-111963).
-        if m.codelikes.drop_tool(tool) {
+        if codelikes_changed {
             self.publish_codelikes(m);
         }
         self.edit_callbacks(m, |t| {
@@ -677,59 +649,50 @@ impl Registry {
         }
     }
 
-    /// Forget the lasting mode's remembered sites of `tool` (all with
-    /// `None`). The callback table's version moves first: a DISABLE whose
-    /// callback was called before then is not remembered after the forget
-    /// (`remember::remember_disable`).
-    fn forget_sites(&self, tool: Option<u8>) {
+    /// The extensions' point for a tool cleared, freed or moved away
+    /// (`ext::State::tool_cleared`); returns whether the code-likes'
+    /// tables changed.
+    fn tool_cleared(&self, m: &mut Master, tool: u8) -> bool {
+        let current = self.version.load(Ordering::Relaxed);
+        self.ext
+            .tool_cleared(&mut m.ext, tool, current, || self.before_forget())
+    }
+
+    /// Before the lasting mode's remembered sites are forgotten, the
+    /// callback table's version moves: a DISABLE whose callback was called
+    /// before then is not remembered after the forget
+    /// (`ext::remember_disable`).
+    fn before_forget(&self) {
         self.callbacks_version.fetch_add(1, Ordering::SeqCst);
-        match tool {
-            Some(tool) => crate::ext::sites::table().forget_tool(tool),
-            None => crate::ext::sites::table().forget_all(),
-        }
     }
 
     /// The options in force.
     #[inline(always)]
     pub(crate) fn options(&self) -> u32 {
-        self.options.load(Ordering::Relaxed)
+        self.ext.options()
     }
 
-    /// See `refresh_limit`: a relaxed load, after the version.
+    /// The extensions' state (`crate::ext`): the readers' side.
+    #[inline(always)]
+    pub(crate) fn ext(&self) -> &crate::ext::State {
+        &self.ext
+    }
+
+    /// See `ext::State::refresh_limit`: a relaxed load, after the version.
     #[inline(always)]
     pub(crate) fn refresh_limit(&self) -> usize {
-        self.refresh_limit
-            .load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Before the version bump that publishes `options`: refreshes must
-    /// reach the translation when the host's numbering is on (the restart
-    /// gate routes every refresh through the C layer's length check).
-    fn route_numbering(&self, options: u32) {
-        let on = options & crate::ext::option_bits::CPYTHON_313_EVENT_IDS != 0;
-        if on {
-            self.restarts.open_gate();
-        }
-        self.refresh_limit.store(
-            if on { 0 } else { MAX_SCOPE_LEN },
-            std::sync::atomic::Ordering::Relaxed,
-        );
+        self.ext.refresh_limit()
     }
 
     /// Replace the options (already checked); a change republishes the
     /// scope masks, which moves the version.
     pub(crate) fn set_options(&self, options: u32) -> Result<(), Error> {
         let m = self.master();
-        let old = self.options.load(Ordering::Relaxed);
-        if old != options {
-            if (old ^ options) & crate::ext::option_bits::LASTING_DISABLE != 0 {
-                // Switching the lasting mode restarts every tool.
-                self.restarts
-                    .mode_switched(self.version.load(Ordering::Relaxed));
-                self.forget_sites(None);
-            }
-            self.route_numbering(options);
-            self.options.store(options, Ordering::Relaxed);
+        if self.ext.options() != options {
+            // Switching the lasting mode restarts every tool.
+            let current = self.version.load(Ordering::Relaxed);
+            self.ext
+                .options_set(options, current, || self.before_forget());
             self.publish_masks(&m);
         }
         Ok(())
@@ -747,14 +710,7 @@ impl Registry {
             drop(m);
             return self.set_options(options);
         }
-        if (self.options.load(Ordering::Relaxed) ^ options)
-            & crate::ext::option_bits::LASTING_DISABLE
-            != 0
-        {
-            self.restarts.mode_switched(0);
-        }
-        self.route_numbering(options);
-        self.options.store(options, Ordering::Relaxed);
+        self.ext.options_at_load(options);
         self.store_masks(&m);
         self.publish_idle(&m);
         Ok(())
@@ -763,9 +719,8 @@ impl Registry {
     pub(crate) fn restart_events(&self) {
         let m = self.master();
         // Every tool restarts (its lasting DISABLEs end).
-        self.restarts
-            .all_restarted(self.version.load(Ordering::Relaxed));
-        self.forget_sites(None);
+        let current = self.version.load(Ordering::Relaxed);
+        self.ext.events_restarted(current, || self.before_forget());
         self.bump(&m);
     }
 
@@ -774,9 +729,9 @@ impl Registry {
         let tool = check_tool(tool)?;
         self.with_way_made(tool, |m| {
             require_in_use(m, tool)?;
-            self.forget_sites(Some(tool));
-            self.restarts
-                .per_tool_restart(tool, self.version.load(Ordering::Relaxed));
+            let current = self.version.load(Ordering::Relaxed);
+            self.ext
+                .tool_restarted(tool, current, || self.before_forget());
             self.bump(m);
             Ok(())
         })
@@ -807,11 +762,11 @@ impl Registry {
         &self,
         tool: u8,
         moves_version: bool,
-        edit: impl FnOnce(&mut crate::ext::codelike_tables::Tables) -> Result<bool, Error>,
+        edit: impl FnOnce(&mut crate::ext::Writers) -> Result<bool, Error>,
     ) -> Result<(), Error> {
         self.with_way_made(tool, |m| {
             require_in_use(m, tool)?;
-            if edit(&mut m.codelikes)? {
+            if edit(&mut m.ext)? {
                 self.publish_codelikes(m);
                 if moves_version {
                     self.bump(m);
@@ -825,8 +780,7 @@ impl Registry {
     /// and, when what is armed changed, a callback table carrying it (which
     /// moves the callback table's version, so every dispatch takes it).
     fn publish_codelikes(&self, m: &mut Master) {
-        self.codelikes.publish(&m.codelikes);
-        let armed = m.codelikes.current().filter(|s| s.any_armed());
+        let armed = self.ext.publish(&m.ext);
         let held = m.callbacks.as_ref().and_then(|t| t.armed.as_ref());
         let same = match (&armed, held) {
             (None, None) => true,
@@ -838,33 +792,20 @@ impl Registry {
         }
     }
 
-    /// Code-likes (docs/EXTENSIONS.md): the readers' side.
-    #[inline(always)]
-    pub(crate) fn codelikes(&self) -> &crate::ext::codelike_tables::Shared {
-        &self.codelikes
-    }
-
     /// Code-likes (docs/EXTENSIONS.md): the current snapshot and its version, read
     /// under the lock so they belong together.
-    pub(crate) fn codelikes_snapshot(
-        &self,
-    ) -> (u64, Option<Arc<crate::ext::codelike_tables::Snapshot>>) {
+    pub(crate) fn codelikes_snapshot(&self) -> (u64, Option<Arc<crate::ext::Snapshot>>) {
         let m = self.master();
-        (self.codelikes.version(), m.codelikes.current())
+        self.ext.snapshot(&m.ext)
     }
 
     #[cfg(test)]
     pub(crate) fn reset_for_tests(&self) {
         let mut m = self.master();
-        if self.options.load(Ordering::Relaxed) != 0 {
-            self.restarts
-                .mode_switched(self.version.load(Ordering::Relaxed));
-        }
-        self.options.store(0, Ordering::Relaxed);
-        self.route_numbering(0);
-        m.codelikes = crate::ext::codelike_tables::Tables::new();
+        let current = self.version.load(Ordering::Relaxed);
+        self.ext
+            .reset_for_tests(&mut m.ext, current, || self.before_forget());
         self.publish_codelikes(&mut m);
-        self.forget_sites(None);
         for tool in 0..TOOL_IDS as u8 {
             m.names[tool as usize] = None;
             m.events[tool as usize] = EventSet::empty();
@@ -896,10 +837,6 @@ const _: () =
 loom::lazy_static! {
     static ref GLOBAL: Registry = Registry::new();
 }
-
-/// The longest state array a slice can cover (2-byte slots: `crate::scope`
-/// holds `SlotState` to that size).
-pub const MAX_SCOPE_LEN: usize = isize::MAX as usize / 2;
 
 /// Before `fork()`: hold the registry's mutex, so the child gets tables no
 /// writer was halfway through (`crate::fork`).

@@ -18,3 +18,6 @@ pub struct SlotState {
 
 const _: () = assert!(std::mem::size_of::<SlotState>() == 2);
 const _: () = assert!(std::mem::align_of::<SlotState>() == 1);
+
+/// The longest state array a slice can cover (2-byte slots).
+pub const MAX_SCOPE_LEN: usize = isize::MAX as usize / 2;

@@ -26,7 +26,7 @@ use std::cell::{Cell, RefCell};
 use std::mem::ManuallyDrop;
 use std::sync::{Arc, OnceLock};
 
-use crate::ext::codelike_tables::Snapshot;
+use crate::ext::Snapshot;
 use crate::failure::{Error, Pending};
 use crate::object::ObjectRef;
 use crate::readers::{self, ReaderRecord};

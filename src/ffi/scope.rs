@@ -198,7 +198,7 @@ unsafe extern "C" fn enter_scope_refresh(
     // Once a per-tool restart or the lasting mode was used,
     // refreshes take the core's restart-aware path (the kernels learn it
     // from their route byte, see `simd::kernel`).
-    if len.wrapping_sub(1) < 3 && !registry::global().restarts.gate() {
+    if len.wrapping_sub(1) < 3 && !registry::global().ext().refresh_gate_open() {
         // SAFETY: as above, 1 <= len <= 3.
         return unsafe { refresh_1_to_3(states, version, event_types, len) };
     }
@@ -428,7 +428,7 @@ unsafe extern "C" fn detect_and_refresh(
 ) -> c_int {
     use super::simd::{self, Kernel};
     // The restart gate (the route byte's top bit) leads here too.
-    if registry::global().restarts.gate() {
+    if registry::global().ext().refresh_gate_open() {
         // SAFETY: forwarded caller contract.
         return unsafe { enter_scope_refresh_other(states, version, event_types, len) };
     }

@@ -64,7 +64,7 @@ pub(super) enum Kernel {
 /// [`Kernel::Unknown`]'s path, which checks the gate (docs/EXTENSIONS.md).
 #[inline(always)]
 pub(super) fn kernel() -> Kernel {
-    match registry::global().restarts.route() {
+    match registry::global().ext().route() {
         1 => Kernel::Avx2,
         2 => Kernel::Ssse3,
         3 => Kernel::Scalar,
@@ -82,7 +82,7 @@ pub(super) fn detect() -> Kernel {
     } else {
         Kernel::Scalar
     };
-    registry::global().restarts.set_route(k as u8);
+    registry::global().ext().set_route(k as u8);
     k
 }
 

@@ -568,7 +568,7 @@ mod refresh_paths {
     fn kernel_detection_is_remembered() {
         use super::super::simd::{self, Kernel};
         let k = simd::detect();
-        let route = registry::global().restarts.route();
+        let route = registry::global().ext().route();
         assert_eq!(route & !crate::ext::restarts::GATE, k as u8);
         if route & crate::ext::restarts::GATE == 0 {
             assert_eq!(simd::kernel(), k);
