@@ -223,7 +223,7 @@ fn walk(
     // The table is looked at once, and again only after a refresh replaced
     // it (no table: no tool has a callback).
     'table: while let Some(table) = guard.table.as_deref() {
-        // Armed sites (src/codelike.rs): the table carries the
+        // Armed sites (src/ext/codelike_tables.rs): the table carries the
         // arming while anything is armed; skipped tools get no callback and
         // keep their bit.
         if let Some(armed) = table.armed() {
