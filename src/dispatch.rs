@@ -288,8 +288,12 @@ fn after_callback(
         Outcome::Disable if record.event().is_local() => {
             if registry::global().ext().lasting_mode() {
                 // The lasting mode silences the site, not the slot.
-                let seen = thread::with(|t| t.callbacks_version.get());
-                crate::ext::remember_disable(record, tool, seen, registry::callbacks_version);
+                crate::ext::remember_disable(
+                    record,
+                    tool,
+                    seen_callbacks_version,
+                    registry::callbacks_version,
+                );
             } else {
                 active.set(active.get() & !(1 << tool));
             }
@@ -303,6 +307,12 @@ fn after_callback(
             )))
         }
     }
+}
+
+/// The callback table's version this thread's walk took (read before its
+/// callbacks ran).
+fn seen_callbacks_version() -> u64 {
+    thread::with(|t| t.callbacks_version.get())
 }
 
 /// Bring the dispatch's copy of the callback table up to date. Called after

@@ -3,6 +3,7 @@
 use std::cell::Cell;
 
 use crate::event::Event;
+use crate::ext::State;
 use crate::failure::Error;
 use crate::registry;
 
@@ -73,9 +74,16 @@ pub(crate) fn try_refresh_with(
     // The extensions' gate (docs/ARCHITECTURE.md, "The seam"): once a
     // per-tool restart, the lasting mode or the host's numbering was used,
     // refreshes take the marked refresh (one relaxed byte load until then).
-    let reg = registry::global();
-    if reg.ext().refresh_gate_open() {
-        refresh_marked(states, version, event_types, current, locals());
+    if registry::global().ext().refresh_gate_open() {
+        let (ext, mask) = (|| registry::global().ext(), registry::scope_mask_by_id);
+        match locals() {
+            None => State::refresh_marked(ext, states, version, event_types, current, mask, |_| 0),
+            Some(local) => {
+                State::refresh_marked(ext, states, version, event_types, current, mask, |id| {
+                    local.get(usize::from(id)).copied().unwrap_or(0)
+                })
+            }
+        }
         return Ok(());
     }
     // Stored before the fill (which cannot fail, and nothing else sees the
@@ -86,27 +94,6 @@ pub(crate) fn try_refresh_with(
         Some(local) => fill_with(states, event_types, &local),
     }
     Ok(())
-}
-
-/// The gate's side of [`try_refresh_with`], kept out of its fill path.
-#[cold]
-#[inline(never)]
-fn refresh_marked(
-    states: &[SlotState],
-    version: &Cell<u64>,
-    event_types: &[u8],
-    current: u64,
-    local: Option<[u8; Event::COUNT]>,
-) {
-    let local = local.unwrap_or([0; Event::COUNT]);
-    registry::global().ext().refresh_marked(
-        states,
-        version,
-        event_types,
-        current,
-        registry::scope_mask_by_id,
-        |id| local.get(usize::from(id)).copied().unwrap_or(0),
-    );
 }
 
 /// [`fill`] with `local[id]` ORed into each slot's tools.

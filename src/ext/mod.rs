@@ -5,11 +5,12 @@
 //! This module is the façade: the only part of the extensions the core
 //! (`registry`, `scope`, `dispatch`, `thread`) names. It imports leaves
 //! only (`event`, `record`, `slot`, `sync`, `tool` and the extensions' own
-//! leaves `restarts`, `codelike_tables`, `sites`, `option_bits`, `trie`),
-//! so the core may import it without a circle. The extensions' operations
-//! (`lasting`, `codelike`, `options`, `remember`) sit above the core and
-//! call it; nothing in the core imports them (docs/ARCHITECTURE.md, "The
-//! seam").
+//! leaves `restarts`, `codelike_tables`, `sites`, `remember`,
+//! `option_bits`, `trie`), so the core may import it without a circle; what
+//! it needs of the core comes in as arguments (the registry's masks, the
+//! callback table's version). The extensions' operations (`lasting`,
+//! `codelike`, `options`) sit above the core and call it; nothing in the
+//! core imports them (docs/ARCHITECTURE.md, "The seam").
 //!
 //! The registry holds the extensions' state as one field, [`State`] (what
 //! readers load without a lock), and keeps its writers' half, [`Writers`],
@@ -305,10 +306,13 @@ impl State {
     ///   (`active |= mask & restarted`); otherwise CPython's refresh
     ///   (`active = mask`).
     /// * Lasting mode: CPython's refresh, and `opaque` = [`SLOT_MARK`].
+    ///
+    /// `ext` hands in the state (a function, not a reference: no argument
+    /// register, so every other argument stays in one).
     #[cold]
     #[inline(never)]
     pub(crate) fn refresh_marked(
-        &self,
+        ext: impl FnOnce() -> &'static State,
         states: &[SlotState],
         version: &Cell<u64>,
         event_types: &[u8],
@@ -316,9 +320,10 @@ impl State {
         mask: impl Fn(u8) -> u8,
         extra: impl Fn(u8) -> u8,
     ) {
-        let restarts = &self.restarts;
+        let ext = ext();
+        let restarts = &ext.restarts;
         let v = version.get();
-        if self.lasting_mode() {
+        if ext.lasting_mode() {
             // DISABLEs live in the site table, not in the slots.
             for (slot, &id) in states.iter().zip(event_types) {
                 slot.opaque.set(SLOT_MARK);

@@ -8,8 +8,8 @@ use crate::record::FireRecord;
 
 /// A callback of `tool` answered DISABLE for `record`'s local event in the
 /// mode: remember its site, unless the callback table's version moved since
-/// the walk that called the callback took it (`seen`, the thread's
-/// `callbacks_version` read before the callback; `now` reads the current
+/// the walk that called the callback took it (`seen` reads it: the thread's
+/// `callbacks_version`, taken before the callback; `now` reads the current
 /// one: every forget moves it first, so a DISABLE racing a restart of its
 /// tool never outlives the restart). A site not remembered (that, or a full
 /// probe window) calls the callback again next time.
@@ -18,9 +18,10 @@ use crate::record::FireRecord;
 pub(crate) fn remember_disable(
     record: &FireRecord,
     tool: u8,
-    seen: u64,
+    seen: impl FnOnce() -> u64,
     now: impl Fn() -> u64,
 ) -> bool {
+    let seen = seen();
     sites::table().remember(
         record.codelike,
         record.offset,

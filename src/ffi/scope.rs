@@ -512,7 +512,8 @@ unsafe fn scalar_refresh(
         )
     };
     // No guard here: validating and filling make no call and index nothing,
-    // so they cannot panic; the error path that can is guarded.
+    // so they cannot panic; the error path that can is guarded, and so is
+    // `PyMonitoring_EnterCodeScope`, whose `locals` reads a snapshot.
     match scope::try_refresh_with(states, version, events, locals) {
         Ok(()) => 0,
         Err(scope::InvalidEvent) => enter_scope_bad_event(events),
