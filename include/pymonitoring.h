@@ -504,6 +504,58 @@ int PyMonitoring_StopBuiltinTools(void);
 int PyMonitoring_FlushBuiltinTools(void);
 
 /**
+ * 1 when the calling thread's error indicator holds an error or a host
+ * exception, else 0.
+ */
+int PyMonitoring_ErrOccurred(void);
+
+/**
+ * Clear the calling thread's error indicator.
+ */
+void PyMonitoring_ErrClear(void);
+
+/**
+ * The kind of what the calling thread's indicator holds:
+ * `PY_MONITORING_ERR_NONE` (0), `PY_MONITORING_ERR_VALUE`,
+ * `PY_MONITORING_ERR_RUNTIME` or `PY_MONITORING_ERR_HOST`.
+ */
+int PyMonitoring_ErrKind(void);
+
+/**
+ * The message of the calling thread's error, or NULL when none is set. A
+ * host exception reads as "exception object set by the host". The string
+ * stays valid until the indicator changes.
+ */
+const char *PyMonitoring_ErrMessage(void);
+
+/**
+ * Set the calling thread's error to `kind` (`PY_MONITORING_ERR_VALUE` or
+ * `PY_MONITORING_ERR_RUNTIME`) with `msg` (copied; invalid UTF-8 is
+ * replaced). This is how a callback reports the error behind its -1.
+ *
+ * Returns 0 with that error set, or -1 with a ValueError when `kind` is not
+ * one of the two or `msg` is NULL.
+ *
+ * # Safety
+ * `msg` must be NULL or a NUL-terminated string.
+ */
+int PyMonitoring_ErrSetString(int kind, const char *msg);
+
+/**
+ * Make `exc` the calling thread's current exception (the host's
+ * `PyErr_SetRaisedException`); NULL clears the indicator. The library keeps
+ * only the pointer: no reference is taken.
+ */
+void PyMonitoring_SetRaisedException(PyObject *exc);
+
+/**
+ * Take the calling thread's current host exception and clear the indicator.
+ * Returns NULL when no host exception is set; a library error is then left
+ * in place (read it with `PyMonitoring_ErrMessage`).
+ */
+PyObject *PyMonitoring_GetRaisedException(void);
+
+/**
  * Set tool `tool`'s local events for the code-like `codelike` to `events`
  * (bits `1 << event`), as `sys.monitoring.set_local_events` does for a
  * code object: a scope entered with `PyMonitoring_EnterCodeScope` for that
@@ -619,56 +671,44 @@ int PyMonitoring_ArmSites(int tool,
 int PyMonitoring_DisarmSites(int tool, PyObject *codelike);
 
 /**
- * 1 when the calling thread's error indicator holds an error or a host
- * exception, else 0.
- */
-int PyMonitoring_ErrOccurred(void);
-
-/**
- * Clear the calling thread's error indicator.
- */
-void PyMonitoring_ErrClear(void);
-
-/**
- * The kind of what the calling thread's indicator holds:
- * `PY_MONITORING_ERR_NONE` (0), `PY_MONITORING_ERR_VALUE`,
- * `PY_MONITORING_ERR_RUNTIME` or `PY_MONITORING_ERR_HOST`.
- */
-int PyMonitoring_ErrKind(void);
-
-/**
- * The message of the calling thread's error, or NULL when none is set. A
- * host exception reads as "exception object set by the host". The string
- * stays valid until the indicator changes.
- */
-const char *PyMonitoring_ErrMessage(void);
-
-/**
- * Set the calling thread's error to `kind` (`PY_MONITORING_ERR_VALUE` or
- * `PY_MONITORING_ERR_RUNTIME`) with `msg` (copied; invalid UTF-8 is
- * replaced). This is how a callback reports the error behind its -1.
+ * Re-enable only `tool`'s DISABLEd slots and sites; other tools' DISABLEs
+ * stay. Moves the global version.
  *
- * Returns 0 with that error set, or -1 with a ValueError when `kind` is not
- * one of the two or `msg` is NULL.
+ * In the default mode, a scope refreshed after nothing but per-tool
+ * restarts gets back only the restarted tools' bits; after any other change
+ * it is refreshed as CPython does (every DISABLE ends). With
+ * `PY_MONITORING_OPT_LASTING_DISABLE`, its remembered sites are forgotten
+ * at once.
+ *
+ * Returns 0, or -1 with a ValueError (nothing changes) when `tool` is not
+ * between 0 and 5 (`invalid tool %d (must be between 0 and 5)`) or is not
+ * in use (`tool %d is not in use`, as `PyMonitoring_SetEvents`).
+ * Thread-safe; a fire running on another thread at the same time may still
+ * skip the tool at a site it DISABLEd.
+ */
+int PyMonitoring_RestartToolEvents(int tool);
+
+/**
+ * Replace the process-wide options: a bitwise OR of
+ * `PY_MONITORING_OPT_*` (0, the default, is CPython-exact behaviour).
+ *
+ * A change moves the global version, so every scope refreshes under the
+ * new rules at its next `PyMonitoring_EnterScope`. Returns 0, or -1 with a
+ * ValueError when `options` has a bit this version does not know (nothing
+ * changes then). Thread-safe; fires running on other threads see the old
+ * or the new options.
+ */
+int PyMonitoring_SetOptions(uint32_t options);
+
+/**
+ * Read the process-wide options into `*options`.
+ *
+ * Returns 0, or -1 with a ValueError when `options` is NULL. Thread-safe.
  *
  * # Safety
- * `msg` must be NULL or a NUL-terminated string.
+ * `options` must be NULL or point to a writable `uint32_t`.
  */
-int PyMonitoring_ErrSetString(int kind, const char *msg);
-
-/**
- * Make `exc` the calling thread's current exception (the host's
- * `PyErr_SetRaisedException`); NULL clears the indicator. The library keeps
- * only the pointer: no reference is taken.
- */
-void PyMonitoring_SetRaisedException(PyObject *exc);
-
-/**
- * Take the calling thread's current host exception and clear the indicator.
- * Returns NULL when no host exception is set; a library error is then left
- * in place (read it with `PyMonitoring_ErrMessage`).
- */
-PyObject *PyMonitoring_GetRaisedException(void);
+int PyMonitoring_GetOptions(uint32_t *options);
 
 /**
  * Fire PY_START: a function starts.
@@ -1329,46 +1369,6 @@ int _PyMonitoring_FireBranchEvent(struct PyMonitoringState *state,
  * functions and objects stay valid for the rest of the process.
  */
 int PyMonitoring_SetHost(const struct PyMonitoringHost *host);
-
-/**
- * Re-enable only `tool`'s DISABLEd slots and sites; other tools' DISABLEs
- * stay. Moves the global version.
- *
- * In the default mode, a scope refreshed after nothing but per-tool
- * restarts gets back only the restarted tools' bits; after any other change
- * it is refreshed as CPython does (every DISABLE ends). With
- * `PY_MONITORING_OPT_LASTING_DISABLE`, its remembered sites are forgotten
- * at once.
- *
- * Returns 0, or -1 with a ValueError (nothing changes) when `tool` is not
- * between 0 and 5 (`invalid tool %d (must be between 0 and 5)`) or is not
- * in use (`tool %d is not in use`, as `PyMonitoring_SetEvents`).
- * Thread-safe; a fire running on another thread at the same time may still
- * skip the tool at a site it DISABLEd.
- */
-int PyMonitoring_RestartToolEvents(int tool);
-
-/**
- * Replace the process-wide options: a bitwise OR of
- * `PY_MONITORING_OPT_*` (0, the default, is CPython-exact behaviour).
- *
- * A change moves the global version, so every scope refreshes under the
- * new rules at its next `PyMonitoring_EnterScope`. Returns 0, or -1 with a
- * ValueError when `options` has a bit this version does not know (nothing
- * changes then). Thread-safe; fires running on other threads see the old
- * or the new options.
- */
-int PyMonitoring_SetOptions(uint32_t options);
-
-/**
- * Read the process-wide options into `*options`.
- *
- * Returns 0, or -1 with a ValueError when `options` is NULL. Thread-safe.
- *
- * # Safety
- * `options` must be NULL or point to a writable `uint32_t`.
- */
-int PyMonitoring_GetOptions(uint32_t *options);
 
 #if !defined(PYMONITORING_INLINE)
 /**

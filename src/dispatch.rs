@@ -20,7 +20,7 @@ pub use crate::record::{EventRecord, FireRecord, Firing};
 /// error; tools are called from the highest id down, skipping empty slots; a
 /// failing callback stops the walk; DISABLE clears the tool's bit for local
 /// events (in the lasting-DISABLE mode it silences the site instead,
-/// `crate::lasting`) and is an error (and removes the callback) for the
+/// `crate::ext::lasting`) and is an error (and removes the callback) for the
 /// others. On
 /// success what was pending before the fire is pending again.
 pub fn fire(active: &Cell<u8>, firing: Firing) -> Result<(), ErrorSet> {
@@ -223,7 +223,7 @@ fn walk(
     // The table is looked at once, and again only after a refresh replaced
     // it (no table: no tool has a callback).
     'table: while let Some(table) = guard.table.as_deref() {
-        // Armed sites (src/codelike.rs): the table carries the
+        // Armed sites (src/ext/codelike_tables.rs): the table carries the
         // arming while anything is armed; skipped tools get no callback and
         // keep their bit.
         if let Some(armed) = table.armed() {
@@ -286,9 +286,14 @@ fn after_callback(
         _ if stray_error => Err(ErrorSet),
         Outcome::Continue => Ok(()),
         Outcome::Disable if record.event().is_local() => {
-            if crate::options::get() & crate::options::LASTING_DISABLE != 0 {
+            if registry::global().ext().lasting_mode() {
                 // The lasting mode silences the site, not the slot.
-                crate::remember::remember_disable(record, tool);
+                crate::ext::remember_disable(
+                    record,
+                    tool,
+                    seen_callbacks_version,
+                    registry::callbacks_version,
+                );
             } else {
                 active.set(active.get() & !(1 << tool));
             }
@@ -302,6 +307,12 @@ fn after_callback(
             )))
         }
     }
+}
+
+/// The callback table's version this thread's walk took (read before its
+/// callbacks ran).
+fn seen_callbacks_version() -> u64 {
+    thread::with(|t| t.callbacks_version.get())
 }
 
 /// Bring the dispatch's copy of the callback table up to date. Called after

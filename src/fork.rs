@@ -15,9 +15,9 @@
 
 use std::cell::RefCell;
 
+use crate::ext::sites;
 use crate::readers;
 use crate::registry;
-use crate::sites;
 use crate::sync::MutexGuard;
 use crate::thread;
 

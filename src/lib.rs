@@ -41,43 +41,35 @@
 pub mod api;
 pub mod builtin;
 #[doc(hidden)]
-pub mod codelike;
-mod codelike_tables;
-#[doc(hidden)]
 pub mod dispatch;
 #[doc(hidden)]
 pub mod error;
 #[doc(hidden)]
 pub mod event;
+mod ext;
 mod failure;
 #[cfg(not(loom))]
 mod fork;
 #[doc(hidden)]
 pub mod host;
 #[doc(hidden)]
-pub mod lasting;
-#[doc(hidden)]
 pub mod object;
-mod option_bits;
-#[doc(hidden)]
-pub mod options;
 #[doc(hidden)]
 pub mod quiesce;
 mod readers;
 mod record;
 #[doc(hidden)]
 pub mod registry;
-mod remember;
-mod restarts;
 #[doc(hidden)]
 pub mod scope;
+// The extensions' modules keep their public paths (docs/ARCHITECTURE.md,
+// "Layers").
 #[doc(hidden)]
-pub mod sites;
+pub use ext::{codelike, lasting, options, sites};
 mod slot;
 mod sync;
 mod thread;
 mod tool;
-mod trie;
 
 /// The crate's version, which is also the C library's
 /// (`PyMonitoring_LibraryVersion()`, `PYMONITORING_VERSION`).

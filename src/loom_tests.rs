@@ -432,14 +432,14 @@ fn loom_two_waiting_callbacks_do_not_deadlock() {
     });
 }
 
-/// The site table (`src/sites.rs`, `docs/CONCURRENCY.md`): a lookup
+/// The site table (`src/ext/sites.rs`, `docs/CONCURRENCY.md`): a lookup
 /// racing a rewrite of the same entry (a removal then an insert of another
 /// site there) reports the old site, the new one or nothing, never a mix of
 /// the two (the seqlock), both through the inline home-entry check and the
 /// full scan.
 #[test]
 fn loom_site_table_reads_never_tear() {
-    use crate::sites::{site_key, Home, SiteTable};
+    use crate::ext::sites::{site_key, Home, SiteTable};
     type Table = SiteTable<8>;
     let a = ObjectRef::from_addr(0x1000).unwrap();
     let line = Event::Line;
@@ -471,7 +471,7 @@ fn loom_site_table_reads_never_tear() {
     });
 }
 
-/// The per-site rule (`src/lasting.rs`, `docs/CONCURRENCY.md`,
+/// The per-site rule (`src/ext/lasting.rs`, `docs/CONCURRENCY.md`,
 /// "Site table"): a DISABLE whose callback was called before a restart of
 /// its tool never outlives the restart. The firing side follows
 /// `dispatch::walk` and `remember::remember_disable`: the callback table's
@@ -482,7 +482,7 @@ fn loom_site_table_reads_never_tear() {
 /// only when the callback began after the restart.
 #[test]
 fn loom_disable_racing_a_restart_never_outlives_it() {
-    use crate::sites::table;
+    use crate::ext::sites::table;
     let code = ObjectRef::from_addr(0x2000).unwrap();
     loom::model(move || {
         let reg = Arc::new(Registry::new());

@@ -15,8 +15,13 @@ use std::sync::Arc;
 use crate::event::{Event, EventSet};
 use crate::failure::Error;
 use crate::record::{EventRecord, FireRecord};
-use crate::sync::{AtomicU32, AtomicU64, AtomicU8, Mutex, MutexGuard, Ordering};
+use crate::sync::{AtomicU64, AtomicU8, Mutex, MutexGuard, Ordering};
 
+mod claims;
+mod ext_state;
+mod masks;
+
+pub use crate::slot::MAX_SCOPE_LEN;
 pub use crate::tool::{MAX_USER_TOOL, TOOL_IDS};
 /// Words of [`scope_mask_word`]: 8 event ids a word.
 pub const MASK_WORDS: usize = Event::COUNT.div_ceil(8);
@@ -68,7 +73,7 @@ pub struct CallbackTable {
     /// Armed sites: the code-likes' snapshot while anything is
     /// armed, so the dispatch sees arming with the table it already holds
     /// (no second thread-local, no extra global load while nothing is).
-    armed: Option<Arc<crate::codelike_tables::Snapshot>>,
+    armed: Option<Arc<crate::ext::Snapshot>>,
 }
 
 type Row = [Slot; Event::COUNT];
@@ -83,7 +88,7 @@ impl CallbackTable {
 
     /// The arming in force, when anything is armed.
     #[inline(always)]
-    pub(crate) fn armed(&self) -> Option<&crate::codelike_tables::Snapshot> {
+    pub(crate) fn armed(&self) -> Option<&crate::ext::Snapshot> {
         self.armed.as_deref()
     }
 
@@ -106,11 +111,6 @@ impl CallbackTable {
     }
 }
 
-/// Who is told that a movable claim ended (`Registry::with_way_made`): the
-/// built-in tools, which make such claims, set it with their first claim
-/// (`Registry::claim_builtin`), so the registry names no module above it.
-static CLAIM_ENDED: std::sync::OnceLock<fn(u8, u64)> = std::sync::OnceLock::new();
-
 /// What only writers (under [`Registry::master`]) touch.
 struct Master {
     names: [Option<String>; TOOL_IDS],
@@ -118,8 +118,8 @@ struct Master {
     claims: [u64; TOOL_IDS],
     events: [EventSet; TOOL_IDS],
     callbacks: Option<Arc<CallbackTable>>,
-    /// Code-likes (docs/EXTENSIONS.md): local events and armed sites, writers' side.
-    codelikes: crate::codelike_tables::Tables,
+    /// The extensions' writers' half (`crate::ext`, the seam).
+    ext: crate::ext::Writers,
     /// Claims that step aside (see [`Registry::make_way`]): the built-in
     /// tools started by environment variables without a pinned id.
     movable: [bool; TOOL_IDS],
@@ -155,21 +155,9 @@ pub(crate) struct Registry {
     callbacks_version: AtomicU64,
     /// Source of claim tokens; 0 is never handed out.
     next_claim: AtomicU64,
-    /// The opt-in options (`crate::options`), written under `master`.
-    options: AtomicU32,
-    /// The longest scope the C layer refreshes without looking at the
-    /// options: [`MAX_SCOPE_LEN`], or 0 while the host's event numbering is
-    /// on (`crate::option_bits::CPYTHON_313_EVENT_IDS`), which then sends every
-    /// refresh through its length check to the translation. One compare
-    /// the refresh makes anyway, so the numbering costs other refreshes
-    /// nothing.
-    refresh_limit: std::sync::atomic::AtomicUsize,
-    /// Code-likes (docs/EXTENSIONS.md): what readers of the local events and armed
-    /// sites see (`crate::codelike`).
-    codelikes: crate::codelike_tables::Shared,
-    /// Lasting DISABLE and per-tool restart: what scopes need to know
-    /// about restarts (`crate::lasting`).
-    pub(crate) restarts: crate::restarts::Restarts,
+    /// The extensions' state (`crate::ext`, the seam): the options, the
+    /// refresh gate and route byte, restarts, the code-likes' readers' side.
+    ext: crate::ext::State,
 }
 
 const NO_TOOLS: Master = Master {
@@ -177,7 +165,7 @@ const NO_TOOLS: Master = Master {
     claims: [0; TOOL_IDS],
     events: [EventSet::empty(); TOOL_IDS],
     callbacks: None,
-    codelikes: crate::codelike_tables::Tables::new(),
+    ext: crate::ext::Writers::new(),
     movable: [false; TOOL_IDS],
 };
 
@@ -193,10 +181,7 @@ impl Registry {
             scope_mask_words: [const { std::sync::atomic::AtomicU64::new(0) }; MASK_WORDS],
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
-            options: AtomicU32::new(0),
-            refresh_limit: std::sync::atomic::AtomicUsize::new(MAX_SCOPE_LEN),
-            codelikes: crate::codelike_tables::Shared::new(),
-            restarts: crate::restarts::Restarts::new(),
+            ext: crate::ext::State::new(),
         }
     }
 
@@ -210,10 +195,7 @@ impl Registry {
             scope_masks: std::array::from_fn(|_| AtomicU8::new(0)),
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
-            options: AtomicU32::new(0),
-            refresh_limit: std::sync::atomic::AtomicUsize::new(MAX_SCOPE_LEN),
-            codelikes: crate::codelike_tables::Shared::new(),
-            restarts: crate::restarts::Restarts::new(),
+            ext: crate::ext::State::new(),
         }
     }
 
@@ -221,135 +203,6 @@ impl Registry {
         // A panic while holding the lock leaves consistent data (every update
         // is a plain store), so poisoning is ignored.
         self.master.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The global version (Acquire: the scope masks written before it are
-    /// visible).
-    pub(crate) fn version(&self) -> u64 {
-        self.version.load(Ordering::Acquire)
-    }
-
-    /// The global version for a scope's fast-path comparison (Relaxed: a
-    /// stale read only delays a refresh, see `docs/CONCURRENCY.md`).
-    #[inline(always)]
-    pub(crate) fn version_relaxed(&self) -> u64 {
-        self.version.load(Ordering::Relaxed)
-    }
-
-    /// The idle version word (Relaxed): equal to a version `v` read from
-    /// [`Registry::version`] only when at `v` no tool had an event, no
-    /// option was set and the restart gate was closed, so that storing `v`
-    /// and zeroing `active` is exactly the refresh at `v` (the word is
-    /// written after the version it names and never names another: an
-    /// equal pair is its own proof, whatever the order of the two reads).
-    #[inline(always)]
-    pub(crate) fn idle_version(&self) -> u64 {
-        self.idle.load(Ordering::Relaxed)
-    }
-
-    /// Writer (under `master`, after any change): name the current version
-    /// in `idle` when the registry is idle at it, else [`NOT_IDLE`]. With
-    /// no option every mask comes from the tools' events, so no event set
-    /// means every mask 0 (read from `m`, not the masks: no extra atomic
-    /// operations for the loom models to interleave).
-    fn publish_idle(&self, m: &Master) {
-        let idle = self.options.load(Ordering::Relaxed) == 0
-            && !self.restarts.gate()
-            && m.events.iter().all(|e| e.is_empty());
-        let v = self.version.load(Ordering::Relaxed);
-        self.idle
-            .store(if idle { v } else { NOT_IDLE }, Ordering::Release);
-    }
-
-    /// The tools a scope slot for `event` gets right now.
-    pub(crate) fn scope_mask(&self, event: Event) -> u8 {
-        self.scope_masks[event as usize].load(Ordering::Relaxed)
-    }
-
-    /// The tools a scope slot for event id `id` gets right now; ids of 19
-    /// and more read 0 (callers check them first).
-    #[inline(always)]
-    pub(crate) fn scope_mask_by_id(&self, id: u8) -> u8 {
-        self.scope_masks[usize::from(id)].load(Ordering::Relaxed)
-    }
-
-    /// Word `i` of the packed scope masks (see `scope_mask_words`; 0 past
-    /// the last), read as [`Registry::scope_mask_by_id`] reads a byte:
-    /// `Relaxed`, after the version was read with `Acquire`.
-    #[cfg(not(loom))]
-    #[inline(always)]
-    pub(crate) fn scope_mask_word(&self, i: usize) -> u64 {
-        self.scope_mask_words
-            .get(i)
-            .map_or(0, |w| w.load(Ordering::Relaxed))
-    }
-
-    /// Recompute the scope masks from the tools' events, then bump the
-    /// version (Release, so a scope that reads the new version with Acquire
-    /// sees these masks).
-    fn publish_masks(&self, m: &Master) {
-        self.store_masks(m);
-        self.bump(m);
-    }
-
-    /// Move the global version (Release) and republish the idle word:
-    /// every change ends here or in [`Registry::publish_idle`].
-    fn bump(&self, m: &Master) {
-        self.version.fetch_add(1, Ordering::Release);
-        self.publish_idle(m);
-    }
-
-    /// Recompute the scope masks (and the code-likes' local-events filter)
-    /// from the tools' events and, with `ACTIVE_NEEDS_CALLBACK`, their
-    /// callbacks. Returns whether any mask changed.
-    fn store_masks(&self, m: &Master) -> bool {
-        let needs_callback = self.options() & crate::option_bits::ACTIVE_NEEDS_CALLBACK != 0;
-        let mut changed = false;
-        let mut packed = [0u8; 8 * MASK_WORDS];
-        for event in Event::ALL {
-            let source = event.scope_source();
-            let delivered = crate::codelike_tables::delivered(event);
-            let callbacks = if needs_callback {
-                (0..TOOL_IDS)
-                    .filter(|&t| {
-                        m.callbacks
-                            .as_ref()
-                            .is_some_and(|c| c.get(t as u8, delivered).is_some())
-                    })
-                    .fold(0u8, |acc, t| acc | (1 << t))
-            } else {
-                0xff
-            };
-            let mask = (0..TOOL_IDS)
-                .filter(|&t| m.events[t].has(source))
-                .fold(0u8, |acc, t| acc | (1 << t))
-                & callbacks;
-            let cell = &self.scope_masks[event as usize];
-            changed |= cell.load(Ordering::Relaxed) != mask;
-            cell.store(mask, Ordering::Relaxed);
-            packed[event as usize] = mask;
-            // The filter matters only for slots fed by local events, and
-            // only while some code-like has local events.
-            changed |= self.codelikes.store_filter(event, callbacks)
-                && source.is_local()
-                && self.codelikes.has_local();
-        }
-        #[cfg(not(loom))]
-        for (word, bytes) in self.scope_mask_words.iter().zip(packed.chunks_exact(8)) {
-            let bytes: [u8; 8] = bytes.try_into().unwrap_or_default();
-            word.store(u64::from_le_bytes(bytes), Ordering::Relaxed);
-        }
-        #[cfg(loom)]
-        let _ = packed;
-        changed
-    }
-
-    /// With `ACTIVE_NEEDS_CALLBACK`, a callback change that changes a mask
-    /// moves the version (docs/EXTENSIONS.md).
-    fn callbacks_changed(&self, m: &Master) {
-        if self.options() & crate::option_bits::ACTIVE_NEEDS_CALLBACK != 0 && self.store_masks(m) {
-            self.bump(m);
-        }
     }
 
     /// Publish a copy of the callback table edited by `edit`: the new table
@@ -363,262 +216,6 @@ impl Registry {
         edit(&mut table);
         m.callbacks = Some(Arc::new(table));
         self.callbacks_version.fetch_add(1, Ordering::SeqCst);
-    }
-
-    pub(crate) fn use_tool_id(&self, tool: i64, name: &str) -> Result<(), Error> {
-        self.claim_tool_id(tool, name).map(drop)
-    }
-
-    pub(crate) fn claim_tool_id(&self, tool: i64, name: &str) -> Result<u64, Error> {
-        let tool = check_tool(tool)?;
-        self.with_way_made(tool, |m| self.claim_free(m, tool, name, false))
-    }
-
-    fn claim_free(
-        &self,
-        m: &mut Master,
-        tool: u8,
-        name: &str,
-        movable: bool,
-    ) -> Result<u64, Error> {
-        if m.names[tool as usize].is_some() {
-            return Err(Error::value(format!("tool {tool} is already in use")));
-        }
-        let token = self.next_claim.fetch_add(1, Ordering::Relaxed);
-        m.names[tool as usize] = Some(name.to_owned());
-        m.claims[tool as usize] = token;
-        m.movable[tool as usize] = movable;
-        Ok(token)
-    }
-
-    /// Run `op` under the lock once `tool` is free of any movable claim,
-    /// then tell the built-in tools about a claim that had to end.
-    fn with_way_made<R>(&self, tool: u8, op: impl FnOnce(&mut Master) -> R) -> R {
-        let (result, ended) = {
-            let mut m = self.master();
-            let ended = self.make_way(&mut m, tool);
-            (op(&mut m), ended)
-        };
-        if let Some(token) = ended {
-            if let Some(claim_ended) = CLAIM_ENDED.get() {
-                claim_ended(tool, token);
-            }
-        }
-        result
-    }
-
-    /// A movable claim on `tool` steps aside before anyone else's claim,
-    /// change or release of `tool`: it moves, with its events and
-    /// callbacks, to the highest free id; when no other id is free it ends
-    /// (its token is returned). `docs/TOOLS.md`, "Tool ids".
-    fn make_way(&self, m: &mut Master, tool: u8) -> Option<u64> {
-        let from = usize::from(tool);
-        if m.movable.get(from) != Some(&true) || m.names[from].is_none() {
-            return None;
-        }
-        let token = m.claims[from];
-        let Some(to) = (0..=MAX_USER_TOOL)
-            .rev()
-            .map(usize::from)
-            .find(|&t| t != from && m.names[t].is_none())
-        else {
-            self.clear_claimed(m, tool);
-            m.names[from] = None;
-            m.movable[from] = false;
-            return Some(token);
-        };
-        m.names[to] = m.names[from].take();
-        m.claims[to] = token;
-        m.movable[to] = true;
-        m.movable[from] = false;
-        m.events[to] = std::mem::replace(&mut m.events[from], EventSet::empty());
-        // What the old id remembered (lasting DISABLEs, local events) does
-        // not follow: the moved tool starts afresh there, as after a restart.
-        self.restarts
-            .tool_restarted(tool, self.version.load(Ordering::Relaxed));
-        self.forget_sites(Some(tool));
-        if m.codelikes.drop_tool(tool) {
-            self.publish_codelikes(m);
-        }
-        self.edit_callbacks(m, |t| {
-            t.rows[to] = t.rows[from].take();
-        });
-        self.publish_masks(m);
-        None
-    }
-
-    /// Claim for a built-in tool: `tool`, or with `None` the highest free
-    /// id; `movable` claims step aside (see [`Registry::make_way`]) and
-    /// `claim_ended` is told when one had to end. Returns the id and the
-    /// claim's token.
-    pub(crate) fn claim_builtin(
-        &self,
-        tool: Option<u8>,
-        name: &str,
-        movable: bool,
-        claim_ended: fn(u8, u64),
-    ) -> Result<(u8, u64), Error> {
-        let _ = CLAIM_ENDED.set(claim_ended);
-        match tool {
-            Some(tool) => {
-                let tool = check_tool(tool.into())?;
-                self.with_way_made(tool, |m| self.claim_free(m, tool, name, movable))
-                    .map(|token| (tool, token))
-            }
-            None => {
-                let mut m = self.master();
-                let Some(tool) = (0..=MAX_USER_TOOL)
-                    .rev()
-                    .find(|&t| m.names[usize::from(t)].is_none())
-                else {
-                    return Err(Error::value("every tool id (0 to 5) is in use"));
-                };
-                self.claim_free(&mut m, tool, name, movable)
-                    .map(|token| (tool, token))
-            }
-        }
-    }
-
-    /// The id the claim `token` holds now (movable claims move).
-    pub(crate) fn claim_id(&self, token: u64) -> Option<u8> {
-        let m = self.master();
-        Self::find_claim(&m, token)
-    }
-
-    fn find_claim(m: &Master, token: u64) -> Option<u8> {
-        (0..=MAX_USER_TOOL)
-            .find(|&t| m.names[usize::from(t)].is_some() && m.claims[usize::from(t)] == token)
-    }
-
-    /// Give the claim `token` its callbacks and events in one change (one
-    /// version bump).
-    pub(crate) fn install_claim(
-        &self,
-        token: u64,
-        handlers: Vec<(Event, Arc<dyn Handler>)>,
-        events: EventSet,
-    ) -> Result<(), Error> {
-        let set = EventSet::normalize(events.bits())?;
-        let mut m = self.master();
-        let Some(tool) = Self::find_claim(&m, token) else {
-            return Err(Error::value(
-                "the built-in tool's claim ended before it started",
-            ));
-        };
-        self.edit_callbacks(&mut m, |t| {
-            let row = t.row_mut(tool);
-            for (event, handler) in &handlers {
-                for slot in event.callback_slots() {
-                    row[*slot as usize] = Some(handler.clone());
-                }
-            }
-        });
-        m.events[tool as usize] = set;
-        self.publish_masks(&m);
-        Ok(())
-    }
-
-    /// End the claim `token` wherever it is now. A claim never given events,
-    /// callbacks or code-like settings ends without a trace (no version
-    /// change), so a failed start changes nothing; otherwise as
-    /// [`Registry::free_tool_id`].
-    pub(crate) fn release_claim(&self, token: u64) {
-        let mut m = self.master();
-        let Some(tool) = Self::find_claim(&m, token) else {
-            return;
-        };
-        let t = usize::from(tool);
-        let unused =
-            m.events[t].is_empty() && m.callbacks.as_ref().is_none_or(|c| c.rows[t].is_none());
-        if !unused {
-            self.clear_claimed(&mut m, tool);
-        } else if m.codelikes.drop_tool(tool) {
-            self.publish_codelikes(&mut m);
-        }
-        m.names[t] = None;
-        m.movable[t] = false;
-    }
-
-    pub(crate) fn free_claim(&self, tool: u8, token: u64) -> bool {
-        let Ok(tool) = check_tool(tool.into()) else {
-            return false;
-        };
-        let mut m = self.master();
-        if m.names[tool as usize].is_none() || m.claims[tool as usize] != token {
-            return false;
-        }
-        self.clear_claimed(&mut m, tool);
-        m.names[tool as usize] = None;
-        m.movable[tool as usize] = false;
-        true
-    }
-
-    pub(crate) fn holds_claim(&self, tool: u8, token: u64) -> bool {
-        let m = self.master();
-        usize::from(tool) < TOOL_IDS
-            && m.names[tool as usize].is_some()
-            && m.claims[tool as usize] == token
-    }
-
-    fn clear_claimed(&self, m: &mut Master, tool: u8) {
-        // A clear restarts the tool (its lasting DISABLEs end).
-        self.restarts
-            .tool_restarted(tool, self.version.load(Ordering::Relaxed));
-        self.forget_sites(Some(tool));
-        m.events[tool as usize] = EventSet::empty();
-        // The tool's local events and arming go too (gh-111963).
-        if m.codelikes.drop_tool(tool) {
-            self.publish_codelikes(m);
-        }
-        self.edit_callbacks(m, |t| {
-            t.rows[tool as usize] = None;
-        });
-        self.publish_masks(m);
-    }
-
-    pub(crate) fn clear_tool_id(&self, tool: i64) -> Result<(), Error> {
-        let tool = check_tool(tool)?;
-        self.with_way_made(tool, |m| {
-            if m.names[tool as usize].is_some() {
-                self.clear_claimed(m, tool);
-            }
-        });
-        Ok(())
-    }
-
-    pub(crate) fn free_tool_id(&self, tool: i64) -> Result<(), Error> {
-        let tool = check_tool(tool)?;
-        self.with_way_made(tool, |m| {
-            if m.names[tool as usize].is_some() {
-                self.clear_claimed(m, tool);
-                m.names[tool as usize] = None;
-                m.movable[tool as usize] = false;
-            }
-        });
-        Ok(())
-    }
-
-    pub(crate) fn tool_name(&self, tool: i64) -> Result<Option<String>, Error> {
-        let tool = check_tool(tool)?;
-        Ok(self.master().names[tool as usize].clone())
-    }
-
-    pub(crate) fn set_events(&self, tool: i64, raw: u32) -> Result<(), Error> {
-        let tool = check_tool(tool)?;
-        let set = EventSet::normalize(raw)?;
-        self.with_way_made(tool, |m| {
-            require_in_use(m, tool)?;
-            if m.events[tool as usize] != set {
-                m.events[tool as usize] = set;
-                self.publish_masks(m);
-            }
-            Ok(())
-        })
-    }
-
-    pub(crate) fn get_events(&self, tool: i64) -> Result<EventSet, Error> {
-        let tool = check_tool(tool)?;
-        Ok(self.master().events[tool as usize])
     }
 
     pub(crate) fn register_callback(
@@ -675,110 +272,6 @@ impl Registry {
         }
     }
 
-    /// Forget the lasting mode's remembered sites of `tool` (all with
-    /// `None`). The callback table's version moves first: a DISABLE whose
-    /// callback was called before then is not remembered after the forget
-    /// (`remember::remember_disable`).
-    fn forget_sites(&self, tool: Option<u8>) {
-        self.callbacks_version.fetch_add(1, Ordering::SeqCst);
-        match tool {
-            Some(tool) => crate::sites::table().forget_tool(tool),
-            None => crate::sites::table().forget_all(),
-        }
-    }
-
-    /// The options in force.
-    #[inline(always)]
-    pub(crate) fn options(&self) -> u32 {
-        self.options.load(Ordering::Relaxed)
-    }
-
-    /// See `refresh_limit`: a relaxed load, after the version.
-    #[inline(always)]
-    pub(crate) fn refresh_limit(&self) -> usize {
-        self.refresh_limit
-            .load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Before the version bump that publishes `options`: refreshes must
-    /// reach the translation when the host's numbering is on (the restart
-    /// gate routes every refresh through the C layer's length check).
-    fn route_numbering(&self, options: u32) {
-        let on = options & crate::option_bits::CPYTHON_313_EVENT_IDS != 0;
-        if on {
-            self.restarts.open_gate();
-        }
-        self.refresh_limit.store(
-            if on { 0 } else { MAX_SCOPE_LEN },
-            std::sync::atomic::Ordering::Relaxed,
-        );
-    }
-
-    /// Replace the options (already checked); a change republishes the
-    /// scope masks, which moves the version.
-    pub(crate) fn set_options(&self, options: u32) -> Result<(), Error> {
-        let m = self.master();
-        let old = self.options.load(Ordering::Relaxed);
-        if old != options {
-            if (old ^ options) & crate::option_bits::LASTING_DISABLE != 0 {
-                // Switching the lasting mode restarts every tool.
-                self.restarts
-                    .mode_switched(self.version.load(Ordering::Relaxed));
-                self.forget_sites(None);
-            }
-            self.route_numbering(options);
-            self.options.store(options, Ordering::Relaxed);
-            self.publish_masks(&m);
-        }
-        Ok(())
-    }
-
-    /// The options applied when the library is loaded
-    /// (`PYMONITORING_OPTIONS`). While nothing was ever published (version
-    /// 0, no tool in use: every scope mask is 0 under any options), the word
-    /// is stored and the masks recomputed without moving the version, so a
-    /// process's first version-0 `EnterScope` (Cython's) still returns at
-    /// once, as without the option.
-    pub(crate) fn set_options_at_load(&self, options: u32) -> Result<(), Error> {
-        let m = self.master();
-        if self.version.load(Ordering::Relaxed) != 0 || m.names.iter().any(Option::is_some) {
-            drop(m);
-            return self.set_options(options);
-        }
-        if (self.options.load(Ordering::Relaxed) ^ options) & crate::option_bits::LASTING_DISABLE
-            != 0
-        {
-            self.restarts.mode_switched(0);
-        }
-        self.route_numbering(options);
-        self.options.store(options, Ordering::Relaxed);
-        self.store_masks(&m);
-        self.publish_idle(&m);
-        Ok(())
-    }
-
-    pub(crate) fn restart_events(&self) {
-        let m = self.master();
-        // Every tool restarts (its lasting DISABLEs end).
-        self.restarts
-            .all_restarted(self.version.load(Ordering::Relaxed));
-        self.forget_sites(None);
-        self.bump(&m);
-    }
-
-    /// `PyMonitoring_RestartToolEvents` (see `crate::lasting`).
-    pub(crate) fn restart_tool_events(&self, tool: i64) -> Result<(), Error> {
-        let tool = check_tool(tool)?;
-        self.with_way_made(tool, |m| {
-            require_in_use(m, tool)?;
-            self.forget_sites(Some(tool));
-            self.restarts
-                .per_tool_restart(tool, self.version.load(Ordering::Relaxed));
-            self.bump(m);
-            Ok(())
-        })
-    }
-
     /// The callback table's version, read (SeqCst) after a dispatch
     /// announced itself.
     #[inline(always)]
@@ -796,72 +289,13 @@ impl Registry {
         )
     }
 
-    /// Code-likes (docs/EXTENSIONS.md): run `edit` on the code-likes' tables for a
-    /// `tool` in use (else `tool %d is not in use`); when it reports a
-    /// change, publish the new snapshot and, if `moves_version`, bump the
-    /// global version.
-    pub(crate) fn edit_codelikes(
-        &self,
-        tool: u8,
-        moves_version: bool,
-        edit: impl FnOnce(&mut crate::codelike_tables::Tables) -> Result<bool, Error>,
-    ) -> Result<(), Error> {
-        self.with_way_made(tool, |m| {
-            require_in_use(m, tool)?;
-            if edit(&mut m.codelikes)? {
-                self.publish_codelikes(m);
-                if moves_version {
-                    self.bump(m);
-                }
-            }
-            Ok(())
-        })
-    }
-
-    /// Code-likes (docs/EXTENSIONS.md): publish the code-likes' snapshot to its readers
-    /// and, when what is armed changed, a callback table carrying it (which
-    /// moves the callback table's version, so every dispatch takes it).
-    fn publish_codelikes(&self, m: &mut Master) {
-        self.codelikes.publish(&m.codelikes);
-        let armed = m.codelikes.current().filter(|s| s.any_armed());
-        let held = m.callbacks.as_ref().and_then(|t| t.armed.as_ref());
-        let same = match (&armed, held) {
-            (None, None) => true,
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        };
-        if !same {
-            self.edit_callbacks(m, |t| t.armed = armed);
-        }
-    }
-
-    /// Code-likes (docs/EXTENSIONS.md): the readers' side.
-    #[inline(always)]
-    pub(crate) fn codelikes(&self) -> &crate::codelike_tables::Shared {
-        &self.codelikes
-    }
-
-    /// Code-likes (docs/EXTENSIONS.md): the current snapshot and its version, read
-    /// under the lock so they belong together.
-    pub(crate) fn codelikes_snapshot(
-        &self,
-    ) -> (u64, Option<Arc<crate::codelike_tables::Snapshot>>) {
-        let m = self.master();
-        (self.codelikes.version(), m.codelikes.current())
-    }
-
     #[cfg(test)]
     pub(crate) fn reset_for_tests(&self) {
         let mut m = self.master();
-        if self.options.load(Ordering::Relaxed) != 0 {
-            self.restarts
-                .mode_switched(self.version.load(Ordering::Relaxed));
-        }
-        self.options.store(0, Ordering::Relaxed);
-        self.route_numbering(0);
-        m.codelikes = crate::codelike_tables::Tables::new();
+        let current = self.version.load(Ordering::Relaxed);
+        self.ext
+            .reset_for_tests(&mut m.ext, current, || self.before_forget());
         self.publish_codelikes(&mut m);
-        self.forget_sites(None);
         for tool in 0..TOOL_IDS as u8 {
             m.names[tool as usize] = None;
             m.events[tool as usize] = EventSet::empty();
@@ -893,10 +327,6 @@ const _: () =
 loom::lazy_static! {
     static ref GLOBAL: Registry = Registry::new();
 }
-
-/// The longest state array a slice can cover (2-byte slots: `crate::scope`
-/// holds `SlotState` to that size).
-pub const MAX_SCOPE_LEN: usize = isize::MAX as usize / 2;
 
 /// Before `fork()`: hold the registry's mutex, so the child gets tables no
 /// writer was halfway through (`crate::fork`).
@@ -1086,7 +516,7 @@ mod tests {
         r.restart_events();
         assert_eq!(r.idle_version(), r.version());
         // Any option: not idle (an option may shape a refresh).
-        r.set_options(crate::options::ACTIVE_NEEDS_CALLBACK)
+        r.set_options(crate::ext::options::ACTIVE_NEEDS_CALLBACK)
             .unwrap();
         assert_eq!(r.idle_version(), NOT_IDLE);
         r.set_options(0).unwrap();
@@ -1106,7 +536,7 @@ mod tests {
     fn idle_version_ends_with_options_at_load() {
         let _g = registry_lock();
         let r = Registry::new();
-        r.set_options_at_load(crate::options::LASTING_DISABLE)
+        r.set_options_at_load(crate::ext::options::LASTING_DISABLE)
             .unwrap();
         assert_eq!((r.version(), r.idle_version()), (0, NOT_IDLE));
     }

@@ -3,6 +3,7 @@
 use std::cell::Cell;
 
 use crate::event::Event;
+use crate::ext::State;
 use crate::failure::Error;
 use crate::registry;
 
@@ -41,13 +42,27 @@ pub fn refresh(states: &[SlotState], version: &Cell<u64>, event_types: &[u8]) ->
 pub(crate) struct InvalidEvent;
 
 /// [`refresh`] without building the error, inlined into the C entry point's
-/// (already out-of-line) refresh so it costs no second call and frame. The
-/// one place a refresh happens: validate, read the version, fill, store it.
+/// (already out-of-line) refresh so it costs no second call and frame.
 #[inline(always)]
 pub(crate) fn try_refresh(
     states: &[SlotState],
     version: &Cell<u64>,
     event_types: &[u8],
+) -> Result<(), InvalidEvent> {
+    try_refresh_with(states, version, event_types, || None)
+}
+
+/// The reference refresh, the one every other is held to (the C layer's
+/// kernels are tested against it): validate, read the version, test the
+/// extensions' gate, fill, store the version. `locals` gives, for each
+/// slot event id, tools to OR in (a code-like's local events,
+/// `ext::codelike`), read after the version; `None` adds nothing.
+#[inline(always)]
+pub(crate) fn try_refresh_with(
+    states: &[SlotState],
+    version: &Cell<u64>,
+    event_types: &[u8],
+    locals: impl FnOnce() -> Option<[u8; Event::COUNT]>,
 ) -> Result<(), InvalidEvent> {
     debug_assert_eq!(states.len(), event_types.len());
     if !all_valid(event_types) {
@@ -56,17 +71,39 @@ pub(crate) fn try_refresh(
     // Version first: if a writer races, the stored copy is the older one and
     // the next entry refreshes again.
     let current = registry::version();
-    // Extension hook: once a per-tool restart or the lasting mode was used,
-    // refreshes take `lasting::refresh` (one relaxed load until then).
-    if registry::global().restarts.gate() {
-        crate::lasting::refresh(states, version, event_types, current, |_| 0);
+    // The extensions' gate (docs/ARCHITECTURE.md, "The seam"): once a
+    // per-tool restart, the lasting mode or the host's numbering was used,
+    // refreshes take the marked refresh (one relaxed byte load until then).
+    if registry::global().ext().refresh_gate_open() {
+        let (ext, mask) = (|| registry::global().ext(), registry::scope_mask_by_id);
+        match locals() {
+            None => State::refresh_marked(ext, states, version, event_types, current, mask, |_| 0),
+            Some(local) => {
+                State::refresh_marked(ext, states, version, event_types, current, mask, |id| {
+                    local.get(usize::from(id)).copied().unwrap_or(0)
+                })
+            }
+        }
         return Ok(());
     }
     // Stored before the fill (which cannot fail, and nothing else sees the
     // scope meanwhile) so the fill loop has two more free registers.
     version.set(current);
-    fill(states, event_types);
+    match locals() {
+        None => fill(states, event_types),
+        Some(local) => fill_with(states, event_types, &local),
+    }
     Ok(())
+}
+
+/// [`fill`] with `local[id]` ORed into each slot's tools.
+#[cold]
+#[inline(never)]
+fn fill_with(states: &[SlotState], event_types: &[u8], local: &[u8; Event::COUNT]) {
+    for (slot, &id) in states.iter().zip(event_types) {
+        let extra = local.get(usize::from(id)).copied().unwrap_or(0);
+        slot.active.set(registry::scope_mask_by_id(id) | extra);
+    }
 }
 
 /// The refresh while the registry is idle at `current` (no tool has an
@@ -167,15 +204,6 @@ pub(crate) fn invalid_event(event_types: &[u8]) -> Error {
         event_types[i],
         Event::COUNT - 1
     ))
-}
-
-/// Check every id of `event_types` (a ValueError naming the first bad one).
-pub(crate) fn check_ids(event_types: &[u8]) -> Result<(), Error> {
-    if all_valid(event_types) {
-        Ok(())
-    } else {
-        Err(invalid_event(event_types))
-    }
 }
 
 /// The library's id (CPython 3.14's numbering) for CPython 3.13's event id

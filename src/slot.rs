@@ -5,7 +5,7 @@ use std::cell::Cell;
 
 /// One slot of a scope, laid out as C's `PyMonitoringState`: 2 bytes,
 /// `active` first. `opaque` belongs to the caller, except in the opt-in
-/// lasting-DISABLE mode (`crate::lasting`), whose refresh marks the slot
+/// lasting-DISABLE mode (`crate::ext::lasting`), whose refresh marks the slot
 /// there.
 #[repr(C)]
 #[derive(Debug, Default)]
@@ -18,3 +18,6 @@ pub struct SlotState {
 
 const _: () = assert!(std::mem::size_of::<SlotState>() == 2);
 const _: () = assert!(std::mem::align_of::<SlotState>() == 1);
+
+/// The longest state array a slice can cover (2-byte slots).
+pub const MAX_SCOPE_LEN: usize = isize::MAX as usize / 2;

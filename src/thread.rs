@@ -26,7 +26,7 @@ use std::cell::{Cell, RefCell};
 use std::mem::ManuallyDrop;
 use std::sync::{Arc, OnceLock};
 
-use crate::codelike_tables::Snapshot;
+use crate::ext::Snapshot;
 use crate::failure::{Error, Pending};
 use crate::object::ObjectRef;
 use crate::readers::{self, ReaderRecord};
@@ -71,7 +71,7 @@ pub(crate) struct ThreadState {
     janitor: Cell<u8>,
     /// The code-likes' snapshot version `codelikes` is for.
     codelikes_version: Cell<u64>,
-    /// This thread's copy of the code-likes' snapshot (`crate::codelike`).
+    /// This thread's copy of the code-likes' snapshot (`crate::ext::codelike`).
     /// Dropped by the janitor.
     codelikes: Cell<Option<ManuallyDrop<Arc<Snapshot>>>>,
 }

@@ -81,7 +81,7 @@ const NOT_UNDER_LASTING: &[(&str, &str)] = &[
         "cpython_tool_order.c",
         "checks that every kind of version change re-enables a DISABLE at the next EnterScope \
          (CPython's rule, which the mode replaces by design); c-tests/ext_lasting.c and \
-         src/lasting.rs check which changes end a lasting DISABLE",
+         src/ext/lasting.rs check which changes end a lasting DISABLE",
     ),
 ];
 

@@ -288,7 +288,7 @@ impl Slot<'_> {
             error::set_raised(exception);
         }
         // The slot (not only `active`), for the lasting mode.
-        let result = match crate::lasting::fire(self.state, firing) {
+        let result = match crate::ext::lasting::fire(self.state, firing) {
             Ok(()) => Ok(()),
             Err(ErrorSet) => Err(error::take().unwrap_or_else(|| {
                 Pending::Error(Error::runtime(format!("firing {event} failed")))

@@ -267,7 +267,7 @@ pub fn restart_events() {
 /// # Ok::<(), pymonitoring::api::Error>(())
 /// ```
 pub fn restart_tool_events(tool: u8) -> Result<(), Error> {
-    crate::lasting::restart_tool_events(tool.into())
+    crate::ext::lasting::restart_tool_events(tool.into())
 }
 
 /// The global version: it changes whenever what a scope should see changes.

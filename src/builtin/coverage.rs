@@ -243,7 +243,7 @@ mod tests {
         use crate::object::ObjectRef;
         use crate::scope::{enter_scope, SlotState};
         let _g = crate::test_support::registry_lock();
-        crate::options::set(crate::options::LASTING_DISABLE).unwrap();
+        crate::ext::options::set(crate::ext::options::LASTING_DISABLE).unwrap();
         let code = ObjectRef::from_addr(0x5_1000).unwrap();
         super::names::register_code_name(code, "body", "lasting_cov.pyx", 10);
         let path = std::env::temp_dir().join(format!("pm-lasting-cov-{}.info", std::process::id()));
@@ -257,7 +257,7 @@ mod tests {
                     lineno,
                     ..Firing::new(Event::Line, code, offset)
                 };
-                crate::lasting::fire(&s[0], firing).unwrap();
+                crate::ext::lasting::fire(&s[0], firing).unwrap();
             }
         }
         super::super::stop(1).unwrap();

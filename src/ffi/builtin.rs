@@ -212,7 +212,7 @@ fn report(what: &str, e: &Error) {
 /// Runs when the library is loaded (the ELF `.init_array`, before `main`
 /// for a program linked with the library, at `dlopen` otherwise): sets up
 /// the fork handlers and the thread-exit hook (`ffi/process.rs`), applies
-/// `PYMONITORING_OPTIONS` (see `crate::options::set_from_env`), then starts
+/// `PYMONITORING_OPTIONS` (see `crate::ext::options::set_from_env`), then starts
 /// the built-in tools that `PYMONITORING_RECORD`, `PYMONITORING_TRACE` and
 /// `PYMONITORING_COVERAGE` name (see `crate::builtin::start_from_env`),
 /// printing a line on stderr for each that cannot start. Nothing else is
@@ -223,7 +223,7 @@ extern "C" fn on_load() {
     let _ = std::panic::catch_unwind(|| {
         #[cfg(not(loom))]
         super::process::install();
-        if let Err(e) = crate::options::set_from_env() {
+        if let Err(e) = crate::ext::options::set_from_env() {
             report("PYMONITORING_OPTIONS", &e);
         }
         for (var, e) in builtin::start_from_env() {

@@ -15,7 +15,7 @@ use super::object;
 use super::types::{PyMonitoringState, PyObject};
 use crate::dispatch::{self, FireRecord, Firing};
 use crate::event::Event;
-use crate::lasting;
+use crate::ext::lasting;
 use crate::object::ObjectRef;
 use crate::scope::SlotState;
 
@@ -62,7 +62,7 @@ fn fire_checked(name: &'static str, active: &Cell<u8>, record: &mut FireRecord) 
 }
 
 /// Whether `state` is a slot refreshed in the lasting-DISABLE mode (marked
-/// in `opaque`, the byte next to `active`; `crate::lasting`). Tested first
+/// in `opaque`, the byte next to `active`; `crate::ext::lasting`). Tested first
 /// by the local events' entry points, so that a fire at a remembered
 /// DISABLEd site is settled before any record is built.
 ///
@@ -121,7 +121,7 @@ unsafe fn fire_marked<const EVENT: u8>(
     };
     // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
     let slot = unsafe { &*(state as *const SlotState) };
-    let line = crate::sites::line_word(event, a as c_int);
+    let line = crate::ext::sites::line_word(event, a as c_int);
     match lasting::skipped_fast(slot, event, code, offset, line) {
         lasting::Skip::Done => 0,
         // SAFETY: forwarded.
@@ -175,7 +175,7 @@ unsafe fn fire_marked_slow(
     // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
     let slot = unsafe { &*(state as *const SlotState) };
     let firing = local_firing(event, code, offset, a, b);
-    let line = crate::sites::line_word(event, firing.lineno);
+    let line = crate::ext::sites::line_word(event, firing.lineno);
     let skipped = lasting::skipped_slow(slot, event, code, offset, line);
     let mut record = FireRecord::new(firing, super::object(super::missing()));
     guard!(fire_name(event), -1, {

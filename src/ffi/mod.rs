@@ -8,14 +8,12 @@
 #![allow(non_snake_case)]
 
 mod builtin;
-mod codelike;
 mod errors;
+mod ext;
 mod fire;
 mod guard;
 mod handler;
 mod host;
-mod lasting;
-mod options;
 #[cfg(not(loom))]
 mod process;
 mod scope;
@@ -26,12 +24,10 @@ mod tools;
 pub mod types;
 
 pub use builtin::*;
-pub use codelike::*;
 pub use errors::*;
+pub use ext::*;
 pub use fire::*;
 pub use host::*;
-pub use lasting::*;
-pub use options::*;
 pub use scope::*;
 pub use tools::*;
 pub use types::*;

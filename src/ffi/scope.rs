@@ -73,8 +73,8 @@ pub unsafe extern "C" fn _PyMonitoring_EnterScope(
 /// `docs/CONCURRENCY.md`. Read it, never write it.
 #[no_mangle]
 #[cfg(not(loom))]
-pub static _PyMonitoring_DisabledSites: &[crate::sites::Entry; crate::sites::SITES] =
-    crate::sites::ENTRIES;
+pub static _PyMonitoring_DisabledSites: &[crate::ext::sites::Entry; crate::ext::sites::SITES] =
+    crate::ext::sites::ENTRIES;
 
 /// The global version word, for the header's inline `EnterScope` fast path
 /// (`PYMONITORING_INLINE`): a constant pointer, so a copy relocation in the
@@ -127,7 +127,7 @@ unsafe fn enter_scope<const IDLE: bool>(
 /// Invalid arguments: the ValueError naming the first bad one.
 #[cold]
 #[inline(never)]
-extern "C" fn enter_scope_invalid(
+pub(super) extern "C" fn enter_scope_invalid(
     states: *mut PyMonitoringState,
     version: *mut u64,
     event_types: *const u8,
@@ -198,7 +198,7 @@ unsafe extern "C" fn enter_scope_refresh(
     // Once a per-tool restart or the lasting mode was used,
     // refreshes take the core's restart-aware path (the kernels learn it
     // from their route byte, see `simd::kernel`).
-    if len.wrapping_sub(1) < 3 && !registry::global().restarts.gate() {
+    if len.wrapping_sub(1) < 3 && !registry::global().ext().refresh_gate_open() {
         // SAFETY: as above, 1 <= len <= 3.
         return unsafe { refresh_1_to_3(states, version, event_types, len) };
     }
@@ -220,15 +220,51 @@ unsafe extern "C" fn enter_scope_refresh_other(
     event_types: *const u8,
     len: usize,
 ) -> c_int {
+    // SAFETY: forwarded caller contract.
+    unsafe { refresh_validated(states, version, event_types, len, || None) }
+}
+
+/// Whether the arguments pass `PyMonitoring_EnterScope`'s checks
+/// (`version` non-NULL, `length` non-negative, both arrays non-NULL when
+/// `length > 0`); [`enter_scope_invalid`] names the first that does not.
+/// `PyMonitoring_EnterCodeScope` validates with these two.
+#[inline(always)]
+pub(super) fn scope_args_valid(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+) -> bool {
+    !(version.is_null()
+        || length < 0
+        || (length > 0 && (states.is_null() || event_types.is_null())))
+}
+
+/// The core's reference refresh for arguments that passed
+/// [`scope_args_valid`], with `locals` (see `scope::try_refresh_with`):
+/// a length over the refresh limit is rejected, or in the host's numbering
+/// translated first. `PyMonitoring_EnterScope` takes it where no kernel
+/// does, `PyMonitoring_EnterCodeScope` always.
+///
+/// # Safety
+/// As [`enter_scope_refresh`]; `len` is the checked `length`.
+#[inline(always)]
+pub(super) unsafe fn refresh_validated(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+    locals: impl FnOnce() -> Option<[u8; Event::COUNT]>,
+) -> c_int {
     // The limit is MAX_LEN, or 0 while the host's numbering is on
-    // (`docs/HOSTS.md`; the option also opened the restart gate, so every
-    // refresh comes here).
+    // (`docs/HOSTS.md`; the option also opened the refresh gate, so every
+    // exported refresh comes here).
     if len > registry::global().refresh_limit() {
         // SAFETY: forwarded caller contract.
-        return unsafe { refresh_over_limit(states, version, event_types, len) };
+        return unsafe { refresh_over_limit(states, version, event_types, len, locals) };
     }
     // SAFETY: forwarded caller contract, `len` checked.
-    unsafe { scalar_refresh(states, version, event_types, len) }
+    unsafe { scalar_refresh(states, version, event_types, len, locals) }
 }
 
 /// A length over the refresh limit: too large, or a scope in the host's
@@ -243,12 +279,13 @@ unsafe fn refresh_over_limit(
     version: *mut u64,
     event_types: *const u8,
     len: usize,
+    locals: impl FnOnce() -> Option<[u8; Event::COUNT]>,
 ) -> c_int {
     if len > MAX_LEN {
         return enter_scope_too_large(len as Py_ssize_t);
     }
     // SAFETY: forwarded caller contract, `len` checked.
-    unsafe { refresh_313(states, version, event_types, len) }
+    unsafe { refresh_313(states, version, event_types, len, locals) }
 }
 
 /// A refresh with `event_types` in CPython 3.13's numbering
@@ -264,6 +301,7 @@ unsafe fn refresh_313(
     version: *mut u64,
     event_types: *const u8,
     len: usize,
+    locals: impl FnOnce() -> Option<[u8; Event::COUNT]>,
 ) -> c_int {
     guard!("PyMonitoring_EnterScope", -1, {
         let ids: &[u8] = if len == 0 {
@@ -275,7 +313,7 @@ unsafe fn refresh_313(
         };
         match scope::with_ids_from_313(ids, |ids| {
             // SAFETY: forwarded caller contract; `ids` has `len` entries.
-            unsafe { scalar_refresh(states, version, ids.as_ptr(), len) }
+            unsafe { scalar_refresh(states, version, ids.as_ptr(), len, locals) }
         }) {
             Ok(rc) => rc,
             Err(e) => status(Err(e)),
@@ -428,7 +466,7 @@ unsafe extern "C" fn detect_and_refresh(
 ) -> c_int {
     use super::simd::{self, Kernel};
     // The restart gate (the route byte's top bit) leads here too.
-    if registry::global().restarts.gate() {
+    if registry::global().ext().refresh_gate_open() {
         // SAFETY: forwarded caller contract.
         return unsafe { enter_scope_refresh_other(states, version, event_types, len) };
     }
@@ -445,7 +483,8 @@ unsafe extern "C" fn detect_and_refresh(
     }
 }
 
-/// The core's refresh, for `len` (<= the slice limit) slots.
+/// The core's refresh (`scope::try_refresh_with`), for `len` (<= the
+/// slice limit) slots.
 ///
 /// # Safety
 /// As [`enter_scope_refresh`], `len` checked.
@@ -455,6 +494,7 @@ unsafe fn scalar_refresh(
     version: *mut u64,
     event_types: *const u8,
     len: usize,
+    locals: impl FnOnce() -> Option<[u8; Event::COUNT]>,
 ) -> c_int {
     if len == 0 {
         // SAFETY: checked non-NULL; the caller owns the word.
@@ -472,8 +512,9 @@ unsafe fn scalar_refresh(
         )
     };
     // No guard here: validating and filling make no call and index nothing,
-    // so they cannot panic; the error path that can is guarded.
-    match scope::try_refresh(states, version, events) {
+    // so they cannot panic; the error path that can is guarded, and so is
+    // `PyMonitoring_EnterCodeScope`, whose `locals` reads a snapshot.
+    match scope::try_refresh_with(states, version, events, locals) {
         Ok(()) => 0,
         Err(scope::InvalidEvent) => enter_scope_bad_event(events),
     }

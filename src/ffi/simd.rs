@@ -1,7 +1,7 @@
 //! `EnterScope`'s refresh with SSSE3 or AVX2 (x86-64, detected at run
 //! time): 16 slots a step instead of the core's 3 instructions a slot.
 //!
-//! The safe core (`scope::try_refresh`) stays the reference and the only
+//! The safe core (`scope::try_refresh_with`) stays the reference and the only
 //! path elsewhere (other architectures, neither SSSE3 nor AVX2, under loom,
 //! fewer than [`MIN_LEN`] slots). The kernels must give exactly its result:
 //! the ids are all checked first (an id of 19 or more writes nothing), the
@@ -58,13 +58,14 @@ pub(super) enum Kernel {
 }
 
 /// The refresh to run, as far as known: one load, so the caller stays
-/// frameless. The kernel is kept in the core's refresh route byte
-/// (`restarts::Restarts::route`), whose top bit is the restart gate: with
-/// the gate open no value matches a kernel, so the refresh goes to
-/// [`Kernel::Unknown`]'s path, which checks the gate (docs/EXTENSIONS.md).
+/// frameless. The kernel is kept in the refresh route byte
+/// (`ext::State::route`), whose top bit is the extensions' refresh gate:
+/// with the gate open no value matches a kernel, so the refresh goes to
+/// [`Kernel::Unknown`]'s path, which checks the gate (docs/ARCHITECTURE.md,
+/// "The seam").
 #[inline(always)]
 pub(super) fn kernel() -> Kernel {
-    match registry::global().restarts.route() {
+    match registry::global().ext().route() {
         1 => Kernel::Avx2,
         2 => Kernel::Ssse3,
         3 => Kernel::Scalar,
@@ -82,7 +83,7 @@ pub(super) fn detect() -> Kernel {
     } else {
         Kernel::Scalar
     };
-    registry::global().restarts.set_route(k as u8);
+    registry::global().ext().set_route(k as u8);
     k
 }
 

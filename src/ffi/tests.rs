@@ -568,9 +568,9 @@ mod refresh_paths {
     fn kernel_detection_is_remembered() {
         use super::super::simd::{self, Kernel};
         let k = simd::detect();
-        let route = registry::global().restarts.route();
-        assert_eq!(route & !crate::restarts::GATE, k as u8);
-        if route & crate::restarts::GATE == 0 {
+        let route = registry::global().ext().route();
+        assert_eq!(route & !crate::ext::restarts::GATE, k as u8);
+        if route & crate::ext::restarts::GATE == 0 {
             assert_eq!(simd::kernel(), k);
         } else {
             assert_eq!(simd::kernel(), Kernel::Unknown);

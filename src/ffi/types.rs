@@ -160,7 +160,7 @@ pub const PY_MONITORING_ERR_RUNTIME: c_int = 2;
 /// `PyMonitoring_ErrKind`: a host exception object is set.
 pub const PY_MONITORING_ERR_HOST: c_int = 3;
 
-const _: () = assert!(PY_MONITORING_DISABLED_SITES as usize == crate::sites::SITES);
+const _: () = assert!(PY_MONITORING_DISABLED_SITES as usize == crate::ext::sites::SITES);
 
 // The layout of the lasting-DISABLE mode's state that the header's inline
 // fire functions read (src/ffi/header/inline.h): cbindgen writes these as
@@ -168,23 +168,23 @@ const _: () = assert!(PY_MONITORING_DISABLED_SITES as usize == crate::sites::SIT
 
 /// `opaque` bit of a slot refreshed in the lasting-DISABLE mode.
 pub const _PYMONITORING_SLOT_MARK: u8 = 0x80;
-const _: () = assert!(_PYMONITORING_SLOT_MARK == crate::lasting::SLOT_MARK);
+const _: () = assert!(_PYMONITORING_SLOT_MARK == crate::ext::lasting::SLOT_MARK);
 /// A remembered site's key: `offset | (event + 1) << _PYMONITORING_SITE_EVENT_SHIFT`.
 pub const _PYMONITORING_SITE_EVENT_SHIFT: u32 = 32;
-const _: () = assert!(_PYMONITORING_SITE_EVENT_SHIFT == crate::sites::EVENT_SHIFT);
+const _: () = assert!(_PYMONITORING_SITE_EVENT_SHIFT == crate::ext::sites::EVENT_SHIFT);
 /// A remembered site's key holds its tool as
 /// `(1 << tool) << _PYMONITORING_SITE_TOOL_SHIFT`.
 pub const _PYMONITORING_SITE_TOOL_SHIFT: u32 = 40;
-const _: () = assert!(_PYMONITORING_SITE_TOOL_SHIFT == crate::sites::TOOL_SHIFT);
+const _: () = assert!(_PYMONITORING_SITE_TOOL_SHIFT == crate::ext::sites::TOOL_SHIFT);
 /// A site's home entry in `_PyMonitoring_DisabledSites`:
 /// `((code-like address ^ key ^ line << _PYMONITORING_SITE_LINE_SHIFT)
 /// * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT`, where `line`
 /// is LINE's `lineno` as 32 bits (0 for the other events).
 pub const _PYMONITORING_SITE_HASH: u64 = 0x9E37_79B9_7F4A_7C15;
-const _: () = assert!(_PYMONITORING_SITE_HASH == crate::sites::HASH_MULTIPLIER);
+const _: () = assert!(_PYMONITORING_SITE_HASH == crate::ext::sites::HASH_MULTIPLIER);
 /// See `_PYMONITORING_SITE_HASH`: 64 minus log2 of `PY_MONITORING_DISABLED_SITES`.
 pub const _PYMONITORING_SITE_HASH_SHIFT: u32 = 52;
-const _: () = assert!(_PYMONITORING_SITE_HASH_SHIFT == crate::sites::HASH_SHIFT);
+const _: () = assert!(_PYMONITORING_SITE_HASH_SHIFT == crate::ext::sites::HASH_SHIFT);
 /// See `_PYMONITORING_SITE_HASH`: where a site's line enters its hash.
 pub const _PYMONITORING_SITE_LINE_SHIFT: u32 = 37;
-const _: () = assert!(_PYMONITORING_SITE_LINE_SHIFT == crate::sites::LINE_SHIFT);
+const _: () = assert!(_PYMONITORING_SITE_LINE_SHIFT == crate::ext::sites::LINE_SHIFT);

@@ -2,8 +2,8 @@
 
 use std::ffi::c_int;
 
-use super::guard::{guard, require, status};
-use crate::options;
+use crate::ext::options;
+use crate::ffi::guard::{guard, require, status};
 
 /// Replace the process-wide options: a bitwise OR of
 /// `PY_MONITORING_OPT_*` (0, the default, is CPython-exact behaviour).
@@ -36,10 +36,11 @@ pub unsafe extern "C" fn PyMonitoring_GetOptions(options: *mut u32) -> c_int {
     })
 }
 
-const _: () = assert!(super::types::PY_MONITORING_OPT_LASTING_DISABLE == options::LASTING_DISABLE);
+const _: () =
+    assert!(crate::ffi::types::PY_MONITORING_OPT_LASTING_DISABLE == options::LASTING_DISABLE);
 const _: () = assert!(
-    super::types::PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK == options::ACTIVE_NEEDS_CALLBACK
+    crate::ffi::types::PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK == options::ACTIVE_NEEDS_CALLBACK
 );
 const _: () = assert!(
-    super::types::PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS == options::CPYTHON_313_EVENT_IDS
+    crate::ffi::types::PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS == options::CPYTHON_313_EVENT_IDS
 );

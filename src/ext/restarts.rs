@@ -1,12 +1,12 @@
 //! What scopes need to know about restarts (`docs/EXTENSIONS.md`,
 //! "Per-tool restart"): the refresh route byte and the version of each
-//! tool's last restart. A leaf the registry holds; `crate::lasting` reads
+//! tool's last restart. A leaf the registry holds; `crate::ext::lasting` reads
 //! it when it refreshes.
 
 use crate::sync::{AtomicU64, AtomicU8, Ordering};
 use crate::tool::TOOL_IDS;
 
-/// The bit of [`Restarts::route`] that sends refreshes to `crate::lasting::refresh`.
+/// The bit of [`Restarts::route`] that sends refreshes to the marked refresh (`crate::ext::State::refresh_marked`).
 pub(crate) const GATE: u8 = 0x80;
 
 /// What scopes need to know about restarts. Written by registry writers
@@ -50,7 +50,7 @@ impl Restarts {
         }
     }
 
-    /// Whether a refresh must take `crate::lasting::refresh` (a relaxed load).
+    /// Whether a refresh must take the marked refresh (a relaxed load).
     #[inline(always)]
     pub(crate) fn gate(&self) -> bool {
         self.gate.load(Ordering::Relaxed) & GATE != 0

@@ -1,17 +1,16 @@
 //! Local events and armed sites for code-likes (`docs/EXTENSIONS.md`).
 
-use std::cell::Cell;
 use std::ffi::c_int;
 
-use super::guard::{guard, require, status};
-use super::object;
-use super::types::{
+use crate::ext::codelike::{self, ArmKind};
+use crate::ffi::guard::{guard, require, status};
+use crate::ffi::object;
+use crate::ffi::scope::{enter_scope_invalid, refresh_validated, scope_args_valid};
+use crate::ffi::types::{
     PyMonitoringState, PyObject, Py_ssize_t, PY_MONITORING_ARM_LINES, PY_MONITORING_ARM_OFFSETS,
 };
-use crate::codelike::{self, ArmKind};
 use crate::object::ObjectRef;
 use crate::registry;
-use crate::scope::SlotState;
 
 /// Set tool `tool`'s local events for the code-like `codelike` to `events`
 /// (bits `1 << event`), as `sys.monitoring.set_local_events` does for a
@@ -114,10 +113,7 @@ pub unsafe extern "C" fn PyMonitoring_EnterCodeScope(
     length: Py_ssize_t,
     codelike: *mut PyObject,
 ) -> c_int {
-    let valid = !version.is_null()
-        && !codelike.is_null()
-        && length >= 0
-        && (length == 0 || (!states.is_null() && !event_types.is_null()));
+    let valid = !codelike.is_null() && scope_args_valid(states, version, event_types, length);
     // SAFETY: `version` is dereferenced only when valid (non-NULL).
     if valid && unsafe { *version } == registry::version_relaxed() {
         return 0;
@@ -126,7 +122,9 @@ pub unsafe extern "C" fn PyMonitoring_EnterCodeScope(
     unsafe { enter_code_scope_slow(states, version, event_types, length, codelike) }
 }
 
-/// Invalid arguments or a stale version.
+/// Invalid arguments or a stale version: `PyMonitoring_EnterScope`'s
+/// checks and answers (after the code-like's), then the core's reference
+/// refresh with the code-like's local tools.
 ///
 /// # Safety
 /// As `PyMonitoring_EnterCodeScope`.
@@ -140,92 +138,21 @@ unsafe extern "C" fn enter_code_scope_slow(
     codelike: *mut PyObject,
 ) -> c_int {
     guard!("PyMonitoring_EnterCodeScope", -1, {
-        require!(!codelike.is_null(), "codelike must not be NULL");
-        require!(!version.is_null(), "version must not be NULL");
-        // Over the refresh limit: negative, too large, or (the limit is 0
-        // while it is on) a scope in the host's numbering (`docs/HOSTS.md`).
-        // One compare for the three on the way to a refresh.
-        if length as usize > registry::global().refresh_limit() {
-            require!(length >= 0, "length must be non-negative (got {length})");
-            require!(
-                length == 0 || !states.is_null(),
-                "states must not be NULL when length > 0"
-            );
-            require!(
-                length == 0 || !event_types.is_null(),
-                "event_types must not be NULL when length > 0"
-            );
-            let max = Py_ssize_t::MAX / std::mem::size_of::<PyMonitoringState>() as Py_ssize_t;
-            require!(length <= max, "length {length} is too large");
-            // SAFETY: as checked above; forwarded caller contract.
-            return unsafe { code_scope_313(states, version, event_types, length, codelike) };
-        }
-        require!(
-            length == 0 || !states.is_null(),
-            "states must not be NULL when length > 0"
-        );
-        require!(
-            length == 0 || !event_types.is_null(),
-            "event_types must not be NULL when length > 0"
-        );
-        let code = ObjectRef::from_addr(codelike as usize).expect("non-NULL");
-        let len = length as usize;
-        // SAFETY: checked non-NULL; the caller owns the word.
-        let version = unsafe { &*(version as *const Cell<u64>) };
-        if len == 0 {
-            version.set(registry::version());
-            return 0;
-        }
-        // SAFETY: non-NULL and `length` elements by the caller's contract;
-        // `SlotState` has `PyMonitoringState`'s layout (two bytes, align 1).
-        let (states, events) = unsafe {
-            (
-                std::slice::from_raw_parts(states as *const SlotState, len),
-                std::slice::from_raw_parts(event_types, len),
-            )
+        let Some(code) = object(codelike) else {
+            require!(false, "codelike must not be NULL");
+            unreachable!()
         };
-        status(codelike::refresh_code_scope(states, version, events, code))
+        if !scope_args_valid(states, version, event_types, length) {
+            return enter_scope_invalid(states, version, event_types, length);
+        }
+        // SAFETY: checked as `PyMonitoring_EnterScope` checks; forwarded
+        // caller contract.
+        unsafe {
+            refresh_validated(states, version, event_types, length as usize, || {
+                codelike::local_masks(code)
+            })
+        }
     })
-}
-
-/// [`enter_code_scope_slow`] with `event_types` in CPython 3.13's numbering
-/// (`PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS`): translated, then the same
-/// refresh.
-///
-/// # Safety
-/// As `PyMonitoring_EnterCodeScope`, with the arguments checked (non-NULL
-/// `codelike` and `version`, `0 <= length <= MAX`, arrays non-NULL when
-/// `length > 0`).
-#[cold]
-#[inline(never)]
-unsafe fn code_scope_313(
-    states: *mut PyMonitoringState,
-    version: *mut u64,
-    event_types: *const u8,
-    length: Py_ssize_t,
-    codelike: *mut PyObject,
-) -> c_int {
-    let code = ObjectRef::from_addr(codelike as usize).expect("non-NULL");
-    let len = length as usize;
-    // SAFETY: checked non-NULL; the caller owns the word.
-    let version = unsafe { &*(version as *const Cell<u64>) };
-    if len == 0 {
-        version.set(registry::version());
-        return 0;
-    }
-    // SAFETY: as in `enter_code_scope_slow`.
-    let (states, events) = unsafe {
-        (
-            std::slice::from_raw_parts(states as *const SlotState, len),
-            std::slice::from_raw_parts(event_types, len),
-        )
-    };
-    status(
-        crate::scope::with_ids_from_313(events, |ids| {
-            codelike::refresh_code_scope(states, version, ids, code)
-        })
-        .and_then(|r| r),
-    )
 }
 
 /// Arm tool `tool` at `codelike` for the `n` sites in `sites`, replacing

@@ -2,17 +2,17 @@
 //! code-likes" and "Armed sites"): the immutable [`Snapshot`] readers use,
 //! the writers' [`Tables`] and the gates readers check ([`Shared`]). A leaf
 //! the registry holds and the per-thread state caches; the operations on
-//! them are `crate::codelike`.
+//! them are `crate::ext::codelike`.
 
 use std::sync::Arc;
 
 use crate::event::{Event, EventSet};
+use crate::ext::trie;
 use crate::failure::Error;
 use crate::object::ObjectRef;
 use crate::record::FireRecord;
 use crate::sync::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use crate::tool::MAX_USER_TOOL;
-use crate::trie;
 
 /// The most code-likes that may hold local events or arming at once.
 pub const MAX_CODELIKES: usize = 1 << 16;
@@ -340,6 +340,32 @@ impl Shared {
     #[inline]
     pub(crate) fn version(&self) -> u64 {
         self.version.load(Ordering::Acquire)
+    }
+}
+
+impl Snapshot {
+    /// The tools of `tools` that get the event of `record`: an armed
+    /// (tool, code-like) passes local events only at its armed sites.
+    /// Called by the dispatch (after it announced itself) with the arming
+    /// its thread's callback table carries while anything is armed.
+    #[inline(never)]
+    pub(crate) fn filter_armed(&self, tools: u8, record: &FireRecord) -> u8 {
+        if !record.event.is_local() {
+            return tools;
+        }
+        let Some(entry) = self.get_armed(record.codelike) else {
+            return tools;
+        };
+        let mut keep = tools;
+        let mut armed = tools & entry.armed_tools;
+        while armed != 0 {
+            let t = armed.trailing_zeros() as usize;
+            armed &= armed - 1;
+            if entry.armed[t].as_deref().is_some_and(|a| !a.allows(record)) {
+                keep &= !(1 << t);
+            }
+        }
+        keep
     }
 }
 

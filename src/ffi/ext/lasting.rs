@@ -3,8 +3,8 @@
 
 use std::ffi::c_int;
 
-use super::guard::{guard, status};
-use crate::lasting;
+use crate::ext::lasting;
+use crate::ffi::guard::{guard, status};
 
 /// Re-enable only `tool`'s DISABLEd slots and sites; other tools' DISABLEs
 /// stay. Moves the global version.

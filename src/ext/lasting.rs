@@ -16,7 +16,7 @@
 //!   `opaque` to [`SLOT_MARK`], which marks a slot refreshed in this mode.
 //!   A DISABLE returned for a local event leaves `active` alone and is
 //!   remembered for its site — `(code-like, offset, event,
-//!   line, tool)` — in [`crate::sites`]; a fire on a marked slot skips
+//!   line, tool)` — in [`crate::ext::sites`]; a fire on a marked slot skips
 //!   (without a callback, and writing nothing) the tools remembered for its
 //!   site. Other sites of the slot keep firing; the site stays silent for
 //!   the tool until the table forgets it (the tool's restart, clear or free,
@@ -26,17 +26,13 @@ use std::cell::Cell;
 
 use crate::dispatch::{self, FireRecord, Firing};
 use crate::event::Event;
+use crate::ext::options::{self, LASTING_DISABLE};
+use crate::ext::sites;
+pub use crate::ext::SLOT_MARK;
 use crate::failure::{Error, ErrorSet};
 use crate::object::ObjectRef;
-use crate::options::{self, LASTING_DISABLE};
 use crate::registry;
-use crate::sites;
 use crate::slot::SlotState;
-
-/// `opaque` bit marking a slot refreshed in the lasting mode: fires on it
-/// take the mode's path (which falls back to the default one when the mode
-/// is off). The default mode never writes `opaque`.
-pub const SLOT_MARK: u8 = 0x80;
 
 /// Whether the lasting mode is on (one relaxed load).
 #[inline(always)]
@@ -52,41 +48,6 @@ pub fn lasting_mode() -> bool {
 /// changes then.
 pub fn restart_tool_events(tool: i64) -> Result<(), Error> {
     registry::global().restart_tool_events(tool)
-}
-
-/// The refresh of a scope once the gate is open (see the module doc):
-/// called by `scope::refresh` (and `codelike::refresh_code_scope`, whose
-/// `extra` gives a slot event's local tools) with the ids already checked
-/// and `current` read (Acquire). Stores `current` in `version`.
-#[cold]
-#[inline(never)]
-pub(crate) fn refresh(
-    states: &[SlotState],
-    version: &Cell<u64>,
-    event_types: &[u8],
-    current: u64,
-    extra: impl Fn(u8) -> u8,
-) {
-    let restarts = &registry::global().restarts;
-    let v = version.get();
-    if lasting_mode() {
-        // DISABLEs live in the site table, not in the slots.
-        for (slot, &id) in states.iter().zip(event_types) {
-            slot.opaque.set(SLOT_MARK);
-            slot.active.set(registry::scope_mask_by_id(id) | extra(id));
-        }
-    } else if restarts.only_restarts(v, current) {
-        let restarted = restarts.restarted_since(v);
-        for (slot, &id) in states.iter().zip(event_types) {
-            let back = (registry::scope_mask_by_id(id) | extra(id)) & restarted;
-            slot.active.set(slot.active.get() | back);
-        }
-    } else {
-        for (slot, &id) in states.iter().zip(event_types) {
-            slot.active.set(registry::scope_mask_by_id(id) | extra(id));
-        }
-    }
-    version.set(current);
 }
 
 /// Fire `firing` on `slot`: on a slot refreshed in the lasting mode (marked

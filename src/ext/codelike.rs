@@ -30,12 +30,11 @@ use std::sync::Arc;
 use crate::event::{Event, EventSet};
 use crate::failure::Error;
 use crate::object::ObjectRef;
-use crate::record::FireRecord;
 use crate::registry::{self, check_tool};
 use crate::scope::{self, SlotState};
 use crate::sync::Ordering;
 
-pub use crate::codelike_tables::{
+pub use crate::ext::codelike_tables::{
     delivered, ArmKind, Arming, Entry, Snapshot, MAX_CODELIKES, MAX_SITES,
 };
 
@@ -43,7 +42,11 @@ pub use crate::codelike_tables::{
 /// it from the callback table it holds).
 #[cfg(test)]
 pub(crate) fn any_armed() -> bool {
-    registry::global().codelikes().armed.load(Ordering::Relaxed)
+    registry::global()
+        .ext()
+        .codelikes
+        .armed
+        .load(Ordering::Relaxed)
 }
 
 /// Run `f` on the current snapshot through this thread's copy (kept in
@@ -52,34 +55,8 @@ pub(crate) fn any_armed() -> bool {
 #[inline]
 fn with_snapshot<R>(f: impl FnOnce(Option<&Snapshot>) -> R) -> R {
     let reg = registry::global();
-    let current = reg.codelikes().version();
+    let current = reg.ext().codelikes.version();
     crate::thread::with(|t| t.with_codelikes(current, || reg.codelikes_snapshot(), f))
-}
-
-impl Snapshot {
-    /// The tools of `tools` that get the event of `record`: an armed
-    /// (tool, code-like) passes local events only at its armed sites.
-    /// Called by the dispatch (after it announced itself) with the arming
-    /// its thread's callback table carries while anything is armed.
-    #[inline(never)]
-    pub(crate) fn filter_armed(&self, tools: u8, record: &FireRecord) -> u8 {
-        if !record.event.is_local() {
-            return tools;
-        }
-        let Some(entry) = self.get_armed(record.codelike) else {
-            return tools;
-        };
-        let mut keep = tools;
-        let mut armed = tools & entry.armed_tools;
-        while armed != 0 {
-            let t = armed.trailing_zeros() as usize;
-            armed &= armed - 1;
-            if entry.armed[t].as_deref().is_some_and(|a| !a.allows(record)) {
-                keep &= !(1 << t);
-            }
-        }
-        keep
-    }
 }
 
 /// Validate a raw local event set as CPython 3.14's
@@ -114,8 +91,8 @@ pub fn normalize_local(raw: u32) -> Result<EventSet, Error> {
 pub fn set_local_events(tool: i64, codelike: ObjectRef, raw: u32) -> Result<(), Error> {
     let tool = check_tool(tool)?;
     let set = normalize_local(raw)?;
-    registry::global().edit_codelikes(tool, true, |tables| {
-        tables.edit(codelike, |e| {
+    registry::global().edit_codelikes(tool, true, |w| {
+        w.codelikes.edit(codelike, |e| {
             if e.events[usize::from(tool)] == set {
                 return Ok(false);
             }
@@ -169,8 +146,8 @@ pub fn arm_sites(
         kind,
         sites: sorted.into_boxed_slice(),
     };
-    registry::global().edit_codelikes(tool, false, |tables| {
-        tables.edit(codelike, |e| {
+    registry::global().edit_codelikes(tool, false, |w| {
+        w.codelikes.edit(codelike, |e| {
             let slot = &mut e.armed[usize::from(tool)];
             if slot.as_deref() == Some(&arming) {
                 return Ok(false);
@@ -184,8 +161,8 @@ pub fn arm_sites(
 /// Remove `tool`'s arming at `codelike` (nothing to remove is no error).
 pub fn disarm_sites(tool: i64, codelike: ObjectRef) -> Result<(), Error> {
     let tool = check_tool(tool)?;
-    registry::global().edit_codelikes(tool, false, |tables| {
-        tables.edit(codelike, |e| {
+    registry::global().edit_codelikes(tool, false, |w| {
+        w.codelikes.edit(codelike, |e| {
             Ok(e.armed[usize::from(tool)].take().is_some())
         })
     })
@@ -220,7 +197,8 @@ pub fn enter_code_scope(
     refresh_code_scope(states, version, event_types, codelike)
 }
 
-/// The refresh half of [`enter_code_scope`].
+/// The refresh half of [`enter_code_scope`]: the core's reference refresh
+/// (`scope::try_refresh_with`) with `codelike`'s local tools ORed in.
 #[cold]
 #[inline(never)]
 pub fn refresh_code_scope(
@@ -229,47 +207,27 @@ pub fn refresh_code_scope(
     event_types: &[u8],
     codelike: ObjectRef,
 ) -> Result<(), Error> {
-    // Validates every id (nothing written on error), reads the global
-    // version (Acquire) before the masks, fills the global masks and stores
-    // the version. The local settings are read after that version, so a
-    // change published later leaves the stored version stale and the next
-    // entry refreshes again.
-    let shared = registry::global().codelikes();
-    // Per-tool restart and lasting DISABLE: once that gate is open the
-    // refresh keeps DISABLEs the same way for the merged masks.
-    if registry::global().restarts.gate() {
-        scope::check_ids(event_types)?;
-        let current = registry::version();
-        let mut local = [0u8; Event::COUNT];
-        if shared.local.load(Ordering::Relaxed) {
-            with_snapshot(|snap| {
-                if let Some(entry) = snap.and_then(|s| s.get(codelike)) {
-                    for (id, l) in local.iter_mut().enumerate() {
-                        *l = entry.masks[id] & shared.filter[id].load(Ordering::Relaxed);
-                    }
-                }
-            });
-        }
-        crate::lasting::refresh(states, version, event_types, current, |id| {
-            local.get(usize::from(id)).copied().unwrap_or(0)
-        });
-        return Ok(());
-    }
-    scope::refresh(states, version, event_types)?;
+    scope::try_refresh_with(states, version, event_types, || local_masks(codelike))
+        .map_err(|scope::InvalidEvent| scope::invalid_event(event_types))
+}
+
+/// For each slot event id, `codelike`'s local tools that may enter a slot
+/// (its local events, through the callback filter of
+/// `ACTIVE_NEEDS_CALLBACK`); `None` when no code-like has local events or
+/// this one has none. Read after the version the refresh stores, so a
+/// change published later leaves that version stale and the next entry
+/// refreshes again.
+pub(crate) fn local_masks(codelike: ObjectRef) -> Option<[u8; Event::COUNT]> {
+    let shared = &registry::global().ext().codelikes;
     if !shared.local.load(Ordering::Relaxed) {
-        return Ok(());
+        return None;
     }
     with_snapshot(|snap| {
-        let Some(entry) = snap.and_then(|s| s.get(codelike)) else {
-            return;
-        };
-        for (slot, &id) in states.iter().zip(event_types) {
-            let id = usize::from(id);
-            let extra = entry.masks[id] & shared.filter[id].load(Ordering::Relaxed);
-            slot.active.set(slot.active.get() | extra);
-        }
-    });
-    Ok(())
+        let entry = snap.and_then(|s| s.get(codelike))?;
+        Some(std::array::from_fn(|id| {
+            entry.masks[id] & shared.filter[id].load(Ordering::Relaxed)
+        }))
+    })
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use super::*;
-use crate::codelike_tables::{Tables, SMALL_ARMED, USER_TOOLS};
 use crate::dispatch::{fire, Firing};
-use crate::options;
+use crate::ext::codelike_tables::{Tables, SMALL_ARMED, USER_TOOLS};
+use crate::ext::options;
 use crate::registry::{Handler, Outcome};
 use crate::test_support::{registry_lock, Recorder};
 
@@ -324,11 +324,11 @@ fn arming_input_is_checked() {
     assert!(!any_armed());
     // Arming moves no version; the same arming again changes nothing.
     let v = registry::version();
-    let cv = registry::global().codelikes().version();
+    let cv = registry::global().ext().codelikes.version();
     arm_sites(0, code, ArmKind::Lines, &[1]).unwrap();
     assert_eq!(registry::version(), v);
     arm_sites(0, code, ArmKind::Lines, &[1, 1]).unwrap();
-    assert_eq!(registry::global().codelikes().version(), cv + 1);
+    assert_eq!(registry::global().ext().codelikes.version(), cv + 1);
 }
 
 #[test]
@@ -574,7 +574,7 @@ fn counts_follow_every_change() {
         (snap.map.len(), snap.local, snap.armed_map.len()),
         (250, 0, 250)
     );
-    assert!(!registry::global().codelikes().has_local());
+    assert!(!registry::global().ext().codelikes.has_local());
     registry::free_tool_id(2).unwrap();
     let snap = registry::global().codelikes_snapshot().1.unwrap();
     assert!(snap.map.is_empty() && snap.armed_map.is_empty() && snap.armed.is_empty());

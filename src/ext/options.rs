@@ -7,7 +7,7 @@
 
 use crate::failure::Error;
 
-pub use crate::option_bits::{
+pub use crate::ext::option_bits::{
     check, parse, ACTIVE_NEEDS_CALLBACK, ALL, CPYTHON_313_EVENT_IDS, LASTING_DISABLE, NAMES,
 };
 

@@ -1,6 +1,6 @@
 //! The option word's bits, names and checks (`docs/EXTENSIONS.md`,
 //! "Options"): a leaf the registry reads; getting and setting the word is
-//! `crate::options`.
+//! `crate::ext::options`.
 
 use crate::failure::Error;
 
