@@ -38,7 +38,7 @@ pub fn fire_record(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), Err
     let exception = record.event.takes_exception();
     thread::with(|t| {
         if exception {
-            fire_slow(t, active, record)
+            fire_exception(t, active, record)
         } else {
             fire_in(t, active, record)
         }
@@ -59,8 +59,34 @@ fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Resul
     walk(t, active, record, || t.has_pending())
 }
 
+/// An exception event. The common case — nothing but a host exception
+/// pending, so the flag word is exactly `PENDING` — takes the exception,
+/// walks and puts it back here; anything else goes to [`fire_slow`].
+#[inline(never)]
+fn fire_exception(
+    t: &ThreadState,
+    active: &Cell<u8>,
+    record: &mut FireRecord,
+) -> Result<(), ErrorSet> {
+    if (t.flags.get() != thread::PENDING) | (record.offset < 0) {
+        return fire_slow(t, active, record);
+    }
+    let Some(exc) = t.take_raised() else {
+        // A library error is pending: the slow path delivers it as MISSING.
+        return fire_slow(t, active, record);
+    };
+    record.set_exception(exc);
+    let result = walk(t, active, record, || t.has_pending());
+    if result.is_ok() {
+        // Nothing is pending after a successful walk (a callback that left
+        // an error failed it), so the exception goes back as it was taken.
+        t.restore_raised(exc);
+    }
+    result
+}
+
 /// Nested, with something pending, the thread's first fire, an exception
-/// event or a bad offset.
+/// event the fast path does not take, or a bad offset.
 #[cold]
 #[inline(never)]
 fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {

@@ -149,6 +149,14 @@ impl FireRecord {
         );
     }
 
+    /// Give `arg0` an exception event's current exception (present).
+    #[inline(always)]
+    pub(crate) fn set_exception(&mut self, exc: ObjectRef) {
+        self.arg0 = Some(exc);
+        let zero = if self.arg1.is_none() { ZERO_ARG } else { 0 };
+        self.absent = (self.absent & 2) | zero;
+    }
+
     /// Replace `arg0` (an exception event's current exception); `None`
     /// is absent and stored as 0.
     #[inline]
