@@ -286,10 +286,70 @@ fn not_set_up() -> Result<(), ErrorSet> {
     ))
 }
 
-/// A callback failed, left an error set, or asked to be disabled.
+/// A callback answered DISABLE with nothing pending: for a local event,
+/// the tool's bit is cleared (in the lasting-DISABLE mode the site is
+/// remembered instead); for the others it is an error. Apart from
+/// [`after_callback`] so that the first DISABLE of a slot, which every
+/// refreshing caller pays, takes a small frame.
 #[cold]
 #[inline(never)]
+fn disable(
+    active: &Cell<u8>,
+    record: &FireRecord,
+    handler: &Arc<dyn Handler>,
+) -> Result<(), ErrorSet> {
+    let tool = record.tool();
+    if !record.event().is_local() {
+        return disable_not_local(record, handler);
+    }
+    if crate::options::get() & crate::options::LASTING_DISABLE != 0 {
+        // The lasting mode silences the site, not the slot.
+        crate::remember::remember_disable(record, tool);
+    } else {
+        active.set(active.get() & !(1 << tool));
+    }
+    Ok(())
+}
+
+/// DISABLE from an event that is not local: the callback is removed (if
+/// it is still the one that answered) and the fire fails.
+#[cold]
+#[inline(never)]
+fn disable_not_local(record: &FireRecord, handler: &Arc<dyn Handler>) -> Result<(), ErrorSet> {
+    registry::remove_callback_if_same(record.tool(), record.event(), handler);
+    error::fail(Error::value(format!(
+        "Cannot disable {} events. Callback removed.",
+        record.event().name()
+    )))
+}
+
+/// A callback failed, left an error set, or asked to be disabled. The
+/// first DISABLE of a local event in the default mode, which every
+/// refreshing caller pays once per scope entry, is decoded here before
+/// anything that needs a frame; the rest is [`after_callback_slow`].
+#[inline(never)]
 fn after_callback(
+    active: &Cell<u8>,
+    record: &FireRecord,
+    handler: &Arc<dyn Handler>,
+    outcome: Outcome,
+    pending: impl Fn() -> bool,
+) -> Result<(), ErrorSet> {
+    if (outcome == Outcome::Disable)
+        & record.event().is_local()
+        & !pending()
+        & (crate::options::get() & crate::options::LASTING_DISABLE == 0)
+    {
+        active.set(active.get() & !(1 << record.tool()));
+        return Ok(());
+    }
+    after_callback_slow(active, record, handler, outcome, pending)
+}
+
+/// The rest of [`after_callback`].
+#[cold]
+#[inline(never)]
+fn after_callback_slow(
     active: &Cell<u8>,
     record: &FireRecord,
     handler: &Arc<dyn Handler>,
@@ -311,22 +371,7 @@ fn after_callback(
         // A callback that reports success with an error set has failed.
         _ if stray_error => Err(ErrorSet),
         Outcome::Continue => Ok(()),
-        Outcome::Disable if record.event().is_local() => {
-            if crate::options::get() & crate::options::LASTING_DISABLE != 0 {
-                // The lasting mode silences the site, not the slot.
-                crate::remember::remember_disable(record, tool);
-            } else {
-                active.set(active.get() & !(1 << tool));
-            }
-            Ok(())
-        }
-        Outcome::Disable => {
-            registry::remove_callback_if_same(tool, record.event(), handler);
-            error::fail(Error::value(format!(
-                "Cannot disable {} events. Callback removed.",
-                record.event().name()
-            )))
-        }
+        Outcome::Disable => disable(active, record, handler),
     }
 }
 
