@@ -7,7 +7,7 @@ use crate::error::{self, Error, ErrorSet};
 use crate::event::Event;
 use crate::host;
 use crate::readers;
-use crate::registry::{self, CallbackTable, Handler, Outcome};
+use crate::registry::{self, CallbackTable, Outcome, Slot};
 use crate::thread::{self, ThreadState};
 
 pub use crate::record::{EventRecord, FireRecord, Firing};
@@ -258,13 +258,21 @@ fn walk(
         while tools != 0 {
             let tool = 7 - tools.leading_zeros() as u8;
             tools &= !(1 << tool);
-            let Some(handler) = table.get_masked(tool, event) else {
+            let Some(slot) = table.get_masked(tool, event) else {
                 continue;
             };
-            record.tool = i32::from(tool);
-            let outcome = handler.call_fire(record);
-            if (outcome != Outcome::Continue) | pending() {
-                after_callback(active, record, handler, outcome, pending)?;
+            let answer = if let Some(direct) = slot.direct() {
+                record.tool = i32::from(tool);
+                direct.call(record)
+            } else if let Some(handler) = slot.handler() {
+                record.tool = i32::from(tool);
+                handler.call_fire(record) as i32
+            } else {
+                continue;
+            };
+            if (answer != 0) | pending() {
+                let outcome = Outcome::from_answer(answer);
+                after_callback(active, record, slot, outcome, pending)?;
             }
             if tools != 0 && callbacks_stale(t) {
                 refresh_callbacks_slow(t, &mut guard.table);
@@ -293,14 +301,10 @@ fn not_set_up() -> Result<(), ErrorSet> {
 /// refreshing caller pays, takes a small frame.
 #[cold]
 #[inline(never)]
-fn disable(
-    active: &Cell<u8>,
-    record: &FireRecord,
-    handler: &Arc<dyn Handler>,
-) -> Result<(), ErrorSet> {
+fn disable(active: &Cell<u8>, record: &FireRecord, slot: &Slot) -> Result<(), ErrorSet> {
     let tool = record.tool();
     if !record.event().is_local() {
-        return disable_not_local(record, handler);
+        return disable_not_local(record, slot);
     }
     if crate::options::get() & crate::options::LASTING_DISABLE != 0 {
         // The lasting mode silences the site, not the slot.
@@ -315,8 +319,10 @@ fn disable(
 /// it is still the one that answered) and the fire fails.
 #[cold]
 #[inline(never)]
-fn disable_not_local(record: &FireRecord, handler: &Arc<dyn Handler>) -> Result<(), ErrorSet> {
-    registry::remove_callback_if_same(record.tool(), record.event(), handler);
+fn disable_not_local(record: &FireRecord, slot: &Slot) -> Result<(), ErrorSet> {
+    if let Some(handler) = slot.handler() {
+        registry::remove_callback_if_same(record.tool(), record.event(), handler);
+    }
     error::fail(Error::value(format!(
         "Cannot disable {} events. Callback removed.",
         record.event().name()
@@ -331,7 +337,7 @@ fn disable_not_local(record: &FireRecord, handler: &Arc<dyn Handler>) -> Result<
 fn after_callback(
     active: &Cell<u8>,
     record: &FireRecord,
-    handler: &Arc<dyn Handler>,
+    slot: &Slot,
     outcome: Outcome,
     pending: impl Fn() -> bool,
 ) -> Result<(), ErrorSet> {
@@ -343,7 +349,7 @@ fn after_callback(
         active.set(active.get() & !(1 << record.tool()));
         return Ok(());
     }
-    after_callback_slow(active, record, handler, outcome, pending)
+    after_callback_slow(active, record, slot, outcome, pending)
 }
 
 /// The rest of [`after_callback`].
@@ -352,7 +358,7 @@ fn after_callback(
 fn after_callback_slow(
     active: &Cell<u8>,
     record: &FireRecord,
-    handler: &Arc<dyn Handler>,
+    slot: &Slot,
     outcome: Outcome,
     pending: impl Fn() -> bool,
 ) -> Result<(), ErrorSet> {
@@ -371,7 +377,7 @@ fn after_callback_slow(
         // A callback that reports success with an error set has failed.
         _ if stray_error => Err(ErrorSet),
         Outcome::Continue => Ok(()),
-        Outcome::Disable => disable(active, record, handler),
+        Outcome::Disable => disable(active, record, slot),
     }
 }
 
