@@ -195,23 +195,29 @@ fn no_exception(event: Event) -> Result<(), ErrorSet> {
     )))
 }
 
-/// Ends the dispatch even if a Rust callback unwinds through it, and puts
-/// the thread's copy of the callback table back.
+/// Ends the dispatch when a Rust callback unwinds through the walk (on
+/// return the walk ends it itself and forgets the guard). The thread's copy
+/// of the callback table is not in the guard, so the walk keeps it in a
+/// register: a walk that unwinds drops it, and marks the copy stale so the
+/// next dispatch fetches the table again.
 struct DispatchGuard<'a> {
     t: &'a ThreadState,
     reader: &'a readers::ReaderRecord,
-    table: Option<Arc<CallbackTable>>,
 }
 
 impl Drop for DispatchGuard<'_> {
-    #[inline(always)]
     fn drop(&mut self) {
-        self.t.flags.set(self.t.flags.get() & !thread::IN_CALLBACK);
-        // The cell is empty (taken when the walk began; nested fires never
-        // fill it), so this swap leaves nothing to drop.
-        self.t.put_callbacks(self.table.take());
-        self.reader.exit();
+        self.t.callbacks_version.set(u64::MAX);
+        end_dispatch(self.t, self.reader);
     }
+}
+
+/// The end of a dispatch: no callback of the thread runs any more, and the
+/// announcement ends.
+#[inline(always)]
+fn end_dispatch(t: &ThreadState, reader: &readers::ReaderRecord) {
+    t.flags.set(t.flags.get() & !thread::IN_CALLBACK);
+    reader.exit();
 }
 
 /// `pending` tells whether the thread's indicator holds an error (asked
@@ -234,21 +240,23 @@ fn walk(
     };
     reader.enter();
     t.flags.set(t.flags.get() | thread::IN_CALLBACK);
+    let guard = DispatchGuard { t, reader };
     // No Arc clone: the table is moved out of the thread's cell for the
     // walk (nested fires stop at the IN_CALLBACK check and never look at it)
-    // and moved back by the guard.
-    let mut guard = DispatchGuard {
-        t,
-        reader,
-        table: t.take_callbacks(),
-    };
-    // After the announcement, so a callback removed before it is never
-    // called; again after each callback, which may have removed later ones.
-    refresh_callbacks(t, &mut guard.table);
+    // and moved back when it ends. Checked after the announcement, so a
+    // callback removed before it is never called; again after each
+    // callback, which may have removed later ones.
+    let mut held = t.take_callbacks();
+    if callbacks_stale(t) {
+        held = fetch_callbacks(t);
+    }
     let event = record.event;
     // The table is looked at once, and again only after a refresh replaced
     // it (no table: no tool has a callback).
-    'table: while let Some(table) = guard.table.as_deref() {
+    let result = 'table: loop {
+        let Some(table) = held.as_deref() else {
+            break Ok(());
+        };
         // Armed sites (src/codelike.rs): the table carries the
         // arming while anything is armed; skipped tools get no callback and
         // keep their bit.
@@ -272,16 +280,21 @@ fn walk(
             };
             if (answer != 0) | pending() {
                 let outcome = Outcome::from_answer(answer);
-                after_callback(active, record, slot, outcome, pending)?;
+                if let Err(e) = after_callback(active, record, slot, outcome, pending) {
+                    break 'table Err(e);
+                }
             }
             if tools != 0 && callbacks_stale(t) {
-                refresh_callbacks_slow(t, &mut guard.table);
+                held = fetch_callbacks(t);
                 continue 'table;
             }
         }
-        break;
-    }
-    Ok(())
+        break Ok(());
+    };
+    t.put_callbacks(held);
+    end_dispatch(t, reader);
+    std::mem::forget(guard);
+    result
 }
 
 /// A walk on a thread without a reader record: never happens (the first
@@ -381,27 +394,18 @@ fn after_callback_slow(
     }
 }
 
-/// Bring the dispatch's copy of the callback table up to date. Called after
-/// the dispatch announced itself and after each callback that is not the
-/// walk's last, so a callback removed before the next lookup is never
-/// called.
-#[inline(always)]
-fn refresh_callbacks(t: &ThreadState, table: &mut Option<Arc<CallbackTable>>) {
-    if callbacks_stale(t) {
-        refresh_callbacks_slow(t, table);
-    }
-}
-
 /// Whether the callback table changed since the thread took its copy.
 #[inline(always)]
 fn callbacks_stale(t: &ThreadState) -> bool {
     t.callbacks_version.get() != registry::callbacks_version()
 }
 
+/// The current callback table, for a dispatch whose copy is stale (the
+/// copy it replaces is dropped by the caller's assignment).
 #[cold]
 #[inline(never)]
-fn refresh_callbacks_slow(t: &ThreadState, table: &mut Option<Arc<CallbackTable>>) {
+fn fetch_callbacks(t: &ThreadState) -> Option<Arc<CallbackTable>> {
     let (version, snapshot) = registry::callbacks_snapshot();
     t.callbacks_version.set(version);
-    *table = snapshot;
+    snapshot
 }
