@@ -280,7 +280,7 @@ fn walk(
             };
             if (answer != 0) | pending() {
                 let outcome = Outcome::from_answer(answer);
-                if let Err(e) = after_callback(active, record, slot, outcome, pending) {
+                if let Err(e) = after_callback(active, record, table, outcome, pending) {
                     break 'table Err(e);
                 }
             }
@@ -314,10 +314,10 @@ fn not_set_up() -> Result<(), ErrorSet> {
 /// refreshing caller pays, takes a small frame.
 #[cold]
 #[inline(never)]
-fn disable(active: &Cell<u8>, record: &FireRecord, slot: &Slot) -> Result<(), ErrorSet> {
+fn disable(active: &Cell<u8>, record: &FireRecord, table: &CallbackTable) -> Result<(), ErrorSet> {
     let tool = record.tool();
     if !record.event().is_local() {
-        return disable_not_local(record, slot);
+        return disable_not_local(record, table);
     }
     if crate::options::get() & crate::options::LASTING_DISABLE != 0 {
         // The lasting mode silences the site, not the slot.
@@ -332,8 +332,13 @@ fn disable(active: &Cell<u8>, record: &FireRecord, slot: &Slot) -> Result<(), Er
 /// it is still the one that answered) and the fire fails.
 #[cold]
 #[inline(never)]
-fn disable_not_local(record: &FireRecord, slot: &Slot) -> Result<(), ErrorSet> {
-    if let Some(handler) = slot.handler() {
+fn disable_not_local(record: &FireRecord, table: &CallbackTable) -> Result<(), ErrorSet> {
+    // The slot is found again rather than kept across the call: one
+    // register fewer in the walk.
+    if let Some(handler) = table
+        .get_masked(record.tool(), record.event())
+        .and_then(Slot::handler)
+    {
         registry::remove_callback_if_same(record.tool(), record.event(), handler);
     }
     error::fail(Error::value(format!(
@@ -350,7 +355,7 @@ fn disable_not_local(record: &FireRecord, slot: &Slot) -> Result<(), ErrorSet> {
 fn after_callback(
     active: &Cell<u8>,
     record: &FireRecord,
-    slot: &Slot,
+    table: &CallbackTable,
     outcome: Outcome,
     pending: impl Fn() -> bool,
 ) -> Result<(), ErrorSet> {
@@ -362,7 +367,7 @@ fn after_callback(
         active.set(active.get() & !(1 << record.tool()));
         return Ok(());
     }
-    after_callback_slow(active, record, slot, outcome, pending)
+    after_callback_slow(active, record, table, outcome, pending)
 }
 
 /// The rest of [`after_callback`].
@@ -371,7 +376,7 @@ fn after_callback(
 fn after_callback_slow(
     active: &Cell<u8>,
     record: &FireRecord,
-    slot: &Slot,
+    table: &CallbackTable,
     outcome: Outcome,
     pending: impl Fn() -> bool,
 ) -> Result<(), ErrorSet> {
@@ -390,7 +395,7 @@ fn after_callback_slow(
         // A callback that reports success with an error set has failed.
         _ if stray_error => Err(ErrorSet),
         Outcome::Continue => Ok(()),
-        Outcome::Disable => disable(active, record, slot),
+        Outcome::Disable => disable(active, record, table),
     }
 }
 
