@@ -279,8 +279,7 @@ fn walk(
                 continue;
             };
             if (answer != 0) | pending() {
-                let outcome = Outcome::from_answer(answer);
-                if let Err(e) = after_callback(active, record, table, outcome, pending) {
+                if let Err(e) = after_callback(active, record, table, answer, pending) {
                     break 'table Err(e);
                 }
             }
@@ -347,19 +346,20 @@ fn disable_not_local(record: &FireRecord, table: &CallbackTable) -> Result<(), E
     )))
 }
 
-/// A callback failed, left an error set, or asked to be disabled. The
-/// first DISABLE of a local event in the default mode, which every
-/// refreshing caller pays once per scope entry, is decoded here before
-/// anything that needs a frame; the rest is [`after_callback_slow`].
+/// A callback failed, left an error set, or asked to be disabled
+/// (`answer` is its [`Outcome`] code). The first DISABLE of a local event
+/// in the default mode, which every refreshing caller pays once per scope
+/// entry, is decoded here before anything that needs a frame; the rest is
+/// [`after_callback_slow`].
 #[inline(never)]
 fn after_callback(
     active: &Cell<u8>,
     record: &FireRecord,
     table: &CallbackTable,
-    outcome: Outcome,
+    answer: i32,
     pending: impl Fn() -> bool,
 ) -> Result<(), ErrorSet> {
-    if (outcome == Outcome::Disable)
+    if (answer == Outcome::Disable as i32)
         & record.event().is_local()
         & !pending()
         & (crate::options::get() & crate::options::LASTING_DISABLE == 0)
@@ -367,7 +367,7 @@ fn after_callback(
         active.set(active.get() & !(1 << record.tool()));
         return Ok(());
     }
-    after_callback_slow(active, record, table, outcome, pending)
+    after_callback_slow(active, record, table, Outcome::from_answer(answer), pending)
 }
 
 /// The rest of [`after_callback`].
