@@ -264,16 +264,18 @@ fn walk(
             tools = armed.filter_armed(tools, record);
         }
         while tools != 0 {
-            let tool = 7 - tools.leading_zeros() as u8;
+            // As the record's `i32` first: no narrowing and widening back.
+            let tool_id = 7 - tools.leading_zeros() as i32;
+            let tool = tool_id as u8;
             tools &= !(1 << tool);
             let Some(slot) = table.get_masked(tool, event) else {
                 continue;
             };
             let answer = if let Some(direct) = slot.direct() {
-                record.tool = i32::from(tool);
+                record.tool = tool_id;
                 direct.call(record)
             } else if let Some(handler) = slot.handler() {
-                record.tool = i32::from(tool);
+                record.tool = tool_id;
                 handler.call_fire(record) as i32
             } else {
                 continue;
