@@ -7,7 +7,7 @@ use crate::error::{self, Error, ErrorSet};
 use crate::event::Event;
 use crate::host;
 use crate::readers;
-use crate::registry::{self, CallbackTable, Handler, Outcome};
+use crate::registry::{self, CallbackTable, Outcome, Slot};
 use crate::thread::{self, ThreadState};
 
 pub use crate::record::{EventRecord, FireRecord, Firing};
@@ -38,7 +38,7 @@ pub fn fire_record(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), Err
     let exception = record.event.takes_exception();
     thread::with(|t| {
         if exception {
-            fire_slow(t, active, record)
+            fire_exception(t, active, record)
         } else {
             fire_in(t, active, record)
         }
@@ -59,8 +59,34 @@ fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Resul
     walk(t, active, record, || t.has_pending())
 }
 
+/// An exception event. The common case — nothing but a host exception
+/// pending, so the flag word is exactly `PENDING` — takes the exception,
+/// walks and puts it back here; anything else goes to [`fire_slow`].
+#[inline(never)]
+fn fire_exception(
+    t: &ThreadState,
+    active: &Cell<u8>,
+    record: &mut FireRecord,
+) -> Result<(), ErrorSet> {
+    if (t.flags.get() != thread::PENDING) | (record.offset < 0) {
+        return fire_slow(t, active, record);
+    }
+    let Some(exc) = t.take_raised() else {
+        // A library error is pending: the slow path delivers it as MISSING.
+        return fire_slow(t, active, record);
+    };
+    record.set_exception(exc);
+    let result = walk(t, active, record, || t.has_pending());
+    if result.is_ok() {
+        // Nothing is pending after a successful walk (a callback that left
+        // an error failed it), so the exception goes back as it was taken.
+        t.restore_raised(exc);
+    }
+    result
+}
+
 /// Nested, with something pending, the thread's first fire, an exception
-/// event or a bad offset.
+/// event the fast path does not take, or a bad offset.
 #[cold]
 #[inline(never)]
 fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
@@ -169,23 +195,29 @@ fn no_exception(event: Event) -> Result<(), ErrorSet> {
     )))
 }
 
-/// Ends the dispatch even if a Rust callback unwinds through it, and puts
-/// the thread's copy of the callback table back.
+/// Ends the dispatch when a Rust callback unwinds through the walk (on
+/// return the walk ends it itself and forgets the guard). The thread's copy
+/// of the callback table is not in the guard, so the walk keeps it in a
+/// register: a walk that unwinds drops it, and marks the copy stale so the
+/// next dispatch fetches the table again.
 struct DispatchGuard<'a> {
     t: &'a ThreadState,
     reader: &'a readers::ReaderRecord,
-    table: Option<Arc<CallbackTable>>,
 }
 
 impl Drop for DispatchGuard<'_> {
-    #[inline(always)]
     fn drop(&mut self) {
-        self.t.flags.set(self.t.flags.get() & !thread::IN_CALLBACK);
-        // The cell is empty (taken when the walk began; nested fires never
-        // fill it), so this swap leaves nothing to drop.
-        self.t.put_callbacks(self.table.take());
-        self.reader.exit();
+        self.t.callbacks_version.set(u64::MAX);
+        end_dispatch(self.t, self.reader);
     }
+}
+
+/// The end of a dispatch: no callback of the thread runs any more, and the
+/// announcement ends.
+#[inline(always)]
+fn end_dispatch(t: &ThreadState, reader: &readers::ReaderRecord) {
+    t.flags.set(t.flags.get() & !thread::IN_CALLBACK);
+    reader.exit();
 }
 
 /// `pending` tells whether the thread's indicator holds an error (asked
@@ -208,21 +240,23 @@ fn walk(
     };
     reader.enter();
     t.flags.set(t.flags.get() | thread::IN_CALLBACK);
+    let guard = DispatchGuard { t, reader };
     // No Arc clone: the table is moved out of the thread's cell for the
     // walk (nested fires stop at the IN_CALLBACK check and never look at it)
-    // and moved back by the guard.
-    let mut guard = DispatchGuard {
-        t,
-        reader,
-        table: t.take_callbacks(),
-    };
-    // After the announcement, so a callback removed before it is never
-    // called; again after each callback, which may have removed later ones.
-    refresh_callbacks(t, &mut guard.table);
+    // and moved back when it ends. Checked after the announcement, so a
+    // callback removed before it is never called; again after each
+    // callback, which may have removed later ones.
+    let mut held = t.take_callbacks();
+    if callbacks_stale(t) {
+        held = fetch_callbacks(t);
+    }
     let event = record.event;
     // The table is looked at once, and again only after a refresh replaced
     // it (no table: no tool has a callback).
-    'table: while let Some(table) = guard.table.as_deref() {
+    let result = 'table: loop {
+        let Some(table) = held.as_deref() else {
+            break Ok(());
+        };
         // Armed sites (src/ext/codelike_tables.rs): the table carries the
         // arming while anything is armed; skipped tools get no callback and
         // keep their bit.
@@ -230,24 +264,38 @@ fn walk(
             tools = armed.filter_armed(tools, record);
         }
         while tools != 0 {
-            let tool = 7 - tools.leading_zeros() as u8;
+            // As the record's `i32` first: no narrowing and widening back.
+            let tool_id = 7 - tools.leading_zeros() as i32;
+            let tool = tool_id as u8;
             tools &= !(1 << tool);
-            let Some(handler) = table.get_masked(tool, event) else {
+            let Some(slot) = table.get_masked(tool, event) else {
                 continue;
             };
-            record.tool = i32::from(tool);
-            let outcome = handler.call_fire(record);
-            if (outcome != Outcome::Continue) | pending() {
-                after_callback(active, record, handler, outcome, pending)?;
+            let answer = if let Some(direct) = slot.direct() {
+                record.tool = tool_id;
+                direct.call(record)
+            } else if let Some(handler) = slot.handler() {
+                record.tool = tool_id;
+                handler.call_fire(record) as i32
+            } else {
+                continue;
+            };
+            if (answer != 0) | pending() {
+                if let Err(e) = after_callback(active, record, table, answer, pending) {
+                    break 'table Err(e);
+                }
             }
             if tools != 0 && callbacks_stale(t) {
-                refresh_callbacks_slow(t, &mut guard.table);
+                held = fetch_callbacks(t);
                 continue 'table;
             }
         }
-        break;
-    }
-    Ok(())
+        break Ok(());
+    };
+    t.put_callbacks(held);
+    end_dispatch(t, reader);
+    std::mem::forget(guard);
+    result
 }
 
 /// A walk on a thread without a reader record: never happens (the first
@@ -260,13 +308,82 @@ fn not_set_up() -> Result<(), ErrorSet> {
     ))
 }
 
-/// A callback failed, left an error set, or asked to be disabled.
+/// A callback answered DISABLE with nothing pending: for a local event,
+/// the tool's bit is cleared (in the lasting-DISABLE mode the site is
+/// remembered instead); for the others it is an error. Apart from
+/// [`after_callback`] so that the first DISABLE of a slot, which every
+/// refreshing caller pays, takes a small frame.
 #[cold]
+#[inline(never)]
+fn disable(active: &Cell<u8>, record: &FireRecord, table: &CallbackTable) -> Result<(), ErrorSet> {
+    let tool = record.tool();
+    if !record.event().is_local() {
+        return disable_not_local(record, table);
+    }
+    if registry::global().ext().lasting_mode() {
+        // The lasting mode silences the site, not the slot.
+        crate::ext::remember_disable(
+            record,
+            tool,
+            seen_callbacks_version,
+            registry::callbacks_version,
+        );
+    } else {
+        active.set(active.get() & !(1 << tool));
+    }
+    Ok(())
+}
+
+/// DISABLE from an event that is not local: the callback is removed (if
+/// it is still the one that answered) and the fire fails.
+#[cold]
+#[inline(never)]
+fn disable_not_local(record: &FireRecord, table: &CallbackTable) -> Result<(), ErrorSet> {
+    // The slot is found again rather than kept across the call: one
+    // register fewer in the walk.
+    if let Some(handler) = table
+        .get_masked(record.tool(), record.event())
+        .and_then(Slot::handler)
+    {
+        registry::remove_callback_if_same(record.tool(), record.event(), handler);
+    }
+    error::fail(Error::value(format!(
+        "Cannot disable {} events. Callback removed.",
+        record.event().name()
+    )))
+}
+
+/// A callback failed, left an error set, or asked to be disabled
+/// (`answer` is its [`Outcome`] code). The first DISABLE of a local event
+/// in the default mode, which every refreshing caller pays once per scope
+/// entry, is decoded here before anything that needs a frame; the rest is
+/// [`after_callback_slow`].
 #[inline(never)]
 fn after_callback(
     active: &Cell<u8>,
     record: &FireRecord,
-    handler: &Arc<dyn Handler>,
+    table: &CallbackTable,
+    answer: i32,
+    pending: impl Fn() -> bool,
+) -> Result<(), ErrorSet> {
+    if (answer == Outcome::Disable as i32)
+        & record.event().is_local()
+        & !pending()
+        & !registry::global().ext().lasting_mode()
+    {
+        active.set(active.get() & !(1 << record.tool()));
+        return Ok(());
+    }
+    after_callback_slow(active, record, table, Outcome::from_answer(answer), pending)
+}
+
+/// The rest of [`after_callback`].
+#[cold]
+#[inline(never)]
+fn after_callback_slow(
+    active: &Cell<u8>,
+    record: &FireRecord,
+    table: &CallbackTable,
     outcome: Outcome,
     pending: impl Fn() -> bool,
 ) -> Result<(), ErrorSet> {
@@ -285,27 +402,7 @@ fn after_callback(
         // A callback that reports success with an error set has failed.
         _ if stray_error => Err(ErrorSet),
         Outcome::Continue => Ok(()),
-        Outcome::Disable if record.event().is_local() => {
-            if registry::global().ext().lasting_mode() {
-                // The lasting mode silences the site, not the slot.
-                crate::ext::remember_disable(
-                    record,
-                    tool,
-                    seen_callbacks_version,
-                    registry::callbacks_version,
-                );
-            } else {
-                active.set(active.get() & !(1 << tool));
-            }
-            Ok(())
-        }
-        Outcome::Disable => {
-            registry::remove_callback_if_same(tool, record.event(), handler);
-            error::fail(Error::value(format!(
-                "Cannot disable {} events. Callback removed.",
-                record.event().name()
-            )))
-        }
+        Outcome::Disable => disable(active, record, table),
     }
 }
 
@@ -315,27 +412,18 @@ fn seen_callbacks_version() -> u64 {
     thread::with(|t| t.callbacks_version.get())
 }
 
-/// Bring the dispatch's copy of the callback table up to date. Called after
-/// the dispatch announced itself and after each callback that is not the
-/// walk's last, so a callback removed before the next lookup is never
-/// called.
-#[inline(always)]
-fn refresh_callbacks(t: &ThreadState, table: &mut Option<Arc<CallbackTable>>) {
-    if callbacks_stale(t) {
-        refresh_callbacks_slow(t, table);
-    }
-}
-
 /// Whether the callback table changed since the thread took its copy.
 #[inline(always)]
 fn callbacks_stale(t: &ThreadState) -> bool {
     t.callbacks_version.get() != registry::callbacks_version()
 }
 
+/// The current callback table, for a dispatch whose copy is stale (the
+/// copy it replaces is dropped by the caller's assignment).
 #[cold]
 #[inline(never)]
-fn refresh_callbacks_slow(t: &ThreadState, table: &mut Option<Arc<CallbackTable>>) {
+fn fetch_callbacks(t: &ThreadState) -> Option<Arc<CallbackTable>> {
     let (version, snapshot) = registry::callbacks_snapshot();
     t.callbacks_version.set(version);
-    *table = snapshot;
+    snapshot
 }

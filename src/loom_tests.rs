@@ -87,8 +87,8 @@ fn dispatch(reg: &Registry, rec: &ReaderRecord, cache: &mut Cache, active: u8, e
         return left;
     }
     rec.enter();
-    // dispatch::refresh_callbacks: after the announcement, then after each
-    // callback that is not the walk's last.
+    // dispatch::walk's version check (`callbacks_stale`): after the
+    // announcement, then after each callback that is not the walk's last.
     let refresh = |cache: &mut Cache| {
         if cache.0 != reg.callbacks_version() {
             *cache = reg.callbacks_snapshot();
@@ -98,10 +98,18 @@ fn dispatch(reg: &Registry, rec: &ReaderRecord, cache: &mut Cache, active: u8, e
     while tools != 0 {
         let tool = 7 - tools.leading_zeros() as u8;
         tools &= !(1 << tool);
-        let Some(handler) = cache.1.as_deref().and_then(|t| t.get(tool, event)) else {
+        // The walk's call: the slot's `Direct` form, else its handler.
+        let Some(slot) = cache.1.as_deref().and_then(|t| t.get_masked(tool, event)) else {
             continue;
         };
-        if handler.call_fire(&record(event, tool)) == Outcome::Disable && event.is_local() {
+        let answer = if let Some(direct) = slot.direct() {
+            direct.call(&record(event, tool))
+        } else if let Some(handler) = slot.handler() {
+            handler.call_fire(&record(event, tool)) as i32
+        } else {
+            continue;
+        };
+        if Outcome::from_answer(answer) == Outcome::Disable && event.is_local() {
             left &= !(1 << tool);
         }
         if tools != 0 {

@@ -149,6 +149,17 @@ impl FireRecord {
         );
     }
 
+    /// Give `arg0` an exception event's current exception (present).
+    /// [`ZERO_ARG`] is left as it is: it stays exact when `arg0` held the
+    /// "missing" identity or `arg1` is 0, and is at worst conservative (a
+    /// C callback then gets a copy), so the exception events' fast path
+    /// pays one store and one mask.
+    #[inline(always)]
+    pub(crate) fn set_exception(&mut self, exc: ObjectRef) {
+        self.arg0 = Some(exc);
+        self.absent &= !1;
+    }
+
     /// Replace `arg0` (an exception event's current exception); `None`
     /// is absent and stored as 0.
     #[inline]

@@ -27,15 +27,59 @@ pub use crate::tool::{MAX_USER_TOOL, TOOL_IDS};
 pub const MASK_WORDS: usize = Event::COUNT.div_ceil(8);
 const _: () = assert!(MASK_WORDS == 3);
 
-/// What a callback asks for after an event.
+/// What a callback asks for after an event. The discriminants are the
+/// answer codes of [`Direct`] calls (and of C callbacks).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
 pub enum Outcome {
     /// Go on.
-    Continue,
+    Continue = 0,
     /// Stop delivering this event here (`PY_MONITORING_DISABLE`).
-    Disable,
+    Disable = 1,
     /// The callback failed; it should have set the thread's error.
-    Error,
+    Error = -1,
+}
+
+impl Outcome {
+    /// The outcome of an answer code: 1 is DISABLE, -1 an error, anything
+    /// else goes on.
+    #[inline(always)]
+    pub const fn from_answer(answer: i32) -> Outcome {
+        match answer {
+            1 => Outcome::Disable,
+            -1 => Outcome::Error,
+            _ => Outcome::Continue,
+        }
+    }
+}
+
+/// A callback as the dispatch calls it directly: a safe Rust function
+/// supplied by the layer that registered the callback, and two words that
+/// layer owns and only that function interprets (for a C callback, the C
+/// function and its data: `src/ffi/handler.rs`). It answers with an
+/// [`Outcome`] code. The core never looks inside the words; a `Direct` is
+/// only built by the handler that owns them ([`Handler::direct`]) and never
+/// changed after.
+#[derive(Clone, Copy)]
+pub struct Direct {
+    call: DirectFn,
+    words: [usize; 2],
+}
+
+/// The function of a [`Direct`] call: `(words[0], words[1], record)`.
+pub type DirectFn = fn(usize, usize, &FireRecord) -> i32;
+
+impl Direct {
+    /// `call` called with `words` and each record.
+    pub const fn new(call: DirectFn, words: [usize; 2]) -> Direct {
+        Direct { call, words }
+    }
+
+    /// Deliver `record`; returns an [`Outcome`] code.
+    #[inline(always)]
+    pub fn call(&self, record: &FireRecord) -> i32 {
+        (self.call)(self.words[0], self.words[1], record)
+    }
 }
 
 /// A callback as the registry keeps it: a C function with its data, or a
@@ -44,12 +88,17 @@ pub trait Handler: Send + Sync + 'static {
     /// Deliver one event.
     fn call(&self, event: &EventRecord) -> Outcome;
     /// Deliver one event as the dispatch carries it (what the dispatch
-    /// calls). The default hands [`Handler::call`] the
-    /// [`FireRecord::to_event_record`] view; C callbacks take the record as
-    /// it is.
+    /// calls when the handler has no [`Handler::direct`] form). The default
+    /// hands [`Handler::call`] the [`FireRecord::to_event_record`] view.
     #[inline]
     fn call_fire(&self, record: &FireRecord) -> Outcome {
         self.call(&record.to_event_record())
+    }
+    /// The same delivery as a [`Direct`] call, which the dispatch makes
+    /// without going through `dyn Handler` (C callbacks have one; Rust
+    /// closures do not). Asked once, when the handler is registered.
+    fn direct(&self) -> Option<Direct> {
+        None
     }
     /// For reading a handler back as its concrete type.
     fn as_any(&self) -> &dyn Any;
@@ -61,7 +110,36 @@ impl std::fmt::Debug for dyn Handler {
     }
 }
 
-type Slot = Option<Arc<dyn Handler>>;
+/// One callback slot of a table: the handler (its identity, for
+/// `get_callback` and DISABLE's removal-if-same) and, when it has one, its
+/// [`Direct`] form, which the dispatch tests first and calls instead.
+#[derive(Clone, Default)]
+pub(crate) struct Slot {
+    direct: Option<Direct>,
+    handler: Option<Arc<dyn Handler>>,
+}
+
+impl Slot {
+    pub(super) fn new(handler: Option<Arc<dyn Handler>>) -> Slot {
+        Slot {
+            direct: handler.as_ref().and_then(|h| h.direct()),
+            handler,
+        }
+    }
+
+    /// The [`Direct`] form, when the handler has one: what the dispatch
+    /// calls.
+    #[inline(always)]
+    pub(crate) fn direct(&self) -> Option<&Direct> {
+        self.direct.as_ref()
+    }
+
+    /// The registered handler.
+    #[inline(always)]
+    pub(crate) fn handler(&self) -> Option<&Arc<dyn Handler>> {
+        self.handler.as_ref()
+    }
+}
 
 /// An immutable snapshot of every tool's callbacks. Writers replace it whole.
 #[derive(Clone)]
@@ -94,19 +172,19 @@ impl CallbackTable {
 
     /// The callback of `tool` for `event`.
     pub fn get(&self, tool: u8, event: Event) -> Option<&Arc<dyn Handler>> {
-        self.rows.get(tool as usize)?.as_deref()?[event as usize].as_ref()
+        self.rows.get(tool as usize)?.as_deref()?[event as usize].handler()
     }
 
     /// The callback of tool `tool & 7` for `event`: the dispatch's lookup.
     #[inline(always)]
-    pub(crate) fn get_masked(&self, tool: u8, event: Event) -> Option<&Arc<dyn Handler>> {
-        self.rows[usize::from(tool & 7)].as_deref()?[event as usize].as_ref()
+    pub(crate) fn get_masked(&self, tool: u8, event: Event) -> Option<&Slot> {
+        Some(&self.rows[usize::from(tool & 7)].as_deref()?[event as usize])
     }
 
     /// `tool`'s row, made unique for editing (`tool` is a checked user tool).
     fn row_mut(&mut self, tool: u8) -> &mut Row {
-        let row =
-            self.rows[tool as usize].get_or_insert_with(|| Arc::new(std::array::from_fn(|_| None)));
+        let row = self.rows[tool as usize]
+            .get_or_insert_with(|| Arc::new(std::array::from_fn(|_| Slot::default())));
         Arc::make_mut(row)
     }
 }
@@ -232,7 +310,7 @@ impl Registry {
             self.edit_callbacks(m, |t| {
                 for slot in event.callback_slots() {
                     let cell = &mut t.row_mut(tool)[*slot as usize];
-                    previous = std::mem::replace(cell, handler.clone());
+                    previous = std::mem::replace(cell, Slot::new(handler.clone())).handler;
                 }
             });
             self.callbacks_changed(m);
@@ -267,7 +345,9 @@ impl Registry {
             .and_then(|t| t.get(tool, event))
             .is_some_and(|h| Arc::ptr_eq(h, handler));
         if same {
-            self.edit_callbacks(&mut m, |t| t.row_mut(tool)[event as usize] = None);
+            self.edit_callbacks(&mut m, |t| {
+                t.row_mut(tool)[event as usize] = Slot::default()
+            });
             self.callbacks_changed(&m);
         }
     }

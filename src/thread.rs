@@ -170,10 +170,20 @@ impl ThreadState {
     }
 
     /// Take the host exception; a library error stays and `None` is returned.
+    #[inline(always)]
     pub fn take_raised(&self) -> Option<ObjectRef> {
         let obj = self.host.take()?;
         self.flags.set(self.flags.get() & !PENDING);
         Some(obj)
+    }
+
+    /// Put back a host exception taken by [`ThreadState::take_raised`] when
+    /// nothing is pending (so no library error is held either).
+    #[inline(always)]
+    pub fn restore_raised(&self, obj: ObjectRef) {
+        debug_assert!(!self.has_pending() && self.error.borrow().is_none());
+        self.flags.set(self.flags.get() | PENDING);
+        self.host.set(Some(obj));
     }
 
     /// This thread's reader record, once [`ThreadState::set_up`] succeeded.

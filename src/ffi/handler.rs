@@ -7,7 +7,7 @@ use std::mem::{offset_of, size_of};
 use super::types::{PyMonitoringEvent, PY_MONITORING_DISABLE};
 use super::{pointer, PyObject};
 use crate::record::{EventRecord, FireRecord};
-use crate::registry::{Handler, Outcome};
+use crate::registry::{Direct, Handler, Outcome};
 
 type CallbackFn = unsafe extern "C" fn(*mut c_void, *const PyMonitoringEvent) -> c_int;
 
@@ -44,29 +44,37 @@ impl CCallback {
         // SAFETY: the host registered `func` to be called with `data`; the
         // record lives for the call.
         let result = unsafe { (self.func)(self.data, record) };
-        if result == 0 {
-            return Outcome::Continue;
-        }
-        outcome(result)
+        Outcome::from_answer(result)
     }
 }
 
-/// A callback's non-zero answer.
-#[cold]
-fn outcome(result: c_int) -> Outcome {
-    match result {
-        PY_MONITORING_DISABLE => Outcome::Disable,
-        -1 => Outcome::Error,
-        _ => Outcome::Continue,
+/// The [`Direct`] call of a C callback: `func` and `data` are the words of
+/// the `Direct` that [`CCallback::direct`] built, and nothing else builds
+/// one with this function. Answers the callback's own code
+/// (`PY_MONITORING_DISABLE` is [`Outcome::Disable`]'s code).
+fn call_c(func: usize, data: usize, record: &FireRecord) -> i32 {
+    // SAFETY: `func` is a `CallbackFn` turned into a word by
+    // `CCallback::direct` (the only place this function is paired with
+    // words), so turning it back gives the host's function.
+    let func = unsafe { std::mem::transmute::<usize, CallbackFn>(func) };
+    let data = data as *mut c_void;
+    if !record.args_filled() {
+        return call_filled(func, data, record);
     }
+    // SAFETY: the host registered `func` to be called with `data`; the
+    // record's first bytes are a `PyMonitoringEvent` (checked above) with
+    // every field set, and it lives for the call.
+    unsafe { func(data, std::ptr::from_ref(record).cast()) }
 }
+
+const _: () = assert!(PY_MONITORING_DISABLE == Outcome::Disable as c_int);
 
 /// A record with an absent argument stored as 0 (fired through the Rust
 /// API, or an exception event with no host exception): copied with
 /// `PyMonitoring_MISSING` in its place.
 #[cold]
 #[inline(never)]
-fn call_filled(cb: &CCallback, ev: &FireRecord) -> Outcome {
+fn call_filled(func: CallbackFn, data: *mut c_void, ev: &FireRecord) -> c_int {
     let record = PyMonitoringEvent {
         event: ev.event_id,
         tool_id: ev.tool,
@@ -76,7 +84,8 @@ fn call_filled(cb: &CCallback, ev: &FireRecord) -> Outcome {
         arg0: pointer(ev.arg0),
         arg1: pointer(ev.arg1),
     };
-    cb.invoke(&record)
+    // SAFETY: as in `call_c`; the copy lives for the call.
+    unsafe { func(data, &record) }
 }
 
 impl Handler for CCallback {
@@ -95,12 +104,14 @@ impl Handler for CCallback {
 
     #[inline]
     fn call_fire(&self, record: &FireRecord) -> Outcome {
-        if !record.args_filled() {
-            return call_filled(self, record);
-        }
-        // The record's first bytes are a `PyMonitoringEvent` (checked above)
-        // with every field set: no copy.
-        self.invoke(std::ptr::from_ref(record).cast())
+        Outcome::from_answer(call_c(self.func as usize, self.data as usize, record))
+    }
+
+    fn direct(&self) -> Option<Direct> {
+        Some(Direct::new(
+            call_c,
+            [self.func as usize, self.data as usize],
+        ))
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{check_tool, require_in_use, Handler, Master, Registry, MAX_USER_TOOL, TOOL_IDS};
+use super::{check_tool, require_in_use, Handler, Master, Registry, Slot, MAX_USER_TOOL, TOOL_IDS};
 use crate::event::{Event, EventSet};
 use crate::failure::Error;
 use crate::sync::Ordering;
@@ -156,7 +156,7 @@ impl Registry {
             let row = t.row_mut(tool);
             for (event, handler) in &handlers {
                 for slot in event.callback_slots() {
-                    row[*slot as usize] = Some(handler.clone());
+                    row[*slot as usize] = Slot::new(Some(handler.clone()));
                 }
             }
         });

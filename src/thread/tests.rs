@@ -125,3 +125,43 @@ fn the_janitor_gives_back_the_table_and_the_error() {
     assert_eq!(std::sync::Arc::strong_count(&rec), before - 1);
     assert_eq!(rec.count(), 1);
 }
+
+/// A Rust handler that unwinds through the walk.
+struct Unwinds;
+
+impl crate::registry::Handler for Unwinds {
+    fn call(&self, _ev: &crate::dispatch::EventRecord) -> crate::registry::Outcome {
+        panic!("unwinds through the walk")
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+#[test]
+fn a_walk_that_unwinds_leaves_the_thread_firing_to_the_current_table() {
+    let _g = registry_lock();
+    let rec = Recorder::new();
+    registry::use_tool_id(0, "counts").unwrap();
+    registry::use_tool_id(1, "unwinds").unwrap();
+    registry::register_callback(0, Event::PyStart.id().into(), Some(rec.clone())).unwrap();
+    registry::register_callback(
+        1,
+        Event::PyStart.id().into(),
+        Some(std::sync::Arc::new(Unwinds)),
+    )
+    .unwrap();
+    let active = Cell::new(0b11);
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        fire(&active, Firing::new(Event::PyStart, code(), 0))
+    }));
+    assert!(unwound.is_err(), "tool 1 runs first and unwinds");
+    assert_eq!(rec.count(), 0);
+    // No registry change since: the thread's copy of the table was lost
+    // with the unwinding, and the next walk must fetch it again.
+    active.set(0b01);
+    assert!(fire(&active, Firing::new(Event::PyStart, code(), 0)).is_ok());
+    assert_eq!(rec.count(), 1, "tool 0's callback is called");
+    assert!(with(|t| t.flags.get() & IN_CALLBACK == 0));
+    assert!(with(|t| !t.reader().unwrap().in_dispatch()));
+}
