@@ -87,15 +87,44 @@ pub static _PyMonitoring_DisabledSites: &[crate::sites::Entry; crate::sites::SIT
 pub static _PyMonitoring_GlobalVersion: &std::sync::atomic::AtomicU64 = registry::VERSION;
 
 /// Validate, then compare the version; everything else is out of line.
-/// With `IDLE`, a stale version while the registry is idle at the version
-/// just read takes [`enter_scope_idle`] (3 instructions on the other
-/// refreshes; the header's inline path makes the same test itself, so
-/// `_PyMonitoring_EnterScope` leaves it out).
+///
+/// The validation is one filter that valid arguments with `length > 0`
+/// pass: the three pointers ANDed together non-zero (so none is NULL) and
+/// `length > 0`. Anything else — an invalid argument, `length` 0, or valid
+/// pointers whose AND happens to be 0 — goes to [`enter_scope_checked`],
+/// which makes the exact checks in their documented order and goes on as
+/// here, so every call is still validated (docs/BAD_INPUT.md). Pointers
+/// into one address space share their high bits (on x86-64 Linux the
+/// executable's, the libraries' and the stack's all have bit 46 set), so
+/// the filter rarely sends valid arguments there; when it does, they cost
+/// a call, not a wrong answer.
 ///
 /// # Safety
 /// As `PyMonitoring_EnterScope`.
 #[inline(always)]
 unsafe fn enter_scope<const IDLE: bool>(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+) -> c_int {
+    if (states as usize) & (event_types as usize) & (version as usize) == 0 || length <= 0 {
+        return enter_scope_checked::<IDLE>(states, version, event_types, length);
+    }
+    // SAFETY: all three pointers non-NULL and `length > 0` (above);
+    // forwarded caller contract.
+    unsafe { enter_scope_valid::<IDLE>(states, version, event_types, length) }
+}
+
+/// [`enter_scope`] for the arguments its filter leaves out: the exact
+/// checks (the ValueError naming the first bad argument), then the same
+/// path as valid arguments take there.
+///
+/// # Safety
+/// As `PyMonitoring_EnterScope`.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn enter_scope_checked<const IDLE: bool>(
     states: *mut PyMonitoringState,
     version: *mut u64,
     event_types: *const u8,
@@ -107,6 +136,27 @@ unsafe fn enter_scope<const IDLE: bool>(
     {
         return enter_scope_invalid(states, version, event_types, length);
     }
+    // SAFETY: validated above; forwarded caller contract.
+    unsafe { enter_scope_valid::<IDLE>(states, version, event_types, length) }
+}
+
+/// Compare the version; on a stale one refresh (the idle refresh inline,
+/// everything else in tail position out of line, so the entry stays
+/// frameless). With `IDLE`, a stale version while the registry is idle at
+/// the version just read takes [`enter_scope_idle`] (3 instructions on the
+/// other refreshes; the header's inline path makes the same test itself,
+/// so `_PyMonitoring_EnterScope` leaves it out).
+///
+/// # Safety
+/// As `PyMonitoring_EnterScope`, with the arguments valid: `version`
+/// non-NULL, `length >= 0`, both arrays non-NULL when `length > 0`.
+#[inline(always)]
+unsafe fn enter_scope_valid<const IDLE: bool>(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+) -> c_int {
     // Acquire (a plain load on x86-64, like Relaxed): a refresh reads the
     // masks after it and stores this version.
     let g = registry::global();
@@ -116,11 +166,10 @@ unsafe fn enter_scope<const IDLE: bool>(
         return 0;
     }
     if IDLE && g.idle_version() == current {
-        // SAFETY: arguments validated above; forwarded caller contract.
+        // SAFETY: arguments validated; forwarded caller contract.
         return unsafe { enter_scope_idle(states, version, event_types, length as usize, current) };
     }
-    // One out-of-line call in tail position keeps the fast path frameless.
-    // SAFETY: arguments validated above; forwarded caller contract.
+    // SAFETY: arguments validated; forwarded caller contract.
     unsafe { enter_scope_refresh(states, version, event_types, length, current) }
 }
 
@@ -317,16 +366,20 @@ pub(super) unsafe extern "C" fn refresh_1_to_3(
 /// `Registry::idle_version`: no tool has an event, no option is set, no
 /// restart gate): the core's result (`scope::try_refresh_idle`, the
 /// reference) — every id checked first, then each `active` zeroed,
-/// `opaque` kept, `*version = current` — with 4-8 slots (a Cython
-/// function's 7) as two overlapping 8-byte words: the two id words
-/// checked as the core's `all_valid` checks them, and each state word
-/// ANDed with a mask that keeps the `opaque` bytes. Rewriting `opaque`
-/// with the value just read is safe for the reason the SIMD kernels give
-/// (`super::simd`, module docs).
+/// `opaque` kept, `*version = current`. Inlined into the entry for 4-8
+/// slots (a Cython function's 7) whose ids are all below 16 (Cython's
+/// always are: it never passes C_RETURN, C_RAISE or BRANCH): the first and
+/// the last 4 ids ORed, one test that no byte has a bit above 15's (a byte
+/// of the OR bounds both ids it came from), then each of two overlapping
+/// 8-byte state words ANDed with a mask that keeps the `opaque` bytes.
+/// Everything else — other lengths, an id of 16 or more, valid or not —
+/// takes [`enter_scope_idle_other`], which checks every id exactly.
+/// Rewriting `opaque` with the value just read is safe for the reason the
+/// SIMD kernels give (`super::simd`, module docs).
 ///
 /// # Safety
 /// As [`enter_scope_refresh`], with the arguments checked as there.
-#[inline(never)]
+#[inline(always)]
 pub(super) unsafe extern "C" fn enter_scope_idle(
     states: *mut PyMonitoringState,
     version: *mut u64,
@@ -335,31 +388,29 @@ pub(super) unsafe extern "C" fn enter_scope_idle(
     current: u64,
 ) -> c_int {
     if len.wrapping_sub(4) <= 4 {
-        const ADD: u32 = u32::from_ne_bytes([128 - Event::COUNT as u8; 4]);
-        const TOP: u32 = u32::from_ne_bytes([0x80; 4]);
+        const HIGH: u32 = u32::from_ne_bytes([0xf0; 4]);
         const KEEP_OPAQUE: u64 = u64::from_ne_bytes([0, 0xff, 0, 0xff, 0, 0xff, 0, 0xff]);
         // SAFETY: 4 <= len <= 8 ids and slots (the caller's contract); the
         // words are read and written unaligned, each inside the arrays.
         unsafe {
             let first = event_types.cast::<u32>().read_unaligned();
             let last = event_types.add(len - 4).cast::<u32>().read_unaligned();
-            let bad = (first.wrapping_add(ADD) | first | last.wrapping_add(ADD) | last) & TOP;
-            if bad != 0 {
-                return bad_event(event_types, len);
+            if (first | last) & HIGH == 0 {
+                let (low, high) = (states.cast::<u64>(), states.add(len - 4).cast::<u64>());
+                low.write_unaligned(low.read_unaligned() & KEEP_OPAQUE);
+                high.write_unaligned(high.read_unaligned() & KEEP_OPAQUE);
+                *version = current;
+                return 0;
             }
-            let (low, high) = (states.cast::<u64>(), states.add(len - 4).cast::<u64>());
-            low.write_unaligned(low.read_unaligned() & KEEP_OPAQUE);
-            high.write_unaligned(high.read_unaligned() & KEEP_OPAQUE);
-            *version = current;
         }
-        return 0;
     }
     // SAFETY: forwarded; a tail call keeps this path frameless.
     unsafe { enter_scope_idle_other(states, version, event_types, len, current) }
 }
 
-/// [`enter_scope_idle`] for the lengths it does not take itself: a length
-/// too large for a slice rejected, the others refreshed by the core.
+/// [`enter_scope_idle`] for what it does not take itself: a length too
+/// large for a slice rejected, the others refreshed by the core (every id
+/// checked, a bad one the ValueError naming it).
 ///
 /// # Safety
 /// As [`enter_scope_idle`].
