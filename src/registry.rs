@@ -242,6 +242,8 @@ impl Registry {
     /// and zeroing `active` is exactly the refresh at `v` (the word is
     /// written after the version it names and never names another: an
     /// equal pair is its own proof, whatever the order of the two reads).
+    /// The C entry on x86-64 loads the word itself (`ffi::scope`).
+    #[cfg_attr(all(target_arch = "x86_64", not(loom), not(test)), allow(dead_code))]
     #[inline(always)]
     pub(crate) fn idle_version(&self) -> u64 {
         self.idle.load(Ordering::Relaxed)
@@ -872,8 +874,10 @@ impl Registry {
     }
 }
 
+/// Named by the C entry's version load on x86-64 (`ffi::scope`), which
+/// reads `version` and `idle` at their offsets.
 #[cfg(not(loom))]
-static GLOBAL: Registry = Registry::new();
+pub(crate) static GLOBAL: Registry = Registry::new();
 
 /// The global version word, for the header's inline `EnterScope` (exported
 /// by the FFI layer as `_PyMonitoring_GlobalVersion`).

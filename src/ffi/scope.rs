@@ -95,9 +95,10 @@ pub static _PyMonitoring_GlobalVersion: &std::sync::atomic::AtomicU64 = registry
 /// which makes the exact checks in their documented order and goes on as
 /// here, so every call is still validated (docs/BAD_INPUT.md). Pointers
 /// into one address space share their high bits (on x86-64 Linux the
-/// executable's, the libraries' and the stack's all have bit 46 set), so
-/// the filter rarely sends valid arguments there; when it does, they cost
-/// a call, not a wrong answer.
+/// addresses of a position-independent executable, of the libraries and of
+/// the stack all have bit 46 set), so the filter rarely sends valid
+/// arguments there; when it does, they cost the exact checks (9
+/// instructions), not a wrong answer.
 ///
 /// # Safety
 /// As `PyMonitoring_EnterScope`.
@@ -157,21 +158,77 @@ unsafe fn enter_scope_valid<const IDLE: bool>(
     event_types: *const u8,
     length: Py_ssize_t,
 ) -> c_int {
-    // Acquire (a plain load on x86-64, like Relaxed): a refresh reads the
-    // masks after it and stores this version.
-    let g = registry::global();
-    let current = g.version();
+    // Acquire: a refresh reads the masks after it and stores this version.
+    let current = global_version();
     // SAFETY: `version` is non-NULL; the caller owns the word.
     if unsafe { *version } == current {
         return 0;
     }
-    if IDLE && g.idle_version() == current {
+    if IDLE && idle_version() == current {
         // SAFETY: arguments validated; forwarded caller contract.
         return unsafe { enter_scope_idle(states, version, event_types, length as usize, current) };
     }
     // SAFETY: arguments validated; forwarded caller contract.
     unsafe { enter_scope_refresh(states, version, event_types, length, current) }
 }
+
+/// The global version (Acquire), for the entry's compare: on x86-64 one
+/// load from the registry's word by its address (`sym`), where rustc
+/// reaches a static of a crate also built as an rlib through the GOT (two
+/// loads). A `mov` from an aligned word is an atomic load with Acquire
+/// order on x86-64, and the `asm!` block, free to read and write memory
+/// as far as the compiler knows, keeps later accesses after it.
+/// `.hidden` keeps the registry out of the dynamic symbols of any shared
+/// library the crate is linked into (a Rust `dylib` would otherwise
+/// export it, and a direct load of an exported symbol does not link).
+#[inline(always)]
+pub(super) fn global_version() -> u64 {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    {
+        let v: u64;
+        // SAFETY: an aligned 8-byte load of `GLOBAL.version` (offset 0,
+        // asserted below), which lives for the whole process.
+        unsafe {
+            std::arch::asm!(
+                ".hidden {global}",
+                "mov {v}, qword ptr [rip + {global}]",
+                v = out(reg) v,
+                global = sym registry::GLOBAL,
+                options(nostack, preserves_flags),
+            );
+        }
+        v
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    registry::global().version()
+}
+
+/// The idle word (Relaxed, `Registry::idle_version`), loaded as
+/// [`global_version`] loads the version: the word after it.
+#[inline(always)]
+pub(super) fn idle_version() -> u64 {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    {
+        let v: u64;
+        // SAFETY: an aligned 8-byte load of `GLOBAL.idle` (the word after
+        // the version, asserted in `registry`), read only.
+        unsafe {
+            std::arch::asm!(
+                ".hidden {global}",
+                "mov {v}, qword ptr [rip + {global} + 8]",
+                v = out(reg) v,
+                global = sym registry::GLOBAL,
+                options(nostack, preserves_flags, readonly),
+            );
+        }
+        v
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    registry::global().idle_version()
+}
+
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+const _: () = assert!(std::mem::offset_of!(registry::Registry, version) == 0);
 
 /// Invalid arguments: the ValueError naming the first bad one.
 #[cold]
