@@ -430,7 +430,8 @@ pub(super) unsafe extern "C" fn refresh_1_to_3(
 /// of the OR bounds both ids it came from), then each of two overlapping
 /// 8-byte state words ANDed with a mask that keeps the `opaque` bytes.
 /// Everything else — other lengths, an id of 16 or more, valid or not —
-/// takes [`enter_scope_idle_other`], which checks every id exactly.
+/// takes [`enter_scope_idle_long`] (9-16 slots the same way) or
+/// [`enter_scope_idle_other`], which checks every id exactly.
 /// Rewriting `opaque` with the value just read is safe for the reason the
 /// SIMD kernels give (`super::simd`, module docs).
 ///
@@ -446,7 +447,6 @@ pub(super) unsafe extern "C" fn enter_scope_idle(
 ) -> c_int {
     if len.wrapping_sub(4) <= 4 {
         const HIGH: u32 = u32::from_ne_bytes([0xf0; 4]);
-        const KEEP_OPAQUE: u64 = u64::from_ne_bytes([0, 0xff, 0, 0xff, 0, 0xff, 0, 0xff]);
         // SAFETY: 4 <= len <= 8 ids and slots (the caller's contract); the
         // words are read and written unaligned, each inside the arrays.
         unsafe {
@@ -462,12 +462,52 @@ pub(super) unsafe extern "C" fn enter_scope_idle(
         }
     }
     // SAFETY: forwarded; a tail call keeps this path frameless.
+    unsafe { enter_scope_idle_long(states, version, event_types, len, current) }
+}
+
+/// A state word (4 slots) ANDed with this keeps the `opaque` bytes and
+/// zeroes the `active` ones.
+const KEEP_OPAQUE: u64 = u64::from_ne_bytes([0, 0xff, 0, 0xff, 0, 0xff, 0, 0xff]);
+
+/// [`enter_scope_idle`] for what it does not take itself: 9-16 slots (a
+/// Cython generator's 10) with ids below 16 as it takes 4-8, with 8 ids a
+/// word and four state words; everything else in tail position to
+/// [`enter_scope_idle_other`]. Frameless.
+///
+/// # Safety
+/// As [`enter_scope_idle`].
+#[inline(never)]
+unsafe extern "C" fn enter_scope_idle_long(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+    current: u64,
+) -> c_int {
+    if len.wrapping_sub(9) <= 7 {
+        const HIGH: u64 = u64::from_ne_bytes([0xf0; 8]);
+        // SAFETY: 9 <= len <= 16 ids and slots (the caller's contract); the
+        // words are read and written unaligned, each inside the arrays.
+        unsafe {
+            let first = event_types.cast::<u64>().read_unaligned();
+            let last = event_types.add(len - 8).cast::<u64>().read_unaligned();
+            if (first | last) & HIGH == 0 {
+                for at in [0, 4, len - 8, len - 4] {
+                    let word = states.add(at).cast::<u64>();
+                    word.write_unaligned(word.read_unaligned() & KEEP_OPAQUE);
+                }
+                *version = current;
+                return 0;
+            }
+        }
+    }
+    // SAFETY: forwarded.
     unsafe { enter_scope_idle_other(states, version, event_types, len, current) }
 }
 
-/// [`enter_scope_idle`] for what it does not take itself: a length too
-/// large for a slice rejected, the others refreshed by the core (every id
-/// checked, a bad one the ValueError naming it).
+/// [`enter_scope_idle`] for what neither it nor [`enter_scope_idle_long`]
+/// takes: a length too large for a slice rejected, the others refreshed by
+/// the core (every id checked, a bad one the ValueError naming it).
 ///
 /// # Safety
 /// As [`enter_scope_idle`].
