@@ -426,9 +426,10 @@ pub(super) unsafe extern "C" fn refresh_1_to_3(
 /// `opaque` kept, `*version = current`. Inlined into the entry for 4-8
 /// slots (a Cython function's 7) whose ids are all below 16 (Cython's
 /// always are: it never passes C_RETURN, C_RAISE or BRANCH): the first and
-/// the last 4 ids ORed, one test that no byte has a bit above 15's (a byte
-/// of the OR bounds both ids it came from), then each of two overlapping
-/// 8-byte state words ANDed with a mask that keeps the `opaque` bytes.
+/// the last 4 ids ORed, one test that no byte of the OR reaches 16 (a byte
+/// of the OR is no smaller than either id it came from), then each of two
+/// overlapping 8-byte state words ANDed with a mask that keeps the `opaque`
+/// bytes.
 /// Everything else — other lengths, an id of 16 or more, valid or not —
 /// takes [`enter_scope_idle_long`] (9-16 slots the same way) or
 /// [`enter_scope_idle_other`], which checks every id exactly.

@@ -588,7 +588,7 @@ mod refresh_paths {
     }
 
     /// The entry's own loads of the version and the idle word read what
-    /// the registry's accessors read, idle or not.
+    /// the registry's accessors read, across changes of both.
     #[test]
     fn the_entry_reads_the_registrys_words() {
         let _g = registry_lock();
@@ -602,10 +602,8 @@ mod refresh_paths {
         same();
         registry::use_tool_id(3, "t").unwrap();
         registry::set_events(3, EventSet::LINE.bits()).unwrap();
-        assert_eq!(registry::global().idle_version(), registry::NOT_IDLE);
         same();
         registry::free_tool_id(3).unwrap();
-        assert_eq!(registry::global().idle_version(), registry::version());
         same();
     }
 
