@@ -386,8 +386,10 @@ impl Registry {
     }
 }
 
+/// Named by the C entry's version load on x86-64 (`ffi::scope`), which
+/// reads `version` and `idle` at their offsets.
 #[cfg(not(loom))]
-static GLOBAL: Registry = Registry::new();
+pub(crate) static GLOBAL: Registry = Registry::new();
 
 /// The global version word, for the header's inline `EnterScope` (exported
 /// by the FFI layer as `_PyMonitoring_GlobalVersion`).

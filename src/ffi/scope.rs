@@ -87,15 +87,45 @@ pub static _PyMonitoring_DisabledSites: &[crate::ext::sites::Entry; crate::ext::
 pub static _PyMonitoring_GlobalVersion: &std::sync::atomic::AtomicU64 = registry::VERSION;
 
 /// Validate, then compare the version; everything else is out of line.
-/// With `IDLE`, a stale version while the registry is idle at the version
-/// just read takes [`enter_scope_idle`] (3 instructions on the other
-/// refreshes; the header's inline path makes the same test itself, so
-/// `_PyMonitoring_EnterScope` leaves it out).
+///
+/// The validation is one filter that valid arguments with `length > 0`
+/// pass: the three pointers ANDed together non-zero (so none is NULL) and
+/// `length > 0`. Anything else — an invalid argument, `length` 0, or valid
+/// pointers whose AND happens to be 0 — goes to [`enter_scope_checked`],
+/// which makes the exact checks in their documented order and goes on as
+/// here, so every call is still validated (docs/BAD_INPUT.md). Pointers
+/// into one address space share their high bits (on x86-64 Linux the
+/// addresses of a position-independent executable, of the libraries and of
+/// the stack all have bit 46 set), so the filter rarely sends valid
+/// arguments there; when it does, they cost the exact checks (9
+/// instructions), not a wrong answer.
 ///
 /// # Safety
 /// As `PyMonitoring_EnterScope`.
 #[inline(always)]
 unsafe fn enter_scope<const IDLE: bool>(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+) -> c_int {
+    if (states as usize) & (event_types as usize) & (version as usize) == 0 || length <= 0 {
+        return enter_scope_checked::<IDLE>(states, version, event_types, length);
+    }
+    // SAFETY: all three pointers non-NULL and `length > 0` (above);
+    // forwarded caller contract.
+    unsafe { enter_scope_valid::<IDLE>(states, version, event_types, length) }
+}
+
+/// [`enter_scope`] for the arguments its filter leaves out: the exact
+/// checks (the ValueError naming the first bad argument), then the same
+/// path as valid arguments take there.
+///
+/// # Safety
+/// As `PyMonitoring_EnterScope`.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn enter_scope_checked<const IDLE: bool>(
     states: *mut PyMonitoringState,
     version: *mut u64,
     event_types: *const u8,
@@ -107,22 +137,98 @@ unsafe fn enter_scope<const IDLE: bool>(
     {
         return enter_scope_invalid(states, version, event_types, length);
     }
-    // Acquire (a plain load on x86-64, like Relaxed): a refresh reads the
-    // masks after it and stores this version.
-    let g = registry::global();
-    let current = g.version();
+    // SAFETY: validated above; forwarded caller contract.
+    unsafe { enter_scope_valid::<IDLE>(states, version, event_types, length) }
+}
+
+/// Compare the version; on a stale one refresh (the idle refresh inline,
+/// everything else in tail position out of line, so the entry stays
+/// frameless). With `IDLE`, a stale version while the registry is idle at
+/// the version just read takes [`enter_scope_idle`] (3 instructions on the
+/// other refreshes; the header's inline path makes the same test itself,
+/// so `_PyMonitoring_EnterScope` leaves it out).
+///
+/// # Safety
+/// As `PyMonitoring_EnterScope`, with the arguments valid: `version`
+/// non-NULL, `length >= 0`, both arrays non-NULL when `length > 0`.
+#[inline(always)]
+unsafe fn enter_scope_valid<const IDLE: bool>(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+) -> c_int {
+    // Acquire: a refresh reads the masks after it and stores this version.
+    let current = global_version();
     // SAFETY: `version` is non-NULL; the caller owns the word.
     if unsafe { *version } == current {
         return 0;
     }
-    if IDLE && g.idle_version() == current {
-        // SAFETY: arguments validated above; forwarded caller contract.
+    if IDLE && idle_version() == current {
+        // SAFETY: arguments validated; forwarded caller contract.
         return unsafe { enter_scope_idle(states, version, event_types, length as usize, current) };
     }
-    // One out-of-line call in tail position keeps the fast path frameless.
-    // SAFETY: arguments validated above; forwarded caller contract.
+    // SAFETY: arguments validated; forwarded caller contract.
     unsafe { enter_scope_refresh(states, version, event_types, length, current) }
 }
+
+/// The global version (Acquire), for the entry's compare: on x86-64 one
+/// load from the registry's word by its address (`sym`), where rustc
+/// reaches a static of a crate also built as an rlib through the GOT (two
+/// loads). A `mov` from an aligned word is an atomic load with Acquire
+/// order on x86-64, and the `asm!` block, free to read and write memory
+/// as far as the compiler knows, keeps later accesses after it.
+/// `.hidden` keeps the registry out of the dynamic symbols of any shared
+/// library the crate is linked into (a Rust `dylib` would otherwise
+/// export it, and a direct load of an exported symbol does not link).
+#[inline(always)]
+pub(super) fn global_version() -> u64 {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    {
+        let v: u64;
+        // SAFETY: an aligned 8-byte load of `GLOBAL.version` (offset 0,
+        // asserted below), which lives for the whole process.
+        unsafe {
+            std::arch::asm!(
+                ".hidden {global}",
+                "mov {v}, qword ptr [rip + {global}]",
+                v = out(reg) v,
+                global = sym registry::GLOBAL,
+                options(nostack, preserves_flags),
+            );
+        }
+        v
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    registry::global().version()
+}
+
+/// The idle word (Relaxed, `Registry::idle_version`), loaded as
+/// [`global_version`] loads the version: the word after it.
+#[inline(always)]
+pub(super) fn idle_version() -> u64 {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    {
+        let v: u64;
+        // SAFETY: an aligned 8-byte load of `GLOBAL.idle` (the word after
+        // the version, asserted in `registry`), read only.
+        unsafe {
+            std::arch::asm!(
+                ".hidden {global}",
+                "mov {v}, qword ptr [rip + {global} + 8]",
+                v = out(reg) v,
+                global = sym registry::GLOBAL,
+                options(nostack, preserves_flags, readonly),
+            );
+        }
+        v
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    registry::global().idle_version()
+}
+
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+const _: () = assert!(std::mem::offset_of!(registry::Registry, version) == 0);
 
 /// Invalid arguments: the ValueError naming the first bad one.
 #[cold]
@@ -355,16 +461,22 @@ pub(super) unsafe extern "C" fn refresh_1_to_3(
 /// `Registry::idle_version`: no tool has an event, no option is set, no
 /// restart gate): the core's result (`scope::try_refresh_idle`, the
 /// reference) — every id checked first, then each `active` zeroed,
-/// `opaque` kept, `*version = current` — with 4-8 slots (a Cython
-/// function's 7) as two overlapping 8-byte words: the two id words
-/// checked as the core's `all_valid` checks them, and each state word
-/// ANDed with a mask that keeps the `opaque` bytes. Rewriting `opaque`
-/// with the value just read is safe for the reason the SIMD kernels give
-/// (`super::simd`, module docs).
+/// `opaque` kept, `*version = current`. Inlined into the entry for 4-8
+/// slots (a Cython function's 7) whose ids are all below 16 (Cython's
+/// always are: it never passes C_RETURN, C_RAISE or BRANCH): the first and
+/// the last 4 ids ORed, one test that no byte of the OR reaches 16 (a byte
+/// of the OR is no smaller than either id it came from), then each of two
+/// overlapping 8-byte state words ANDed with a mask that keeps the `opaque`
+/// bytes.
+/// Everything else — other lengths, an id of 16 or more, valid or not —
+/// takes [`enter_scope_idle_long`] (9-16 slots the same way) or
+/// [`enter_scope_idle_other`], which checks every id exactly.
+/// Rewriting `opaque` with the value just read is safe for the reason the
+/// SIMD kernels give (`super::simd`, module docs).
 ///
 /// # Safety
 /// As [`enter_scope_refresh`], with the arguments checked as there.
-#[inline(never)]
+#[inline(always)]
 pub(super) unsafe extern "C" fn enter_scope_idle(
     states: *mut PyMonitoringState,
     version: *mut u64,
@@ -373,31 +485,68 @@ pub(super) unsafe extern "C" fn enter_scope_idle(
     current: u64,
 ) -> c_int {
     if len.wrapping_sub(4) <= 4 {
-        const ADD: u32 = u32::from_ne_bytes([128 - Event::COUNT as u8; 4]);
-        const TOP: u32 = u32::from_ne_bytes([0x80; 4]);
-        const KEEP_OPAQUE: u64 = u64::from_ne_bytes([0, 0xff, 0, 0xff, 0, 0xff, 0, 0xff]);
+        const HIGH: u32 = u32::from_ne_bytes([0xf0; 4]);
         // SAFETY: 4 <= len <= 8 ids and slots (the caller's contract); the
         // words are read and written unaligned, each inside the arrays.
         unsafe {
             let first = event_types.cast::<u32>().read_unaligned();
             let last = event_types.add(len - 4).cast::<u32>().read_unaligned();
-            let bad = (first.wrapping_add(ADD) | first | last.wrapping_add(ADD) | last) & TOP;
-            if bad != 0 {
-                return bad_event(event_types, len);
+            if (first | last) & HIGH == 0 {
+                let (low, high) = (states.cast::<u64>(), states.add(len - 4).cast::<u64>());
+                low.write_unaligned(low.read_unaligned() & KEEP_OPAQUE);
+                high.write_unaligned(high.read_unaligned() & KEEP_OPAQUE);
+                *version = current;
+                return 0;
             }
-            let (low, high) = (states.cast::<u64>(), states.add(len - 4).cast::<u64>());
-            low.write_unaligned(low.read_unaligned() & KEEP_OPAQUE);
-            high.write_unaligned(high.read_unaligned() & KEEP_OPAQUE);
-            *version = current;
         }
-        return 0;
     }
     // SAFETY: forwarded; a tail call keeps this path frameless.
+    unsafe { enter_scope_idle_long(states, version, event_types, len, current) }
+}
+
+/// A state word (4 slots) ANDed with this keeps the `opaque` bytes and
+/// zeroes the `active` ones.
+const KEEP_OPAQUE: u64 = u64::from_ne_bytes([0, 0xff, 0, 0xff, 0, 0xff, 0, 0xff]);
+
+/// [`enter_scope_idle`] for what it does not take itself: 9-16 slots (a
+/// Cython generator's 10) with ids below 16 as it takes 4-8, with 8 ids a
+/// word and four state words; everything else in tail position to
+/// [`enter_scope_idle_other`]. Frameless.
+///
+/// # Safety
+/// As [`enter_scope_idle`].
+#[inline(never)]
+unsafe extern "C" fn enter_scope_idle_long(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+    current: u64,
+) -> c_int {
+    if len.wrapping_sub(9) <= 7 {
+        const HIGH: u64 = u64::from_ne_bytes([0xf0; 8]);
+        // SAFETY: 9 <= len <= 16 ids and slots (the caller's contract); the
+        // words are read and written unaligned, each inside the arrays.
+        unsafe {
+            let first = event_types.cast::<u64>().read_unaligned();
+            let last = event_types.add(len - 8).cast::<u64>().read_unaligned();
+            if (first | last) & HIGH == 0 {
+                for at in [0, 4, len - 8, len - 4] {
+                    let word = states.add(at).cast::<u64>();
+                    word.write_unaligned(word.read_unaligned() & KEEP_OPAQUE);
+                }
+                *version = current;
+                return 0;
+            }
+        }
+    }
+    // SAFETY: forwarded.
     unsafe { enter_scope_idle_other(states, version, event_types, len, current) }
 }
 
-/// [`enter_scope_idle`] for the lengths it does not take itself: a length
-/// too large for a slice rejected, the others refreshed by the core.
+/// [`enter_scope_idle`] for what neither it nor [`enter_scope_idle_long`]
+/// takes: a length too large for a slice rejected, the others refreshed by
+/// the core (every id checked, a bad one the ValueError naming it).
 ///
 /// # Safety
 /// As [`enter_scope_idle`].

@@ -473,8 +473,8 @@ mod refresh_paths {
     /// `PyMonitoring_EnterScope` takes while no tool has an event and no
     /// option is set) against the core, with a tool set and freed: every
     /// length 0-70 at 4 alignments, random `active`/`opaque` bytes and
-    /// ids; a bad id anywhere is -1 with the core's message and nothing
-    /// written.
+    /// ids (sometimes all below 16, the case it takes inline); a bad id
+    /// anywhere is -1 with the core's message and nothing written.
     #[test]
     fn the_idle_refresh_matches_the_core() {
         let _g = registry_lock();
@@ -493,6 +493,7 @@ mod refresh_paths {
         let strategy = (
             proptest::collection::vec(0..Event::COUNT as u8, 70),
             proptest::collection::vec(any::<u8>(), 2 * 70 + 64),
+            any::<bool>(),
             0..4usize,
         );
         let mut runner = TestRunner::new(Config {
@@ -500,7 +501,8 @@ mod refresh_paths {
             ..Config::default()
         });
         runner
-            .run(&strategy, |(ids, bytes, shift)| {
+            .run(&strategy, |(ids, bytes, low, shift)| {
+                let ids: Vec<u8> = ids.iter().map(|&i| if low { i % 16 } else { i }).collect();
                 for len in 0..=70usize {
                     let (want, want_version) =
                         reference(&bytes[shift..shift + 2 * len], &ids[..len]);
@@ -583,5 +585,143 @@ mod refresh_paths {
             Kernel::Scalar
         };
         assert_eq!(k, want);
+    }
+
+    /// The entry's own loads of the version and the idle word read what
+    /// the registry's accessors read, across changes of both.
+    #[test]
+    fn the_entry_reads_the_registrys_words() {
+        let _g = registry_lock();
+        let same = || {
+            assert_eq!(super::super::scope::global_version(), registry::version());
+            assert_eq!(
+                super::super::scope::idle_version(),
+                registry::global().idle_version()
+            );
+        };
+        same();
+        registry::use_tool_id(3, "t").unwrap();
+        registry::set_events(3, EventSet::LINE.bits()).unwrap();
+        same();
+        registry::free_tool_id(3).unwrap();
+        same();
+    }
+
+    /// Valid arguments whose pointers AND to 0 (three mappings at
+    /// addresses with no bit in common), which `PyMonitoring_EnterScope`'s
+    /// filter sends to its exact checks: the same answers, writes and
+    /// errors as the same arguments elsewhere, through both entry points,
+    /// current or stale, idle or not, every length 0-20.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn arguments_the_entry_filter_leaves_out_get_the_same_answers() {
+        let _g = registry_lock();
+        let page = 4096;
+        // Three pages at 1 << k, 1 << (k + 1), 1 << (k + 2), for the first
+        // k where all three are free.
+        let maps = (32..44)
+            .find_map(|k| {
+                let mut got = Vec::new();
+                for i in 0..3 {
+                    let at = 1usize << (k + i);
+                    // SAFETY: a fresh anonymous mapping where nothing is
+                    // mapped (NOREPLACE), unmapped below.
+                    let p = unsafe {
+                        libc::mmap(
+                            at as *mut c_void,
+                            page,
+                            libc::PROT_READ | libc::PROT_WRITE,
+                            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                            -1,
+                            0,
+                        )
+                    };
+                    if p as usize != at {
+                        for &q in &got {
+                            // SAFETY: mapped above.
+                            unsafe { libc::munmap(q, page) };
+                        }
+                        return None;
+                    }
+                    got.push(p);
+                }
+                Some(got)
+            })
+            .expect("three free pages at single-bit addresses");
+        let (states, version, events) = (
+            maps[0].cast::<PyMonitoringState>(),
+            maps[1].cast::<u64>(),
+            maps[2].cast::<u8>(),
+        );
+        assert_eq!(states as usize & version as usize & events as usize, 0);
+        type Entry =
+            unsafe extern "C" fn(*mut PyMonitoringState, *mut u64, *const u8, Py_ssize_t) -> c_int;
+        let entries: [(&str, Entry); 2] = [
+            ("PyMonitoring_EnterScope", PyMonitoring_EnterScope),
+            ("_PyMonitoring_EnterScope", _PyMonitoring_EnterScope),
+        ];
+        let idle = [false, true];
+        for idle in idle {
+            registry::reset_for_tests();
+            registry::use_tool_id(2, "t").unwrap();
+            registry::set_events(2, (EventSet::PY_START | EventSet::LINE).bits()).unwrap();
+            if idle {
+                registry::free_tool_id(2).unwrap();
+            }
+            for len in 0..=20usize {
+                for stored in [registry::version(), u64::MAX] {
+                    for bad in [None, Some(len.saturating_sub(1))] {
+                        let mut ids: Vec<u8> = (0..len).map(|i| (i * 5 % 16) as u8).collect();
+                        if let (Some(at), true) = (bad, len > 0) {
+                            ids[at] = 19;
+                        }
+                        let bytes: Vec<u8> = (0..2 * len).map(|i| (i * 37 + 11) as u8).collect();
+                        for (name, entry) in entries {
+                            // The same call on ordinary buffers, then on the
+                            // mappings.
+                            let mut buf = bytes.clone();
+                            let mut v = stored;
+                            // SAFETY: `len` slots and ids in live buffers.
+                            let want = unsafe {
+                                entry(buf.as_mut_ptr().cast(), &mut v, ids.as_ptr(), len as _)
+                            };
+                            let want_error = (want != 0).then(message);
+                            PyMonitoring_ErrClear();
+                            // SAFETY: the pages hold `len` (<= 20) slots and
+                            // ids and a version word.
+                            let got = unsafe {
+                                std::ptr::copy_nonoverlapping(
+                                    bytes.as_ptr(),
+                                    states.cast(),
+                                    2 * len,
+                                );
+                                std::ptr::copy_nonoverlapping(ids.as_ptr(), events, len);
+                                *version = stored;
+                                entry(states, version, events, len as _)
+                            };
+                            let got_error = (got != 0).then(message);
+                            PyMonitoring_ErrClear();
+                            let at =
+                                format!("{name} idle {idle} len {len} stored {stored} bad {bad:?}");
+                            assert_eq!(got, want, "{at}");
+                            assert_eq!(got_error, want_error, "{at}");
+                            // SAFETY: as above.
+                            let (written, v_got) = unsafe {
+                                (
+                                    std::slice::from_raw_parts(states.cast::<u8>(), 2 * len),
+                                    *version,
+                                )
+                            };
+                            assert_eq!(written, &buf[..], "{at}");
+                            assert_eq!(v_got, v, "{at}");
+                        }
+                    }
+                }
+            }
+        }
+        for p in maps {
+            // SAFETY: mapped above, nothing refers to it any more.
+            unsafe { libc::munmap(p, page) };
+        }
     }
 }
