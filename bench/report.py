@@ -99,6 +99,20 @@ for line in open(os.path.join(os.path.dirname(__file__), "goals.txt")):
     p = line.split(None, 4)
     GOALS.append((p[0], p[1], int(p[2]), int(p[3]), p[4].strip()))
 
+# Figures before the current round (bench/before.txt): case variant instructions.
+BEFORE = {}
+for line in open(os.path.join(os.path.dirname(__file__), "before.txt")):
+    if line.startswith("#") or not line.strip():
+        continue
+    p = line.split()
+    BEFORE[(p[0], p[1])] = int(p[2])
+
+
+def before(case, variant):
+    x = BEFORE.get((case, variant))
+    return "–" if x is None else str(x)
+
+
 md = []
 w = md.append
 w("# Benchmarks")
@@ -142,11 +156,13 @@ w("**CPython Py** = the same with a Python `lambda`; **ours exported** = the exp
 w("`PyMonitoring_*` functions through the PLT; **ours inline** = `-DPYMONITORING_INLINE` (the")
 w("header's `static inline` wrappers: the `active` test, and EnterScope's version compare, in the")
 w("caller). Ratio = CPython C instructions / ours (inline where the goal is for the inline path).")
+w("**Before** = the same case measured at commit b2f9db7, before the current round of fire-path")
+w("work (`bench/before.txt`).")
 w("")
 w("## Goals (instructions per operation)")
 w("")
-w("| case | variant | CPython C | CPython Py | ours | goal | met | CPython C / ours |")
-w("|---|---|---:|---:|---:|---:|:-:|---:|")
+w("| case | variant | CPython C | CPython Py | before | ours | goal | met | CPython C / ours |")
+w("|---|---|---:|---:|---:|---:|---:|:-:|---:|")
 CASE_CPY = {}
 # The opt-in features (docs/EXTENSIONS.md): (case, variant) -> (default case it is set
 # beside, that case's variant). Reported in their own section below.
@@ -175,7 +191,7 @@ for case, variant, goal, budget, what in GOALS:
     if case == "fire_inactive" and variant == "exported":
         cpy = None  # CPython has the inline path only
     met = "–" if ours is None else ("yes" if ours <= goal + 0.5 else "**no**")
-    w(f"| {what} (`{case}`) | {variant} | {fmt_i(cpy) if cpy is not None or case != 'fire_inactive' else '– (inline only)'} | {fmt_i(cpy_py)} | {fmt_i(ours)} | ≤ {goal} | {met} | {ratio(cpy, ours)} |")
+    w(f"| {what} (`{case}`) | {variant} | {fmt_i(cpy) if cpy is not None or case != 'fire_inactive' else '– (inline only)'} | {fmt_i(cpy_py)} | {before(case, variant)} | {fmt_i(ours)} | ≤ {goal} | {met} | {ratio(cpy, ours)} |")
 w("")
 w("## All cases: instructions and times")
 w("")
@@ -216,8 +232,8 @@ w("a test of the slot's `opaque` mark per fire (lasting DISABLE) and a pointer t
 w("(armed sites), +4 on PY_START with 1 tool; nothing per refresh (the restart gate is the top bit")
 w("of the byte the exported refresh reads to pick its SIMD kernel).")
 w("")
-w("| feature case | variant | instr | ns med/min | next to | its instr | ratio | goal |")
-w("|---|---|---:|---:|---|---:|---:|---|")
+w("| feature case | variant | before | instr | ns med/min | next to | its instr | ratio | goal |")
+w("|---|---|---:|---:|---:|---|---:|---:|---|")
 for case, variant, goal, budget, what in GOALS:
     if (case, variant) not in FEATURES:
         continue
@@ -227,7 +243,7 @@ for case, variant, goal, budget, what in GOALS:
     g = "–"
     if case == "lasting_disabled_site":
         g = f"≤ 1/4 of `{base}`: {'met' if ours is not None and theirs and ours <= theirs / 4 + 0.5 else '**not met**'}"
-    w(f"| {what} (`{case}`) | {variant} | {fmt_i(ours)} | {fmt_t(med(variant, case))} / {fmt_t(mn(variant, case))} | "
+    w(f"| {what} (`{case}`) | {variant} | {before(case, variant)} | {fmt_i(ours)} | {fmt_t(med(variant, case))} / {fmt_t(mn(variant, case))} | "
       f"`{base}` ({bvar}) | {fmt_i(theirs)} | {r} | {g} |")
 w("")
 
