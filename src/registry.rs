@@ -66,8 +66,10 @@ pub struct Direct {
     words: [usize; 2],
 }
 
-/// The function of a [`Direct`] call: `(words[0], words[1], record)`.
-pub type DirectFn = fn(usize, usize, &FireRecord) -> i32;
+/// The function of a [`Direct`] call: `(words[0], record, words[1])`. The
+/// record second, so a function that hands the first word and the record
+/// on to another function (a C callback's `(data, event)`) moves nothing.
+pub type DirectFn = fn(usize, &FireRecord, usize) -> i32;
 
 impl Direct {
     /// `call` called with `words` and each record.
@@ -78,7 +80,7 @@ impl Direct {
     /// Deliver `record`; returns an [`Outcome`] code.
     #[inline(always)]
     pub fn call(&self, record: &FireRecord) -> i32 {
-        (self.call)(self.words[0], self.words[1], record)
+        (self.call)(self.words[0], record, self.words[1])
     }
 }
 
