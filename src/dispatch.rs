@@ -290,7 +290,9 @@ fn walk(
             } else {
                 continue;
             };
-            if (answer != 0) | pending() {
+            // Short-circuit: the flag word is then tested in memory, one
+            // instruction fewer a tool than the combined test.
+            if answer != 0 || pending() {
                 if let Err(e) = after_callback(active, record, row, answer, pending) {
                     break 'table Err(e);
                 }
