@@ -7,7 +7,7 @@ use crate::error::{self, Error, ErrorSet};
 use crate::event::Event;
 use crate::host;
 use crate::readers;
-use crate::registry::{self, CallbackTable, Outcome, Slot};
+use crate::registry::{self, CallbackTable, Outcome, Row};
 use crate::thread::{self, ThreadState};
 
 pub use crate::record::{EventRecord, FireRecord, Firing};
@@ -229,7 +229,8 @@ fn walk(
     record: &mut FireRecord,
     pending: impl Fn() -> bool + Copy,
 ) -> Result<(), ErrorSet> {
-    let mut tools = active.get();
+    // Widened once: the scan below works on a register word.
+    let mut tools = u32::from(active.get());
     if tools == 0 {
         return Ok(());
     }
@@ -261,31 +262,45 @@ fn walk(
         // arming while anything is armed; skipped tools get no callback and
         // keep their bit.
         if let Some(armed) = table.armed() {
-            tools = armed.filter_armed(tools, record);
+            tools = u32::from(armed.filter_armed(tools as u8, record));
+            if tools == 0 {
+                break Ok(());
+            }
         }
-        while tools != 0 {
+        // Only the event's row from here on: one register fewer in the
+        // loop than the table and the event.
+        let row = table.row(event);
+        // `tools` is not 0 here (tested before the walk and before each
+        // pass), and each way back to the top tests it, once.
+        loop {
             // As the record's `i32` first: no narrowing and widening back.
-            let tool_id = 7 - tools.leading_zeros() as i32;
+            // `| 1` changes no highest bit of a `tools` that is not 0, and
+            // tells the compiler it is not 0 (no zero case in the scan).
+            let tool_id = 31 - (tools | 1).leading_zeros() as i32;
             let tool = tool_id as u8;
             tools &= !(1 << tool);
-            let Some(slot) = table.get_masked(tool, event) else {
-                continue;
-            };
-            let answer = if let Some(direct) = slot.direct() {
+            let answer = if let Some(direct) = row.direct_masked(tool) {
                 record.tool = tool_id;
                 direct.call(record)
-            } else if let Some(handler) = slot.handler() {
+            } else if let Some(handler) = row.handler_masked(tool) {
                 record.tool = tool_id;
                 handler.call_fire(record) as i32
+            } else if tools == 0 {
+                break;
             } else {
                 continue;
             };
-            if (answer != 0) | pending() {
-                if let Err(e) = after_callback(active, record, table, answer, pending) {
+            // Short-circuit: the flag word is then tested in memory, one
+            // instruction fewer a tool than the combined test.
+            if answer != 0 || pending() {
+                if let Err(e) = after_callback(active, record, row, answer, pending) {
                     break 'table Err(e);
                 }
             }
-            if tools != 0 && callbacks_stale(t) {
+            if tools == 0 {
+                break;
+            }
+            if callbacks_stale(t) {
                 held = fetch_callbacks(t);
                 continue 'table;
             }
@@ -315,10 +330,10 @@ fn not_set_up() -> Result<(), ErrorSet> {
 /// refreshing caller pays, takes a small frame.
 #[cold]
 #[inline(never)]
-fn disable(active: &Cell<u8>, record: &FireRecord, table: &CallbackTable) -> Result<(), ErrorSet> {
+fn disable(active: &Cell<u8>, record: &FireRecord, row: &Row) -> Result<(), ErrorSet> {
     let tool = record.tool();
     if !record.event().is_local() {
-        return disable_not_local(record, table);
+        return disable_not_local(record, row);
     }
     if registry::global().ext().lasting_mode() {
         // The lasting mode silences the site, not the slot.
@@ -338,13 +353,10 @@ fn disable(active: &Cell<u8>, record: &FireRecord, table: &CallbackTable) -> Res
 /// it is still the one that answered) and the fire fails.
 #[cold]
 #[inline(never)]
-fn disable_not_local(record: &FireRecord, table: &CallbackTable) -> Result<(), ErrorSet> {
+fn disable_not_local(record: &FireRecord, row: &Row) -> Result<(), ErrorSet> {
     // The slot is found again rather than kept across the call: one
     // register fewer in the walk.
-    if let Some(handler) = table
-        .get_masked(record.tool(), record.event())
-        .and_then(Slot::handler)
-    {
+    if let Some(handler) = row.handler_masked(record.tool()) {
         registry::remove_callback_if_same(record.tool(), record.event(), handler);
     }
     error::fail(Error::value(format!(
@@ -362,7 +374,7 @@ fn disable_not_local(record: &FireRecord, table: &CallbackTable) -> Result<(), E
 fn after_callback(
     active: &Cell<u8>,
     record: &FireRecord,
-    table: &CallbackTable,
+    row: &Row,
     answer: i32,
     pending: impl Fn() -> bool,
 ) -> Result<(), ErrorSet> {
@@ -374,7 +386,7 @@ fn after_callback(
         active.set(active.get() & !(1 << record.tool()));
         return Ok(());
     }
-    after_callback_slow(active, record, table, Outcome::from_answer(answer), pending)
+    after_callback_slow(active, record, row, Outcome::from_answer(answer), pending)
 }
 
 /// The rest of [`after_callback`].
@@ -383,7 +395,7 @@ fn after_callback(
 fn after_callback_slow(
     active: &Cell<u8>,
     record: &FireRecord,
-    table: &CallbackTable,
+    row: &Row,
     outcome: Outcome,
     pending: impl Fn() -> bool,
 ) -> Result<(), ErrorSet> {
@@ -402,7 +414,7 @@ fn after_callback_slow(
         // A callback that reports success with an error set has failed.
         _ if stray_error => Err(ErrorSet),
         Outcome::Continue => Ok(()),
-        Outcome::Disable => disable(active, record, table),
+        Outcome::Disable => disable(active, record, row),
     }
 }
 

@@ -99,12 +99,13 @@ fn dispatch(reg: &Registry, rec: &ReaderRecord, cache: &mut Cache, active: u8, e
         let tool = 7 - tools.leading_zeros() as u8;
         tools &= !(1 << tool);
         // The walk's call: the slot's `Direct` form, else its handler.
-        let Some(slot) = cache.1.as_deref().and_then(|t| t.get_masked(tool, event)) else {
+        let Some(table) = cache.1.as_deref() else {
             continue;
         };
-        let answer = if let Some(direct) = slot.direct() {
+        let row = table.row(event);
+        let answer = if let Some(direct) = row.direct_masked(tool) {
             direct.call(&record(event, tool))
-        } else if let Some(handler) = slot.handler() {
+        } else if let Some(handler) = row.handler_masked(tool) {
             handler.call_fire(&record(event, tool)) as i32
         } else {
             continue;

@@ -66,8 +66,10 @@ pub struct Direct {
     words: [usize; 2],
 }
 
-/// The function of a [`Direct`] call: `(words[0], words[1], record)`.
-pub type DirectFn = fn(usize, usize, &FireRecord) -> i32;
+/// The function of a [`Direct`] call: `(words[0], record, words[1])`. The
+/// record second, so a function that hands the first word and the record
+/// on to another function (a C callback's `(data, event)`) moves nothing.
+pub type DirectFn = fn(usize, &FireRecord, usize) -> i32;
 
 impl Direct {
     /// `call` called with `words` and each record.
@@ -78,7 +80,7 @@ impl Direct {
     /// Deliver `record`; returns an [`Outcome`] code.
     #[inline(always)]
     pub fn call(&self, record: &FireRecord) -> i32 {
-        (self.call)(self.words[0], self.words[1], record)
+        (self.call)(self.words[0], record, self.words[1])
     }
 }
 
@@ -114,52 +116,52 @@ impl std::fmt::Debug for dyn Handler {
 /// `get_callback` and DISABLE's removal-if-same) and, when it has one, its
 /// [`Direct`] form, which the dispatch tests first and calls instead.
 #[derive(Clone, Default)]
-pub(crate) struct Slot {
+struct Slot {
     direct: Option<Direct>,
     handler: Option<Arc<dyn Handler>>,
 }
 
-impl Slot {
-    pub(super) fn new(handler: Option<Arc<dyn Handler>>) -> Slot {
-        Slot {
-            direct: handler.as_ref().and_then(|h| h.direct()),
-            handler,
-        }
+/// Every tool's callback for one event, indexed by tool id.
+#[derive(Clone)]
+pub(crate) struct Row([Slot; TOOL_IDS]);
+
+impl Row {
+    /// The [`Direct`] form of tool `tool & 7`'s callback, when it has one:
+    /// what the dispatch calls.
+    #[inline(always)]
+    pub(crate) fn direct_masked(&self, tool: u8) -> Option<&Direct> {
+        self.0[usize::from(tool & 7)].direct.as_ref()
     }
 
-    /// The [`Direct`] form, when the handler has one: what the dispatch
-    /// calls.
+    /// The callback of tool `tool & 7`: what the dispatch calls when there
+    /// is no [`Direct`] form.
     #[inline(always)]
-    pub(crate) fn direct(&self) -> Option<&Direct> {
-        self.direct.as_ref()
-    }
-
-    /// The registered handler.
-    #[inline(always)]
-    pub(crate) fn handler(&self) -> Option<&Arc<dyn Handler>> {
-        self.handler.as_ref()
+    pub(crate) fn handler_masked(&self, tool: u8) -> Option<&Arc<dyn Handler>> {
+        self.0[usize::from(tool & 7)].handler.as_ref()
     }
 }
 
 /// An immutable snapshot of every tool's callbacks. Writers replace it whole.
 #[derive(Clone)]
 pub struct CallbackTable {
-    /// One shared row per tool id: a registration copies the row pointers
-    /// and the one row it edits. Tools 6 and 7 never get callbacks; their
-    /// rows stay empty so that any tool bit indexes without a bounds check.
-    rows: [Option<Arc<Row>>; TOOL_IDS],
+    /// One flat `[event][tool]` table, so the dispatch reaches a slot with
+    /// one index and no row test. Tools 6 and 7 never get callbacks; their
+    /// slots stay empty so that any tool bit indexes without a bounds check.
+    slots: [Row; Event::COUNT],
+    /// Bit t: tool t was given a callback slot (set, even to none) since it
+    /// was last cleared — what a claim's release asks.
+    used: u8,
     /// Armed sites: the code-likes' snapshot while anything is
     /// armed, so the dispatch sees arming with the table it already holds
     /// (no second thread-local, no extra global load while nothing is).
     armed: Option<Arc<crate::ext::Snapshot>>,
 }
 
-type Row = [Slot; Event::COUNT];
-
 impl CallbackTable {
     fn empty() -> CallbackTable {
         CallbackTable {
-            rows: std::array::from_fn(|_| None),
+            slots: std::array::from_fn(|_| Row(std::array::from_fn(|_| Slot::default()))),
+            used: 0,
             armed: None,
         }
     }
@@ -172,20 +174,58 @@ impl CallbackTable {
 
     /// The callback of `tool` for `event`.
     pub fn get(&self, tool: u8, event: Event) -> Option<&Arc<dyn Handler>> {
-        self.rows.get(tool as usize)?.as_deref()?[event as usize].handler()
+        self.slots[event as usize]
+            .0
+            .get(tool as usize)?
+            .handler
+            .as_ref()
     }
 
-    /// The callback of tool `tool & 7` for `event`: the dispatch's lookup.
+    /// The callbacks of every tool for `event`: what a dispatch walks.
     #[inline(always)]
-    pub(crate) fn get_masked(&self, tool: u8, event: Event) -> Option<&Slot> {
-        Some(&self.rows[usize::from(tool & 7)].as_deref()?[event as usize])
+    pub(crate) fn row(&self, event: Event) -> &Row {
+        &self.slots[event as usize]
     }
 
-    /// `tool`'s row, made unique for editing (`tool` is a checked user tool).
-    fn row_mut(&mut self, tool: u8) -> &mut Row {
-        let row = self.rows[tool as usize]
-            .get_or_insert_with(|| Arc::new(std::array::from_fn(|_| Slot::default())));
-        Arc::make_mut(row)
+    /// Make `handler` `tool`'s callback for `event` (`tool` is a checked
+    /// user tool; the tool counts as used); returns the previous one.
+    fn set(
+        &mut self,
+        tool: u8,
+        event: Event,
+        handler: Option<Arc<dyn Handler>>,
+    ) -> Option<Arc<dyn Handler>> {
+        self.used |= 1 << tool;
+        let slot = Slot {
+            direct: handler.as_ref().and_then(|h| h.direct()),
+            handler,
+        };
+        std::mem::replace(&mut self.slots[event as usize].0[usize::from(tool)], slot).handler
+    }
+
+    /// Whether `tool` was given a callback slot since it was last cleared.
+    fn tool_used(&self, tool: usize) -> bool {
+        self.used & (1 << tool) != 0
+    }
+
+    /// Every slot of `tool` emptied.
+    fn clear_tool(&mut self, tool: usize) {
+        for row in &mut self.slots {
+            row.0[tool] = Slot::default();
+        }
+        self.used &= !(1 << tool);
+    }
+
+    /// `from`'s slots moved to `to` (whose own are dropped).
+    fn move_tool(&mut self, from: usize, to: usize) {
+        for row in &mut self.slots {
+            row.0[to] = std::mem::take(&mut row.0[from]);
+        }
+        let was_used = self.tool_used(from);
+        self.used &= !(1 << from) & !(1 << to);
+        if was_used {
+            self.used |= 1 << to;
+        }
     }
 }
 
@@ -309,8 +349,7 @@ impl Registry {
             let mut previous = None;
             self.edit_callbacks(m, |t| {
                 for slot in event.callback_slots() {
-                    let cell = &mut t.row_mut(tool)[*slot as usize];
-                    previous = std::mem::replace(cell, Slot::new(handler.clone())).handler;
+                    previous = t.set(tool, *slot, handler.clone());
                 }
             });
             self.callbacks_changed(m);
@@ -346,7 +385,7 @@ impl Registry {
             .is_some_and(|h| Arc::ptr_eq(h, handler));
         if same {
             self.edit_callbacks(&mut m, |t| {
-                t.row_mut(tool)[event as usize] = Slot::default()
+                t.set(tool, event, None);
             });
             self.callbacks_changed(&m);
         }

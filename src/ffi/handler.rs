@@ -48,11 +48,13 @@ impl CCallback {
     }
 }
 
-/// The [`Direct`] call of a C callback: `func` and `data` are the words of
+/// The [`Direct`] call of a C callback: `data` and `func` are the words of
 /// the `Direct` that [`CCallback::direct`] built, and nothing else builds
 /// one with this function. Answers the callback's own code
-/// (`PY_MONITORING_DISABLE` is [`Outcome::Disable`]'s code).
-fn call_c(func: usize, data: usize, record: &FireRecord) -> i32 {
+/// (`PY_MONITORING_DISABLE` is [`Outcome::Disable`]'s code). `data` and the
+/// record arrive where the C function takes them: a filled record is one
+/// test and a tail jump.
+fn call_c(data: usize, record: &FireRecord, func: usize) -> i32 {
     // SAFETY: `func` is a `CallbackFn` turned into a word by
     // `CCallback::direct` (the only place this function is paired with
     // words), so turning it back gives the host's function.
@@ -104,13 +106,13 @@ impl Handler for CCallback {
 
     #[inline]
     fn call_fire(&self, record: &FireRecord) -> Outcome {
-        Outcome::from_answer(call_c(self.func as usize, self.data as usize, record))
+        Outcome::from_answer(call_c(self.data as usize, record, self.func as usize))
     }
 
     fn direct(&self) -> Option<Direct> {
         Some(Direct::new(
             call_c,
-            [self.func as usize, self.data as usize],
+            [self.data as usize, self.func as usize],
         ))
     }
 

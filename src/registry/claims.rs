@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{check_tool, require_in_use, Handler, Master, Registry, Slot, MAX_USER_TOOL, TOOL_IDS};
+use super::{check_tool, require_in_use, Handler, Master, Registry, MAX_USER_TOOL, TOOL_IDS};
 use crate::event::{Event, EventSet};
 use crate::failure::Error;
 use crate::sync::Ordering;
@@ -88,7 +88,7 @@ impl Registry {
             self.publish_codelikes(m);
         }
         self.edit_callbacks(m, |t| {
-            t.rows[to] = t.rows[from].take();
+            t.move_tool(from, to);
         });
         self.publish_masks(m);
         None
@@ -153,10 +153,9 @@ impl Registry {
             ));
         };
         self.edit_callbacks(&mut m, |t| {
-            let row = t.row_mut(tool);
             for (event, handler) in &handlers {
                 for slot in event.callback_slots() {
-                    row[*slot as usize] = Slot::new(Some(handler.clone()));
+                    t.set(tool, *slot, Some(handler.clone()));
                 }
             }
         });
@@ -175,8 +174,7 @@ impl Registry {
             return;
         };
         let t = usize::from(tool);
-        let unused =
-            m.events[t].is_empty() && m.callbacks.as_ref().is_none_or(|c| c.rows[t].is_none());
+        let unused = m.events[t].is_empty() && m.callbacks.as_ref().is_none_or(|c| !c.tool_used(t));
         if !unused {
             self.clear_claimed(&mut m, tool);
         } else if self.ext.tool_released(&mut m.ext, tool) {
@@ -216,7 +214,7 @@ impl Registry {
             self.publish_codelikes(m);
         }
         self.edit_callbacks(m, |t| {
-            t.rows[tool as usize] = None;
+            t.clear_tool(usize::from(tool));
         });
         self.publish_masks(m);
     }
