@@ -83,7 +83,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod ffi;
 
 #[cfg(test)]
-mod spec_tests;
+mod behaviour_tests;
 #[cfg(test)]
 pub(crate) mod test_support;
 

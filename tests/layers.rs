@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 /// Files whose whole content is test code.
 const TEST_FILES: &[&str] = &[
     "tests.rs",
-    "spec_tests.rs",
+    "behaviour_tests.rs",
     "loom_tests.rs",
     "test_support.rs",
 ];
