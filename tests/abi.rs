@@ -428,7 +428,10 @@ fn header_declares_every_function() {
         expected.len(),
         17 + 18 + 2 + 11 + 8 + 8 + 1 + api_names::EXTENSION_FUNCTIONS.len() + 1
     );
-    assert_eq!(declared, expected, "header (left) vs SPEC (right)");
+    assert_eq!(
+        declared, expected,
+        "header (left) vs the documented API, tests/api_names (right)"
+    );
 }
 
 #[test]
