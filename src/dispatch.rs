@@ -33,6 +33,37 @@ pub fn fire(active: &Cell<u8>, firing: Firing) -> Result<(), ErrorSet> {
 /// path copies nothing. The same rules as [`fire`].
 #[inline(always)]
 pub fn fire_record(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
+    match fire_status(active, record) {
+        Status::Done => Ok(()),
+        Status::Failed => Err(ErrorSet),
+    }
+}
+
+/// How a fire ended, as the C entry points answer it (`0` and `-1`): the
+/// walk's functions return it in the register the entry returns, so the
+/// entry re-encodes nothing.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Every callback ran (or none had to).
+    Done = 0,
+    /// The fire failed; the thread's error is set.
+    Failed = -1,
+}
+
+impl From<Result<(), ErrorSet>> for Status {
+    #[inline(always)]
+    fn from(result: Result<(), ErrorSet>) -> Status {
+        match result {
+            Ok(()) => Status::Done,
+            Err(ErrorSet) => Status::Failed,
+        }
+    }
+}
+
+/// [`fire_record`] answering a [`Status`]: what the C entry points use.
+#[inline(always)]
+pub fn fire_status(active: &Cell<u8>, record: &mut FireRecord) -> Status {
     // Decided here, where a C entry point's event is a constant: the test
     // folds away and `fire_in` does not repeat it.
     let exception = record.event.takes_exception();
@@ -45,29 +76,25 @@ pub fn fire_record(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), Err
     })
 }
 
-/// Out of line so that the thread-local lookup in [`fire_record`] stays
+/// Out of line so that the thread-local lookup in [`fire_status`] stays
 /// inlined (a large closure makes `LocalKey::with` a call through the key).
 /// Exception events go to [`fire_slow`] directly.
 #[inline(never)]
-fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
+fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Status {
     if t.flags.get() != 0 {
         return fire_slow(t, active, record);
     }
     if record.offset < 0 {
         return fire_slow(t, active, record);
     }
-    walk(t, active, record, || t.has_pending())
+    walk(t, active, record, || t.has_pending()).into()
 }
 
 /// An exception event. The common case — nothing but a host exception
 /// pending, so the flag word is exactly `PENDING` — takes the exception,
 /// walks and puts it back here; anything else goes to [`fire_slow`].
 #[inline(never)]
-fn fire_exception(
-    t: &ThreadState,
-    active: &Cell<u8>,
-    record: &mut FireRecord,
-) -> Result<(), ErrorSet> {
+fn fire_exception(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Status {
     if (t.flags.get() != thread::PENDING) | (record.offset < 0) {
         return fire_slow(t, active, record);
     }
@@ -82,14 +109,24 @@ fn fire_exception(
         // an error failed it), so the exception goes back as it was taken.
         t.restore_raised(exc);
     }
-    result
+    result.into()
 }
 
 /// Nested, with something pending, the thread's first fire, an exception
 /// event the fast path does not take, or a bad offset.
 #[cold]
 #[inline(never)]
-fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
+fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Status {
+    fire_slow_result(t, active, record).into()
+}
+
+/// The rules of [`fire_slow`].
+#[inline(always)]
+fn fire_slow_result(
+    t: &ThreadState,
+    active: &Cell<u8>,
+    record: &mut FireRecord,
+) -> Result<(), ErrorSet> {
     let flags = t.flags.get();
     if flags & thread::IN_CALLBACK != 0 {
         return Ok(());

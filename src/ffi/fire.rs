@@ -53,12 +53,7 @@ unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option
 /// guard cost 12 instructions a fire in saved registers and argument moves).
 #[inline(always)]
 fn fire_checked(name: &'static str, active: &Cell<u8>, record: &mut FireRecord) -> c_int {
-    guard!(name, -1, {
-        match dispatch::fire_record(active, record) {
-            Ok(()) => 0,
-            Err(_) => -1,
-        }
-    })
+    guard!(name, -1, { dispatch::fire_status(active, record) as c_int })
 }
 
 /// Whether `state` is a slot refreshed in the lasting-DISABLE mode (marked
