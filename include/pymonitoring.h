@@ -187,12 +187,12 @@ typedef intptr_t Py_ssize_t;
 
 /**
  * The number of DISABLEd sites (code-like, offset, event, line, tool) the
- * library remembers with `PY_MONITORING_OPT_LASTING_DISABLE` (32 bytes
- * each); a DISABLE that
- * finds no room (the table, or the few entries a site may use, are full) is
- * not remembered, and that site's callback is called again.
+ * library remembers with `PY_MONITORING_OPT_LASTING_DISABLE` (16 bytes
+ * each); a DISABLE that finds no room (the table, or the few entries a site
+ * may use, are full), or at an offset of 2^26 or more or a line below -1 or
+ * of 2^25 - 1 or more, is not remembered, and that site's callback is called again.
  */
-#define PY_MONITORING_DISABLED_SITES 4096
+#define PY_MONITORING_DISABLED_SITES 8192
 
 /**
  * `PyMonitoring_SetOptions`: a slot's `active` holds only the tools that
@@ -250,33 +250,34 @@ typedef intptr_t Py_ssize_t;
 #define _PYMONITORING_SLOT_MARK 128
 
 /**
- * A remembered site's key: `offset | (event + 1) << _PYMONITORING_SITE_EVENT_SHIFT`.
+ * A remembered site's key: `1 << tool | event << _PYMONITORING_SITE_EVENT_SHIFT
+ * | offset << _PYMONITORING_SITE_OFFSET_SHIFT | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT`,
+ * where `line + 1` is LINE's `lineno` plus one as 32 bits (1 for the other events); a site
+ * whose offset or line does not fit below the next field is never remembered.
  */
-#define _PYMONITORING_SITE_EVENT_SHIFT 32
+#define _PYMONITORING_SITE_EVENT_SHIFT 8
 
 /**
- * A remembered site's key holds its tool as
- * `(1 << tool) << _PYMONITORING_SITE_TOOL_SHIFT`.
+ * See `_PYMONITORING_SITE_EVENT_SHIFT`.
  */
-#define _PYMONITORING_SITE_TOOL_SHIFT 40
+#define _PYMONITORING_SITE_OFFSET_SHIFT 13
+
+/**
+ * See `_PYMONITORING_SITE_EVENT_SHIFT`.
+ */
+#define _PYMONITORING_SITE_LINE_SHIFT 39
 
 /**
  * A site's home entry in `_PyMonitoring_DisabledSites`:
- * `((code-like address ^ key ^ line << _PYMONITORING_SITE_LINE_SHIFT)
- * * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT`, where `line`
- * is LINE's `lineno` as 32 bits (0 for the other events).
+ * `((code-like address ^ key without the tool) * _PYMONITORING_SITE_HASH)
+ * >> _PYMONITORING_SITE_HASH_SHIFT`.
  */
 #define _PYMONITORING_SITE_HASH 11400714819323198485ull
 
 /**
  * See `_PYMONITORING_SITE_HASH`: 64 minus log2 of `PY_MONITORING_DISABLED_SITES`.
  */
-#define _PYMONITORING_SITE_HASH_SHIFT 52
-
-/**
- * See `_PYMONITORING_SITE_HASH`: where a site's line enters its hash.
- */
-#define _PYMONITORING_SITE_LINE_SHIFT 37
+#define _PYMONITORING_SITE_HASH_SHIFT 51
 
 /**
  * One scope slot: `active` has bit t set when tool t gets the slot's event;
@@ -1587,13 +1588,17 @@ extern const volatile uint64_t *const _PyMonitoring_GlobalVersion;
 /* The lasting-DISABLE mode's remembered sites (docs/EXTENSIONS.md), for the
  * inline fire functions below: read only. */
 typedef struct {
-    uint64_t seq;      /* even: stable; odd: being written */
     uint64_t object;   /* the code-like's address */
-    uint64_t key;      /* offset | (event + 1) << _PYMONITORING_SITE_EVENT_SHIFT
-                        * | (1 << tool) << _PYMONITORING_SITE_TOOL_SHIFT; 0: empty */
-    uint64_t line;     /* LINE's lineno as 32 bits; 0 for the other events */
+    uint64_t key;      /* 1 << tool | event << _PYMONITORING_SITE_EVENT_SHIFT
+                        * | offset << _PYMONITORING_SITE_OFFSET_SHIFT
+                        * | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT; 0: empty */
 } _PyMonitoringDisabledSite;
-extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
+typedef struct {
+    uint64_t done;     /* forgets finished */
+    uint64_t begun;    /* forgets begun */
+    _PyMonitoringDisabledSite entries[PY_MONITORING_DISABLED_SITES];
+} _PyMonitoringDisabledSites;
+extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
 
 #ifdef __cplusplus
 }
@@ -1622,9 +1627,12 @@ extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
  * refreshed in the lasting-DISABLE mode (_PYMONITORING_SLOT_MARK in
  * `opaque`): 1 when the slot's one active tool is remembered as having
  * DISABLEd this site (the fire is over: no call, nothing written); 0 when
- * nothing is remembered for the site (its home entry is empty); -1
- * otherwise (the library decides). A read racing a write of the entry never
- * reads as 1 (seqlock). */
+ * nothing is remembered for the site (its home entry is empty, or the site
+ * cannot be remembered); -1 otherwise (the library decides). The table only
+ * grows between forgets, and a forget moves `begun` before it rewrites
+ * entries and `done` after: a read that a forget may have mixed (`begun`
+ * read last differs from `done` read first) never reads as 1. For a
+ * constant offset and line the range test folds away. */
 #if defined(__cplusplus)
 #define _PYMONITORING_ADDRESS(P) reinterpret_cast<uintptr_t>(P)
 #define _PYMONITORING_CAST(T, X) static_cast<T>(X)
@@ -1639,28 +1647,32 @@ static inline int
 _PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject *codelike,
                              int32_t offset, uint64_t line)
 {
-    uint32_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
-    uint64_t event_plus_one = _PYMONITORING_CAST(uint64_t, event + 1);
-    uint64_t site = offset_bits | event_plus_one << _PYMONITORING_SITE_EVENT_SHIFT;
-    uint64_t object_address = _PYMONITORING_ADDRESS(codelike);
-    /* Read apart from the caller's `active` test, so that test stays one
-     * compare with memory on the inactive path. */
-    uint64_t tools = __atomic_load_n(&state->active, __ATOMIC_RELAXED);
-    uint64_t home = ((object_address ^ site ^ line << _PYMONITORING_SITE_LINE_SHIFT)
-                     * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
-    const _PyMonitoringDisabledSite *e = &_PyMonitoring_DisabledSites[home];
-    uint64_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-    uint64_t key = __atomic_load_n(&e->key, __ATOMIC_RELAXED);
+    uint64_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
+    uint64_t line_bits = _PYMONITORING_CAST(uint32_t, line + 1);
+    uint64_t site, object_address, home, key, done, tools;
+    const _PyMonitoringDisabledSites *table = _PyMonitoring_DisabledSites;
+    const _PyMonitoringDisabledSite *e;
+    if (offset_bits >> (_PYMONITORING_SITE_LINE_SHIFT - _PYMONITORING_SITE_OFFSET_SHIFT)
+        || line_bits >> (64 - _PYMONITORING_SITE_LINE_SHIFT)) {
+        return 0;
+    }
+    site = _PYMONITORING_CAST(uint64_t, event) << _PYMONITORING_SITE_EVENT_SHIFT
+           | offset_bits << _PYMONITORING_SITE_OFFSET_SHIFT | line_bits << _PYMONITORING_SITE_LINE_SHIFT;
+    object_address = _PYMONITORING_ADDRESS(codelike);
+    done = __atomic_load_n(&table->done, __ATOMIC_ACQUIRE);
+    home = ((object_address ^ site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
+    e = &table->entries[home];
+    key = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
     if (key == 0) {
         return 0;
     }
-    if (key != (site | tools << _PYMONITORING_SITE_TOOL_SHIFT)
-        || __atomic_load_n(&e->object, __ATOMIC_RELAXED) != object_address
-        || __atomic_load_n(&e->line, __ATOMIC_RELAXED) != line) {
+    /* Read apart from the caller's `active` test, so that test stays one
+     * compare with memory on the inactive path. */
+    tools = __atomic_load_n(&state->active, __ATOMIC_RELAXED);
+    if (key != (site | tools) || __atomic_load_n(&e->object, __ATOMIC_ACQUIRE) != object_address) {
         return -1;
     }
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    return __atomic_load_n(&e->seq, __ATOMIC_RELAXED) == (seq & ~UINT64_C(1)) ? 1 : -1;
+    return __atomic_load_n(&table->begun, __ATOMIC_ACQUIRE) == done ? 1 : -1;
 }
 
 /* A fire on a marked slot whose site has nothing remembered: the library

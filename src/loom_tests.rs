@@ -435,19 +435,19 @@ fn loom_two_waiting_callbacks_do_not_deadlock() {
 /// The site table (`src/sites.rs`, `docs/CONCURRENCY.md`): a lookup
 /// racing a rewrite of the same entry (a removal then an insert of another
 /// site there) reports the old site, the new one or nothing, never a mix of
-/// the two (the seqlock), both through the inline home-entry check and the
-/// full scan.
+/// the two (the forget counters read around the entry), both through the
+/// inline home-entry check and the full scan.
 #[test]
 fn loom_site_table_reads_never_tear() {
     use crate::sites::{site_key, Home, SiteTable};
     type Table = SiteTable<8>;
     let a = ObjectRef::from_addr(0x1000).unwrap();
     let line = Event::Line;
-    let home_a = Table::home_of(a.addr() as u64, site_key(1, line), 0);
+    let home_a = Table::home_of(a.addr() as u64, site_key(1, line, 0).unwrap());
     // Another code-like whose site (offset 2) has the same home entry.
     let b = (1..)
         .map(|i| ObjectRef::from_addr(0x1000 + 16 * i).unwrap())
-        .find(|b| Table::home_of(b.addr() as u64, site_key(2, line), 0) == home_a)
+        .find(|b| Table::home_of(b.addr() as u64, site_key(2, line, 0).unwrap()) == home_a)
         .unwrap();
     loom::model(move || {
         let t = loom::sync::Arc::new(Table::new());
