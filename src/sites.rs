@@ -34,18 +34,20 @@ pub const SITES: usize = 8192;
 /// that site again).
 pub const PROBES: usize = 8;
 
-/// Where a key holds its event (5 bits); the tool's bit (`1 << tool`) is in
+/// Where a key holds its event (6 bits); the tool's bit (`1 << tool`) is in
 /// the low byte, so with one tool active a key compares with `site |
 /// active`.
 pub(crate) const EVENT_SHIFT: u32 = 8;
-/// Where a key holds its offset.
-pub(crate) const OFFSET_SHIFT: u32 = 13;
-/// Where a key holds its line word; the line takes the bits left.
+/// Where a key holds its offset (25 bits).
+pub(crate) const OFFSET_SHIFT: u32 = 14;
+/// Where a key holds its line word plus one (the 25 bits left).
 pub(crate) const LINE_SHIFT: u32 = 39;
-/// Offsets below this are remembered (26 bits).
+/// Offsets below this are remembered.
 pub const OFFSET_LIMIT: u64 = 1 << (LINE_SHIFT - OFFSET_SHIFT);
-/// Line words plus one below this are remembered (25 bits).
+/// Line words plus one below this are remembered (the same limit, so one
+/// test checks both).
 pub const LINE_LIMIT: u64 = 1 << (64 - LINE_SHIFT);
+const _: () = assert!(OFFSET_LIMIT == LINE_LIMIT);
 /// The multiplier of a site's hash (Fibonacci hashing).
 pub(crate) const HASH_MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
 /// The shift taking a hash to an entry of the process's table.
@@ -53,7 +55,7 @@ pub(crate) const HASH_SHIFT: u32 = SiteTable::<SITES>::SHIFT;
 /// A key without its tool: what identifies the site.
 const SITE_BITS: u64 = !0xff;
 
-/// The key of a site without its tool: `event << 8 | offset << 13 | (line
+/// The key of a site without its tool: `event << 8 | offset << 14 | (line
 /// + 1) << 39` (the line word plus one, in 32 bits: LINE's common `lineno`
 /// of -1 fits), or `None` when the offset or line does not fit (such a site
 /// is never remembered). Never 0 with a tool's bit added.
@@ -61,7 +63,7 @@ const SITE_BITS: u64 = !0xff;
 pub(crate) fn site_key(offset: i32, event: Event, line: u64) -> Option<u64> {
     let offset = u64::from(offset as u32);
     let line = u64::from((line as u32).wrapping_add(1));
-    if offset >= OFFSET_LIMIT || line >= LINE_LIMIT {
+    if (offset | line) >= LINE_LIMIT {
         return None;
     }
     Some(u64::from(event.id()) << EVENT_SHIFT | offset << OFFSET_SHIFT | line << LINE_SHIFT)
@@ -85,7 +87,7 @@ pub fn line_word(event: Event, lineno: i32) -> u64 {
 pub struct Entry {
     /// The code-like's address.
     object: AtomicU64,
-    /// `1 << tool | event << 8 | offset << 13 | (line + 1) << 39`, or 0
+    /// `1 << tool | event << 8 | offset << 14 | (line + 1) << 39`, or 0
     /// when empty.
     key: AtomicU64,
 }

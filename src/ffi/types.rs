@@ -128,7 +128,7 @@ pub const PY_MONITORING_OPT_LASTING_DISABLE: u32 = 1;
 /// The number of DISABLEd sites (code-like, offset, event, line, tool) the
 /// library remembers with `PY_MONITORING_OPT_LASTING_DISABLE` (16 bytes
 /// each); a DISABLE that finds no room (the table, or the few entries a site
-/// may use, are full), or at an offset of 2^26 or more or a line below -1 or
+/// may use, are full), or at an offset of 2^25 or more or a line below -1 or
 /// of 2^25 - 1 or more, is not remembered, and that site's callback is called again.
 pub const PY_MONITORING_DISABLED_SITES: c_int = 8192;
 /// `PyMonitoring_SetOptions`: a slot's `active` holds only the tools that
@@ -176,7 +176,7 @@ const _: () = assert!(_PYMONITORING_SLOT_MARK == crate::lasting::SLOT_MARK);
 pub const _PYMONITORING_SITE_EVENT_SHIFT: u32 = 8;
 const _: () = assert!(_PYMONITORING_SITE_EVENT_SHIFT == crate::sites::EVENT_SHIFT);
 /// See `_PYMONITORING_SITE_EVENT_SHIFT`.
-pub const _PYMONITORING_SITE_OFFSET_SHIFT: u32 = 13;
+pub const _PYMONITORING_SITE_OFFSET_SHIFT: u32 = 14;
 const _: () = assert!(_PYMONITORING_SITE_OFFSET_SHIFT == crate::sites::OFFSET_SHIFT);
 /// See `_PYMONITORING_SITE_EVENT_SHIFT`.
 pub const _PYMONITORING_SITE_LINE_SHIFT: u32 = 39;

@@ -84,8 +84,7 @@ _PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject
     uint64_t site, object_address, home, key, done, tools;
     const _PyMonitoringDisabledSites *table = _PyMonitoring_DisabledSites;
     const _PyMonitoringDisabledSite *e;
-    if (offset_bits >> (_PYMONITORING_SITE_LINE_SHIFT - _PYMONITORING_SITE_OFFSET_SHIFT)
-        || line_bits >> (64 - _PYMONITORING_SITE_LINE_SHIFT)) {
+    if ((offset_bits | line_bits) >> (64 - _PYMONITORING_SITE_LINE_SHIFT)) {
         return 0;
     }
     site = _PYMONITORING_CAST(uint64_t, event) << _PYMONITORING_SITE_EVENT_SHIFT
@@ -95,46 +94,43 @@ _PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject
     home = ((object_address ^ site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
     e = &table->entries[home];
     key = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
-    if (key == 0) {
-        return 0;
-    }
     /* Read apart from the caller's `active` test, so that test stays one
      * compare with memory on the inactive path. */
     tools = __atomic_load_n(&state->active, __ATOMIC_RELAXED);
-    if (key != (site | tools) || __atomic_load_n(&e->object, __ATOMIC_ACQUIRE) != object_address) {
+    if (key != (site | tools)) {
+        return key == 0 ? 0 : -1;
+    }
+    if (__atomic_load_n(&e->object, __ATOMIC_ACQUIRE) != object_address
+        || __atomic_load_n(&table->begun, __ATOMIC_ACQUIRE) != done) {
         return -1;
     }
-    return __atomic_load_n(&table->begun, __ATOMIC_ACQUIRE) == done ? 1 : -1;
+    return 1;
 }
 
 /* A fire on a marked slot whose site has nothing remembered: the library
- * gets a copy of the slot without the mark (so it does not check the site
- * again), and a bit the library cleared in the copy (CPython's DISABLE, with
- * the mode switched off since the refresh) is cleared in the slot. Out of
- * line, so the copy costs the other paths nothing. X calls the library with
- * `_pymonitoring_slot` as the state. */
+ * is called on the slot with its mark taken off for the call (so it does
+ * not check the site again) and put back after it (a refresh inside the
+ * call, in the mode, marks it too). Out of line, so the other paths keep
+ * their tail call. X calls the library with `_pymonitoring_slot` as the
+ * state. */
 #if defined(__GNUC__) || defined(__clang__)
 #define _PYMONITORING_OUT_OF_LINE static __attribute__((noinline, unused))
 #else
 #define _PYMONITORING_OUT_OF_LINE static
 #endif
 #define _PYMONITORING_FIRE_COPY(STATE, X) \
-    PyMonitoringState _pymonitoring_copy; \
-    PyMonitoringState *_pymonitoring_slot = &_pymonitoring_copy; \
-    uint8_t _pymonitoring_active = (STATE)->active; \
+    PyMonitoringState *_pymonitoring_slot = (STATE); \
     int _pymonitoring_rc; \
-    _pymonitoring_copy.active = _pymonitoring_active; \
-    _pymonitoring_copy.opaque = 0; \
+    _pymonitoring_slot->opaque = _PYMONITORING_CAST(uint8_t, \
+        _pymonitoring_slot->opaque & ~_PYMONITORING_SLOT_MARK); \
     _pymonitoring_rc = (X); \
-    if (_pymonitoring_active & ~_pymonitoring_copy.active) { \
-        (STATE)->active = _PYMONITORING_CAST(uint8_t, (STATE)->active \
-            & (_pymonitoring_copy.active | ~_pymonitoring_active)); \
-    } \
+    _pymonitoring_slot->opaque = _PYMONITORING_CAST(uint8_t, \
+        _pymonitoring_slot->opaque | _PYMONITORING_SLOT_MARK); \
     return _pymonitoring_rc;
 
 /* _PYMONITORING_IF_ACTIVE for the local events. On a marked slot the site
  * is checked here: remembered, 0 with no call; nothing remembered for it,
- * COPY (the library on a copy of the slot, above); anything else, X (the
+ * COPY (the library on the slot without its mark, above); anything else, X (the
  * library on the slot, which checks the site in full). LINE is LINE's line
  * number (0 for the other events). */
 #define _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, LINE, COPY, X) \
