@@ -1658,9 +1658,9 @@ _PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject
     site = _PYMONITORING_CAST(uint64_t, event) << _PYMONITORING_SITE_EVENT_SHIFT
            | offset_bits << _PYMONITORING_SITE_OFFSET_SHIFT | line_bits << _PYMONITORING_SITE_LINE_SHIFT;
     object_address = _PYMONITORING_ADDRESS(codelike);
-    done = __atomic_load_n(&table->done, __ATOMIC_ACQUIRE);
     home = ((object_address ^ site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
     e = &table->entries[home];
+    done = __atomic_load_n(&table->done, __ATOMIC_ACQUIRE);
     key = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
     /* Read apart from the caller's `active` test, so that test stays one
      * compare with memory on the inactive path. */

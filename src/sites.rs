@@ -255,16 +255,16 @@ impl<const N: usize> SiteTable<N> {
             return Home::Unknown;
         };
         let k = entry.key.load(Ordering::Acquire);
-        if k == 0 {
-            return Home::Empty;
+        // A key holds one tool bit: with several tools active (or none)
+        // this never matches (the caller then scans).
+        if k != site | u64::from(tools) {
+            return if k == 0 { Home::Empty } else { Home::Unknown };
         }
-        // A key holds one tool bit: with several tools active this never
-        // matches (the caller then scans).
-        if k != site | u64::from(tools) || entry.object.load(Ordering::Acquire) != object {
-            return Home::Unknown;
-        }
-        // No forget began since `done` was read: the pair is one site's.
-        if self.shared.begun.load(Ordering::Acquire) == done {
+        // The code-like, and no forget began since `done` was read: the
+        // pair is one site's.
+        if entry.object.load(Ordering::Acquire) == object
+            && self.shared.begun.load(Ordering::Acquire) == done
+        {
             Home::Holds
         } else {
             Home::Unknown
