@@ -82,7 +82,10 @@ _PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject
     uint64_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
     uint64_t line_bits = _PYMONITORING_CAST(uint32_t, line + 1);
     uint64_t site, object_address, home, key, done, tools;
-    const _PyMonitoringDisabledSites *table = _PyMonitoring_DisabledSites;
+    /* One load of the pointer (a plain read is reloaded after the acquire
+     * loads below). */
+    const _PyMonitoringDisabledSites *table =
+        __atomic_load_n(&_PyMonitoring_DisabledSites, __ATOMIC_RELAXED);
     const _PyMonitoringDisabledSite *e;
     if ((offset_bits | line_bits) >> (64 - _PYMONITORING_SITE_LINE_SHIFT)) {
         return 0;
