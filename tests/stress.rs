@@ -111,6 +111,25 @@ fn stress_native_lasting() {
     );
 }
 
+/// The lasting run with `PYMONITORING_INLINE`: the header's inline check
+/// of remembered sites reads the table while DISABLEs and forgets race.
+#[test]
+fn stress_native_lasting_inline() {
+    let exe = build("stress_native_inline", Some("PYMONITORING_INLINE"));
+    let ms = env_ms("STRESS_MS", 2000);
+    let out = std::process::Command::new(&exe)
+        .args([ms.as_str(), "4", "3", "1", "lasting"])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    println!("{text}");
+    assert!(
+        out.status.success() && text.contains("stress: ok"),
+        "{text}"
+    );
+}
+
 #[test]
 fn stress_under_memcheck() {
     let exe = build("stress_memcheck", None);
