@@ -471,6 +471,42 @@ fn loom_site_table_reads_never_tear() {
     });
 }
 
+/// The site table's other rewrite: forgetting one tool moves another
+/// tool's entry back to its home (the rebuild). A lookup racing it reports
+/// the moved site or nothing, never a mix of the moved entry and the one it
+/// replaces.
+#[test]
+fn loom_site_table_rebuild_never_mixes() {
+    use crate::sites::{site_key, Home, SiteTable};
+    type Table = SiteTable<8>;
+    let a = ObjectRef::from_addr(0x1000).unwrap();
+    let line = Event::Line;
+    let home_a = Table::home_of(a.addr() as u64, site_key(1, line, 0).unwrap());
+    // Another code-like whose site (offset 2) has the same home: inserted
+    // second, it lands one entry on, and moves home when `a`'s is forgotten.
+    let b = (1..)
+        .map(|i| ObjectRef::from_addr(0x1000 + 16 * i).unwrap())
+        .find(|b| Table::home_of(b.addr() as u64, site_key(2, line, 0).unwrap()) == home_a)
+        .unwrap();
+    loom::model(move || {
+        let t = loom::sync::Arc::new(Table::new());
+        assert!(t.remember(a, 1, line, 0, 1, || true));
+        assert!(t.remember(b, 2, line, 0, 2, || true));
+        let w = t.clone();
+        let writer = thread::spawn(move || w.forget_tool(1));
+        // Mixed sites never existed.
+        assert_ne!(t.home(b, 1, line, 0, 1 << 1), Home::Holds);
+        assert_ne!(t.home(a, 2, line, 0, 1 << 2), Home::Holds);
+        assert_eq!(t.disabled(b, 1, line, 0, 0xff), 0);
+        assert_eq!(t.disabled(a, 2, line, 0, 0xff), 0);
+        // The moved one: found or missed while racing.
+        let _ = t.home(b, 2, line, 0, 1 << 2);
+        writer.join().unwrap();
+        assert_eq!(t.home(b, 2, line, 0, 1 << 2), Home::Holds);
+        assert_eq!(t.disabled(a, 1, line, 0, 0xff), 0);
+    });
+}
+
 /// The per-site rule (`src/lasting.rs`, `docs/CONCURRENCY.md`,
 /// "Site table"): a DISABLE whose callback was called before a restart of
 /// its tool never outlives the restart. The firing side follows

@@ -55,10 +55,11 @@ pub(crate) const HASH_SHIFT: u32 = SiteTable::<SITES>::SHIFT;
 /// A key without its tool: what identifies the site.
 const SITE_BITS: u64 = !0xff;
 
-/// The key of a site without its tool: `event << 8 | offset << 14 | (line
-/// + 1) << 39` (the line word plus one, in 32 bits: LINE's common `lineno`
-/// of -1 fits), or `None` when the offset or line does not fit (such a site
-/// is never remembered). Never 0 with a tool's bit added.
+/// The key of a site without its tool: `event << 8 | offset << 14 |
+/// line1 << 39`, where `line1` is the line word plus one in 32 bits (so
+/// LINE's common `lineno` of -1 fits), or `None` when the offset or `line1`
+/// does not fit (such a site is never remembered). Never 0 with a tool's bit
+/// added.
 #[inline(always)]
 pub(crate) fn site_key(offset: i32, event: Event, line: u64) -> Option<u64> {
     let offset = u64::from(offset as u32);
