@@ -32,7 +32,12 @@ pub const SITES: usize = 8192;
 /// A site's entries lie within this many entries of its home; an insert
 /// that finds no empty entry there is dropped (the callback is called at
 /// that site again).
+#[cfg(not(loom))]
 pub const PROBES: usize = 8;
+/// The models' tables are 2 entries (a forget's pass over the table is
+/// what their run time grows with).
+#[cfg(loom)]
+pub const PROBES: usize = 2;
 
 /// Where a key holds its event (6 bits); the tool's bit (`1 << tool`) is in
 /// the low byte, so with one tool active a key compares with `site |
@@ -473,7 +478,7 @@ pub static SHARED: &Shared<SITES> = &TABLE.shared;
 
 #[cfg(loom)]
 loom::lazy_static! {
-    static ref TABLE: SiteTable<8> = SiteTable::new();
+    static ref TABLE: SiteTable<PROBES> = SiteTable::new();
 }
 
 /// The process's table.
@@ -483,9 +488,9 @@ pub(crate) fn table() -> &'static SiteTable<SITES> {
     &TABLE
 }
 
-/// The current model execution's table (8 entries).
+/// The current model execution's table ([`PROBES`] entries).
 #[cfg(loom)]
-pub(crate) fn table() -> &'static SiteTable<8> {
+pub(crate) fn table() -> &'static SiteTable<PROBES> {
     &TABLE
 }
 
