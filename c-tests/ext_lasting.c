@@ -284,6 +284,39 @@ static void table_full(void) {
     CHECK_OK(PyMonitoring_FreeToolId(1), 0);
 }
 
+/* Sites whose offset is 2^25 or more, or whose line is below -1 or 2^25 - 1
+ * or more, are never remembered (docs/EXTENSIONS.md, "Site memory"): their
+ * callback is called on every fire, and a site they would alias (the same
+ * low bits) stays itself. */
+static void sites_outside_the_key(void) {
+    const uint8_t ev = PY_MONITORING_EVENT_LINE;
+    const int32_t big = 1 << 25;
+    const struct { int32_t offset; int line; int remembered; } sites[] = {
+        {big - 1, 5, 1}, {big, 5, 0}, {0, -1, 1}, {0, -2, 0},
+        {1, big - 2, 1}, {1, big - 1, 0}, {2, 3, 1}, {2, 3 + (1 << 25), 0},
+    };
+    const int n = (int)(sizeof sites / sizeof sites[0]);
+    CHECK_OK(PyMonitoring_UseToolId(1, "cov"), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(1, PY_MONITORING_EVENT_LINE, count_disable, NULL), 0);
+    CHECK_OK(PyMonitoring_SetEvents(1, EV(LINE)), 0);
+    for (int i = 0; i < n; i++) {
+        counted = 0;
+        for (int call = 0; call < 3; call++) {
+            PyMonitoringState st[1];
+            uint64_t v = 0;
+            memset(st, 0, sizeof st);
+            CHECK_OK(PyMonitoring_EnterScope(st, &v, &ev, 1), 0);
+            CHECK_OK(PyMonitoring_FireLineEvent(&st[0], CODE, sites[i].offset, sites[i].line), 0);
+        }
+        if (counted != (sites[i].remembered ? 1 : 3)) {
+            fprintf(stderr, "site %d (offset %ld, line %d): %ld callbacks\n", i,
+                    (long)sites[i].offset, sites[i].line, counted);
+            CHECK(!"a site outside the key is called every time, the others once");
+        }
+    }
+    CHECK_OK(PyMonitoring_FreeToolId(1), 0);
+}
+
 /* DISABLE from a non-local event keeps CPython's rule; bad fires are still
  * rejected on marked states. */
 static void cpython_rules_kept(void) {
@@ -421,6 +454,7 @@ int main(void) {
     lasting_persistent_state();
     lasting_cython();
     table_full();
+    sites_outside_the_key();
     cpython_rules_kept();
     mode_off_on_a_marked_slot();
 #if defined(PYMONITORING_INLINE)

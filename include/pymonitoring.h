@@ -187,12 +187,12 @@ typedef intptr_t Py_ssize_t;
 
 /**
  * The number of DISABLEd sites (code-like, offset, event, line, tool) the
- * library remembers with `PY_MONITORING_OPT_LASTING_DISABLE` (32 bytes
- * each); a DISABLE that
- * finds no room (the table, or the few entries a site may use, are full) is
- * not remembered, and that site's callback is called again.
+ * library remembers with `PY_MONITORING_OPT_LASTING_DISABLE` (16 bytes
+ * each); a DISABLE that finds no room (the table, or the few entries a site
+ * may use, are full), or at an offset of 2^25 or more or a line below -1 or
+ * of 2^25 - 1 or more, is not remembered, and that site's callback is called again.
  */
-#define PY_MONITORING_DISABLED_SITES 4096
+#define PY_MONITORING_DISABLED_SITES 8192
 
 /**
  * `PyMonitoring_SetOptions`: a slot's `active` holds only the tools that
@@ -250,33 +250,34 @@ typedef intptr_t Py_ssize_t;
 #define _PYMONITORING_SLOT_MARK 128
 
 /**
- * A remembered site's key: `offset | (event + 1) << _PYMONITORING_SITE_EVENT_SHIFT`.
+ * A remembered site's key: `1 << tool | event << _PYMONITORING_SITE_EVENT_SHIFT
+ * | offset << _PYMONITORING_SITE_OFFSET_SHIFT | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT`,
+ * where `line + 1` is LINE's `lineno` plus one as 32 bits (1 for the other events); a site
+ * whose offset or line does not fit below the next field is never remembered.
  */
-#define _PYMONITORING_SITE_EVENT_SHIFT 32
+#define _PYMONITORING_SITE_EVENT_SHIFT 8
 
 /**
- * A remembered site's key holds its tool as
- * `(1 << tool) << _PYMONITORING_SITE_TOOL_SHIFT`.
+ * See `_PYMONITORING_SITE_EVENT_SHIFT`.
  */
-#define _PYMONITORING_SITE_TOOL_SHIFT 40
+#define _PYMONITORING_SITE_OFFSET_SHIFT 14
+
+/**
+ * See `_PYMONITORING_SITE_EVENT_SHIFT`.
+ */
+#define _PYMONITORING_SITE_LINE_SHIFT 39
 
 /**
  * A site's home entry in `_PyMonitoring_DisabledSites`:
- * `((code-like address ^ key ^ line << _PYMONITORING_SITE_LINE_SHIFT)
- * * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT`, where `line`
- * is LINE's `lineno` as 32 bits (0 for the other events).
+ * `((code-like address ^ key without the tool) * _PYMONITORING_SITE_HASH)
+ * >> _PYMONITORING_SITE_HASH_SHIFT`.
  */
 #define _PYMONITORING_SITE_HASH 11400714819323198485ull
 
 /**
  * See `_PYMONITORING_SITE_HASH`: 64 minus log2 of `PY_MONITORING_DISABLED_SITES`.
  */
-#define _PYMONITORING_SITE_HASH_SHIFT 52
-
-/**
- * See `_PYMONITORING_SITE_HASH`: where a site's line enters its hash.
- */
-#define _PYMONITORING_SITE_LINE_SHIFT 37
+#define _PYMONITORING_SITE_HASH_SHIFT 51
 
 /**
  * One scope slot: `active` has bit t set when tool t gets the slot's event;
@@ -1587,13 +1588,17 @@ extern const volatile uint64_t *const _PyMonitoring_GlobalVersion;
 /* The lasting-DISABLE mode's remembered sites (docs/EXTENSIONS.md), for the
  * inline fire functions below: read only. */
 typedef struct {
-    uint64_t seq;      /* even: stable; odd: being written */
     uint64_t object;   /* the code-like's address */
-    uint64_t key;      /* offset | (event + 1) << _PYMONITORING_SITE_EVENT_SHIFT
-                        * | (1 << tool) << _PYMONITORING_SITE_TOOL_SHIFT; 0: empty */
-    uint64_t line;     /* LINE's lineno as 32 bits; 0 for the other events */
+    uint64_t key;      /* 1 << tool | event << _PYMONITORING_SITE_EVENT_SHIFT
+                        * | offset << _PYMONITORING_SITE_OFFSET_SHIFT
+                        * | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT; 0: empty */
 } _PyMonitoringDisabledSite;
-extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
+typedef struct {
+    uint64_t done;     /* forgets finished */
+    uint64_t begun;    /* forgets begun */
+    _PyMonitoringDisabledSite entries[PY_MONITORING_DISABLED_SITES];
+} _PyMonitoringDisabledSites;
+extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
 
 #ifdef __cplusplus
 }
@@ -1622,9 +1627,12 @@ extern const _PyMonitoringDisabledSite *const _PyMonitoring_DisabledSites;
  * refreshed in the lasting-DISABLE mode (_PYMONITORING_SLOT_MARK in
  * `opaque`): 1 when the slot's one active tool is remembered as having
  * DISABLEd this site (the fire is over: no call, nothing written); 0 when
- * nothing is remembered for the site (its home entry is empty); -1
- * otherwise (the library decides). A read racing a write of the entry never
- * reads as 1 (seqlock). */
+ * nothing is remembered for the site (its home entry is empty, or the site
+ * cannot be remembered); -1 otherwise (the library decides). The table only
+ * grows between forgets, and a forget moves `begun` before it rewrites
+ * entries and `done` after: a read that a forget may have mixed (`begun`
+ * read last differs from `done` read first) never reads as 1. For a
+ * constant offset and line the range test folds away. */
 #if defined(__cplusplus)
 #define _PYMONITORING_ADDRESS(P) reinterpret_cast<uintptr_t>(P)
 #define _PYMONITORING_CAST(T, X) static_cast<T>(X)
@@ -1639,58 +1647,61 @@ static inline int
 _PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject *codelike,
                              int32_t offset, uint64_t line)
 {
-    uint32_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
-    uint64_t event_plus_one = _PYMONITORING_CAST(uint64_t, event + 1);
-    uint64_t site = offset_bits | event_plus_one << _PYMONITORING_SITE_EVENT_SHIFT;
-    uint64_t object_address = _PYMONITORING_ADDRESS(codelike);
-    /* Read apart from the caller's `active` test, so that test stays one
-     * compare with memory on the inactive path. */
-    uint64_t tools = __atomic_load_n(&state->active, __ATOMIC_RELAXED);
-    uint64_t home = ((object_address ^ site ^ line << _PYMONITORING_SITE_LINE_SHIFT)
-                     * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
-    const _PyMonitoringDisabledSite *e = &_PyMonitoring_DisabledSites[home];
-    uint64_t seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-    uint64_t key = __atomic_load_n(&e->key, __ATOMIC_RELAXED);
-    if (key == 0) {
+    uint64_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
+    uint64_t line_bits = _PYMONITORING_CAST(uint32_t, line + 1);
+    uint64_t site, object_address, home, key, done, tools;
+    /* One load of the pointer (a plain read is reloaded after the acquire
+     * loads below). */
+    const _PyMonitoringDisabledSites *table =
+        __atomic_load_n(&_PyMonitoring_DisabledSites, __ATOMIC_RELAXED);
+    const _PyMonitoringDisabledSite *e;
+    if ((offset_bits | line_bits) >> (64 - _PYMONITORING_SITE_LINE_SHIFT)) {
         return 0;
     }
-    if (key != (site | tools << _PYMONITORING_SITE_TOOL_SHIFT)
-        || __atomic_load_n(&e->object, __ATOMIC_RELAXED) != object_address
-        || __atomic_load_n(&e->line, __ATOMIC_RELAXED) != line) {
+    site = _PYMONITORING_CAST(uint64_t, event) << _PYMONITORING_SITE_EVENT_SHIFT
+           | offset_bits << _PYMONITORING_SITE_OFFSET_SHIFT | line_bits << _PYMONITORING_SITE_LINE_SHIFT;
+    object_address = _PYMONITORING_ADDRESS(codelike);
+    home = ((object_address ^ site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
+    e = &table->entries[home];
+    done = __atomic_load_n(&table->done, __ATOMIC_ACQUIRE);
+    key = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
+    /* Read apart from the caller's `active` test, so that test stays one
+     * compare with memory on the inactive path. */
+    tools = __atomic_load_n(&state->active, __ATOMIC_RELAXED);
+    if (key != (site | tools)) {
+        return key == 0 ? 0 : -1;
+    }
+    if (__atomic_load_n(&e->object, __ATOMIC_ACQUIRE) != object_address
+        || __atomic_load_n(&table->begun, __ATOMIC_ACQUIRE) != done) {
         return -1;
     }
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    return __atomic_load_n(&e->seq, __ATOMIC_RELAXED) == (seq & ~UINT64_C(1)) ? 1 : -1;
+    return 1;
 }
 
 /* A fire on a marked slot whose site has nothing remembered: the library
- * gets a copy of the slot without the mark (so it does not check the site
- * again), and a bit the library cleared in the copy (CPython's DISABLE, with
- * the mode switched off since the refresh) is cleared in the slot. Out of
- * line, so the copy costs the other paths nothing. X calls the library with
- * `_pymonitoring_slot` as the state. */
+ * is called on the slot with its mark taken off for the call (so it does
+ * not check the site again) and put back after it (a refresh inside the
+ * call, in the mode, marks it too). Out of line, so the other paths keep
+ * their tail call. X calls the library with `_pymonitoring_slot` as the
+ * state. */
 #if defined(__GNUC__) || defined(__clang__)
 #define _PYMONITORING_OUT_OF_LINE static __attribute__((noinline, unused))
 #else
 #define _PYMONITORING_OUT_OF_LINE static
 #endif
 #define _PYMONITORING_FIRE_COPY(STATE, X) \
-    PyMonitoringState _pymonitoring_copy; \
-    PyMonitoringState *_pymonitoring_slot = &_pymonitoring_copy; \
-    uint8_t _pymonitoring_active = (STATE)->active; \
+    PyMonitoringState *_pymonitoring_slot = (STATE); \
     int _pymonitoring_rc; \
-    _pymonitoring_copy.active = _pymonitoring_active; \
-    _pymonitoring_copy.opaque = 0; \
+    _pymonitoring_slot->opaque = _PYMONITORING_CAST(uint8_t, \
+        _pymonitoring_slot->opaque & ~_PYMONITORING_SLOT_MARK); \
     _pymonitoring_rc = (X); \
-    if (_pymonitoring_active & ~_pymonitoring_copy.active) { \
-        (STATE)->active = _PYMONITORING_CAST(uint8_t, (STATE)->active \
-            & (_pymonitoring_copy.active | ~_pymonitoring_active)); \
-    } \
+    _pymonitoring_slot->opaque = _PYMONITORING_CAST(uint8_t, \
+        _pymonitoring_slot->opaque | _PYMONITORING_SLOT_MARK); \
     return _pymonitoring_rc;
 
 /* _PYMONITORING_IF_ACTIVE for the local events. On a marked slot the site
  * is checked here: remembered, 0 with no call; nothing remembered for it,
- * COPY (the library on a copy of the slot, above); anything else, X (the
+ * COPY (the library on the slot without its mark, above); anything else, X (the
  * library on the slot, which checks the site in full). LINE is LINE's line
  * number (0 for the other events). */
 #define _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, LINE, COPY, X) \

@@ -59,7 +59,7 @@ const OTHER_CONSTANTS: [(&str, i64); 16] = [
     ("PY_MONITORING_HOST_VERSION", 1),
     ("PY_MONITORING_ARM_OFFSETS", 0),
     ("PY_MONITORING_ARM_LINES", 1),
-    ("PY_MONITORING_DISABLED_SITES", 4096),
+    ("PY_MONITORING_DISABLED_SITES", 8192),
 ];
 
 /// bindgen's Rust for the committed header, with `defines` set; `None` (the
@@ -295,11 +295,12 @@ fn event_record_layout_matches_the_rust_type() {
 }
 
 /// The inline fire functions read the lasting mode's site table through
-/// the header's `_PyMonitoringDisabledSite`: the library's entry type.
+/// the header's `_PyMonitoringDisabledSites` and `_PyMonitoringDisabledSite`:
+/// the library's types.
 #[test]
 fn disabled_site_layout_matches_the_site_table_entry() {
     let out = squeeze(&bindgen_or_skip!(&[]));
-    let fields = ["seq", "object", "key", "line"];
+    let fields = ["object", "key"];
     let c = layout_of(&out, "_PyMonitoringDisabledSite", &fields);
     let rust: BTreeMap<String, usize> = pymonitoring::sites::ENTRY_FIELD_OFFSETS
         .into_iter()
@@ -310,6 +311,18 @@ fn disabled_site_layout_matches_the_site_table_entry() {
     for f in fields {
         assert!(out.contains(&format!("pub{f}:u64,")), "{f} is uint64_t");
     }
+    let shared = ["done", "begun", "entries"];
+    let c = layout_of(&out, "_PyMonitoringDisabledSites", &shared);
+    let rust: BTreeMap<String, usize> = pymonitoring::sites::SHARED_FIELD_OFFSETS
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    assert_eq!(c.offsets, rust, "field offsets: C (left) vs Rust (right)");
+    assert_eq!(
+        c.size,
+        size_of::<pymonitoring::sites::Shared<{ pymonitoring::sites::SITES }>>(),
+        "size"
+    );
 }
 
 #[test]

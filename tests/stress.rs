@@ -57,6 +57,16 @@ fn under(checker: Checker) {
     harness("stress").check_build(Build::Exported, &run);
 }
 
+/// The lasting run with `PYMONITORING_INLINE`: the header's inline check
+/// of remembered sites reads the table while DISABLEs and forgets race.
+#[test]
+fn stress_native_lasting_inline() {
+    let ms = env_ms("STRESS_MS", 2000);
+    let run = Run::plain().args(&[&ms, "4", "3", "1", "lasting"]);
+    let out = harness("stress").check_build(Build::Inline, &run);
+    println!("{out}");
+}
+
 #[test]
 fn stress_under_memcheck() {
     under(Checker::Memcheck("definite"));

@@ -30,8 +30,9 @@ pub enum CoverageMode {
     /// activation. With `PY_MONITORING_OPT_LASTING_DISABLE` the DISABLE
     /// silences the line's site instead (`docs/EXTENSIONS.md`): every line
     /// is recorded, at one callback per line for the whole run, whatever the
-    /// slot layout. Counts are at least 1 for every line seen, not execution
-    /// counts.
+    /// slot layout: the lasting mode is what makes `Once` cheap there (a
+    /// line already recorded costs a check of its site, no callback). Counts are
+    /// at least 1 for every line seen, not execution counts.
     #[default]
     Once,
     /// Record every event and never DISABLE: exact counts, and complete

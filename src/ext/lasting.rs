@@ -90,7 +90,7 @@ pub fn skipped(slot: &SlotState, event: Event, codelike: ObjectRef, offset: i32,
 
 /// The part of [`skipped`] that answers the usual cases from the site's
 /// home entry without a call: one tool active and remembered, nothing
-/// remembered for the site, no tool active, or a non-local event.
+/// remembered for the site, or a non-local event.
 #[inline(always)]
 pub fn skipped_fast(
     slot: &SlotState,
@@ -99,11 +99,12 @@ pub fn skipped_fast(
     offset: i32,
     line: u64,
 ) -> Skip {
-    let active = slot.active.get();
-    if active == 0 || !event.is_local() {
+    if !event.is_local() {
         return Skip::Fire;
     }
-    match sites::table().home(codelike, offset, event, line, active) {
+    // No tool active: no key matches (a key holds a tool's bit), and the
+    // scan finds none.
+    match sites::table().home(codelike, offset, event, line, slot.active.get()) {
         sites::Home::Holds => Skip::Done,
         sites::Home::Empty => Skip::Fire,
         sites::Home::Unknown => Skip::Scan,

@@ -1,22 +1,25 @@
 //! The per-site memory of lasting DISABLEs (`PY_MONITORING_OPT_LASTING_DISABLE`,
 //! `docs/EXTENSIONS.md`; the protocol is in `docs/CONCURRENCY.md`, "Site table").
 //!
-//! A bounded open-addressing table of `(codelike, offset, event, line,
-//! tool)` entries (`line` is LINE's line number, 0 for the other events:
-//! Cython fires every line of a generator body at offset 0): [`SITES`]
-//! entries, linear probing limited to [`PROBES`] entries from a site's home.
-//! All the tools of one site hash to the same home, so one scan answers
-//! "which of these tools DISABLEd this site".
+//! A bounded open-addressing table of [`SITES`] entries of two words: the
+//! code-like's address and a key packing the tool's bit, the event, the
+//! offset and the line (LINE's `lineno`, 0 for the other events: Cython fires
+//! every line of a generator body at offset 0). Linear probing, limited to
+//! [`PROBES`] entries from a site's home; all the tools of one site hash to
+//! the same home, so one scan answers "which of these tools DISABLEd this
+//! site". A site whose offset or line does not fit its field is never
+//! remembered (its callback is called again).
 //!
-//! Readers never lock and never write: each entry is a seqlock over three
-//! words (the code-like's address, a key word packing offset, event and
-//! tool, and the line). A torn or racing read is treated as "not there" (a
-//! miss), so a reader never sees an entry that was not stored, and a miss
-//! only means the callback is called. Writers (inserts from a fire whose
-//! callback returned DISABLE, removals from registry writers) hold `writer`.
-//! Removals rebuild the surviving entries so every entry stays reachable
-//! from its home without crossing an empty entry (the invariant lookups stop
-//! on).
+//! Readers never lock and never write. Between forgets the table only grows:
+//! an insert fills an empty entry, code-like first, then the key (Release),
+//! so a reader that Acquire-loads a key then the code-like sees the pair the
+//! insert wrote. A forget (a removal) rewrites entries inside a window
+//! bracketed by two counters, `begun` (bumped first) and `done` (bumped
+//! last): a reader loads `done` first and `begun` last and trusts what it
+//! read only when they are equal, so an entry rewritten while it read (a mix
+//! of two sites) is a miss, and a miss only means the callback is called.
+//! Writers (inserts from a fire whose callback returned DISABLE, removals
+//! from registry writers) hold `writer`.
 
 use crate::event::Event;
 use crate::object::ObjectRef;
@@ -25,29 +28,51 @@ use crate::tool::TOOL_IDS;
 
 /// Number of entries of the process's table (documented in
 /// `docs/EXTENSIONS.md`; `PY_MONITORING_DISABLED_SITES` in the header).
-pub const SITES: usize = 4096;
+pub const SITES: usize = 8192;
 /// A site's entries lie within this many entries of its home; an insert
 /// that finds no empty entry there is dropped (the callback is called at
 /// that site again).
+#[cfg(not(loom))]
 pub const PROBES: usize = 8;
+/// The models' tables are 2 entries (a forget's pass over the table is
+/// what their run time grows with).
+#[cfg(loom)]
+pub const PROBES: usize = 2;
 
-/// Where a key holds its tool, as a bit (`1 << tool`), so a key compares
-/// with `site | active << TOOL_SHIFT` when one tool is active.
-pub(crate) const TOOL_SHIFT: u32 = 40;
-/// Where a key holds its event, as `event + 1` (so a key is never 0).
-pub(crate) const EVENT_SHIFT: u32 = 32;
+/// Where a key holds its event (6 bits); the tool's bit (`1 << tool`) is in
+/// the low byte, so with one tool active a key compares with `site |
+/// active`.
+pub(crate) const EVENT_SHIFT: u32 = 8;
+/// Where a key holds its offset (25 bits).
+pub(crate) const OFFSET_SHIFT: u32 = 14;
+/// Where a key holds its line word plus one (the 25 bits left).
+pub(crate) const LINE_SHIFT: u32 = 39;
+/// Offsets below this are remembered.
+pub const OFFSET_LIMIT: u64 = 1 << (LINE_SHIFT - OFFSET_SHIFT);
+/// Line words plus one below this are remembered (the same limit, so one
+/// test checks both).
+pub const LINE_LIMIT: u64 = 1 << (64 - LINE_SHIFT);
+const _: () = assert!(OFFSET_LIMIT == LINE_LIMIT);
 /// The multiplier of a site's hash (Fibonacci hashing).
 pub(crate) const HASH_MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
 /// The shift taking a hash to an entry of the process's table.
 pub(crate) const HASH_SHIFT: u32 = SiteTable::<SITES>::SHIFT;
 /// A key without its tool: what identifies the site.
-const SITE_BITS: u64 = !(0xff << TOOL_SHIFT);
+const SITE_BITS: u64 = !0xff;
 
-/// The key of a site without its tool: `offset | (event + 1) << 32`, never
-/// 0 (an all-zero key is an empty entry).
+/// The key of a site without its tool: `event << 8 | offset << 14 |
+/// line1 << 39`, where `line1` is the line word plus one in 32 bits (so
+/// LINE's common `lineno` of -1 fits), or `None` when the offset or `line1`
+/// does not fit (such a site is never remembered). Never 0 with a tool's bit
+/// added.
 #[inline(always)]
-pub(crate) fn site_key(offset: i32, event: Event) -> u64 {
-    (u64::from(offset as u32) | u64::from(event.id()) << EVENT_SHIFT) + (1 << EVENT_SHIFT)
+pub(crate) fn site_key(offset: i32, event: Event, line: u64) -> Option<u64> {
+    let offset = u64::from(offset as u32);
+    let line = u64::from((line as u32).wrapping_add(1));
+    if (offset | line) >= LINE_LIMIT {
+        return None;
+    }
+    Some(u64::from(event.id()) << EVENT_SHIFT | offset << OFFSET_SHIFT | line << LINE_SHIFT)
 }
 
 /// The line word of a site: LINE's `lineno` (as its 32 bits), 0 for the
@@ -61,94 +86,76 @@ pub fn line_word(event: Event, lineno: i32) -> u64 {
     }
 }
 
-/// Where the line word enters a site's hash (above the site key's bits).
-pub(crate) const LINE_SHIFT: u32 = 37;
-
-/// One entry of the table: half a cache line, so an entry's address is one
-/// shift of its index. Laid out as the header's `_PyMonitoringDisabledSite`
-/// (four 64-bit words), because the header's inline fire functions read the
-/// table (`_PyMonitoring_DisabledSites`) with the same seqlock protocol.
-#[repr(C, align(32))]
+/// One entry of the table, laid out as the header's
+/// `_PyMonitoringDisabledSite` (two 64-bit words), because the header's
+/// inline fire functions read the table with the same protocol.
+#[repr(C, align(16))]
 pub struct Entry {
-    /// Even: stable; odd: being written.
-    seq: AtomicU64,
     /// The code-like's address.
     object: AtomicU64,
-    /// `offset | (event + 1) << 32 | (1 << tool) << 40`, or 0 when empty.
+    /// `1 << tool | event << 8 | offset << 14 | (line + 1) << 39`, or 0
+    /// when empty.
     key: AtomicU64,
-    /// The site's line word ([`line_word`]).
-    line: AtomicU64,
+}
+
+/// What readers see: the forget counters and the entries, laid out as the
+/// header's `_PyMonitoringDisabledSites` (exported as
+/// `_PyMonitoring_DisabledSites`).
+#[repr(C)]
+pub struct Shared<const N: usize> {
+    /// Forgets finished (bumped, Release, after a forget's writes).
+    done: AtomicU64,
+    /// Forgets begun (bumped before a forget's writes).
+    begun: AtomicU64,
+    entries: [Entry; N],
 }
 
 #[cfg(not(loom))]
-const _: () = assert!(std::mem::size_of::<Entry>() == 32);
+const _: () = assert!(std::mem::size_of::<Entry>() == 16);
 
-/// Each field of [`Entry`] and its offset, for the test that holds the
-/// header's `_PyMonitoringDisabledSite` to the same layout (`tests/abi.rs`).
+/// Each field of [`Entry`] and its offset, for the test
+/// that holds the header's structs to the same layout (`tests/abi.rs`).
 #[cfg(not(loom))]
-pub const ENTRY_FIELD_OFFSETS: [(&str, usize); 4] = [
-    ("seq", std::mem::offset_of!(Entry, seq)),
+pub const ENTRY_FIELD_OFFSETS: [(&str, usize); 2] = [
     ("object", std::mem::offset_of!(Entry, object)),
     ("key", std::mem::offset_of!(Entry, key)),
-    ("line", std::mem::offset_of!(Entry, line)),
+];
+/// Each field of [`Shared`] and its offset (see [`ENTRY_FIELD_OFFSETS`]).
+#[cfg(not(loom))]
+pub const SHARED_FIELD_OFFSETS: [(&str, usize); 3] = [
+    ("done", std::mem::offset_of!(Shared<SITES>, done)),
+    ("begun", std::mem::offset_of!(Shared<SITES>, begun)),
+    ("entries", std::mem::offset_of!(Shared<SITES>, entries)),
 ];
 
 impl Entry {
     #[cfg(not(loom))]
     const fn new() -> Entry {
         Entry {
-            seq: AtomicU64::new(0),
             object: AtomicU64::new(0),
             key: AtomicU64::new(0),
-            line: AtomicU64::new(0),
         }
     }
 
     #[cfg(loom)]
     fn new() -> Entry {
         Entry {
-            seq: AtomicU64::new(0),
             object: AtomicU64::new(0),
             key: AtomicU64::new(0),
-            line: AtomicU64::new(0),
         }
     }
 
-    /// The entry's three words, or `None` when a write raced the read.
-    #[inline(always)]
-    fn read(&self) -> Option<Words> {
-        let s1 = self.seq.load(Ordering::Acquire);
-        let object = self.object.load(Ordering::Relaxed);
-        let key = self.key.load(Ordering::Relaxed);
-        let line = self.line.load(Ordering::Relaxed);
-        fence(Ordering::Acquire);
-        let s2 = self.seq.load(Ordering::Relaxed);
-        (s1 == s2 && s1 & 1 == 0).then_some((object, key, line))
-    }
-
-    /// Store the words (the caller holds the writer lock).
-    fn write(&self, (object, key, line): Words) {
-        let s = self.seq.load(Ordering::Relaxed);
-        self.seq.store(s.wrapping_add(1), Ordering::Relaxed);
-        fence(Ordering::Release);
-        self.object.store(object, Ordering::Relaxed);
-        self.key.store(key, Ordering::Relaxed);
-        self.line.store(line, Ordering::Relaxed);
-        self.seq.store(s.wrapping_add(2), Ordering::Release);
-    }
-
-    /// The words as the writer (holding the lock) sees them.
+    /// The entry's words as the writer (holding the lock) sees them.
     fn peek(&self) -> Words {
         (
             self.object.load(Ordering::Relaxed),
             self.key.load(Ordering::Relaxed),
-            self.line.load(Ordering::Relaxed),
         )
     }
 }
 
-/// An entry's code-like, key and line words.
-type Words = (u64, u64, u64);
+/// An entry's code-like and key words.
+type Words = (u64, u64);
 
 /// What a site's home entry says (see [`SiteTable::home`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,17 +169,18 @@ pub(crate) enum Home {
 }
 
 /// What only writers touch.
-struct Writer {
+pub(crate) struct Writer {
     /// Entries per tool (a tool with none is forgotten without a rebuild).
     per_tool: [usize; TOOL_IDS],
 }
 
 /// A table of `N` entries (a power of two).
 pub(crate) struct SiteTable<const N: usize> {
-    entries: [Entry; N],
+    shared: Shared<N>,
     writer: Mutex<Writer>,
-    /// Bumped (under `writer`) by every removal (for tests and models; the
-    /// library's inserts are validated by the caller, see [`Self::remember`]).
+    /// Bumped (under `writer`) by every removal, also one with nothing to
+    /// remove (for tests and models; the library's inserts are validated by
+    /// the caller, see [`Self::remember`]).
     forgets: AtomicU64,
 }
 
@@ -184,7 +192,11 @@ impl<const N: usize> SiteTable<N> {
     pub(crate) const fn new() -> SiteTable<N> {
         assert!(N.is_power_of_two() && N >= PROBES);
         SiteTable {
-            entries: [const { Entry::new() }; N],
+            shared: Shared {
+                done: AtomicU64::new(0),
+                begun: AtomicU64::new(0),
+                entries: [const { Entry::new() }; N],
+            },
             writer: Mutex::new(Writer {
                 per_tool: [0; TOOL_IDS],
             }),
@@ -197,7 +209,11 @@ impl<const N: usize> SiteTable<N> {
     pub(crate) fn new() -> SiteTable<N> {
         assert!(N.is_power_of_two() && N >= PROBES);
         SiteTable {
-            entries: std::array::from_fn(|_| Entry::new()),
+            shared: Shared {
+                done: AtomicU64::new(0),
+                begun: AtomicU64::new(0),
+                entries: std::array::from_fn(|_| Entry::new()),
+            },
             writer: Mutex::new(Writer {
                 per_tool: [0; TOOL_IDS],
             }),
@@ -210,10 +226,10 @@ impl<const N: usize> SiteTable<N> {
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A site's first entry.
+    /// A site's first entry (`site` is [`site_key`]'s word).
     #[inline(always)]
-    pub(crate) fn home_of(object: u64, site: u64, line: u64) -> usize {
-        let h = (object ^ site ^ line << LINE_SHIFT).wrapping_mul(HASH_MULTIPLIER);
+    pub(crate) fn home_of(object: u64, site: u64) -> usize {
+        let h = (object ^ site).wrapping_mul(HASH_MULTIPLIER);
         if N == 1 {
             0
         } else {
@@ -224,10 +240,10 @@ impl<const N: usize> SiteTable<N> {
     /// What the site's home entry says about `(codelike, offset, event,
     /// line)` and `tools`: [`Home::Holds`] when `tools` is one tool that
     /// DISABLEd the site (the usual case of a fire at a remembered site),
-    /// [`Home::Empty`] when the home is empty (nothing is remembered for the
-    /// site: the usual case of a site never DISABLEd; a racing write also
-    /// reads so, as a miss), else [`Home::Unknown`] (ask [`Self::disabled`]).
-    /// Lock-free, writes nothing, never panics.
+    /// [`Home::Empty`] when the home is empty or the site cannot be
+    /// remembered (the usual case of a site never DISABLEd; a racing write
+    /// also reads so, as a miss), else [`Home::Unknown`] (ask
+    /// [`Self::disabled`]). Lock-free, writes nothing, never panics.
     #[inline(always)]
     pub(crate) fn home(
         &self,
@@ -237,29 +253,25 @@ impl<const N: usize> SiteTable<N> {
         line: u64,
         tools: u8,
     ) -> Home {
+        let Some(site) = site_key(offset, event, line) else {
+            return Home::Empty;
+        };
         let object = codelike.addr() as u64;
-        let site = site_key(offset, event);
-        let Some(entry) = self.entries.get(Self::home_of(object, site, line)) else {
+        let done = self.shared.done.load(Ordering::Acquire);
+        let Some(entry) = self.shared.entries.get(Self::home_of(object, site)) else {
             return Home::Unknown;
         };
-        let s1 = entry.seq.load(Ordering::Acquire);
-        let k = entry.key.load(Ordering::Relaxed);
-        if k == 0 {
-            return Home::Empty;
+        let k = entry.key.load(Ordering::Acquire);
+        // A key holds one tool bit: with several tools active (or none)
+        // this never matches (the caller then scans).
+        if k != site | u64::from(tools) {
+            return if k == 0 { Home::Empty } else { Home::Unknown };
         }
-        // A key holds one tool bit: with several tools active this never
-        // matches (the caller then scans).
-        if k != site | u64::from(tools) << TOOL_SHIFT {
-            return Home::Unknown;
-        }
-        let o = entry.object.load(Ordering::Relaxed);
-        let l = entry.line.load(Ordering::Relaxed);
-        if o != object || l != line {
-            return Home::Unknown;
-        }
-        fence(Ordering::Acquire);
-        // Even and unchanged (an odd `s1` never equals the later, larger `s2`).
-        if entry.seq.load(Ordering::Relaxed) == s1 & !1 {
+        // The code-like, and no forget began since `done` was read: the
+        // pair is one site's.
+        if entry.object.load(Ordering::Acquire) == object
+            && self.shared.begun.load(Ordering::Acquire) == done
+        {
             Home::Holds
         } else {
             Home::Unknown
@@ -267,7 +279,7 @@ impl<const N: usize> SiteTable<N> {
     }
 
     /// Which of `tools` are remembered as having DISABLEd the site
-    /// `(codelike, offset, event, line)`. Lock-free; a racing write reads as
+    /// `(codelike, offset, event, line)`. Lock-free; a racing forget reads as
     /// a miss. Never panics (indices are masked, `get` is used).
     #[inline(never)]
     pub(crate) fn disabled(
@@ -278,30 +290,36 @@ impl<const N: usize> SiteTable<N> {
         line: u64,
         tools: u8,
     ) -> u8 {
+        let Some(site) = site_key(offset, event, line) else {
+            return 0;
+        };
         let object = codelike.addr() as u64;
-        let site = site_key(offset, event);
-        self.scan(object, site, line, tools)
+        let done = self.shared.done.load(Ordering::Acquire);
+        let found = self.scan(object, site, tools);
+        if found != 0 && self.shared.begun.load(Ordering::Acquire) != done {
+            return 0;
+        }
+        found
     }
 
     /// Up to [`PROBES`] entries from the site's home, stopping at an empty
     /// one.
     #[inline(always)]
-    fn scan(&self, object: u64, site: u64, line: u64, tools: u8) -> u8 {
-        let mut i = Self::home_of(object, site, line);
+    fn scan(&self, object: u64, site: u64, tools: u8) -> u8 {
+        let mut i = Self::home_of(object, site);
         let mut found = 0u8;
         for _ in 0..PROBES {
-            let Some(entry) = self.entries.get(i) else {
+            let Some(entry) = self.shared.entries.get(i) else {
                 break;
             };
-            if let Some((o, k, l)) = entry.read() {
-                if k == 0 {
+            let k = entry.key.load(Ordering::Acquire);
+            if k == 0 {
+                break;
+            }
+            if k & SITE_BITS == site && entry.object.load(Ordering::Acquire) == object {
+                found |= k as u8;
+                if found & tools == tools {
                     break;
-                }
-                if o == object && k & SITE_BITS == site && l == line {
-                    found |= (k >> TOOL_SHIFT) as u8;
-                    if found & tools == tools {
-                        break;
-                    }
                 }
             }
             i = (i + 1) & (N - 1);
@@ -317,11 +335,11 @@ impl<const N: usize> SiteTable<N> {
 
     /// Remember that `tool` DISABLEd the site, unless `valid` (asked under
     /// the writer lock) says a removal may have happened since the callback
-    /// was called, or the site's probe window is full. Returns whether the
-    /// site is remembered. Waits for the writer lock (held for one insert,
-    /// or a removal's pass over the table): only a fire whose callback
-    /// answered DISABLE gets here, and a site is then called at most once
-    /// per thread until it is forgotten.
+    /// was called, the site cannot be remembered, or the site's probe window
+    /// is full. Returns whether the site is remembered. Waits for the writer
+    /// lock (held for one insert, or a removal's pass over the table): only
+    /// a fire whose callback answered DISABLE gets here, and a site is then
+    /// called at most once per thread until it is forgotten.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn remember(
         &self,
@@ -336,18 +354,25 @@ impl<const N: usize> SiteTable<N> {
         if !valid() {
             return false;
         }
+        let Some(site) = site_key(offset, event, line) else {
+            return false;
+        };
         let object = codelike.addr() as u64;
-        let site = site_key(offset, event);
-        let key = site | 1 << (TOOL_SHIFT + u32::from(tool));
-        let mut i = Self::home_of(object, site, line);
+        let key = site | 1 << tool;
+        let mut i = Self::home_of(object, site);
         for _ in 0..PROBES {
-            let (o, k, l) = self.entries[i].peek();
+            let entry = &self.shared.entries[i];
+            let (o, k) = entry.peek();
             if k == 0 {
-                self.entries[i].write((object, key, line));
+                // Release on both: a reader that sees either sees what the
+                // writer did before (the last forget's `begun`), and the
+                // key's store publishes the code-like.
+                entry.object.store(object, Ordering::Release);
+                entry.key.store(key, Ordering::Release);
                 w.per_tool[usize::from(tool)] += 1;
                 return true;
             }
-            if o == object && k == key && l == line {
+            if o == object && k == key {
                 return true;
             }
             i = (i + 1) & (N - 1);
@@ -362,7 +387,7 @@ impl<const N: usize> SiteTable<N> {
         if w.per_tool[usize::from(tool)] == 0 {
             return;
         }
-        self.rebuild(&mut w, |k| (k >> TOOL_SHIFT) as u8 != 1 << tool);
+        self.rewrite(|| self.rebuild(&mut w, |k| k as u8 != 1 << tool));
     }
 
     /// Forget every site.
@@ -373,42 +398,56 @@ impl<const N: usize> SiteTable<N> {
             return;
         }
         w.per_tool = [0; TOOL_IDS];
-        for e in &self.entries {
-            if e.peek().1 != 0 {
-                e.write((0, 0, 0));
+        self.rewrite(|| {
+            for e in &self.shared.entries {
+                if e.peek().1 != 0 {
+                    e.key.store(0, Ordering::Relaxed);
+                    e.object.store(0, Ordering::Relaxed);
+                }
             }
-        }
+        });
+    }
+
+    /// Run `writes` (entries rewritten in place) inside the window readers
+    /// detect: `begun` moves before the writes, `done` after them.
+    fn rewrite(&self, writes: impl FnOnce()) {
+        let begun = self.shared.begun.load(Ordering::Relaxed);
+        self.shared.begun.store(begun + 1, Ordering::Relaxed);
+        fence(Ordering::Release);
+        writes();
+        self.shared.done.store(begun + 1, Ordering::Release);
     }
 
     /// Keep the entries whose key passes `keep`, placed again from their
     /// homes (starting after an empty entry, so clusters keep their order),
-    /// then write only the entries that change. Readers racing this see
-    /// misses, never a wrong entry.
+    /// then write only the entries that change (inside [`Self::rewrite`]).
     fn rebuild(&self, w: &mut Writer, keep: impl Fn(u64) -> bool) {
-        let start = (0..N).find(|&i| self.entries[i].peek().1 == 0).unwrap_or(0);
-        let mut next = vec![(0u64, 0u64, 0u64); N];
+        let entries = &self.shared.entries;
+        let start = (0..N).find(|&i| entries[i].peek().1 == 0).unwrap_or(0);
+        let mut next = vec![(0u64, 0u64); N];
         w.per_tool = [0; TOOL_IDS];
         for n in 1..=N {
-            let (o, k, l) = self.entries[(start + n) & (N - 1)].peek();
+            let (o, k) = entries[(start + n) & (N - 1)].peek();
             if k == 0 || !keep(k) {
                 continue;
             }
-            let mut i = Self::home_of(o, k & SITE_BITS, l);
+            let mut i = Self::home_of(o, k & SITE_BITS);
             let placed = (0..PROBES).any(|_| {
                 if next[i].1 == 0 {
-                    next[i] = (o, k, l);
+                    next[i] = (o, k);
                     return true;
                 }
                 i = (i + 1) & (N - 1);
                 false
             });
             if placed {
-                w.per_tool[((k >> TOOL_SHIFT) as u8).trailing_zeros() as usize & 7] += 1;
+                w.per_tool[(k as u8).trailing_zeros() as usize & 7] += 1;
             }
         }
-        for (e, &words) in self.entries.iter().zip(&next) {
-            if e.peek() != words {
-                e.write(words);
+        for (e, &(o, k)) in entries.iter().zip(&next) {
+            if e.peek() != (o, k) {
+                e.key.store(k, Ordering::Relaxed);
+                e.object.store(o, Ordering::Relaxed);
             }
         }
     }
@@ -432,14 +471,15 @@ pub(crate) fn fork_hold() -> ForkHold {
     ForkHold(TABLE.lock())
 }
 
-/// The process's entries, for the header's inline check of remembered sites
-/// (exported by the FFI layer as `_PyMonitoring_DisabledSites`): read only.
+/// The process's counters and entries, for the header's inline check of
+/// remembered sites (exported by the FFI layer as
+/// `_PyMonitoring_DisabledSites`): read only.
 #[cfg(not(loom))]
-pub static ENTRIES: &[Entry; SITES] = &TABLE.entries;
+pub static SHARED: &Shared<SITES> = &TABLE.shared;
 
 #[cfg(loom)]
 loom::lazy_static! {
-    static ref TABLE: SiteTable<8> = SiteTable::new();
+    static ref TABLE: SiteTable<PROBES> = SiteTable::new();
 }
 
 /// The process's table.
@@ -449,9 +489,9 @@ pub(crate) fn table() -> &'static SiteTable<SITES> {
     &TABLE
 }
 
-/// The current model execution's table (8 entries).
+/// The current model execution's table ([`PROBES`] entries).
 #[cfg(loom)]
-pub(crate) fn table() -> &'static SiteTable<8> {
+pub(crate) fn table() -> &'static SiteTable<PROBES> {
     &TABLE
 }
 
@@ -459,7 +499,6 @@ pub(crate) fn table() -> &'static SiteTable<8> {
 pub fn remembered() -> usize {
     table().len()
 }
-
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -568,5 +607,28 @@ mod tests {
         assert_eq!(t.disabled(c, 0, Event::Line, 501, 0xff), 0);
         assert_eq!(t.disabled(c, 0, Event::Line, 0, 0xff), 0);
         assert_eq!(t.len(), 500);
+    }
+
+    #[test]
+    fn sites_outside_the_fields_are_never_remembered() {
+        let t: SiteTable<64> = SiteTable::new();
+        let c = code(0x5000);
+        let big = OFFSET_LIMIT as i32;
+        assert!(!t.remember(c, big, Event::PyStart, 0, 1, || true));
+        assert!(t.remember(c, big - 1, Event::PyStart, 0, 1, || true));
+        // Line words as LINE's `lineno` in 32 bits: -1 fits, -2 does not.
+        let line = |l: i32| line_word(Event::Line, l);
+        assert!(t.remember(c, 0, Event::Line, line(-1), 1, || true));
+        assert!(!t.remember(c, 0, Event::Line, line(-2), 1, || true));
+        assert!(!t.remember(c, 0, Event::Line, LINE_LIMIT - 1, 1, || true));
+        assert!(t.remember(c, 0, Event::Line, LINE_LIMIT - 2, 1, || true));
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.home(c, big, Event::PyStart, 0, 2), Home::Empty);
+        assert_eq!(t.home(c, big - 1, Event::PyStart, 0, 2), Home::Holds);
+        assert_eq!(t.home(c, 0, Event::Line, line(-1), 2), Home::Holds);
+        assert_eq!(t.disabled(c, 0, Event::Line, LINE_LIMIT - 2, 0xff), 2);
+        // A line that wraps onto a remembered one is not it.
+        assert_eq!(t.disabled(c, 0, Event::Line, line(-2), 0xff), 0);
+        assert_eq!(t.disabled(c, 0, Event::Line, LINE_LIMIT * 2 - 1, 0xff), 0);
     }
 }

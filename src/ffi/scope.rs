@@ -67,14 +67,14 @@ pub unsafe extern "C" fn _PyMonitoring_EnterScope(
 
 /// The lasting-DISABLE mode's table of remembered sites, for the header's
 /// inline fire functions (`PYMONITORING_INLINE`), which check a marked
-/// slot's site there before calling the library: a constant pointer to
-/// `PY_MONITORING_DISABLED_SITES` entries of four 64-bit words (sequence,
-/// code-like, key, line), read with the seqlock protocol of
-/// `docs/CONCURRENCY.md`. Read it, never write it.
+/// slot's site there before calling the library: a constant pointer to the
+/// two forget counters and `PY_MONITORING_DISABLED_SITES` entries of two
+/// 64-bit words (code-like, key), read with the protocol of
+/// `docs/CONCURRENCY.md`, "Site table". Read it, never write it.
 #[no_mangle]
 #[cfg(not(loom))]
-pub static _PyMonitoring_DisabledSites: &[crate::ext::sites::Entry; crate::ext::sites::SITES] =
-    crate::ext::sites::ENTRIES;
+pub static _PyMonitoring_DisabledSites: &crate::ext::sites::Shared<{ crate::ext::sites::SITES }> =
+    crate::ext::sites::SHARED;
 
 /// The global version word, for the header's inline `EnterScope` fast path
 /// (`PYMONITORING_INLINE`): a constant pointer, so a copy relocation in the

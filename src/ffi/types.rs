@@ -126,11 +126,11 @@ pub const PY_MONITORING_DISABLE: c_int = 1;
 /// option is switched off; the slot's other sites keep firing.
 pub const PY_MONITORING_OPT_LASTING_DISABLE: u32 = 1;
 /// The number of DISABLEd sites (code-like, offset, event, line, tool) the
-/// library remembers with `PY_MONITORING_OPT_LASTING_DISABLE` (32 bytes
-/// each); a DISABLE that
-/// finds no room (the table, or the few entries a site may use, are full) is
-/// not remembered, and that site's callback is called again.
-pub const PY_MONITORING_DISABLED_SITES: c_int = 4096;
+/// library remembers with `PY_MONITORING_OPT_LASTING_DISABLE` (16 bytes
+/// each); a DISABLE that finds no room (the table, or the few entries a site
+/// may use, are full), or at an offset of 2^25 or more or a line below -1 or
+/// of 2^25 - 1 or more, is not remembered, and that site's callback is called again.
+pub const PY_MONITORING_DISABLED_SITES: c_int = 8192;
 /// `PyMonitoring_SetOptions`: a slot's `active` holds only the tools that
 /// have a callback for the slot's event.
 pub const PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK: u32 = 2;
@@ -169,22 +169,23 @@ const _: () = assert!(PY_MONITORING_DISABLED_SITES as usize == crate::ext::sites
 /// `opaque` bit of a slot refreshed in the lasting-DISABLE mode.
 pub const _PYMONITORING_SLOT_MARK: u8 = 0x80;
 const _: () = assert!(_PYMONITORING_SLOT_MARK == crate::ext::lasting::SLOT_MARK);
-/// A remembered site's key: `offset | (event + 1) << _PYMONITORING_SITE_EVENT_SHIFT`.
-pub const _PYMONITORING_SITE_EVENT_SHIFT: u32 = 32;
+/// A remembered site's key: `1 << tool | event << _PYMONITORING_SITE_EVENT_SHIFT
+/// | offset << _PYMONITORING_SITE_OFFSET_SHIFT | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT`,
+/// where `line + 1` is LINE's `lineno` plus one as 32 bits (1 for the other events); a site
+/// whose offset or line does not fit below the next field is never remembered.
+pub const _PYMONITORING_SITE_EVENT_SHIFT: u32 = 8;
 const _: () = assert!(_PYMONITORING_SITE_EVENT_SHIFT == crate::ext::sites::EVENT_SHIFT);
-/// A remembered site's key holds its tool as
-/// `(1 << tool) << _PYMONITORING_SITE_TOOL_SHIFT`.
-pub const _PYMONITORING_SITE_TOOL_SHIFT: u32 = 40;
-const _: () = assert!(_PYMONITORING_SITE_TOOL_SHIFT == crate::ext::sites::TOOL_SHIFT);
+/// See `_PYMONITORING_SITE_EVENT_SHIFT`.
+pub const _PYMONITORING_SITE_OFFSET_SHIFT: u32 = 14;
+const _: () = assert!(_PYMONITORING_SITE_OFFSET_SHIFT == crate::ext::sites::OFFSET_SHIFT);
+/// See `_PYMONITORING_SITE_EVENT_SHIFT`.
+pub const _PYMONITORING_SITE_LINE_SHIFT: u32 = 39;
+const _: () = assert!(_PYMONITORING_SITE_LINE_SHIFT == crate::ext::sites::LINE_SHIFT);
 /// A site's home entry in `_PyMonitoring_DisabledSites`:
-/// `((code-like address ^ key ^ line << _PYMONITORING_SITE_LINE_SHIFT)
-/// * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT`, where `line`
-/// is LINE's `lineno` as 32 bits (0 for the other events).
+/// `((code-like address ^ key without the tool) * _PYMONITORING_SITE_HASH)
+/// >> _PYMONITORING_SITE_HASH_SHIFT`.
 pub const _PYMONITORING_SITE_HASH: u64 = 0x9E37_79B9_7F4A_7C15;
 const _: () = assert!(_PYMONITORING_SITE_HASH == crate::ext::sites::HASH_MULTIPLIER);
 /// See `_PYMONITORING_SITE_HASH`: 64 minus log2 of `PY_MONITORING_DISABLED_SITES`.
-pub const _PYMONITORING_SITE_HASH_SHIFT: u32 = 52;
+pub const _PYMONITORING_SITE_HASH_SHIFT: u32 = 51;
 const _: () = assert!(_PYMONITORING_SITE_HASH_SHIFT == crate::ext::sites::HASH_SHIFT);
-/// See `_PYMONITORING_SITE_HASH`: where a site's line enters its hash.
-pub const _PYMONITORING_SITE_LINE_SHIFT: u32 = 37;
-const _: () = assert!(_PYMONITORING_SITE_LINE_SHIFT == crate::ext::sites::LINE_SHIFT);

@@ -116,7 +116,7 @@ pub const HARNESSES: &[Harness] = &[
     },
     Harness {
         checkers: &[Checker::Memcheck("definite"), Checker::Helgrind],
-        ..row("stress", PLAIN)
+        ..row("stress", BOTH)
     },
     Harness {
         source: Some("stress.c"),

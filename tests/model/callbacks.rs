@@ -38,7 +38,7 @@ pub const HANDLERS: usize = 10;
 pub const DISABLE_HANDLER: usize = 8;
 
 /// The offsets of the fires of a lasting-mode case: few, so that sites
-/// repeat (and the library's site table, 4096 entries with an 8-entry probe
+/// repeat (and the library's site table, 8192 entries with an 8-entry probe
 /// window, never fills: at most 2 code-likes x 3 offsets x 11 local events x
 /// 6 tools, far fewer in one case).
 pub const LASTING_OFFSETS: [i32; 3] = [0, 1, 42];
