@@ -441,6 +441,27 @@ fn loom_two_waiting_callbacks_do_not_deadlock() {
     });
 }
 
+/// The site table the models use (`src/ext/sites.rs`).
+type ModelSites = crate::ext::sites::SiteTable<{ crate::ext::sites::PROBES }>;
+
+/// Two code-likes `a` and `b` such that `b`'s LINE sites at offsets 1 and
+/// 2 have the home entry of `a`'s at offset 1: a read mixing `a`'s key
+/// with `b`'s code-like there would be a site that never existed.
+fn two_codelikes_one_home() -> (ObjectRef, ObjectRef) {
+    use crate::ext::sites::site_key;
+    let line = Event::Line;
+    let a = ObjectRef::from_addr(0x1000).unwrap();
+    let home = |c: &ObjectRef, offset| {
+        ModelSites::home_of(c.addr() as u64, site_key(offset, line, 0).unwrap())
+    };
+    let home_a = home(&a, 1);
+    let b = (1..)
+        .map(|i| ObjectRef::from_addr(0x1000 + 16 * i).unwrap())
+        .find(|b| home(b, 1) == home_a && home(b, 2) == home_a)
+        .unwrap();
+    (a, b)
+}
+
 /// The site table (`src/ext/sites.rs`, `docs/CONCURRENCY.md`): a lookup
 /// racing a rewrite of the same entry (a removal then an insert of another
 /// site there) reports the old site, the new one or nothing, never a mix of
@@ -448,23 +469,11 @@ fn loom_two_waiting_callbacks_do_not_deadlock() {
 /// inline home-entry check and the full scan.
 #[test]
 fn loom_site_table_reads_never_tear() {
-    use crate::ext::sites::{site_key, Home, SiteTable};
-    type Table = SiteTable<{ crate::ext::sites::PROBES }>;
-    let a = ObjectRef::from_addr(0x1000).unwrap();
+    use crate::ext::sites::Home;
+    let (a, b) = two_codelikes_one_home();
     let line = Event::Line;
-    let home_a = Table::home_of(a.addr() as u64, site_key(1, line, 0).unwrap());
-    // Another code-like whose sites at offsets 1 and 2 have the same home
-    // entry as `a`'s at offset 1: a read mixing `a`'s key with `b`'s
-    // code-like there would be a site that never existed.
-    let same_home = |b: &ObjectRef, offset| {
-        Table::home_of(b.addr() as u64, site_key(offset, line, 0).unwrap()) == home_a
-    };
-    let b = (1..)
-        .map(|i| ObjectRef::from_addr(0x1000 + 16 * i).unwrap())
-        .find(|b| same_home(b, 1) && same_home(b, 2))
-        .unwrap();
     bounded_model(move || {
-        let t = loom::sync::Arc::new(Table::new());
+        let t = loom::sync::Arc::new(ModelSites::new());
         assert!(t.remember(a, 1, line, 0, 2, || true));
         let w = t.clone();
         let writer = thread::spawn(move || {
@@ -485,23 +494,13 @@ fn loom_site_table_reads_never_tear() {
 /// replaces.
 #[test]
 fn loom_site_table_rebuild_never_mixes() {
-    use crate::ext::sites::{site_key, Home, SiteTable};
-    type Table = SiteTable<{ crate::ext::sites::PROBES }>;
-    let a = ObjectRef::from_addr(0x1000).unwrap();
+    use crate::ext::sites::Home;
+    // `b`, inserted second, has its offset-2 site one entry on; it moves
+    // home when `a`'s is forgotten; `b` at offset 1 is the mix to never see.
+    let (a, b) = two_codelikes_one_home();
     let line = Event::Line;
-    let home_a = Table::home_of(a.addr() as u64, site_key(1, line, 0).unwrap());
-    // Another code-like whose sites at offsets 1 and 2 have the same home:
-    // inserted second, its offset-2 site lands one entry on, and moves home
-    // when `a`'s is forgotten; `b` at offset 1 is the mix to never see.
-    let same_home = |b: &ObjectRef, offset| {
-        Table::home_of(b.addr() as u64, site_key(offset, line, 0).unwrap()) == home_a
-    };
-    let b = (1..)
-        .map(|i| ObjectRef::from_addr(0x1000 + 16 * i).unwrap())
-        .find(|b| same_home(b, 1) && same_home(b, 2))
-        .unwrap();
     bounded_model(move || {
-        let t = loom::sync::Arc::new(Table::new());
+        let t = loom::sync::Arc::new(ModelSites::new());
         assert!(t.remember(a, 1, line, 0, 1, || true));
         assert!(t.remember(b, 2, line, 0, 2, || true));
         let w = t.clone();
