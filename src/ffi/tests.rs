@@ -365,6 +365,32 @@ mod refresh_paths {
         (out, version.get())
     }
 
+    /// A refresh of `len = want.len() / 2` slots at offset `shift` of `buf`
+    /// (a copy of `bytes`) by path `name` succeeded, wrote what the core
+    /// writes (`want`, and the version) and nothing outside the array.
+    fn matches_core(
+        name: &str,
+        rc: c_int,
+        buf: &[u8],
+        bytes: &[u8],
+        shift: usize,
+        want: &[u8],
+        (version, want_version): (u64, u64),
+    ) -> Result<(), TestCaseError> {
+        let len = want.len() / 2;
+        prop_assert_eq!(rc, 0, "{} len {}", name, len);
+        prop_assert_eq!(&buf[shift..shift + 2 * len], want, "{} len {}", name, len);
+        prop_assert_eq!(&buf[..shift], &bytes[..shift], "{} before", name);
+        prop_assert_eq!(
+            &buf[shift + 2 * len..],
+            &bytes[shift + 2 * len..],
+            "{} after",
+            name
+        );
+        prop_assert_eq!(version, want_version, "{} len {}", name, len);
+        Ok(())
+    }
+
     /// Every length 0-70 at 4 alignments, random masks, ids (sometimes all
     /// below 16, the one-table case), `active` and `opaque` bytes: each path
     /// writes exactly what the core writes and only inside the array.
@@ -404,22 +430,15 @@ mod refresh_paths {
                                 len,
                             )
                         };
-                        prop_assert_eq!(rc, 0, "{} len {}", name, len);
-                        prop_assert_eq!(
-                            &buf[shift..shift + 2 * len],
-                            &want[..],
-                            "{} len {}",
+                        matches_core(
                             name,
-                            len
-                        );
-                        prop_assert_eq!(&buf[..shift], &bytes[..shift], "{} before", name);
-                        prop_assert_eq!(
-                            &buf[shift + 2 * len..],
-                            &bytes[shift + 2 * len..],
-                            "{} after",
-                            name
-                        );
-                        prop_assert_eq!(version, want_version, "{} len {}", name, len);
+                            rc,
+                            &buf,
+                            &bytes,
+                            shift,
+                            &want,
+                            (version, want_version),
+                        )?;
                     }
                 }
                 Ok(())
@@ -513,22 +532,15 @@ mod refresh_paths {
                         let rc = unsafe {
                             path(buf.as_mut_ptr().add(shift), &mut version, ids.as_ptr(), len)
                         };
-                        prop_assert_eq!(rc, 0, "{} len {}", name, len);
-                        prop_assert_eq!(
-                            &buf[shift..shift + 2 * len],
-                            &want[..],
-                            "{} len {}",
+                        matches_core(
                             name,
-                            len
-                        );
-                        prop_assert_eq!(&buf[..shift], &bytes[..shift], "{} before", name);
-                        prop_assert_eq!(
-                            &buf[shift + 2 * len..],
-                            &bytes[shift + 2 * len..],
-                            "{} after",
-                            name
-                        );
-                        prop_assert_eq!(version, want_version, "{} len {}", name, len);
+                            rc,
+                            &buf,
+                            &bytes,
+                            shift,
+                            &want,
+                            (version, want_version),
+                        )?;
                     }
                 }
                 Ok(())
