@@ -131,10 +131,7 @@ unsafe extern "C" fn enter_scope_checked<const IDLE: bool>(
     event_types: *const u8,
     length: Py_ssize_t,
 ) -> c_int {
-    if version.is_null()
-        || length < 0
-        || (length > 0 && (states.is_null() || event_types.is_null()))
-    {
+    if !scope_args_valid(states, version, event_types, length) {
         return enter_scope_invalid(states, version, event_types, length);
     }
     // SAFETY: validated above; forwarded caller contract.
@@ -333,7 +330,7 @@ unsafe extern "C" fn enter_scope_refresh_other(
 /// Whether the arguments pass `PyMonitoring_EnterScope`'s checks
 /// (`version` non-NULL, `length` non-negative, both arrays non-NULL when
 /// `length > 0`); [`enter_scope_invalid`] names the first that does not.
-/// `PyMonitoring_EnterCodeScope` validates with these two.
+/// `enter_scope_checked` and `PyMonitoring_EnterCodeScope` validate with these two.
 #[inline(always)]
 pub(super) fn scope_args_valid(
     states: *mut PyMonitoringState,
