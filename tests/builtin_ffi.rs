@@ -2,24 +2,17 @@
 //! errors, flush and stop. One test function, because the registry is
 //! process-global.
 
-use std::ffi::{c_int, CStr};
+mod exported;
+
+use std::ffi::c_int;
 use std::ptr::{null, null_mut};
 
 use pymonitoring::ffi::*;
 
+/// The thread's error, taken (one must be set).
+#[track_caller]
 fn error() -> (c_int, String) {
-    let kind = PyMonitoring_ErrKind();
-    let msg = PyMonitoring_ErrMessage();
-    let text = if msg.is_null() {
-        String::new()
-    } else {
-        // SAFETY: a NUL-terminated string valid until the indicator changes.
-        unsafe { CStr::from_ptr(msg) }
-            .to_string_lossy()
-            .into_owned()
-    };
-    PyMonitoring_ErrClear();
-    (kind, text)
+    exported::take_error().expect("an error is set")
 }
 
 fn value_error(msg: &str) -> (c_int, String) {
