@@ -57,5 +57,20 @@ fn pointer(obj: Option<ObjectRef>) -> *mut PyObject {
     }
 }
 
+/// `len` elements at `p`, or an empty slice when `len` is 0 (`p` may then
+/// be NULL, as the C functions taking a pointer and a count allow).
+///
+/// # Safety
+/// With `len > 0`, `p` points to `len` initialised elements that live
+/// for `'a`.
+unsafe fn slice_or_empty<'a, T>(p: *const T, len: usize) -> &'a [T] {
+    if len == 0 {
+        &[]
+    } else {
+        // SAFETY: the caller's contract.
+        unsafe { std::slice::from_raw_parts(p, len) }
+    }
+}
+
 #[cfg(test)]
 mod tests;

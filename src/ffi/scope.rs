@@ -5,6 +5,7 @@ use std::ffi::c_int;
 
 use super::guard::{guard, require, status};
 use super::scope_errors::{bad_event, enter_scope_bad_event, enter_scope_too_large};
+use super::slice_or_empty;
 use super::types::{PyMonitoringState, Py_ssize_t};
 use crate::event::Event;
 use crate::registry;
@@ -407,13 +408,9 @@ unsafe fn refresh_313(
     locals: impl FnOnce() -> Option<[u8; Event::COUNT]>,
 ) -> c_int {
     guard!("PyMonitoring_EnterScope", -1, {
-        let ids: &[u8] = if len == 0 {
-            &[]
-        } else {
-            // SAFETY: non-NULL (len > 0) and `len` readable bytes by the
-            // caller's contract.
-            unsafe { std::slice::from_raw_parts(event_types, len) }
-        };
+        // SAFETY: non-NULL when `len > 0`, and `len` readable bytes, by the
+        // caller's contract.
+        let ids = unsafe { slice_or_empty(event_types, len) };
         match scope::with_ids_from_313(ids, |ids| {
             // SAFETY: forwarded caller contract; `ids` has `len` entries.
             unsafe { scalar_refresh(states, version, ids.as_ptr(), len, locals) }
@@ -571,21 +568,6 @@ unsafe extern "C" fn enter_scope_idle_other(
     match scope::try_refresh_idle(states, version, events, current) {
         Ok(()) => 0,
         Err(scope::InvalidEvent) => enter_scope_bad_event(events),
-    }
-}
-
-/// `len` elements at `p`, or an empty slice when `len` is 0 (`p` may then
-/// be NULL, as `PyMonitoring_EnterScope` allows).
-///
-/// # Safety
-/// With `len > 0`, `p` points to `len` initialised elements that live
-/// for `'a`.
-unsafe fn slice_or_empty<'a, T>(p: *const T, len: usize) -> &'a [T] {
-    if len == 0 {
-        &[]
-    } else {
-        // SAFETY: the caller's contract.
-        unsafe { std::slice::from_raw_parts(p, len) }
     }
 }
 

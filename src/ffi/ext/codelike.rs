@@ -4,11 +4,11 @@ use std::ffi::c_int;
 
 use crate::ext::codelike::{self, ArmKind};
 use crate::ffi::guard::{guard, require, status};
-use crate::ffi::object;
 use crate::ffi::scope::{enter_scope_invalid, refresh_validated, scope_args_valid};
 use crate::ffi::types::{
     PyMonitoringState, PyObject, Py_ssize_t, PY_MONITORING_ARM_LINES, PY_MONITORING_ARM_OFFSETS,
 };
+use crate::ffi::{object, slice_or_empty};
 use crate::object::ObjectRef;
 use crate::registry;
 
@@ -215,13 +215,9 @@ pub unsafe extern "C" fn PyMonitoring_ArmSites(
             codelike::MAX_SITES
         );
         let code = ObjectRef::from_addr(codelike as usize).expect("non-NULL");
-        let sites: &[i32] = if n == 0 {
-            &[]
-        } else {
-            // SAFETY: non-NULL and `n` readable elements by the caller's
-            // contract; `n` is bounded above.
-            unsafe { std::slice::from_raw_parts(sites, n as usize) }
-        };
+        // SAFETY: non-NULL when `n > 0` (checked), and `n` readable elements
+        // by the caller's contract; `n` is bounded above.
+        let sites = unsafe { slice_or_empty(sites, n as usize) };
         status(codelike::arm_sites(tool.into(), code, kind, sites))
     })
 }
