@@ -40,9 +40,14 @@ fn stress_native() {
 /// final passes).
 #[test]
 fn stress_native_lasting() {
+    lasting_run(Build::Exported);
+}
+
+/// The lasting run of `build`: 4 firers, 3 mutators, a callback required.
+fn lasting_run(build: Build) {
     let ms = env_ms("STRESS_MS", 2000);
     let run = Run::plain().args(&[&ms, "4", "3", "1", "lasting"]);
-    let out = harness("stress").check_build(Build::Exported, &run);
+    let out = harness("stress").check_build(build, &run);
     println!("{out}");
 }
 
@@ -61,10 +66,7 @@ fn under(checker: Checker) {
 /// of remembered sites reads the table while DISABLEs and forgets race.
 #[test]
 fn stress_native_lasting_inline() {
-    let ms = env_ms("STRESS_MS", 2000);
-    let run = Run::plain().args(&[&ms, "4", "3", "1", "lasting"]);
-    let out = harness("stress").check_build(Build::Inline, &run);
-    println!("{out}");
+    lasting_run(Build::Inline);
 }
 
 #[test]
