@@ -19,7 +19,10 @@ mod c_programs;
 use std::path::PathBuf;
 use std::process::Command;
 
-use c_programs::{lib_dir, manifest_dir, python313, run_ok, succeeded, CProgram};
+use c_programs::{
+    lib_dir, manifest_dir, python313, python313_include, python313_prefix, run_ok, succeeded,
+    CProgram,
+};
 
 fn run_combination(loader: &str, mode: &str) {
     let library = lib_dir().join("libpymonitoring.so");
@@ -165,11 +168,7 @@ fn an_object_calling_by_name_inside_cpython_reaches_this_library_only_with_deepb
 /// library; linked the other way round, CPython's.
 #[test]
 fn link_order_decides_for_a_program_linked_with_both() {
-    let libpython = python313()
-        .parent()
-        .and_then(|bin| bin.parent())
-        .unwrap()
-        .join("lib");
+    let libpython = python313_prefix().join("lib");
     let search = [
         "-Wl,--no-as-needed".to_owned(),
         format!("-L{}", libpython.display()),
@@ -208,11 +207,7 @@ fn link_order_decides_for_a_program_linked_with_both() {
 /// RAISE to them; the tool that set RAISE misses it.
 #[test]
 fn an_object_built_against_the_313_header_gets_another_events_tools() {
-    let include = python313()
-        .parent()
-        .and_then(|bin| bin.parent())
-        .unwrap()
-        .join("include/python3.13");
+    let include = python313_include();
     let mut program = CProgram {
         sources: vec![
             manifest_dir().join("tests/ctypes/abi_313.c"),

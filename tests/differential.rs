@@ -386,23 +386,6 @@ fn split_scenarios(log: &str) -> Vec<(String, Vec<String>)> {
     out
 }
 
-/// CPython 3.13.0's interpreter and include directory, found through pyenv
-/// as CI finds them; panics saying what is missing (never skips).
-fn python313() -> (PathBuf, PathBuf) {
-    let python = c_programs::python313();
-    let prefix = python
-        .parent()
-        .and_then(Path::parent)
-        .expect("pyenv prefix");
-    let include = prefix.join("include").join("python3.13");
-    assert!(
-        include.join("Python.h").exists(),
-        "CPython 3.13.0's headers are needed: {} does not exist",
-        include.join("Python.h").display()
-    );
-    (python, include)
-}
-
 fn build_extension(include: &Path) -> PathBuf {
     let dir = out_dir("differential");
     let so = dir.join("pymon_diff.so");
@@ -502,7 +485,7 @@ fn library_driver_memcheck_and_sanitizers() {
 
 #[test]
 fn differential_against_cpython_313() {
-    let (python, include) = python313();
+    let (python, include) = (c_programs::python313(), c_programs::python313_include());
     let divergences = std::fs::read_to_string(manifest_dir().join("docs/DIVERGENCES.md"))
         .expect("docs/DIVERGENCES.md");
     for rule in RULES {

@@ -385,23 +385,6 @@ fn inline_build_calls_only_the_underscore_entry_points() {
     assert!(plain.is_subset(&syms), "the plain build links to all 17");
 }
 
-/// `$(pyenv prefix 3.13.0)/include/python3.13`, when that Python is there.
-fn python_include_dir() -> PathBuf {
-    // `python3` is `<prefix>/bin/python3`; the headers are under the prefix.
-    let python = c_programs::python313();
-    let prefix = python
-        .parent()
-        .and_then(Path::parent)
-        .expect("pyenv prefix");
-    let dir = prefix.join("include/python3.13");
-    assert!(
-        dir.join("Python.h").exists(),
-        "CPython 3.13.0's headers are needed: {} has no Python.h",
-        dir.display()
-    );
-    dir
-}
-
 /// Compile (no link: libpython is not needed) one translation unit.
 fn compile_only(file: &Path, cpp: bool, include: &Path, defines: &[&str]) {
     let target = env!("TARGET_TRIPLE");
@@ -487,7 +470,7 @@ int fire_none(PyMonitoringState *state, PyObject *code) {
 
 #[test]
 fn coexists_with_python_h() {
-    let include = python_include_dir();
+    let include = c_programs::python313_include();
     let c = write_source("with_python.c", WITH_PYTHON);
     let cpp = write_source("with_python.cpp", WITH_PYTHON);
     let second = write_source("python_second.c", PYTHON_SECOND);

@@ -218,3 +218,25 @@ pub fn python313() -> PathBuf {
     );
     python
 }
+
+/// `$(pyenv prefix 3.13.0)`: `python313()` is `<prefix>/bin/python3`.
+pub fn python313_prefix() -> PathBuf {
+    let python = python313();
+    python
+        .parent()
+        .and_then(Path::parent)
+        .expect("pyenv prefix")
+        .to_owned()
+}
+
+/// `$(pyenv prefix 3.13.0)/include/python3.13`; panics when its `Python.h`
+/// is missing (tests that need CPython's headers never skip).
+pub fn python313_include() -> PathBuf {
+    let dir = python313_prefix().join("include/python3.13");
+    assert!(
+        dir.join("Python.h").exists(),
+        "CPython 3.13.0's headers are needed: {} has no Python.h",
+        dir.display()
+    );
+    dir
+}
