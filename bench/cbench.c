@@ -240,6 +240,17 @@ static NOINLINE void case_fire_inactive_cold(long n)
     report("fire_inactive_cold", ns, n);
 }
 
+/* Cython's __Pyx_TraceLine takes the pending exception around every LINE
+ * fire: with none pending anywhere this is the raised-exception count's
+ * test (docs/CONCURRENCY.md), in the caller with the inline header. */
+static NOINLINE void case_get_raised_none(long n)
+{
+    long acc = 0;
+    double ns = TIMED(n, acc += PyMonitoring_GetRaisedException() != NULL);
+    CHECK(acc == 0);
+    report("get_raised_none", ns, n);
+}
+
 static NOINLINE void enter_unchanged(long n, int length, const char *name)
 {
     refresh(length);
@@ -629,6 +640,19 @@ static NOINLINE void case_gated_refresh(long n, int lasting, const char *name)
     report(name, ns, n);
 }
 
+/* cython_other in the lasting-DISABLE mode: every call's EnterScope
+ * refreshes its 7 slots, each getting the mode's mark in `opaque`. */
+static NOINLINE void case_cython_lasting(long n)
+{
+    tools_clear();
+    CHECK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE) == 0);
+    CHECK(PyMonitoring_UseToolId(4, "other") == 0);
+    CHECK(PyMonitoring_SetEvents(4, 1u << PY_MONITORING_EVENT_LINE) == 0);
+    case_cython(n, "cython_lasting");
+    tools_clear();
+    CHECK(PyMonitoring_SetOptions(0) == 0);
+}
+
 /* ---- threads: aggregate throughput of active fires ---- */
 
 struct worker {
@@ -742,6 +766,8 @@ int main(int argc, char **argv)
         case_fire_inactive(n);
     if (wanted("fire_inactive_cold"))
         case_fire_inactive_cold(n);
+    if (wanted("get_raised_none"))
+        case_get_raised_none(n);
 
     /* A tool sets events none of the scopes here use: every version-0 entry refreshes. */
     CHECK(PyMonitoring_UseToolId(4, "other") == 0);
@@ -786,6 +812,8 @@ int main(int argc, char **argv)
         case_gated_refresh(n, 0, "restart_refresh_17");
     if (wanted("lasting_refresh_17"))
         case_gated_refresh(n, 1, "lasting_refresh_17");
+    if (wanted("cython_lasting"))
+        case_cython_lasting(n);
     if (wanted("lasting_pystart_1tool_c"))
         case_lasting_pystart(n);
     if (wanted("lasting_line_1tool_c"))

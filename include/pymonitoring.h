@@ -549,12 +549,30 @@ int PyMonitoring_ErrSetString(int kind, const char *msg);
  */
 void PyMonitoring_SetRaisedException(PyObject *exc);
 
+#if !defined(PYMONITORING_INLINE)
 /**
  * Take the calling thread's current host exception and clear the indicator.
  * Returns NULL when no host exception is set; a library error is then left
- * in place (read it with `PyMonitoring_ErrMessage`).
+ * in place (read it with `PyMonitoring_ErrMessage`). Callable from any
+ * thread.
+ *
+ * While no thread holds a host exception and no host is installed (the
+ * count `_PyMonitoring_RaisedExceptions` points to reads 0) it returns NULL
+ * at once, without reaching the thread's state; with `PYMONITORING_INLINE`
+ * the header's `static inline` version makes that test in the caller and
+ * calls `_PyMonitoring_GetRaisedException` only when the count is not 0
+ * (`docs/CONCURRENCY.md`, "The raised-exception count").
  */
 PyObject *PyMonitoring_GetRaisedException(void);
+#endif
+
+/**
+ * The same as `PyMonitoring_GetRaisedException` without its test of the
+ * count: the entry point the header's `static inline`
+ * `PyMonitoring_GetRaisedException` (with `PYMONITORING_INLINE`) calls
+ * when the count is not 0.
+ */
+PyObject *_PyMonitoring_GetRaisedException(void);
 
 /**
  * Set tool `tool`'s local events for the code-like `codelike` to `events`
@@ -1585,6 +1603,15 @@ extern "C" {
  * else UINT64_MAX. */
 extern const volatile uint64_t *const _PyMonitoring_GlobalVersion;
 
+/* The count of threads whose error indicator holds a host exception (forced
+ * non-zero for good once a host is installed), for the inline
+ * PyMonitoring_GetRaisedException below: read only; while it reads 0 the
+ * calling thread holds none (docs/CONCURRENCY.md). The pointer is declared
+ * volatile so that it is loaded at each test, not kept in a register across
+ * the caller (measured: two instructions more per call of a Cython-style
+ * function that kept it). */
+extern const volatile uint64_t *const volatile _PyMonitoring_RaisedExceptions;
+
 /* The lasting-DISABLE mode's remembered sites (docs/EXTENSIONS.md), for the
  * inline fire functions below: read only. */
 typedef struct {
@@ -1892,6 +1919,22 @@ PyMonitoring_EnterScope(PyMonitoringState *state_array, uint64_t *version,
         }
     }
     return _PyMonitoring_EnterScope(state_array, version, event_types, length);
+}
+
+/* GetRaisedException's fast path in the caller: NULL while no thread holds
+ * a host exception (the count above is 0; the calling thread's own changes
+ * are visible to it), else the library (marked cold where the compiler has
+ * it, so the call stays off the caller's hot layout). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((cold)) PyObject *_PyMonitoring_GetRaisedException(void);
+#endif
+_PYMONITORING_WRAPPER PyObject *
+PyMonitoring_GetRaisedException(void)
+{
+    if (_PyMonitoring_RaisedExceptions[0] == 0) {
+        return NULL;
+    }
+    return _PyMonitoring_GetRaisedException();
 }
 
 /* Scopes keep no stack: exiting one does nothing. */

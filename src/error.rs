@@ -5,8 +5,14 @@
 //! events take whatever it holds and put it back when every callback succeeded.
 //! With a host installed (`crate::host`) the indicator is the host's: these
 //! functions read and write it through the host.
+//!
+//! [`RAISED`] counts the threads whose indicator holds a host exception, so
+//! that taking one with none pending anywhere ([`nothing_raised`]) needs no
+//! thread-local (`docs/CONCURRENCY.md`, "The raised-exception count").
 
-pub use crate::failure::{Error, ErrorKind, ErrorSet, Pending, HOST_EXCEPTION_MESSAGE};
+pub use crate::failure::{
+    nothing_raised, Error, ErrorKind, ErrorSet, Pending, HOST_EXCEPTION_MESSAGE, RAISED,
+};
 use crate::object::ObjectRef;
 use crate::thread;
 
@@ -24,7 +30,10 @@ pub fn set_raised(exc: Option<ObjectRef>) {
 /// Put `pending` back as the indicator's content (`None` clears it).
 pub fn restore(pending: Option<Pending>) {
     thread::with(|t| match t.host() {
-        None => t.set_pending(pending),
+        None => {
+            t.set_pending(pending);
+            t.count_raised();
+        }
         Some(host) => match pending {
             None => host.restore_exception(None),
             Some(Pending::Host(obj)) => host.restore_exception(Some(obj)),
@@ -36,7 +45,11 @@ pub fn restore(pending: Option<Pending>) {
 /// Take what the indicator holds, leaving it empty.
 pub fn take() -> Option<Pending> {
     thread::with(|t| match t.host() {
-        None => t.take_pending(),
+        None => {
+            let pending = t.take_pending();
+            t.count_raised();
+            pending
+        }
         Some(host) => host.take_exception().map(Pending::Host),
     })
 }
@@ -45,7 +58,11 @@ pub fn take() -> Option<Pending> {
 /// `None` is returned.
 pub fn take_raised() -> Option<ObjectRef> {
     thread::with(|t| match t.host() {
-        None => t.take_raised(),
+        None => {
+            let obj = t.take_raised();
+            t.count_raised();
+            obj
+        }
         Some(host) => host.take_exception(),
     })
 }
@@ -121,6 +138,130 @@ mod tests {
         assert_eq!(take_raised(), None);
         assert_eq!(kind(), Some(ErrorKind::Runtime));
         clear();
+    }
+
+    /// Whether the calling thread adds 1 to [`RAISED`].
+    fn counted() -> bool {
+        thread::with(|t| t.raised_counted())
+    }
+
+    /// Each change through this module leaves the thread counted exactly
+    /// while it holds a host exception, and the count at least that.
+    /// On a new thread, so the thread's state starts empty.
+    #[test]
+    fn a_thread_is_counted_while_it_holds_a_host_exception() {
+        std::thread::spawn(|| {
+            let (a, b) = (ObjectRef::from_addr(0x40), ObjectRef::from_addr(0x80));
+            assert!(!counted());
+            set_raised(a);
+            assert!(counted());
+            assert!(RAISED.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+            assert!(!nothing_raised());
+            set_raised(b); // replaced: still one
+            assert!(counted());
+            assert_eq!(take_raised(), b);
+            assert!(!counted());
+            assert_eq!(take_raised(), None);
+            assert!(!counted());
+            set_raised(a);
+            clear();
+            assert!(!counted());
+            set_raised(a);
+            set(Error::value("x")); // a library error replaces it
+            assert!(!counted());
+            assert_eq!(take_raised(), None);
+            assert_eq!(kind(), Some(ErrorKind::Value));
+            restore(a.map(Pending::Host));
+            assert!(counted());
+            let taken = take();
+            assert!(!counted());
+            restore(taken);
+            assert!(counted());
+            set_raised(None);
+            assert!(!counted());
+        })
+        .join()
+        .unwrap();
+    }
+
+    /// The thread's exit gives back its share (and the exception, which
+    /// goes with the thread).
+    #[test]
+    fn a_thread_exit_uncounts_it() {
+        std::thread::spawn(|| {
+            set_raised(ObjectRef::from_addr(0x40));
+            assert!(counted());
+            thread::thread_exit();
+            assert!(!counted());
+            assert!(!occurred());
+            // A later call starts afresh and is counted again.
+            set_raised(ObjectRef::from_addr(0x80));
+            assert!(counted());
+            assert_eq!(take_raised(), ObjectRef::from_addr(0x80));
+            assert!(!counted());
+        })
+        .join()
+        .unwrap();
+    }
+
+    /// Takes the indicator from inside a RAISE callback: the walk holds the
+    /// exception, so the thread stays counted.
+    struct TakesInside {
+        seen: std::sync::Mutex<Vec<(Option<ObjectRef>, bool)>>,
+    }
+
+    impl crate::registry::Handler for TakesInside {
+        fn call(&self, _: &crate::dispatch::EventRecord) -> crate::registry::Outcome {
+            let got = take_raised();
+            clear();
+            self.seen.lock().unwrap().push((got, counted()));
+            crate::registry::Outcome::Continue
+        }
+
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    /// An exception event takes the exception for its walk and puts it
+    /// back without changing the count, even when a callback takes or
+    /// clears the (then empty) indicator.
+    #[test]
+    fn an_exception_event_keeps_the_exception_counted() {
+        use crate::dispatch::{fire, Firing};
+        use crate::event::{Event, EventSet};
+        use crate::registry;
+        let _g = crate::test_support::registry_lock();
+        let handler = std::sync::Arc::new(TakesInside {
+            seen: std::sync::Mutex::new(Vec::new()),
+        });
+        registry::use_tool_id(1, "t").unwrap();
+        registry::set_events(1, EventSet::RAISE.bits()).unwrap();
+        registry::register_callback(1, Event::Raise as i64, Some(handler.clone())).unwrap();
+        let handler2 = handler.clone();
+        std::thread::spawn(move || {
+            let exc = ObjectRef::from_addr(0x40);
+            let code = ObjectRef::from_addr(0x100).unwrap();
+            set_raised(exc);
+            let active = std::cell::Cell::new(1 << 1);
+            // Twice: the first fire sets the thread up (the slow path), the
+            // second takes the fast one.
+            for _ in 0..2 {
+                fire(&active, Firing::new(Event::Raise, code, 3)).unwrap();
+                assert!(counted());
+                assert_eq!(kind(), Some(ErrorKind::Host));
+            }
+            assert_eq!(take_raised(), exc);
+            assert!(!counted());
+            drop(handler2);
+        })
+        .join()
+        .unwrap();
+        assert_eq!(
+            *handler.seen.lock().unwrap(),
+            vec![(None, true), (None, true)]
+        );
+        registry::free_tool_id(1).unwrap();
     }
 
     #[test]

@@ -1,8 +1,38 @@
 //! The library's error values: what the thread's error indicator
-//! (`crate::error`) holds and what fallible calls return. A leaf: the
+//! (`crate::error`) holds and what fallible calls return, and the count of
+//! threads whose indicator holds a host exception ([`RAISED`]). A leaf: the
 //! per-thread state stores these without importing the indicator.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::object::ObjectRef;
+
+/// The threads whose indicator holds a host exception (each counts once,
+/// from the change through `crate::error` that set one to the one that
+/// left none, or the thread's exit: `ThreadState::count_raised`), plus
+/// [`HOST_INSTALLED`] for good once a host is installed (its indicator is
+/// not the library's). Exception
+/// events take the exception for their walk and put it back without
+/// touching it. Too high only costs speed; it is never too low for the
+/// calling thread: its own changes are visible to itself, so 0 means it
+/// holds none. `Relaxed` throughout. Exported read-only to the header as
+/// `_PyMonitoring_RaisedExceptions`.
+pub static RAISED: AtomicU64 = AtomicU64::new(0);
+
+/// The bit of [`RAISED`] set when a host is installed.
+pub const HOST_INSTALLED: u64 = 1 << 63;
+
+/// Whether the calling thread surely holds no host exception (no thread
+/// holds one and no host is installed): one relaxed load, no thread-local.
+#[inline(always)]
+pub fn nothing_raised() -> bool {
+    RAISED.load(Ordering::Relaxed) == 0
+}
+
+/// A host is installed: [`nothing_raised`] answers false from now on.
+pub(crate) fn host_installed() {
+    RAISED.fetch_or(HOST_INSTALLED, Ordering::Relaxed);
+}
 
 /// What kind of error the indicator holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -106,6 +106,9 @@ impl HostSlot {
                 "PyMonitoring_SetHost must be called before the first event is fired",
             )),
             Phase::Open => {
+                // Before the host is published: a thread that sees the
+                // host sees the count forced non-zero.
+                crate::failure::host_installed();
                 if self.host.set(host).is_err() {
                     return Err(Error::runtime("a host is already installed"));
                 }

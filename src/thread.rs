@@ -24,10 +24,11 @@
 //! the same once, after which fires fail with a RuntimeError.
 use std::cell::{Cell, RefCell};
 use std::mem::ManuallyDrop;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, OnceLock};
 
 use crate::ext::Snapshot;
-use crate::failure::{Error, Pending};
+use crate::failure::{Error, Pending, RAISED};
 use crate::object::ObjectRef;
 use crate::readers::{self, ReaderRecord};
 use crate::registry::CallbackTable;
@@ -57,6 +58,9 @@ pub(crate) struct ThreadState {
     /// A library error on the indicator (always `Pending::Error`). At most
     /// one of `host`/`error` is set. Dropped by the janitor.
     error: RefCell<Option<ManuallyDrop<Pending>>>,
+    /// Whether this thread adds 1 to [`RAISED`]
+    /// ([`ThreadState::count_raised`]).
+    raised_counted: Cell<bool>,
     /// This thread's dispatch announcements, registered by the first fire
     /// ([`ThreadState::set_up`]); given back by the janitor.
     reader: Cell<Option<&'static ReaderRecord>>,
@@ -186,6 +190,45 @@ impl ThreadState {
         self.host.set(Some(obj));
     }
 
+    /// Bring this thread's share of [`RAISED`] in line with
+    /// the indicator: 1 while it holds a host exception, else 0. Called by
+    /// every change of the indicator through `crate::error` (never by the
+    /// fire path, whose take and put-back leave the count alone: the
+    /// exception stays counted while the walk holds it). Never lowered
+    /// while one of the thread's callbacks runs, so a callback that takes
+    /// or clears the indicator inside an exception event's walk cannot
+    /// uncount the exception the walk puts back; a share left too high
+    /// costs only speed and is corrected by the next change outside a
+    /// callback.
+    #[inline]
+    pub fn count_raised(&self) {
+        if self.host.get().is_some() != self.raised_counted.get() {
+            self.recount_raised();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn recount_raised(&self) {
+        if self.host.get().is_some() {
+            // Counted before it can be read as not counted; the janitor
+            // uncounts it at thread exit (when it cannot be armed the
+            // share stays: too high, never too low).
+            self.arm();
+            RAISED.fetch_add(1, Relaxed);
+            self.raised_counted.set(true);
+        } else if self.flags.get() & IN_CALLBACK == 0 {
+            RAISED.fetch_sub(1, Relaxed);
+            self.raised_counted.set(false);
+        }
+    }
+
+    /// Whether this thread adds 1 to [`RAISED`] (tests).
+    #[cfg(test)]
+    pub fn raised_counted(&self) -> bool {
+        self.raised_counted.get()
+    }
+
     /// This thread's reader record, once [`ThreadState::set_up`] succeeded.
     #[inline(always)]
     pub fn reader(&self) -> Option<&'static ReaderRecord> {
@@ -300,6 +343,14 @@ impl ThreadState {
             self.flags.set(self.flags.get() & !PENDING);
             drop(error);
         }
+        // A host exception (a pointer the library holds no reference to)
+        // goes with the thread, and so does its share of the count.
+        if self.host.take().is_some() {
+            self.flags.set(self.flags.get() & !PENDING);
+        }
+        if self.raised_counted.replace(false) {
+            RAISED.fetch_sub(1, Relaxed);
+        }
         if again {
             self.janitor.set(UNARMED);
         }
@@ -347,6 +398,7 @@ thread_local! {
             flags: Cell::new(NOT_SET_UP),
             host: Cell::new(None),
             error: RefCell::new(None),
+            raised_counted: Cell::new(false),
             reader: Cell::new(None),
             callbacks_version: Cell::new(u64::MAX),
             callbacks: Cell::new(None),

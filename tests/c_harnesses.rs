@@ -28,6 +28,8 @@ build_tests! {
     api_threads => "api_threads" Exported,
     api_threads_inline => "api_threads" Inline,
     api_threads_asan => "api_threads" Sanitized,
+    raised_count => "raised_count" Exported,
+    raised_count_inline => "raised_count" Inline,
 }
 
 /// Every `c-tests/*.c` has a row in the table (and every row's file

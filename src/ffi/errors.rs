@@ -86,9 +86,31 @@ pub extern "C" fn PyMonitoring_SetRaisedException(exc: *mut PyObject) {
 
 /// Take the calling thread's current host exception and clear the indicator.
 /// Returns NULL when no host exception is set; a library error is then left
-/// in place (read it with `PyMonitoring_ErrMessage`).
+/// in place (read it with `PyMonitoring_ErrMessage`). Callable from any
+/// thread.
+///
+/// While no thread holds a host exception and no host is installed (the
+/// count `_PyMonitoring_RaisedExceptions` points to reads 0) it returns NULL
+/// at once, without reaching the thread's state; with `PYMONITORING_INLINE`
+/// the header's `static inline` version makes that test in the caller and
+/// calls `_PyMonitoring_GetRaisedException` only when the count is not 0
+/// (`docs/CONCURRENCY.md`, "The raised-exception count").
 #[no_mangle]
+#[cfg(not(pymonitoring_inline))]
 pub extern "C" fn PyMonitoring_GetRaisedException() -> *mut PyObject {
+    if nothing_raised() {
+        return std::ptr::null_mut();
+    }
+    _PyMonitoring_GetRaisedException()
+}
+
+/// The same as `PyMonitoring_GetRaisedException` without its test of the
+/// count: the entry point the header's `static inline`
+/// `PyMonitoring_GetRaisedException` (with `PYMONITORING_INLINE`) calls
+/// when the count is not 0.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn _PyMonitoring_GetRaisedException() -> *mut PyObject {
     guard!("PyMonitoring_GetRaisedException", std::ptr::null_mut(), {
         match error::take_raised() {
             Some(obj) => pointer(Some(obj)),
@@ -96,3 +118,38 @@ pub extern "C" fn PyMonitoring_GetRaisedException() -> *mut PyObject {
         }
     })
 }
+
+/// `error::nothing_raised` with the count loaded by its address, as
+/// `scope::global_version` loads the version (one load, not two through
+/// the GOT). A `mov` from an aligned word is a relaxed atomic load on
+/// x86-64.
+#[inline(always)]
+fn nothing_raised() -> bool {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    {
+        let v: u64;
+        // SAFETY: an aligned 8-byte load of `error::RAISED`, which lives
+        // for the whole process.
+        unsafe {
+            std::arch::asm!(
+                ".hidden {raised}",
+                "mov {v}, qword ptr [rip + {raised}]",
+                v = out(reg) v,
+                raised = sym error::RAISED,
+                options(nostack, preserves_flags, readonly),
+            );
+        }
+        v == 0
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    error::nothing_raised()
+}
+
+/// The count of threads whose indicator holds a host exception (forced
+/// non-zero for good once a host is installed), for the header's inline
+/// `PyMonitoring_GetRaisedException` (`PYMONITORING_INLINE`): a constant
+/// pointer, as `_PyMonitoring_GlobalVersion` is. While it reads 0 the
+/// calling thread holds none. Read it, never write it.
+#[no_mangle]
+#[cfg(not(loom))]
+pub static _PyMonitoring_RaisedExceptions: &std::sync::atomic::AtomicU64 = &error::RAISED;

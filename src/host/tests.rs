@@ -80,6 +80,8 @@ fn obj(addr: usize) -> ObjectRef {
 
 /// This thread uses `host` (as if installed before its first fire).
 fn use_on_this_thread(host: &'static dyn Host) {
+    // As installing does: the count forced non-zero for good.
+    crate::failure::host_installed();
     super::TEST_HOST.with(|c| c.set(Some(host)));
     crate::thread::with(|t| t.use_host());
 }
@@ -203,7 +205,9 @@ fn errors_become_host_exceptions() {
         *host.current.lock().unwrap() = None;
         crate::error::set(Error::runtime("boom"));
         assert_eq!(host.current(), Some(obj(RUNTIME_ERROR)));
-        // The error functions read through.
+        // The error functions read through, and the raised-exception count
+        // never answers for the host's indicator.
+        assert!(!error::nothing_raised());
         assert!(error::occurred());
         assert_eq!(error::kind(), Some(ErrorKind::Host));
         error::inspect(|p| assert_eq!(p, Some(&Pending::Host(obj(RUNTIME_ERROR)))));

@@ -69,9 +69,14 @@ pub fn underscore_fire_functions() -> Vec<String> {
 /// Scope functions (docs/BEHAVIOUR.md, "Scopes").
 pub const SCOPE_FUNCTIONS: [&str; 2] = ["PyMonitoring_EnterScope", "PyMonitoring_ExitScope"];
 
-/// The out-of-line entry point the header's inline `PyMonitoring_EnterScope`
-/// calls when the version is stale (`PYMONITORING_INLINE`).
-pub const INLINE_SUPPORT_FUNCTIONS: [&str; 1] = ["_PyMonitoring_EnterScope"];
+/// The out-of-line entry points the header's inline `PyMonitoring_EnterScope`
+/// calls when the version is stale and its inline
+/// `PyMonitoring_GetRaisedException` when the raised-exception count is not
+/// 0 (`PYMONITORING_INLINE`).
+pub const INLINE_SUPPORT_FUNCTIONS: [&str; 2] = [
+    "_PyMonitoring_EnterScope",
+    "_PyMonitoring_GetRaisedException",
+];
 
 /// Registry functions (docs/BEHAVIOUR.md, "Registry", and the wait of
 /// docs/CONCURRENCY.md).

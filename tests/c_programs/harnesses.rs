@@ -108,6 +108,7 @@ pub const HARNESSES: &[Harness] = &[
     row("api_fire", ALL),
     row("api_fire_rules", ALL),
     row("api_threads", ALL),
+    row("raised_count", BOTH),
     // processes and threads
     row("fork", PLAIN),
     Harness {

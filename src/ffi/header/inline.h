@@ -17,6 +17,15 @@ extern "C" {
  * else UINT64_MAX. */
 extern const volatile uint64_t *const _PyMonitoring_GlobalVersion;
 
+/* The count of threads whose error indicator holds a host exception (forced
+ * non-zero for good once a host is installed), for the inline
+ * PyMonitoring_GetRaisedException below: read only; while it reads 0 the
+ * calling thread holds none (docs/CONCURRENCY.md). The pointer is declared
+ * volatile so that it is loaded at each test, not kept in a register across
+ * the caller (measured: two instructions more per call of a Cython-style
+ * function that kept it). */
+extern const volatile uint64_t *const volatile _PyMonitoring_RaisedExceptions;
+
 /* The lasting-DISABLE mode's remembered sites (docs/EXTENSIONS.md), for the
  * inline fire functions below: read only. */
 typedef struct {
@@ -210,6 +219,22 @@ PyMonitoring_EnterScope(PyMonitoringState *state_array, uint64_t *version,
         }
     }
     return _PyMonitoring_EnterScope(state_array, version, event_types, length);
+}
+
+/* GetRaisedException's fast path in the caller: NULL while no thread holds
+ * a host exception (the count above is 0; the calling thread's own changes
+ * are visible to it), else the library (marked cold where the compiler has
+ * it, so the call stays off the caller's hot layout). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((cold)) PyObject *_PyMonitoring_GetRaisedException(void);
+#endif
+_PYMONITORING_WRAPPER PyObject *
+PyMonitoring_GetRaisedException(void)
+{
+    if (_PyMonitoring_RaisedExceptions[0] == 0) {
+        return NULL;
+    }
+    return _PyMonitoring_GetRaisedException();
 }
 
 /* Scopes keep no stack: exiting one does nothing. */
