@@ -280,13 +280,13 @@ unsafe extern "C" fn enter_scope_refresh(
             // caller contract.
             Kernel::Avx2 => {
                 return unsafe {
-                    simd::refresh_avx2(states.cast(), version, event_types, len, current)
+                    simd::refresh_avx2::<false>(states.cast(), version, event_types, len, current)
                 }
             }
             // SAFETY: SSSE3 checked; as above.
             Kernel::Ssse3 => {
                 return unsafe {
-                    simd::refresh_ssse3(states.cast(), version, event_types, len, current)
+                    simd::refresh_ssse3::<false>(states.cast(), version, event_types, len, current)
                 }
             }
             // SAFETY: as above.
@@ -577,8 +577,15 @@ const _: () = assert!(MAX_LEN == registry::MAX_SCOPE_LEN);
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 const _: () = assert!(super::simd::MIN_LEN + (1 << 61) <= MAX_LEN);
 
-/// The first refresh long enough for the SIMD kernel: detect it, then
-/// refresh with it or with the scalar code.
+/// The first refresh long enough for the SIMD kernel, and every one once
+/// the extensions' gate is open (the route byte's top bit). With the gate
+/// open, the lasting-DISABLE mode's refresh (CPython's masks, `opaque` = the
+/// mark: `ext::State::refresh_marked`) is the kernel's with the mark, unless
+/// the host's numbering is on (its refresh limit is 0, so `len` is over
+/// it); any other gated refresh (after a per-tool restart) takes the
+/// core's. Read in the core's order: the version (by the caller,
+/// `Acquire`), the gate, the mode, then the masks (by the kernel).
+/// Frameless: each path is a tail call, detection out of line.
 ///
 /// # Safety
 /// As [`enter_scope_refresh`], `len` checked.
@@ -592,20 +599,58 @@ unsafe extern "C" fn detect_and_refresh(
     len: usize,
     current: u64,
 ) -> c_int {
-    use super::simd::{self, Kernel};
-    // The restart gate (the route byte's top bit) leads here too.
-    if registry::global().ext().refresh_gate_open() {
+    use super::simd;
+    use crate::ext::restarts::GATE;
+    let ext = registry::global().ext();
+    let route = ext.route();
+    if route & GATE == 0 {
+        // SAFETY: forwarded caller contract.
+        return unsafe { detect_then_refresh::<false>(states, version, event_types, len, current) };
+    }
+    if !ext.lasting_mode() || len > ext.refresh_limit() {
         // SAFETY: forwarded caller contract.
         return unsafe { enter_scope_refresh_other(states, version, event_types, len) };
     }
+    // SAFETY (each arm): the kernel's features were detected (its number
+    // is in the route byte only then); forwarded caller contract.
+    match route & !GATE {
+        1 => unsafe {
+            simd::refresh_avx2::<true>(states.cast(), version, event_types, len, current)
+        },
+        2 => unsafe {
+            simd::refresh_ssse3::<true>(states.cast(), version, event_types, len, current)
+        },
+        0 => unsafe { detect_then_refresh::<true>(states, version, event_types, len, current) },
+        _ => unsafe { enter_scope_refresh_other(states, version, event_types, len) },
+    }
+}
+
+/// [`detect_and_refresh`] before the kernel is known: detect it, then
+/// refresh with it (`MARKED`: as the lasting mode does) or with the scalar
+/// code.
+///
+/// # Safety
+/// As [`enter_scope_refresh`], `len` checked; `MARKED` only when
+/// [`detect_and_refresh`] chose the kernels' lasting-mode refresh.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn detect_then_refresh<const MARKED: bool>(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+    current: u64,
+) -> c_int {
+    use super::simd::{self, Kernel};
     // SAFETY (each arm): the kernel's features checked; forwarded caller
     // contract.
     match simd::detect() {
         Kernel::Avx2 => unsafe {
-            simd::refresh_avx2(states.cast(), version, event_types, len, current)
+            simd::refresh_avx2::<MARKED>(states.cast(), version, event_types, len, current)
         },
         Kernel::Ssse3 => unsafe {
-            simd::refresh_ssse3(states.cast(), version, event_types, len, current)
+            simd::refresh_ssse3::<MARKED>(states.cast(), version, event_types, len, current)
         },
         _ => unsafe { enter_scope_refresh_other(states, version, event_types, len) },
     }

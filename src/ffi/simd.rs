@@ -8,7 +8,9 @@
 //! version is read (`Acquire`, by `EnterScope`'s version compare, which
 //! passes it on) before the masks and stored before the fill,
 //! and each slot's `active` gets the mask of its id; `opaque` keeps its
-//! value. `ffi::tests` compares them with the core for every length 0-70.
+//! value, or with `MARKED` (the lasting-DISABLE mode's refresh,
+//! `ext::State::refresh_marked`) becomes [`SLOT_MARK`]. `ffi::tests`
+//! compares them with the core for every length 0-70, in both modes.
 //!
 //! Both kernels are one body ([`kernel!`]) compiled for each feature set;
 //! AVX2's 3-operand instructions need no register copies, `ptest` checks a
@@ -24,7 +26,8 @@
 //! Cython never uses C_RETURN, C_RAISE or BRANCH) skip `hi`: one test
 //! covers both that and the id check, and one `pshufb` looks them up.
 //!
-//! **`opaque` is rewritten with the value just read.** A vector store covers
+//! **`opaque` is rewritten with the value just read** (unless `MARKED`,
+//! which stores the mark without reading the slots). A vector store covers
 //! both bytes of each slot, so the fill loads the slots, keeps their `opaque`
 //! bytes and stores them back with the new `active` bytes. This is the same
 //! as not touching `opaque` because a state array is never used by two
@@ -37,6 +40,7 @@
 use std::arch::x86_64::*;
 use std::ffi::c_int;
 
+use crate::ext::SLOT_MARK;
 use crate::registry;
 
 /// The fewest slots the kernel takes; shorter scopes take the core's path
@@ -156,14 +160,20 @@ unsafe fn lookup(lo: __m128i, hi: __m128i, ids: __m128i) -> __m128i {
 
 /// 8 slots (16 bytes) with their `opaque` bytes (odd bytes) from `slots` and
 /// the first 8 masks of `masks` as `active`: the `opaque` bytes gathered
-/// (`pshufb`), then interleaved with the masks.
+/// (`pshufb`), then interleaved with the masks. With `MARKED` every
+/// `opaque` is [`SLOT_MARK`] instead (`slots` unused).
 #[allow(unused_unsafe)]
 #[target_feature(enable = "ssse3")]
 #[inline]
-unsafe fn merge_lo(slots: __m128i, masks: __m128i) -> __m128i {
+unsafe fn merge_lo<const MARKED: bool>(slots: __m128i, masks: __m128i) -> __m128i {
     unsafe {
-        let odd = _mm_setr_epi8(1, 3, 5, 7, 9, 11, 13, 15, -1, -1, -1, -1, -1, -1, -1, -1);
-        _mm_unpacklo_epi8(masks, _mm_shuffle_epi8(slots, odd))
+        let opaque = if MARKED {
+            _mm_set1_epi8(SLOT_MARK as i8)
+        } else {
+            let odd = _mm_setr_epi8(1, 3, 5, 7, 9, 11, 13, 15, -1, -1, -1, -1, -1, -1, -1, -1);
+            _mm_shuffle_epi8(slots, odd)
+        };
+        _mm_unpacklo_epi8(masks, opaque)
     }
 }
 
@@ -171,10 +181,15 @@ unsafe fn merge_lo(slots: __m128i, masks: __m128i) -> __m128i {
 #[allow(unused_unsafe)]
 #[target_feature(enable = "ssse3")]
 #[inline]
-unsafe fn merge_hi(slots: __m128i, masks: __m128i) -> __m128i {
+unsafe fn merge_hi<const MARKED: bool>(slots: __m128i, masks: __m128i) -> __m128i {
     unsafe {
-        let odd = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, 1, 3, 5, 7, 9, 11, 13, 15);
-        _mm_unpackhi_epi8(masks, _mm_shuffle_epi8(slots, odd))
+        let opaque = if MARKED {
+            _mm_set1_epi8(SLOT_MARK as i8)
+        } else {
+            let odd = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, 1, 3, 5, 7, 9, 11, 13, 15);
+            _mm_shuffle_epi8(slots, odd)
+        };
+        _mm_unpackhi_epi8(masks, opaque)
     }
 }
 
@@ -189,20 +204,25 @@ unsafe fn ids_at(event_types: *const u8, i: usize) -> __m128i {
     unsafe { _mm_loadu_si128(event_types.add(i) as *const __m128i) }
 }
 
-/// 16 slots (32 bytes at `p`) get `masks` as `active`, keeping `opaque`:
-/// two 16-byte stores.
+/// 16 slots (32 bytes at `p`) get `masks` as `active`, keeping `opaque`
+/// (with `MARKED`: [`SLOT_MARK`] as `opaque`, nothing read): two 16-byte
+/// stores.
 ///
 /// # Safety
 /// SSSE3; 32 bytes at `p` readable and writable.
 #[target_feature(enable = "ssse3")]
 #[inline]
-unsafe fn fill16_ssse3(p: *mut u8, masks: __m128i) {
+unsafe fn fill16_ssse3<const MARKED: bool>(p: *mut u8, masks: __m128i) {
     // SAFETY: forwarded.
     unsafe {
         let p = p as *mut __m128i;
-        let (s, t) = (_mm_loadu_si128(p), _mm_loadu_si128(p.add(1)));
-        _mm_storeu_si128(p, merge_lo(s, masks));
-        _mm_storeu_si128(p.add(1), merge_hi(t, masks));
+        let (s, t) = if MARKED {
+            (_mm_setzero_si128(), _mm_setzero_si128())
+        } else {
+            (_mm_loadu_si128(p), _mm_loadu_si128(p.add(1)))
+        };
+        _mm_storeu_si128(p, merge_lo::<MARKED>(s, masks));
+        _mm_storeu_si128(p.add(1), merge_hi::<MARKED>(t, masks));
     }
 }
 
@@ -212,12 +232,16 @@ unsafe fn fill16_ssse3(p: *mut u8, masks: __m128i) {
 /// AVX2; 32 bytes at `p` readable and writable.
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn fill16_avx2(p: *mut u8, masks: __m128i) {
+unsafe fn fill16_avx2<const MARKED: bool>(p: *mut u8, masks: __m128i) {
     // SAFETY: forwarded.
     unsafe {
         let p = p as *mut __m256i;
-        let keep = _mm256_set1_epi16(0xff00u16 as i16);
-        let opaque = _mm256_and_si256(_mm256_loadu_si256(p), keep);
+        let opaque = if MARKED {
+            _mm256_set1_epi16((u16::from(SLOT_MARK) << 8) as i16)
+        } else {
+            let keep = _mm256_set1_epi16(0xff00u16 as i16);
+            _mm256_and_si256(_mm256_loadu_si256(p), keep)
+        };
         _mm256_storeu_si256(p, _mm256_or_si256(opaque, _mm256_cvtepu8_epi16(masks)));
     }
 }
@@ -249,7 +273,8 @@ macro_rules! kernel {
         $(#[$doc])*
         ///
         /// Refreshes `len` (>= [`MIN_LEN`]) slots and returns what
-        /// `PyMonitoring_EnterScope` returns.
+        /// `PyMonitoring_EnterScope` returns; with `MARKED`, as the
+        /// lasting-DISABLE mode refreshes (`opaque` = [`SLOT_MARK`]).
         ///
         /// # Safety
         /// The feature is available; `states` points to `len` two-byte
@@ -258,7 +283,7 @@ macro_rules! kernel {
         /// this thread, as `PyMonitoring_EnterScope` requires; `current`
         /// is the global version, read (`Acquire`) before this call.
         #[target_feature(enable = $feature)]
-        pub(super) unsafe extern "C" fn $name(
+        pub(super) unsafe extern "C" fn $name<const MARKED: bool>(
             states: *mut u8,
             version: *mut u64,
             event_types: *const u8,
@@ -281,11 +306,15 @@ macro_rules! kernel {
                     };
                     let first = states as *mut i64;
                     let last = states.add(2 * (len - 4)) as *mut i64;
-                    let slots = _mm_castpd_si128(_mm_loadh_pd(
-                        _mm_castsi128_pd(_mm_loadl_epi64(first as *const __m128i)),
-                        last as *const f64,
-                    ));
-                    let out = merge_lo(slots, masks);
+                    let slots = if MARKED {
+                        _mm_setzero_si128()
+                    } else {
+                        _mm_castpd_si128(_mm_loadh_pd(
+                            _mm_castsi128_pd(_mm_loadl_epi64(first as *const __m128i)),
+                            last as *const f64,
+                        ))
+                    };
+                    let out = merge_lo::<MARKED>(slots, masks);
                     std::ptr::write_unaligned(first, _mm_cvtsi128_si64(out));
                     std::ptr::write_unaligned(last, _mm_cvtsi128_si64(_mm_unpackhi_epi64(out, out)));
                     return 0;
@@ -300,9 +329,13 @@ macro_rules! kernel {
                     };
                     let p = states as *mut __m128i;
                     let q = states.add(2 * (len - 8)) as *mut __m128i;
-                    let (s, t) = (_mm_loadu_si128(p), _mm_loadu_si128(q));
-                    _mm_storeu_si128(p, merge_lo(s, masks));
-                    _mm_storeu_si128(q, merge_hi(t, masks));
+                    let (s, t) = if MARKED {
+                        (_mm_setzero_si128(), _mm_setzero_si128())
+                    } else {
+                        (_mm_loadu_si128(p), _mm_loadu_si128(q))
+                    };
+                    _mm_storeu_si128(p, merge_lo::<MARKED>(s, masks));
+                    _mm_storeu_si128(q, merge_hi::<MARKED>(t, masks));
                     return 0;
                 }
                 // 16 and more: blocks of 16 at 0, 16, ... and the last one
@@ -319,8 +352,8 @@ macro_rules! kernel {
                     *version = current;
                     let lo = table_lo();
                     let hi = table_hi(lo);
-                    $fill16(states, lookup(lo, hi, a));
-                    $fill16(states.add(2 * last), lookup(lo, hi, z));
+                    $fill16::<MARKED>(states, lookup(lo, hi, a));
+                    $fill16::<MARKED>(states.add(2 * last), lookup(lo, hi, z));
                     return 0;
                 }
                 let mut bad = _mm_or_si128(flag_bad(a), flag_bad(z));
@@ -335,13 +368,13 @@ macro_rules! kernel {
                 *version = current;
                 let lo = table_lo();
                 let hi = table_hi(lo);
-                $fill16(states, lookup(lo, hi, a));
+                $fill16::<MARKED>(states, lookup(lo, hi, a));
                 let mut i = 16;
                 while i < last {
-                    $fill16(states.add(2 * i), lookup(lo, hi, ids_at(event_types, i)));
+                    $fill16::<MARKED>(states.add(2 * i), lookup(lo, hi, ids_at(event_types, i)));
                     i += 16;
                 }
-                $fill16(states.add(2 * last), lookup(lo, hi, z));
+                $fill16::<MARKED>(states.add(2 * last), lookup(lo, hi, z));
                 0
             }
         }

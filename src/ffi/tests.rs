@@ -301,9 +301,10 @@ mod refresh_paths {
 
     type Refresh = unsafe extern "C" fn(*mut u8, *mut u64, *const u8, usize) -> c_int;
 
-    /// Each way to refresh `len` slots, by name; `None` when it does not
-    /// take that length (or this CPU lacks its features).
-    fn paths(len: usize) -> Vec<(&'static str, Refresh)> {
+    /// Each way to refresh `len` slots, by name, in the lasting-DISABLE
+    /// mode (`lasting`) or not; a path that does not take that length (or
+    /// the mode, or whose features this CPU lacks) is left out.
+    fn paths(len: usize, lasting: bool) -> Vec<(&'static str, Refresh)> {
         unsafe extern "C" fn exported(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
             // SAFETY: forwarded.
             unsafe { _PyMonitoring_EnterScope(s.cast(), v, e, n as Py_ssize_t) }
@@ -311,22 +312,45 @@ mod refresh_paths {
         let mut out: Vec<(&'static str, Refresh)> = vec![("exported", exported)];
         #[cfg(all(target_arch = "x86_64", not(loom)))]
         if len >= super::super::simd::MIN_LEN {
-            unsafe extern "C" fn avx2(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
+            unsafe extern "C" fn avx2<const MARKED: bool>(
+                s: *mut u8,
+                v: *mut u64,
+                e: *const u8,
+                n: usize,
+            ) -> c_int {
                 // SAFETY: forwarded; AVX2 checked before it is listed.
-                unsafe { super::super::simd::refresh_avx2(s, v, e, n, registry::version()) }
+                unsafe {
+                    super::super::simd::refresh_avx2::<MARKED>(s, v, e, n, registry::version())
+                }
             }
-            unsafe extern "C" fn ssse3(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
+            unsafe extern "C" fn ssse3<const MARKED: bool>(
+                s: *mut u8,
+                v: *mut u64,
+                e: *const u8,
+                n: usize,
+            ) -> c_int {
                 // SAFETY: forwarded; SSSE3 checked before it is listed.
-                unsafe { super::super::simd::refresh_ssse3(s, v, e, n, registry::version()) }
+                unsafe {
+                    super::super::simd::refresh_ssse3::<MARKED>(s, v, e, n, registry::version())
+                }
             }
             if std::is_x86_feature_detected!("avx2") {
-                out.push(("avx2", avx2));
+                out.push(if lasting {
+                    ("avx2 marked", avx2::<true>)
+                } else {
+                    ("avx2", avx2::<false>)
+                });
             }
             if std::is_x86_feature_detected!("ssse3") {
-                out.push(("ssse3", ssse3));
+                out.push(if lasting {
+                    ("ssse3 marked", ssse3::<true>)
+                } else {
+                    ("ssse3", ssse3::<false>)
+                });
             }
         }
-        if (1..=3).contains(&len) {
+        // Only while the gate is closed (the lasting mode opens it).
+        if (1..=3).contains(&len) && !lasting {
             unsafe extern "C" fn small(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
                 // SAFETY: forwarded.
                 unsafe { super::super::scope::refresh_1_to_3(s.cast(), v, e, n) }
@@ -337,17 +361,21 @@ mod refresh_paths {
     }
 
     /// Tools 0-5 take `sets[t]` (C_RETURN and C_RAISE dropped: they follow
-    /// CALL).
-    fn set_tools(sets: &[u32; 6]) {
+    /// CALL); the lasting-DISABLE mode on with `lasting`.
+    fn set_tools(sets: &[u32; 6], lasting: bool) {
         registry::reset_for_tests();
         let allowed = (EventSet::all() - EventSet::C_RETURN - EventSet::C_RAISE).bits();
         for (t, &set) in sets.iter().enumerate() {
             registry::use_tool_id(t as i64, "t").unwrap();
             registry::set_events(t as i64, set & allowed).unwrap();
         }
+        if lasting {
+            crate::ext::options::set(crate::ext::options::LASTING_DISABLE).unwrap();
+        }
     }
 
-    /// What the core writes: `active` bytes (opaque kept) and the version.
+    /// What the core writes: `active` bytes, `opaque` (kept, or the mark in
+    /// the lasting mode) and the version.
     fn reference(bytes: &[u8], ids: &[u8]) -> (Vec<u8>, u64) {
         let slots: Vec<SlotState> = bytes
             .chunks_exact(2)
@@ -396,6 +424,17 @@ mod refresh_paths {
     /// writes exactly what the core writes and only inside the array.
     #[test]
     fn every_path_matches_the_core_for_every_length() {
+        every_path_matches_the_core(false);
+    }
+
+    /// The same in the lasting-DISABLE mode, whose refresh also sets each
+    /// `opaque` to the mark (`ext::State::refresh_marked`, the reference).
+    #[test]
+    fn every_path_matches_the_core_in_the_lasting_mode() {
+        every_path_matches_the_core(true);
+    }
+
+    fn every_path_matches_the_core(lasting: bool) {
         let _g = registry_lock();
         let strategy = (
             any::<[u32; 6]>(),
@@ -410,13 +449,13 @@ mod refresh_paths {
         });
         runner
             .run(&strategy, |(sets, ids, bytes, low, shift)| {
-                set_tools(&sets);
+                set_tools(&sets, lasting);
                 let ids: Vec<u8> = ids.iter().map(|&i| if low { i % 16 } else { i }).collect();
                 for len in 0..=70usize {
                     let ids_at = &ids[..len];
                     // The array at offset `shift`, with guard bytes around it.
                     let (want, want_version) = reference(&bytes[shift..shift + 2 * len], ids_at);
-                    for (name, path) in paths(len) {
+                    for (name, path) in paths(len, lasting) {
                         let mut buf = bytes.clone();
                         let mut idbuf = vec![0xEEu8; 16 + len + 16];
                         idbuf[16..16 + len].copy_from_slice(ids_at);
@@ -452,8 +491,18 @@ mod refresh_paths {
     /// message naming the first bad id, nothing written.
     #[test]
     fn every_path_rejects_a_bad_id_anywhere() {
+        every_path_rejects_a_bad_id(false);
+    }
+
+    /// The same in the lasting-DISABLE mode.
+    #[test]
+    fn every_path_rejects_a_bad_id_in_the_lasting_mode() {
+        every_path_rejects_a_bad_id(true);
+    }
+
+    fn every_path_rejects_a_bad_id(lasting: bool) {
         let _g = registry_lock();
-        set_tools(&[0x7ffff, 0x5555, 0x2aaaa, 0x1234, 0x4321, 0xffff]);
+        set_tools(&[0x7ffff, 0x5555, 0x2aaaa, 0x1234, 0x4321, 0xffff], lasting);
         for len in 1..=70usize {
             for at in 0..len {
                 for bad in [
@@ -470,7 +519,7 @@ mod refresh_paths {
                             &ids,
                         )
                         .unwrap_err();
-                        for (name, path) in paths(len) {
+                        for (name, path) in paths(len, lasting) {
                             let mut buf = vec![0xA5u8; 2 * len];
                             let mut version = 7u64;
                             // SAFETY: `len` slots and ids.
