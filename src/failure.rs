@@ -22,14 +22,7 @@ pub static RAISED: AtomicU64 = AtomicU64::new(0);
 /// The bit of [`RAISED`] set when a host is installed.
 pub const HOST_INSTALLED: u64 = 1 << 63;
 
-/// Whether the calling thread surely holds no host exception (no thread
-/// holds one and no host is installed): one relaxed load, no thread-local.
-#[inline(always)]
-pub fn nothing_raised() -> bool {
-    RAISED.load(Ordering::Relaxed) == 0
-}
-
-/// A host is installed: [`nothing_raised`] answers false from now on.
+/// A host is installed: [`RAISED`] is not 0 from now on.
 pub(crate) fn host_installed() {
     RAISED.fetch_or(HOST_INSTALLED, Ordering::Relaxed);
 }

@@ -119,7 +119,8 @@ pub extern "C" fn _PyMonitoring_GetRaisedException() -> *mut PyObject {
     })
 }
 
-/// `error::nothing_raised` with the count loaded by its address, as
+/// Whether the count of threads holding a host exception (`error::RAISED`,
+/// relaxed) is 0, loaded by its address as
 /// `scope::global_version` loads the version (one load, not two through
 /// the GOT). A `mov` from an aligned word is a relaxed atomic load on
 /// x86-64.
@@ -142,7 +143,9 @@ fn nothing_raised() -> bool {
         v == 0
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
-    error::nothing_raised()
+    {
+        error::RAISED.load(std::sync::atomic::Ordering::Relaxed) == 0
+    }
 }
 
 /// The count of threads whose indicator holds a host exception (forced
