@@ -66,21 +66,20 @@ impl From<Result<(), ErrorSet>> for Status {
 pub fn fire_status(active: &Cell<u8>, record: &mut FireRecord) -> Status {
     // Decided here, where a C entry point's event is a constant: the test
     // folds away and `fire_in` does not repeat it.
-    let exception = record.event.takes_exception();
-    thread::with(|t| {
-        if exception {
-            fire_exception(t, active, record)
-        } else {
-            fire_in(t, active, record)
-        }
-    })
+    if record.event.takes_exception() {
+        fire_exception(active, record)
+    } else {
+        fire_in(active, record)
+    }
 }
 
-/// Out of line so that the thread-local lookup in [`fire_status`] stays
-/// inlined (a large closure makes `LocalKey::with` a call through the key).
-/// Exception events go to [`fire_slow`] directly.
+/// The walk's frame, which reaches the thread's state itself
+/// (`ffi::table::thread_state`, a direct thread-local access): the entry
+/// point's frame keeps nothing across the call. Exception events go to
+/// [`fire_exception`].
 #[inline(never)]
-fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Status {
+fn fire_in(active: &Cell<u8>, record: &mut FireRecord) -> Status {
+    let t = table::thread_state();
     if t.flags.get() != 0 {
         return fire_slow(t, active, record);
     }
@@ -94,7 +93,8 @@ fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Statu
 /// pending, so the flag word is exactly `PENDING` — takes the exception,
 /// walks and puts it back here; anything else goes to [`fire_slow`].
 #[inline(never)]
-fn fire_exception(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Status {
+fn fire_exception(active: &Cell<u8>, record: &mut FireRecord) -> Status {
+    let t = table::thread_state();
     if (t.flags.get() != thread::PENDING) | (record.offset < 0) {
         return fire_slow(t, active, record);
     }

@@ -1,8 +1,23 @@
-//! The dispatch's reads of the process's callback table: the registry's
-//! [`Published`](super::rcu::Published) pointer loaded by its address.
+//! The walk's direct reads: the process's callback table (the registry's
+//! [`Published`](super::rcu::Published) pointer loaded by its address) and
+//! the calling thread's state.
 
 use crate::readers::Announced;
 use crate::registry::{self, CallbackTable};
+use crate::thread::{self, ThreadState};
+
+/// The calling thread's state, reached with a direct thread-local access in
+/// the caller's frame: the walk's (`thread::with` around a closure as large
+/// as the walk would be a call through the key's accessor).
+#[inline(always)]
+pub(crate) fn thread_state<'a>() -> &'a ThreadState {
+    let state = thread::with(std::ptr::from_ref);
+    // SAFETY: the thread's state is a constant-initialised thread-local
+    // without drop glue (`src/thread.rs`), so its storage is the thread's
+    // for as long as the thread runs, also while it is torn down; the
+    // callers use the reference during their own call, on this thread.
+    unsafe { &*state }
+}
 
 /// The callback table a dispatch announced by `announced` reads: what
 /// `Registry::callbacks` answers for the process's registry, loaded on
