@@ -1,7 +1,9 @@
 //! The readers' records: each thread that dispatches owns a [`ReaderRecord`]
 //! whose `seq` is odd while the thread is inside a dispatch and even
 //! otherwise; only the owner writes it, so firing threads never write a
-//! shared cache line. The wait over them is `crate::quiesce`.
+//! shared cache line. The wait over them is `crate::quiesce`; a writer's
+//! grace period over them ([`busy`]) keeps a replaced callback table until
+//! the dispatches that may read it have ended (`crate::ffi::rcu`).
 
 use std::cell::Cell;
 
