@@ -127,10 +127,10 @@ impl<T> Published<T> {
         // `busy` orders this store before the reads of `seq` (H7).
         self.ptr.store(ptr, Ordering::Release);
         let old = std::mem::replace(&mut w.current, value);
-        let announced = readers::busy();
         w.retired
             .retain(|(_, waiting)| waiting.iter().any(|(r, seen)| !r.moved_on(*seen)));
         if let Some(old) = old {
+            let announced = readers::busy();
             if !announced.is_empty() {
                 w.retired.push((old, announced));
             }
