@@ -1,13 +1,13 @@
 //! Firing an event to the tools of one scope slot (docs/BEHAVIOUR.md, "Firing").
 
 use std::cell::Cell;
-use std::sync::Arc;
 
 use crate::error::{self, Error, ErrorSet};
 use crate::event::Event;
+use crate::ffi::table;
 use crate::host;
-use crate::readers;
-use crate::registry::{self, CallbackTable, Outcome, Row};
+use crate::readers::Announced;
+use crate::registry::{self, Outcome, Row};
 use crate::thread::{self, ThreadState};
 
 pub use crate::record::{EventRecord, FireRecord, Firing};
@@ -66,21 +66,20 @@ impl From<Result<(), ErrorSet>> for Status {
 pub fn fire_status(active: &Cell<u8>, record: &mut FireRecord) -> Status {
     // Decided here, where a C entry point's event is a constant: the test
     // folds away and `fire_in` does not repeat it.
-    let exception = record.event.takes_exception();
-    thread::with(|t| {
-        if exception {
-            fire_exception(t, active, record)
-        } else {
-            fire_in(t, active, record)
-        }
-    })
+    if record.event.takes_exception() {
+        fire_exception(active, record)
+    } else {
+        fire_in(active, record)
+    }
 }
 
-/// Out of line so that the thread-local lookup in [`fire_status`] stays
-/// inlined (a large closure makes `LocalKey::with` a call through the key).
-/// Exception events go to [`fire_slow`] directly.
+/// The walk's frame, which reaches the thread's state itself
+/// (`ffi::table::thread_state`, a direct thread-local access): the entry
+/// point's frame keeps nothing across the call. Exception events go to
+/// [`fire_exception`].
 #[inline(never)]
-fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Status {
+fn fire_in(active: &Cell<u8>, record: &mut FireRecord) -> Status {
+    let t = table::thread_state();
     if t.flags.get() != 0 {
         return fire_slow(t, active, record);
     }
@@ -94,7 +93,8 @@ fn fire_in(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Statu
 /// pending, so the flag word is exactly `PENDING` — takes the exception,
 /// walks and puts it back here; anything else goes to [`fire_slow`].
 #[inline(never)]
-fn fire_exception(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Status {
+fn fire_exception(active: &Cell<u8>, record: &mut FireRecord) -> Status {
+    let t = table::thread_state();
     if (t.flags.get() != thread::PENDING) | (record.offset < 0) {
         return fire_slow(t, active, record);
     }
@@ -232,29 +232,23 @@ fn no_exception(event: Event) -> Result<(), ErrorSet> {
     )))
 }
 
-/// Ends the dispatch when a Rust callback unwinds through the walk (on
-/// return the walk ends it itself and forgets the guard). The thread's copy
-/// of the callback table is not in the guard, so the walk keeps it in a
-/// register: a walk that unwinds drops it, and marks the copy stale so the
-/// next dispatch fetches the table again.
+/// Takes the thread out of its callback when a Rust callback unwinds
+/// through the walk (the announcement ends with its token, which unwinds
+/// too); on return the walk does it itself and forgets the guard.
 struct DispatchGuard<'a> {
     t: &'a ThreadState,
-    reader: &'a readers::ReaderRecord,
 }
 
 impl Drop for DispatchGuard<'_> {
     fn drop(&mut self) {
-        self.t.callbacks_version.set(u64::MAX);
-        end_dispatch(self.t, self.reader);
+        left_callback(self.t);
     }
 }
 
-/// The end of a dispatch: no callback of the thread runs any more, and the
-/// announcement ends.
+/// No callback of the thread runs any more.
 #[inline(always)]
-fn end_dispatch(t: &ThreadState, reader: &readers::ReaderRecord) {
+fn left_callback(t: &ThreadState) {
     t.flags.set(t.flags.get() & !thread::IN_CALLBACK);
-    reader.exit();
 }
 
 /// `pending` tells whether the thread's indicator holds an error (asked
@@ -271,28 +265,24 @@ fn walk(
     if tools == 0 {
         return Ok(());
     }
-    // Registered when the thread's first fire went through `fire_slow`
-    // (`NOT_SET_UP`), before any walk.
-    let Some(reader) = t.reader() else {
+    // The right to announce was given when the thread's first fire went
+    // through `fire_slow` (`NOT_SET_UP`), before any walk; nested fires stop
+    // at the IN_CALLBACK check before they would look for it.
+    let Some(announced) = Announced::begin(&t.announcer) else {
         return not_set_up();
     };
-    reader.enter();
     t.flags.set(t.flags.get() | thread::IN_CALLBACK);
-    let guard = DispatchGuard { t, reader };
-    // No Arc clone: the table is moved out of the thread's cell for the
-    // walk (nested fires stop at the IN_CALLBACK check and never look at it)
-    // and moved back when it ends. Checked after the announcement, so a
-    // callback removed before it is never called; again after each
+    let guard = DispatchGuard { t };
+    // One pointer, read after the announcement, so a callback removed
+    // before it is never called; no count taken (the announcement keeps
+    // the table alive: docs/CONCURRENCY.md, H7). Read again after each
     // callback, which may have removed later ones.
-    let mut held = t.take_callbacks();
-    if callbacks_stale(t) {
-        held = fetch_callbacks(t);
-    }
+    let mut held = table::callbacks(&announced);
     let event = record.event;
     // The table is looked at once, and again only after a refresh replaced
     // it (no table: no tool has a callback).
     let result = 'table: loop {
-        let Some(table) = held.as_deref() else {
+        let Some(table) = held else {
             break Ok(());
         };
         // Armed sites (src/ext/codelike_tables.rs): the table carries the
@@ -337,16 +327,16 @@ fn walk(
             if tools == 0 {
                 break;
             }
-            if callbacks_stale(t) {
-                held = fetch_callbacks(t);
+            if table::callbacks_replaced(held) {
+                held = table::callbacks(&announced);
                 continue 'table;
             }
         }
         break Ok(());
     };
-    t.put_callbacks(held);
-    end_dispatch(t, reader);
     std::mem::forget(guard);
+    left_callback(t);
+    drop(announced);
     result
 }
 
@@ -374,12 +364,7 @@ fn disable(active: &Cell<u8>, record: &FireRecord, row: &Row) -> Result<(), Erro
     }
     if registry::global().ext().lasting_mode() {
         // The lasting mode silences the site, not the slot.
-        crate::ext::remember_disable(
-            record,
-            tool,
-            seen_callbacks_version,
-            registry::callbacks_version,
-        );
+        crate::ext::remember_disable(record, tool, || row.version(), registry::callbacks_version);
     } else {
         active.set(active.get() & !(1 << tool));
     }
@@ -453,26 +438,4 @@ fn after_callback_slow(
         Outcome::Continue => Ok(()),
         Outcome::Disable => disable(active, record, row),
     }
-}
-
-/// The callback table's version this thread's walk took (read before its
-/// callbacks ran).
-fn seen_callbacks_version() -> u64 {
-    thread::with(|t| t.callbacks_version.get())
-}
-
-/// Whether the callback table changed since the thread took its copy.
-#[inline(always)]
-fn callbacks_stale(t: &ThreadState) -> bool {
-    t.callbacks_version.get() != registry::callbacks_version()
-}
-
-/// The current callback table, for a dispatch whose copy is stale (the
-/// copy it replaces is dropped by the caller's assignment).
-#[cold]
-#[inline(never)]
-fn fetch_callbacks(t: &ThreadState) -> Option<Arc<CallbackTable>> {
-    let (version, snapshot) = registry::callbacks_snapshot();
-    t.callbacks_version.set(version);
-    snapshot
 }

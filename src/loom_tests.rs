@@ -5,13 +5,14 @@
 //! writer code (`Registry::register_callback`, `set_events`, `use_tool_id`,
 //! …), the real waiter (`Readers::wait`) and the real reader records. The
 //! firing side follows `dispatch::walk` step for step with the same calls
-//! (`ReaderRecord::enter`, `Registry::callbacks_version`,
-//! `Registry::callbacks_snapshot`, `Handler::call`, `ReaderRecord::exit`),
+//! (`Announced::begin`, `Registry::callbacks`, `Registry::callbacks_replaced`,
+//! `Handler::call`, the announcement's end),
 //! and the scope side follows `scope::enter_scope`/`refresh`
 //! (`version_relaxed`, `version`, `scope_mask`). The claims checked are the
-//! ones `docs/CONCURRENCY.md` numbers H1–H5.
+//! ones `docs/CONCURRENCY.md` numbers H1–H5 and H7.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::sync::Arc;
 
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -20,7 +21,7 @@ use loom::thread;
 use crate::dispatch::{EventRecord, FireRecord, Firing};
 use crate::event::{Event, EventSet};
 use crate::object::ObjectRef;
-use crate::readers::{ReaderRecord, Readers};
+use crate::readers::{Announced, Announcer, Readers};
 use crate::registry::{CallbackTable, Handler, Outcome, Registry};
 
 /// A callback whose `data` can be "freed": calling it after that fails the
@@ -73,33 +74,26 @@ fn record(event: Event, tool: u8) -> FireRecord {
     rec
 }
 
-/// A firing thread's cached table, as `thread::CachedTable`.
-type Cache = (u64, Option<Arc<CallbackTable>>);
-
-/// One dispatch as `dispatch::walk` does it: announce, then for each tool
-/// of `active` (highest first) refresh the cached table and call the
-/// callback found in it; DISABLE of a local event clears the tool's bit.
-/// Returns the bits left in `active`.
-fn dispatch(reg: &Registry, rec: &ReaderRecord, cache: &mut Cache, active: u8, event: Event) -> u8 {
+/// One dispatch as `dispatch::walk` does it: announce, read the callback
+/// table's pointer, then for each tool of `active` (highest first) call the
+/// callback found in the table held, and read the pointer again when it
+/// moved; DISABLE of a local event clears the tool's bit. Returns the bits
+/// left in `active`.
+fn dispatch(reg: &Registry, home: &Cell<Option<Announcer>>, active: u8, event: Event) -> u8 {
     let mut left = active;
     let mut tools = active;
     if tools == 0 {
         return left;
     }
-    rec.enter();
-    // dispatch::walk's version check (`callbacks_stale`): after the
+    let announced = Announced::begin(home).expect("the thread holds its right to announce");
+    // dispatch::walk's reads (`ffi::table`, the same pointer): after the
     // announcement, then after each callback that is not the walk's last.
-    let refresh = |cache: &mut Cache| {
-        if cache.0 != reg.callbacks_version() {
-            *cache = reg.callbacks_snapshot();
-        }
-    };
-    refresh(cache);
+    let mut held = reg.callbacks(&announced);
     while tools != 0 {
         let tool = 7 - tools.leading_zeros() as u8;
         tools &= !(1 << tool);
         // The walk's call: the slot's `Direct` form, else its handler.
-        let Some(table) = cache.1.as_deref() else {
+        let Some(table) = held else {
             continue;
         };
         let row = table.row(event);
@@ -113,12 +107,17 @@ fn dispatch(reg: &Registry, rec: &ReaderRecord, cache: &mut Cache, active: u8, e
         if Outcome::from_answer(answer) == Outcome::Disable && event.is_local() {
             left &= !(1 << tool);
         }
-        if tools != 0 {
-            refresh(cache);
+        if tools != 0 && reg.callbacks_replaced(held) {
+            held = reg.callbacks(&announced);
         }
     }
-    rec.exit();
+    drop(announced);
     left
+}
+
+/// A thread's right to announce, in its cell (`ThreadState::announcer`).
+fn seat(readers: &Readers) -> Cell<Option<Announcer>> {
+    Cell::new(Some(readers.register()))
 }
 
 /// `scope::enter_scope` for one slot: the Relaxed fast path, then the
@@ -168,25 +167,23 @@ fn loom_fire_racing_remove_then_wait() {
         let firer = {
             let (reg, readers) = (reg.clone(), readers.clone());
             thread::spawn(move || {
-                let rec = readers.register();
-                let mut cache: Cache = (u64::MAX, None);
-                dispatch(&reg, rec, &mut cache, 1, Event::PyStart);
-                dispatch(&reg, rec, &mut cache, 1, Event::PyStart);
-                readers.unregister(rec);
+                let home = seat(&readers);
+                dispatch(&reg, &home, 1, Event::PyStart);
+                dispatch(&reg, &home, 1, Event::PyStart);
+                readers.unregister(home.take().unwrap());
                 // A thread that starts later reuses the given-back record
                 // (readers::Readers::register) while the wait may be
                 // reading it.
-                let rec = readers.register();
-                let mut cache: Cache = (u64::MAX, None);
-                dispatch(&reg, rec, &mut cache, 1, Event::PyStart);
-                readers.unregister(rec);
+                let home = seat(&readers);
+                dispatch(&reg, &home, 1, Event::PyStart);
+                readers.unregister(home.take().unwrap());
             })
         };
 
         let me = readers.register();
         let old = reg.register_callback(0, 0, None).unwrap();
         assert!(old.is_some());
-        readers.wait(Some(me)).unwrap();
+        readers.wait(Some(me.record())).unwrap();
         live.store(false, Ordering::Relaxed);
         drop(old);
         firer.join().unwrap();
@@ -217,9 +214,8 @@ fn loom_fire_racing_replace_then_wait() {
         let firer = {
             let (reg, readers) = (reg.clone(), readers.clone());
             thread::spawn(move || {
-                let rec = readers.register();
-                let mut cache: Cache = (u64::MAX, None);
-                dispatch(&reg, rec, &mut cache, 1 << 2, Event::Raise);
+                let home = seat(&readers);
+                dispatch(&reg, &home, 1 << 2, Event::Raise);
             })
         };
 
@@ -230,13 +226,81 @@ fn loom_fire_racing_replace_then_wait() {
             Some(Probe::handler(&new_live, &new_calls, Outcome::Continue)),
         )
         .unwrap();
-        readers.wait(Some(me)).unwrap();
+        readers.wait(Some(me.record())).unwrap();
         old_live.store(false, Ordering::Relaxed);
         firer.join().unwrap();
         let total = old_calls.load(Ordering::Relaxed) + new_calls.load(Ordering::Relaxed);
         assert_eq!(
             total, 1,
             "exactly one of the two callbacks is called, while live"
+        );
+    });
+}
+
+/// A callback whose drop (with the last table that holds it) marks it
+/// freed: calling it after that fails the model.
+struct Dropping {
+    live: loom::sync::Arc<AtomicBool>,
+    calls: loom::sync::Arc<AtomicUsize>,
+}
+
+impl Handler for Dropping {
+    fn call(&self, _event: &EventRecord) -> Outcome {
+        let freed = !self.live.load(Ordering::Relaxed);
+        self.calls
+            .fetch_add(if freed { FREED } else { 1 }, Ordering::Relaxed);
+        Outcome::Continue
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Drop for Dropping {
+    fn drop(&mut self) {
+        self.live.store(false, Ordering::Relaxed);
+    }
+}
+
+/// H7: the callback table a dispatch reads through the pointer is not
+/// freed while the dispatch may use it. A thread fires twice while another
+/// removes the callback (the table that held it is retired) and publishes
+/// twice more (each publication frees the retired tables whose dispatches
+/// have ended); the callback, held by nothing but the old table, is never
+/// called after that table was dropped.
+#[test]
+fn loom_table_outlives_the_dispatches_that_read_it() {
+    model(|| {
+        let (reg, readers) = new_world();
+        reg.use_tool_id(0, "t").unwrap();
+        let (live, calls) = flags();
+        let handler: Arc<dyn Handler> = Arc::new(Dropping {
+            live: live.clone(),
+            calls: calls.clone(),
+        });
+        reg.register_callback(0, 0, Some(handler)).unwrap();
+
+        let firer = {
+            let (reg, readers) = (reg.clone(), readers.clone());
+            thread::spawn(move || {
+                let home = seat(&readers);
+                dispatch(&reg, &home, 1, Event::PyStart);
+            })
+        };
+
+        drop(reg.register_callback(0, 0, None).unwrap());
+        reg.register_callback(0, 1, None).unwrap();
+        firer.join().unwrap();
+        assert!(
+            calls.load(Ordering::Relaxed) < FREED,
+            "a dispatch used a callback table after it was freed"
+        );
+        assert!(calls.load(Ordering::Relaxed) <= 1);
+        reg.register_callback(0, 1, None).unwrap();
+        assert!(
+            !live.load(Ordering::Relaxed),
+            "the retired table is freed once no dispatch holds it"
         );
     });
 }
@@ -263,13 +327,12 @@ fn loom_fire_racing_set_events_and_enter_scope() {
             })
         };
 
-        let rec = readers.register();
-        let mut cache: Cache = (u64::MAX, None);
+        let home = seat(&readers);
         let mut version = 0u64; // Cython's zeroed scope
         let mut active = 0u8;
         enter_scope(&reg, &mut version, Event::PyStart, &mut active);
         let seen = active;
-        active = dispatch(&reg, rec, &mut cache, active, Event::PyStart);
+        active = dispatch(&reg, &home, active, Event::PyStart);
         assert_eq!(calls.load(Ordering::Relaxed), usize::from(seen & 1));
         assert_eq!(active, 0, "DISABLE cleared the bit");
         writer.join().unwrap();
@@ -419,18 +482,20 @@ fn loom_two_waiting_callbacks_do_not_deadlock() {
         let a = readers.register();
         let b = readers.register();
         let entered = loom::sync::Arc::new(AtomicUsize::new(0));
-        let spawn = |me: &'static ReaderRecord| {
+        let spawn = |me: Announcer| {
             let readers = readers.clone();
             let entered = entered.clone();
             thread::spawn(move || {
-                me.enter(); // inside a callback ...
+                let rec = me.record();
+                let home = Cell::new(Some(me));
+                let announced = Announced::begin(&home).unwrap(); // inside a callback ...
                 entered.fetch_add(1, Ordering::AcqRel);
                 // ... while the other thread is inside one too.
                 while entered.fetch_add(0, Ordering::AcqRel) < 2 {
                     thread::yield_now();
                 }
-                let r = readers.wait(Some(me)).is_ok();
-                me.exit();
+                let r = readers.wait(Some(rec)).is_ok();
+                drop(announced);
                 r
             })
         };

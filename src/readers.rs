@@ -1,7 +1,11 @@
 //! The readers' records: each thread that dispatches owns a [`ReaderRecord`]
 //! whose `seq` is odd while the thread is inside a dispatch and even
 //! otherwise; only the owner writes it, so firing threads never write a
-//! shared cache line. The wait over them is `crate::quiesce`.
+//! shared cache line. The wait over them is `crate::quiesce`; a writer's
+//! grace period over them ([`busy`]) keeps a replaced callback table until
+//! the dispatches that may read it have ended (`crate::ffi::rcu`).
+
+use std::cell::Cell;
 
 use crate::failure::Error;
 use crate::sync::{self, AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering};
@@ -25,28 +29,90 @@ impl ReaderRecord {
     }
 
     /// Announce a dispatch: make `seq` odd, then a SeqCst fence, so the
-    /// dispatch's later read of the callback table's version and a waiter's
-    /// read of `seq` (after its own SeqCst fence, in [`Readers::wait`])
-    /// cannot both miss the other side's write (`docs/CONCURRENCY.md`, H1).
-    #[inline]
-    pub(crate) fn enter(&self) {
+    /// dispatch's later read of the callback table's pointer and a writer's
+    /// or waiter's read of `seq` (after its own SeqCst fence, in
+    /// [`Readers::wait`] and [`busy`]) cannot both miss the other side's
+    /// write (`docs/CONCURRENCY.md`, H1). Only through [`Announcer::enter`],
+    /// which its one owner holds.
+    #[inline(always)]
+    fn enter(&self) {
         let s = self.seq.load(Ordering::Relaxed);
         self.seq.store(s + 1, Ordering::Relaxed);
         sync::fence(Ordering::SeqCst);
     }
 
     /// End a dispatch. Release: whatever the dispatch did (its last use of
-    /// a callback's data) happens before a waiter's Acquire load that sees
-    /// the new value (H2). Only the owner writes `seq`.
-    #[inline]
-    pub(crate) fn exit(&self) {
+    /// a callback's data, of the callback table) happens before a waiter's
+    /// or a writer's Acquire load that sees the new value (H2). Only the
+    /// owner writes `seq`.
+    #[inline(always)]
+    fn exit(&self) {
         let s = self.seq.load(Ordering::Relaxed);
         self.seq.store(s + 1, Ordering::Release);
+    }
+
+    /// Whether `seq` moved on from `seen` (an odd value read by [`busy`]):
+    /// the dispatch that was running then has ended. Acquire, as the wait's
+    /// loads (H2).
+    #[inline]
+    pub(crate) fn moved_on(&self, seen: u64) -> bool {
+        self.seq.load(Ordering::Acquire) != seen
     }
 
     /// Whether the owner is inside a dispatch (read by the owner only).
     pub(crate) fn in_dispatch(&self) -> bool {
         self.seq.load(Ordering::Relaxed) & 1 == 1
+    }
+}
+
+/// The one right to announce dispatches on a record: handed out by
+/// [`Readers::register`] and given back by [`Readers::unregister`], never
+/// copied, so a record has at most one [`Announced`] at a time (its `seq`
+/// odd exactly while that token lives).
+pub(crate) struct Announcer(&'static ReaderRecord);
+
+impl Announcer {
+    /// The record, for identity and the wait's questions.
+    #[inline(always)]
+    pub(crate) fn record(&self) -> &'static ReaderRecord {
+        self.0
+    }
+}
+
+/// A dispatch announced on a record listed in [`busy`]'s list: while the
+/// token lives the record's `seq` is odd, so a callback table retired after
+/// the announcement's fence is not freed (`crate::ffi::rcu`; H1 and H7 of
+/// `docs/CONCURRENCY.md`). Every read of the global callback-table pointer
+/// borrows it, so no reference to a table outlives it. The right to
+/// announce is out of its cell while the token lives, and goes back when it
+/// ends — also when a callback unwinds through the walk.
+pub(crate) struct Announced<'a> {
+    rec: &'static ReaderRecord,
+    home: &'a Cell<Option<Announcer>>,
+}
+
+impl<'a> Announced<'a> {
+    /// Announce a dispatch with the right held in `home` (the thread's);
+    /// `None` when it holds none (the thread is not set up, or is already
+    /// inside a dispatch).
+    #[inline(always)]
+    pub(crate) fn begin(home: &'a Cell<Option<Announcer>>) -> Option<Announced<'a>> {
+        let announcer = home.take()?;
+        announcer.0.enter();
+        Some(Announced {
+            rec: announcer.0,
+            home,
+        })
+    }
+}
+
+impl Drop for Announced<'_> {
+    /// The dispatch ends ([`ReaderRecord::exit`]) and the right to announce
+    /// goes back to its cell.
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.rec.exit();
+        self.home.set(Some(Announcer(self.rec)));
     }
 }
 
@@ -82,20 +148,24 @@ impl Readers {
     /// given-back one, or a new one. A reused record keeps its `seq` (even:
     /// its last owner was not dispatching when it ended), so a waiter that
     /// read it before the reuse only ever sees it move forward.
-    pub(crate) fn register(&self) -> &'static ReaderRecord {
+    pub(crate) fn register(&self) -> Announcer {
         let mut list = self.list();
         if let Some(entry) = list.iter_mut().find(|(_, owned)| !owned) {
             entry.1 = true;
-            return entry.0;
+            return Announcer(entry.0);
         }
         let rec: &'static ReaderRecord = Box::leak(Box::new(ReaderRecord::new()));
+        // Listed for the writers' grace periods before anyone can announce
+        // on it.
+        every_record().push(rec);
         list.push((rec, true));
-        rec
+        Announcer(rec)
     }
 
     /// Give a record back (its thread is ending, so it is not in a
-    /// dispatch).
-    pub(crate) fn unregister(&self, rec: &ReaderRecord) {
+    /// dispatch: the right to announce is here).
+    pub(crate) fn unregister(&self, announcer: Announcer) {
+        let rec = announcer.record();
         for entry in self.list().iter_mut() {
             if std::ptr::eq(entry.0, rec) {
                 entry.1 = false;
@@ -167,13 +237,45 @@ loom::lazy_static! {
 }
 
 /// A record for this thread (see [`Readers::register`]).
-pub(crate) fn register() -> &'static ReaderRecord {
+pub(crate) fn register() -> Announcer {
     READERS.register()
 }
 
 /// Give a thread's record back when the thread ends.
-pub(crate) fn unregister(rec: &ReaderRecord) {
-    READERS.unregister(rec);
+pub(crate) fn unregister(announcer: Announcer) {
+    READERS.unregister(announcer);
+}
+
+/// Every record ever made, by any [`Readers`]: what a writer's grace
+/// period ([`busy`]) looks at, so that no [`Announced`] escapes it.
+#[cfg(not(loom))]
+static EVERY_RECORD: Mutex<Vec<&'static ReaderRecord>> = Mutex::new(Vec::new());
+
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref EVERY_RECORD: Mutex<Vec<&'static ReaderRecord>> = Mutex::new(Vec::new());
+}
+
+fn every_record() -> MutexGuard<'static, Vec<&'static ReaderRecord>> {
+    EVERY_RECORD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The records inside a dispatch now, with the odd `seq` each was read at:
+/// called by a writer after it stored a new table pointer. The SeqCst fence
+/// pairs with [`ReaderRecord::enter`]'s (H1): a dispatch not listed here
+/// either had ended (its `exit` seen, Acquire) or reads the new pointer. A
+/// record made later belongs to a thread whose first announcement follows
+/// its listing, which takes the lock after this copy released it.
+pub(crate) fn busy() -> Vec<(&'static ReaderRecord, u64)> {
+    let records: Vec<&'static ReaderRecord> = every_record().clone();
+    sync::fence(Ordering::SeqCst);
+    records
+        .into_iter()
+        .filter_map(|r| {
+            let seen = r.seq.load(Ordering::Acquire);
+            (seen & 1 == 1).then_some((r, seen))
+        })
+        .collect()
 }
 
 /// Test-only: whether a live thread owns `rec`.
@@ -227,18 +329,20 @@ mod tests {
     #[test]
     fn given_back_records_are_reused() {
         let readers = Readers::new();
-        let a = readers.register();
+        let a = Cell::new(Some(readers.register()));
         let b = readers.register();
-        assert!(!std::ptr::eq(a, b));
-        a.enter();
-        a.exit();
-        readers.unregister(a);
-        let c = readers.register();
-        assert!(std::ptr::eq(a, c), "the free record is handed out again");
+        let ra = a.take().unwrap().record();
+        a.set(Some(Announcer(ra)));
+        let rb = b.record();
+        assert!(!std::ptr::eq(ra, rb));
+        drop(Announced::begin(&a).unwrap());
+        readers.unregister(a.take().unwrap());
+        let c = readers.register().record();
+        assert!(std::ptr::eq(ra, c), "the free record is handed out again");
         assert!(!c.in_dispatch(), "with its sequence moved on, not reset");
         assert_eq!(c.seq.load(Ordering::Relaxed), 2);
-        let d = readers.register();
-        assert!(!std::ptr::eq(d, a) && !std::ptr::eq(d, b));
+        let d = readers.register().record();
+        assert!(!std::ptr::eq(d, ra) && !std::ptr::eq(d, rb));
         assert_eq!(readers.list().len(), 3);
     }
 
@@ -246,15 +350,15 @@ mod tests {
     fn a_thread_without_a_record_waits_for_every_dispatch() {
         static READERS: Readers = Readers::new();
         static DONE: AtomicBool = AtomicBool::new(false);
-        let rec = READERS.register();
-        rec.enter();
+        let home = Cell::new(Some(READERS.register()));
+        let announced = Announced::begin(&home).unwrap();
         let waiter = std::thread::spawn(|| {
             READERS.wait(None).unwrap();
             DONE.load(Ordering::Acquire)
         });
         std::thread::sleep(std::time::Duration::from_millis(50));
         DONE.store(true, Ordering::Release);
-        rec.exit();
+        drop(announced);
         assert!(
             waiter.join().unwrap(),
             "the wait returned after the dispatch ended"

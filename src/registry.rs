@@ -2,8 +2,8 @@
 //!
 //! Writers are serialised by one mutex. Readers on hot paths never lock:
 //! scopes read the global version and the per-event tool masks, dispatch
-//! reads the callback table through a per-thread copy validated by the
-//! callback table's version. `docs/CONCURRENCY.md` explains the orderings.
+//! reads the callback table through one pointer under its announcement
+//! (`crate::ffi::rcu`). `docs/CONCURRENCY.md` explains the orderings.
 //!
 //! All shared state is one `Registry`; the process has one instance, and
 //! the free functions below work on it. The loom models
@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 use crate::event::{Event, EventSet};
 use crate::failure::Error;
+use crate::ffi::rcu::Published;
+use crate::readers::Announced;
 use crate::record::{EventRecord, FireRecord};
 use crate::sync::{AtomicU64, AtomicU8, Mutex, MutexGuard, Ordering};
 
@@ -121,23 +123,31 @@ struct Slot {
     handler: Option<Arc<dyn Handler>>,
 }
 
-/// Every tool's callback for one event, indexed by tool id.
+/// Every tool's callback for one event, indexed by tool id, and the
+/// callback table's version (`Registry::callbacks_version` when the table
+/// was published): what the lasting mode's DISABLE is validated against.
 #[derive(Clone)]
-pub(crate) struct Row([Slot; TOOL_IDS]);
+pub(crate) struct Row(u64, [Slot; TOOL_IDS]);
 
 impl Row {
     /// The [`Direct`] form of tool `tool & 7`'s callback, when it has one:
     /// what the dispatch calls.
     #[inline(always)]
     pub(crate) fn direct_masked(&self, tool: u8) -> Option<&Direct> {
-        self.0[usize::from(tool & 7)].direct.as_ref()
+        self.1[usize::from(tool & 7)].direct.as_ref()
     }
 
     /// The callback of tool `tool & 7`: what the dispatch calls when there
     /// is no [`Direct`] form.
     #[inline(always)]
     pub(crate) fn handler_masked(&self, tool: u8) -> Option<&Arc<dyn Handler>> {
-        self.0[usize::from(tool & 7)].handler.as_ref()
+        self.1[usize::from(tool & 7)].handler.as_ref()
+    }
+
+    /// The version of the table this row belongs to.
+    #[inline(always)]
+    pub(crate) fn version(&self) -> u64 {
+        self.0
     }
 }
 
@@ -160,7 +170,7 @@ pub struct CallbackTable {
 impl CallbackTable {
     fn empty() -> CallbackTable {
         CallbackTable {
-            slots: std::array::from_fn(|_| Row(std::array::from_fn(|_| Slot::default()))),
+            slots: std::array::from_fn(|_| Row(0, std::array::from_fn(|_| Slot::default()))),
             used: 0,
             armed: None,
         }
@@ -175,7 +185,7 @@ impl CallbackTable {
     /// The callback of `tool` for `event`.
     pub fn get(&self, tool: u8, event: Event) -> Option<&Arc<dyn Handler>> {
         self.slots[event as usize]
-            .0
+            .1
             .get(tool as usize)?
             .handler
             .as_ref()
@@ -200,7 +210,14 @@ impl CallbackTable {
             direct: handler.as_ref().and_then(|h| h.direct()),
             handler,
         };
-        std::mem::replace(&mut self.slots[event as usize].0[usize::from(tool)], slot).handler
+        std::mem::replace(&mut self.slots[event as usize].1[usize::from(tool)], slot).handler
+    }
+
+    /// Stamp the table with the version it is published at.
+    fn set_version(&mut self, version: u64) {
+        for row in &mut self.slots {
+            row.0 = version;
+        }
     }
 
     /// Whether `tool` was given a callback slot since it was last cleared.
@@ -211,7 +228,7 @@ impl CallbackTable {
     /// Every slot of `tool` emptied.
     fn clear_tool(&mut self, tool: usize) {
         for row in &mut self.slots {
-            row.0[tool] = Slot::default();
+            row.1[tool] = Slot::default();
         }
         self.used &= !(1 << tool);
     }
@@ -219,7 +236,7 @@ impl CallbackTable {
     /// `from`'s slots moved to `to` (whose own are dropped).
     fn move_tool(&mut self, from: usize, to: usize) {
         for row in &mut self.slots {
-            row.0[to] = std::mem::take(&mut row.0[from]);
+            row.1[to] = std::mem::take(&mut row.1[from]);
         }
         let was_used = self.tool_used(from);
         self.used &= !(1 << from) & !(1 << to);
@@ -268,8 +285,14 @@ pub(crate) struct Registry {
     /// compiled out there.
     #[cfg(not(loom))]
     scope_mask_words: [std::sync::atomic::AtomicU64; MASK_WORDS],
+    /// The callback table dispatches read: one pointer, read after the
+    /// dispatch's announcement, old tables kept until the dispatches that
+    /// may hold them have ended (`crate::ffi::rcu`, docs/CONCURRENCY.md,
+    /// H1 and H7).
+    pub(crate) table: Published<CallbackTable>,
     /// Bumped (SeqCst, under `master`) whenever the callback table is
-    /// replaced.
+    /// replaced, and before the lasting mode forgets sites (the table is
+    /// then published again with the new version).
     callbacks_version: AtomicU64,
     /// Source of claim tokens; 0 is never handed out.
     next_claim: AtomicU64,
@@ -297,6 +320,7 @@ impl Registry {
             master: Mutex::new(NO_TOOLS),
             scope_masks: [const { AtomicU8::new(0) }; 256],
             scope_mask_words: [const { std::sync::atomic::AtomicU64::new(0) }; MASK_WORDS],
+            table: Published::new(),
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
             ext: crate::ext::State::new(),
@@ -311,6 +335,7 @@ impl Registry {
             idle: AtomicU64::new(0),
             master: Mutex::new(NO_TOOLS),
             scope_masks: std::array::from_fn(|_| AtomicU8::new(0)),
+            table: Published::new(),
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
             ext: crate::ext::State::new(),
@@ -323,17 +348,53 @@ impl Registry {
         self.master.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Publish a copy of the callback table edited by `edit`: the new table
-    /// replaces the old one under the lock, then the SeqCst bump of
-    /// `callbacks_version` tells firing threads to take it.
+    /// Publish a copy of the callback table edited by `edit`, stamped with
+    /// the next version: the new table replaces the old one under the lock
+    /// and in the pointer dispatches read, then `callbacks_version` moves
+    /// (SeqCst) to the table's version.
     fn edit_callbacks(&self, m: &mut Master, edit: impl FnOnce(&mut CallbackTable)) {
         let mut table = match &m.callbacks {
             Some(t) => CallbackTable::clone(t),
             None => CallbackTable::empty(),
         };
         edit(&mut table);
-        m.callbacks = Some(Arc::new(table));
+        table.set_version(self.callbacks_version.load(Ordering::Relaxed) + 1);
+        let table = Arc::new(table);
+        m.callbacks = Some(table.clone());
+        self.table.publish(Some(table));
         self.callbacks_version.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Move `callbacks_version` on and publish the current table again,
+    /// stamped with it (under `master`): what `before_forget` does.
+    pub(super) fn bump_callbacks_version(&self) {
+        let version = self.callbacks_version.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(current) = self.table.current() {
+            let mut table = CallbackTable::clone(&current);
+            table.set_version(version);
+            self.table.publish(Some(Arc::new(table)));
+        }
+    }
+
+    /// The callback table a dispatch announced by `announced` reads (no
+    /// table: no tool has a callback). The walk reads the process's
+    /// registry through `ffi::table`, which loads the same pointer by
+    /// address on x86-64.
+    #[cfg_attr(all(target_arch = "x86_64", not(loom)), allow(dead_code))]
+    #[inline(always)]
+    pub(crate) fn callbacks<'a>(
+        &'a self,
+        announced: &'a Announced<'_>,
+    ) -> Option<&'a CallbackTable> {
+        self.table.read(announced)
+    }
+
+    /// Whether the table a dispatch holds (`held`, read earlier in the same
+    /// dispatch) was replaced since.
+    #[cfg_attr(all(target_arch = "x86_64", not(loom)), allow(dead_code))]
+    #[inline(always)]
+    pub(crate) fn callbacks_replaced(&self, held: Option<&CallbackTable>) -> bool {
+        self.table.moved_from(held)
     }
 
     pub(crate) fn register_callback(
@@ -391,15 +452,16 @@ impl Registry {
         }
     }
 
-    /// The callback table's version, read (SeqCst) after a dispatch
-    /// announced itself.
+    /// The callback table's version (SeqCst): what the lasting mode's
+    /// DISABLE is validated against.
     #[inline(always)]
     pub(crate) fn callbacks_version(&self) -> u64 {
         self.callbacks_version.load(Ordering::SeqCst)
     }
 
     /// The current callback table and its version, read under the lock so
-    /// they belong together.
+    /// they belong together (the loom models).
+    #[cfg(all(test, loom))]
     pub(crate) fn callbacks_snapshot(&self) -> (u64, Option<Arc<CallbackTable>>) {
         let m = self.master();
         (
@@ -592,15 +654,10 @@ pub fn restart_events() {
     global().restart_events()
 }
 
-/// The callback table's version, read after a dispatch announced itself.
+/// The callback table's version (see [`Registry::callbacks_version`]).
 #[inline(always)]
 pub(crate) fn callbacks_version() -> u64 {
     global().callbacks_version()
-}
-
-/// The current callback table and its version, read consistently.
-pub(crate) fn callbacks_snapshot() -> (u64, Option<Arc<CallbackTable>>) {
-    global().callbacks_snapshot()
 }
 
 /// Test-only: put the registry back to its initial state (version aside).

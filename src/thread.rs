@@ -3,13 +3,14 @@
 //! The inactive path never comes here: only active fires, errors and
 //! registry calls do. The fire path reads one flag word to learn that no
 //! callback of this thread is running, nothing is pending and the thread is
-//! set up, and keeps the thread's copy of the callback table without
-//! reference-count traffic.
+//! set up, and takes the right to announce a dispatch on its reader record
+//! (the callback table is one global pointer, read under that announcement:
+//! `docs/CONCURRENCY.md`, H7).
 //!
 //! [`ThreadState`] has no drop glue (checked below), so the thread-local is
 //! a plain constant-initialised one: reaching it is the address computation
-//! alone, with no lazy-destructor state check. What it owns (the callback
-//! table, the reader record, a library error) is held as `ManuallyDrop` and
+//! alone, with no lazy-destructor state check. What it owns (the reader
+//! record, the code-likes' snapshot, a library error) is held as `ManuallyDrop` or a plain cell and
 //! released at thread exit by [`thread_exit`], armed the first time the
 //! thread takes something it must give back ([`ThreadState::arm`]).
 //!
@@ -30,8 +31,7 @@ use std::sync::{Arc, OnceLock};
 use crate::ext::Snapshot;
 use crate::failure::{Error, Pending, RAISED};
 use crate::object::ObjectRef;
-use crate::readers::{self, ReaderRecord};
-use crate::registry::CallbackTable;
+use crate::readers::{self, Announcer, ReaderRecord};
 
 /// `flags` bit: one of this thread's callbacks is running.
 pub(crate) const IN_CALLBACK: u8 = 1;
@@ -62,14 +62,11 @@ pub(crate) struct ThreadState {
     /// ([`ThreadState::count_raised`]).
     raised_counted: Cell<bool>,
     /// This thread's dispatch announcements, registered by the first fire
-    /// ([`ThreadState::set_up`]); given back by the janitor.
+    /// ([`ThreadState::set_up`]): the record, for the wait.
     reader: Cell<Option<&'static ReaderRecord>>,
-    /// The callback-table version `callbacks` is for.
-    pub callbacks_version: Cell<u64>,
-    /// This thread's copy of the callback table. Taken out (and put back)
-    /// by a dispatch; nested fires stop before they would look at it.
-    /// Dropped by the janitor.
-    callbacks: Cell<Option<ManuallyDrop<Arc<CallbackTable>>>>,
+    /// The right to announce on `reader` (out of the cell while a dispatch
+    /// of the thread is announced); given back by the janitor.
+    pub announcer: Cell<Option<Announcer>>,
     /// `UNARMED`, `ARMED` (the janitor will run at thread exit) or
     /// `TORN_DOWN` (it ran).
     janitor: Cell<u8>,
@@ -235,23 +232,6 @@ impl ThreadState {
         self.reader.get()
     }
 
-    /// Take the thread's copy of the callback table out of its cell.
-    #[inline(always)]
-    pub fn take_callbacks(&self) -> Option<Arc<CallbackTable>> {
-        self.callbacks.take().map(ManuallyDrop::into_inner)
-    }
-
-    /// Put the thread's copy of the callback table back into its (empty)
-    /// cell. Only after [`ThreadState::set_up`] succeeded, so the janitor
-    /// drops it.
-    #[inline(always)]
-    pub fn put_callbacks(&self, table: Option<Arc<CallbackTable>>) {
-        // Empty (taken when the walk began; nested fires never fill it), so
-        // nothing is left behind (were it not, the old table would leak).
-        let old = self.callbacks.replace(table.map(ManuallyDrop::new));
-        debug_assert!(old.is_none());
-    }
-
     /// Run `f` on the code-likes' snapshot of version `current` through the
     /// thread's copy, refetched with `fetch` when stale. On a thread whose
     /// exit cannot be arranged the snapshot is fetched and not kept. `f`
@@ -309,8 +289,10 @@ impl ThreadState {
         let reader = match self.reader.get() {
             Some(reader) => reader,
             None => {
-                let reader = readers::register();
+                let announcer = readers::register();
+                let reader = announcer.record();
                 self.reader.set(Some(reader));
+                self.announcer.set(Some(announcer));
                 reader
             }
         };
@@ -331,11 +313,13 @@ impl ThreadState {
     fn release(&self, again: bool) {
         self.janitor.set(TORN_DOWN);
         self.flags.set(self.flags.get() | NOT_SET_UP);
-        if let Some(reader) = self.reader.take() {
-            readers::unregister(reader);
+        // The right to announce is in its cell unless a dispatch of this
+        // thread never ended (a callback that jumped out of it): its record
+        // then stays listed, and owned.
+        if let Some(announcer) = self.announcer.take() {
+            self.reader.set(None);
+            readers::unregister(announcer);
         }
-        self.callbacks_version.set(u64::MAX);
-        drop(self.take_callbacks());
         self.codelikes_version.set(u64::MAX);
         drop(self.codelikes.take().map(ManuallyDrop::into_inner));
         if let Some(error) = self.take_error() {
@@ -400,8 +384,7 @@ thread_local! {
             error: RefCell::new(None),
             raised_counted: Cell::new(false),
             reader: Cell::new(None),
-            callbacks_version: Cell::new(u64::MAX),
-            callbacks: Cell::new(None),
+            announcer: Cell::new(None),
             janitor: Cell::new(UNARMED),
             codelikes_version: Cell::new(u64::MAX),
             codelikes: Cell::new(None),

@@ -93,6 +93,18 @@ fn local_firing(event: Event, code: ObjectRef, offset: i32, a: usize, b: usize) 
     }
 }
 
+/// `a` and `b` as [`local_firing`] uses them, the others 0: a constant for
+/// an event without them, so the call that passes them on keeps no register
+/// for them.
+#[inline(always)]
+fn used_args(event: Event, a: usize, b: usize) -> (usize, usize) {
+    match event {
+        Event::PyStart | Event::PyResume => (0, 0),
+        Event::Call => (a, b),
+        _ => (a, 0),
+    }
+}
+
 /// A local event fired on a marked slot (see [`marked`]), taken as a tail
 /// call with the raw arguments (see [`local_firing`]). A site remembered for
 /// every active tool returns 0 at once, writing nothing; nothing remembered
@@ -122,7 +134,10 @@ unsafe fn fire_marked<const EVENT: u8>(
         // SAFETY: forwarded.
         lasting::Skip::Fire => unsafe { fire_default::<EVENT>(state, code, offset, a, b) },
         // SAFETY: forwarded.
-        lasting::Skip::Scan => unsafe { fire_marked_slow(state, event, code, offset, a, b) },
+        lasting::Skip::Scan => unsafe {
+            let (a, b) = used_args(event, a, b);
+            fire_marked_slow(state, event, code, offset, a, b)
+        },
     }
 }
 

@@ -16,10 +16,12 @@ mod handler;
 mod host;
 #[cfg(not(loom))]
 mod process;
+pub(crate) mod rcu;
 mod scope;
 mod scope_errors;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 mod simd;
+pub(crate) mod table;
 mod tools;
 pub mod types;
 

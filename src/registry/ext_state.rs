@@ -24,7 +24,7 @@ impl Registry {
     /// before then is not remembered after the forget
     /// (`ext::remember_disable`).
     pub(super) fn before_forget(&self) {
-        self.callbacks_version.fetch_add(1, Ordering::SeqCst);
+        self.bump_callbacks_version();
     }
 
     /// The options in force.

@@ -1,0 +1,81 @@
+//! The walk's direct reads: the process's callback table (the registry's
+//! [`Published`](super::rcu::Published) pointer loaded by its address) and
+//! the calling thread's state.
+
+use crate::readers::Announced;
+use crate::registry::{self, CallbackTable};
+use crate::thread::{self, ThreadState};
+
+/// The calling thread's state, reached with a direct thread-local access in
+/// the caller's frame: the walk's (`thread::with` around a closure as large
+/// as the walk would be a call through the key's accessor).
+#[inline(always)]
+pub(crate) fn thread_state<'a>() -> &'a ThreadState {
+    let state = thread::with(std::ptr::from_ref);
+    // SAFETY: the thread's state is a constant-initialised thread-local
+    // without drop glue (`src/thread.rs`), so its storage is the thread's
+    // for as long as the thread runs, also while it is torn down; the
+    // callers use the reference during their own call, on this thread.
+    unsafe { &*state }
+}
+
+/// The callback table a dispatch announced by `announced` reads: what
+/// `Registry::callbacks` answers for the process's registry, loaded on
+/// x86-64 with one `mov` by the registry's address (`sym`, as
+/// `ffi::scope::global_version`: rustc reaches a static of a crate also
+/// built as an rlib through the GOT, two loads).
+#[inline(always)]
+pub(crate) fn callbacks<'a>(announced: &'a Announced<'_>) -> Option<&'a CallbackTable> {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    {
+        let _ = announced;
+        let ptr = table_pointer();
+        // SAFETY: `ptr` is the value of `GLOBAL.table`'s pointer, loaded as
+        // `Published::read` loads it (a `mov` from an aligned word is an
+        // Acquire load on x86-64); the same argument holds (H7 of
+        // docs/CONCURRENCY.md): this thread announced before the load and
+        // the reference lives no longer than the announcement.
+        unsafe { ptr.as_ref() }
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    registry::global().callbacks(announced)
+}
+
+/// Whether the process's callback table was replaced since the dispatch
+/// read `held` (see `Registry::callbacks_replaced`).
+#[inline(always)]
+pub(crate) fn callbacks_replaced(held: Option<&CallbackTable>) -> bool {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    {
+        let held = held.map_or(std::ptr::null(), std::ptr::from_ref);
+        table_pointer() != held
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    registry::global().callbacks_replaced(held)
+}
+
+/// `GLOBAL.table`'s pointer word.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[inline(always)]
+fn table_pointer() -> *const CallbackTable {
+    let ptr: *const CallbackTable;
+    // SAFETY: an aligned 8-byte load of the pointer word of `GLOBAL.table`
+    // (at `TABLE`, the `Published`'s first field), which lives for the
+    // whole process; `.hidden` as in `ffi::scope::global_version`. Not
+    // `pure`: each call loads again (the walk asks after every callback).
+    unsafe {
+        std::arch::asm!(
+            ".hidden {global}",
+            "mov {ptr}, qword ptr [rip + {global} + {offset}]",
+            ptr = out(reg) ptr,
+            global = sym registry::GLOBAL,
+            offset = const TABLE,
+            options(nostack, preserves_flags, readonly),
+        );
+    }
+    ptr
+}
+
+/// The offset of the table pointer in the registry.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+const TABLE: usize = std::mem::offset_of!(registry::Registry, table) + super::rcu::POINTER;
