@@ -7,7 +7,7 @@ use crate::event::Event;
 use crate::ffi::table;
 use crate::host;
 use crate::readers::Announced;
-use crate::registry::{self, Outcome, Row};
+use crate::registry::{self, Handler, Outcome, Row};
 use crate::thread::{self, ThreadState};
 
 pub use crate::record::{EventRecord, FireRecord, Firing};
@@ -33,7 +33,7 @@ pub fn fire(active: &Cell<u8>, firing: Firing) -> Result<(), ErrorSet> {
 /// path copies nothing. The same rules as [`fire`].
 #[inline(always)]
 pub fn fire_record(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
-    match fire_status(active, record) {
+    match fire_status::<Unguarded>(active, record) {
         Status::Done => Ok(()),
         Status::Failed => Err(ErrorSet),
     }
@@ -61,49 +61,98 @@ impl From<Result<(), ErrorSet>> for Status {
     }
 }
 
-/// [`fire_record`] answering a [`Status`]: what the C entry points use.
-#[inline(always)]
-pub fn fire_status(active: &Cell<u8>, record: &mut FireRecord) -> Status {
-    // Decided here, where a C entry point's event is a constant: the test
-    // folds away and `fire_in` does not repeat it.
-    if record.event.takes_exception() {
-        fire_exception(active, record)
-    } else {
-        fire_in(active, record)
+/// Where a fire can panic, and what a panic there becomes: the walk's own
+/// code and a C callback's call cannot panic, so the places that can — a
+/// Rust closure's call and the cold paths — go through this. [`Unguarded`]
+/// lets a panic unwind (the Rust API); the C entry points' boundary
+/// (`ffi::guard::Catch`) turns it into the thread's error, so the entry
+/// point needs no guard of its own and the walk runs in its frame
+/// (docs/ARCHITECTURE.md, "The fire surface").
+pub trait Boundary {
+    /// Run `f`, a part of a fire of `event` that can panic. `None`: it
+    /// panicked and the thread's error is set (never with [`Unguarded`]).
+    fn guarded<R>(event: Event, f: impl FnOnce() -> R) -> Option<R>;
+
+    /// Call the handler of a Rust closure (a callback without a
+    /// [`registry::Direct`] form), answering its [`Outcome`] code; a panic
+    /// becomes [`Outcome::Error`] with the thread's error set.
+    #[inline(always)]
+    fn call_handler(event: Event, handler: &dyn Handler, record: &FireRecord) -> i32 {
+        call_handler_guarded::<Self>(event, handler, record)
     }
 }
 
-/// The walk's frame, which reaches the thread's state itself
-/// (`ffi::table::thread_state`, a direct thread-local access): the entry
-/// point's frame keeps nothing across the call. Exception events go to
-/// [`fire_exception`].
+/// A Rust handler's call under `B`, out of line: a callback table of C
+/// callbacks never reaches it.
 #[inline(never)]
-fn fire_in(active: &Cell<u8>, record: &mut FireRecord) -> Status {
+fn call_handler_guarded<B: Boundary + ?Sized>(
+    event: Event,
+    handler: &dyn Handler,
+    record: &FireRecord,
+) -> i32 {
+    B::guarded(event, || handler.call_fire(record) as i32).unwrap_or(Outcome::Error as i32)
+}
+
+/// The Rust API's [`Boundary`]: a panic unwinds to the caller (the thread
+/// is left out of its callback on the way, see [`DispatchGuard`]).
+pub struct Unguarded;
+
+impl Boundary for Unguarded {
+    #[inline(always)]
+    fn guarded<R>(_event: Event, f: impl FnOnce() -> R) -> Option<R> {
+        Some(f())
+    }
+
+    #[inline(always)]
+    fn call_handler(_event: Event, handler: &dyn Handler, record: &FireRecord) -> i32 {
+        handler.call_fire(record) as i32
+    }
+}
+
+/// [`fire_record`] answering a [`Status`], with `B` where a panic can
+/// start: what the C entry points use, inlined into each of them (the
+/// walk in the entry's frame).
+#[inline(always)]
+pub fn fire_status<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
+    // Decided here, where a C entry point's event is a constant: the test
+    // folds away and `fire_in` does not repeat it.
+    if record.event.takes_exception() {
+        fire_exception::<B>(active, record)
+    } else {
+        fire_in::<B>(active, record)
+    }
+}
+
+/// The walk of an event that takes no exception; it reaches the thread's
+/// state itself (`ffi::table::thread_state`, a direct thread-local access).
+/// Exception events go to [`fire_exception`].
+#[inline(always)]
+fn fire_in<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
     let t = table::thread_state();
     if t.flags.get() != 0 {
-        return fire_slow(t, active, record);
+        return fire_slow::<B>(t, active, record);
     }
     if record.offset < 0 {
-        return fire_slow(t, active, record);
+        return fire_slow::<B>(t, active, record);
     }
-    walk(t, active, record, || t.has_pending()).into()
+    walk::<B>(t, active, record, || t.has_pending()).into()
 }
 
 /// An exception event. The common case — nothing but a host exception
 /// pending, so the flag word is exactly `PENDING` — takes the exception,
 /// walks and puts it back here; anything else goes to [`fire_slow`].
-#[inline(never)]
-fn fire_exception(active: &Cell<u8>, record: &mut FireRecord) -> Status {
+#[inline(always)]
+fn fire_exception<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
     let t = table::thread_state();
     if (t.flags.get() != thread::PENDING) | (record.offset < 0) {
-        return fire_slow(t, active, record);
+        return fire_slow::<B>(t, active, record);
     }
     let Some(exc) = t.take_raised() else {
         // A library error is pending: the slow path delivers it as MISSING.
-        return fire_slow(t, active, record);
+        return fire_slow::<B>(t, active, record);
     };
     record.set_exception(exc);
-    let result = walk(t, active, record, || t.has_pending());
+    let result = walk::<B>(t, active, record, || t.has_pending());
     if result.is_ok() {
         // Nothing is pending after a successful walk (a callback that left
         // an error failed it), so the exception goes back as it was taken.
@@ -113,16 +162,18 @@ fn fire_exception(active: &Cell<u8>, record: &mut FireRecord) -> Status {
 }
 
 /// Nested, with something pending, the thread's first fire, an exception
-/// event the fast path does not take, or a bad offset.
+/// event the fast path does not take, or a bad offset. Guarded whole: it
+/// sets the thread up, formats errors and asks a host.
 #[cold]
 #[inline(never)]
-fn fire_slow(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Status {
-    fire_slow_result(t, active, record).into()
+fn fire_slow<B: Boundary>(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Status {
+    let event = record.event;
+    B::guarded(event, || fire_slow_result::<B>(t, active, record).into()).unwrap_or(Status::Failed)
 }
 
 /// The rules of [`fire_slow`].
 #[inline(always)]
-fn fire_slow_result(
+fn fire_slow_result<B: Boundary>(
     t: &ThreadState,
     active: &Cell<u8>,
     record: &mut FireRecord,
@@ -136,7 +187,7 @@ fn fire_slow_result(
     if flags & (thread::NOT_SET_UP | thread::HOST) != 0 {
         match set_up_or_host(t) {
             Ready::Go => {}
-            Ready::Host => return fire_host(t, active, record),
+            Ready::Host => return fire_host::<B>(t, active, record),
             Ready::Failed => return Err(ErrorSet),
         }
     }
@@ -150,7 +201,7 @@ fn fire_slow_result(
     if record.offset < 0 {
         return error::fail(Error::value("offset must be non-negative"));
     }
-    let result = walk(t, active, record, || t.has_pending());
+    let result = walk::<B>(t, active, record, || t.has_pending());
     if result.is_ok() && saved.is_some() {
         t.set_pending(saved);
     }
@@ -192,7 +243,11 @@ fn set_up_or_host(t: &ThreadState) -> Ready {
 /// error and the taken exception is released.
 #[cold]
 #[inline(never)]
-fn fire_host(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
+fn fire_host<B: Boundary>(
+    t: &ThreadState,
+    active: &Cell<u8>,
+    record: &mut FireRecord,
+) -> Result<(), ErrorSet> {
     // Set only while a host is installed (for good).
     let Some(host) = host::get() else {
         return error::fail(Error::runtime("internal error: no host installed"));
@@ -210,7 +265,7 @@ fn fire_host(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Res
     let result = if record.offset < 0 {
         error::fail(Error::value("offset must be non-negative"))
     } else {
-        walk(t, active, record, || host::occurred(host))
+        walk::<B>(t, active, record, || host::occurred(host))
     };
     match result {
         Ok(()) => {
@@ -233,8 +288,9 @@ fn no_exception(event: Event) -> Result<(), ErrorSet> {
 }
 
 /// Takes the thread out of its callback when a Rust callback unwinds
-/// through the walk (the announcement ends with its token, which unwinds
-/// too); on return the walk does it itself and forgets the guard.
+/// through the walk ([`Unguarded`]; the announcement ends with its token,
+/// which unwinds too); on return the walk does it itself and forgets the
+/// guard.
 struct DispatchGuard<'a> {
     t: &'a ThreadState,
 }
@@ -253,13 +309,21 @@ fn left_callback(t: &ThreadState) {
 
 /// `pending` tells whether the thread's indicator holds an error (asked
 /// after each callback: one that returns success with an error set failed).
+///
+/// Nothing here can panic but what goes through `B`: the indexing is
+/// masked or by an event, the arithmetic cannot overflow, and a C
+/// callback's [`registry::Direct`] call only calls the host's function
+/// (tests/no_panic.rs checks the release build's entry points).
 #[inline(always)]
-fn walk(
+fn walk<B: Boundary>(
     t: &ThreadState,
     active: &Cell<u8>,
     record: &mut FireRecord,
     pending: impl Fn() -> bool + Copy,
 ) -> Result<(), ErrorSet> {
+    // Read before the announcement's fence, which the compiler does not
+    // forward the record's stores across: a constant in an entry point.
+    let event = record.event;
     // Widened once: the scan below works on a register word.
     let mut tools = u32::from(active.get());
     if tools == 0 {
@@ -269,7 +333,7 @@ fn walk(
     // through `fire_slow` (`NOT_SET_UP`), before any walk; nested fires stop
     // at the IN_CALLBACK check before they would look for it.
     let Some(announced) = Announced::begin(&t.announcer) else {
-        return not_set_up();
+        return B::guarded(record.event, not_set_up).unwrap_or(Err(ErrorSet));
     };
     t.flags.set(t.flags.get() | thread::IN_CALLBACK);
     let guard = DispatchGuard { t };
@@ -278,7 +342,6 @@ fn walk(
     // the table alive: docs/CONCURRENCY.md, H7). Read again after each
     // callback, which may have removed later ones.
     let mut held = table::callbacks(&announced);
-    let event = record.event;
     // The table is looked at once, and again only after a refresh replaced
     // it (no table: no tool has a callback).
     let result = 'table: loop {
@@ -289,7 +352,10 @@ fn walk(
         // arming while anything is armed; skipped tools get no callback and
         // keep their bit.
         if let Some(armed) = table.armed() {
-            tools = u32::from(armed.filter_armed(tools as u8, record));
+            let Some(kept) = B::guarded(event, || armed.filter_armed(tools as u8, record)) else {
+                break Err(ErrorSet);
+            };
+            tools = u32::from(kept);
             if tools == 0 {
                 break Ok(());
             }
@@ -311,7 +377,7 @@ fn walk(
                 direct.call(record)
             } else if let Some(handler) = row.handler_masked(tool) {
                 record.tool = tool_id;
-                handler.call_fire(record) as i32
+                B::call_handler(event, &**handler, record)
             } else if tools == 0 {
                 break;
             } else {
@@ -320,7 +386,7 @@ fn walk(
             // Short-circuit: the flag word is then tested in memory, one
             // instruction fewer a tool than the combined test.
             if answer != 0 || pending() {
-                if let Err(e) = after_callback(active, record, row, answer, pending) {
+                if let Err(e) = after_callback::<B>(active, record, row, answer, pending) {
                     break 'table Err(e);
                 }
             }
@@ -393,7 +459,7 @@ fn disable_not_local(record: &FireRecord, row: &Row) -> Result<(), ErrorSet> {
 /// entry, is decoded here before anything that needs a frame; the rest is
 /// [`after_callback_slow`].
 #[inline(never)]
-fn after_callback(
+fn after_callback<B: Boundary>(
     active: &Cell<u8>,
     record: &FireRecord,
     row: &Row,
@@ -408,7 +474,10 @@ fn after_callback(
         active.set(active.get() & !(1 << record.tool()));
         return Ok(());
     }
-    after_callback_slow(active, record, row, Outcome::from_answer(answer), pending)
+    B::guarded(record.event(), || {
+        after_callback_slow(active, record, row, Outcome::from_answer(answer), pending)
+    })
+    .unwrap_or(Err(ErrorSet))
 }
 
 /// The rest of [`after_callback`].

@@ -13,7 +13,7 @@ use std::ffi::c_int;
 use super::guard::{guard, require};
 use super::object;
 use super::types::{PyMonitoringState, PyObject};
-use crate::dispatch::{self, FireRecord, Firing};
+use crate::dispatch::{self, Boundary, FireRecord, Firing};
 use crate::event::Event;
 use crate::ext::lasting;
 use crate::object::ObjectRef;
@@ -34,6 +34,82 @@ unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option
     if state.is_null() {
         return fire_invalid(name, state);
     }
+    // The event is a constant in every entry point: the match folds to one
+    // tail call.
+    let frame: FireFrame = match firing.event as u8 {
+        0 => fire_frame::<0>,
+        1 => fire_frame::<1>,
+        2 => fire_frame::<2>,
+        3 => fire_frame::<3>,
+        4 => fire_frame::<4>,
+        5 => fire_frame::<5>,
+        6 => fire_frame::<6>,
+        7 => fire_frame::<7>,
+        8 => fire_frame::<8>,
+        9 => fire_frame::<9>,
+        10 => fire_frame::<10>,
+        11 => fire_frame::<11>,
+        12 => fire_frame::<12>,
+        13 => fire_frame::<13>,
+        14 => fire_frame::<14>,
+        15 => fire_frame::<15>,
+        16 => fire_frame::<16>,
+        17 => fire_frame::<17>,
+        18 => fire_frame::<18>,
+        _ => unreachable!(),
+    };
+    let Firing {
+        codelike,
+        offset,
+        lineno,
+        arg0,
+        arg1,
+        ..
+    } = firing;
+    // SAFETY: forwarded; `state` is non-NULL.
+    unsafe { frame(state, codelike, offset, lineno, arg0, arg1) }
+}
+
+/// A [`fire_frame`] instance.
+#[allow(improper_ctypes_definitions)]
+type FireFrame = unsafe extern "C" fn(
+    *mut PyMonitoringState,
+    ObjectRef,
+    i32,
+    i32,
+    Option<ObjectRef>,
+    Option<ObjectRef>,
+) -> c_int;
+
+/// The fire of `EVENT` with its checked arguments: the record and the walk
+/// in one frame, apart from the entry point, so that the entry's tests (the
+/// lasting mark, NULL) need no frame and end in tail calls.
+///
+/// The arguments the event's table row does not name are taken as
+/// constants (absent), so the record's fill folds as it does in the entry.
+/// `extern "C"`: it cannot unwind (what can panic is guarded, [`Catch`]),
+/// so the entry jumps to it.
+///
+/// # Safety
+/// `state` is non-NULL and valid (as in [`fire`]).
+#[inline(never)]
+#[allow(improper_ctypes_definitions)]
+unsafe extern "C" fn fire_frame<const EVENT: u8>(
+    state: *mut PyMonitoringState,
+    codelike: ObjectRef,
+    offset: i32,
+    lineno: i32,
+    arg0: Option<ObjectRef>,
+    arg1: Option<ObjectRef>,
+) -> c_int {
+    let line = const { EVENT == Event::Line as u8 };
+    let args = const { crate::event::table::EVENTS[EVENT as usize].args.len() };
+    let firing = Firing {
+        lineno: if line { lineno } else { -1 },
+        arg0: if !line && args >= 1 { arg0 } else { None },
+        arg1: if !line && args >= 2 { arg1 } else { None },
+        ..Firing::new(Event::ALL[EVENT as usize], codelike, offset)
+    };
     // SAFETY: non-NULL, valid by the caller's contract; `SlotState` has
     // `PyMonitoringState`'s layout and is made of `Cell`s because callbacks
     // may re-enter a scope on the same array.
@@ -43,17 +119,39 @@ unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option
     // nothing else here: local events took `fire_marked` at their entry, and
     // the mode leaves the other events CPython's rules.
     let mut record = FireRecord::new(firing, super::object(super::missing()));
-    fire_checked(name, &slot.active, &mut record)
+    fire_checked(&slot.active, &mut record)
 }
 
-/// The guarded dispatch, inlined into every fire function: the entry's
-/// frame then holds the record, the thread-local lookup needs no saved
-/// arguments (everything but `active` is in the record) and the panic
-/// guard's landing pad knows `name` as a constant (out of line, a shared
-/// guard cost 12 instructions a fire in saved registers and argument moves).
+/// The dispatch, walk and all, inlined into every fire function: one
+/// frame, which holds the record. No panic guard around it: the walk and
+/// a C callback's call cannot panic (tests/no_panic.rs), and what can — a
+/// Rust closure's call, the cold paths — is guarded where it is called
+/// ([`Catch`]), so no panic crosses (docs/BAD_INPUT.md).
 #[inline(always)]
-fn fire_checked(name: &'static str, active: &Cell<u8>, record: &mut FireRecord) -> c_int {
-    guard!(name, -1, { dispatch::fire_status(active, record) as c_int })
+fn fire_checked(active: &Cell<u8>, record: &mut FireRecord) -> c_int {
+    dispatch::fire_status::<Catch>(active, record) as c_int
+}
+
+/// The C entry points' [`Boundary`]: a panic where one can start becomes a
+/// RuntimeError naming the event's underscore fire function, and the fire
+/// fails (-1).
+pub(crate) struct Catch;
+
+impl Boundary for Catch {
+    #[inline(always)]
+    fn guarded<R>(event: Event, f: impl FnOnce() -> R) -> Option<R> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            #[cfg(test)]
+            super::guard::fault_point(fire_name(event));
+            f()
+        })) {
+            Ok(value) => Some(value),
+            Err(payload) => {
+                super::guard::report_panic(fire_name(event), payload);
+                None
+            }
+        }
+    }
 }
 
 /// Whether `state` is a slot refreshed in the lasting-DISABLE mode (marked
@@ -196,8 +294,8 @@ unsafe fn fire_marked_slow(
     })
 }
 
-/// The fire function of `event`, for the guard of [`fire_marked_slow`]
-/// (the table of events names it).
+/// The fire function of `event`, for the guards of [`fire_marked_slow`]
+/// and [`Catch`] (the table of events names it).
 fn fire_name(event: Event) -> &'static str {
     crate::event::table::EVENTS[event as usize].function
 }

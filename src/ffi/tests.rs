@@ -44,11 +44,22 @@ fn a_panic_while_firing_is_a_runtime_error_and_leaves_the_thread_usable() {
         active: 1,
         opaque: 0,
     };
+    // The walk cannot panic; the slow path (here, a bad offset) is guarded.
     arm_fault("_PyMonitoring_FirePyStartEvent");
     // SAFETY: valid state and a fake (never dereferenced) code-like.
-    let rc = unsafe { PyMonitoring_FirePyStartEvent(&mut state, code(), 0) };
+    let rc = unsafe { PyMonitoring_FirePyStartEvent(&mut state, code(), -1) };
     assert_eq!(rc, -1);
     assert_eq!(PyMonitoring_ErrKind(), PY_MONITORING_ERR_RUNTIME);
+    assert_eq!(
+        message(),
+        "internal error in _PyMonitoring_FirePyStartEvent: injected fault"
+    );
+    PyMonitoring_ErrClear();
+    // The thread fires again (not left inside a callback).
+    // SAFETY: as above.
+    let rc = unsafe { PyMonitoring_FirePyStartEvent(&mut state, code(), -1) };
+    assert_eq!(rc, -1);
+    assert_eq!(message(), "offset must be non-negative");
     PyMonitoring_ErrClear();
 }
 
