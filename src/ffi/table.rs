@@ -47,8 +47,23 @@ pub(crate) fn callbacks<'a>(announced: &'a Announced<'_>) -> Option<&'a Callback
 pub(crate) fn callbacks_replaced(held: Option<&CallbackTable>) -> bool {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
-        let held = held.map_or(std::ptr::null(), std::ptr::from_ref);
-        table_pointer() != held
+        let held: *const CallbackTable = held.map_or(std::ptr::null(), std::ptr::from_ref);
+        // SAFETY: an aligned 8-byte read of the pointer word, as in
+        // `table_pointer`, compared in memory: `cmp` and the branch, no load
+        // into a register first (one instruction a tool).
+        unsafe {
+            std::arch::asm!(
+                ".hidden {global}",
+                "cmp qword ptr [rip + {global} + {offset}], {held}",
+                "je {same}",
+                global = sym registry::GLOBAL,
+                offset = const TABLE,
+                held = in(reg) held,
+                same = label { return false; },
+                options(nostack, readonly),
+            );
+        }
+        true
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
     registry::global().callbacks_replaced(held)
