@@ -208,11 +208,13 @@ fn used_args(event: Event, a: usize, b: usize) -> (usize, usize) {
 /// every active tool returns 0 at once, writing nothing; nothing remembered
 /// for it fires as the default mode does (in the lasting mode the dispatch
 /// remembers a DISABLE); anything else takes [`fire_marked_slow`].
+/// `extern "C"` (nothing in it unwinds), so the entry point jumps to it.
 ///
 /// # Safety
 /// `state` is non-NULL and valid; the objects are never dereferenced.
 #[inline(never)]
-unsafe fn fire_marked<const EVENT: u8>(
+#[allow(improper_ctypes_definitions)]
+unsafe extern "C" fn fire_marked<const EVENT: u8>(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
     offset: i32,
@@ -305,11 +307,15 @@ fn fire_name(event: Event) -> &'static str {
 #[inline(never)]
 #[allow(improper_ctypes_definitions)]
 extern "C" fn fire_invalid(name: &'static str, state: *mut PyMonitoringState) -> c_int {
-    guard!(name, -1, {
+    let rc = guard!(name, -1, {
         require!(!state.is_null(), "state must not be NULL");
         crate::error::set(crate::error::Error::value("codelike must not be NULL"));
         -1
-    })
+    });
+    // Not a constant to the callers: known to be -1, an entry point would
+    // call this and set -1 itself, keeping a frame for the call, where it
+    // now jumps here.
+    std::hint::black_box(rc)
 }
 
 /// True when `state` is valid and inactive: the exported wrappers return 0
