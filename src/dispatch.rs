@@ -94,7 +94,7 @@ fn call_handler_guarded<B: Boundary + ?Sized>(
 }
 
 /// The Rust API's [`Boundary`]: a panic unwinds to the caller (the thread
-/// is left out of its callback on the way, see [`DispatchGuard`]).
+/// is left out of its callback on the way, see `DispatchGuard`).
 pub struct Unguarded;
 
 impl Boundary for Unguarded {
