@@ -238,10 +238,13 @@ fn own_c_programs() -> Vec<PathBuf> {
 
 /// The header's inline wrappers (`PYMONITORING_INLINE`): they are forced
 /// inline, so no object may hold a copy of one (a local symbol such as
-/// `PyMonitoring_FirePyStartEvent.constprop.0`) for the sites a compiler
-/// predicts rarely run.
+/// `PyMonitoring_FirePyStartEvent.constprop.0`, or `_..At` of a fire
+/// macro) for the sites a compiler predicts rarely run.
 fn inline_wrappers() -> BTreeSet<String> {
     let mut names: BTreeSet<String> = api_names::plain_fire_functions().into_iter().collect();
+    // The local events' wrappers with a call site's cache (the fire macros).
+    let at: Vec<String> = names.iter().map(|name| format!("_{name}At")).collect();
+    names.extend(at);
     names.insert("PyMonitoring_EnterScope".into());
     names.insert("PyMonitoring_ExitScope".into());
     names
