@@ -227,6 +227,24 @@ pub unsafe extern \"C\" fn {function}({params}) -> c_int {{
 }
 
 fn exported_fn(row: &Row) -> String {
+    let marked = if row.local {
+        let raw = |i: usize| {
+            row.args
+                .get(i)
+                .map_or("0".to_string(), |a: &Arg| format!("{} as usize", a.c_name))
+        };
+        format!(
+            "if marked(state) {{
+            return fire_marked::<{{ Event::{stem} as u8 }}>(state, codelike, offset, {a}, {b});
+        }}
+        ",
+            stem = row.stem,
+            a = raw(0),
+            b = raw(1),
+        )
+    } else {
+        String::new()
+    };
     format!(
         "/// Fire {name}: {what}.
 ///
@@ -243,7 +261,7 @@ pub unsafe extern \"C\" fn {exported}({params}) -> c_int {{
         if inactive(state) {{
             return 0;
         }}
-        {function}({args})
+        {marked}{function}({args})
     }}
 }}
 

@@ -295,13 +295,13 @@ impl<const N: usize> SiteTable<N> {
     }
 
     /// What the site's home entry says about `(codelike, offset, event,
-    /// line)` and `tools`: [`Home::Holds`] when `tools` is one tool that
+    /// line)` and `tools` (the library asks [`Self::home_at`]): [`Home::Holds`] when `tools` is one tool that
     /// DISABLEd the site (the usual case of a fire at a remembered site),
     /// [`Home::Empty`] when the home is empty or the site cannot be
     /// remembered (the usual case of a site never DISABLEd; a racing write
     /// also reads so, as a miss), else [`Home::Unknown`] (ask
     /// [`Self::disabled`]). Lock-free, writes nothing, never panics.
-    #[inline(always)]
+    #[cfg(test)]
     pub(crate) fn home(
         &self,
         codelike: ObjectRef,
@@ -310,14 +310,29 @@ impl<const N: usize> SiteTable<N> {
         line: u64,
         tools: u8,
     ) -> Home {
+        self.home_at(codelike.addr() as u64, offset, event, line, tools)
+    }
+
+    /// [`Self::home`] for a code-like's address, which may be 0 (no
+    /// code-like): a consistent read never pairs a key with object 0 (an
+    /// insert writes the code-like before the key, a removal is a rewrite),
+    /// so 0 is never [`Home::Holds`].
+    #[inline(always)]
+    pub(crate) fn home_at(
+        &self,
+        object: u64,
+        offset: i32,
+        event: Event,
+        line: u64,
+        tools: u8,
+    ) -> Home {
         let Some(site) = site_key(offset, event, line) else {
             return Home::Empty;
         };
-        let object = codelike.addr() as u64;
         let done = self.shared.done.load(Ordering::Acquire);
-        let Some(entry) = self.shared.entries.get(Self::home_of(object, site)) else {
-            return Home::Unknown;
-        };
+        // Masked (a no-op: the home is below N), so the entry is one
+        // address for both loads.
+        let entry = &self.shared.entries[Self::home_of(object, site) & (N - 1)];
         let k = entry.key.load(Ordering::Acquire);
         // A key holds one tool bit: with several tools active (or none)
         // this never matches (the caller then scans).
@@ -742,6 +757,7 @@ mod tests {
         assert!(!t.remember(c, 0, Event::Line, LINE_LIMIT - 1, 1, || true));
         assert!(t.remember(c, 0, Event::Line, LINE_LIMIT - 2, 1, || true));
         assert_eq!(t.len(), 3);
+        assert_eq!(t.home_at(0, big - 1, Event::PyStart, 0, 2), Home::Empty);
         assert_eq!(t.home(c, big, Event::PyStart, 0, 2), Home::Empty);
         assert_eq!(t.home(c, big - 1, Event::PyStart, 0, 2), Home::Holds);
         assert_eq!(t.home(c, 0, Event::Line, line(-1), 2), Home::Holds);
