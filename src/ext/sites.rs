@@ -350,6 +350,34 @@ impl<const N: usize> SiteTable<N> {
         }
     }
 
+    /// The header's check of a site's home entry as its inline fire
+    /// functions make it before they write a call site's cache
+    /// (`_PyMonitoring_SiteRemembered`, `src/ffi/header/inline.h`): the
+    /// `done` of the consistent read that found `tools` (one tool)
+    /// remembered for the site, for the claim's stamp; `None` otherwise.
+    /// The models check the cache protocol with it.
+    #[cfg(test)]
+    pub(crate) fn holds_at(
+        &self,
+        object: u64,
+        offset: i32,
+        event: Event,
+        line: u64,
+        tools: u8,
+    ) -> Option<u64> {
+        let site = site_key(offset, event, line)?;
+        let entry = &self.shared.entries[Self::home_of(object, site) & (N - 1)];
+        if entry.key.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let done = self.shared.done.load(Ordering::Acquire);
+        let k = entry.key.load(Ordering::Acquire);
+        (k == site | u64::from(tools)
+            && entry.object.load(Ordering::Acquire) == object
+            && self.shared.begun.load(Ordering::Acquire) == done)
+            .then_some(done)
+    }
+
     /// Which of `tools` are remembered as having DISABLEd the site
     /// `(codelike, offset, event, line)`. Lock-free; a racing forget reads as
     /// a miss. Never panics (indices are masked, `get` is used).
