@@ -735,12 +735,20 @@ mod tests {
         t.forget_all();
         t.forget_tool(1);
         assert_eq!(t.stamp(), 0);
+        let at = c.addr() as u64;
+        assert_eq!(t.holds_at(at, 4, Event::Line, 0, 1 << 1), None);
         assert!(t.remember(c, 4, Event::Line, 0, 1, || true));
+        // The header's claim is made at the `done` of its read.
+        assert_eq!(t.holds_at(at, 4, Event::Line, 0, 1 << 1), Some(0));
+        assert_eq!(t.holds_at(at, 4, Event::Line, 0, 0b11), None);
+        assert_eq!(t.holds_at(0, 4, Event::Line, 0, 1 << 1), None);
         t.forget_tool(2);
         assert_eq!(t.stamp(), 0);
         t.forget_tool(1);
         assert_eq!(t.stamp(), stamp_of(1));
+        assert_eq!(t.holds_at(at, 4, Event::Line, 0, 1 << 1), None);
         assert!(t.remember(c, 4, Event::Line, 0, 1, || true));
+        assert_eq!(t.holds_at(at, 4, Event::Line, 0, 1 << 1), Some(1));
         t.forget_all();
         assert_eq!(t.stamp(), stamp_of(2));
     }
