@@ -124,7 +124,7 @@ unsafe extern "C" fn fire_marked<const EVENT: u8>(
         // SAFETY: forwarded.
         lasting::Skip::Fire => unsafe { fire_default::<EVENT>(state, codelike, offset, a, b) },
         // SAFETY: forwarded.
-        lasting::Skip::Scan => unsafe { fire_marked_slow(state, event, codelike, offset, a, b) },
+        lasting::Skip::Scan => unsafe { fire_marked_slow::<EVENT>(state, codelike, offset, a, b) },
     }
 }
 
@@ -157,14 +157,14 @@ unsafe extern "C" fn fire_default<const EVENT: u8>(
 /// As [`fire_marked`].
 #[cold]
 #[inline(never)]
-unsafe extern "C" fn fire_marked_slow(
+unsafe extern "C" fn fire_marked_slow<const EVENT: u8>(
     state: *mut PyMonitoringState,
-    event: Event,
     codelike: *mut PyObject,
     offset: i32,
     a: usize,
     b: usize,
 ) -> c_int {
+    let event = Event::ALL[EVENT as usize];
     let Some(code) = object(codelike) else {
         return fire_invalid(fire_name(event), state);
     };
