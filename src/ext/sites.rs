@@ -330,8 +330,7 @@ impl<const N: usize> SiteTable<N> {
             return Home::Empty;
         };
         let done = self.shared.done.load(Ordering::Acquire);
-        // Masked (a no-op: the home is below N), so the entry is one
-        // address for both loads.
+        // Masked (a no-op: the home is below N): no bounds check.
         let entry = &self.shared.entries[Self::home_of(object, site) & (N - 1)];
         let k = entry.key.load(Ordering::Acquire);
         // A key holds one tool bit: with several tools active (or none)
