@@ -487,8 +487,8 @@ static void cache_shared_site(void) {
         CHECK_OK(shared_line(&st, CODE, 2, 12), 0);
         CHECK_EQ_INT(counted, 2);
     }
-    /* The cache's claim is (CODE, 1, 11) now: the same site of another
-     * code-like is not it. */
+    /* The cache keeps its first claim, (CODE, 1, 11) (the table answers
+     * (CODE, 2, 12)): the same site of another code-like is not it. */
     CHECK_OK(shared_line(&st, CODE, 1, 11), 0);
     CHECK_OK(shared_line(&st, OTHER, 1, 11), 0);
     CHECK_EQ_INT(counted, 3);
@@ -625,11 +625,28 @@ static void cache_words(void) {
         CHECK_OK(_PyMonitoring_FireLineEventAt(wide, &st, CODE, 1 << 22, 17), 0);
     CHECK_EQ_INT(counted, 3);
     CHECK(wide[0] == 0 && wide[1] == 0);
-    /* After a forget, the stamp has moved: the claim no longer holds. */
-    CHECK_OK(PyMonitoring_RestartToolEvents(3), 0);
-    CHECK(_PyMonitoring_DisabledSites->stamp != stamp);
-    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 7, 17), 0);
+    /* Another site of the same code-like through the same cache: the
+     * table answers, and the cache keeps its claim (nothing written). */
+    const uint64_t claimed = cache[1];
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 8, 17), 0);
     CHECK_EQ_INT(counted, 4);
+    CHECK(cache[1] == claimed);
+    /* After a forget, the stamp has moved: the claim no longer holds, and
+     * the next site found in the table takes the cache. */
+    CHECK_OK(PyMonitoring_RestartToolEvents(3), 0);
+    const uint64_t moved = _PyMonitoring_DisabledSites->stamp;
+    CHECK(moved != stamp);
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 7, 17), 0);
+    CHECK_EQ_INT(counted, 5);
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 8, 17), 0);
+    CHECK_EQ_INT(counted, 6);
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 8, 17), 0);
+    CHECK(cache[1] == (8u | 8u << _PYMONITORING_CACHE_OFFSET_SHIFT
+                       | (uint64_t)18 << _PYMONITORING_CACHE_LINE_SHIFT | moved));
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 7, 17), 0);
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 8, 17), 0);
+    CHECK_EQ_INT(counted, 6);
     CHECK_OK(PyMonitoring_FreeToolId(3), 0);
 }
 #endif

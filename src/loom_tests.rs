@@ -520,7 +520,7 @@ fn loom_site_table_rebuild_never_mixes() {
 /// the forget returned (it reads the stamp the forget stored).
 #[test]
 fn loom_site_cache_claim_never_outlives_a_forget() {
-    use crate::ext::sites::{claim, stamp_of, STAMP_LIMIT};
+    use crate::ext::sites::{claim, stamp_of, STAMP_LIMIT, STAMP_SHIFT};
     use loom::sync::atomic::AtomicU64;
     let (a, _) = two_codelikes_one_home();
     let line = Event::Line;
@@ -541,7 +541,10 @@ fn loom_site_cache_claim_never_outlives_a_forget() {
                     .0
                     .compare_exchange(0, object, Ordering::Relaxed, Ordering::Relaxed);
             }
-            if cache.0.load(Ordering::Relaxed) == object {
+            let word = cache.1.load(Ordering::Relaxed);
+            if cache.0.load(Ordering::Relaxed) == object
+                && (word == 0 || word >> STAMP_SHIFT < done)
+            {
                 let word = claim(1 << 2, 1, 0, stamp_of(done)).unwrap();
                 cache.1.store(word, Ordering::Relaxed);
             }

@@ -69,8 +69,9 @@ extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
  * reads after it. The stamp saturates at a value no claim holds (claims are
  * written only below it): from there on every fire asks the table. A
  * shared cache (the macro expanded in a helper reached from several sites)
- * is claimed by one code-like and holds one site at a time. Written after
- * the table found the site; out of line (once per site and forget). */
+ * is claimed by one code-like and holds the first site claimed after each
+ * forget. Written after the table found the site, out of line: at most
+ * once per cache and forget (and thread racing the first claim). */
 #if defined(__GNUC__) || defined(__clang__)
 #define _PYMONITORING_COLD static __attribute__((noinline, cold, unused))
 #else
@@ -89,8 +90,14 @@ _PyMonitoring_SiteClaim(uint64_t *cache, uint64_t object_address, uint64_t claim
         owner = object_address;
     }
     if (owner == object_address) {
-        __atomic_store_n(&cache[1], claim | done << _PYMONITORING_CACHE_STAMP_SHIFT,
-                         __ATOMIC_RELAXED);
+        /* A claim already made at this `done` stays (a cache shared by
+         * several sites keeps one: the others are the table's, and their
+         * fires write nothing). */
+        uint64_t word = __atomic_load_n(&cache[1], __ATOMIC_RELAXED);
+        if (word == 0 || (word >> _PYMONITORING_CACHE_STAMP_SHIFT) < done) {
+            __atomic_store_n(&cache[1], claim | done << _PYMONITORING_CACHE_STAMP_SHIFT,
+                             __ATOMIC_RELAXED);
+        }
     }
 }
 
