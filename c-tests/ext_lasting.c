@@ -399,23 +399,23 @@ static void inline_check(void) {
     CHECK_EQ_INT(st.active, 1 << 3);
     CHECK_EQ_INT(st.opaque, 0x80);
     /* Not remembered yet (the table is empty): nothing at the site's home. */
-    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(NULL, &st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 0);
+    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 0);
     CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 7, 17), 0);
     CHECK_EQ_INT(rec.count, 1);
     CHECK_EQ_INT(st.active, 1 << 3);
-    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(NULL, &st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 1);
+    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 1);
     CHECK_EQ_INT(st.active, 1 << 3);
     CHECK_EQ_INT(st.opaque, 0x80);
     /* A fresh state: the site is remembered. */
     memset(&st, 0, sizeof st);
     v = 0;
     CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
-    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(NULL, &st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 1);
+    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), 1);
     /* Another offset, line, event or code-like is another site. */
-    CHECK(_PyMonitoring_SiteRemembered(NULL, &st, PY_MONITORING_EVENT_LINE, CODE, 8, 17) != 1);
-    CHECK(_PyMonitoring_SiteRemembered(NULL, &st, PY_MONITORING_EVENT_LINE, CODE, 7, 18) != 1);
-    CHECK(_PyMonitoring_SiteRemembered(NULL, &st, PY_MONITORING_EVENT_JUMP, CODE, 7, 0) != 1);
-    CHECK(_PyMonitoring_SiteRemembered(NULL, &st, PY_MONITORING_EVENT_LINE, OTHER, 7, 17) != 1);
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 8, 17) != 1);
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 18) != 1);
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_JUMP, CODE, 7, 0) != 1);
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, OTHER, 7, 17) != 1);
     CHECK_EQ_INT(st.active, 1 << 3);
     CHECK_EQ_INT(st.opaque, 0x80);
     /* The inline fire skips without a callback; the slot's other lines fire. */
@@ -432,7 +432,7 @@ static void inline_check(void) {
     v = 0;
     CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
     CHECK_EQ_INT(st.active, (1 << 3) | (1 << 4));
-    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(NULL, &st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), -1);
+    CHECK_EQ_INT(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17), -1);
     CHECK_OK(PyMonitoring_FireLineEvent(&st, CODE, 7, 17), 0);
     CHECK_EQ_INT(rec.count, 3);
     CHECK_EQ_INT(rec.events[2].tool_id, 4);
@@ -443,7 +443,7 @@ static void inline_check(void) {
     v = 0;
     CHECK_OK(PyMonitoring_SetEvents(4, 0), 0);
     CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
-    CHECK(_PyMonitoring_SiteRemembered(NULL, &st, PY_MONITORING_EVENT_LINE, CODE, 7, 17) != 1);
+    CHECK(_PyMonitoring_SiteRemembered(&st, PY_MONITORING_EVENT_LINE, CODE, 7, 17) != 1);
     CHECK_OK(PyMonitoring_FreeToolId(3), 0);
     CHECK_OK(PyMonitoring_FreeToolId(4), 0);
 }

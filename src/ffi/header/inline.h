@@ -58,6 +58,16 @@ extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
 #define _PYMONITORING_IF_ACTIVE(STATE, X) \
     if ((STATE)->active) { return (X); } else { return 0; }
 
+#if defined(__cplusplus)
+#define _PYMONITORING_ADDRESS(P) reinterpret_cast<uintptr_t>(P)
+#define _PYMONITORING_CAST(T, X) static_cast<T>(X)
+#define _PYMONITORING_PLAIN(P) const_cast<const uint64_t *>(P)
+#else
+#define _PYMONITORING_ADDRESS(P) ((uintptr_t)(P))
+#define _PYMONITORING_CAST(T, X) ((T)(X))
+#define _PYMONITORING_PLAIN(P) ((const uint64_t *)(P))
+#endif
+
 /* A call site's cache (the fire macros below give each expansion its own):
  * [0] is 0 or the code-like it was claimed for (once, by a CAS; never
  * changed), [1] a claim "the site is remembered as DISABLEd for exactly the
@@ -69,36 +79,39 @@ extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
  * reads after it. The stamp saturates at a value no claim holds (claims are
  * written only below it): from there on every fire asks the table. A
  * shared cache (the macro expanded in a helper reached from several sites)
- * is claimed by one code-like and holds the first site claimed after each
- * forget. Written after the table found the site, out of line: at most
- * once per cache and forget (and thread racing the first claim). */
+ * is claimed by one code-like and keeps the first site claimed after each
+ * forget. Written after the table found the site, out of line (reached
+ * with a tail call, so a function that only fires needs no frame): at
+ * most once per cache and forget (and thread racing the first claim).
+ * Returns 0, the fire's result. */
 #if defined(__GNUC__) || defined(__clang__)
 #define _PYMONITORING_COLD static __attribute__((noinline, cold, unused))
 #else
 #define _PYMONITORING_COLD static
 #endif
-_PYMONITORING_COLD void
-_PyMonitoring_SiteClaim(uint64_t *cache, uint64_t object_address, uint64_t claim, uint64_t done)
+_PYMONITORING_COLD int
+_PyMonitoring_SiteClaim(uint64_t *cache, PyObject *codelike, uint64_t claim)
 {
+    uint64_t object_address = _PYMONITORING_ADDRESS(codelike);
     uint64_t owner = __atomic_load_n(&cache[0], __ATOMIC_RELAXED);
-    if (done >= (UINT64_MAX >> _PYMONITORING_CACHE_STAMP_SHIFT)) {
-        return;
-    }
+    uint64_t word;
     if (owner == 0
         && __atomic_compare_exchange_n(&cache[0], &owner, object_address, 0, __ATOMIC_RELAXED,
                                        __ATOMIC_RELAXED)) {
         owner = object_address;
     }
-    if (owner == object_address) {
-        /* A claim already made at this `done` stays (a cache shared by
-         * several sites keeps one: the others are the table's, and their
-         * fires write nothing). */
-        uint64_t word = __atomic_load_n(&cache[1], __ATOMIC_RELAXED);
-        if (word == 0 || (word >> _PYMONITORING_CACHE_STAMP_SHIFT) < done) {
-            __atomic_store_n(&cache[1], claim | done << _PYMONITORING_CACHE_STAMP_SHIFT,
-                             __ATOMIC_RELAXED);
-        }
+    if (owner != object_address) {
+        return 0;
     }
+    /* A claim already made at this `done` or later stays. */
+    word = __atomic_load_n(&cache[1], __ATOMIC_RELAXED);
+    if (word == 0
+        || (word >> _PYMONITORING_CACHE_STAMP_SHIFT) < (claim >> _PYMONITORING_CACHE_STAMP_SHIFT)) {
+        __atomic_store_n(&cache[1], claim, __ATOMIC_RELAXED);
+    }
+    /* 0 (the table never holds a NULL code-like), in a form compilers do
+     * not fold into the callers, which then keep their tail call here. */
+    return object_address == 0;
 }
 
 /* The library's check of a remembered site, done in the caller for a slot
@@ -109,22 +122,18 @@ _PyMonitoring_SiteClaim(uint64_t *cache, uint64_t object_address, uint64_t claim
  * cannot be remembered); -1 otherwise (the library decides). The table only
  * grows between forgets, and a forget moves `begun` before it rewrites
  * entries and `done` after: a read that a forget may have mixed (`begun`
- * read last differs from `done` read first) never reads as 1. A site found
- * is claimed in `cache` (when not NULL). For a constant offset and line the
- * range tests fold away. */
-#if defined(__cplusplus)
-#define _PYMONITORING_ADDRESS(P) reinterpret_cast<uintptr_t>(P)
-#define _PYMONITORING_CAST(T, X) static_cast<T>(X)
-#define _PYMONITORING_PLAIN(P) const_cast<const uint64_t *>(P)
-#else
-#define _PYMONITORING_ADDRESS(P) ((uintptr_t)(P))
-#define _PYMONITORING_CAST(T, X) ((T)(X))
-#define _PYMONITORING_PLAIN(P) ((const uint64_t *)(P))
-#endif
-
-static inline int
-_PyMonitoring_SiteRemembered(uint64_t *cache, const PyMonitoringState *state, int event,
-                             PyObject *codelike, int32_t offset, uint64_t line)
+ * read last differs from `done` read first) never reads as 1. For a
+ * constant offset and line the range tests fold away. */
+#define _PYMONITORING_SITE_LIBRARY UINT64_MAX
+#define _PYMONITORING_SITE_SKIP (UINT64_MAX - 1)
+/* The check itself, in one word (no claim holds a saturated stamp, so the
+ * codes are not claims): 0, nothing remembered; _PYMONITORING_SITE_LIBRARY,
+ * the library decides; remembered, _PYMONITORING_SITE_SKIP, or with `claim`
+ * set, the claim a call site's cache may take when the site fits one and
+ * the stamp is not saturated. */
+static inline uint64_t
+_PyMonitoring_SiteLookup(int claim, const PyMonitoringState *state, int event,
+                         PyObject *codelike, int32_t offset, uint64_t line)
 {
     uint64_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
     uint64_t line_bits = _PYMONITORING_CAST(uint32_t, line + 1);
@@ -153,25 +162,35 @@ _PyMonitoring_SiteRemembered(uint64_t *cache, const PyMonitoringState *state, in
      * compare with memory on the inactive path. */
     tools = __atomic_load_n(&state->active, __ATOMIC_RELAXED);
     if (key != (site | tools)) {
-        return -1;
+        return _PYMONITORING_SITE_LIBRARY;
     }
     if (__atomic_load_n(&e->object, __ATOMIC_ACQUIRE) != object_address
         || __atomic_load_n(&table->begun, __ATOMIC_ACQUIRE) != done) {
-        return -1;
+        return _PYMONITORING_SITE_LIBRARY;
     }
-    if (cache != NULL && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0) {
-        _PyMonitoring_SiteClaim(cache, object_address,
-                                tools | offset_bits << _PYMONITORING_CACHE_OFFSET_SHIFT
-                                    | line_bits << _PYMONITORING_CACHE_LINE_SHIFT,
-                                done);
+    if (claim && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0
+        && done < (UINT64_MAX >> _PYMONITORING_CACHE_STAMP_SHIFT)) {
+        return tools | offset_bits << _PYMONITORING_CACHE_OFFSET_SHIFT
+               | line_bits << _PYMONITORING_CACHE_LINE_SHIFT | done << _PYMONITORING_CACHE_STAMP_SHIFT;
     }
-    return 1;
+    return _PYMONITORING_SITE_SKIP;
+}
+
+/* The check as 1 (remembered), 0 (nothing remembered) or -1 (the library
+ * decides), without a cache. */
+static inline int
+_PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject *codelike,
+                             int32_t offset, uint64_t line)
+{
+    uint64_t r = _PyMonitoring_SiteLookup(0, state, event, codelike, offset, line);
+    return r == 0 ? 0 : r == _PYMONITORING_SITE_LIBRARY ? -1 : 1;
 }
 
 /* The check of a marked slot's site: `cache`'s claim first (when not NULL;
- * 1 when it holds for this code-like, site, `active` and the current
- * stamp), then the table (above). */
-_PYMONITORING_WRAPPER int
+ * _PYMONITORING_SITE_SKIP when it holds for this code-like, site, `active`
+ * and the current stamp), then the table (_PyMonitoring_SiteLookup, which
+ * returns a claim for `cache` when it may take one). */
+_PYMONITORING_WRAPPER uint64_t
 _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int event,
                           PyObject *codelike, int32_t offset, uint64_t line)
 {
@@ -184,9 +203,9 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
                    | offset_bits << _PYMONITORING_CACHE_OFFSET_SHIFT
                    | line_bits << _PYMONITORING_CACHE_LINE_SHIFT
                    | __atomic_load_n(&_PyMonitoring_DisabledSites->stamp, __ATOMIC_RELAXED))) {
-        return 1;
+        return _PYMONITORING_SITE_SKIP;
     }
-    return _PyMonitoring_SiteRemembered(cache, state, event, codelike, offset, line);
+    return _PyMonitoring_SiteLookup(cache != NULL, state, event, codelike, offset, line);
 }
 
 /* A fire on a marked slot whose site has nothing remembered: the library
@@ -212,7 +231,8 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
 
 /* _PYMONITORING_IF_ACTIVE for the local events. On a marked slot the site
  * is checked here (CACHE: the call site's cache, or NULL): remembered, 0
- * with no call; nothing remembered for it, COPY (the library on the slot
+ * with no call (found in the table, the cache claimed, with a tail call to
+ * _PyMonitoring_SiteClaim); nothing remembered for it, COPY (the library on the slot
  * without its mark, above); anything else, X (the library on the slot,
  * which checks the site in full). LINE is LINE's line number (0 for the
  * other events). */
@@ -221,13 +241,16 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
         return 0; \
     } \
     if ((STATE)->opaque & _PYMONITORING_SLOT_MARK) { \
-        int _pymonitoring_known = _PyMonitoring_SiteSkipped((CACHE), (STATE), (EVENT), (CODE), \
-                                                            (OFFSET), (LINE)); \
-        if (_pymonitoring_known > 0) { \
+        uint64_t _pymonitoring_known = \
+            _PyMonitoring_SiteSkipped((CACHE), (STATE), (EVENT), (CODE), (OFFSET), (LINE)); \
+        if (_pymonitoring_known == _PYMONITORING_SITE_SKIP) { \
             return 0; \
         } \
         if (_pymonitoring_known == 0) { \
             return (COPY); \
+        } \
+        if (_pymonitoring_known != _PYMONITORING_SITE_LIBRARY) { \
+            return _PyMonitoring_SiteClaim((CACHE), (CODE), _pymonitoring_known); \
         } \
     } \
     return (X);
@@ -321,6 +344,8 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_FIRE_COPY
 #undef _PYMONITORING_OUT_OF_LINE
 #undef _PYMONITORING_COLD
+#undef _PYMONITORING_SITE_LIBRARY
+#undef _PYMONITORING_SITE_SKIP
 #undef _PYMONITORING_ADDRESS
 #undef _PYMONITORING_CAST
 #undef _PYMONITORING_PLAIN
