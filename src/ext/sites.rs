@@ -89,7 +89,7 @@ pub const CACHE_FIELD_LIMIT: u64 = 1 << (CACHE_LINE_SHIFT - CACHE_OFFSET_SHIFT);
 const _: () = assert!(CACHE_LINE_SHIFT + (CACHE_LINE_SHIFT - CACHE_OFFSET_SHIFT) == STAMP_SHIFT);
 
 /// A site cache's claim: `active | offset << 8 | (line + 1) << 30 |
-/// stamp`, with the offset and `line + 1` (as 32 bits, as [`site_key`])
+/// stamp`, with the offset and `line + 1` (as 32 bits, as in a site's key)
 /// below [`CACHE_FIELD_LIMIT`], else `None` (not cached). Below
 /// [`STAMP_SHIFT`] it is one-to-one with (active, offset, line).
 pub fn claim(active: u8, offset: i32, line: u64, stamp: u64) -> Option<u64> {
