@@ -2,6 +2,7 @@
  * (docs/EXTENSIONS.md): exact sequences, a Cython-style per-call zeroed state
  * scenario (cython_like.h), the bounded site table, and every bad input. */
 #include <limits.h>
+#include <pthread.h>
 
 #include "cython_like.h"
 
@@ -448,6 +449,244 @@ static void inline_check(void) {
 }
 #endif
 
+/* ---- the header's per-call-site cache (docs/EXTENSIONS.md, "DISABLE that
+ * lasts"): with PYMONITORING_INLINE each expansion of a local event's fire
+ * macro keeps a claim that its site is DISABLEd. The exported build runs
+ * the same sequences: what a tool sees is the same. ---- */
+
+/* One fire site in a helper reached from many places: with the fire macros,
+ * one cache for every (code-like, offset, line) it is reached with. */
+static int shared_line(PyMonitoringState *st, PyObject *code, int32_t offset, int line) {
+    return PyMonitoring_FireLineEvent(st, code, offset, line);
+}
+
+/* Tool `tool` with LINE and a callback that counts and answers DISABLE;
+ * `st` entered as a 1-slot LINE scope in the lasting mode. */
+static void cache_setup(int tool, PyMonitoringState *st) {
+    const uint8_t ev = PY_MONITORING_EVENT_LINE;
+    uint64_t v = 0;
+    CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE), 0);
+    CHECK_OK(PyMonitoring_UseToolId(tool, "cov"), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(tool, PY_MONITORING_EVENT_LINE, count_disable, NULL), 0);
+    CHECK_OK(PyMonitoring_SetEvents(tool, EV(LINE)), 0);
+    memset(st, 0, sizeof *st);
+    CHECK_OK(PyMonitoring_EnterScope(st, &v, &ev, 1), 0);
+    CHECK_EQ_INT(st->active, 1 << tool);
+    CHECK_EQ_INT(st->opaque, 0x80);
+}
+
+/* A shared site reached with two offsets and two code-likes: each
+ * (code-like, offset, line) is called once, and a claim for one never
+ * skips another. */
+static void cache_shared_site(void) {
+    PyMonitoringState st;
+    cache_setup(3, &st);
+    counted = 0;
+    for (int round = 0; round < 4; round++) {
+        CHECK_OK(shared_line(&st, CODE, 1, 11), 0);
+        CHECK_OK(shared_line(&st, CODE, 2, 12), 0);
+        CHECK_EQ_INT(counted, 2);
+    }
+    /* The cache keeps its first claim, (CODE, 1, 11) (the table answers
+     * (CODE, 2, 12)): the same site of another code-like is not it. */
+    CHECK_OK(shared_line(&st, CODE, 1, 11), 0);
+    CHECK_OK(shared_line(&st, OTHER, 1, 11), 0);
+    CHECK_EQ_INT(counted, 3);
+    CHECK_OK(shared_line(&st, OTHER, 2, 11), 0);
+    CHECK_OK(shared_line(&st, CODE, 1, 12), 0);
+    CHECK_EQ_INT(counted, 5);
+    for (int round = 0; round < 4; round++) {
+        CHECK_OK(shared_line(&st, CODE, 1, 11), 0);
+        CHECK_OK(shared_line(&st, OTHER, 1, 11), 0);
+        CHECK_OK(shared_line(&st, OTHER, 2, 11), 0);
+        CHECK_OK(shared_line(&st, CODE, 2, 12), 0);
+        CHECK_OK(shared_line(&st, CODE, 1, 12), 0);
+    }
+    CHECK_EQ_INT(counted, 5);
+    CHECK_EQ_INT(st.active, 1 << 3);
+    CHECK_EQ_INT(st.opaque, 0x80);
+    CHECK_OK(PyMonitoring_FreeToolId(3), 0);
+}
+
+/* Each forget takes effect for the next fire at a site whose claim is in
+ * its cache, on the same state (no EnterScope in between): RestartEvents,
+ * the tool's restart, the tool freed (and its id used again), the mode
+ * switched off. */
+static void cache_forgets(void) {
+    PyMonitoringState st;
+    cache_setup(3, &st);
+    counted = 0;
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(shared_line(&st, CODE, 4, 14), 0);
+    CHECK_EQ_INT(counted, 1);
+    CHECK_OK(PyMonitoring_RestartEvents(), 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(shared_line(&st, CODE, 4, 14), 0);
+    CHECK_EQ_INT(counted, 2);
+    CHECK_OK(PyMonitoring_RestartToolEvents(3), 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(shared_line(&st, CODE, 4, 14), 0);
+    CHECK_EQ_INT(counted, 3);
+    CHECK_OK(PyMonitoring_FreeToolId(3), 0);
+    CHECK_OK(PyMonitoring_UseToolId(3, "again"), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(3, PY_MONITORING_EVENT_LINE, count_disable, NULL), 0);
+    CHECK_OK(PyMonitoring_SetEvents(3, EV(LINE)), 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(shared_line(&st, CODE, 4, 14), 0);
+    CHECK_EQ_INT(counted, 4);
+    /* Another tool's restart forgets nothing of tool 3. */
+    CHECK_OK(PyMonitoring_UseToolId(5, "other"), 0);
+    CHECK_OK(PyMonitoring_RestartToolEvents(5), 0);
+    CHECK_OK(PyMonitoring_FreeToolId(5), 0);
+    CHECK_OK(shared_line(&st, CODE, 4, 14), 0);
+    CHECK_EQ_INT(counted, 4);
+    /* The mode off: the marked state is fired by CPython's rule (the
+     * callback again, and its DISABLE clears the slot's bit). */
+    CHECK_OK(PyMonitoring_SetOptions(0), 0);
+    CHECK_OK(shared_line(&st, CODE, 4, 14), 0);
+    CHECK_EQ_INT(counted, 5);
+    CHECK_EQ_INT(st.active, 0);
+    CHECK_OK(PyMonitoring_FreeToolId(3), 0);
+}
+
+#define RACE_LINES 64
+#define RACE_ROUNDS 50
+static long race_calls[RACE_LINES];
+
+static int race_disable(void *data, const PyMonitoringEvent *ev) {
+    (void)data;
+    __atomic_fetch_add(&race_calls[ev->lineno % RACE_LINES], 1, __ATOMIC_RELAXED);
+    return PY_MONITORING_DISABLE;
+}
+
+/* Every line of RACE_LINES through the one shared site, RACE_ROUNDS times,
+ * each thread on its own state. */
+static void *race_lines(void *arg) {
+    const uint8_t ev = PY_MONITORING_EVENT_LINE;
+    PyMonitoringState st;
+    uint64_t v = 0;
+    (void)arg;
+    memset(&st, 0, sizeof st);
+    CHECK_OK(PyMonitoring_EnterScope(&st, &v, &ev, 1), 0);
+    for (int round = 0; round < RACE_ROUNDS; round++)
+        for (int line = 0; line < RACE_LINES; line++)
+            CHECK_OK(shared_line(&st, CODE, 6, line), 0);
+    return NULL;
+}
+
+/* Two threads DISABLEing the same sites at once through one shared fire
+ * site: each site's callback is called at most once per thread (the first
+ * fires may race), and afterwards never. */
+static void cache_two_threads(void) {
+    pthread_t t[2];
+    CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE), 0);
+    CHECK_OK(PyMonitoring_UseToolId(2, "race"), 0);
+    CHECK_OK(PyMonitoring_RegisterCallback(2, PY_MONITORING_EVENT_LINE, race_disable, NULL), 0);
+    CHECK_OK(PyMonitoring_SetEvents(2, EV(LINE)), 0);
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_create(&t[i], NULL, race_lines, NULL) == 0);
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_join(t[i], NULL) == 0);
+    for (int line = 0; line < RACE_LINES; line++)
+        if (race_calls[line] < 1 || race_calls[line] > 2)
+            CHECK(!"each site is called once per thread at most, and at least once");
+    long before[RACE_LINES];
+    memcpy(before, race_calls, sizeof before);
+    race_lines(NULL);
+    CHECK(memcmp(before, race_calls, sizeof before) == 0);
+    CHECK_OK(PyMonitoring_FreeToolId(2), 0);
+}
+
+#if defined(PYMONITORING_INLINE) && defined(_PYMONITORING_SITE_CACHE)
+/* A cache's words (what the fire macros keep): written after the table
+ * found the site, for the code-like that claimed it first. */
+static void cache_words(void) {
+    PyMonitoringState st;
+    uint64_t cache[2] = {0, 0};
+    cache_setup(3, &st);
+    counted = 0;
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 7, 17), 0);
+    CHECK_EQ_INT(counted, 1);
+    CHECK(cache[0] == 0 && cache[1] == 0);
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 7, 17), 0);
+    CHECK_EQ_INT(counted, 1);
+    const uint64_t stamp = _PyMonitoring_DisabledSites->stamp;
+    CHECK(cache[0] == (uint64_t)(uintptr_t)CODE);
+    CHECK(cache[1] == (8u | 7u << _PYMONITORING_CACHE_OFFSET_SHIFT
+                       | (uint64_t)18 << _PYMONITORING_CACHE_LINE_SHIFT | stamp));
+    /* Another code-like never takes the cache; its site is the table's. */
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, OTHER, 7, 17), 0);
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, OTHER, 7, 17), 0);
+    CHECK_EQ_INT(counted, 2);
+    CHECK(cache[0] == (uint64_t)(uintptr_t)CODE);
+    /* Sites whose offset or line does not fit the claim are not cached. */
+    uint64_t wide[2] = {0, 0};
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(_PyMonitoring_FireLineEventAt(wide, &st, CODE, 1 << 22, 17), 0);
+    CHECK_EQ_INT(counted, 3);
+    CHECK(wide[0] == 0 && wide[1] == 0);
+    /* Another site of the same code-like through the same cache: the
+     * table answers, and the cache keeps its claim (nothing written). */
+    const uint64_t claimed = cache[1];
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 8, 17), 0);
+    CHECK_EQ_INT(counted, 4);
+    CHECK(cache[1] == claimed);
+    /* After a forget, the stamp has moved: the claim no longer holds, and
+     * the next site found in the table takes the cache. */
+    CHECK_OK(PyMonitoring_RestartToolEvents(3), 0);
+    const uint64_t moved = _PyMonitoring_DisabledSites->stamp;
+    CHECK(moved != stamp);
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 7, 17), 0);
+    CHECK_EQ_INT(counted, 5);
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 8, 17), 0);
+    CHECK_EQ_INT(counted, 6);
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 8, 17), 0);
+    CHECK(cache[1] == (8u | 8u << _PYMONITORING_CACHE_OFFSET_SHIFT
+                       | (uint64_t)18 << _PYMONITORING_CACHE_LINE_SHIFT | moved));
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 7, 17), 0);
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 8, 17), 0);
+    CHECK_EQ_INT(counted, 6);
+    CHECK_OK(PyMonitoring_FreeToolId(3), 0);
+}
+#endif
+
+/* The stamp saturates after (1 << 12) - 1 forgets that removed a site:
+ * from then on no claim matches (none is written), and every fire at a
+ * remembered site is answered by the table: still skipped, exactly.
+ * Last: the stamp never comes back. */
+static void cache_saturated(void) {
+    PyMonitoringState st;
+    const long forgets = (1L << 12) + 8;
+    cache_setup(3, &st);
+    counted = 0;
+    for (long i = 0; i < forgets; i++) {
+        CHECK_OK(shared_line(&st, CODE, 9, 19), 0);
+        CHECK_OK(PyMonitoring_RestartEvents(), 0);
+    }
+    CHECK_EQ_INT(counted, forgets);
+#if defined(PYMONITORING_INLINE) && defined(_PYMONITORING_SITE_CACHE)
+    CHECK(_PyMonitoring_DisabledSites->stamp == UINT64_MAX << _PYMONITORING_CACHE_STAMP_SHIFT);
+    uint64_t cache[2] = {0, 0};
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 9, 19), 0);
+    CHECK(cache[0] == 0 && cache[1] == 0);
+    CHECK_EQ_INT(counted, forgets + 1);
+#else
+    CHECK_OK(shared_line(&st, CODE, 9, 19), 0);
+    CHECK_EQ_INT(counted, forgets + 1);
+#endif
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(shared_line(&st, CODE, 9, 19), 0);
+        CHECK_OK(shared_line(&st, CODE, 9, 20), 0);
+    }
+    CHECK_EQ_INT(counted, forgets + 2);
+    CHECK_OK(PyMonitoring_RestartEvents(), 0);
+    CHECK_OK(shared_line(&st, CODE, 9, 19), 0);
+    CHECK_EQ_INT(counted, forgets + 3);
+    CHECK_OK(PyMonitoring_FreeToolId(3), 0);
+}
+
 int main(void) {
     bad_input();
     default_mode_restart();
@@ -460,6 +699,13 @@ int main(void) {
 #if defined(PYMONITORING_INLINE)
     inline_check();
 #endif
+    cache_shared_site();
+    cache_forgets();
+    cache_two_threads();
+#if defined(PYMONITORING_INLINE) && defined(_PYMONITORING_SITE_CACHE)
+    cache_words();
+#endif
+    cache_saturated();
     CHECK_OK(PyMonitoring_SetOptions(0), 0);
     return harness_finish("ext_lasting");
 }

@@ -268,6 +268,31 @@ typedef intptr_t Py_ssize_t;
 #define _PYMONITORING_SITE_LINE_SHIFT 39
 
 /**
+ * A per-call-site cache's claim (the header's inline fire macros): `active
+ * | offset << _PYMONITORING_CACHE_OFFSET_SHIFT | (line + 1) <<
+ * _PYMONITORING_CACHE_LINE_SHIFT | stamp`, with the offset and `line + 1`
+ * below `1 << _PYMONITORING_CACHE_FIELD_BITS` (other sites are not cached)
+ * and the stamp `_PyMonitoring_DisabledSites->stamp`.
+ */
+#define _PYMONITORING_CACHE_OFFSET_SHIFT 8
+
+/**
+ * See `_PYMONITORING_CACHE_OFFSET_SHIFT`.
+ */
+#define _PYMONITORING_CACHE_LINE_SHIFT 30
+
+/**
+ * See `_PYMONITORING_CACHE_OFFSET_SHIFT`.
+ */
+#define _PYMONITORING_CACHE_FIELD_BITS 22
+
+/**
+ * The stamp's shift: `_PyMonitoring_DisabledSites->stamp` is the number of
+ * table rewrites shifted by it, saturated at all ones.
+ */
+#define _PYMONITORING_CACHE_STAMP_SHIFT 52
+
+/**
  * A site's home entry in `_PyMonitoring_DisabledSites`:
  * `((code-like address ^ key without the tool) * _PYMONITORING_SITE_HASH)
  * >> _PYMONITORING_SITE_HASH_SHIFT`.
@@ -1623,6 +1648,9 @@ typedef struct {
 typedef struct {
     uint64_t done;     /* forgets finished */
     uint64_t begun;    /* forgets begun */
+    uint64_t stamp;    /* done << _PYMONITORING_CACHE_STAMP_SHIFT, saturated at
+                        * all ones (stored after done) */
+    uint64_t padding;  /* the entries are 16-byte aligned */
     _PyMonitoringDisabledSite entries[PY_MONITORING_DISABLED_SITES];
 } _PyMonitoringDisabledSites;
 extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
@@ -1650,16 +1678,6 @@ extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
 #define _PYMONITORING_IF_ACTIVE(STATE, X) \
     if ((STATE)->active) { return (X); } else { return 0; }
 
-/* The library's check of a remembered site, done in the caller for a slot
- * refreshed in the lasting-DISABLE mode (_PYMONITORING_SLOT_MARK in
- * `opaque`): 1 when the slot's one active tool is remembered as having
- * DISABLEd this site (the fire is over: no call, nothing written); 0 when
- * nothing is remembered for the site (its home entry is empty, or the site
- * cannot be remembered); -1 otherwise (the library decides). The table only
- * grows between forgets, and a forget moves `begun` before it rewrites
- * entries and `done` after: a read that a forget may have mixed (`begun`
- * read last differs from `done` read first) never reads as 1. For a
- * constant offset and line the range test folds away. */
 #if defined(__cplusplus)
 #define _PYMONITORING_ADDRESS(P) reinterpret_cast<uintptr_t>(P)
 #define _PYMONITORING_CAST(T, X) static_cast<T>(X)
@@ -1670,9 +1688,72 @@ extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
 #define _PYMONITORING_PLAIN(P) ((const uint64_t *)(P))
 #endif
 
-static inline int
-_PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject *codelike,
-                             int32_t offset, uint64_t line)
+/* A call site's cache (the fire macros below give each expansion its own):
+ * [0] is 0 or the code-like it was claimed for (once, by a CAS; never
+ * changed), [1] a claim "the site is remembered as DISABLEd for exactly the
+ * tools `active`, at stamp S": active | offset << _PYMONITORING_CACHE_OFFSET_SHIFT
+ * | (line + 1) << _PYMONITORING_CACHE_LINE_SHIFT | S. S is the `done` of the
+ * table read that found the site (consistent: `begun` equal to it), and a
+ * forget that rewrites the table moves the table's `stamp` before it
+ * returns, so a claim made before a forget never matches the stamp a fire
+ * reads after it. The stamp saturates at a value no claim holds (claims are
+ * written only below it): from there on every fire asks the table. A
+ * shared cache (the macro expanded in a helper reached from several sites)
+ * is claimed by one code-like and keeps the first site claimed after each
+ * forget. Written after the table found the site, out of line (reached
+ * with a tail call, so a function that only fires needs no frame): at
+ * most once per cache and forget (and thread racing the first claim).
+ * Returns 0, the fire's result. */
+#if defined(__GNUC__) || defined(__clang__)
+#define _PYMONITORING_COLD static __attribute__((noinline, cold, unused))
+#else
+#define _PYMONITORING_COLD static
+#endif
+_PYMONITORING_COLD int
+_PyMonitoring_SiteClaim(uint64_t *cache, PyObject *codelike, uint64_t claim)
+{
+    uint64_t object_address = _PYMONITORING_ADDRESS(codelike);
+    uint64_t owner = __atomic_load_n(&cache[0], __ATOMIC_RELAXED);
+    uint64_t word;
+    if (owner == 0
+        && __atomic_compare_exchange_n(&cache[0], &owner, object_address, 0, __ATOMIC_RELAXED,
+                                       __ATOMIC_RELAXED)) {
+        owner = object_address;
+    }
+    if (owner != object_address) {
+        return 0;
+    }
+    /* A claim already made at this `done` or later stays. */
+    word = __atomic_load_n(&cache[1], __ATOMIC_RELAXED);
+    if (word == 0
+        || (word >> _PYMONITORING_CACHE_STAMP_SHIFT) < (claim >> _PYMONITORING_CACHE_STAMP_SHIFT)) {
+        __atomic_store_n(&cache[1], claim, __ATOMIC_RELAXED);
+    }
+    /* 0 (the table never holds a NULL code-like), in a form compilers do
+     * not fold into the callers, which then keep their tail call here. */
+    return object_address == 0;
+}
+
+/* The library's check of a remembered site, done in the caller for a slot
+ * refreshed in the lasting-DISABLE mode (_PYMONITORING_SLOT_MARK in
+ * `opaque`): 1 when the slot's one active tool is remembered as having
+ * DISABLEd this site (the fire is over: no call, nothing written); 0 when
+ * nothing is remembered for the site (its home entry is empty, or the site
+ * cannot be remembered); -1 otherwise (the library decides). The table only
+ * grows between forgets, and a forget moves `begun` before it rewrites
+ * entries and `done` after: a read that a forget may have mixed (`begun`
+ * read last differs from `done` read first) never reads as 1. For a
+ * constant offset and line the range tests fold away. */
+#define _PYMONITORING_SITE_LIBRARY UINT64_MAX
+#define _PYMONITORING_SITE_SKIP (UINT64_MAX - 1)
+/* The check itself, in one word (no claim holds a saturated stamp, so the
+ * codes are not claims): 0, nothing remembered; _PYMONITORING_SITE_LIBRARY,
+ * the library decides; remembered, _PYMONITORING_SITE_SKIP, or with `claim`
+ * set, the claim a call site's cache may take when the site fits one and
+ * the stamp is not saturated. */
+static inline uint64_t
+_PyMonitoring_SiteLookup(int claim, const PyMonitoringState *state, int event,
+                         PyObject *codelike, int32_t offset, uint64_t line)
 {
     uint64_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
     uint64_t line_bits = _PYMONITORING_CAST(uint32_t, line + 1);
@@ -1690,19 +1771,61 @@ _PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject
     object_address = _PYMONITORING_ADDRESS(codelike);
     home = ((object_address ^ site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
     e = &table->entries[home];
+    /* An empty home: nothing remembered (a racing insert reads as a miss).
+     * Else the key is read again after `done`, for the consistent read. */
+    if (__atomic_load_n(&e->key, __ATOMIC_RELAXED) == 0) {
+        return 0;
+    }
     done = __atomic_load_n(&table->done, __ATOMIC_ACQUIRE);
     key = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
     /* Read apart from the caller's `active` test, so that test stays one
      * compare with memory on the inactive path. */
     tools = __atomic_load_n(&state->active, __ATOMIC_RELAXED);
     if (key != (site | tools)) {
-        return key == 0 ? 0 : -1;
+        return _PYMONITORING_SITE_LIBRARY;
     }
     if (__atomic_load_n(&e->object, __ATOMIC_ACQUIRE) != object_address
         || __atomic_load_n(&table->begun, __ATOMIC_ACQUIRE) != done) {
-        return -1;
+        return _PYMONITORING_SITE_LIBRARY;
     }
-    return 1;
+    if (claim && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0
+        && done < (UINT64_MAX >> _PYMONITORING_CACHE_STAMP_SHIFT)) {
+        return tools | offset_bits << _PYMONITORING_CACHE_OFFSET_SHIFT
+               | line_bits << _PYMONITORING_CACHE_LINE_SHIFT | done << _PYMONITORING_CACHE_STAMP_SHIFT;
+    }
+    return _PYMONITORING_SITE_SKIP;
+}
+
+/* The check as 1 (remembered), 0 (nothing remembered) or -1 (the library
+ * decides), without a cache. */
+static inline int
+_PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject *codelike,
+                             int32_t offset, uint64_t line)
+{
+    uint64_t r = _PyMonitoring_SiteLookup(0, state, event, codelike, offset, line);
+    return r == 0 ? 0 : r == _PYMONITORING_SITE_LIBRARY ? -1 : 1;
+}
+
+/* The check of a marked slot's site: `cache`'s claim first (when not NULL;
+ * _PYMONITORING_SITE_SKIP when it holds for this code-like, site, `active`
+ * and the current stamp), then the table (_PyMonitoring_SiteLookup, which
+ * returns a claim for `cache` when it may take one). */
+_PYMONITORING_WRAPPER uint64_t
+_PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int event,
+                          PyObject *codelike, int32_t offset, uint64_t line)
+{
+    uint64_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
+    uint64_t line_bits = _PYMONITORING_CAST(uint32_t, line + 1);
+    if (cache != NULL && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0
+        && __atomic_load_n(&cache[0], __ATOMIC_RELAXED) == _PYMONITORING_ADDRESS(codelike)
+        && __atomic_load_n(&cache[1], __ATOMIC_RELAXED)
+               == (_PYMONITORING_CAST(uint64_t, __atomic_load_n(&state->active, __ATOMIC_RELAXED))
+                   | offset_bits << _PYMONITORING_CACHE_OFFSET_SHIFT
+                   | line_bits << _PYMONITORING_CACHE_LINE_SHIFT
+                   | __atomic_load_n(&_PyMonitoring_DisabledSites->stamp, __ATOMIC_RELAXED))) {
+        return _PYMONITORING_SITE_SKIP;
+    }
+    return _PyMonitoring_SiteLookup(cache != NULL, state, event, codelike, offset, line);
 }
 
 /* A fire on a marked slot whose site has nothing remembered: the library
@@ -1727,106 +1850,162 @@ _PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject
     return _pymonitoring_rc;
 
 /* _PYMONITORING_IF_ACTIVE for the local events. On a marked slot the site
- * is checked here: remembered, 0 with no call; nothing remembered for it,
- * COPY (the library on the slot without its mark, above); anything else, X (the
- * library on the slot, which checks the site in full). LINE is LINE's line
- * number (0 for the other events). */
-#define _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, LINE, COPY, X) \
+ * is checked here (CACHE: the call site's cache, or NULL): remembered, 0
+ * with no call (found in the table, the cache claimed, with a tail call to
+ * _PyMonitoring_SiteClaim); nothing remembered for it, COPY (the library on the slot
+ * without its mark, above); anything else, X (the library on the slot,
+ * which checks the site in full). LINE is LINE's line number (0 for the
+ * other events). */
+#define _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, LINE, COPY, X) \
     if (!(STATE)->active) { \
         return 0; \
     } \
     if ((STATE)->opaque & _PYMONITORING_SLOT_MARK) { \
-        int _pymonitoring_known = \
-            _PyMonitoring_SiteRemembered((STATE), (EVENT), (CODE), (OFFSET), (LINE)); \
-        if (_pymonitoring_known > 0) { \
+        uint64_t _pymonitoring_known = \
+            _PyMonitoring_SiteSkipped((CACHE), (STATE), (EVENT), (CODE), (OFFSET), (LINE)); \
+        if (_pymonitoring_known == _PYMONITORING_SITE_SKIP) { \
             return 0; \
         } \
         if (_pymonitoring_known == 0) { \
             return (COPY); \
         } \
+        if (_pymonitoring_known != _PYMONITORING_SITE_LIBRARY) { \
+            return _PyMonitoring_SiteClaim((CACHE), (CODE), _pymonitoring_known); \
+        } \
     } \
     return (X);
-#define _PYMONITORING_IF_ACTIVE_LOCAL(STATE, EVENT, CODE, OFFSET, COPY, X) \
-    _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, 0, COPY, X)
+#define _PYMONITORING_IF_ACTIVE_LOCAL(CACHE, STATE, EVENT, CODE, OFFSET, COPY, X) \
+    _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, 0, COPY, X)
+
+/* Each expansion of a local event's fire macro (generated with the
+ * wrappers below) gets its own cache: a `static` in a GNU statement
+ * expression (gcc and clang, C and C++). PYMONITORING_NO_SITE_CACHE keeps
+ * the plain functions (a C99 `inline` function with external linkage may
+ * not hold a `static`); `(PyMonitoring_FireLineEvent)(...)` calls one
+ * without the cache, and the functions' addresses are taken as before. */
+#if !defined(PYMONITORING_NO_SITE_CACHE) && (defined(__GNUC__) || defined(__clang__))
+#define _PYMONITORING_SITE_CACHE 1
+#define _PYMONITORING_AT_SITE(F, ...) \
+    __extension__({ \
+        static uint64_t _pymonitoring_site[2]; \
+        F(_pymonitoring_site, __VA_ARGS__); \
+    })
+#endif
 
 _PYMONITORING_OUT_OF_LINE int
 _PyMonitoring_FirePyStartEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyStartEvent(_pymonitoring_slot, codelike, offset)); }
 
 _PYMONITORING_WRAPPER int
+_PyMonitoring_FirePyStartEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEventCopy(state, codelike, offset), _PyMonitoring_FirePyStartEvent(state, codelike, offset)); }
+
+_PYMONITORING_WRAPPER int
 PyMonitoring_FirePyStartEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEventCopy(state, codelike, offset), _PyMonitoring_FirePyStartEvent(state, codelike, offset)); }
+{ return _PyMonitoring_FirePyStartEventAt(NULL, state, codelike, offset); }
 
 _PYMONITORING_OUT_OF_LINE int
 _PyMonitoring_FirePyResumeEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyResumeEvent(_pymonitoring_slot, codelike, offset)); }
 
 _PYMONITORING_WRAPPER int
+_PyMonitoring_FirePyResumeEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEventCopy(state, codelike, offset), _PyMonitoring_FirePyResumeEvent(state, codelike, offset)); }
+
+_PYMONITORING_WRAPPER int
 PyMonitoring_FirePyResumeEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEventCopy(state, codelike, offset), _PyMonitoring_FirePyResumeEvent(state, codelike, offset)); }
+{ return _PyMonitoring_FirePyResumeEventAt(NULL, state, codelike, offset); }
 
 _PYMONITORING_OUT_OF_LINE int
 _PyMonitoring_FirePyReturnEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
 { _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyReturnEvent(_pymonitoring_slot, codelike, offset, retval)); }
 
 _PYMONITORING_WRAPPER int
+_PyMonitoring_FirePyReturnEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)); }
+
+_PYMONITORING_WRAPPER int
 PyMonitoring_FirePyReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                PyObject *retval)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)); }
+{ return _PyMonitoring_FirePyReturnEventAt(NULL, state, codelike, offset, retval); }
 
 _PYMONITORING_OUT_OF_LINE int
 _PyMonitoring_FirePyYieldEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
 { _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyYieldEvent(_pymonitoring_slot, codelike, offset, retval)); }
 
 _PYMONITORING_WRAPPER int
+_PyMonitoring_FirePyYieldEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)); }
+
+_PYMONITORING_WRAPPER int
 PyMonitoring_FirePyYieldEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                               PyObject *retval)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)); }
+{ return _PyMonitoring_FirePyYieldEventAt(NULL, state, codelike, offset, retval); }
 
 _PYMONITORING_OUT_OF_LINE int
 _PyMonitoring_FireCallEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *callable, PyObject *arg0)
 { _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireCallEvent(_pymonitoring_slot, codelike, offset, callable, arg0)); }
 
 _PYMONITORING_WRAPPER int
+_PyMonitoring_FireCallEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *callable, PyObject *arg0)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEventCopy(state, codelike, offset, callable, arg0), _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)); }
+
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireCallEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *callable, PyObject *arg0)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEventCopy(state, codelike, offset, callable, arg0), _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)); }
+{ return _PyMonitoring_FireCallEventAt(NULL, state, codelike, offset, callable, arg0); }
 
 _PYMONITORING_OUT_OF_LINE int
 _PyMonitoring_FireLineEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, int lineno)
 { _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireLineEvent(_pymonitoring_slot, codelike, offset, lineno)); }
 
 _PYMONITORING_WRAPPER int
+_PyMonitoring_FireLineEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, int lineno)
+{ _PYMONITORING_IF_ACTIVE_LOCAL_AT(_pymonitoring_site, state, PY_MONITORING_EVENT_LINE, codelike, offset, _PYMONITORING_CAST(uint32_t, lineno), _PyMonitoring_FireLineEventCopy(state, codelike, offset, lineno), _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
+
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireLineEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            int lineno)
-{ _PYMONITORING_IF_ACTIVE_LOCAL_AT(state, PY_MONITORING_EVENT_LINE, codelike, offset, _PYMONITORING_CAST(uint32_t, lineno), _PyMonitoring_FireLineEventCopy(state, codelike, offset, lineno), _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
+{ return _PyMonitoring_FireLineEventAt(NULL, state, codelike, offset, lineno); }
 
 _PYMONITORING_OUT_OF_LINE int
 _PyMonitoring_FireJumpEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
 { _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireJumpEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
+_PyMonitoring_FireJumpEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)); }
+
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireJumpEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)); }
+{ return _PyMonitoring_FireJumpEventAt(NULL, state, codelike, offset, target_offset); }
 
 _PYMONITORING_OUT_OF_LINE int
 _PyMonitoring_FireBranchLeftEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
 { _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireBranchLeftEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
+_PyMonitoring_FireBranchLeftEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)); }
+
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireBranchLeftEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                  PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)); }
+{ return _PyMonitoring_FireBranchLeftEventAt(NULL, state, codelike, offset, target_offset); }
 
 _PYMONITORING_OUT_OF_LINE int
 _PyMonitoring_FireBranchRightEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
 { _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireBranchRightEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
+_PyMonitoring_FireBranchRightEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)); }
+
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireBranchRightEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                   PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)); }
+{ return _PyMonitoring_FireBranchRightEventAt(NULL, state, codelike, offset, target_offset); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireCReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
@@ -1862,9 +2041,26 @@ _PyMonitoring_FireStopIterationEventCopy(PyMonitoringState *state, PyObject *cod
 { _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireStopIterationEvent(_pymonitoring_slot, codelike, offset, value)); }
 
 _PYMONITORING_WRAPPER int
+_PyMonitoring_FireStopIterationEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *value)
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEventCopy(state, codelike, offset, value), _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
+
+_PYMONITORING_WRAPPER int
 PyMonitoring_FireStopIterationEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                     PyObject *value)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEventCopy(state, codelike, offset, value), _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
+{ return _PyMonitoring_FireStopIterationEventAt(NULL, state, codelike, offset, value); }
+
+#if defined(_PYMONITORING_SITE_CACHE)
+#define PyMonitoring_FirePyStartEvent(...) _PYMONITORING_AT_SITE(_PyMonitoring_FirePyStartEventAt, __VA_ARGS__)
+#define PyMonitoring_FirePyResumeEvent(...) _PYMONITORING_AT_SITE(_PyMonitoring_FirePyResumeEventAt, __VA_ARGS__)
+#define PyMonitoring_FirePyReturnEvent(...) _PYMONITORING_AT_SITE(_PyMonitoring_FirePyReturnEventAt, __VA_ARGS__)
+#define PyMonitoring_FirePyYieldEvent(...) _PYMONITORING_AT_SITE(_PyMonitoring_FirePyYieldEventAt, __VA_ARGS__)
+#define PyMonitoring_FireCallEvent(...) _PYMONITORING_AT_SITE(_PyMonitoring_FireCallEventAt, __VA_ARGS__)
+#define PyMonitoring_FireLineEvent(...) _PYMONITORING_AT_SITE(_PyMonitoring_FireLineEventAt, __VA_ARGS__)
+#define PyMonitoring_FireJumpEvent(...) _PYMONITORING_AT_SITE(_PyMonitoring_FireJumpEventAt, __VA_ARGS__)
+#define PyMonitoring_FireBranchLeftEvent(...) _PYMONITORING_AT_SITE(_PyMonitoring_FireBranchLeftEventAt, __VA_ARGS__)
+#define PyMonitoring_FireBranchRightEvent(...) _PYMONITORING_AT_SITE(_PyMonitoring_FireBranchRightEventAt, __VA_ARGS__)
+#define PyMonitoring_FireStopIterationEvent(...) _PYMONITORING_AT_SITE(_PyMonitoring_FireStopIterationEventAt, __VA_ARGS__)
+#endif
 
 /* The library's refresh while no tool has an event and no option is set,
  * for 4-8 slots (a Cython function has 7): when every id is valid (below
@@ -1950,6 +2146,9 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_IF_ACTIVE_LOCAL_AT
 #undef _PYMONITORING_FIRE_COPY
 #undef _PYMONITORING_OUT_OF_LINE
+#undef _PYMONITORING_COLD
+#undef _PYMONITORING_SITE_LIBRARY
+#undef _PYMONITORING_SITE_SKIP
 #undef _PYMONITORING_ADDRESS
 #undef _PYMONITORING_CAST
 #undef _PYMONITORING_PLAIN

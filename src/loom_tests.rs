@@ -578,6 +578,52 @@ fn loom_site_table_rebuild_never_mixes() {
     });
 }
 
+/// The header's per-call-site cache (`src/ffi/header/inline.h`,
+/// `docs/CONCURRENCY.md`, "Site table"): a claim written by a fire that
+/// raced a forget of its site (the table read, then the claim stored with
+/// the read's `done` as its stamp) never holds for a fire that starts after
+/// the forget returned (it reads the stamp the forget stored).
+#[test]
+fn loom_site_cache_claim_never_outlives_a_forget() {
+    use crate::ext::sites::{claim, stamp_of, STAMP_LIMIT, STAMP_SHIFT};
+    use loom::sync::atomic::AtomicU64;
+    let (a, _) = two_codelikes_one_home();
+    let line = Event::Line;
+    let object = a.addr() as u64;
+    bounded_model(move || {
+        let t = loom::sync::Arc::new(ModelSites::new());
+        assert!(t.remember(a, 1, line, 0, 2, || true));
+        let cache = loom::sync::Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
+        let w = t.clone();
+        let writer = thread::spawn(move || w.forget_tool(2));
+        // The fire that finds the site remembered claims it
+        // (`_PyMonitoring_SiteClaim`).
+        if let Some(done) = t.holds_at(object, 1, line, 0, 1 << 2) {
+            assert!(done < STAMP_LIMIT);
+            let owner = cache.0.load(Ordering::Relaxed);
+            if owner == 0 {
+                let _ = cache
+                    .0
+                    .compare_exchange(0, object, Ordering::Relaxed, Ordering::Relaxed);
+            }
+            let word = cache.1.load(Ordering::Relaxed);
+            if cache.0.load(Ordering::Relaxed) == object
+                && (word == 0 || word >> STAMP_SHIFT < done)
+            {
+                let word = claim(1 << 2, 1, 0, stamp_of(done)).unwrap();
+                cache.1.store(word, Ordering::Relaxed);
+            }
+        }
+        writer.join().unwrap();
+        // A fire after the forget: the cache's check (`_PyMonitoring_SiteSkipped`).
+        let now = claim(1 << 2, 1, 0, t.stamp()).unwrap();
+        let holds =
+            cache.0.load(Ordering::Relaxed) == object && cache.1.load(Ordering::Relaxed) == now;
+        assert!(!holds, "a claim outlived the forget of its site");
+        assert_eq!(t.holds_at(object, 1, line, 0, 1 << 2), None);
+    });
+}
+
 /// The site-table models with a preemption bound of 2: a mixed read needs
 /// one (the reader stopped between its loads while the writer runs to the
 /// end), and unbounded, the writer's pass over every entry makes the model

@@ -311,7 +311,7 @@ fn disabled_site_layout_matches_the_site_table_entry() {
     for f in fields {
         assert!(out.contains(&format!("pub{f}:u64,")), "{f} is uint64_t");
     }
-    let shared = ["done", "begun", "entries"];
+    let shared = ["done", "begun", "stamp", "entries"];
     let c = layout_of(&out, "_PyMonitoringDisabledSites", &shared);
     let rust: BTreeMap<String, usize> = pymonitoring::sites::SHARED_FIELD_OFFSETS
         .into_iter()

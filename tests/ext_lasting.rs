@@ -41,3 +41,39 @@ fn readme_example() {
 fn ext_coverage_sees_every_line_once() {
     harness("ext_coverage").check();
 }
+
+/// `c-tests/ext_lasting.c` built by clang too (the harness table builds it
+/// with the default C compiler), exported and with the header's inline
+/// functions and fire macros: the site caches' sequences hold there as well.
+#[test]
+fn ext_lasting_with_clang() {
+    use std::process::Command;
+    let out = c_programs::out_dir("ext-lasting-clang");
+    let lib = c_programs::lib_dir();
+    for inline in [false, true] {
+        let exe = out.join(if inline { "inline" } else { "exported" });
+        let mut cmd = Command::new("clang");
+        cmd.args(["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror"])
+            .arg("-I")
+            .arg(c_programs::include_dir())
+            .arg("-I")
+            .arg(c_programs::manifest_dir().join("c-tests"));
+        if inline {
+            cmd.arg("-DPYMONITORING_INLINE");
+        }
+        cmd.arg(c_programs::manifest_dir().join("c-tests/ext_lasting.c"))
+            .arg("-o")
+            .arg(&exe)
+            .arg("-L")
+            .arg(&lib)
+            .arg(format!("-Wl,-rpath,{}", lib.display()))
+            .args(["-lpymonitoring", "-lpthread"]);
+        let built = cmd.output().expect("run clang (is it installed?)");
+        assert!(
+            built.status.success(),
+            "clang (inline: {inline}):\n{}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        assert_eq!(run_ok(&exe), "ext_lasting: ok\n", "inline: {inline}");
+    }
+}

@@ -219,6 +219,129 @@ fn included_twice_compiles_in_every_language_and_variant() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The local events' fire functions with the header's fire macros
+/// (`PYMONITORING_INLINE`, gcc and clang): a macro of the function's name
+/// expands only before `(`, so the functions' addresses are taken and
+/// called, `(PyMonitoring_FireLineEvent)(...)` calls the function, and the
+/// macro's site cache answers as the library does.
+const FIRE_MACROS: &str = r#"
+#include <string.h>
+#include "pymonitoring.h"
+
+#if defined(PYMONITORING_INLINE) && (defined(__GNUC__) || defined(__clang__)) \
+    && !defined(_PYMONITORING_SITE_CACHE)
+#error "the inline header gives gcc and clang the fire macros"
+#endif
+
+typedef int (*line_fn)(PyMonitoringState *, PyObject *, int32_t, int);
+typedef int (*start_fn)(PyMonitoringState *, PyObject *, int32_t);
+
+static int calls;
+
+static int on_event(void *data, const PyMonitoringEvent *ev) {
+    (void)data;
+    (void)ev;
+    calls++;
+    return PY_MONITORING_DISABLE;
+}
+
+static int through(line_fn f, PyMonitoringState *st, int line) {
+    return f(st, PyMonitoring_MISSING, 0, line);
+}
+
+int main(void) {
+    PyMonitoringState st[2];
+    uint64_t version = 0;
+    const uint8_t ids[2] = {PY_MONITORING_EVENT_LINE, PY_MONITORING_EVENT_PY_START};
+    line_fn f = PyMonitoring_FireLineEvent;
+    line_fn g = &PyMonitoring_FireLineEvent;
+    start_fn h = PyMonitoring_FirePyStartEvent;
+    int rc = PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE);
+    rc |= PyMonitoring_UseToolId(1, "cov");
+    rc |= PyMonitoring_RegisterCallback(1, PY_MONITORING_EVENT_LINE, on_event, NULL);
+    rc |= PyMonitoring_RegisterCallback(1, PY_MONITORING_EVENT_PY_START, on_event, NULL);
+    rc |= PyMonitoring_SetEvents(1, (1u << PY_MONITORING_EVENT_LINE)
+                                        | (1u << PY_MONITORING_EVENT_PY_START));
+    memset(st, 0, sizeof st);
+    rc |= PyMonitoring_EnterScope(st, &version, ids, 2);
+    rc |= through(f, &st[0], 1);
+    rc |= through(g, &st[0], 1);
+    rc |= (PyMonitoring_FireLineEvent)(&st[0], PyMonitoring_MISSING, 0, 1);
+    rc |= PyMonitoring_FireLineEvent(&st[0], PyMonitoring_MISSING, 0, 1);
+    rc |= PyMonitoring_FireLineEvent(&st[0], PyMonitoring_MISSING, 0, 1);
+    if (calls != 1)
+        return 2;
+    rc |= PyMonitoring_FireLineEvent(&st[0], PyMonitoring_MISSING, 0, 2);
+    rc |= h(&st[1], PyMonitoring_MISSING, 3);
+    rc |= PyMonitoring_FirePyStartEvent(&st[1], PyMonitoring_MISSING, 3);
+    rc |= PyMonitoring_FirePyStartEvent(&st[1], PyMonitoring_MISSING, 3);
+    if (calls != 3)
+        return 3;
+    rc |= PyMonitoring_RestartEvents();
+    rc |= PyMonitoring_FireLineEvent(&st[0], PyMonitoring_MISSING, 0, 1);
+    if (calls != 4 || st[0].active != 2 || st[0].opaque != 0x80)
+        return 4;
+    rc |= PyMonitoring_FreeToolId(1);
+    return rc != 0 || f != g;
+}
+"#;
+
+/// [`FIRE_MACROS`] built (`-Wall -Wextra -pedantic -Werror`) and run, as C11
+/// and C++17, by gcc/g++ and clang/clang++, plain and with
+/// `PYMONITORING_INLINE`.
+#[test]
+fn fire_macros_keep_the_functions() {
+    let c = write_source("fire_macros.c", FIRE_MACROS);
+    let cpp = write_source("fire_macros.cpp", FIRE_MACROS);
+    let exes = out_dir("fire-macros");
+    let lib = lib_dir();
+    let mut failures = Vec::new();
+    for (compiler, std, source) in [
+        ("gcc", "c11", &c),
+        ("clang", "c11", &c),
+        ("g++", "c++17", &cpp),
+        ("clang++", "c++17", &cpp),
+    ] {
+        for inline in [false, true] {
+            let variant = if inline { "inline" } else { "plain" };
+            let exe = exes.join(format!("{compiler}-{variant}"));
+            let mut cmd = Command::new(compiler);
+            cmd.arg(format!("-std={std}"))
+                .args(["-O2", "-Wall", "-Wextra", "-pedantic", "-Werror"])
+                .arg("-I")
+                .arg(c_programs::include_dir());
+            if inline {
+                cmd.arg("-DPYMONITORING_INLINE");
+            }
+            cmd.arg(source)
+                .arg("-o")
+                .arg(&exe)
+                .arg("-L")
+                .arg(&lib)
+                .arg(format!("-Wl,-rpath,{}", lib.display()))
+                .arg("-lpymonitoring");
+            let out = cmd
+                .output()
+                .unwrap_or_else(|e| panic!("run {compiler} (is it installed?): {e}"));
+            if !out.status.success() {
+                failures.push(format!(
+                    "{compiler} -std={std} ({variant}):\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+                continue;
+            }
+            let run = Command::new(&exe).output().expect("run the program");
+            if !run.status.success() {
+                failures.push(format!(
+                    "{compiler} ({variant}): exit {:?}",
+                    run.status.code()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// The project's own C programs: every `c-tests/*.c` and `examples/*.c`.
 fn own_c_programs() -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -238,10 +361,13 @@ fn own_c_programs() -> Vec<PathBuf> {
 
 /// The header's inline wrappers (`PYMONITORING_INLINE`): they are forced
 /// inline, so no object may hold a copy of one (a local symbol such as
-/// `PyMonitoring_FirePyStartEvent.constprop.0`) for the sites a compiler
-/// predicts rarely run.
+/// `PyMonitoring_FirePyStartEvent.constprop.0`, or `_..At` of a fire
+/// macro) for the sites a compiler predicts rarely run.
 fn inline_wrappers() -> BTreeSet<String> {
     let mut names: BTreeSet<String> = api_names::plain_fire_functions().into_iter().collect();
+    // The local events' wrappers with a call site's cache (the fire macros).
+    let at: Vec<String> = names.iter().map(|name| format!("_{name}At")).collect();
+    names.extend(at);
     names.insert("PyMonitoring_EnterScope".into());
     names.insert("PyMonitoring_ExitScope".into());
     names

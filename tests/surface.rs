@@ -227,6 +227,24 @@ pub unsafe extern \"C\" fn {function}({params}) -> c_int {{
 }
 
 fn exported_fn(row: &Row) -> String {
+    let marked = if row.local {
+        let raw = |i: usize| {
+            row.args
+                .get(i)
+                .map_or("0".to_string(), |a: &Arg| format!("{} as usize", a.c_name))
+        };
+        format!(
+            "if marked(state) {{
+            return fire_marked::<{{ Event::{stem} as u8 }}>(state, codelike, offset, {a}, {b});
+        }}
+        ",
+            stem = row.stem,
+            a = raw(0),
+            b = raw(1),
+        )
+    } else {
+        String::new()
+    };
     format!(
         "/// Fire {name}: {what}.
 ///
@@ -243,7 +261,7 @@ pub unsafe extern \"C\" fn {exported}({params}) -> c_int {{
         if inactive(state) {{
             return 0;
         }}
-        {function}({args})
+        {marked}{function}({args})
     }}
 }}
 
@@ -442,27 +460,55 @@ fn c_wrapper(row: &Row) -> String {
     }
     signature.push(')');
     let call = format!("{function}({args})");
-    let body = if row.local {
+    if row.local {
         let event = format!("PY_MONITORING_EVENT_{}", row.name);
         let copy = format!("{function}Copy({args})");
-        match row.args.iter().find(|a| a.kind == ArgKind::LineNumber) {
+        let check = match row.args.iter().find(|a| a.kind == ArgKind::LineNumber) {
             Some(line) => format!(
-                "_PYMONITORING_IF_ACTIVE_LOCAL_AT(state, {event}, codelike, offset, \
-                 _PYMONITORING_CAST(uint32_t, {}), {copy}, {call})",
+                "_PYMONITORING_IF_ACTIVE_LOCAL_AT(_pymonitoring_site, state, {event}, codelike, \
+                 offset, _PYMONITORING_CAST(uint32_t, {}), {copy}, {call})",
                 line.c_name
             ),
             None => format!(
-                "_PYMONITORING_IF_ACTIVE_LOCAL(state, {event}, codelike, offset, {copy}, {call})"
+                "_PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, {event}, codelike, \
+                 offset, {copy}, {call})"
             ),
-        }
+        };
+        writeln!(
+            out,
+            "_PYMONITORING_WRAPPER int\n{function}At(uint64_t *_pymonitoring_site, {all})\n\
+             {{ {check}; }}\n"
+        )
+        .unwrap();
+        writeln!(
+            out,
+            "_PYMONITORING_WRAPPER int\n{signature}\n{{ return {function}At(NULL, {args}); }}\n"
+        )
+        .unwrap();
     } else {
-        format!("_PYMONITORING_IF_ACTIVE(state, {call})")
-    };
-    writeln!(
-        out,
-        "_PYMONITORING_WRAPPER int\n{signature}\n{{ {body}; }}\n"
-    )
-    .unwrap();
+        writeln!(
+            out,
+            "_PYMONITORING_WRAPPER int\n{signature}\n{{ _PYMONITORING_IF_ACTIVE(state, {call}); }}\n"
+        )
+        .unwrap();
+    }
+    out
+}
+
+/// The local events' fire macros: each expansion gets its own site cache
+/// (`_PYMONITORING_AT_SITE`, src/ffi/header/inline.h).
+fn c_site_macros() -> String {
+    let mut out = String::from("#if defined(_PYMONITORING_SITE_CACHE)\n");
+    for row in full().filter(|row| row.local) {
+        writeln!(
+            out,
+            "#define {}(...) _PYMONITORING_AT_SITE({}At, __VA_ARGS__)",
+            exported(row),
+            row.function
+        )
+        .unwrap();
+    }
+    out.push_str("#endif\n");
     out
 }
 
@@ -478,6 +524,7 @@ fn header_fire() -> String {
     for row in full() {
         out.push_str(&c_wrapper(row));
     }
+    out.push_str(&c_site_macros());
     out.truncate(out.trim_end().len());
     out.push('\n');
     out

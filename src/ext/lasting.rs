@@ -99,12 +99,26 @@ pub fn skipped_fast(
     offset: i32,
     line: u64,
 ) -> Skip {
+    skipped_fast_at(slot, event, codelike.addr(), offset, line)
+}
+
+/// [`skipped_fast`] for a code-like's address, which may be 0 (no
+/// code-like: never [`Skip::Done`]), so the C entry points check it only
+/// off the skip.
+#[inline(always)]
+pub fn skipped_fast_at(
+    slot: &SlotState,
+    event: Event,
+    codelike: usize,
+    offset: i32,
+    line: u64,
+) -> Skip {
     if !event.is_local() {
         return Skip::Fire;
     }
     // No tool active: no key matches (a key holds a tool's bit), and the
     // scan finds none.
-    match sites::table().home(codelike, offset, event, line, slot.active.get()) {
+    match sites::table().home_at(codelike as u64, offset, event, line, slot.active.get()) {
         sites::Home::Holds => Skip::Done,
         sites::Home::Empty => Skip::Fire,
         sites::Home::Unknown => Skip::Scan,

@@ -20,6 +20,12 @@
 //! of two sites) is a miss, and a miss only means the callback is called.
 //! Writers (inserts from a fire whose callback returned DISABLE, removals
 //! from registry writers) hold `writer`.
+//!
+//! After each rewrite, `stamp` takes [`stamp_of`] the new `done`: the
+//! header's per-call-site caches (`docs/EXTENSIONS.md`, "DISABLE that
+//! lasts") hold a claim "remembered for these tools at stamp S", written
+//! with the `done` of a consistent table read, so a claim made before a
+//! forget never matches the stamp a fire reads after it.
 
 use crate::event::Event;
 use crate::object::ObjectRef;
@@ -60,6 +66,52 @@ pub(crate) const HASH_SHIFT: u32 = SiteTable::<SITES>::SHIFT;
 /// A key without its tool: what identifies the site.
 const SITE_BITS: u64 = !0xff;
 
+/// Where a site cache's claim holds the stamp (the 12 bits left); the
+/// header's `_PYMONITORING_CACHE_STAMP_SHIFT`.
+pub const STAMP_SHIFT: u32 = 52;
+/// The stamp's count at which it saturates: from there on it is
+/// [`STAMP_SATURATED`], which no claim holds (claims are written only
+/// below it), so the caches stop matching for good and every fire at a
+/// remembered site asks the table.
+pub const STAMP_LIMIT: u64 = (1 << (64 - STAMP_SHIFT)) - 1;
+/// [`stamp_of`] from [`STAMP_LIMIT`] rewrites on.
+pub const STAMP_SATURATED: u64 = STAMP_LIMIT << STAMP_SHIFT;
+
+/// Where a site cache's claim holds the offset (22 bits above the tools'
+/// byte), and the line word plus one (22 bits above it): the header's
+/// `_PYMONITORING_CACHE_OFFSET_SHIFT` and `_PYMONITORING_CACHE_LINE_SHIFT`.
+pub const CACHE_OFFSET_SHIFT: u32 = 8;
+/// See [`CACHE_OFFSET_SHIFT`].
+pub const CACHE_LINE_SHIFT: u32 = 30;
+/// Offsets and line words plus one below this are cached (others are
+/// checked in the table at every fire).
+pub const CACHE_FIELD_LIMIT: u64 = 1 << (CACHE_LINE_SHIFT - CACHE_OFFSET_SHIFT);
+const _: () = assert!(CACHE_LINE_SHIFT + (CACHE_LINE_SHIFT - CACHE_OFFSET_SHIFT) == STAMP_SHIFT);
+
+/// A site cache's claim: `active | offset << 8 | (line + 1) << 30 |
+/// stamp`, with the offset and `line + 1` (as 32 bits, as in a site's key)
+/// below [`CACHE_FIELD_LIMIT`], else `None` (not cached). Below
+/// [`STAMP_SHIFT`] it is one-to-one with (active, offset, line).
+pub fn claim(active: u8, offset: i32, line: u64, stamp: u64) -> Option<u64> {
+    let offset = u64::from(offset as u32);
+    let line = u64::from((line as u32).wrapping_add(1));
+    if (offset | line) >= CACHE_FIELD_LIMIT {
+        return None;
+    }
+    Some(u64::from(active) | offset << CACHE_OFFSET_SHIFT | line << CACHE_LINE_SHIFT | stamp)
+}
+
+/// The stamp after `done` rewrites: `done << STAMP_SHIFT` while `done` is
+/// below [`STAMP_LIMIT`], else [`STAMP_SATURATED`].
+#[inline]
+pub const fn stamp_of(done: u64) -> u64 {
+    if done < STAMP_LIMIT {
+        done << STAMP_SHIFT
+    } else {
+        STAMP_SATURATED
+    }
+}
+
 /// The key of a site without its tool: `event << 8 | offset << 14 |
 /// line1 << 39`, where `line1` is the line word plus one in 32 bits (so
 /// LINE's common `lineno` of -1 fits), or `None` when the offset or `line1`
@@ -98,7 +150,7 @@ pub struct Entry {
     key: AtomicU64,
 }
 
-/// What readers see: the forget counters and the entries, laid out as the
+/// What readers see: the forget counters, the stamp and the entries, laid out as the
 /// header's `_PyMonitoringDisabledSites` (exported as
 /// `_PyMonitoring_DisabledSites`).
 #[repr(C)]
@@ -107,6 +159,8 @@ pub struct Shared<const N: usize> {
     done: AtomicU64,
     /// Forgets begun (bumped before a forget's writes).
     begun: AtomicU64,
+    /// [`stamp_of`] `done`, stored (Release) after `done`.
+    stamp: AtomicU64,
     entries: [Entry; N],
 }
 
@@ -122,9 +176,10 @@ pub const ENTRY_FIELD_OFFSETS: [(&str, usize); 2] = [
 ];
 /// Each field of [`Shared`] and its offset (see [`ENTRY_FIELD_OFFSETS`]).
 #[cfg(not(loom))]
-pub const SHARED_FIELD_OFFSETS: [(&str, usize); 3] = [
+pub const SHARED_FIELD_OFFSETS: [(&str, usize); 4] = [
     ("done", std::mem::offset_of!(Shared<SITES>, done)),
     ("begun", std::mem::offset_of!(Shared<SITES>, begun)),
+    ("stamp", std::mem::offset_of!(Shared<SITES>, stamp)),
     ("entries", std::mem::offset_of!(Shared<SITES>, entries)),
 ];
 
@@ -195,6 +250,7 @@ impl<const N: usize> SiteTable<N> {
             shared: Shared {
                 done: AtomicU64::new(0),
                 begun: AtomicU64::new(0),
+                stamp: AtomicU64::new(0),
                 entries: [const { Entry::new() }; N],
             },
             writer: Mutex::new(Writer {
@@ -212,6 +268,7 @@ impl<const N: usize> SiteTable<N> {
             shared: Shared {
                 done: AtomicU64::new(0),
                 begun: AtomicU64::new(0),
+                stamp: AtomicU64::new(0),
                 entries: std::array::from_fn(|_| Entry::new()),
             },
             writer: Mutex::new(Writer {
@@ -238,13 +295,13 @@ impl<const N: usize> SiteTable<N> {
     }
 
     /// What the site's home entry says about `(codelike, offset, event,
-    /// line)` and `tools`: [`Home::Holds`] when `tools` is one tool that
+    /// line)` and `tools` (the library asks [`Self::home_at`]): [`Home::Holds`] when `tools` is one tool that
     /// DISABLEd the site (the usual case of a fire at a remembered site),
     /// [`Home::Empty`] when the home is empty or the site cannot be
     /// remembered (the usual case of a site never DISABLEd; a racing write
     /// also reads so, as a miss), else [`Home::Unknown`] (ask
     /// [`Self::disabled`]). Lock-free, writes nothing, never panics.
-    #[inline(always)]
+    #[cfg(test)]
     pub(crate) fn home(
         &self,
         codelike: ObjectRef,
@@ -253,14 +310,28 @@ impl<const N: usize> SiteTable<N> {
         line: u64,
         tools: u8,
     ) -> Home {
+        self.home_at(codelike.addr() as u64, offset, event, line, tools)
+    }
+
+    /// [`Self::home`] for a code-like's address, which may be 0 (no
+    /// code-like): a consistent read never pairs a key with object 0 (an
+    /// insert writes the code-like before the key, a removal is a rewrite),
+    /// so 0 is never [`Home::Holds`].
+    #[inline(always)]
+    pub(crate) fn home_at(
+        &self,
+        object: u64,
+        offset: i32,
+        event: Event,
+        line: u64,
+        tools: u8,
+    ) -> Home {
         let Some(site) = site_key(offset, event, line) else {
             return Home::Empty;
         };
-        let object = codelike.addr() as u64;
         let done = self.shared.done.load(Ordering::Acquire);
-        let Some(entry) = self.shared.entries.get(Self::home_of(object, site)) else {
-            return Home::Unknown;
-        };
+        // Masked (a no-op: the home is below N): no bounds check.
+        let entry = &self.shared.entries[Self::home_of(object, site) & (N - 1)];
         let k = entry.key.load(Ordering::Acquire);
         // A key holds one tool bit: with several tools active (or none)
         // this never matches (the caller then scans).
@@ -276,6 +347,34 @@ impl<const N: usize> SiteTable<N> {
         } else {
             Home::Unknown
         }
+    }
+
+    /// The header's check of a site's home entry as its inline fire
+    /// functions make it before they write a call site's cache
+    /// (`_PyMonitoring_SiteRemembered`, `src/ffi/header/inline.h`): the
+    /// `done` of the consistent read that found `tools` (one tool)
+    /// remembered for the site, for the claim's stamp; `None` otherwise.
+    /// The models check the cache protocol with it.
+    #[cfg(test)]
+    pub(crate) fn holds_at(
+        &self,
+        object: u64,
+        offset: i32,
+        event: Event,
+        line: u64,
+        tools: u8,
+    ) -> Option<u64> {
+        let site = site_key(offset, event, line)?;
+        let entry = &self.shared.entries[Self::home_of(object, site) & (N - 1)];
+        if entry.key.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let done = self.shared.done.load(Ordering::Acquire);
+        let k = entry.key.load(Ordering::Acquire);
+        (k == site | u64::from(tools)
+            && entry.object.load(Ordering::Acquire) == object
+            && self.shared.begun.load(Ordering::Acquire) == done)
+            .then_some(done)
     }
 
     /// Which of `tools` are remembered as having DISABLEd the site
@@ -409,13 +508,24 @@ impl<const N: usize> SiteTable<N> {
     }
 
     /// Run `writes` (entries rewritten in place) inside the window readers
-    /// detect: `begun` moves before the writes, `done` after them.
+    /// detect: `begun` moves before the writes, `done` after them, then the
+    /// stamp (before the forget returns: a fire that starts after it reads
+    /// the new stamp).
     fn rewrite(&self, writes: impl FnOnce()) {
         let begun = self.shared.begun.load(Ordering::Relaxed);
         self.shared.begun.store(begun + 1, Ordering::Relaxed);
         fence(Ordering::Release);
         writes();
         self.shared.done.store(begun + 1, Ordering::Release);
+        self.shared
+            .stamp
+            .store(stamp_of(begun + 1), Ordering::Release);
+    }
+
+    /// The stamp (for tests and models).
+    #[cfg_attr(any(loom, not(test)), allow(dead_code))]
+    pub(crate) fn stamp(&self) -> u64 {
+        self.shared.stamp.load(Ordering::Acquire)
     }
 
     /// Keep the entries whose key passes `keep`, placed again from their
@@ -610,6 +720,65 @@ mod tests {
     }
 
     #[test]
+    fn the_stamp_moves_with_each_rewrite_and_saturates() {
+        assert_eq!(stamp_of(0), 0);
+        assert_eq!(stamp_of(1), 1 << STAMP_SHIFT);
+        assert_eq!(stamp_of(STAMP_LIMIT - 1), (STAMP_LIMIT - 1) << STAMP_SHIFT);
+        assert_eq!(stamp_of(STAMP_LIMIT), STAMP_SATURATED);
+        assert_eq!(stamp_of(u64::MAX), STAMP_SATURATED);
+        assert_eq!(STAMP_SATURATED, !0 << STAMP_SHIFT);
+        let t: SiteTable<64> = SiteTable::new();
+        let c = code(0x1000);
+        assert_eq!(t.stamp(), 0);
+        // Nothing to remove: the table and every claim stay as they were.
+        t.forget_all();
+        t.forget_tool(1);
+        assert_eq!(t.stamp(), 0);
+        let at = c.addr() as u64;
+        assert_eq!(t.holds_at(at, 4, Event::Line, 0, 1 << 1), None);
+        assert!(t.remember(c, 4, Event::Line, 0, 1, || true));
+        // The header's claim is made at the `done` of its read.
+        assert_eq!(t.holds_at(at, 4, Event::Line, 0, 1 << 1), Some(0));
+        assert_eq!(t.holds_at(at, 4, Event::Line, 0, 0b11), None);
+        assert_eq!(t.holds_at(0, 4, Event::Line, 0, 1 << 1), None);
+        t.forget_tool(2);
+        assert_eq!(t.stamp(), 0);
+        t.forget_tool(1);
+        assert_eq!(t.stamp(), stamp_of(1));
+        assert_eq!(t.holds_at(at, 4, Event::Line, 0, 1 << 1), None);
+        assert!(t.remember(c, 4, Event::Line, 0, 1, || true));
+        assert_eq!(t.holds_at(at, 4, Event::Line, 0, 1 << 1), Some(1));
+        t.forget_all();
+        assert_eq!(t.stamp(), stamp_of(2));
+    }
+
+    #[test]
+    fn claims_name_one_site_and_never_hold_the_saturated_stamp() {
+        let line = |l: i32| line_word(Event::Line, l);
+        let limit = CACHE_FIELD_LIMIT as i32;
+        assert_eq!(claim(1, limit, 0, 0), None);
+        assert_eq!(claim(1, 0, (limit - 1) as u64, 0), None);
+        assert_eq!(claim(1, 0, line(-2), 0), None);
+        let mut seen = std::collections::HashSet::new();
+        let offsets = [0, 1, 4, limit - 1];
+        let lines = [line(-1), 0, 1, 1000, (limit - 2) as u64];
+        for active in [1u8, 2, 0x21, 0xff] {
+            for &offset in &offsets {
+                for &l in &lines {
+                    for stamp in [0, STAMP_LIMIT - 1] {
+                        let word = claim(active, offset, l, stamp << STAMP_SHIFT).unwrap();
+                        assert!(seen.insert(word), "{active} {offset} {l} {stamp}");
+                        // What a fire reads once the stamp saturated.
+                        let saturated = claim(active, offset, l, STAMP_SATURATED).unwrap();
+                        assert_ne!(word, saturated);
+                        assert_eq!(saturated >> STAMP_SHIFT, STAMP_LIMIT);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn sites_outside_the_fields_are_never_remembered() {
         let t: SiteTable<64> = SiteTable::new();
         let c = code(0x5000);
@@ -623,6 +792,7 @@ mod tests {
         assert!(!t.remember(c, 0, Event::Line, LINE_LIMIT - 1, 1, || true));
         assert!(t.remember(c, 0, Event::Line, LINE_LIMIT - 2, 1, || true));
         assert_eq!(t.len(), 3);
+        assert_eq!(t.home_at(0, big - 1, Event::PyStart, 0, 2), Home::Empty);
         assert_eq!(t.home(c, big, Event::PyStart, 0, 2), Home::Empty);
         assert_eq!(t.home(c, big - 1, Event::PyStart, 0, 2), Home::Holds);
         assert_eq!(t.home(c, 0, Event::Line, line(-1), 2), Home::Holds);

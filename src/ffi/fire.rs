@@ -191,29 +191,19 @@ fn local_firing(event: Event, code: ObjectRef, offset: i32, a: usize, b: usize) 
     }
 }
 
-/// `a` and `b` as [`local_firing`] uses them, the others 0: a constant for
-/// an event without them, so the call that passes them on keeps no register
-/// for them.
-#[inline(always)]
-fn used_args(event: Event, a: usize, b: usize) -> (usize, usize) {
-    match event {
-        Event::PyStart | Event::PyResume => (0, 0),
-        Event::Call => (a, b),
-        _ => (a, 0),
-    }
-}
-
 /// A local event fired on a marked slot (see [`marked`]), taken as a tail
 /// call with the raw arguments (see [`local_firing`]). A site remembered for
 /// every active tool returns 0 at once, writing nothing; nothing remembered
 /// for it fires as the default mode does (in the lasting mode the dispatch
 /// remembers a DISABLE); anything else takes [`fire_marked_slow`].
-/// `extern "C"` (nothing in it unwinds), so the entry point jumps to it.
+///
+/// `extern "C"` (cannot unwind: everything that may panic below is
+/// guarded), so the exported functions reach it with a tail jump and no
+/// frame.
 ///
 /// # Safety
 /// `state` is non-NULL and valid; the objects are never dereferenced.
 #[inline(never)]
-#[allow(improper_ctypes_definitions)]
 unsafe extern "C" fn fire_marked<const EVENT: u8>(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
@@ -223,47 +213,38 @@ unsafe extern "C" fn fire_marked<const EVENT: u8>(
 ) -> c_int {
     // One copy per event, so the event is a constant in the site key.
     let event = Event::ALL[EVENT as usize];
-    let Some(code) = object(codelike) else {
-        return fire_invalid(fire_name(event), state);
-    };
     // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
     let slot = unsafe { &*(state as *const SlotState) };
     let line = crate::ext::sites::line_word(event, a as c_int);
-    match lasting::skipped_fast(slot, event, code, offset, line) {
+    // A NULL code-like is never skipped: the paths below reject it.
+    match lasting::skipped_fast_at(slot, event, codelike as usize, offset, line) {
         lasting::Skip::Done => 0,
         // SAFETY: forwarded.
-        lasting::Skip::Fire => unsafe { fire_default::<EVENT>(state, code, offset, a, b) },
+        lasting::Skip::Fire => unsafe { fire_default::<EVENT>(state, codelike, offset, a, b) },
         // SAFETY: forwarded.
-        lasting::Skip::Scan => unsafe {
-            let (a, b) = used_args(event, a, b);
-            fire_marked_slow(state, event, code, offset, a, b)
-        },
+        lasting::Skip::Scan => unsafe { fire_marked_slow::<EVENT>(state, codelike, offset, a, b) },
     }
 }
 
 /// [`fire_marked`] when nothing is remembered for the site: the default
-/// path (in the lasting mode the dispatch remembers a DISABLE). Apart, so
-/// that the check before it needs no frame.
+/// path (in the lasting mode the dispatch remembers a DISABLE). Apart, and
+/// `extern "C"` (it cannot unwind: the fire is guarded), so that the check
+/// before it needs no frame and reaches it with a tail jump.
 ///
 /// # Safety
 /// As [`fire_marked`].
 #[inline(never)]
-unsafe fn fire_default<const EVENT: u8>(
+unsafe extern "C" fn fire_default<const EVENT: u8>(
     state: *mut PyMonitoringState,
-    code: ObjectRef,
+    codelike: *mut PyObject,
     offset: i32,
     a: usize,
     b: usize,
 ) -> c_int {
     let event = Event::ALL[EVENT as usize];
+    let firing = object(codelike).map(|code| local_firing(event, code, offset, a, b));
     // SAFETY: forwarded.
-    unsafe {
-        fire(
-            fire_name(event),
-            state,
-            Some(local_firing(event, code, offset, a, b)),
-        )
-    }
+    unsafe { fire(fire_name(event), state, firing) }
 }
 
 /// The rest of [`fire_marked`] when the site's home entry does not settle
@@ -274,14 +255,17 @@ unsafe fn fire_default<const EVENT: u8>(
 /// As [`fire_marked`].
 #[cold]
 #[inline(never)]
-unsafe fn fire_marked_slow(
+unsafe extern "C" fn fire_marked_slow<const EVENT: u8>(
     state: *mut PyMonitoringState,
-    event: Event,
-    code: ObjectRef,
+    codelike: *mut PyObject,
     offset: i32,
     a: usize,
     b: usize,
 ) -> c_int {
+    let event = Event::ALL[EVENT as usize];
+    let Some(code) = object(codelike) else {
+        return fire_invalid(fire_name(event), state);
+    };
     // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
     let slot = unsafe { &*(state as *const SlotState) };
     let firing = local_firing(event, code, offset, a, b);

@@ -181,6 +181,23 @@ const _: () = assert!(_PYMONITORING_SITE_OFFSET_SHIFT == crate::ext::sites::OFFS
 /// See `_PYMONITORING_SITE_EVENT_SHIFT`.
 pub const _PYMONITORING_SITE_LINE_SHIFT: u32 = 39;
 const _: () = assert!(_PYMONITORING_SITE_LINE_SHIFT == crate::ext::sites::LINE_SHIFT);
+/// A per-call-site cache's claim (the header's inline fire macros): `active
+/// | offset << _PYMONITORING_CACHE_OFFSET_SHIFT | (line + 1) <<
+/// _PYMONITORING_CACHE_LINE_SHIFT | stamp`, with the offset and `line + 1`
+/// below `1 << _PYMONITORING_CACHE_FIELD_BITS` (other sites are not cached)
+/// and the stamp `_PyMonitoring_DisabledSites->stamp`.
+pub const _PYMONITORING_CACHE_OFFSET_SHIFT: u32 = 8;
+const _: () = assert!(_PYMONITORING_CACHE_OFFSET_SHIFT == crate::ext::sites::CACHE_OFFSET_SHIFT);
+/// See `_PYMONITORING_CACHE_OFFSET_SHIFT`.
+pub const _PYMONITORING_CACHE_LINE_SHIFT: u32 = 30;
+const _: () = assert!(_PYMONITORING_CACHE_LINE_SHIFT == crate::ext::sites::CACHE_LINE_SHIFT);
+/// See `_PYMONITORING_CACHE_OFFSET_SHIFT`.
+pub const _PYMONITORING_CACHE_FIELD_BITS: u32 = 22;
+const _: () = assert!(1 << _PYMONITORING_CACHE_FIELD_BITS == crate::ext::sites::CACHE_FIELD_LIMIT);
+/// The stamp's shift: `_PyMonitoring_DisabledSites->stamp` is the number of
+/// table rewrites shifted by it, saturated at all ones.
+pub const _PYMONITORING_CACHE_STAMP_SHIFT: u32 = 52;
+const _: () = assert!(_PYMONITORING_CACHE_STAMP_SHIFT == crate::ext::sites::STAMP_SHIFT);
 /// A site's home entry in `_PyMonitoring_DisabledSites`:
 /// `((code-like address ^ key without the tool) * _PYMONITORING_SITE_HASH)
 /// >> _PYMONITORING_SITE_HASH_SHIFT`.

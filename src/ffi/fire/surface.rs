@@ -61,6 +61,9 @@ pub unsafe extern "C" fn PyMonitoring_FirePyStartEvent(
         if inactive(state) {
             return 0;
         }
+        if marked(state) {
+            return fire_marked::<{ Event::PyStart as u8 }>(state, codelike, offset, 0, 0);
+        }
         _PyMonitoring_FirePyStartEvent(state, codelike, offset)
     }
 }
@@ -113,6 +116,9 @@ pub unsafe extern "C" fn PyMonitoring_FirePyResumeEvent(
     unsafe {
         if inactive(state) {
             return 0;
+        }
+        if marked(state) {
+            return fire_marked::<{ Event::PyResume as u8 }>(state, codelike, offset, 0, 0);
         }
         _PyMonitoring_FirePyResumeEvent(state, codelike, offset)
     }
@@ -174,6 +180,15 @@ pub unsafe extern "C" fn PyMonitoring_FirePyReturnEvent(
         if inactive(state) {
             return 0;
         }
+        if marked(state) {
+            return fire_marked::<{ Event::PyReturn as u8 }>(
+                state,
+                codelike,
+                offset,
+                retval as usize,
+                0,
+            );
+        }
         _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)
     }
 }
@@ -233,6 +248,15 @@ pub unsafe extern "C" fn PyMonitoring_FirePyYieldEvent(
     unsafe {
         if inactive(state) {
             return 0;
+        }
+        if marked(state) {
+            return fire_marked::<{ Event::PyYield as u8 }>(
+                state,
+                codelike,
+                offset,
+                retval as usize,
+                0,
+            );
         }
         _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)
     }
@@ -303,6 +327,15 @@ pub unsafe extern "C" fn PyMonitoring_FireCallEvent(
         if inactive(state) {
             return 0;
         }
+        if marked(state) {
+            return fire_marked::<{ Event::Call as u8 }>(
+                state,
+                codelike,
+                offset,
+                callable as usize,
+                arg0 as usize,
+            );
+        }
         _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)
     }
 }
@@ -363,6 +396,15 @@ pub unsafe extern "C" fn PyMonitoring_FireLineEvent(
         if inactive(state) {
             return 0;
         }
+        if marked(state) {
+            return fire_marked::<{ Event::Line as u8 }>(
+                state,
+                codelike,
+                offset,
+                lineno as usize,
+                0,
+            );
+        }
         _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)
     }
 }
@@ -422,6 +464,15 @@ pub unsafe extern "C" fn PyMonitoring_FireJumpEvent(
     unsafe {
         if inactive(state) {
             return 0;
+        }
+        if marked(state) {
+            return fire_marked::<{ Event::Jump as u8 }>(
+                state,
+                codelike,
+                offset,
+                target_offset as usize,
+                0,
+            );
         }
         _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)
     }
@@ -489,6 +540,15 @@ pub unsafe extern "C" fn PyMonitoring_FireBranchLeftEvent(
         if inactive(state) {
             return 0;
         }
+        if marked(state) {
+            return fire_marked::<{ Event::BranchLeft as u8 }>(
+                state,
+                codelike,
+                offset,
+                target_offset as usize,
+                0,
+            );
+        }
         _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)
     }
 }
@@ -554,6 +614,15 @@ pub unsafe extern "C" fn PyMonitoring_FireBranchRightEvent(
     unsafe {
         if inactive(state) {
             return 0;
+        }
+        if marked(state) {
+            return fire_marked::<{ Event::BranchRight as u8 }>(
+                state,
+                codelike,
+                offset,
+                target_offset as usize,
+                0,
+            );
         }
         _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)
     }
@@ -969,6 +1038,15 @@ pub unsafe extern "C" fn PyMonitoring_FireStopIterationEvent(
     unsafe {
         if inactive(state) {
             return 0;
+        }
+        if marked(state) {
+            return fire_marked::<{ Event::StopIteration as u8 }>(
+                state,
+                codelike,
+                offset,
+                value as usize,
+                0,
+            );
         }
         _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)
     }

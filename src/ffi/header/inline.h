@@ -37,6 +37,9 @@ typedef struct {
 typedef struct {
     uint64_t done;     /* forgets finished */
     uint64_t begun;    /* forgets begun */
+    uint64_t stamp;    /* done << _PYMONITORING_CACHE_STAMP_SHIFT, saturated at
+                        * all ones (stored after done) */
+    uint64_t padding;  /* the entries are 16-byte aligned */
     _PyMonitoringDisabledSite entries[PY_MONITORING_DISABLED_SITES];
 } _PyMonitoringDisabledSites;
 extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
@@ -64,16 +67,6 @@ extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
 #define _PYMONITORING_IF_ACTIVE(STATE, X) \
     if ((STATE)->active) { return (X); } else { return 0; }
 
-/* The library's check of a remembered site, done in the caller for a slot
- * refreshed in the lasting-DISABLE mode (_PYMONITORING_SLOT_MARK in
- * `opaque`): 1 when the slot's one active tool is remembered as having
- * DISABLEd this site (the fire is over: no call, nothing written); 0 when
- * nothing is remembered for the site (its home entry is empty, or the site
- * cannot be remembered); -1 otherwise (the library decides). The table only
- * grows between forgets, and a forget moves `begun` before it rewrites
- * entries and `done` after: a read that a forget may have mixed (`begun`
- * read last differs from `done` read first) never reads as 1. For a
- * constant offset and line the range test folds away. */
 #if defined(__cplusplus)
 #define _PYMONITORING_ADDRESS(P) reinterpret_cast<uintptr_t>(P)
 #define _PYMONITORING_CAST(T, X) static_cast<T>(X)
@@ -84,9 +77,72 @@ extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
 #define _PYMONITORING_PLAIN(P) ((const uint64_t *)(P))
 #endif
 
-static inline int
-_PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject *codelike,
-                             int32_t offset, uint64_t line)
+/* A call site's cache (the fire macros below give each expansion its own):
+ * [0] is 0 or the code-like it was claimed for (once, by a CAS; never
+ * changed), [1] a claim "the site is remembered as DISABLEd for exactly the
+ * tools `active`, at stamp S": active | offset << _PYMONITORING_CACHE_OFFSET_SHIFT
+ * | (line + 1) << _PYMONITORING_CACHE_LINE_SHIFT | S. S is the `done` of the
+ * table read that found the site (consistent: `begun` equal to it), and a
+ * forget that rewrites the table moves the table's `stamp` before it
+ * returns, so a claim made before a forget never matches the stamp a fire
+ * reads after it. The stamp saturates at a value no claim holds (claims are
+ * written only below it): from there on every fire asks the table. A
+ * shared cache (the macro expanded in a helper reached from several sites)
+ * is claimed by one code-like and keeps the first site claimed after each
+ * forget. Written after the table found the site, out of line (reached
+ * with a tail call, so a function that only fires needs no frame): at
+ * most once per cache and forget (and thread racing the first claim).
+ * Returns 0, the fire's result. */
+#if defined(__GNUC__) || defined(__clang__)
+#define _PYMONITORING_COLD static __attribute__((noinline, cold, unused))
+#else
+#define _PYMONITORING_COLD static
+#endif
+_PYMONITORING_COLD int
+_PyMonitoring_SiteClaim(uint64_t *cache, PyObject *codelike, uint64_t claim)
+{
+    uint64_t object_address = _PYMONITORING_ADDRESS(codelike);
+    uint64_t owner = __atomic_load_n(&cache[0], __ATOMIC_RELAXED);
+    uint64_t word;
+    if (owner == 0
+        && __atomic_compare_exchange_n(&cache[0], &owner, object_address, 0, __ATOMIC_RELAXED,
+                                       __ATOMIC_RELAXED)) {
+        owner = object_address;
+    }
+    if (owner != object_address) {
+        return 0;
+    }
+    /* A claim already made at this `done` or later stays. */
+    word = __atomic_load_n(&cache[1], __ATOMIC_RELAXED);
+    if (word == 0
+        || (word >> _PYMONITORING_CACHE_STAMP_SHIFT) < (claim >> _PYMONITORING_CACHE_STAMP_SHIFT)) {
+        __atomic_store_n(&cache[1], claim, __ATOMIC_RELAXED);
+    }
+    /* 0 (the table never holds a NULL code-like), in a form compilers do
+     * not fold into the callers, which then keep their tail call here. */
+    return object_address == 0;
+}
+
+/* The library's check of a remembered site, done in the caller for a slot
+ * refreshed in the lasting-DISABLE mode (_PYMONITORING_SLOT_MARK in
+ * `opaque`): 1 when the slot's one active tool is remembered as having
+ * DISABLEd this site (the fire is over: no call, nothing written); 0 when
+ * nothing is remembered for the site (its home entry is empty, or the site
+ * cannot be remembered); -1 otherwise (the library decides). The table only
+ * grows between forgets, and a forget moves `begun` before it rewrites
+ * entries and `done` after: a read that a forget may have mixed (`begun`
+ * read last differs from `done` read first) never reads as 1. For a
+ * constant offset and line the range tests fold away. */
+#define _PYMONITORING_SITE_LIBRARY UINT64_MAX
+#define _PYMONITORING_SITE_SKIP (UINT64_MAX - 1)
+/* The check itself, in one word (no claim holds a saturated stamp, so the
+ * codes are not claims): 0, nothing remembered; _PYMONITORING_SITE_LIBRARY,
+ * the library decides; remembered, _PYMONITORING_SITE_SKIP, or with `claim`
+ * set, the claim a call site's cache may take when the site fits one and
+ * the stamp is not saturated. */
+static inline uint64_t
+_PyMonitoring_SiteLookup(int claim, const PyMonitoringState *state, int event,
+                         PyObject *codelike, int32_t offset, uint64_t line)
 {
     uint64_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
     uint64_t line_bits = _PYMONITORING_CAST(uint32_t, line + 1);
@@ -104,19 +160,61 @@ _PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject
     object_address = _PYMONITORING_ADDRESS(codelike);
     home = ((object_address ^ site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
     e = &table->entries[home];
+    /* An empty home: nothing remembered (a racing insert reads as a miss).
+     * Else the key is read again after `done`, for the consistent read. */
+    if (__atomic_load_n(&e->key, __ATOMIC_RELAXED) == 0) {
+        return 0;
+    }
     done = __atomic_load_n(&table->done, __ATOMIC_ACQUIRE);
     key = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
     /* Read apart from the caller's `active` test, so that test stays one
      * compare with memory on the inactive path. */
     tools = __atomic_load_n(&state->active, __ATOMIC_RELAXED);
     if (key != (site | tools)) {
-        return key == 0 ? 0 : -1;
+        return _PYMONITORING_SITE_LIBRARY;
     }
     if (__atomic_load_n(&e->object, __ATOMIC_ACQUIRE) != object_address
         || __atomic_load_n(&table->begun, __ATOMIC_ACQUIRE) != done) {
-        return -1;
+        return _PYMONITORING_SITE_LIBRARY;
     }
-    return 1;
+    if (claim && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0
+        && done < (UINT64_MAX >> _PYMONITORING_CACHE_STAMP_SHIFT)) {
+        return tools | offset_bits << _PYMONITORING_CACHE_OFFSET_SHIFT
+               | line_bits << _PYMONITORING_CACHE_LINE_SHIFT | done << _PYMONITORING_CACHE_STAMP_SHIFT;
+    }
+    return _PYMONITORING_SITE_SKIP;
+}
+
+/* The check as 1 (remembered), 0 (nothing remembered) or -1 (the library
+ * decides), without a cache. */
+static inline int
+_PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject *codelike,
+                             int32_t offset, uint64_t line)
+{
+    uint64_t r = _PyMonitoring_SiteLookup(0, state, event, codelike, offset, line);
+    return r == 0 ? 0 : r == _PYMONITORING_SITE_LIBRARY ? -1 : 1;
+}
+
+/* The check of a marked slot's site: `cache`'s claim first (when not NULL;
+ * _PYMONITORING_SITE_SKIP when it holds for this code-like, site, `active`
+ * and the current stamp), then the table (_PyMonitoring_SiteLookup, which
+ * returns a claim for `cache` when it may take one). */
+_PYMONITORING_WRAPPER uint64_t
+_PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int event,
+                          PyObject *codelike, int32_t offset, uint64_t line)
+{
+    uint64_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
+    uint64_t line_bits = _PYMONITORING_CAST(uint32_t, line + 1);
+    if (cache != NULL && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0
+        && __atomic_load_n(&cache[0], __ATOMIC_RELAXED) == _PYMONITORING_ADDRESS(codelike)
+        && __atomic_load_n(&cache[1], __ATOMIC_RELAXED)
+               == (_PYMONITORING_CAST(uint64_t, __atomic_load_n(&state->active, __ATOMIC_RELAXED))
+                   | offset_bits << _PYMONITORING_CACHE_OFFSET_SHIFT
+                   | line_bits << _PYMONITORING_CACHE_LINE_SHIFT
+                   | __atomic_load_n(&_PyMonitoring_DisabledSites->stamp, __ATOMIC_RELAXED))) {
+        return _PYMONITORING_SITE_SKIP;
+    }
+    return _PyMonitoring_SiteLookup(cache != NULL, state, event, codelike, offset, line);
 }
 
 /* A fire on a marked slot whose site has nothing remembered: the library
@@ -141,27 +239,47 @@ _PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject
     return _pymonitoring_rc;
 
 /* _PYMONITORING_IF_ACTIVE for the local events. On a marked slot the site
- * is checked here: remembered, 0 with no call; nothing remembered for it,
- * COPY (the library on the slot without its mark, above); anything else, X (the
- * library on the slot, which checks the site in full). LINE is LINE's line
- * number (0 for the other events). */
-#define _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, LINE, COPY, X) \
+ * is checked here (CACHE: the call site's cache, or NULL): remembered, 0
+ * with no call (found in the table, the cache claimed, with a tail call to
+ * _PyMonitoring_SiteClaim); nothing remembered for it, COPY (the library on the slot
+ * without its mark, above); anything else, X (the library on the slot,
+ * which checks the site in full). LINE is LINE's line number (0 for the
+ * other events). */
+#define _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, LINE, COPY, X) \
     if (!(STATE)->active) { \
         return 0; \
     } \
     if ((STATE)->opaque & _PYMONITORING_SLOT_MARK) { \
-        int _pymonitoring_known = \
-            _PyMonitoring_SiteRemembered((STATE), (EVENT), (CODE), (OFFSET), (LINE)); \
-        if (_pymonitoring_known > 0) { \
+        uint64_t _pymonitoring_known = \
+            _PyMonitoring_SiteSkipped((CACHE), (STATE), (EVENT), (CODE), (OFFSET), (LINE)); \
+        if (_pymonitoring_known == _PYMONITORING_SITE_SKIP) { \
             return 0; \
         } \
         if (_pymonitoring_known == 0) { \
             return (COPY); \
         } \
+        if (_pymonitoring_known != _PYMONITORING_SITE_LIBRARY) { \
+            return _PyMonitoring_SiteClaim((CACHE), (CODE), _pymonitoring_known); \
+        } \
     } \
     return (X);
-#define _PYMONITORING_IF_ACTIVE_LOCAL(STATE, EVENT, CODE, OFFSET, COPY, X) \
-    _PYMONITORING_IF_ACTIVE_LOCAL_AT(STATE, EVENT, CODE, OFFSET, 0, COPY, X)
+#define _PYMONITORING_IF_ACTIVE_LOCAL(CACHE, STATE, EVENT, CODE, OFFSET, COPY, X) \
+    _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, 0, COPY, X)
+
+/* Each expansion of a local event's fire macro (generated with the
+ * wrappers below) gets its own cache: a `static` in a GNU statement
+ * expression (gcc and clang, C and C++). PYMONITORING_NO_SITE_CACHE keeps
+ * the plain functions (a C99 `inline` function with external linkage may
+ * not hold a `static`); `(PyMonitoring_FireLineEvent)(...)` calls one
+ * without the cache, and the functions' addresses are taken as before. */
+#if !defined(PYMONITORING_NO_SITE_CACHE) && (defined(__GNUC__) || defined(__clang__))
+#define _PYMONITORING_SITE_CACHE 1
+#define _PYMONITORING_AT_SITE(F, ...) \
+    __extension__({ \
+        static uint64_t _pymonitoring_site[2]; \
+        F(_pymonitoring_site, __VA_ARGS__); \
+    })
+#endif
 
 /* The fire wrappers, generated from the table of events: src/ffi/header/fire.h
  * (tests/header.rs splices it here). */
@@ -250,6 +368,9 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_IF_ACTIVE_LOCAL_AT
 #undef _PYMONITORING_FIRE_COPY
 #undef _PYMONITORING_OUT_OF_LINE
+#undef _PYMONITORING_COLD
+#undef _PYMONITORING_SITE_LIBRARY
+#undef _PYMONITORING_SITE_SKIP
 #undef _PYMONITORING_ADDRESS
 #undef _PYMONITORING_CAST
 #undef _PYMONITORING_PLAIN
