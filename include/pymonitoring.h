@@ -780,8 +780,9 @@ int _PyMonitoring_FirePyStartEvent(struct PyMonitoringState *state,
  * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
  * inline wrappers call it once their own check of a marked slot's site found
  * nothing remembered for it, so the library does not check again. Returns,
- * errors, NULL handling and DISABLE as `_PyMonitoring_FirePyStartEvent`. Internal: fired at a
- * site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyStartEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
  *
  * # Safety
  * As `_PyMonitoring_FirePyStartEvent`.
@@ -831,8 +832,9 @@ int _PyMonitoring_FirePyResumeEvent(struct PyMonitoringState *state,
  * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
  * inline wrappers call it once their own check of a marked slot's site found
  * nothing remembered for it, so the library does not check again. Returns,
- * errors, NULL handling and DISABLE as `_PyMonitoring_FirePyResumeEvent`. Internal: fired at a
- * site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyResumeEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
  *
  * # Safety
  * As `_PyMonitoring_FirePyResumeEvent`.
@@ -883,8 +885,9 @@ int _PyMonitoring_FirePyReturnEvent(struct PyMonitoringState *state,
  * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
  * inline wrappers call it once their own check of a marked slot's site found
  * nothing remembered for it, so the library does not check again. Returns,
- * errors, NULL handling and DISABLE as `_PyMonitoring_FirePyReturnEvent`. Internal: fired at a
- * site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyReturnEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
  *
  * # Safety
  * As `_PyMonitoring_FirePyReturnEvent`.
@@ -937,8 +940,9 @@ int _PyMonitoring_FirePyYieldEvent(struct PyMonitoringState *state,
  * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
  * inline wrappers call it once their own check of a marked slot's site found
  * nothing remembered for it, so the library does not check again. Returns,
- * errors, NULL handling and DISABLE as `_PyMonitoring_FirePyYieldEvent`. Internal: fired at a
- * site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyYieldEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
  *
  * # Safety
  * As `_PyMonitoring_FirePyYieldEvent`.
@@ -992,8 +996,9 @@ int _PyMonitoring_FireCallEvent(struct PyMonitoringState *state,
  * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
  * inline wrappers call it once their own check of a marked slot's site found
  * nothing remembered for it, so the library does not check again. Returns,
- * errors, NULL handling and DISABLE as `_PyMonitoring_FireCallEvent`. Internal: fired at a
- * site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireCallEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
  *
  * # Safety
  * As `_PyMonitoring_FireCallEvent`.
@@ -1048,8 +1053,9 @@ int _PyMonitoring_FireLineEvent(struct PyMonitoringState *state,
  * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
  * inline wrappers call it once their own check of a marked slot's site found
  * nothing remembered for it, so the library does not check again. Returns,
- * errors, NULL handling and DISABLE as `_PyMonitoring_FireLineEvent`. Internal: fired at a
- * site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireLineEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
  *
  * # Safety
  * As `_PyMonitoring_FireLineEvent`.
@@ -1102,8 +1108,9 @@ int _PyMonitoring_FireJumpEvent(struct PyMonitoringState *state,
  * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
  * inline wrappers call it once their own check of a marked slot's site found
  * nothing remembered for it, so the library does not check again. Returns,
- * errors, NULL handling and DISABLE as `_PyMonitoring_FireJumpEvent`. Internal: fired at a
- * site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireJumpEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
  *
  * # Safety
  * As `_PyMonitoring_FireJumpEvent`.
@@ -1156,8 +1163,9 @@ int _PyMonitoring_FireBranchLeftEvent(struct PyMonitoringState *state,
  * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
  * inline wrappers call it once their own check of a marked slot's site found
  * nothing remembered for it, so the library does not check again. Returns,
- * errors, NULL handling and DISABLE as `_PyMonitoring_FireBranchLeftEvent`. Internal: fired at a
- * site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireBranchLeftEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
  *
  * # Safety
  * As `_PyMonitoring_FireBranchLeftEvent`.
@@ -1210,8 +1218,9 @@ int _PyMonitoring_FireBranchRightEvent(struct PyMonitoringState *state,
  * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
  * inline wrappers call it once their own check of a marked slot's site found
  * nothing remembered for it, so the library does not check again. Returns,
- * errors, NULL handling and DISABLE as `_PyMonitoring_FireBranchRightEvent`. Internal: fired at a
- * site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireBranchRightEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
  *
  * # Safety
  * As `_PyMonitoring_FireBranchRightEvent`.
@@ -1511,8 +1520,9 @@ int _PyMonitoring_FireStopIterationEvent(struct PyMonitoringState *state,
  * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
  * inline wrappers call it once their own check of a marked slot's site found
  * nothing remembered for it, so the library does not check again. Returns,
- * errors, NULL handling and DISABLE as `_PyMonitoring_FireStopIterationEvent`. Internal: fired at a
- * site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireStopIterationEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
  *
  * # Safety
  * As `_PyMonitoring_FireStopIterationEvent`.

@@ -237,8 +237,9 @@ fn unmarked_fn(row: &Row) -> String {
 /// DISABLEd sites (docs/EXTENSIONS.md, \"DISABLE that lasts\"). The header's
 /// inline wrappers call it once their own check of a marked slot's site found
 /// nothing remembered for it, so the library does not check again. Returns,
-/// errors, NULL handling and DISABLE as `{function}`. Internal: fired at a
-/// site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+/// errors, NULL handling, DISABLE and threads as `{function}`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
 ///
 /// # Safety
 /// As `{function}`.

@@ -47,8 +47,9 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyStartEvent(
 /// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
 /// inline wrappers call it once their own check of a marked slot's site found
 /// nothing remembered for it, so the library does not check again. Returns,
-/// errors, NULL handling and DISABLE as `_PyMonitoring_FirePyStartEvent`. Internal: fired at a
-/// site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyStartEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
 ///
 /// # Safety
 /// As `_PyMonitoring_FirePyStartEvent`.
@@ -125,8 +126,9 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyResumeEvent(
 /// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
 /// inline wrappers call it once their own check of a marked slot's site found
 /// nothing remembered for it, so the library does not check again. Returns,
-/// errors, NULL handling and DISABLE as `_PyMonitoring_FirePyResumeEvent`. Internal: fired at a
-/// site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyResumeEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
 ///
 /// # Safety
 /// As `_PyMonitoring_FirePyResumeEvent`.
@@ -209,8 +211,9 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyReturnEvent(
 /// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
 /// inline wrappers call it once their own check of a marked slot's site found
 /// nothing remembered for it, so the library does not check again. Returns,
-/// errors, NULL handling and DISABLE as `_PyMonitoring_FirePyReturnEvent`. Internal: fired at a
-/// site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyReturnEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
 ///
 /// # Safety
 /// As `_PyMonitoring_FirePyReturnEvent`.
@@ -304,8 +307,9 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyYieldEvent(
 /// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
 /// inline wrappers call it once their own check of a marked slot's site found
 /// nothing remembered for it, so the library does not check again. Returns,
-/// errors, NULL handling and DISABLE as `_PyMonitoring_FirePyYieldEvent`. Internal: fired at a
-/// site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyYieldEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
 ///
 /// # Safety
 /// As `_PyMonitoring_FirePyYieldEvent`.
@@ -407,8 +411,9 @@ pub unsafe extern "C" fn _PyMonitoring_FireCallEvent(
 /// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
 /// inline wrappers call it once their own check of a marked slot's site found
 /// nothing remembered for it, so the library does not check again. Returns,
-/// errors, NULL handling and DISABLE as `_PyMonitoring_FireCallEvent`. Internal: fired at a
-/// site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireCallEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
 ///
 /// # Safety
 /// As `_PyMonitoring_FireCallEvent`.
@@ -505,8 +510,9 @@ pub unsafe extern "C" fn _PyMonitoring_FireLineEvent(
 /// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
 /// inline wrappers call it once their own check of a marked slot's site found
 /// nothing remembered for it, so the library does not check again. Returns,
-/// errors, NULL handling and DISABLE as `_PyMonitoring_FireLineEvent`. Internal: fired at a
-/// site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireLineEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
 ///
 /// # Safety
 /// As `_PyMonitoring_FireLineEvent`.
@@ -600,8 +606,9 @@ pub unsafe extern "C" fn _PyMonitoring_FireJumpEvent(
 /// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
 /// inline wrappers call it once their own check of a marked slot's site found
 /// nothing remembered for it, so the library does not check again. Returns,
-/// errors, NULL handling and DISABLE as `_PyMonitoring_FireJumpEvent`. Internal: fired at a
-/// site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireJumpEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
 ///
 /// # Safety
 /// As `_PyMonitoring_FireJumpEvent`.
@@ -701,8 +708,9 @@ pub unsafe extern "C" fn _PyMonitoring_FireBranchLeftEvent(
 /// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
 /// inline wrappers call it once their own check of a marked slot's site found
 /// nothing remembered for it, so the library does not check again. Returns,
-/// errors, NULL handling and DISABLE as `_PyMonitoring_FireBranchLeftEvent`. Internal: fired at a
-/// site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireBranchLeftEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
 ///
 /// # Safety
 /// As `_PyMonitoring_FireBranchLeftEvent`.
@@ -802,8 +810,9 @@ pub unsafe extern "C" fn _PyMonitoring_FireBranchRightEvent(
 /// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
 /// inline wrappers call it once their own check of a marked slot's site found
 /// nothing remembered for it, so the library does not check again. Returns,
-/// errors, NULL handling and DISABLE as `_PyMonitoring_FireBranchRightEvent`. Internal: fired at a
-/// site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireBranchRightEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
 ///
 /// # Safety
 /// As `_PyMonitoring_FireBranchRightEvent`.
@@ -1252,8 +1261,9 @@ pub unsafe extern "C" fn _PyMonitoring_FireStopIterationEvent(
 /// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
 /// inline wrappers call it once their own check of a marked slot's site found
 /// nothing remembered for it, so the library does not check again. Returns,
-/// errors, NULL handling and DISABLE as `_PyMonitoring_FireStopIterationEvent`. Internal: fired at a
-/// site remembered as DISABLEd, it calls the callbacks that DISABLEd it.
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireStopIterationEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
 ///
 /// # Safety
 /// As `_PyMonitoring_FireStopIterationEvent`.
