@@ -180,6 +180,7 @@ FEATURES = {
     ("lasting_refresh_17", "exported"): ("enter_refresh_17", "exported"),
     ("cython_lasting", "inline"): ("cython_other", "inline"),
     ("lasting_pystart_1tool_c", "inline"): ("pystart_1tool_c", "inline"),
+    ("lasting_pystart_1tool_c", "exported"): ("pystart_1tool_c", "exported"),
     ("lasting_disabled_site", "inline"): ("pystart_1tool_c", "inline"),
     ("lasting_disabled_site", "exported"): ("pystart_1tool_c", "exported"),
 }

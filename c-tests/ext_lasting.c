@@ -357,7 +357,8 @@ static void cpython_rules_kept(void) {
 
 /* A slot refreshed in the mode, fired after the mode was switched off:
  * CPython's DISABLE clears the tool's bit in the slot (with the header's
- * inline functions too, which hand the library a copy of the slot). */
+ * inline functions too, which find nothing remembered and call the
+ * library's entry without the mark test). */
 static void mode_off_on_a_marked_slot(void) {
     reset();
     const uint8_t line = PY_MONITORING_EVENT_LINE;
@@ -378,6 +379,71 @@ static void mode_off_on_a_marked_slot(void) {
     CHECK_OK(PyMonitoring_FreeToolId(3), 0);
     CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE), 0);
 }
+
+/* Each local event's _PyMonitoring_Fire*EventUnmarked (what the header's
+ * inline functions call once their own check found nothing remembered for a
+ * marked slot's site): it fires as the underscore function does on a slot
+ * without the mark (a DISABLE in the mode is remembered, the bit stays),
+ * does not check the site itself (a remembered site fires again, where the
+ * underscore function skips it), and rejects bad input as it does. */
+#define UNMARKED_CASE(NAME, EVENT, LINENO, ARG0, ARGS) \
+    do { \
+        CHECK_OK(_PyMonitoring_Fire##NAME##EventUnmarked ARGS, 0); \
+        CHECK_OK(_PyMonitoring_Fire##NAME##Event ARGS, 0); \
+        CHECK_OK(_PyMonitoring_Fire##NAME##EventUnmarked ARGS, 0); \
+        expect(&want, (EVENT), 3, CODE, 5, (LINENO), (ARG0)); \
+        expect(&want, (EVENT), 3, CODE, 5, (LINENO), (ARG0)); \
+        CHECK_EQ_INT(st.active, 1 << 3); \
+        CHECK_EQ_INT(st.opaque, 0x80); \
+    } while (0)
+
+static void unmarked_entry_points(void) {
+    const int local[10] = {
+        PY_MONITORING_EVENT_PY_START,    PY_MONITORING_EVENT_PY_RESUME,
+        PY_MONITORING_EVENT_PY_RETURN,   PY_MONITORING_EVENT_PY_YIELD,
+        PY_MONITORING_EVENT_CALL,        PY_MONITORING_EVENT_LINE,
+        PY_MONITORING_EVENT_JUMP,        PY_MONITORING_EVENT_BRANCH_LEFT,
+        PY_MONITORING_EVENT_BRANCH_RIGHT, PY_MONITORING_EVENT_STOP_ITERATION,
+    };
+    const uint8_t line = PY_MONITORING_EVENT_LINE;
+    uint32_t events = 0;
+    PyMonitoringState st;
+    uint64_t v = 0;
+    reset();
+    CHECK_OK(PyMonitoring_UseToolId(3, "cov"), 0);
+    for (int i = 0; i < 10; i++) {
+        CHECK_OK(PyMonitoring_RegisterCallback(3, local[i], record_disable, &rec), 0);
+        events |= 1u << local[i];
+    }
+    CHECK_OK(PyMonitoring_SetEvents(3, events), 0);
+    memset(&st, 0, sizeof st);
+    CHECK_OK(PyMonitoring_EnterScope(&st, &v, &line, 1), 0);
+    CHECK_EQ_INT(st.active, 1 << 3);
+    CHECK_EQ_INT(st.opaque, 0x80);
+    UNMARKED_CASE(PyStart, PY_MONITORING_EVENT_PY_START, -1, CY_MISSING, (&st, CODE, 5));
+    UNMARKED_CASE(PyResume, PY_MONITORING_EVENT_PY_RESUME, -1, CY_MISSING, (&st, CODE, 5));
+    UNMARKED_CASE(PyReturn, PY_MONITORING_EVENT_PY_RETURN, -1, OBJ(21), (&st, CODE, 5, OBJ(21)));
+    UNMARKED_CASE(PyYield, PY_MONITORING_EVENT_PY_YIELD, -1, OBJ(22), (&st, CODE, 5, OBJ(22)));
+    UNMARKED_CASE(Call, PY_MONITORING_EVENT_CALL, -1, OBJ(23), (&st, CODE, 5, OBJ(23), NULL));
+    UNMARKED_CASE(Line, PY_MONITORING_EVENT_LINE, 15, CY_MISSING, (&st, CODE, 5, 15));
+    UNMARKED_CASE(Jump, PY_MONITORING_EVENT_JUMP, -1, OBJ(24), (&st, CODE, 5, OBJ(24)));
+    UNMARKED_CASE(BranchLeft, PY_MONITORING_EVENT_BRANCH_LEFT, -1, OBJ(25),
+                  (&st, CODE, 5, OBJ(25)));
+    UNMARKED_CASE(BranchRight, PY_MONITORING_EVENT_BRANCH_RIGHT, -1, OBJ(26),
+                  (&st, CODE, 5, OBJ(26)));
+    UNMARKED_CASE(StopIteration, PY_MONITORING_EVENT_STOP_ITERATION, -1, OBJ(27),
+                  (&st, CODE, 5, OBJ(27)));
+    CHECK_SEQUENCE(&rec, &want);
+    CHECK_ERROR(_PyMonitoring_FireLineEventUnmarked(NULL, CODE, 1, 1), PY_MONITORING_ERR_VALUE,
+                "state must not be NULL");
+    CHECK_ERROR(_PyMonitoring_FirePyStartEventUnmarked(&st, NULL, 1), PY_MONITORING_ERR_VALUE,
+                "codelike must not be NULL");
+    CHECK_ERROR(_PyMonitoring_FireCallEventUnmarked(&st, CODE, -1, OBJ(23), NULL),
+                PY_MONITORING_ERR_VALUE, "offset must be non-negative");
+    CHECK_EQ_INT(rec.count, 20);
+    CHECK_OK(PyMonitoring_FreeToolId(3), 0);
+}
+#undef UNMARKED_CASE
 
 #if defined(PYMONITORING_INLINE)
 /* The header's inline check of remembered sites (what the inline fire
@@ -696,6 +762,7 @@ int main(void) {
     sites_outside_the_key();
     cpython_rules_kept();
     mode_off_on_a_marked_slot();
+    unmarked_entry_points();
 #if defined(PYMONITORING_INLINE)
     inline_check();
 #endif

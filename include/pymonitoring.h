@@ -774,6 +774,23 @@ int _PyMonitoring_FirePyStartEvent(struct PyMonitoringState *state,
                                    PyObject *codelike,
                                    int32_t offset);
 
+/**
+ * Fire PY_START as `_PyMonitoring_FirePyStartEvent` fires on a slot without the
+ * lasting-DISABLE mark: the site is not checked against the remembered
+ * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+ * inline wrappers call it once their own check of a marked slot's site found
+ * nothing remembered for it, so the library does not check again. Returns,
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyStartEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
+ *
+ * # Safety
+ * As `_PyMonitoring_FirePyStartEvent`.
+ */
+int _PyMonitoring_FirePyStartEventUnmarked(struct PyMonitoringState *state,
+                                           PyObject *codelike,
+                                           int32_t offset);
+
 #if !defined(PYMONITORING_INLINE)
 /**
  * Fire PY_START: a function starts.
@@ -808,6 +825,23 @@ int PyMonitoring_FirePyStartEvent(struct PyMonitoringState *state,
 int _PyMonitoring_FirePyResumeEvent(struct PyMonitoringState *state,
                                     PyObject *codelike,
                                     int32_t offset);
+
+/**
+ * Fire PY_RESUME as `_PyMonitoring_FirePyResumeEvent` fires on a slot without the
+ * lasting-DISABLE mark: the site is not checked against the remembered
+ * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+ * inline wrappers call it once their own check of a marked slot's site found
+ * nothing remembered for it, so the library does not check again. Returns,
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyResumeEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
+ *
+ * # Safety
+ * As `_PyMonitoring_FirePyResumeEvent`.
+ */
+int _PyMonitoring_FirePyResumeEventUnmarked(struct PyMonitoringState *state,
+                                            PyObject *codelike,
+                                            int32_t offset);
 
 #if !defined(PYMONITORING_INLINE)
 /**
@@ -845,6 +879,24 @@ int _PyMonitoring_FirePyReturnEvent(struct PyMonitoringState *state,
                                     int32_t offset,
                                     PyObject *retval);
 
+/**
+ * Fire PY_RETURN as `_PyMonitoring_FirePyReturnEvent` fires on a slot without the
+ * lasting-DISABLE mark: the site is not checked against the remembered
+ * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+ * inline wrappers call it once their own check of a marked slot's site found
+ * nothing remembered for it, so the library does not check again. Returns,
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyReturnEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
+ *
+ * # Safety
+ * As `_PyMonitoring_FirePyReturnEvent`.
+ */
+int _PyMonitoring_FirePyReturnEventUnmarked(struct PyMonitoringState *state,
+                                            PyObject *codelike,
+                                            int32_t offset,
+                                            PyObject *retval);
+
 #if !defined(PYMONITORING_INLINE)
 /**
  * Fire PY_RETURN: a function returns `retval` (delivered as `arg0`).
@@ -881,6 +933,24 @@ int _PyMonitoring_FirePyYieldEvent(struct PyMonitoringState *state,
                                    PyObject *codelike,
                                    int32_t offset,
                                    PyObject *retval);
+
+/**
+ * Fire PY_YIELD as `_PyMonitoring_FirePyYieldEvent` fires on a slot without the
+ * lasting-DISABLE mark: the site is not checked against the remembered
+ * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+ * inline wrappers call it once their own check of a marked slot's site found
+ * nothing remembered for it, so the library does not check again. Returns,
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyYieldEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
+ *
+ * # Safety
+ * As `_PyMonitoring_FirePyYieldEvent`.
+ */
+int _PyMonitoring_FirePyYieldEventUnmarked(struct PyMonitoringState *state,
+                                           PyObject *codelike,
+                                           int32_t offset,
+                                           PyObject *retval);
 
 #if !defined(PYMONITORING_INLINE)
 /**
@@ -920,6 +990,25 @@ int _PyMonitoring_FireCallEvent(struct PyMonitoringState *state,
                                 PyObject *callable,
                                 PyObject *arg0);
 
+/**
+ * Fire CALL as `_PyMonitoring_FireCallEvent` fires on a slot without the
+ * lasting-DISABLE mark: the site is not checked against the remembered
+ * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+ * inline wrappers call it once their own check of a marked slot's site found
+ * nothing remembered for it, so the library does not check again. Returns,
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireCallEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
+ *
+ * # Safety
+ * As `_PyMonitoring_FireCallEvent`.
+ */
+int _PyMonitoring_FireCallEventUnmarked(struct PyMonitoringState *state,
+                                        PyObject *codelike,
+                                        int32_t offset,
+                                        PyObject *callable,
+                                        PyObject *arg0);
+
 #if !defined(PYMONITORING_INLINE)
 /**
  * Fire CALL: `callable` is about to be called with first argument `arg0` (delivered as `arg0` and `arg1`).
@@ -958,6 +1047,24 @@ int _PyMonitoring_FireLineEvent(struct PyMonitoringState *state,
                                 int32_t offset,
                                 int lineno);
 
+/**
+ * Fire LINE as `_PyMonitoring_FireLineEvent` fires on a slot without the
+ * lasting-DISABLE mark: the site is not checked against the remembered
+ * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+ * inline wrappers call it once their own check of a marked slot's site found
+ * nothing remembered for it, so the library does not check again. Returns,
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireLineEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
+ *
+ * # Safety
+ * As `_PyMonitoring_FireLineEvent`.
+ */
+int _PyMonitoring_FireLineEventUnmarked(struct PyMonitoringState *state,
+                                        PyObject *codelike,
+                                        int32_t offset,
+                                        int lineno);
+
 #if !defined(PYMONITORING_INLINE)
 /**
  * Fire LINE: line `lineno` is reached (delivered as `lineno`; `offset` is delivered too).
@@ -994,6 +1101,24 @@ int _PyMonitoring_FireJumpEvent(struct PyMonitoringState *state,
                                 PyObject *codelike,
                                 int32_t offset,
                                 PyObject *target_offset);
+
+/**
+ * Fire JUMP as `_PyMonitoring_FireJumpEvent` fires on a slot without the
+ * lasting-DISABLE mark: the site is not checked against the remembered
+ * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+ * inline wrappers call it once their own check of a marked slot's site found
+ * nothing remembered for it, so the library does not check again. Returns,
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireJumpEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
+ *
+ * # Safety
+ * As `_PyMonitoring_FireJumpEvent`.
+ */
+int _PyMonitoring_FireJumpEventUnmarked(struct PyMonitoringState *state,
+                                        PyObject *codelike,
+                                        int32_t offset,
+                                        PyObject *target_offset);
 
 #if !defined(PYMONITORING_INLINE)
 /**
@@ -1032,6 +1157,24 @@ int _PyMonitoring_FireBranchLeftEvent(struct PyMonitoringState *state,
                                       int32_t offset,
                                       PyObject *target_offset);
 
+/**
+ * Fire BRANCH_LEFT as `_PyMonitoring_FireBranchLeftEvent` fires on a slot without the
+ * lasting-DISABLE mark: the site is not checked against the remembered
+ * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+ * inline wrappers call it once their own check of a marked slot's site found
+ * nothing remembered for it, so the library does not check again. Returns,
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireBranchLeftEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
+ *
+ * # Safety
+ * As `_PyMonitoring_FireBranchLeftEvent`.
+ */
+int _PyMonitoring_FireBranchLeftEventUnmarked(struct PyMonitoringState *state,
+                                              PyObject *codelike,
+                                              int32_t offset,
+                                              PyObject *target_offset);
+
 #if !defined(PYMONITORING_INLINE)
 /**
  * Fire BRANCH_LEFT: a branch goes left to `target_offset` (delivered as `arg0`).
@@ -1068,6 +1211,24 @@ int _PyMonitoring_FireBranchRightEvent(struct PyMonitoringState *state,
                                        PyObject *codelike,
                                        int32_t offset,
                                        PyObject *target_offset);
+
+/**
+ * Fire BRANCH_RIGHT as `_PyMonitoring_FireBranchRightEvent` fires on a slot without the
+ * lasting-DISABLE mark: the site is not checked against the remembered
+ * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+ * inline wrappers call it once their own check of a marked slot's site found
+ * nothing remembered for it, so the library does not check again. Returns,
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireBranchRightEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
+ *
+ * # Safety
+ * As `_PyMonitoring_FireBranchRightEvent`.
+ */
+int _PyMonitoring_FireBranchRightEventUnmarked(struct PyMonitoringState *state,
+                                               PyObject *codelike,
+                                               int32_t offset,
+                                               PyObject *target_offset);
 
 #if !defined(PYMONITORING_INLINE)
 /**
@@ -1352,6 +1513,24 @@ int _PyMonitoring_FireStopIterationEvent(struct PyMonitoringState *state,
                                          PyObject *codelike,
                                          int32_t offset,
                                          PyObject *value);
+
+/**
+ * Fire STOP_ITERATION as `_PyMonitoring_FireStopIterationEvent` fires on a slot without the
+ * lasting-DISABLE mark: the site is not checked against the remembered
+ * DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+ * inline wrappers call it once their own check of a marked slot's site found
+ * nothing remembered for it, so the library does not check again. Returns,
+ * errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireStopIterationEvent`. Internal:
+ * fired at a site remembered as DISABLEd, it calls the callbacks that
+ * DISABLEd it.
+ *
+ * # Safety
+ * As `_PyMonitoring_FireStopIterationEvent`.
+ */
+int _PyMonitoring_FireStopIterationEventUnmarked(struct PyMonitoringState *state,
+                                                 PyObject *codelike,
+                                                 int32_t offset,
+                                                 PyObject *value);
 
 #if !defined(PYMONITORING_INLINE)
 /**
@@ -1828,35 +2007,15 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
     return _PyMonitoring_SiteLookup(cache != NULL, state, event, codelike, offset, line);
 }
 
-/* A fire on a marked slot whose site has nothing remembered: the library
- * is called on the slot with its mark taken off for the call (so it does
- * not check the site again) and put back after it (a refresh inside the
- * call, in the mode, marks it too). Out of line, so the other paths keep
- * their tail call. X calls the library with `_pymonitoring_slot` as the
- * state. */
-#if defined(__GNUC__) || defined(__clang__)
-#define _PYMONITORING_OUT_OF_LINE static __attribute__((noinline, unused))
-#else
-#define _PYMONITORING_OUT_OF_LINE static
-#endif
-#define _PYMONITORING_FIRE_COPY(STATE, X) \
-    PyMonitoringState *_pymonitoring_slot = (STATE); \
-    int _pymonitoring_rc; \
-    _pymonitoring_slot->opaque = _PYMONITORING_CAST(uint8_t, \
-        _pymonitoring_slot->opaque & ~_PYMONITORING_SLOT_MARK); \
-    _pymonitoring_rc = (X); \
-    _pymonitoring_slot->opaque = _PYMONITORING_CAST(uint8_t, \
-        _pymonitoring_slot->opaque | _PYMONITORING_SLOT_MARK); \
-    return _pymonitoring_rc;
-
 /* _PYMONITORING_IF_ACTIVE for the local events. On a marked slot the site
  * is checked here (CACHE: the call site's cache, or NULL): remembered, 0
  * with no call (found in the table, the cache claimed, with a tail call to
- * _PyMonitoring_SiteClaim); nothing remembered for it, COPY (the library on the slot
- * without its mark, above); anything else, X (the library on the slot,
- * which checks the site in full). LINE is LINE's line number (0 for the
- * other events). */
-#define _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, LINE, COPY, X) \
+ * _PyMonitoring_SiteClaim); nothing remembered for it, UNMARKED (the
+ * event's _PyMonitoring_Fire*EventUnmarked, which fires as on a slot
+ * without the mark: no second check); anything else, X (the library on
+ * the slot, which checks the site in full). LINE is LINE's line number (0
+ * for the other events). */
+#define _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, LINE, UNMARKED, X) \
     if (!(STATE)->active) { \
         return 0; \
     } \
@@ -1867,15 +2026,15 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
             return 0; \
         } \
         if (_pymonitoring_known == 0) { \
-            return (COPY); \
+            return (UNMARKED); \
         } \
         if (_pymonitoring_known != _PYMONITORING_SITE_LIBRARY) { \
             return _PyMonitoring_SiteClaim((CACHE), (CODE), _pymonitoring_known); \
         } \
     } \
     return (X);
-#define _PYMONITORING_IF_ACTIVE_LOCAL(CACHE, STATE, EVENT, CODE, OFFSET, COPY, X) \
-    _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, 0, COPY, X)
+#define _PYMONITORING_IF_ACTIVE_LOCAL(CACHE, STATE, EVENT, CODE, OFFSET, UNMARKED, X) \
+    _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, 0, UNMARKED, X)
 
 /* Each expansion of a local event's fire macro (generated with the
  * wrappers below) gets its own cache: a `static` in a GNU statement
@@ -1892,115 +2051,79 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
     })
 #endif
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FirePyStartEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyStartEvent(_pymonitoring_slot, codelike, offset)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FirePyStartEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEventCopy(state, codelike, offset), _PyMonitoring_FirePyStartEvent(state, codelike, offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEventUnmarked(state, codelike, offset), _PyMonitoring_FirePyStartEvent(state, codelike, offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyStartEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { return _PyMonitoring_FirePyStartEventAt(NULL, state, codelike, offset); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FirePyResumeEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyResumeEvent(_pymonitoring_slot, codelike, offset)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FirePyResumeEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEventCopy(state, codelike, offset), _PyMonitoring_FirePyResumeEvent(state, codelike, offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEventUnmarked(state, codelike, offset), _PyMonitoring_FirePyResumeEvent(state, codelike, offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyResumeEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { return _PyMonitoring_FirePyResumeEventAt(NULL, state, codelike, offset); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FirePyReturnEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyReturnEvent(_pymonitoring_slot, codelike, offset, retval)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FirePyReturnEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEventUnmarked(state, codelike, offset, retval), _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                PyObject *retval)
 { return _PyMonitoring_FirePyReturnEventAt(NULL, state, codelike, offset, retval); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FirePyYieldEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyYieldEvent(_pymonitoring_slot, codelike, offset, retval)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FirePyYieldEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEventUnmarked(state, codelike, offset, retval), _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyYieldEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                               PyObject *retval)
 { return _PyMonitoring_FirePyYieldEventAt(NULL, state, codelike, offset, retval); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FireCallEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *callable, PyObject *arg0)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireCallEvent(_pymonitoring_slot, codelike, offset, callable, arg0)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FireCallEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *callable, PyObject *arg0)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEventCopy(state, codelike, offset, callable, arg0), _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEventUnmarked(state, codelike, offset, callable, arg0), _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireCallEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *callable, PyObject *arg0)
 { return _PyMonitoring_FireCallEventAt(NULL, state, codelike, offset, callable, arg0); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FireLineEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, int lineno)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireLineEvent(_pymonitoring_slot, codelike, offset, lineno)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FireLineEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, int lineno)
-{ _PYMONITORING_IF_ACTIVE_LOCAL_AT(_pymonitoring_site, state, PY_MONITORING_EVENT_LINE, codelike, offset, _PYMONITORING_CAST(uint32_t, lineno), _PyMonitoring_FireLineEventCopy(state, codelike, offset, lineno), _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL_AT(_pymonitoring_site, state, PY_MONITORING_EVENT_LINE, codelike, offset, _PYMONITORING_CAST(uint32_t, lineno), _PyMonitoring_FireLineEventUnmarked(state, codelike, offset, lineno), _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireLineEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            int lineno)
 { return _PyMonitoring_FireLineEventAt(NULL, state, codelike, offset, lineno); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FireJumpEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireJumpEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FireJumpEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEventUnmarked(state, codelike, offset, target_offset), _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireJumpEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *target_offset)
 { return _PyMonitoring_FireJumpEventAt(NULL, state, codelike, offset, target_offset); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FireBranchLeftEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireBranchLeftEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FireBranchLeftEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEventUnmarked(state, codelike, offset, target_offset), _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireBranchLeftEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                  PyObject *target_offset)
 { return _PyMonitoring_FireBranchLeftEventAt(NULL, state, codelike, offset, target_offset); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FireBranchRightEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireBranchRightEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FireBranchRightEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEventUnmarked(state, codelike, offset, target_offset), _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireBranchRightEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
@@ -2036,13 +2159,9 @@ _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyUnwindEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FirePyUnwindEvent(state, codelike, offset)); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FireStopIterationEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *value)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireStopIterationEvent(_pymonitoring_slot, codelike, offset, value)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FireStopIterationEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *value)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEventCopy(state, codelike, offset, value), _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEventUnmarked(state, codelike, offset, value), _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireStopIterationEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
@@ -2144,8 +2263,6 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_IF_ACTIVE
 #undef _PYMONITORING_IF_ACTIVE_LOCAL
 #undef _PYMONITORING_IF_ACTIVE_LOCAL_AT
-#undef _PYMONITORING_FIRE_COPY
-#undef _PYMONITORING_OUT_OF_LINE
 #undef _PYMONITORING_COLD
 #undef _PYMONITORING_SITE_LIBRARY
 #undef _PYMONITORING_SITE_SKIP

@@ -439,7 +439,7 @@ fn header_declares_every_function() {
     let expected: BTreeSet<String> = api_names::all_functions().into_iter().collect();
     assert_eq!(
         expected.len(),
-        17 + 18 + 2 + 11 + 8 + 8 + 2 + api_names::EXTENSION_FUNCTIONS.len() + 1
+        17 + 18 + 10 + 2 + 11 + 8 + 8 + 2 + api_names::EXTENSION_FUNCTIONS.len() + 1
     );
     assert_eq!(
         declared, expected,

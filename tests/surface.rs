@@ -3,7 +3,8 @@
 //! (`src/event/table.rs`, docs/ARCHITECTURE.md, "The fire surface"):
 //!
 //! * `src/ffi/fire/surface.rs`: the exported and underscore
-//!   `PyMonitoring_Fire*Event` functions (cbindgen reads them, with their
+//!   `PyMonitoring_Fire*Event` functions, and the local events'
+//!   `_PyMonitoring_Fire*EventUnmarked` (cbindgen reads them, with their
 //!   docs, into the header);
 //! * `src/api/fire.rs`: the safe API's fire methods;
 //! * `src/ffi/header/fire.h`: the header's inline wrappers, which
@@ -226,6 +227,38 @@ pub unsafe extern \"C\" fn {function}({params}) -> c_int {{
     )
 }
 
+/// The local event's entry point for the header's inline wrappers after
+/// their own check of a marked slot's site found nothing remembered: the
+/// underscore function without its mark test.
+fn unmarked_fn(row: &Row) -> String {
+    format!(
+        "/// Fire {name} as `{function}` fires on a slot without the
+/// lasting-DISABLE mark: the site is not checked against the remembered
+/// DISABLEd sites (docs/EXTENSIONS.md, \"DISABLE that lasts\"). The header's
+/// inline wrappers call it once their own check of a marked slot's site found
+/// nothing remembered for it, so the library does not check again. Returns,
+/// errors, NULL handling, DISABLE and threads as `{function}`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
+///
+/// # Safety
+/// As `{function}`.
+#[no_mangle]
+#[inline(never)]
+pub unsafe extern \"C\" fn {function}Unmarked({params}) -> c_int {{
+    let firing = {firing};
+    // SAFETY: forwarded caller contract.
+    unsafe {{ fire(\"{function}\", state, firing) }}
+}}
+
+",
+        name = row.name,
+        function = row.function,
+        params = c_params(row),
+        firing = firing(row),
+    )
+}
+
 fn exported_fn(row: &Row) -> String {
     let marked = if row.local {
         let raw = |i: usize| {
@@ -323,6 +356,9 @@ use crate::ffi::types::{PyMonitoringState, PyObject};
         match row.surface {
             Surface::Full => {
                 code.push_str(&underscore_fn(row));
+                if row.local {
+                    code.push_str(&unmarked_fn(row));
+                }
                 code.push_str(&exported_fn(row));
             }
             Surface::AliasOf(to) => code.push_str(&alias_fn(row, &EVENTS[to as usize])),
@@ -443,15 +479,6 @@ fn c_wrapper(row: &Row) -> String {
     for decl in &extra {
         write!(all, ", {decl}").unwrap();
     }
-    if row.local {
-        writeln!(
-            out,
-            "_PYMONITORING_OUT_OF_LINE int\n{function}Copy({all})\n\
-             {{ _PYMONITORING_FIRE_COPY(state, {function}({})); }}\n",
-            args.replacen("state", "_pymonitoring_slot", 1)
-        )
-        .unwrap();
-    }
     // The extra parameters on a line of their own, under the first.
     let mut signature = format!("{exported}({C_BASE}");
     if !extra.is_empty() {
@@ -462,16 +489,16 @@ fn c_wrapper(row: &Row) -> String {
     let call = format!("{function}({args})");
     if row.local {
         let event = format!("PY_MONITORING_EVENT_{}", row.name);
-        let copy = format!("{function}Copy({args})");
+        let unmarked = format!("{function}Unmarked({args})");
         let check = match row.args.iter().find(|a| a.kind == ArgKind::LineNumber) {
             Some(line) => format!(
                 "_PYMONITORING_IF_ACTIVE_LOCAL_AT(_pymonitoring_site, state, {event}, codelike, \
-                 offset, _PYMONITORING_CAST(uint32_t, {}), {copy}, {call})",
+                 offset, _PYMONITORING_CAST(uint32_t, {}), {unmarked}, {call})",
                 line.c_name
             ),
             None => format!(
                 "_PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, {event}, codelike, \
-                 offset, {copy}, {call})"
+                 offset, {unmarked}, {call})"
             ),
         };
         writeln!(

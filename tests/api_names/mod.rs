@@ -66,6 +66,31 @@ pub fn underscore_fire_functions() -> Vec<String> {
         .collect()
 }
 
+/// The 10 local events with a fire function (docs/BEHAVIOUR.md, "Events and sets").
+pub const LOCAL_FIRE_EVENTS: [&str; 10] = [
+    "PyStart",
+    "PyResume",
+    "PyReturn",
+    "PyYield",
+    "Call",
+    "Line",
+    "Jump",
+    "BranchLeft",
+    "BranchRight",
+    "StopIteration",
+];
+
+/// The 10 `_PyMonitoring_Fire*EventUnmarked` entry points the header's
+/// inline wrappers of the local events call when their own check of a
+/// lasting-DISABLE slot's site found nothing remembered (docs/EXTENSIONS.md,
+/// "DISABLE that lasts").
+pub fn unmarked_fire_functions() -> Vec<String> {
+    LOCAL_FIRE_EVENTS
+        .iter()
+        .map(|e| format!("_PyMonitoring_Fire{e}EventUnmarked"))
+        .collect()
+}
+
 /// Scope functions (docs/BEHAVIOUR.md, "Scopes").
 pub const SCOPE_FUNCTIONS: [&str; 2] = ["PyMonitoring_EnterScope", "PyMonitoring_ExitScope"];
 
@@ -141,6 +166,7 @@ pub const HOST_FUNCTIONS: [&str; 1] = ["PyMonitoring_SetHost"];
 pub fn all_functions() -> Vec<String> {
     let mut v = plain_fire_functions();
     v.extend(underscore_fire_functions());
+    v.extend(unmarked_fire_functions());
     v.extend(
         SCOPE_FUNCTIONS
             .iter()

@@ -42,6 +42,29 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyStartEvent(
     unsafe { fire("_PyMonitoring_FirePyStartEvent", state, firing) }
 }
 
+/// Fire PY_START as `_PyMonitoring_FirePyStartEvent` fires on a slot without the
+/// lasting-DISABLE mark: the site is not checked against the remembered
+/// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+/// inline wrappers call it once their own check of a marked slot's site found
+/// nothing remembered for it, so the library does not check again. Returns,
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyStartEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
+///
+/// # Safety
+/// As `_PyMonitoring_FirePyStartEvent`.
+#[no_mangle]
+#[inline(never)]
+pub unsafe extern "C" fn _PyMonitoring_FirePyStartEventUnmarked(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+) -> c_int {
+    let firing = object(codelike).map(|codelike| Firing::new(Event::PyStart, codelike, offset));
+    // SAFETY: forwarded caller contract.
+    unsafe { fire("_PyMonitoring_FirePyStartEvent", state, firing) }
+}
+
 /// Fire PY_START: a function starts.
 ///
 /// Returns 0 at once when `state->active` is 0; otherwise the same as
@@ -93,6 +116,29 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyResumeEvent(
     if unsafe { marked(state) } {
         return unsafe { fire_marked::<{ Event::PyResume as u8 }>(state, codelike, offset, 0, 0) };
     }
+    let firing = object(codelike).map(|codelike| Firing::new(Event::PyResume, codelike, offset));
+    // SAFETY: forwarded caller contract.
+    unsafe { fire("_PyMonitoring_FirePyResumeEvent", state, firing) }
+}
+
+/// Fire PY_RESUME as `_PyMonitoring_FirePyResumeEvent` fires on a slot without the
+/// lasting-DISABLE mark: the site is not checked against the remembered
+/// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+/// inline wrappers call it once their own check of a marked slot's site found
+/// nothing remembered for it, so the library does not check again. Returns,
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyResumeEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
+///
+/// # Safety
+/// As `_PyMonitoring_FirePyResumeEvent`.
+#[no_mangle]
+#[inline(never)]
+pub unsafe extern "C" fn _PyMonitoring_FirePyResumeEventUnmarked(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+) -> c_int {
     let firing = object(codelike).map(|codelike| Firing::new(Event::PyResume, codelike, offset));
     // SAFETY: forwarded caller contract.
     unsafe { fire("_PyMonitoring_FirePyResumeEvent", state, firing) }
@@ -152,6 +198,33 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyReturnEvent(
             fire_marked::<{ Event::PyReturn as u8 }>(state, codelike, offset, retval as usize, 0)
         };
     }
+    let firing = object(codelike).map(|codelike| Firing {
+        arg0: object(retval),
+        ..Firing::new(Event::PyReturn, codelike, offset)
+    });
+    // SAFETY: forwarded caller contract.
+    unsafe { fire("_PyMonitoring_FirePyReturnEvent", state, firing) }
+}
+
+/// Fire PY_RETURN as `_PyMonitoring_FirePyReturnEvent` fires on a slot without the
+/// lasting-DISABLE mark: the site is not checked against the remembered
+/// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+/// inline wrappers call it once their own check of a marked slot's site found
+/// nothing remembered for it, so the library does not check again. Returns,
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyReturnEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
+///
+/// # Safety
+/// As `_PyMonitoring_FirePyReturnEvent`.
+#[no_mangle]
+#[inline(never)]
+pub unsafe extern "C" fn _PyMonitoring_FirePyReturnEventUnmarked(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+    retval: *mut PyObject,
+) -> c_int {
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(retval),
         ..Firing::new(Event::PyReturn, codelike, offset)
@@ -221,6 +294,33 @@ pub unsafe extern "C" fn _PyMonitoring_FirePyYieldEvent(
             fire_marked::<{ Event::PyYield as u8 }>(state, codelike, offset, retval as usize, 0)
         };
     }
+    let firing = object(codelike).map(|codelike| Firing {
+        arg0: object(retval),
+        ..Firing::new(Event::PyYield, codelike, offset)
+    });
+    // SAFETY: forwarded caller contract.
+    unsafe { fire("_PyMonitoring_FirePyYieldEvent", state, firing) }
+}
+
+/// Fire PY_YIELD as `_PyMonitoring_FirePyYieldEvent` fires on a slot without the
+/// lasting-DISABLE mark: the site is not checked against the remembered
+/// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+/// inline wrappers call it once their own check of a marked slot's site found
+/// nothing remembered for it, so the library does not check again. Returns,
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FirePyYieldEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
+///
+/// # Safety
+/// As `_PyMonitoring_FirePyYieldEvent`.
+#[no_mangle]
+#[inline(never)]
+pub unsafe extern "C" fn _PyMonitoring_FirePyYieldEventUnmarked(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+    retval: *mut PyObject,
+) -> c_int {
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(retval),
         ..Firing::new(Event::PyYield, codelike, offset)
@@ -306,6 +406,35 @@ pub unsafe extern "C" fn _PyMonitoring_FireCallEvent(
     unsafe { fire("_PyMonitoring_FireCallEvent", state, firing) }
 }
 
+/// Fire CALL as `_PyMonitoring_FireCallEvent` fires on a slot without the
+/// lasting-DISABLE mark: the site is not checked against the remembered
+/// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+/// inline wrappers call it once their own check of a marked slot's site found
+/// nothing remembered for it, so the library does not check again. Returns,
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireCallEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
+///
+/// # Safety
+/// As `_PyMonitoring_FireCallEvent`.
+#[no_mangle]
+#[inline(never)]
+pub unsafe extern "C" fn _PyMonitoring_FireCallEventUnmarked(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+    callable: *mut PyObject,
+    arg0: *mut PyObject,
+) -> c_int {
+    let firing = object(codelike).map(|codelike| Firing {
+        arg0: object(callable),
+        arg1: object(arg0),
+        ..Firing::new(Event::Call, codelike, offset)
+    });
+    // SAFETY: forwarded caller contract.
+    unsafe { fire("_PyMonitoring_FireCallEvent", state, firing) }
+}
+
 /// Fire CALL: `callable` is about to be called with first argument `arg0` (delivered as `arg0` and `arg1`).
 ///
 /// Returns 0 at once when `state->active` is 0; otherwise the same as
@@ -376,6 +505,33 @@ pub unsafe extern "C" fn _PyMonitoring_FireLineEvent(
     unsafe { fire("_PyMonitoring_FireLineEvent", state, firing) }
 }
 
+/// Fire LINE as `_PyMonitoring_FireLineEvent` fires on a slot without the
+/// lasting-DISABLE mark: the site is not checked against the remembered
+/// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+/// inline wrappers call it once their own check of a marked slot's site found
+/// nothing remembered for it, so the library does not check again. Returns,
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireLineEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
+///
+/// # Safety
+/// As `_PyMonitoring_FireLineEvent`.
+#[no_mangle]
+#[inline(never)]
+pub unsafe extern "C" fn _PyMonitoring_FireLineEventUnmarked(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+    lineno: c_int,
+) -> c_int {
+    let firing = object(codelike).map(|codelike| Firing {
+        lineno,
+        ..Firing::new(Event::Line, codelike, offset)
+    });
+    // SAFETY: forwarded caller contract.
+    unsafe { fire("_PyMonitoring_FireLineEvent", state, firing) }
+}
+
 /// Fire LINE: line `lineno` is reached (delivered as `lineno`; `offset` is delivered too).
 ///
 /// Returns 0 at once when `state->active` is 0; otherwise the same as
@@ -437,6 +593,33 @@ pub unsafe extern "C" fn _PyMonitoring_FireJumpEvent(
             fire_marked::<{ Event::Jump as u8 }>(state, codelike, offset, target_offset as usize, 0)
         };
     }
+    let firing = object(codelike).map(|codelike| Firing {
+        arg0: object(target_offset),
+        ..Firing::new(Event::Jump, codelike, offset)
+    });
+    // SAFETY: forwarded caller contract.
+    unsafe { fire("_PyMonitoring_FireJumpEvent", state, firing) }
+}
+
+/// Fire JUMP as `_PyMonitoring_FireJumpEvent` fires on a slot without the
+/// lasting-DISABLE mark: the site is not checked against the remembered
+/// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+/// inline wrappers call it once their own check of a marked slot's site found
+/// nothing remembered for it, so the library does not check again. Returns,
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireJumpEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
+///
+/// # Safety
+/// As `_PyMonitoring_FireJumpEvent`.
+#[no_mangle]
+#[inline(never)]
+pub unsafe extern "C" fn _PyMonitoring_FireJumpEventUnmarked(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+    target_offset: *mut PyObject,
+) -> c_int {
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(target_offset),
         ..Firing::new(Event::Jump, codelike, offset)
@@ -520,6 +703,33 @@ pub unsafe extern "C" fn _PyMonitoring_FireBranchLeftEvent(
     unsafe { fire("_PyMonitoring_FireBranchLeftEvent", state, firing) }
 }
 
+/// Fire BRANCH_LEFT as `_PyMonitoring_FireBranchLeftEvent` fires on a slot without the
+/// lasting-DISABLE mark: the site is not checked against the remembered
+/// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+/// inline wrappers call it once their own check of a marked slot's site found
+/// nothing remembered for it, so the library does not check again. Returns,
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireBranchLeftEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
+///
+/// # Safety
+/// As `_PyMonitoring_FireBranchLeftEvent`.
+#[no_mangle]
+#[inline(never)]
+pub unsafe extern "C" fn _PyMonitoring_FireBranchLeftEventUnmarked(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+    target_offset: *mut PyObject,
+) -> c_int {
+    let firing = object(codelike).map(|codelike| Firing {
+        arg0: object(target_offset),
+        ..Firing::new(Event::BranchLeft, codelike, offset)
+    });
+    // SAFETY: forwarded caller contract.
+    unsafe { fire("_PyMonitoring_FireBranchLeftEvent", state, firing) }
+}
+
 /// Fire BRANCH_LEFT: a branch goes left to `target_offset` (delivered as `arg0`).
 ///
 /// Returns 0 at once when `state->active` is 0; otherwise the same as
@@ -587,6 +797,33 @@ pub unsafe extern "C" fn _PyMonitoring_FireBranchRightEvent(
             )
         };
     }
+    let firing = object(codelike).map(|codelike| Firing {
+        arg0: object(target_offset),
+        ..Firing::new(Event::BranchRight, codelike, offset)
+    });
+    // SAFETY: forwarded caller contract.
+    unsafe { fire("_PyMonitoring_FireBranchRightEvent", state, firing) }
+}
+
+/// Fire BRANCH_RIGHT as `_PyMonitoring_FireBranchRightEvent` fires on a slot without the
+/// lasting-DISABLE mark: the site is not checked against the remembered
+/// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+/// inline wrappers call it once their own check of a marked slot's site found
+/// nothing remembered for it, so the library does not check again. Returns,
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireBranchRightEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
+///
+/// # Safety
+/// As `_PyMonitoring_FireBranchRightEvent`.
+#[no_mangle]
+#[inline(never)]
+pub unsafe extern "C" fn _PyMonitoring_FireBranchRightEventUnmarked(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+    target_offset: *mut PyObject,
+) -> c_int {
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(target_offset),
         ..Firing::new(Event::BranchRight, codelike, offset)
@@ -1011,6 +1248,33 @@ pub unsafe extern "C" fn _PyMonitoring_FireStopIterationEvent(
             )
         };
     }
+    let firing = object(codelike).map(|codelike| Firing {
+        arg0: object(value),
+        ..Firing::new(Event::StopIteration, codelike, offset)
+    });
+    // SAFETY: forwarded caller contract.
+    unsafe { fire("_PyMonitoring_FireStopIterationEvent", state, firing) }
+}
+
+/// Fire STOP_ITERATION as `_PyMonitoring_FireStopIterationEvent` fires on a slot without the
+/// lasting-DISABLE mark: the site is not checked against the remembered
+/// DISABLEd sites (docs/EXTENSIONS.md, "DISABLE that lasts"). The header's
+/// inline wrappers call it once their own check of a marked slot's site found
+/// nothing remembered for it, so the library does not check again. Returns,
+/// errors, NULL handling, DISABLE and threads as `_PyMonitoring_FireStopIterationEvent`. Internal:
+/// fired at a site remembered as DISABLEd, it calls the callbacks that
+/// DISABLEd it.
+///
+/// # Safety
+/// As `_PyMonitoring_FireStopIterationEvent`.
+#[no_mangle]
+#[inline(never)]
+pub unsafe extern "C" fn _PyMonitoring_FireStopIterationEventUnmarked(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+    value: *mut PyObject,
+) -> c_int {
     let firing = object(codelike).map(|codelike| Firing {
         arg0: object(value),
         ..Firing::new(Event::StopIteration, codelike, offset)

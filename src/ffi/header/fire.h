@@ -3,115 +3,79 @@
  * The header's inline fire wrappers: tests/header.rs splices this file
  * (without this comment) into src/ffi/header/inline.h's place for it. */
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FirePyStartEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyStartEvent(_pymonitoring_slot, codelike, offset)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FirePyStartEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEventCopy(state, codelike, offset), _PyMonitoring_FirePyStartEvent(state, codelike, offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_START, codelike, offset, _PyMonitoring_FirePyStartEventUnmarked(state, codelike, offset), _PyMonitoring_FirePyStartEvent(state, codelike, offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyStartEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { return _PyMonitoring_FirePyStartEventAt(NULL, state, codelike, offset); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FirePyResumeEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyResumeEvent(_pymonitoring_slot, codelike, offset)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FirePyResumeEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEventCopy(state, codelike, offset), _PyMonitoring_FirePyResumeEvent(state, codelike, offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_RESUME, codelike, offset, _PyMonitoring_FirePyResumeEventUnmarked(state, codelike, offset), _PyMonitoring_FirePyResumeEvent(state, codelike, offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyResumeEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { return _PyMonitoring_FirePyResumeEventAt(NULL, state, codelike, offset); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FirePyReturnEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyReturnEvent(_pymonitoring_slot, codelike, offset, retval)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FirePyReturnEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_RETURN, codelike, offset, _PyMonitoring_FirePyReturnEventUnmarked(state, codelike, offset, retval), _PyMonitoring_FirePyReturnEvent(state, codelike, offset, retval)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyReturnEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                PyObject *retval)
 { return _PyMonitoring_FirePyReturnEventAt(NULL, state, codelike, offset, retval); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FirePyYieldEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FirePyYieldEvent(_pymonitoring_slot, codelike, offset, retval)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FirePyYieldEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *retval)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEventCopy(state, codelike, offset, retval), _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_PY_YIELD, codelike, offset, _PyMonitoring_FirePyYieldEventUnmarked(state, codelike, offset, retval), _PyMonitoring_FirePyYieldEvent(state, codelike, offset, retval)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyYieldEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                               PyObject *retval)
 { return _PyMonitoring_FirePyYieldEventAt(NULL, state, codelike, offset, retval); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FireCallEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *callable, PyObject *arg0)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireCallEvent(_pymonitoring_slot, codelike, offset, callable, arg0)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FireCallEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *callable, PyObject *arg0)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEventCopy(state, codelike, offset, callable, arg0), _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_CALL, codelike, offset, _PyMonitoring_FireCallEventUnmarked(state, codelike, offset, callable, arg0), _PyMonitoring_FireCallEvent(state, codelike, offset, callable, arg0)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireCallEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *callable, PyObject *arg0)
 { return _PyMonitoring_FireCallEventAt(NULL, state, codelike, offset, callable, arg0); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FireLineEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, int lineno)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireLineEvent(_pymonitoring_slot, codelike, offset, lineno)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FireLineEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, int lineno)
-{ _PYMONITORING_IF_ACTIVE_LOCAL_AT(_pymonitoring_site, state, PY_MONITORING_EVENT_LINE, codelike, offset, _PYMONITORING_CAST(uint32_t, lineno), _PyMonitoring_FireLineEventCopy(state, codelike, offset, lineno), _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL_AT(_pymonitoring_site, state, PY_MONITORING_EVENT_LINE, codelike, offset, _PYMONITORING_CAST(uint32_t, lineno), _PyMonitoring_FireLineEventUnmarked(state, codelike, offset, lineno), _PyMonitoring_FireLineEvent(state, codelike, offset, lineno)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireLineEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            int lineno)
 { return _PyMonitoring_FireLineEventAt(NULL, state, codelike, offset, lineno); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FireJumpEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireJumpEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FireJumpEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_JUMP, codelike, offset, _PyMonitoring_FireJumpEventUnmarked(state, codelike, offset, target_offset), _PyMonitoring_FireJumpEvent(state, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireJumpEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                            PyObject *target_offset)
 { return _PyMonitoring_FireJumpEventAt(NULL, state, codelike, offset, target_offset); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FireBranchLeftEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireBranchLeftEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FireBranchLeftEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_BRANCH_LEFT, codelike, offset, _PyMonitoring_FireBranchLeftEventUnmarked(state, codelike, offset, target_offset), _PyMonitoring_FireBranchLeftEvent(state, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireBranchLeftEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
                                  PyObject *target_offset)
 { return _PyMonitoring_FireBranchLeftEventAt(NULL, state, codelike, offset, target_offset); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FireBranchRightEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireBranchRightEvent(_pymonitoring_slot, codelike, offset, target_offset)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FireBranchRightEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *target_offset)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEventCopy(state, codelike, offset, target_offset), _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_BRANCH_RIGHT, codelike, offset, _PyMonitoring_FireBranchRightEventUnmarked(state, codelike, offset, target_offset), _PyMonitoring_FireBranchRightEvent(state, codelike, offset, target_offset)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireBranchRightEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,
@@ -147,13 +111,9 @@ _PYMONITORING_WRAPPER int
 PyMonitoring_FirePyUnwindEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset)
 { _PYMONITORING_IF_ACTIVE(state, _PyMonitoring_FirePyUnwindEvent(state, codelike, offset)); }
 
-_PYMONITORING_OUT_OF_LINE int
-_PyMonitoring_FireStopIterationEventCopy(PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *value)
-{ _PYMONITORING_FIRE_COPY(state, _PyMonitoring_FireStopIterationEvent(_pymonitoring_slot, codelike, offset, value)); }
-
 _PYMONITORING_WRAPPER int
 _PyMonitoring_FireStopIterationEventAt(uint64_t *_pymonitoring_site, PyMonitoringState *state, PyObject *codelike, int32_t offset, PyObject *value)
-{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEventCopy(state, codelike, offset, value), _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
+{ _PYMONITORING_IF_ACTIVE_LOCAL(_pymonitoring_site, state, PY_MONITORING_EVENT_STOP_ITERATION, codelike, offset, _PyMonitoring_FireStopIterationEventUnmarked(state, codelike, offset, value), _PyMonitoring_FireStopIterationEvent(state, codelike, offset, value)); }
 
 _PYMONITORING_WRAPPER int
 PyMonitoring_FireStopIterationEvent(PyMonitoringState *state, PyObject *codelike, int32_t offset,

@@ -217,35 +217,15 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
     return _PyMonitoring_SiteLookup(cache != NULL, state, event, codelike, offset, line);
 }
 
-/* A fire on a marked slot whose site has nothing remembered: the library
- * is called on the slot with its mark taken off for the call (so it does
- * not check the site again) and put back after it (a refresh inside the
- * call, in the mode, marks it too). Out of line, so the other paths keep
- * their tail call. X calls the library with `_pymonitoring_slot` as the
- * state. */
-#if defined(__GNUC__) || defined(__clang__)
-#define _PYMONITORING_OUT_OF_LINE static __attribute__((noinline, unused))
-#else
-#define _PYMONITORING_OUT_OF_LINE static
-#endif
-#define _PYMONITORING_FIRE_COPY(STATE, X) \
-    PyMonitoringState *_pymonitoring_slot = (STATE); \
-    int _pymonitoring_rc; \
-    _pymonitoring_slot->opaque = _PYMONITORING_CAST(uint8_t, \
-        _pymonitoring_slot->opaque & ~_PYMONITORING_SLOT_MARK); \
-    _pymonitoring_rc = (X); \
-    _pymonitoring_slot->opaque = _PYMONITORING_CAST(uint8_t, \
-        _pymonitoring_slot->opaque | _PYMONITORING_SLOT_MARK); \
-    return _pymonitoring_rc;
-
 /* _PYMONITORING_IF_ACTIVE for the local events. On a marked slot the site
  * is checked here (CACHE: the call site's cache, or NULL): remembered, 0
  * with no call (found in the table, the cache claimed, with a tail call to
- * _PyMonitoring_SiteClaim); nothing remembered for it, COPY (the library on the slot
- * without its mark, above); anything else, X (the library on the slot,
- * which checks the site in full). LINE is LINE's line number (0 for the
- * other events). */
-#define _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, LINE, COPY, X) \
+ * _PyMonitoring_SiteClaim); nothing remembered for it, UNMARKED (the
+ * event's _PyMonitoring_Fire*EventUnmarked, which fires as on a slot
+ * without the mark: no second check); anything else, X (the library on
+ * the slot, which checks the site in full). LINE is LINE's line number (0
+ * for the other events). */
+#define _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, LINE, UNMARKED, X) \
     if (!(STATE)->active) { \
         return 0; \
     } \
@@ -256,15 +236,15 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
             return 0; \
         } \
         if (_pymonitoring_known == 0) { \
-            return (COPY); \
+            return (UNMARKED); \
         } \
         if (_pymonitoring_known != _PYMONITORING_SITE_LIBRARY) { \
             return _PyMonitoring_SiteClaim((CACHE), (CODE), _pymonitoring_known); \
         } \
     } \
     return (X);
-#define _PYMONITORING_IF_ACTIVE_LOCAL(CACHE, STATE, EVENT, CODE, OFFSET, COPY, X) \
-    _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, 0, COPY, X)
+#define _PYMONITORING_IF_ACTIVE_LOCAL(CACHE, STATE, EVENT, CODE, OFFSET, UNMARKED, X) \
+    _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, 0, UNMARKED, X)
 
 /* Each expansion of a local event's fire macro (generated with the
  * wrappers below) gets its own cache: a `static` in a GNU statement
@@ -366,8 +346,6 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_IF_ACTIVE
 #undef _PYMONITORING_IF_ACTIVE_LOCAL
 #undef _PYMONITORING_IF_ACTIVE_LOCAL_AT
-#undef _PYMONITORING_FIRE_COPY
-#undef _PYMONITORING_OUT_OF_LINE
 #undef _PYMONITORING_COLD
 #undef _PYMONITORING_SITE_LIBRARY
 #undef _PYMONITORING_SITE_SKIP
