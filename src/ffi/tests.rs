@@ -341,11 +341,43 @@ mod refresh_paths {
                     ("avx2", avx2::<false>)
                 });
             }
+            // The out-of-line dispatch as the route byte sends the SSSE3
+            // kernel's two routes there.
+            unsafe extern "C" fn routed_ssse3<const MARKED: bool>(
+                s: *mut u8,
+                v: *mut u64,
+                e: *const u8,
+                n: usize,
+            ) -> c_int {
+                use super::super::simd::Kernel;
+                let route = if MARKED {
+                    Kernel::Ssse3Marked
+                } else {
+                    Kernel::Ssse3
+                } as u8;
+                // SAFETY: forwarded; SSSE3 checked before it is listed,
+                // `n` >= MIN_LEN.
+                unsafe {
+                    super::super::scope::detect_and_refresh(
+                        s.cast(),
+                        v,
+                        e,
+                        n,
+                        registry::version(),
+                        route,
+                    )
+                }
+            }
             if std::is_x86_feature_detected!("ssse3") {
                 out.push(if lasting {
                     ("ssse3 marked", ssse3::<true>)
                 } else {
                     ("ssse3", ssse3::<false>)
+                });
+                out.push(if lasting {
+                    ("routed ssse3 marked", routed_ssse3::<true>)
+                } else {
+                    ("routed ssse3", routed_ssse3::<false>)
                 });
             }
         }
@@ -624,19 +656,26 @@ mod refresh_paths {
 
     /// The kernel choice: detected once, then remembered in the route
     /// byte's low bits; a CPU with AVX2 runs the AVX2 kernel. With the
-    /// restart gate open (other tests of this process may have opened it)
-    /// `kernel()` answers Unknown, whose path checks the gate.
+    /// restart gate closed the byte is the kernel's value; with it open
+    /// (other tests of this process may have opened it) the byte names the
+    /// marked kernel exactly while the lasting mode's refresh needs no
+    /// translation, and no kernel otherwise.
     #[test]
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     fn kernel_detection_is_remembered() {
         use super::super::simd::{self, Kernel};
+        use crate::ext::restarts::{GATE, KERNEL, MARKED};
+        let _g = registry_lock();
         let k = simd::detect();
-        let route = registry::global().ext().route();
-        assert_eq!(route & !crate::ext::restarts::GATE, k as u8);
-        if route & crate::ext::restarts::GATE == 0 {
-            assert_eq!(simd::kernel(), k);
-        } else {
-            assert_eq!(simd::kernel(), Kernel::Unknown);
+        let route = simd::route();
+        assert_eq!(route & KERNEL, k as u8);
+        let ext = registry::global().ext();
+        let marked = ext.lasting_mode() && ext.refresh_limit() > 0;
+        assert_eq!(route & MARKED != 0, marked);
+        if route & GATE == 0 {
+            assert_eq!(route, k as u8);
+        } else if marked {
+            assert_eq!(route, GATE | MARKED | k as u8);
         }
         let want = if std::is_x86_feature_detected!("avx2") {
             Kernel::Avx2
@@ -646,6 +685,43 @@ mod refresh_paths {
             Kernel::Scalar
         };
         assert_eq!(k, want);
+        if k != Kernel::Scalar {
+            assert_eq!(
+                (GATE | MARKED | k as u8),
+                if k == Kernel::Avx2 {
+                    Kernel::Avx2Marked
+                } else {
+                    Kernel::Ssse3Marked
+                } as u8
+            );
+        }
+    }
+
+    /// The route byte's `MARKED` bit follows the options: set while the
+    /// lasting mode is on and the host's numbering off, whatever the order
+    /// of the switches; the gate stays open once opened.
+    #[test]
+    fn the_route_byte_marks_the_lasting_mode_without_translation() {
+        use crate::ext::options::{self, CPYTHON_313_EVENT_IDS, LASTING_DISABLE};
+        use crate::ext::restarts::{GATE, MARKED};
+        let _g = registry_lock();
+        registry::reset_for_tests();
+        let route = || registry::global().ext().route();
+        for (set, marked) in [
+            (LASTING_DISABLE, true),
+            (LASTING_DISABLE | CPYTHON_313_EVENT_IDS, false),
+            (LASTING_DISABLE, true),
+            (CPYTHON_313_EVENT_IDS, false),
+            (0, false),
+            (LASTING_DISABLE, true),
+            (0, false),
+        ] {
+            options::set(set).unwrap();
+            assert_eq!(route() & MARKED != 0, marked, "options {set:#x}");
+            assert_ne!(route() & GATE, 0, "options {set:#x}");
+        }
+        registry::reset_for_tests();
+        assert_eq!(route() & MARKED, 0);
     }
 
     /// The entry's own loads of the version and the idle word read what
