@@ -166,6 +166,17 @@ impl State {
         self.restarts.route()
     }
 
+    /// Whether the default mode's gated refresh of a scope last refreshed
+    /// at version `v` (to `current`, read with Acquire before this) is
+    /// CPython's (`active = mask`, see [`State::refresh_marked`]): not only
+    /// per-tool restarts happened since `v`. The C layer's kernels make it
+    /// then. Relaxed loads, after the version.
+    #[inline(always)]
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn refresh_is_cpythons(&self, v: u64, current: u64) -> bool {
+        !self.restarts.only_restarts(v, current)
+    }
+
     /// Record the C layer's kernel choice in the route byte.
     #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn set_route(&self, kernel: u8) {

@@ -275,8 +275,9 @@ unsafe extern "C" fn enter_scope_refresh(
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     if len.wrapping_sub(super::simd::MIN_LEN) < 1 << 61 {
         use super::simd::{self, Kernel};
-        // The AVX2 kernel's two routes first (the default mode's, then the
-        // lasting mode's), everything else out of line.
+        // The AVX2 kernel's routes first (the default mode's, the lasting
+        // mode's, then the default mode's gated one), everything else out
+        // of line.
         let route = simd::route();
         if route == Kernel::Avx2 as u8 {
             // SAFETY: AVX2 checked; arguments checked as above, forwarded
@@ -291,6 +292,19 @@ unsafe extern "C" fn enter_scope_refresh(
             // mark (`detect_and_refresh`).
             return unsafe {
                 simd::refresh_avx2::<true>(states.cast(), version, event_types, len, current)
+            };
+        }
+        if route == crate::ext::restarts::GATE | Kernel::Avx2 as u8 {
+            // SAFETY: as above (the default mode's gated refresh).
+            return unsafe {
+                gated_refresh(
+                    states,
+                    version,
+                    event_types,
+                    len,
+                    current,
+                    Kernel::Avx2 as u8,
+                )
             };
         }
         // SAFETY: as above, `route` the byte just read.
@@ -620,9 +634,57 @@ pub(super) unsafe extern "C" fn detect_and_refresh(
         r if r & (GATE | MARKED | KERNEL) == GATE | MARKED => unsafe {
             detect_then_refresh::<true>(states, version, event_types, len, current)
         },
+        r if r & (GATE | MARKED) == GATE => unsafe {
+            gated_refresh(states, version, event_types, len, current, r & KERNEL)
+        },
         // The scalar code, or a gated refresh the kernels do not make.
         _ => unsafe { enter_scope_refresh_other(states, version, event_types, len) },
     }
+}
+
+/// The default mode's gated refresh (the gate open, the byte's `MARKED`
+/// bit clear), `kernel` the kernel bits of the route byte: when the
+/// refresh is CPython's (`ext::State::refresh_is_cpythons`: not only
+/// per-tool restarts since the scope's version) and no translation is on
+/// (the refresh limit), the unmarked kernel's; otherwise (the restarted
+/// tools' bits only, the host's numbering, the lasting mode under it, no
+/// kernel) the core's. Read in the core's order: the version (by the
+/// caller, `Acquire`), the gate (the byte), the limit, the restarts, then
+/// the masks (by the kernel). Frameless, each path a tail call.
+///
+/// # Safety
+/// As [`detect_and_refresh`].
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[cold]
+#[inline(never)]
+pub(super) unsafe extern "C" fn gated_refresh(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+    current: u64,
+    kernel: u8,
+) -> c_int {
+    use super::simd::{self, Kernel};
+    let ext = registry::global().ext();
+    // SAFETY: `version` is non-NULL; the caller owns the word.
+    let v = unsafe { *version };
+    if len <= ext.refresh_limit() && ext.refresh_is_cpythons(v, current) {
+        // SAFETY (each arm): the kernel's features were detected (its
+        // number is in the route byte only then); forwarded caller contract.
+        if kernel == Kernel::Avx2 as u8 {
+            return unsafe {
+                simd::refresh_avx2::<false>(states.cast(), version, event_types, len, current)
+            };
+        }
+        if kernel == Kernel::Ssse3 as u8 {
+            return unsafe {
+                simd::refresh_ssse3::<false>(states.cast(), version, event_types, len, current)
+            };
+        }
+    }
+    // SAFETY: forwarded caller contract.
+    unsafe { enter_scope_refresh_other(states, version, event_types, len) }
 }
 
 /// [`detect_and_refresh`] before the kernel is known: detect it, then

@@ -517,6 +517,100 @@ mod refresh_paths {
             .unwrap();
     }
 
+    /// After a run of per-tool restarts, from scope versions before the
+    /// run (CPython's refresh), inside it (the restarted tools' bits come
+    /// back) and the never-refreshed ones: the exported refresh and the
+    /// default mode's gated dispatch with each kernel write what the core
+    /// writes, every length 0-70.
+    #[test]
+    fn the_gated_paths_match_the_core_after_restarts() {
+        let _g = registry_lock();
+        let strategy = (
+            any::<[u32; 6]>(),
+            proptest::collection::vec(0..Event::COUNT as u8, 70),
+            proptest::collection::vec(any::<u8>(), 2 * 70),
+            proptest::collection::vec(0..6i64, 1..4),
+        );
+        let mut runner = TestRunner::new(Config {
+            cases: 24,
+            ..Config::default()
+        });
+        runner
+            .run(&strategy, |(sets, ids, bytes, restarts)| {
+                set_tools(&sets, false);
+                let before = registry::version();
+                for &t in &restarts {
+                    crate::ext::lasting::restart_tool_events(t).unwrap();
+                }
+                let current = registry::version();
+                prop_assert!(registry::global().ext().refresh_gate_open());
+                let mut starts = vec![0, u64::MAX];
+                starts.extend(before.saturating_sub(1)..current);
+                for len in 0..=70usize {
+                    let ids = &ids[..len];
+                    for &start in &starts {
+                        let slots: Vec<SlotState> = bytes[..2 * len]
+                            .chunks_exact(2)
+                            .map(|b| SlotState {
+                                active: Cell::new(b[0]),
+                                opaque: Cell::new(b[1]),
+                            })
+                            .collect();
+                        let version = Cell::new(start);
+                        scope::refresh(&slots, &version, ids).unwrap();
+                        let want: Vec<u8> = slots
+                            .iter()
+                            .flat_map(|s| [s.active.get(), s.opaque.get()])
+                            .collect();
+                        for (name, path) in gated_paths(len) {
+                            let mut buf = bytes.clone();
+                            let mut v = start;
+                            // SAFETY: `len` slots and ids in live buffers.
+                            let rc = unsafe { path(buf.as_mut_ptr(), &mut v, ids.as_ptr(), len) };
+                            matches_core(name, rc, &buf, &bytes, 0, &want, (v, version.get()))?;
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// The refreshes that take the default mode's gated refresh: the
+    /// exported function, and for 4 slots or more the gated dispatch with
+    /// each kernel this CPU has.
+    fn gated_paths(len: usize) -> Vec<(&'static str, Refresh)> {
+        unsafe extern "C" fn exported(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
+            // SAFETY: forwarded.
+            unsafe { _PyMonitoring_EnterScope(s.cast(), v, e, n as Py_ssize_t) }
+        }
+        let mut out: Vec<(&'static str, Refresh)> = vec![("exported", exported)];
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        if len >= super::super::simd::MIN_LEN {
+            use super::super::simd::Kernel;
+            unsafe extern "C" fn gated<const K: u8>(
+                s: *mut u8,
+                v: *mut u64,
+                e: *const u8,
+                n: usize,
+            ) -> c_int {
+                // SAFETY: forwarded; the kernel's features checked before
+                // it is listed, `n` >= MIN_LEN.
+                unsafe {
+                    super::super::scope::gated_refresh(s.cast(), v, e, n, registry::version(), K)
+                }
+            }
+            if std::is_x86_feature_detected!("avx2") {
+                out.push(("gated avx2", gated::<{ Kernel::Avx2 as u8 }>));
+            }
+            if std::is_x86_feature_detected!("ssse3") {
+                out.push(("gated ssse3", gated::<{ Kernel::Ssse3 as u8 }>));
+            }
+            out.push(("gated scalar", gated::<{ Kernel::Scalar as u8 }>));
+        }
+        out
+    }
+
     /// A bad id at every position of every length 1-70 (values at both
     /// thresholds the kernels test, 16 and 19, and around their saturating
     /// adds), among valid ids below 16 or up to 18: -1, the core's
