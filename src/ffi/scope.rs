@@ -289,7 +289,7 @@ unsafe extern "C" fn enter_scope_refresh(
         if route == Kernel::Avx2Marked as u8 {
             // SAFETY: as above; the route byte names a marked kernel only
             // while the lasting mode's refresh is the kernels' with the
-            // mark (`detect_and_refresh`).
+            // mark (`ext::restarts::MARKED`).
             return unsafe {
                 simd::refresh_avx2::<true>(states.cast(), version, event_types, len, current)
             };
@@ -592,15 +592,15 @@ const _: () = assert!(MAX_LEN == registry::MAX_SCOPE_LEN);
 const _: () = assert!(super::simd::MIN_LEN + (1 << 61) <= MAX_LEN);
 
 /// A refresh of [`MIN_LEN`](super::simd::MIN_LEN) slots or more whose
-/// route byte `route` (read once by the caller) names no AVX2 kernel: the
-/// SSSE3 kernel's two routes, the scalar code's, the first refresh (the
-/// kernel not known yet) and every gated refresh but the lasting mode's
-/// with the kernel known. With the gate open (the byte's top bit), the
-/// lasting-DISABLE mode's refresh (CPython's masks, `opaque` = the mark:
-/// `ext::State::refresh_marked`) is the kernel's with the mark unless the
-/// host's numbering is on: the byte's `MARKED` bit says which; any other
-/// gated refresh (after a per-tool restart) takes the core's. Read in the
-/// core's order: the version (by the caller, `Acquire`), the gate and the
+/// route byte `route` (read once by the caller) is none of the AVX2
+/// kernel's three values [`enter_scope_refresh`] takes itself: the SSSE3
+/// kernel's, the scalar code's, the first refresh (the kernel not known
+/// yet) and the gated refreshes with no AVX2 kernel. With the gate open
+/// (the byte's top bit), the lasting-DISABLE mode's refresh (CPython's
+/// masks, `opaque` = the mark: `ext::State::refresh_marked`) is the
+/// kernel's with the mark unless the host's numbering is on: the byte's
+/// `MARKED` bit says which; any other gated refresh takes
+/// [`gated_refresh`]. Read in the core's order: the version (by the caller, `Acquire`), the gate and the
 /// mode (the one byte), then the masks (by the kernel). Frameless: each
 /// path is a tail call, detection out of line.
 ///

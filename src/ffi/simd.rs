@@ -70,9 +70,9 @@ pub(super) enum Kernel {
 /// caller stays frameless): the extensions' refresh gate in its top bit,
 /// below it `ext::restarts::MARKED` (the gated refresh is the lasting
 /// mode's with no translation), and in the low bits the kernel
-/// [`detect`] chose. Each [`Kernel`] is the byte's value that runs it:
-/// with the gate open otherwise no value names a kernel, and the refresh
-/// checks the gate (docs/ARCHITECTURE.md, "The seam").
+/// [`detect`] chose. Each [`Kernel`] is the byte's value that runs it;
+/// with the gate open and `MARKED` clear the refresh checks what the gate
+/// asks (docs/ARCHITECTURE.md, "The seam").
 #[inline(always)]
 pub(super) fn route() -> u8 {
     registry::global().ext().route()
@@ -80,7 +80,7 @@ pub(super) fn route() -> u8 {
 
 const _: () = assert!(Kernel::Avx2Marked as u8 == 0xc1 && Kernel::Ssse3Marked as u8 == 0xc2);
 
-/// Which refresh runs on this CPU, remembered for [`kernel`].
+/// Which refresh runs on this CPU, remembered in the route byte ([`route`]).
 #[cold]
 pub(super) fn detect() -> Kernel {
     let k = if std::is_x86_feature_detected!("avx2") {
