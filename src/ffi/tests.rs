@@ -584,7 +584,11 @@ mod refresh_paths {
             // SAFETY: forwarded.
             unsafe { _PyMonitoring_EnterScope(s.cast(), v, e, n as Py_ssize_t) }
         }
+        #[cfg_attr(any(not(target_arch = "x86_64"), loom), allow(unused_mut))]
         let mut out: Vec<(&'static str, Refresh)> = vec![("exported", exported)];
+        // Only the kernels' paths depend on the length.
+        #[cfg(any(not(target_arch = "x86_64"), loom))]
+        let _ = len;
         #[cfg(all(target_arch = "x86_64", not(loom)))]
         if len >= super::super::simd::MIN_LEN {
             use super::super::simd::Kernel;
