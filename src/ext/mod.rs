@@ -157,12 +157,24 @@ impl State {
         self.restarts.gate()
     }
 
-    /// The refresh route byte: the gate in its top bit, the C layer's
-    /// kernel choice below (`ffi::simd::kernel`), one relaxed load.
+    /// The refresh route byte: the gate in its top bit, the lasting mode's
+    /// `MARKED` bit, the C layer's kernel choice below (`ffi::simd::route`),
+    /// one relaxed load.
     #[inline(always)]
     #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn route(&self) -> u8 {
         self.restarts.route()
+    }
+
+    /// Whether the default mode's gated refresh of a scope last refreshed
+    /// at version `v` (to `current`, read with Acquire before this) is
+    /// CPython's (`active = mask`, see [`State::refresh_marked`]): not only
+    /// per-tool restarts happened since `v`. The C layer's kernels make it
+    /// then. Relaxed loads, after the version.
+    #[inline(always)]
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn refresh_is_cpythons(&self, v: u64, current: u64) -> bool {
+        !self.restarts.only_restarts(v, current)
     }
 
     /// Record the C layer's kernel choice in the route byte.
@@ -235,12 +247,15 @@ impl State {
 
     /// Store the word, after routing refreshes: they must reach the
     /// translation while the host's numbering is on (the gate sends every
-    /// refresh through the C layer's length check).
+    /// refresh through the C layer's length check), and the C layer's
+    /// kernels with the mark while only the lasting mode shapes them.
     fn store_options(&self, options: u32) {
         let on = options & CPYTHON_313_EVENT_IDS != 0;
         if on {
             self.restarts.open_gate();
         }
+        self.restarts
+            .set_marked(options & LASTING_DISABLE != 0 && !on);
         self.refresh_limit.store(
             if on { 0 } else { MAX_SCOPE_LEN },
             std::sync::atomic::Ordering::Relaxed,

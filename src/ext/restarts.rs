@@ -9,14 +9,24 @@ use crate::tool::TOOL_IDS;
 /// The bit of [`Restarts::route`] that sends refreshes to the marked refresh (`crate::ext::State::refresh_marked`).
 pub(crate) const GATE: u8 = 0x80;
 
+/// The bit of [`Restarts::route`] set while that refresh is the lasting
+/// mode's with no translation (the mode on, the host's numbering off): the
+/// C layer's kernels then refresh with the mark, sent there by the byte's
+/// value alone.
+pub(crate) const MARKED: u8 = 0x40;
+
+/// The bits of [`Restarts::route`] below [`MARKED`]: the C layer's kernel.
+pub(crate) const KERNEL: u8 = MARKED - 1;
+
 /// What scopes need to know about restarts. Written by registry writers
 /// (under the registry lock) before the version bump they precede (Release),
 /// read Relaxed after the version (Acquire), see `docs/CONCURRENCY.md`.
 pub(crate) struct Restarts {
     /// [`GATE`] is set from the first per-tool restart or lasting-mode
-    /// switch on. The low bits are the C layer's cached choice of refresh
-    /// kernel ([`Restarts::route`]): sharing the byte lets the exported
-    /// refresh learn both with one load.
+    /// switch on, [`MARKED`] while the lasting mode's refresh needs no
+    /// translation. The low bits ([`KERNEL`]) are the C layer's cached
+    /// choice of refresh kernel ([`Restarts::route`]): sharing the byte lets
+    /// the exported refresh learn all three with one load.
     gate: AtomicU8,
     /// The version each tool's last restart made.
     tools: [AtomicU64; TOOL_IDS],
@@ -64,11 +74,21 @@ impl Restarts {
         self.gate.load(Ordering::Relaxed)
     }
 
-    /// Record the C layer's kernel choice (bits below [`GATE`]; set once,
+    /// Record the C layer's kernel choice (the [`KERNEL`] bits; set once,
     /// the same value by every thread that detects it).
     #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn set_route(&self, kernel: u8) {
-        self.gate.fetch_or(kernel & !GATE, Ordering::Relaxed);
+        self.gate.fetch_or(kernel & KERNEL, Ordering::Relaxed);
+    }
+
+    /// Writer: set or clear [`MARKED`] (the gate is open whenever it is set:
+    /// the lasting mode opened it).
+    pub(crate) fn set_marked(&self, marked: bool) {
+        if marked {
+            self.gate.fetch_or(MARKED, Ordering::Relaxed);
+        } else {
+            self.gate.fetch_and(!MARKED, Ordering::Relaxed);
+        }
     }
 
     /// Send every later refresh to the restart-aware path (also what the

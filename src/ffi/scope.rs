@@ -275,33 +275,47 @@ unsafe extern "C" fn enter_scope_refresh(
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     if len.wrapping_sub(super::simd::MIN_LEN) < 1 << 61 {
         use super::simd::{self, Kernel};
-        match simd::kernel() {
+        // The AVX2 kernel's routes first (the default mode's, the lasting
+        // mode's, then the default mode's gated one), everything else out
+        // of line.
+        let route = simd::route();
+        if route == Kernel::Avx2 as u8 {
             // SAFETY: AVX2 checked; arguments checked as above, forwarded
             // caller contract.
-            Kernel::Avx2 => {
-                return unsafe {
-                    simd::refresh_avx2::<false>(states.cast(), version, event_types, len, current)
-                }
-            }
-            // SAFETY: SSSE3 checked; as above.
-            Kernel::Ssse3 => {
-                return unsafe {
-                    simd::refresh_ssse3::<false>(states.cast(), version, event_types, len, current)
-                }
-            }
-            // SAFETY: as above.
-            Kernel::Unknown => {
-                return unsafe { detect_and_refresh(states, version, event_types, len, current) }
-            }
-            Kernel::Scalar => {}
+            return unsafe {
+                simd::refresh_avx2::<false>(states.cast(), version, event_types, len, current)
+            };
         }
+        if route == Kernel::Avx2Marked as u8 {
+            // SAFETY: as above; the route byte names a marked kernel only
+            // while the lasting mode's refresh is the kernels' with the
+            // mark (`ext::restarts::MARKED`).
+            return unsafe {
+                simd::refresh_avx2::<true>(states.cast(), version, event_types, len, current)
+            };
+        }
+        if route == crate::ext::restarts::GATE | Kernel::Avx2 as u8 {
+            // SAFETY: as above (the default mode's gated refresh).
+            return unsafe {
+                gated_refresh(
+                    states,
+                    version,
+                    event_types,
+                    len,
+                    current,
+                    Kernel::Avx2 as u8,
+                )
+            };
+        }
+        // SAFETY: as above, `route` the byte just read.
+        return unsafe { detect_and_refresh(states, version, event_types, len, current, route) };
     }
     // Only the kernels take the version read by the caller.
     #[cfg(any(not(target_arch = "x86_64"), loom))]
     let _ = current;
     // Once a per-tool restart or the lasting mode was used,
     // refreshes take the core's restart-aware path (the kernels learn it
-    // from their route byte, see `simd::kernel`).
+    // from their route byte, see `simd::route`).
     if len.wrapping_sub(1) < 3 && !registry::global().ext().refresh_gate_open() {
         // SAFETY: as above, 1 <= len <= 3.
         return unsafe { refresh_1_to_3(states, version, event_types, len) };
@@ -577,52 +591,100 @@ const _: () = assert!(MAX_LEN == registry::MAX_SCOPE_LEN);
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 const _: () = assert!(super::simd::MIN_LEN + (1 << 61) <= MAX_LEN);
 
-/// The first refresh long enough for the SIMD kernel, and every one once
-/// the extensions' gate is open (the route byte's top bit). With the gate
-/// open, the lasting-DISABLE mode's refresh (CPython's masks, `opaque` = the
-/// mark: `ext::State::refresh_marked`) is the kernel's with the mark, unless
-/// the host's numbering is on (its refresh limit is 0, so `len` is over
-/// it); any other gated refresh (after a per-tool restart) takes the
-/// core's. Read in the core's order: the version (by the caller,
-/// `Acquire`), the gate, the mode, then the masks (by the kernel).
-/// Frameless: each path is a tail call, detection out of line.
+/// A refresh of [`MIN_LEN`](super::simd::MIN_LEN) slots or more whose
+/// route byte `route` (read once by the caller) is none of the AVX2
+/// kernel's three values [`enter_scope_refresh`] takes itself: the SSSE3
+/// kernel's, the scalar code's, the first refresh (the kernel not known
+/// yet) and the gated refreshes with no AVX2 kernel. With the gate open
+/// (the byte's top bit), the lasting-DISABLE mode's refresh (CPython's
+/// masks, `opaque` = the mark: `ext::State::refresh_marked`) is the
+/// kernel's with the mark unless the host's numbering is on: the byte's
+/// `MARKED` bit says which; any other gated refresh takes
+/// [`gated_refresh`]. Read in the core's order: the version (by the caller, `Acquire`), the gate and the
+/// mode (the one byte), then the masks (by the kernel). Frameless: each
+/// path is a tail call, detection out of line.
 ///
 /// # Safety
-/// As [`enter_scope_refresh`], `len` checked.
+/// As [`enter_scope_refresh`], `len` checked and at least `MIN_LEN`.
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 #[cold]
 #[inline(never)]
-unsafe extern "C" fn detect_and_refresh(
+pub(super) unsafe extern "C" fn detect_and_refresh(
     states: *mut PyMonitoringState,
     version: *mut u64,
     event_types: *const u8,
     len: usize,
     current: u64,
+    route: u8,
 ) -> c_int {
-    use super::simd;
-    use crate::ext::restarts::GATE;
-    let ext = registry::global().ext();
-    let route = ext.route();
-    if route & GATE == 0 {
-        // SAFETY: forwarded caller contract.
-        return unsafe { detect_then_refresh::<false>(states, version, event_types, len, current) };
-    }
-    if !ext.lasting_mode() || len > ext.refresh_limit() {
-        // SAFETY: forwarded caller contract.
-        return unsafe { enter_scope_refresh_other(states, version, event_types, len) };
-    }
+    use super::simd::{self, Kernel};
+    use crate::ext::restarts::{GATE, KERNEL, MARKED};
     // SAFETY (each arm): the kernel's features were detected (its number
     // is in the route byte only then); forwarded caller contract.
-    match route & !GATE {
-        1 => unsafe {
-            simd::refresh_avx2::<true>(states.cast(), version, event_types, len, current)
+    match route {
+        r if r == Kernel::Ssse3 as u8 => unsafe {
+            simd::refresh_ssse3::<false>(states.cast(), version, event_types, len, current)
         },
-        2 => unsafe {
+        r if r == Kernel::Ssse3Marked as u8 => unsafe {
             simd::refresh_ssse3::<true>(states.cast(), version, event_types, len, current)
         },
-        0 => unsafe { detect_then_refresh::<true>(states, version, event_types, len, current) },
+        r if r & GATE == 0 && r & KERNEL == Kernel::Unknown as u8 => unsafe {
+            detect_then_refresh::<false>(states, version, event_types, len, current)
+        },
+        r if r & (GATE | MARKED | KERNEL) == GATE | MARKED => unsafe {
+            detect_then_refresh::<true>(states, version, event_types, len, current)
+        },
+        r if r & (GATE | MARKED) == GATE => unsafe {
+            gated_refresh(states, version, event_types, len, current, r & KERNEL)
+        },
+        // The scalar code, or a gated refresh the kernels do not make.
         _ => unsafe { enter_scope_refresh_other(states, version, event_types, len) },
     }
+}
+
+/// The default mode's gated refresh (the gate open, the byte's `MARKED`
+/// bit clear), `kernel` the kernel bits of the route byte: when the
+/// refresh is CPython's (`ext::State::refresh_is_cpythons`: not only
+/// per-tool restarts since the scope's version) and no translation is on
+/// (the refresh limit), the unmarked kernel's; otherwise (the restarted
+/// tools' bits only, the host's numbering, the lasting mode under it, no
+/// kernel) the core's. Read in the core's order: the version (by the
+/// caller, `Acquire`), the gate (the byte), the limit, the restarts, then
+/// the masks (by the kernel). Frameless, each path a tail call.
+///
+/// # Safety
+/// As [`detect_and_refresh`].
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[cold]
+#[inline(never)]
+pub(super) unsafe extern "C" fn gated_refresh(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+    current: u64,
+    kernel: u8,
+) -> c_int {
+    use super::simd::{self, Kernel};
+    let ext = registry::global().ext();
+    // SAFETY: `version` is non-NULL; the caller owns the word.
+    let v = unsafe { *version };
+    if len <= ext.refresh_limit() && ext.refresh_is_cpythons(v, current) {
+        // SAFETY (each arm): the kernel's features were detected (its
+        // number is in the route byte only then); forwarded caller contract.
+        if kernel == Kernel::Avx2 as u8 {
+            return unsafe {
+                simd::refresh_avx2::<false>(states.cast(), version, event_types, len, current)
+            };
+        }
+        if kernel == Kernel::Ssse3 as u8 {
+            return unsafe {
+                simd::refresh_ssse3::<false>(states.cast(), version, event_types, len, current)
+            };
+        }
+    }
+    // SAFETY: forwarded caller contract.
+    unsafe { enter_scope_refresh_other(states, version, event_types, len) }
 }
 
 /// [`detect_and_refresh`] before the kernel is known: detect it, then

@@ -40,6 +40,7 @@
 use std::arch::x86_64::*;
 use std::ffi::c_int;
 
+use crate::ext::restarts::{GATE, MARKED};
 use crate::ext::SLOT_MARK;
 use crate::registry;
 
@@ -47,7 +48,7 @@ use crate::registry;
 /// (1-3 byte stores cost less than setting up the vectors).
 pub(super) const MIN_LEN: usize = 4;
 
-/// Which refresh runs.
+/// Which refresh runs: each the route byte's value that runs it ([`route`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u8)]
 pub(super) enum Kernel {
@@ -59,25 +60,27 @@ pub(super) enum Kernel {
     Ssse3 = 2,
     /// The core's scalar code.
     Scalar = 3,
+    /// [`refresh_avx2`] with the mark (the lasting mode, no translation).
+    Avx2Marked = GATE | MARKED | 1,
+    /// [`refresh_ssse3`] with the mark.
+    Ssse3Marked = GATE | MARKED | 2,
 }
 
-/// The refresh to run, as far as known: one load, so the caller stays
-/// frameless. The kernel is kept in the refresh route byte
-/// (`ext::State::route`), whose top bit is the extensions' refresh gate:
-/// with the gate open no value matches a kernel, so the refresh goes to
-/// [`Kernel::Unknown`]'s path, which checks the gate (docs/ARCHITECTURE.md,
-/// "The seam").
+/// The refresh route byte (`ext::State::route`, one relaxed load, so the
+/// caller stays frameless): the extensions' refresh gate in its top bit,
+/// below it `ext::restarts::MARKED` (the gated refresh is the lasting
+/// mode's with no translation), and in the low bits the kernel
+/// [`detect`] chose. Each [`Kernel`] is the byte's value that runs it;
+/// with the gate open and `MARKED` clear the refresh checks what the gate
+/// asks (docs/ARCHITECTURE.md, "The seam").
 #[inline(always)]
-pub(super) fn kernel() -> Kernel {
-    match registry::global().ext().route() {
-        1 => Kernel::Avx2,
-        2 => Kernel::Ssse3,
-        3 => Kernel::Scalar,
-        _ => Kernel::Unknown,
-    }
+pub(super) fn route() -> u8 {
+    registry::global().ext().route()
 }
 
-/// Which refresh runs on this CPU, remembered for [`kernel`].
+const _: () = assert!(Kernel::Avx2Marked as u8 == 0xc1 && Kernel::Ssse3Marked as u8 == 0xc2);
+
+/// Which refresh runs on this CPU, remembered in the route byte ([`route`]).
 #[cold]
 pub(super) fn detect() -> Kernel {
     let k = if std::is_x86_feature_detected!("avx2") {

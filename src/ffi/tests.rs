@@ -352,11 +352,43 @@ mod refresh_paths {
                     ("avx2", avx2::<false>)
                 });
             }
+            // The out-of-line dispatch as the route byte sends the SSSE3
+            // kernel's two routes there.
+            unsafe extern "C" fn routed_ssse3<const MARKED: bool>(
+                s: *mut u8,
+                v: *mut u64,
+                e: *const u8,
+                n: usize,
+            ) -> c_int {
+                use super::super::simd::Kernel;
+                let route = if MARKED {
+                    Kernel::Ssse3Marked
+                } else {
+                    Kernel::Ssse3
+                } as u8;
+                // SAFETY: forwarded; SSSE3 checked before it is listed,
+                // `n` >= MIN_LEN.
+                unsafe {
+                    super::super::scope::detect_and_refresh(
+                        s.cast(),
+                        v,
+                        e,
+                        n,
+                        registry::version(),
+                        route,
+                    )
+                }
+            }
             if std::is_x86_feature_detected!("ssse3") {
                 out.push(if lasting {
                     ("ssse3 marked", ssse3::<true>)
                 } else {
                     ("ssse3", ssse3::<false>)
+                });
+                out.push(if lasting {
+                    ("routed ssse3 marked", routed_ssse3::<true>)
+                } else {
+                    ("routed ssse3", routed_ssse3::<false>)
                 });
             }
         }
@@ -494,6 +526,104 @@ mod refresh_paths {
                 Ok(())
             })
             .unwrap();
+    }
+
+    /// After a run of per-tool restarts, from scope versions before the
+    /// run (CPython's refresh), inside it (the restarted tools' bits come
+    /// back) and the never-refreshed ones: the exported refresh and the
+    /// default mode's gated dispatch with each kernel write what the core
+    /// writes, every length 0-70.
+    #[test]
+    fn the_gated_paths_match_the_core_after_restarts() {
+        let _g = registry_lock();
+        let strategy = (
+            any::<[u32; 6]>(),
+            proptest::collection::vec(0..Event::COUNT as u8, 70),
+            proptest::collection::vec(any::<u8>(), 2 * 70),
+            proptest::collection::vec(0..6i64, 1..4),
+        );
+        let mut runner = TestRunner::new(Config {
+            cases: 24,
+            ..Config::default()
+        });
+        runner
+            .run(&strategy, |(sets, ids, bytes, restarts)| {
+                set_tools(&sets, false);
+                let before = registry::version();
+                for &t in &restarts {
+                    crate::ext::lasting::restart_tool_events(t).unwrap();
+                }
+                let current = registry::version();
+                prop_assert!(registry::global().ext().refresh_gate_open());
+                let mut starts = vec![0, u64::MAX];
+                starts.extend(before.saturating_sub(1)..current);
+                for len in 0..=70usize {
+                    let ids = &ids[..len];
+                    for &start in &starts {
+                        let slots: Vec<SlotState> = bytes[..2 * len]
+                            .chunks_exact(2)
+                            .map(|b| SlotState {
+                                active: Cell::new(b[0]),
+                                opaque: Cell::new(b[1]),
+                            })
+                            .collect();
+                        let version = Cell::new(start);
+                        scope::refresh(&slots, &version, ids).unwrap();
+                        let want: Vec<u8> = slots
+                            .iter()
+                            .flat_map(|s| [s.active.get(), s.opaque.get()])
+                            .collect();
+                        for (name, path) in gated_paths(len) {
+                            let mut buf = bytes.clone();
+                            let mut v = start;
+                            // SAFETY: `len` slots and ids in live buffers.
+                            let rc = unsafe { path(buf.as_mut_ptr(), &mut v, ids.as_ptr(), len) };
+                            matches_core(name, rc, &buf, &bytes, 0, &want, (v, version.get()))?;
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// The refreshes that take the default mode's gated refresh: the
+    /// exported function, and for 4 slots or more the gated dispatch with
+    /// each kernel this CPU has.
+    fn gated_paths(len: usize) -> Vec<(&'static str, Refresh)> {
+        unsafe extern "C" fn exported(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
+            // SAFETY: forwarded.
+            unsafe { _PyMonitoring_EnterScope(s.cast(), v, e, n as Py_ssize_t) }
+        }
+        #[cfg_attr(any(not(target_arch = "x86_64"), loom), allow(unused_mut))]
+        let mut out: Vec<(&'static str, Refresh)> = vec![("exported", exported)];
+        // Only the kernels' paths depend on the length.
+        #[cfg(any(not(target_arch = "x86_64"), loom))]
+        let _ = len;
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        if len >= super::super::simd::MIN_LEN {
+            use super::super::simd::Kernel;
+            unsafe extern "C" fn gated<const K: u8>(
+                s: *mut u8,
+                v: *mut u64,
+                e: *const u8,
+                n: usize,
+            ) -> c_int {
+                // SAFETY: forwarded; the kernel's features checked before
+                // it is listed, `n` >= MIN_LEN.
+                unsafe {
+                    super::super::scope::gated_refresh(s.cast(), v, e, n, registry::version(), K)
+                }
+            }
+            if std::is_x86_feature_detected!("avx2") {
+                out.push(("gated avx2", gated::<{ Kernel::Avx2 as u8 }>));
+            }
+            if std::is_x86_feature_detected!("ssse3") {
+                out.push(("gated ssse3", gated::<{ Kernel::Ssse3 as u8 }>));
+            }
+            out.push(("gated scalar", gated::<{ Kernel::Scalar as u8 }>));
+        }
+        out
     }
 
     /// A bad id at every position of every length 1-70 (values at both
@@ -635,19 +765,26 @@ mod refresh_paths {
 
     /// The kernel choice: detected once, then remembered in the route
     /// byte's low bits; a CPU with AVX2 runs the AVX2 kernel. With the
-    /// restart gate open (other tests of this process may have opened it)
-    /// `kernel()` answers Unknown, whose path checks the gate.
+    /// restart gate closed the byte is the kernel's value; with it open
+    /// (other tests of this process may have opened it) the byte names the
+    /// marked kernel exactly while the lasting mode's refresh needs no
+    /// translation, and no kernel otherwise.
     #[test]
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     fn kernel_detection_is_remembered() {
         use super::super::simd::{self, Kernel};
+        use crate::ext::restarts::{GATE, KERNEL, MARKED};
+        let _g = registry_lock();
         let k = simd::detect();
-        let route = registry::global().ext().route();
-        assert_eq!(route & !crate::ext::restarts::GATE, k as u8);
-        if route & crate::ext::restarts::GATE == 0 {
-            assert_eq!(simd::kernel(), k);
-        } else {
-            assert_eq!(simd::kernel(), Kernel::Unknown);
+        let route = simd::route();
+        assert_eq!(route & KERNEL, k as u8);
+        let ext = registry::global().ext();
+        let marked = ext.lasting_mode() && ext.refresh_limit() > 0;
+        assert_eq!(route & MARKED != 0, marked);
+        if route & GATE == 0 {
+            assert_eq!(route, k as u8);
+        } else if marked {
+            assert_eq!(route, GATE | MARKED | k as u8);
         }
         let want = if std::is_x86_feature_detected!("avx2") {
             Kernel::Avx2
@@ -657,6 +794,43 @@ mod refresh_paths {
             Kernel::Scalar
         };
         assert_eq!(k, want);
+        if k != Kernel::Scalar {
+            assert_eq!(
+                (GATE | MARKED | k as u8),
+                if k == Kernel::Avx2 {
+                    Kernel::Avx2Marked
+                } else {
+                    Kernel::Ssse3Marked
+                } as u8
+            );
+        }
+    }
+
+    /// The route byte's `MARKED` bit follows the options: set while the
+    /// lasting mode is on and the host's numbering off, whatever the order
+    /// of the switches; the gate stays open once opened.
+    #[test]
+    fn the_route_byte_marks_the_lasting_mode_without_translation() {
+        use crate::ext::options::{self, CPYTHON_313_EVENT_IDS, LASTING_DISABLE};
+        use crate::ext::restarts::{GATE, MARKED};
+        let _g = registry_lock();
+        registry::reset_for_tests();
+        let route = || registry::global().ext().route();
+        for (set, marked) in [
+            (LASTING_DISABLE, true),
+            (LASTING_DISABLE | CPYTHON_313_EVENT_IDS, false),
+            (LASTING_DISABLE, true),
+            (CPYTHON_313_EVENT_IDS, false),
+            (0, false),
+            (LASTING_DISABLE, true),
+            (0, false),
+        ] {
+            options::set(set).unwrap();
+            assert_eq!(route() & MARKED != 0, marked, "options {set:#x}");
+            assert_ne!(route() & GATE, 0, "options {set:#x}");
+        }
+        registry::reset_for_tests();
+        assert_eq!(route() & MARKED, 0);
     }
 
     /// The entry's own loads of the version and the idle word read what
