@@ -474,6 +474,21 @@ fn after_callback<B: Boundary>(
         active.set(active.get() & !(1 << record.tool()));
         return Ok(());
     }
+    after_callback_guarded::<B>(active, record, row, answer, pending)
+}
+
+/// [`after_callback_slow`] under `B`, apart and taking its arguments by
+/// value, so that [`after_callback`]'s DISABLE needs no frame (a closure
+/// capturing `answer` would keep it in one) and its other paths jump here.
+#[cold]
+#[inline(never)]
+fn after_callback_guarded<B: Boundary>(
+    active: &Cell<u8>,
+    record: &FireRecord,
+    row: &Row,
+    answer: i32,
+    pending: impl Fn() -> bool,
+) -> Result<(), ErrorSet> {
     B::guarded(record.event(), || {
         after_callback_slow(active, record, row, Outcome::from_answer(answer), pending)
     })

@@ -177,8 +177,8 @@ const ALLOWED: &[(&str, &str)] = &[
     ("8dispatch10not_set_up17h", "called under Boundary::guarded"),
     ("12filter_armed17h", "called under Boundary::guarded"),
     (
-        "after_callback28_$u7b$$u7b$closure",
-        "the closure Boundary::guarded runs",
+        "8dispatch22after_callback_guarded17h",
+        "Boundary::guarded around its body",
     ),
     (
         "8dispatch19after_callback_slow17h",
