@@ -386,7 +386,14 @@ fn walk<B: Boundary>(
             // Short-circuit: the flag word is then tested in memory, one
             // instruction fewer a tool than the combined test.
             if answer != 0 || pending() {
-                if let Err(e) = after_callback::<B>(active, record, row, answer, pending) {
+                // The event's locality is a constant in an entry point: one
+                // instance is called, and it does not test the event.
+                let after = if event.is_local() {
+                    after_callback::<B, true>(active, record, row, answer, pending)
+                } else {
+                    after_callback::<B, false>(active, record, row, answer, pending)
+                };
+                if let Err(e) = after {
                     break 'table Err(e);
                 }
             }
@@ -457,19 +464,19 @@ fn disable_not_local(record: &FireRecord, row: &Row) -> Result<(), ErrorSet> {
 /// (`answer` is its [`Outcome`] code). The first DISABLE of a local event
 /// in the default mode, which every refreshing caller pays once per scope
 /// entry, is decoded here before anything that needs a frame; the rest is
-/// [`after_callback_slow`].
+/// [`after_callback_slow`]. `LOCAL` is whether `record`'s event is local.
 #[inline(never)]
-fn after_callback<B: Boundary>(
+fn after_callback<B: Boundary, const LOCAL: bool>(
     active: &Cell<u8>,
     record: &FireRecord,
     row: &Row,
     answer: i32,
     pending: impl Fn() -> bool,
 ) -> Result<(), ErrorSet> {
-    if (answer == Outcome::Disable as i32)
-        & record.event().is_local()
-        & !pending()
-        & !registry::global().ext().lasting_mode()
+    if LOCAL
+        && (answer == Outcome::Disable as i32)
+            & !pending()
+            & !registry::global().ext().lasting_mode()
     {
         active.set(active.get() & !(1 << record.tool()));
         return Ok(());
