@@ -473,11 +473,7 @@ fn after_callback<B: Boundary, const LOCAL: bool>(
     answer: i32,
     pending: impl Fn() -> bool,
 ) -> Result<(), ErrorSet> {
-    if LOCAL
-        && (answer == Outcome::Disable as i32)
-            & !pending()
-            & !registry::global().ext().lasting_mode()
-    {
+    if LOCAL && (answer == Outcome::Disable as i32) & !pending() & !table::lasting_mode() {
         active.set(active.get() & !(1 << record.tool()));
         return Ok(());
     }

@@ -497,6 +497,10 @@ pub(crate) static GLOBAL: Registry = Registry::new();
 #[cfg(not(loom))]
 pub(crate) static VERSION: &AtomicU64 = &GLOBAL.version;
 
+/// Where the option word is in the registry (`ffi::table::lasting_mode`).
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+pub(crate) const OPTIONS: usize = std::mem::offset_of!(Registry, ext) + crate::ext::OPTIONS;
+
 /// [`Registry::idle_version`] when the registry is not idle: never a
 /// version.
 pub(crate) const NOT_IDLE: u64 = u64::MAX;

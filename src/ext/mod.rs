@@ -91,6 +91,11 @@ impl Writers {
     }
 }
 
+/// Where [`State`]'s option word is, for the FFI layer's direct load
+/// (`crate::ffi::table::lasting_mode`).
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+pub(crate) const OPTIONS: usize = std::mem::offset_of!(State, options);
+
 impl State {
     /// No option, no restart, nothing published.
     #[cfg(not(loom))]

@@ -94,3 +94,30 @@ fn table_pointer() -> *const CallbackTable {
 /// The offset of the table pointer in the registry.
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 const TABLE: usize = std::mem::offset_of!(registry::Registry, table) + super::rcu::POINTER;
+
+/// Whether the lasting-DISABLE mode is on: the option word (Relaxed, as
+/// `crate::ext::State` reads it) loaded by the registry's address, on
+/// x86-64 one `mov` where the GOT takes two (see [`callbacks`]).
+#[inline(always)]
+pub(crate) fn lasting_mode() -> bool {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    {
+        let word: u32;
+        // SAFETY: an aligned 4-byte load of the registry's option word
+        // (`registry::OPTIONS`, an `AtomicU32`), which lives for the whole
+        // process; a `mov` is a Relaxed load on x86-64.
+        unsafe {
+            std::arch::asm!(
+                ".hidden {global}",
+                "mov {word:e}, dword ptr [rip + {global} + {offset}]",
+                word = out(reg) word,
+                global = sym registry::GLOBAL,
+                offset = const registry::OPTIONS,
+                options(nostack, preserves_flags, readonly),
+            );
+        }
+        word & crate::ext::option_bits::LASTING_DISABLE != 0
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    registry::global().ext().lasting_mode()
+}
