@@ -401,6 +401,7 @@ fn walk<B: Boundary>(
                 break;
             }
             if table::callbacks_replaced(held) {
+                replaced();
                 held = table::callbacks(&announced);
                 continue 'table;
             }
@@ -412,6 +413,14 @@ fn walk<B: Boundary>(
     drop(announced);
     result
 }
+
+/// Called where a callback replaced the table: a cold call marks the walk's
+/// second pass as rare, so LLVM lays the first pass out straight (no jump
+/// into the loop; `std::hint::cold_path` is newer than the crate's Rust).
+/// Empty and kept out of line: the call is what carries the hint.
+#[cold]
+#[inline(never)]
+fn replaced() {}
 
 /// A walk on a thread without a reader record: never happens (the first
 /// fire sets the thread up), but fails cleanly if it did.
