@@ -121,12 +121,17 @@ pub const fn stamp_of(done: u64) -> u64 {
 /// added.
 #[inline(always)]
 pub(crate) fn site_key(offset: i32, event: Event, line: u64) -> Option<u64> {
-    let offset = u64::from(offset as u32);
-    let line = u64::from((line as u32).wrapping_add(1));
-    if (offset | line) >= LINE_LIMIT {
+    let offset = offset as u32;
+    let line = (line as u32).wrapping_add(1);
+    // In 32 bits: one `or` and compare.
+    if u64::from(offset | line) >= LINE_LIMIT {
         return None;
     }
-    Some(u64::from(event.id()) << EVENT_SHIFT | offset << OFFSET_SHIFT | line << LINE_SHIFT)
+    Some(
+        u64::from(event.id()) << EVENT_SHIFT
+            | u64::from(offset) << OFFSET_SHIFT
+            | u64::from(line) << LINE_SHIFT,
+    )
 }
 
 /// The line word of a site: LINE's `lineno` (as its 32 bits), 0 for the
