@@ -1885,8 +1885,12 @@ extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
  * Returns 0, the fire's result. */
 #if defined(__GNUC__) || defined(__clang__)
 #define _PYMONITORING_COLD static __attribute__((noinline, cold, unused))
+/* A cache's claim, once its owner matched, usually holds (the site is
+ * DISABLEd): the skip falls through (measured: one jump less). */
+#define _PYMONITORING_LIKELY(X) __builtin_expect(!!(X), 1)
 #else
 #define _PYMONITORING_COLD static
+#define _PYMONITORING_LIKELY(X) (X)
 #endif
 _PYMONITORING_COLD int
 _PyMonitoring_SiteClaim(uint64_t *cache, PyObject *codelike, uint64_t claim)
@@ -1997,11 +2001,11 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
     uint64_t line_bits = _PYMONITORING_CAST(uint32_t, line + 1);
     if (cache != NULL && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0
         && __atomic_load_n(&cache[0], __ATOMIC_RELAXED) == _PYMONITORING_ADDRESS(codelike)
-        && __atomic_load_n(&cache[1], __ATOMIC_RELAXED)
+        && _PYMONITORING_LIKELY(__atomic_load_n(&cache[1], __ATOMIC_RELAXED)
                == (_PYMONITORING_CAST(uint64_t, __atomic_load_n(&state->active, __ATOMIC_RELAXED))
                    | offset_bits << _PYMONITORING_CACHE_OFFSET_SHIFT
                    | line_bits << _PYMONITORING_CACHE_LINE_SHIFT
-                   | __atomic_load_n(&_PyMonitoring_DisabledSites->stamp, __ATOMIC_RELAXED))) {
+                   | __atomic_load_n(&_PyMonitoring_DisabledSites->stamp, __ATOMIC_RELAXED)))) {
         return _PYMONITORING_SITE_SKIP;
     }
     return _PyMonitoring_SiteLookup(cache != NULL, state, event, codelike, offset, line);

@@ -156,6 +156,7 @@ fn on_fast_path(name: &str) -> bool {
     (name.starts_with("_PyMonitoring_Fire") || name.starts_with("PyMonitoring_Fire"))
         && name.ends_with("Event")
         || name.contains("4fire10fire_frame17h")
+        || name.contains("4fire12fire_default17h")
         || name.contains("8dispatch14after_callback17h")
         || name.contains("7handler6call_c17h")
         || name.contains("7handler11call_filled17h")
@@ -165,8 +166,8 @@ fn on_fast_path(name: &str) -> bool {
 const ALLOWED: &[(&str, &str)] = &[
     // Guarded whole (`guard!`, or `Boundary::guarded` around their body).
     (
-        "4fire11fire_marked17h",
-        "the lasting mode's entry, its own guard",
+        "4fire16fire_marked_slow17h",
+        "the lasting mode's scan and fire, its own guard",
     ),
     ("4fire12fire_invalid17h", "guard!"),
     (

@@ -118,7 +118,7 @@ pub fn skipped_fast_at(
     }
     // No tool active: no key matches (a key holds a tool's bit), and the
     // scan finds none.
-    match sites::table().home_at(codelike as u64, offset, event, line, slot.active.get()) {
+    match sites::table().home_at(codelike as u64, offset, event, line, &slot.active) {
         sites::Home::Holds => Skip::Done,
         sites::Home::Empty => Skip::Fire,
         sites::Home::Unknown => Skip::Scan,

@@ -27,6 +27,8 @@
 //! with the `done` of a consistent table read, so a claim made before a
 //! forget never matches the stamp a fire reads after it.
 
+use std::cell::Cell;
+
 use crate::event::Event;
 use crate::object::ObjectRef;
 use crate::sync::{fence, AtomicU64, Mutex, MutexGuard, Ordering};
@@ -119,12 +121,17 @@ pub const fn stamp_of(done: u64) -> u64 {
 /// added.
 #[inline(always)]
 pub(crate) fn site_key(offset: i32, event: Event, line: u64) -> Option<u64> {
-    let offset = u64::from(offset as u32);
-    let line = u64::from((line as u32).wrapping_add(1));
-    if (offset | line) >= LINE_LIMIT {
+    let offset = offset as u32;
+    let line = (line as u32).wrapping_add(1);
+    // In 32 bits: one `or` and compare.
+    if u64::from(offset | line) >= LINE_LIMIT {
         return None;
     }
-    Some(u64::from(event.id()) << EVENT_SHIFT | offset << OFFSET_SHIFT | line << LINE_SHIFT)
+    Some(
+        u64::from(event.id()) << EVENT_SHIFT
+            | u64::from(offset) << OFFSET_SHIFT
+            | u64::from(line) << LINE_SHIFT,
+    )
 }
 
 /// The line word of a site: LINE's `lineno` (as its 32 bits), 0 for the
@@ -310,13 +317,20 @@ impl<const N: usize> SiteTable<N> {
         line: u64,
         tools: u8,
     ) -> Home {
-        self.home_at(codelike.addr() as u64, offset, event, line, tools)
+        self.home_at(
+            codelike.addr() as u64,
+            offset,
+            event,
+            line,
+            &Cell::new(tools),
+        )
     }
 
     /// [`Self::home`] for a code-like's address, which may be 0 (no
     /// code-like): a consistent read never pairs a key with object 0 (an
     /// insert writes the code-like before the key, a removal is a rewrite),
-    /// so 0 is never [`Home::Holds`].
+    /// so 0 is never [`Home::Holds`]. `tools` is read only once the home
+    /// holds a key (fewer registers live across the hash).
     #[inline(always)]
     pub(crate) fn home_at(
         &self,
@@ -324,7 +338,7 @@ impl<const N: usize> SiteTable<N> {
         offset: i32,
         event: Event,
         line: u64,
-        tools: u8,
+        tools: &Cell<u8>,
     ) -> Home {
         let Some(site) = site_key(offset, event, line) else {
             return Home::Empty;
@@ -333,14 +347,17 @@ impl<const N: usize> SiteTable<N> {
         // Masked (a no-op: the home is below N): no bounds check.
         let entry = &self.shared.entries[Self::home_of(object, site) & (N - 1)];
         let k = entry.key.load(Ordering::Acquire);
-        // A key holds one tool bit: with several tools active (or none)
-        // this never matches (the caller then scans).
-        if k != site | u64::from(tools) {
-            return if k == 0 { Home::Empty } else { Home::Unknown };
+        // After the key, as the protocol reads; loaded before the test so
+        // that both loads address the entry from the hash directly.
+        let o = entry.object.load(Ordering::Acquire);
+        if k == 0 {
+            return Home::Empty;
         }
-        // The code-like, and no forget began since `done` was read: the
-        // pair is one site's.
-        if entry.object.load(Ordering::Acquire) == object
+        // A key holds one tool bit: with several tools active (or none)
+        // this never matches (the caller then scans). The code-like, and
+        // no forget began since `done` was read: the pair is one site's.
+        if k == site | u64::from(tools.get())
+            && o == object
             && self.shared.begun.load(Ordering::Acquire) == done
         {
             Home::Holds
@@ -792,7 +809,10 @@ mod tests {
         assert!(!t.remember(c, 0, Event::Line, LINE_LIMIT - 1, 1, || true));
         assert!(t.remember(c, 0, Event::Line, LINE_LIMIT - 2, 1, || true));
         assert_eq!(t.len(), 3);
-        assert_eq!(t.home_at(0, big - 1, Event::PyStart, 0, 2), Home::Empty);
+        assert_eq!(
+            t.home_at(0, big - 1, Event::PyStart, 0, &Cell::new(2)),
+            Home::Empty
+        );
         assert_eq!(t.home(c, big, Event::PyStart, 0, 2), Home::Empty);
         assert_eq!(t.home(c, big - 1, Event::PyStart, 0, 2), Home::Holds);
         assert_eq!(t.home(c, 0, Event::Line, line(-1), 2), Home::Holds);
