@@ -138,7 +138,7 @@ impl<T> Published<T> {
     }
 
     /// Values retired and not yet dropped (tests).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn retired(&self) -> usize {
         self.writer().retired.len()
     }
