@@ -120,26 +120,16 @@ pub extern "C" fn _PyMonitoring_GetRaisedException() -> *mut PyObject {
 }
 
 /// Whether the count of threads holding a host exception (`error::RAISED`,
-/// relaxed) is 0, loaded by its address as
-/// `scope::global_version` loads the version (one load, not two through
-/// the GOT). A `mov` from an aligned word is a relaxed atomic load on
-/// x86-64.
+/// relaxed) is 0, loaded by its address (`load_by_address!`: one load,
+/// not two through the GOT).
 #[inline(always)]
 fn nothing_raised() -> bool {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
-        let v: u64;
         // SAFETY: an aligned 8-byte load of `error::RAISED`, which lives
         // for the whole process.
-        unsafe {
-            std::arch::asm!(
-                ".hidden {raised}",
-                "mov {v}, qword ptr [rip + {raised}]",
-                v = out(reg) v,
-                raised = sym error::RAISED,
-                options(nostack, preserves_flags, readonly),
-            );
-        }
+        let v =
+            unsafe { load_by_address!(u64, error::RAISED, 0, nostack, preserves_flags, readonly) };
         v == 0
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]

@@ -7,6 +7,46 @@
 #![deny(missing_docs)]
 #![allow(non_snake_case)]
 
+/// One aligned load, by its address, of the word at byte `$offset` of a
+/// static that lives for the whole process (x86-64): a `u32`, or any
+/// 8-byte type (`u64`, or a pointer read as one: an integer cast to a
+/// pointer afterwards cost the fire walk 4 instructions), with the `asm!`
+/// options the caller asks for (`readonly` where nothing after the load
+/// has to stay after it). rustc reaches a static of a crate also
+/// built as an rlib through the GOT (two loads); this is one `mov`, which
+/// on x86-64 is an atomic load (Acquire). `.hidden` keeps the static out of
+/// the dynamic symbols of any shared library the crate is linked into (a
+/// Rust `dylib` would otherwise export it, and a direct load of an exported
+/// symbol does not link). Expands to the `asm!` alone: the caller's
+/// `unsafe` block says why the word is there.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+macro_rules! load_by_address {
+    (u32, $static:path, $offset:expr, $($option:ident),+) => {{
+        let word: u32;
+        std::arch::asm!(
+            ".hidden {static}",
+            "mov {word:e}, dword ptr [rip + {static} + {offset}]",
+            word = out(reg) word,
+            static = sym $static,
+            offset = const $offset,
+            options($($option),+),
+        );
+        word
+    }};
+    ($type:ty, $static:path, $offset:expr, $($option:ident),+) => {{
+        let word: $type;
+        std::arch::asm!(
+            ".hidden {static}",
+            "mov {word}, qword ptr [rip + {static} + {offset}]",
+            word = out(reg) word,
+            static = sym $static,
+            offset = const $offset,
+            options($($option),+),
+        );
+        word
+    }};
+}
+
 mod builtin;
 mod errors;
 mod ext;

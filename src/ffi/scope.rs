@@ -170,32 +170,17 @@ unsafe fn enter_scope_valid<const IDLE: bool>(
     unsafe { enter_scope_refresh(states, version, event_types, length, current) }
 }
 
-/// The global version (Acquire), for the entry's compare: on x86-64 one
-/// load from the registry's word by its address (`sym`), where rustc
-/// reaches a static of a crate also built as an rlib through the GOT (two
-/// loads). A `mov` from an aligned word is an atomic load with Acquire
-/// order on x86-64, and the `asm!` block, free to read and write memory
-/// as far as the compiler knows, keeps later accesses after it.
-/// `.hidden` keeps the registry out of the dynamic symbols of any shared
-/// library the crate is linked into (a Rust `dylib` would otherwise
-/// export it, and a direct load of an exported symbol does not link).
+/// The global version (Acquire), for the entry's compare: one load by the
+/// registry's address (`load_by_address!`). The `asm!` block is not
+/// `readonly`: free to read and write memory as far as the compiler knows,
+/// it keeps later accesses after it.
 #[inline(always)]
 pub(super) fn global_version() -> u64 {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
-        let v: u64;
         // SAFETY: an aligned 8-byte load of `GLOBAL.version` (offset 0,
         // asserted below), which lives for the whole process.
-        unsafe {
-            std::arch::asm!(
-                ".hidden {global}",
-                "mov {v}, qword ptr [rip + {global}]",
-                v = out(reg) v,
-                global = sym registry::GLOBAL,
-                options(nostack, preserves_flags),
-            );
-        }
-        v
+        unsafe { load_by_address!(u64, registry::GLOBAL, 0, nostack, preserves_flags) }
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
     registry::global().version()
@@ -207,19 +192,9 @@ pub(super) fn global_version() -> u64 {
 pub(super) fn idle_version() -> u64 {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
-        let v: u64;
         // SAFETY: an aligned 8-byte load of `GLOBAL.idle` (the word after
         // the version, asserted in `registry`), read only.
-        unsafe {
-            std::arch::asm!(
-                ".hidden {global}",
-                "mov {v}, qword ptr [rip + {global} + 8]",
-                v = out(reg) v,
-                global = sym registry::GLOBAL,
-                options(nostack, preserves_flags, readonly),
-            );
-        }
-        v
+        unsafe { load_by_address!(u64, registry::GLOBAL, 8, nostack, preserves_flags, readonly) }
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
     registry::global().idle_version()

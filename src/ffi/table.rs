@@ -21,9 +21,7 @@ pub(crate) fn thread_state<'a>() -> &'a ThreadState {
 
 /// The callback table a dispatch announced by `announced` reads: what
 /// `Registry::callbacks` answers for the process's registry, loaded on
-/// x86-64 with one `mov` by the registry's address (`sym`, as
-/// `ffi::scope::global_version`: rustc reaches a static of a crate also
-/// built as an rlib through the GOT, two loads).
+/// x86-64 with one `mov` by the registry's address (`load_by_address!`).
 #[inline(always)]
 pub(crate) fn callbacks<'a>(announced: &'a Announced<'_>) -> Option<&'a CallbackTable> {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
@@ -73,22 +71,20 @@ pub(crate) fn callbacks_replaced(held: Option<&CallbackTable>) -> bool {
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 #[inline(always)]
 fn table_pointer() -> *const CallbackTable {
-    let ptr: *const CallbackTable;
     // SAFETY: an aligned 8-byte load of the pointer word of `GLOBAL.table`
     // (at `TABLE`, the `Published`'s first field), which lives for the
-    // whole process; `.hidden` as in `ffi::scope::global_version`. Not
+    // whole process (`load_by_address!`). Not
     // `pure`: each call loads again (the walk asks after every callback).
     unsafe {
-        std::arch::asm!(
-            ".hidden {global}",
-            "mov {ptr}, qword ptr [rip + {global} + {offset}]",
-            ptr = out(reg) ptr,
-            global = sym registry::GLOBAL,
-            offset = const TABLE,
-            options(nostack, preserves_flags, readonly),
-        );
+        load_by_address!(
+            *const CallbackTable,
+            registry::GLOBAL,
+            TABLE,
+            nostack,
+            preserves_flags,
+            readonly
+        )
     }
-    ptr
 }
 
 /// The offset of the table pointer in the registry.
@@ -102,20 +98,19 @@ const TABLE: usize = std::mem::offset_of!(registry::Registry, table) + super::rc
 pub(crate) fn lasting_mode() -> bool {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
-        let word: u32;
         // SAFETY: an aligned 4-byte load of the registry's option word
         // (`registry::OPTIONS`, an `AtomicU32`), which lives for the whole
         // process; a `mov` is a Relaxed load on x86-64.
-        unsafe {
-            std::arch::asm!(
-                ".hidden {global}",
-                "mov {word:e}, dword ptr [rip + {global} + {offset}]",
-                word = out(reg) word,
-                global = sym registry::GLOBAL,
-                offset = const registry::OPTIONS,
-                options(nostack, preserves_flags, readonly),
-            );
-        }
+        let word = unsafe {
+            load_by_address!(
+                u32,
+                registry::GLOBAL,
+                registry::OPTIONS,
+                nostack,
+                preserves_flags,
+                readonly
+            )
+        };
         word & crate::ext::option_bits::LASTING_DISABLE != 0
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
