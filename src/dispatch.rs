@@ -128,7 +128,9 @@ pub fn fire_status<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> S
 /// Exception events go to [`fire_exception`].
 #[inline(always)]
 fn fire_in<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
-    let t = table::thread_state();
+    let Some(t) = table::thread_state() else {
+        return fire_first::<B>(active, record);
+    };
     if t.flags.get() != 0 {
         return fire_slow::<B>(t, active, record);
     }
@@ -143,7 +145,9 @@ fn fire_in<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
 /// walks and puts it back here; anything else goes to [`fire_slow`].
 #[inline(always)]
 fn fire_exception<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
-    let t = table::thread_state();
+    let Some(t) = table::thread_state() else {
+        return fire_first::<B>(active, record);
+    };
     if (t.flags.get() != thread::PENDING) | (record.offset < 0) {
         return fire_slow::<B>(t, active, record);
     }
@@ -159,6 +163,21 @@ fn fire_exception<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> St
         t.restore_raised(exc);
     }
     result.into()
+}
+
+/// A fire on a thread whose state `ffi::table::thread_state` does not
+/// reach yet (before its first dispatch): [`fire_slow`] with the state
+/// reached through the thread-local, under `B`'s guard (the access's
+/// failure path, which a constant-initialised thread-local without a
+/// destructor never takes, is a panic).
+#[cold]
+#[inline(never)]
+fn fire_first<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
+    let event = record.event;
+    B::guarded(event, || {
+        thread::with(|t| fire_slow::<B>(t, active, record))
+    })
+    .unwrap_or(Status::Failed)
 }
 
 /// Nested, with something pending, the thread's first fire, an exception
@@ -228,6 +247,7 @@ fn set_up_or_host(t: &ThreadState) -> Ready {
             error::set(e);
             return Ready::Failed;
         }
+        table::thread_set_up(t);
     }
     if t.flags.get() & thread::HOST != 0 {
         Ready::Host

@@ -62,6 +62,13 @@ mod scope_errors;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 mod simd;
 pub(crate) mod table;
+#[cfg(all(
+    target_arch = "x86_64",
+    target_os = "linux",
+    target_env = "gnu",
+    not(loom)
+))]
+mod tls;
 mod tools;
 pub mod types;
 

@@ -4,19 +4,66 @@
 
 use crate::readers::Announced;
 use crate::registry::{self, CallbackTable};
-use crate::thread::{self, ThreadState};
+#[cfg(not(all(
+    target_arch = "x86_64",
+    target_os = "linux",
+    target_env = "gnu",
+    not(loom)
+)))]
+use crate::thread;
+use crate::thread::ThreadState;
 
-/// The calling thread's state, reached with a direct thread-local access in
-/// the caller's frame: the walk's (`thread::with` around a closure as large
-/// as the walk would be a call through the key's accessor).
+/// The calling thread's state, reached in the caller's frame (the walk's):
+/// on x86-64 glibc by a TLS descriptor once the thread's first dispatch set
+/// it up (`super::tls`; `None` before), elsewhere with a direct thread-local
+/// access (`thread::with` around a closure as large as the walk would be a
+/// call through the key's accessor).
 #[inline(always)]
-pub(crate) fn thread_state<'a>() -> &'a ThreadState {
-    let state = thread::with(std::ptr::from_ref);
-    // SAFETY: the thread's state is a constant-initialised thread-local
-    // without drop glue (`src/thread.rs`), so its storage is the thread's
-    // for as long as the thread runs, also while it is torn down; the
-    // callers use the reference during their own call, on this thread.
-    unsafe { &*state }
+pub(crate) fn thread_state<'a>() -> Option<&'a ThreadState> {
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_os = "linux",
+        target_env = "gnu",
+        not(loom)
+    ))]
+    {
+        super::tls::thread_state()
+    }
+    #[cfg(not(all(
+        target_arch = "x86_64",
+        target_os = "linux",
+        target_env = "gnu",
+        not(loom)
+    )))]
+    {
+        let state = thread::with(std::ptr::from_ref);
+        // SAFETY: the thread's state is a constant-initialised thread-local
+        // without drop glue (`src/thread.rs`), so its storage is the thread's
+        // for as long as the thread runs, also while it is torn down; the
+        // callers use the reference during their own call, on this thread.
+        Some(unsafe { &*state })
+    }
+}
+
+/// `state`, the calling thread's, was just set up for its first dispatch:
+/// on x86-64 glibc [`thread_state`] finds it by a TLS descriptor from now
+/// on (`super::tls`); elsewhere nothing to do.
+#[inline]
+pub(crate) fn thread_set_up(state: &ThreadState) {
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_os = "linux",
+        target_env = "gnu",
+        not(loom)
+    ))]
+    super::tls::remember(state);
+    #[cfg(not(all(
+        target_arch = "x86_64",
+        target_os = "linux",
+        target_env = "gnu",
+        not(loom)
+    )))]
+    let _ = state;
 }
 
 /// The callback table a dispatch announced by `announced` reads: what
