@@ -127,6 +127,49 @@ _PyMonitoring_SiteClaim(uint64_t *cache, PyObject *codelike, uint64_t claim)
     return object_address == 0;
 }
 
+/* On x86-64 with gcc and clang (and a site cache), the words the check
+ * compares with a value (the cache's two words, the home entry's key) are
+ * read by the compare itself: `cmp` with a memory operand, in inline asm
+ * (`asm goto`), one aligned 8-byte read, as a relaxed atomic load is (a
+ * relaxed or volatile load is never folded into a compare by gcc or
+ * clang: measured, one `mov` each). The asm is volatile (never hoisted
+ * out of a loop or merged: every fire reads the words anew). Elsewhere the
+ * portable __atomic loads below. */
+#if !defined(PYMONITORING_NO_SITE_CACHE) && defined(__x86_64__)
+#if defined(__clang__)
+#if __clang_major__ >= 9
+#define _PYMONITORING_SITE_ASM 1
+#endif
+#elif defined(__GNUC__)
+#if __GNUC__ >= 5
+#define _PYMONITORING_SITE_ASM 1
+#endif
+#endif
+#endif
+#if defined(_PYMONITORING_SITE_ASM)
+/* Jumps to LABEL unless the word at P equals V. */
+#define _PYMONITORING_JUMP_UNLESS_EQUAL(P, V, LABEL) \
+    __asm__ goto("cmp{q %0, %1| %1, %0}\n\tjne %l2" : : "r"(V), "m"(*(P)) : "cc" : LABEL)
+/* Jumps to LABEL when the home entry's key is 0: TABLE's entry at byte
+ * offset BYTES (the address spelt out, so that the compiler does not keep
+ * the entry's address in a register for it). */
+#define _PYMONITORING_JUMP_IF_EMPTY(TABLE, BYTES, LABEL) \
+    __asm__ goto("cmp{q $0, %c2(%0,%1)| qword ptr [%0+%1+%c2], 0}\n\tje %l3" \
+                 : : "r"(TABLE), "r"(BYTES), \
+                   "i"(offsetof(_PyMonitoringDisabledSites, entries) \
+                       + offsetof(_PyMonitoringDisabledSite, key)) \
+                 : "cc" : LABEL)
+/* X = the byte at P, read after the asm before this one (the owner's
+ * compare; a relaxed load is moved above it). The address as a register
+ * (Intel syntax needs the operand's size spelt out); the byte also as a
+ * memory input, so the compiler orders it with writes to it. */
+#define _PYMONITORING_LOAD_BYTE(X, P) \
+    __asm__ __volatile__("{movzbl (%1), %k0|movzx %k0, byte ptr [%1]}" : "=r"(X) : "r"(P), "m"(*(P)))
+/* X |= the word at P. */
+#define _PYMONITORING_OR_LOAD(X, P) \
+    __asm__ __volatile__("or{q %1, %0| %0, %1}" : "+r"(X) : "m"(*(P)) : "cc")
+#endif
+
 /* The library's check of a remembered site, done in the caller for a slot
  * refreshed in the lasting-DISABLE mode (_PYMONITORING_SLOT_MARK in
  * `opaque`): 1 when the slot's one active tool is remembered as having
@@ -166,9 +209,13 @@ _PyMonitoring_SiteLookup(int claim, const PyMonitoringState *state, int event,
     e = &table->entries[home];
     /* An empty home: nothing remembered (a racing insert reads as a miss).
      * Else the key is read again after `done`, for the consistent read. */
+#if defined(_PYMONITORING_SITE_ASM)
+    _PYMONITORING_JUMP_IF_EMPTY(table, home * sizeof(_PyMonitoringDisabledSite), empty);
+#else
     if (__atomic_load_n(&e->key, __ATOMIC_RELAXED) == 0) {
         return 0;
     }
+#endif
     done = __atomic_load_n(&table->done, __ATOMIC_ACQUIRE);
     key = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
     /* Read apart from the caller's `active` test, so that test stays one
@@ -187,6 +234,10 @@ _PyMonitoring_SiteLookup(int claim, const PyMonitoringState *state, int event,
                | line_bits << _PYMONITORING_CACHE_LINE_SHIFT | done << _PYMONITORING_CACHE_STAMP_SHIFT;
     }
     return _PYMONITORING_SITE_SKIP;
+#if defined(_PYMONITORING_SITE_ASM)
+empty:
+    return 0;
+#endif
 }
 
 /* The check as 1 (remembered), 0 (nothing remembered) or -1 (the library
@@ -209,6 +260,22 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
 {
     uint64_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
     uint64_t line_bits = _PYMONITORING_CAST(uint32_t, line + 1);
+#if defined(_PYMONITORING_SITE_ASM)
+    if (cache != NULL && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0) {
+        uint64_t expected;
+        _PYMONITORING_JUMP_UNLESS_EQUAL(&cache[0], _PYMONITORING_ADDRESS(codelike), miss);
+        /* `active` read apart from the caller's test (see
+         * _PyMonitoring_SiteLookup), once the owner matched. */
+        _PYMONITORING_LOAD_BYTE(expected, &state->active);
+        expected |= offset_bits << _PYMONITORING_CACHE_OFFSET_SHIFT
+                    | line_bits << _PYMONITORING_CACHE_LINE_SHIFT;
+        _PYMONITORING_OR_LOAD(expected, &_PyMonitoring_DisabledSites->stamp);
+        _PYMONITORING_JUMP_UNLESS_EQUAL(&cache[1], expected, miss);
+        return _PYMONITORING_SITE_SKIP;
+    }
+miss:
+    return _PyMonitoring_SiteLookup(cache != NULL, state, event, codelike, offset, line);
+#else
     if (cache != NULL && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0
         && __atomic_load_n(&cache[0], __ATOMIC_RELAXED) == _PYMONITORING_ADDRESS(codelike)
         && _PYMONITORING_LIKELY(__atomic_load_n(&cache[1], __ATOMIC_RELAXED)
@@ -219,6 +286,7 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
         return _PYMONITORING_SITE_SKIP;
     }
     return _PyMonitoring_SiteLookup(cache != NULL, state, event, codelike, offset, line);
+#endif
 }
 
 /* _PYMONITORING_IF_ACTIVE for the local events. On a marked slot the site
@@ -353,6 +421,11 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_COLD
 #undef _PYMONITORING_SITE_LIBRARY
 #undef _PYMONITORING_SITE_SKIP
+#undef _PYMONITORING_SITE_ASM
+#undef _PYMONITORING_JUMP_UNLESS_EQUAL
+#undef _PYMONITORING_JUMP_IF_EMPTY
+#undef _PYMONITORING_LOAD_BYTE
+#undef _PYMONITORING_OR_LOAD
 #undef _PYMONITORING_ADDRESS
 #undef _PYMONITORING_CAST
 #undef _PYMONITORING_PLAIN
