@@ -269,17 +269,30 @@ typedef intptr_t Py_ssize_t;
 
 /**
  * A per-call-site cache's claim (the header's inline fire macros): `active
- * | offset << _PYMONITORING_CACHE_OFFSET_SHIFT | (line + 1) <<
- * _PYMONITORING_CACHE_LINE_SHIFT | stamp`, with the offset and `line + 1`
- * below `1 << _PYMONITORING_CACHE_FIELD_BITS` (other sites are not cached)
- * and the stamp `_PyMonitoring_DisabledSites->stamp`.
+ * | offset << _PYMONITORING_CACHE_OFFSET_SHIFT ^ (line + 1) <<
+ * _PYMONITORING_CACHE_LINE_SHIFT ^ (offset >> _PYMONITORING_CACHE_OFFSET_LOW_BITS)
+ * << _PYMONITORING_CACHE_OFFSET_HIGH_SHIFT | stamp` (one-to-one; an offset
+ * below 512 and `line + 1` below 16384 give a site part below 2^31), with
+ * the offset and `line + 1` below `1 << _PYMONITORING_CACHE_FIELD_BITS`
+ * (other sites are not cached) and the stamp
+ * `_PyMonitoring_DisabledSites->stamp`.
  */
 #define _PYMONITORING_CACHE_OFFSET_SHIFT 8
 
 /**
  * See `_PYMONITORING_CACHE_OFFSET_SHIFT`.
  */
-#define _PYMONITORING_CACHE_LINE_SHIFT 30
+#define _PYMONITORING_CACHE_OFFSET_LOW_BITS 9
+
+/**
+ * See `_PYMONITORING_CACHE_OFFSET_SHIFT`.
+ */
+#define _PYMONITORING_CACHE_LINE_SHIFT 17
+
+/**
+ * See `_PYMONITORING_CACHE_OFFSET_SHIFT`.
+ */
+#define _PYMONITORING_CACHE_OFFSET_HIGH_SHIFT 39
 
 /**
  * See `_PYMONITORING_CACHE_OFFSET_SHIFT`.
@@ -1870,8 +1883,8 @@ extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
 /* A call site's cache (the fire macros below give each expansion its own):
  * [0] is 0 or the code-like it was claimed for (once, by a CAS; never
  * changed), [1] a claim "the site is remembered as DISABLEd for exactly the
- * tools `active`, at stamp S": active | offset << _PYMONITORING_CACHE_OFFSET_SHIFT
- * | (line + 1) << _PYMONITORING_CACHE_LINE_SHIFT | S. S is the `done` of the
+ * tools `active`, at stamp S": active | _PYMONITORING_CACHE_SITE(offset,
+ * line + 1) | S. S is the `done` of the
  * table read that found the site (consistent: `begun` equal to it), and a
  * forget that rewrites the table moves the table's `stamp` before it
  * returns, so a claim made before a forget never matches the stamp a fire
@@ -1883,6 +1896,12 @@ extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
  * with a tail call, so a function that only fires needs no frame): at
  * most once per cache and forget (and thread racing the first claim).
  * Returns 0, the fire's result. */
+/* A claim's site part: one-to-one for offsets and lines plus one below
+ * 1 << _PYMONITORING_CACHE_FIELD_BITS, and below 2^31 (an `or` with a
+ * 32-bit immediate) for a constant offset below 512 and line below 16383. */
+#define _PYMONITORING_CACHE_SITE(OFFSET_BITS, LINE_BITS) \
+    ((OFFSET_BITS) << _PYMONITORING_CACHE_OFFSET_SHIFT ^ (LINE_BITS) << _PYMONITORING_CACHE_LINE_SHIFT \
+     ^ ((OFFSET_BITS) >> _PYMONITORING_CACHE_OFFSET_LOW_BITS) << _PYMONITORING_CACHE_OFFSET_HIGH_SHIFT)
 #if defined(__GNUC__) || defined(__clang__)
 #define _PYMONITORING_COLD static __attribute__((noinline, cold, unused))
 /* A cache's claim, once its owner matched, usually holds (the site is
@@ -2020,8 +2039,8 @@ _PyMonitoring_SiteLookup(int claim, const PyMonitoringState *state, int event,
     }
     if (claim && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0
         && done < (UINT64_MAX >> _PYMONITORING_CACHE_STAMP_SHIFT)) {
-        return tools | offset_bits << _PYMONITORING_CACHE_OFFSET_SHIFT
-               | line_bits << _PYMONITORING_CACHE_LINE_SHIFT | done << _PYMONITORING_CACHE_STAMP_SHIFT;
+        return tools | _PYMONITORING_CACHE_SITE(offset_bits, line_bits)
+               | done << _PYMONITORING_CACHE_STAMP_SHIFT;
     }
     return _PYMONITORING_SITE_SKIP;
 #if defined(_PYMONITORING_SITE_ASM)
@@ -2057,8 +2076,7 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
         /* `active` read apart from the caller's test (see
          * _PyMonitoring_SiteLookup), once the owner matched. */
         _PYMONITORING_LOAD_BYTE(expected, &state->active);
-        expected |= offset_bits << _PYMONITORING_CACHE_OFFSET_SHIFT
-                    | line_bits << _PYMONITORING_CACHE_LINE_SHIFT;
+        expected |= _PYMONITORING_CACHE_SITE(offset_bits, line_bits);
         _PYMONITORING_OR_LOAD(expected, &_PyMonitoring_DisabledSites->stamp);
         _PYMONITORING_JUMP_UNLESS_EQUAL(&cache[1], expected, miss);
         return _PYMONITORING_SITE_SKIP;
@@ -2070,8 +2088,7 @@ miss:
         && __atomic_load_n(&cache[0], __ATOMIC_RELAXED) == _PYMONITORING_ADDRESS(codelike)
         && _PYMONITORING_LIKELY(__atomic_load_n(&cache[1], __ATOMIC_RELAXED)
                == (_PYMONITORING_CAST(uint64_t, __atomic_load_n(&state->active, __ATOMIC_RELAXED))
-                   | offset_bits << _PYMONITORING_CACHE_OFFSET_SHIFT
-                   | line_bits << _PYMONITORING_CACHE_LINE_SHIFT
+                   | _PYMONITORING_CACHE_SITE(offset_bits, line_bits)
                    | __atomic_load_n(&_PyMonitoring_DisabledSites->stamp, __ATOMIC_RELAXED)))) {
         return _PYMONITORING_SITE_SKIP;
     }
@@ -2336,6 +2353,7 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_IF_ACTIVE_LOCAL
 #undef _PYMONITORING_IF_ACTIVE_LOCAL_AT
 #undef _PYMONITORING_COLD
+#undef _PYMONITORING_CACHE_SITE
 #undef _PYMONITORING_SITE_LIBRARY
 #undef _PYMONITORING_SITE_SKIP
 #undef _PYMONITORING_SITE_ASM

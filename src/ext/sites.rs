@@ -79,28 +79,47 @@ pub const STAMP_LIMIT: u64 = (1 << (64 - STAMP_SHIFT)) - 1;
 /// [`stamp_of`] from [`STAMP_LIMIT`] rewrites on.
 pub const STAMP_SATURATED: u64 = STAMP_LIMIT << STAMP_SHIFT;
 
-/// Where a site cache's claim holds the offset (22 bits above the tools'
-/// byte), and the line word plus one (22 bits above it): the header's
-/// `_PYMONITORING_CACHE_OFFSET_SHIFT` and `_PYMONITORING_CACHE_LINE_SHIFT`.
+/// Where a site cache's claim holds the offset and the line word plus one
+/// (22 bits each, above the tools' byte): the offset's low
+/// [`CACHE_OFFSET_LOW_BITS`] at [`CACHE_OFFSET_SHIFT`], the line word plus
+/// one at [`CACHE_LINE_SHIFT`] xor-ed with the offset's high bits, which are
+/// also at [`CACHE_OFFSET_HIGH_SHIFT`] (so one-to-one): a site at an offset
+/// below 512 and a line word below 16383 is a constant below 2^31 (an
+/// `imm32` in the header's `or`). The header's `_PYMONITORING_CACHE_*`.
 pub const CACHE_OFFSET_SHIFT: u32 = 8;
 /// See [`CACHE_OFFSET_SHIFT`].
-pub const CACHE_LINE_SHIFT: u32 = 30;
+pub const CACHE_OFFSET_LOW_BITS: u32 = 9;
+/// See [`CACHE_OFFSET_SHIFT`].
+pub const CACHE_LINE_SHIFT: u32 = CACHE_OFFSET_SHIFT + CACHE_OFFSET_LOW_BITS;
+/// See [`CACHE_OFFSET_SHIFT`].
+pub const CACHE_OFFSET_HIGH_SHIFT: u32 = CACHE_LINE_SHIFT + CACHE_FIELD_BITS;
+const CACHE_FIELD_BITS: u32 = 22;
 /// Offsets and line words plus one below this are cached (others are
 /// checked in the table at every fire).
-pub const CACHE_FIELD_LIMIT: u64 = 1 << (CACHE_LINE_SHIFT - CACHE_OFFSET_SHIFT);
-const _: () = assert!(CACHE_LINE_SHIFT + (CACHE_LINE_SHIFT - CACHE_OFFSET_SHIFT) == STAMP_SHIFT);
+pub const CACHE_FIELD_LIMIT: u64 = 1 << CACHE_FIELD_BITS;
+const _: () =
+    assert!(CACHE_OFFSET_HIGH_SHIFT + (CACHE_FIELD_BITS - CACHE_OFFSET_LOW_BITS) == STAMP_SHIFT);
 
-/// A site cache's claim: `active | offset << 8 | (line + 1) << 30 |
-/// stamp`, with the offset and `line + 1` (as 32 bits, as in a site's key)
-/// below [`CACHE_FIELD_LIMIT`], else `None` (not cached). Below
-/// [`STAMP_SHIFT`] it is one-to-one with (active, offset, line).
+/// The site's part of a claim (see [`CACHE_OFFSET_SHIFT`]), for an offset
+/// and `line + 1` below [`CACHE_FIELD_LIMIT`].
+#[inline]
+pub const fn cache_site(offset: u64, line: u64) -> u64 {
+    offset << CACHE_OFFSET_SHIFT
+        ^ line << CACHE_LINE_SHIFT
+        ^ (offset >> CACHE_OFFSET_LOW_BITS) << CACHE_OFFSET_HIGH_SHIFT
+}
+
+/// A site cache's claim: `active | cache_site(offset, line + 1) | stamp`,
+/// with the offset and `line + 1` (as 32 bits, as in a site's key) below
+/// [`CACHE_FIELD_LIMIT`], else `None` (not cached). Below [`STAMP_SHIFT`]
+/// it is one-to-one with (active, offset, line).
 pub fn claim(active: u8, offset: i32, line: u64, stamp: u64) -> Option<u64> {
     let offset = u64::from(offset as u32);
     let line = u64::from((line as u32).wrapping_add(1));
     if (offset | line) >= CACHE_FIELD_LIMIT {
         return None;
     }
-    Some(u64::from(active) | offset << CACHE_OFFSET_SHIFT | line << CACHE_LINE_SHIFT | stamp)
+    Some(u64::from(active) | cache_site(offset, line) | stamp)
 }
 
 /// The stamp after `done` rewrites: `done << STAMP_SHIFT` while `done` is
@@ -777,8 +796,17 @@ mod tests {
         assert_eq!(claim(1, 0, (limit - 1) as u64, 0), None);
         assert_eq!(claim(1, 0, line(-2), 0), None);
         let mut seen = std::collections::HashSet::new();
-        let offsets = [0, 1, 4, limit - 1];
-        let lines = [line(-1), 0, 1, 1000, (limit - 2) as u64];
+        let offsets = [0, 1, 4, 511, 512, 513, 1000, limit - 1];
+        let lines = [
+            line(-1),
+            0,
+            1,
+            1000,
+            16381,
+            16382,
+            16383,
+            (limit - 2) as u64,
+        ];
         for active in [1u8, 2, 0x21, 0xff] {
             for &offset in &offsets {
                 for &l in &lines {
@@ -793,6 +821,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn small_sites_claim_an_imm32() {
+        // Offsets below 512 and lines below 16383: the site's part of the
+        // claim (with any `active`) fits a sign-extended 32-bit immediate.
+        assert!(claim(0xff, 511, 16382, 0).unwrap() < 1 << 31);
+        assert!(claim(0xff, 512, 0, 0).unwrap() >= 1 << 31);
+        assert!(claim(0xff, 0, 16383, 0).unwrap() >= 1 << 31);
     }
 
     #[test]

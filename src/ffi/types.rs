@@ -182,15 +182,26 @@ const _: () = assert!(_PYMONITORING_SITE_OFFSET_SHIFT == crate::ext::sites::OFFS
 pub const _PYMONITORING_SITE_LINE_SHIFT: u32 = 39;
 const _: () = assert!(_PYMONITORING_SITE_LINE_SHIFT == crate::ext::sites::LINE_SHIFT);
 /// A per-call-site cache's claim (the header's inline fire macros): `active
-/// | offset << _PYMONITORING_CACHE_OFFSET_SHIFT | (line + 1) <<
-/// _PYMONITORING_CACHE_LINE_SHIFT | stamp`, with the offset and `line + 1`
-/// below `1 << _PYMONITORING_CACHE_FIELD_BITS` (other sites are not cached)
-/// and the stamp `_PyMonitoring_DisabledSites->stamp`.
+/// | offset << _PYMONITORING_CACHE_OFFSET_SHIFT ^ (line + 1) <<
+/// _PYMONITORING_CACHE_LINE_SHIFT ^ (offset >> _PYMONITORING_CACHE_OFFSET_LOW_BITS)
+/// << _PYMONITORING_CACHE_OFFSET_HIGH_SHIFT | stamp` (one-to-one; an offset
+/// below 512 and `line + 1` below 16384 give a site part below 2^31), with
+/// the offset and `line + 1` below `1 << _PYMONITORING_CACHE_FIELD_BITS`
+/// (other sites are not cached) and the stamp
+/// `_PyMonitoring_DisabledSites->stamp`.
 pub const _PYMONITORING_CACHE_OFFSET_SHIFT: u32 = 8;
 const _: () = assert!(_PYMONITORING_CACHE_OFFSET_SHIFT == crate::ext::sites::CACHE_OFFSET_SHIFT);
 /// See `_PYMONITORING_CACHE_OFFSET_SHIFT`.
-pub const _PYMONITORING_CACHE_LINE_SHIFT: u32 = 30;
+pub const _PYMONITORING_CACHE_OFFSET_LOW_BITS: u32 = 9;
+const _: () =
+    assert!(_PYMONITORING_CACHE_OFFSET_LOW_BITS == crate::ext::sites::CACHE_OFFSET_LOW_BITS);
+/// See `_PYMONITORING_CACHE_OFFSET_SHIFT`.
+pub const _PYMONITORING_CACHE_LINE_SHIFT: u32 = 17;
 const _: () = assert!(_PYMONITORING_CACHE_LINE_SHIFT == crate::ext::sites::CACHE_LINE_SHIFT);
+/// See `_PYMONITORING_CACHE_OFFSET_SHIFT`.
+pub const _PYMONITORING_CACHE_OFFSET_HIGH_SHIFT: u32 = 39;
+const _: () =
+    assert!(_PYMONITORING_CACHE_OFFSET_HIGH_SHIFT == crate::ext::sites::CACHE_OFFSET_HIGH_SHIFT);
 /// See `_PYMONITORING_CACHE_OFFSET_SHIFT`.
 pub const _PYMONITORING_CACHE_FIELD_BITS: u32 = 22;
 const _: () = assert!(1 << _PYMONITORING_CACHE_FIELD_BITS == crate::ext::sites::CACHE_FIELD_LIMIT);
