@@ -285,10 +285,11 @@ static void table_full(void) {
     CHECK_OK(PyMonitoring_FreeToolId(1), 0);
 }
 
-/* Sites whose offset is 2^25 or more, or whose line is below -1 or 2^25 - 1
- * or more, are never remembered (docs/EXTENSIONS.md, "Site memory"): their
- * callback is called on every fire, and a site they would alias (the same
- * low bits) stays itself. */
+/* LINE sites whose offset is 2^25 or more, or whose line is below -1 or
+ * 2^25 - 1 or more, are never remembered (docs/EXTENSIONS.md, "Site
+ * memory"): their callback is called on every fire, and a site they would
+ * alias (the same low bits) stays itself. The other events' sites are
+ * remembered at every offset. */
 static void sites_outside_the_key(void) {
     const uint8_t ev = PY_MONITORING_EVENT_LINE;
     const int32_t big = 1 << 25;
@@ -316,6 +317,29 @@ static void sites_outside_the_key(void) {
         }
     }
     CHECK_OK(PyMonitoring_FreeToolId(1), 0);
+    /* The other events have no line: every (valid) offset is remembered. */
+    {
+        const uint8_t start = PY_MONITORING_EVENT_PY_START;
+        const int32_t offsets[] = {big, INT32_MAX, big + 7, 7};
+        CHECK_OK(PyMonitoring_UseToolId(1, "cov"), 0);
+        CHECK_OK(PyMonitoring_RegisterCallback(1, PY_MONITORING_EVENT_PY_START, count_disable, NULL), 0);
+        CHECK_OK(PyMonitoring_SetEvents(1, EV(PY_START)), 0);
+        for (int i = 0; i < (int)(sizeof offsets / sizeof offsets[0]); i++) {
+            counted = 0;
+            for (int call = 0; call < 3; call++) {
+                PyMonitoringState st[1];
+                uint64_t v = 0;
+                memset(st, 0, sizeof st);
+                CHECK_OK(PyMonitoring_EnterScope(st, &v, &start, 1), 0);
+                CHECK_OK(PyMonitoring_FirePyStartEvent(&st[0], CODE, offsets[i]), 0);
+            }
+            if (counted != 1) {
+                fprintf(stderr, "PY_START at offset %ld: %ld callbacks\n", (long)offsets[i], counted);
+                CHECK(!"a PY_START site at any offset is called once");
+            }
+        }
+        CHECK_OK(PyMonitoring_FreeToolId(1), 0);
+    }
 }
 
 /* DISABLE from a non-local event keeps CPython's rule; bad fires are still

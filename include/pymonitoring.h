@@ -189,8 +189,9 @@ typedef intptr_t Py_ssize_t;
  * The number of DISABLEd sites (code-like, offset, event, line, tool) the
  * library remembers with `PY_MONITORING_OPT_LASTING_DISABLE` (16 bytes
  * each); a DISABLE that finds no room (the table, or the few entries a site
- * may use, are full), or at an offset of 2^25 or more or a line below -1 or
- * of 2^25 - 1 or more, is not remembered, and that site's callback is called again.
+ * may use, are full), or a LINE site at an offset of 2^25 or more or a line
+ * below -1 or of 2^25 - 1 or more, is not remembered, and that site's callback
+ * is called again.
  */
 #define PY_MONITORING_DISABLED_SITES 8192
 
@@ -251,9 +252,11 @@ typedef intptr_t Py_ssize_t;
 
 /**
  * A remembered site's key: `1 << tool | event << _PYMONITORING_SITE_EVENT_SHIFT
- * | offset << _PYMONITORING_SITE_OFFSET_SHIFT | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT`,
- * where `line + 1` is LINE's `lineno` plus one as 32 bits (1 for the other events); a site
- * whose offset or line does not fit below the next field is never remembered.
+ * | offset << _PYMONITORING_SITE_OFFSET_SHIFT | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT`
+ * for LINE, where `line + 1` is LINE's `lineno` plus one as 32 bits (a LINE site whose
+ * offset or line does not fit below the next field is never remembered); for the other
+ * events `1 << tool | event << _PYMONITORING_SITE_EVENT_SHIFT | offset <<
+ * _PYMONITORING_SITE_OFFSET_SHIFT` with the offset's 32 bits (every offset fits).
  */
 #define _PYMONITORING_SITE_EVENT_SHIFT 8
 
@@ -1835,7 +1838,9 @@ typedef struct {
     uint64_t object;   /* the code-like's address */
     uint64_t key;      /* 1 << tool | event << _PYMONITORING_SITE_EVENT_SHIFT
                         * | offset << _PYMONITORING_SITE_OFFSET_SHIFT
-                        * | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT; 0: empty */
+                        * | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT (LINE; the
+                        * other events without the line, the offset's 32 bits);
+                        * 0: empty */
 } _PyMonitoringDisabledSite;
 typedef struct {
     uint64_t done;     /* forgets finished */
@@ -2008,11 +2013,18 @@ _PyMonitoring_SiteLookup(int claim, const PyMonitoringState *state, int event,
     const _PyMonitoringDisabledSites *table =
         __atomic_load_n(&_PyMonitoring_DisabledSites, __ATOMIC_RELAXED);
     const _PyMonitoringDisabledSite *e;
-    if ((offset_bits | line_bits) >> (64 - _PYMONITORING_SITE_LINE_SHIFT)) {
+    /* LINE's key holds the line; the other events' (line 0) the offset's
+     * 32 bits in its place (the event is a constant: this folds). */
+    site = _PYMONITORING_CAST(uint64_t, event) << _PYMONITORING_SITE_EVENT_SHIFT
+           | offset_bits << _PYMONITORING_SITE_OFFSET_SHIFT;
+    if (event == PY_MONITORING_EVENT_LINE) {
+        if ((offset_bits | line_bits) >> (64 - _PYMONITORING_SITE_LINE_SHIFT)) {
+            return 0;
+        }
+        site |= line_bits << _PYMONITORING_SITE_LINE_SHIFT;
+    } else if (line != 0) {
         return 0;
     }
-    site = _PYMONITORING_CAST(uint64_t, event) << _PYMONITORING_SITE_EVENT_SHIFT
-           | offset_bits << _PYMONITORING_SITE_OFFSET_SHIFT | line_bits << _PYMONITORING_SITE_LINE_SHIFT;
     object_address = _PYMONITORING_ADDRESS(codelike);
     home = ((object_address ^ site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
     e = &table->entries[home];

@@ -55,7 +55,7 @@ pub(crate) const EVENT_SHIFT: u32 = 8;
 pub(crate) const OFFSET_SHIFT: u32 = 14;
 /// Where a key holds its line word plus one (the 25 bits left).
 pub(crate) const LINE_SHIFT: u32 = 39;
-/// Offsets below this are remembered.
+/// LINE's offsets below this are remembered (the other events' all).
 pub const OFFSET_LIMIT: u64 = 1 << (LINE_SHIFT - OFFSET_SHIFT);
 /// Line words plus one below this are remembered (the same limit, so one
 /// test checks both).
@@ -133,14 +133,22 @@ pub const fn stamp_of(done: u64) -> u64 {
     }
 }
 
-/// The key of a site without its tool: `event << 8 | offset << 14 |
-/// line1 << 39`, where `line1` is the line word plus one in 32 bits (so
+/// The key of a site without its tool: for LINE `event << 8 | offset << 14
+/// | line1 << 39`, where `line1` is the line word plus one in 32 bits (so
 /// LINE's common `lineno` of -1 fits), or `None` when the offset or `line1`
-/// does not fit (such a site is never remembered). Never 0 with a tool's bit
-/// added.
+/// does not fit (such a site is never remembered); for the other events
+/// (line word 0) `event << 8 | offset << 14` with the offset's 32 bits, so
+/// every offset fits (no range test on their fires; the event keeps the
+/// two forms apart). Never 0 with a tool's bit added.
 #[inline(always)]
 pub(crate) fn site_key(offset: i32, event: Event, line: u64) -> Option<u64> {
     let offset = offset as u32;
+    if event != Event::Line {
+        if line != 0 {
+            return None;
+        }
+        return Some(u64::from(event.id()) << EVENT_SHIFT | u64::from(offset) << OFFSET_SHIFT);
+    }
     let line = (line as u32).wrapping_add(1);
     // In 32 bits: one `or` and compare.
     if u64::from(offset | line) >= LINE_LIMIT {
@@ -171,8 +179,7 @@ pub fn line_word(event: Event, lineno: i32) -> u64 {
 pub struct Entry {
     /// The code-like's address.
     object: AtomicU64,
-    /// `1 << tool | event << 8 | offset << 14 | (line + 1) << 39`, or 0
-    /// when empty.
+    /// `1 << tool |` [`site_key`], or 0 when empty.
     key: AtomicU64,
 }
 
@@ -837,8 +844,9 @@ mod tests {
         let t: SiteTable<64> = SiteTable::new();
         let c = code(0x5000);
         let big = OFFSET_LIMIT as i32;
-        assert!(!t.remember(c, big, Event::PyStart, 0, 1, || true));
-        assert!(t.remember(c, big - 1, Event::PyStart, 0, 1, || true));
+        // LINE's offset below 2^25 (the other events take any offset, below).
+        assert!(!t.remember(c, big, Event::Line, 0, 1, || true));
+        assert!(t.remember(c, big - 1, Event::Line, 0, 1, || true));
         // Line words as LINE's `lineno` in 32 bits: -1 fits, -2 does not.
         let line = |l: i32| line_word(Event::Line, l);
         assert!(t.remember(c, 0, Event::Line, line(-1), 1, || true));
@@ -847,15 +855,33 @@ mod tests {
         assert!(t.remember(c, 0, Event::Line, LINE_LIMIT - 2, 1, || true));
         assert_eq!(t.len(), 3);
         assert_eq!(
-            t.home_at(0, big - 1, Event::PyStart, 0, &Cell::new(2)),
+            t.home_at(0, big - 1, Event::Line, 0, &Cell::new(2)),
             Home::Empty
         );
-        assert_eq!(t.home(c, big, Event::PyStart, 0, 2), Home::Empty);
-        assert_eq!(t.home(c, big - 1, Event::PyStart, 0, 2), Home::Holds);
+        assert_eq!(t.home(c, big, Event::Line, 0, 2), Home::Empty);
+        assert_eq!(t.home(c, big - 1, Event::Line, 0, 2), Home::Holds);
         assert_eq!(t.home(c, 0, Event::Line, line(-1), 2), Home::Holds);
         assert_eq!(t.disabled(c, 0, Event::Line, LINE_LIMIT - 2, 0xff), 2);
         // A line that wraps onto a remembered one is not it.
         assert_eq!(t.disabled(c, 0, Event::Line, line(-2), 0xff), 0);
         assert_eq!(t.disabled(c, 0, Event::Line, LINE_LIMIT * 2 - 1, 0xff), 0);
+    }
+
+    #[test]
+    fn the_other_events_take_every_offset() {
+        let t: SiteTable<64> = SiteTable::new();
+        let c = code(0x5000);
+        let big = OFFSET_LIMIT as i32;
+        for offset in [big, i32::MAX, -1, i32::MIN] {
+            assert!(t.remember(c, offset, Event::PyStart, 0, 1, || true));
+            assert_eq!(t.home(c, offset, Event::PyStart, 0, 2), Home::Holds);
+            // Not LINE's site at the same offset, nor another event's.
+            assert_eq!(t.disabled(c, offset, Event::PyReturn, 0, 0xff), 0);
+        }
+        assert_eq!(t.disabled(c, big, Event::Line, 0, 0xff), 0);
+        assert_eq!(t.disabled(c, 0, Event::PyStart, 0, 0xff), 0);
+        // A line word on another event (never made by the library) is no site.
+        assert!(!t.remember(c, 0, Event::PyStart, 1, 1, || true));
+        assert_eq!(t.len(), 4);
     }
 }

@@ -128,8 +128,9 @@ pub const PY_MONITORING_OPT_LASTING_DISABLE: u32 = 1;
 /// The number of DISABLEd sites (code-like, offset, event, line, tool) the
 /// library remembers with `PY_MONITORING_OPT_LASTING_DISABLE` (16 bytes
 /// each); a DISABLE that finds no room (the table, or the few entries a site
-/// may use, are full), or at an offset of 2^25 or more or a line below -1 or
-/// of 2^25 - 1 or more, is not remembered, and that site's callback is called again.
+/// may use, are full), or a LINE site at an offset of 2^25 or more or a line
+/// below -1 or of 2^25 - 1 or more, is not remembered, and that site's callback
+/// is called again.
 pub const PY_MONITORING_DISABLED_SITES: c_int = 8192;
 /// `PyMonitoring_SetOptions`: a slot's `active` holds only the tools that
 /// have a callback for the slot's event.
@@ -170,9 +171,11 @@ const _: () = assert!(PY_MONITORING_DISABLED_SITES as usize == crate::ext::sites
 pub const _PYMONITORING_SLOT_MARK: u8 = 0x80;
 const _: () = assert!(_PYMONITORING_SLOT_MARK == crate::ext::lasting::SLOT_MARK);
 /// A remembered site's key: `1 << tool | event << _PYMONITORING_SITE_EVENT_SHIFT
-/// | offset << _PYMONITORING_SITE_OFFSET_SHIFT | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT`,
-/// where `line + 1` is LINE's `lineno` plus one as 32 bits (1 for the other events); a site
-/// whose offset or line does not fit below the next field is never remembered.
+/// | offset << _PYMONITORING_SITE_OFFSET_SHIFT | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT`
+/// for LINE, where `line + 1` is LINE's `lineno` plus one as 32 bits (a LINE site whose
+/// offset or line does not fit below the next field is never remembered); for the other
+/// events `1 << tool | event << _PYMONITORING_SITE_EVENT_SHIFT | offset <<
+/// _PYMONITORING_SITE_OFFSET_SHIFT` with the offset's 32 bits (every offset fits).
 pub const _PYMONITORING_SITE_EVENT_SHIFT: u32 = 8;
 const _: () = assert!(_PYMONITORING_SITE_EVENT_SHIFT == crate::ext::sites::EVENT_SHIFT);
 /// See `_PYMONITORING_SITE_EVENT_SHIFT`.

@@ -32,7 +32,9 @@ typedef struct {
     uint64_t object;   /* the code-like's address */
     uint64_t key;      /* 1 << tool | event << _PYMONITORING_SITE_EVENT_SHIFT
                         * | offset << _PYMONITORING_SITE_OFFSET_SHIFT
-                        * | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT; 0: empty */
+                        * | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT (LINE; the
+                        * other events without the line, the offset's 32 bits);
+                        * 0: empty */
 } _PyMonitoringDisabledSite;
 typedef struct {
     uint64_t done;     /* forgets finished */
@@ -205,11 +207,18 @@ _PyMonitoring_SiteLookup(int claim, const PyMonitoringState *state, int event,
     const _PyMonitoringDisabledSites *table =
         __atomic_load_n(&_PyMonitoring_DisabledSites, __ATOMIC_RELAXED);
     const _PyMonitoringDisabledSite *e;
-    if ((offset_bits | line_bits) >> (64 - _PYMONITORING_SITE_LINE_SHIFT)) {
+    /* LINE's key holds the line; the other events' (line 0) the offset's
+     * 32 bits in its place (the event is a constant: this folds). */
+    site = _PYMONITORING_CAST(uint64_t, event) << _PYMONITORING_SITE_EVENT_SHIFT
+           | offset_bits << _PYMONITORING_SITE_OFFSET_SHIFT;
+    if (event == PY_MONITORING_EVENT_LINE) {
+        if ((offset_bits | line_bits) >> (64 - _PYMONITORING_SITE_LINE_SHIFT)) {
+            return 0;
+        }
+        site |= line_bits << _PYMONITORING_SITE_LINE_SHIFT;
+    } else if (line != 0) {
         return 0;
     }
-    site = _PYMONITORING_CAST(uint64_t, event) << _PYMONITORING_SITE_EVENT_SHIFT
-           | offset_bits << _PYMONITORING_SITE_OFFSET_SHIFT | line_bits << _PYMONITORING_SITE_LINE_SHIFT;
     object_address = _PYMONITORING_ADDRESS(codelike);
     home = ((object_address ^ site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
     e = &table->entries[home];
