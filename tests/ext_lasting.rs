@@ -77,3 +77,31 @@ fn ext_lasting_with_clang() {
         assert_eq!(run_ok(&exe), "ext_lasting: ok\n", "inline: {inline}");
     }
 }
+
+/// `c-tests/ext_lasting.c` with the header's inline functions built the
+/// other ways the header's site check can be compiled: its portable C code
+/// (what other targets and compilers get; `_PYMONITORING_SITE_PORTABLE`
+/// selects it on x86-64), without the site caches
+/// (`PYMONITORING_NO_SITE_CACHE`), and its x86-64 asm in Intel syntax
+/// (`-masm=intel`).
+#[test]
+fn ext_lasting_inline_variants() {
+    let variants: [(&str, Option<&str>, Option<&str>); 3] = [
+        ("portable", Some("_PYMONITORING_SITE_PORTABLE"), None),
+        ("no_cache", Some("PYMONITORING_NO_SITE_CACHE"), None),
+        ("intel", None, Some("-masm=intel")),
+    ];
+    for (name, define, flag) in variants {
+        let mut program = CProgram::from_c_tests("ext_lasting.c")
+            .named(&format!("ext_lasting_{name}"))
+            .define("PYMONITORING_INLINE", None);
+        if let Some(define) = define {
+            program = program.define(define, None);
+        }
+        if let Some(flag) = flag {
+            program.flags.push(flag.into());
+        }
+        let exe = program.build();
+        assert_eq!(run_ok(&exe), "ext_lasting: ok\n", "{name}");
+    }
+}

@@ -142,8 +142,9 @@ _PyMonitoring_SiteClaim(uint64_t *cache, PyObject *codelike, uint64_t claim)
  * relaxed or volatile load is never folded into a compare by gcc or
  * clang: measured, one `mov` each). The asm is volatile (never hoisted
  * out of a loop or merged: every fire reads the words anew). Elsewhere the
- * portable __atomic loads below. */
-#if !defined(PYMONITORING_NO_SITE_CACHE) && defined(__x86_64__)
+ * portable __atomic loads below (also with _PYMONITORING_SITE_PORTABLE
+ * defined: the tests run them so on x86-64). */
+#if !defined(PYMONITORING_NO_SITE_CACHE) && !defined(_PYMONITORING_SITE_PORTABLE) && defined(__x86_64__)
 #if defined(__clang__)
 #if __clang_major__ >= 9
 #define _PYMONITORING_SITE_ASM 1
