@@ -94,7 +94,7 @@ fn call_handler_guarded<B: Boundary + ?Sized>(
 }
 
 /// The Rust API's [`Boundary`]: a panic unwinds to the caller (the thread
-/// is left out of its callback on the way, see `DispatchGuard`).
+/// is left out of its callback on the way: the announcement's token ends).
 pub struct Unguarded;
 
 impl Boundary for Unguarded {
@@ -131,7 +131,7 @@ fn fire_in<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
     let Some(t) = table::thread_state() else {
         return fire_first::<B>(active, record);
     };
-    if t.flags.get() != 0 {
+    if t.seat.flags() != 0 {
         return fire_slow::<B>(t, active, record);
     }
     if record.offset < 0 {
@@ -148,7 +148,7 @@ fn fire_exception<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> St
     let Some(t) = table::thread_state() else {
         return fire_first::<B>(active, record);
     };
-    if (t.flags.get() != thread::PENDING) | (record.offset < 0) {
+    if (t.seat.flags() != thread::PENDING) | (record.offset < 0) {
         return fire_slow::<B>(t, active, record);
     }
     let Some(exc) = t.take_raised() else {
@@ -197,7 +197,7 @@ fn fire_slow_result<B: Boundary>(
     active: &Cell<u8>,
     record: &mut FireRecord,
 ) -> Result<(), ErrorSet> {
-    let flags = t.flags.get();
+    let flags = t.seat.flags();
     if flags & thread::IN_CALLBACK != 0 {
         return Ok(());
     }
@@ -242,14 +242,14 @@ enum Ready {
 #[cold]
 #[inline(never)]
 fn set_up_or_host(t: &ThreadState) -> Ready {
-    if t.flags.get() & thread::NOT_SET_UP != 0 {
+    if t.seat.flags() & thread::NOT_SET_UP != 0 {
         if let Err(e) = t.set_up() {
             error::set(e);
             return Ready::Failed;
         }
         table::thread_set_up(t);
     }
-    if t.flags.get() & thread::HOST != 0 {
+    if t.seat.flags() & thread::HOST != 0 {
         Ready::Host
     } else {
         Ready::Go
@@ -307,26 +307,6 @@ fn no_exception(event: Event) -> Result<(), ErrorSet> {
     )))
 }
 
-/// Takes the thread out of its callback when a Rust callback unwinds
-/// through the walk ([`Unguarded`]; the announcement ends with its token,
-/// which unwinds too); on return the walk does it itself and forgets the
-/// guard.
-struct DispatchGuard<'a> {
-    t: &'a ThreadState,
-}
-
-impl Drop for DispatchGuard<'_> {
-    fn drop(&mut self) {
-        left_callback(self.t);
-    }
-}
-
-/// No callback of the thread runs any more.
-#[inline(always)]
-fn left_callback(t: &ThreadState) {
-    t.flags.set(t.flags.get() & !thread::IN_CALLBACK);
-}
-
 /// `pending` tells whether the thread's indicator holds an error (asked
 /// after each callback: one that returns success with an error set failed).
 ///
@@ -349,14 +329,15 @@ fn walk<B: Boundary>(
     if tools == 0 {
         return Ok(());
     }
-    // The right to announce was given when the thread's first fire went
-    // through `fire_slow` (`NOT_SET_UP`), before any walk; nested fires stop
-    // at the IN_CALLBACK check before they would look for it.
-    let Some(announced) = Announced::begin(&t.announcer) else {
+    // The thread was seated when its first fire went through `fire_slow`
+    // (`NOT_SET_UP`), before any walk; nested fires stop at the IN_CALLBACK
+    // check before they come here. The token sets IN_CALLBACK (the test of
+    // the flag word before the walk makes its own test fold away) and
+    // clears it when it ends, also when a Rust callback unwinds through
+    // the walk ([`Unguarded`]).
+    let Some(announced) = Announced::begin(&t.seat) else {
         return B::guarded(record.event, not_set_up).unwrap_or(Err(ErrorSet));
     };
-    t.flags.set(t.flags.get() | thread::IN_CALLBACK);
-    let guard = DispatchGuard { t };
     // One pointer, read after the announcement, so a callback removed
     // before it is never called; no count taken (the announcement keeps
     // the table alive: docs/CONCURRENCY.md, H7). Read again after each
@@ -428,8 +409,6 @@ fn walk<B: Boundary>(
         }
         break Ok(());
     };
-    std::mem::forget(guard);
-    left_callback(t);
     drop(announced);
     result
 }

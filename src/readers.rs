@@ -32,8 +32,7 @@ impl ReaderRecord {
     /// dispatch's later read of the callback table's pointer and a writer's
     /// or waiter's read of `seq` (after its own SeqCst fence, in
     /// [`Readers::wait`] and [`busy`]) cannot both miss the other side's
-    /// write (`docs/CONCURRENCY.md`, H1). Only through [`Announcer::enter`],
-    /// which its one owner holds.
+    /// write (`docs/CONCURRENCY.md`, H1). Only through [`Announced::begin`].
     #[inline(always)]
     fn enter(&self) {
         let s = self.seq.load(Ordering::Relaxed);
@@ -67,8 +66,7 @@ impl ReaderRecord {
 
 /// The one right to announce dispatches on a record: handed out by
 /// [`Readers::register`] and given back by [`Readers::unregister`], never
-/// copied, so a record has at most one [`Announced`] at a time (its `seq`
-/// odd exactly while that token lives).
+/// copied, so a record belongs to at most one [`Seat`] at a time.
 pub(crate) struct Announcer(&'static ReaderRecord);
 
 impl Announcer {
@@ -79,40 +77,122 @@ impl Announcer {
     }
 }
 
-/// A dispatch announced on a record listed in [`busy`]'s list: while the
-/// token lives the record's `seq` is odd, so a callback table retired after
-/// the announcement's fence is not freed (`crate::ffi::rcu`; H1 and H7 of
-/// `docs/CONCURRENCY.md`). Every read of the global callback-table pointer
-/// borrows it, so no reference to a table outlives it. The right to
-/// announce is out of its cell while the token lives, and goes back when it
-/// ends — also when a callback unwinds through the walk.
+/// [`Seat`]'s flag bit: a dispatch is announced on the seat's record (an
+/// [`Announced`] of the seat lives). Only this module sets or clears it.
+pub(crate) const IN_DISPATCH: u8 = 1;
+
+/// A thread's flag word and its right to announce (the record of the
+/// [`Announcer`] it was given). The word's [`IN_DISPATCH`] bit is this
+/// module's: [`Announced::begin`] announces only with it clear and sets it
+/// until the token ends, so a seat has at most one [`Announced`] at a time
+/// (its record's `seq` odd exactly while that token lives); the other bits
+/// are the owner's ([`Seat::set`], [`Seat::clear`]). A fire that found the
+/// whole word 0 has proved the bit clear, so the announcement's own test
+/// folds away, and nothing is taken out of a cell and put back.
+pub(crate) struct Seat {
+    flags: Cell<u8>,
+    /// Never changed while a dispatch is announced on it.
+    record: Cell<Option<&'static ReaderRecord>>,
+}
+
+impl Seat {
+    /// No record yet; the word holds `flags` (never [`IN_DISPATCH`]).
+    pub(crate) const fn new(flags: u8) -> Seat {
+        Seat {
+            flags: Cell::new(flags & !IN_DISPATCH),
+            record: Cell::new(None),
+        }
+    }
+
+    /// The flag word.
+    #[inline(always)]
+    pub(crate) fn flags(&self) -> u8 {
+        self.flags.get()
+    }
+
+    /// Set the owner's `bits` (never [`IN_DISPATCH`]).
+    #[inline(always)]
+    pub(crate) fn set(&self, bits: u8) {
+        self.flags.set(self.flags.get() | (bits & !IN_DISPATCH));
+    }
+
+    /// Clear the owner's `bits` (never [`IN_DISPATCH`]).
+    #[inline(always)]
+    pub(crate) fn clear(&self, bits: u8) {
+        self.flags.set(self.flags.get() & !(bits & !IN_DISPATCH));
+    }
+
+    /// The record held.
+    #[inline(always)]
+    pub(crate) fn record(&self) -> Option<&'static ReaderRecord> {
+        self.record.get()
+    }
+
+    /// The record, `register`'s right taken first when the seat holds
+    /// none.
+    pub(crate) fn seat(&self, register: impl FnOnce() -> Announcer) -> &'static ReaderRecord {
+        match self.record.get() {
+            Some(rec) => rec,
+            None => {
+                let rec = register().0;
+                self.record.set(Some(rec));
+                rec
+            }
+        }
+    }
+
+    /// Give the right to announce up (to [`Readers::unregister`]). `None`
+    /// when the seat holds none, or while a dispatch is announced on it (a
+    /// callback that jumped out of the walk never ends its dispatch: the
+    /// record then stays the seat's, listed and owned).
+    pub(crate) fn unseat(&self) -> Option<Announcer> {
+        if self.flags.get() & IN_DISPATCH != 0 {
+            return None;
+        }
+        self.record.take().map(Announcer)
+    }
+}
+
+/// A dispatch announced on a seat's record, listed in [`busy`]'s list:
+/// while the token lives the record's `seq` is odd, so a callback table
+/// retired after the announcement's fence is not freed (`crate::ffi::rcu`;
+/// H1 and H7 of `docs/CONCURRENCY.md`). Every read of the global
+/// callback-table pointer borrows it, so no reference to a table outlives
+/// it. The seat's [`IN_DISPATCH`] bit is set while the token lives, and
+/// cleared when it ends — also when a callback unwinds through the walk.
 pub(crate) struct Announced<'a> {
     rec: &'static ReaderRecord,
-    home: &'a Cell<Option<Announcer>>,
+    seat: &'a Seat,
 }
 
 impl<'a> Announced<'a> {
-    /// Announce a dispatch with the right held in `home` (the thread's);
-    /// `None` when it holds none (the thread is not set up, or is already
-    /// inside a dispatch).
+    /// Announce a dispatch on `seat`'s record; `None` when it holds none
+    /// (the thread is not set up) or a dispatch is announced on it already
+    /// (the thread is inside a callback).
     #[inline(always)]
-    pub(crate) fn begin(home: &'a Cell<Option<Announcer>>) -> Option<Announced<'a>> {
-        let announcer = home.take()?;
-        announcer.0.enter();
-        Some(Announced {
-            rec: announcer.0,
-            home,
-        })
+    pub(crate) fn begin(seat: &'a Seat) -> Option<Announced<'a>> {
+        let flags = seat.flags.get();
+        if flags & IN_DISPATCH != 0 {
+            return None;
+        }
+        let rec = seat.record.get()?;
+        seat.flags.set(flags | IN_DISPATCH);
+        rec.enter();
+        Some(Announced { rec, seat })
     }
 }
 
 impl Drop for Announced<'_> {
-    /// The dispatch ends ([`ReaderRecord::exit`]) and the right to announce
-    /// goes back to its cell.
+    /// The seat's [`IN_DISPATCH`] bit is cleared and the dispatch ends
+    /// ([`ReaderRecord::exit`]).
     #[inline(always)]
     fn drop(&mut self) {
+        // The bit first: the record's store, which may alias the word as
+        // far as the compiler knows, then keeps a caller's next change of
+        // the word (an exception event's put back) a change of its own
+        // (merged, the two became a load, two operations and a store).
+        self.seat.flags.set(self.seat.flags.get() & !IN_DISPATCH);
         self.rec.exit();
-        self.home.set(Some(Announcer(self.rec)));
     }
 }
 
@@ -329,14 +409,13 @@ mod tests {
     #[test]
     fn given_back_records_are_reused() {
         let readers = Readers::new();
-        let a = Cell::new(Some(readers.register()));
+        let a = Seat::new(0);
+        let ra = a.seat(|| readers.register());
         let b = readers.register();
-        let ra = a.take().unwrap().record();
-        a.set(Some(Announcer(ra)));
         let rb = b.record();
         assert!(!std::ptr::eq(ra, rb));
         drop(Announced::begin(&a).unwrap());
-        readers.unregister(a.take().unwrap());
+        readers.unregister(a.unseat().unwrap());
         let c = readers.register().record();
         assert!(std::ptr::eq(ra, c), "the free record is handed out again");
         assert!(!c.in_dispatch(), "with its sequence moved on, not reset");
@@ -347,11 +426,37 @@ mod tests {
     }
 
     #[test]
+    fn a_seat_announces_once_at_a_time() {
+        let readers = Readers::new();
+        let seat = Seat::new(0);
+        assert!(Announced::begin(&seat).is_none(), "no record yet");
+        let rec = seat.seat(|| readers.register());
+        let announced = Announced::begin(&seat).unwrap();
+        assert!(rec.in_dispatch());
+        assert!(Announced::begin(&seat).is_none(), "nested");
+        // The owner's bits leave the dispatch's alone.
+        seat.clear(0xff);
+        assert_eq!(seat.flags(), IN_DISPATCH);
+        assert!(Announced::begin(&seat).is_none());
+        assert!(seat.unseat().is_none(), "kept while announced");
+        seat.set(0xff);
+        drop(announced);
+        assert_eq!(seat.flags(), !IN_DISPATCH);
+        assert!(!rec.in_dispatch());
+        seat.clear(0xff);
+        drop(Announced::begin(&seat).unwrap());
+        assert_eq!(rec.seq.load(Ordering::Relaxed), 4);
+        readers.unregister(seat.unseat().unwrap());
+        assert!(seat.record().is_none() && Announced::begin(&seat).is_none());
+    }
+
+    #[test]
     fn a_thread_without_a_record_waits_for_every_dispatch() {
         static READERS: Readers = Readers::new();
         static DONE: AtomicBool = AtomicBool::new(false);
-        let home = Cell::new(Some(READERS.register()));
-        let announced = Announced::begin(&home).unwrap();
+        let seat = Seat::new(0);
+        seat.seat(|| READERS.register());
+        let announced = Announced::begin(&seat).unwrap();
         let waiter = std::thread::spawn(|| {
             READERS.wait(None).unwrap();
             DONE.load(Ordering::Acquire)

@@ -146,7 +146,6 @@ impl<T> Published<T> {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use std::cell::Cell;
     use std::sync::atomic::AtomicUsize;
 
     use super::*;
@@ -166,7 +165,8 @@ mod tests {
         let dropped = || drops.load(std::sync::atomic::Ordering::SeqCst);
         let cell: Published<Tracked> = Published::new();
         cell.publish(Some(Arc::new(Tracked(drops.clone()))));
-        let home = Cell::new(Some(readers::register()));
+        let home = readers::Seat::new(0);
+        home.seat(readers::register);
         let announced = Announced::begin(&home).unwrap();
         let held = cell.read(&announced).unwrap();
         // Replaced from inside the dispatch (a callback's registration): kept.
@@ -192,6 +192,6 @@ mod tests {
         assert_eq!(dropped(), 1);
         assert_eq!(cell.retired(), 0);
         assert!(cell.current().is_none());
-        readers::unregister(home.take().unwrap());
+        readers::unregister(home.unseat().unwrap());
     }
 }
