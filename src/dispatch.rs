@@ -351,8 +351,14 @@ fn walk<B: Boundary>(
         };
         // Armed sites (src/ext/codelike_tables.rs): the table carries the
         // arming while anything is armed; skipped tools get no callback and
-        // keep their bit.
-        if let Some(armed) = table.armed() {
+        // keep their bit. Only local events are filtered (a constant in an
+        // entry point, so the others have no test).
+        let armed = if event.is_local() {
+            table.armed()
+        } else {
+            None
+        };
+        if let Some(armed) = armed {
             let Some(kept) = B::guarded(event, || armed.filter_armed(tools as u8, record)) else {
                 break Err(ErrorSet);
             };
