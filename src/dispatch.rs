@@ -352,8 +352,9 @@ fn walk<B: Boundary>(
         // Armed sites (src/ext/codelike_tables.rs): the table carries the
         // arming while anything is armed; skipped tools get no callback and
         // keep their bit. Only local events are filtered (a constant in an
-        // entry point, so the others have no test).
-        let armed = if event.is_local() {
+        // entry point, so the others have no test), and the gate is the
+        // table's flag, compared in memory.
+        let armed = if event.is_local() && table.is_armed() {
             table.armed()
         } else {
             None

@@ -164,7 +164,11 @@ pub struct CallbackTable {
     /// Armed sites: the code-likes' snapshot while anything is
     /// armed, so the dispatch sees arming with the table it already holds
     /// (no second thread-local, no extra global load while nothing is).
+    /// Set with [`CallbackTable::set_armed`] only.
     armed: Option<Arc<crate::ext::Snapshot>>,
+    /// Whether `armed` is set: the dispatch's gate, a compare with memory
+    /// (the pointer's own test loads it into a register first).
+    is_armed: bool,
 }
 
 impl CallbackTable {
@@ -173,7 +177,20 @@ impl CallbackTable {
             slots: std::array::from_fn(|_| Row(0, std::array::from_fn(|_| Slot::default()))),
             used: 0,
             armed: None,
+            is_armed: false,
         }
+    }
+
+    /// Carry `armed` (see `armed`).
+    pub(super) fn set_armed(&mut self, armed: Option<Arc<crate::ext::Snapshot>>) {
+        self.is_armed = armed.is_some();
+        self.armed = armed;
+    }
+
+    /// Whether anything is armed (the same as `armed().is_some()`).
+    #[inline(always)]
+    pub(crate) fn is_armed(&self) -> bool {
+        self.is_armed
     }
 
     /// The arming in force, when anything is armed.
