@@ -344,11 +344,9 @@ fn walk<B: Boundary>(
     // callback, which may have removed later ones.
     let mut held = table::callbacks(&announced);
     // The table is looked at once, and again only after a refresh replaced
-    // it (no table: no tool has a callback).
+    // it (before any tool had a callback: an empty one, never "none").
     let result = 'table: loop {
-        let Some(table) = held else {
-            break Ok(());
-        };
+        let table = held;
         // Armed sites (src/ext/codelike_tables.rs): the table carries the
         // arming while anything is armed; skipped tools get no callback and
         // keep their bit. Only local events are filtered (a constant in an

@@ -92,9 +92,7 @@ fn dispatch(reg: &Registry, home: &Seat, active: u8, event: Event) -> u8 {
         let tool = 7 - tools.leading_zeros() as u8;
         tools &= !(1 << tool);
         // The walk's call: the slot's `Direct` form, else its handler.
-        let Some(table) = held else {
-            continue;
-        };
+        let table = held;
         let row = table.row(event);
         let answer = if let Some(direct) = row.direct_masked(tool) {
             direct.call(&record(event, tool))

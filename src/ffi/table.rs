@@ -70,17 +70,18 @@ pub(crate) fn thread_set_up(state: &ThreadState) {
 /// `Registry::callbacks` answers for the process's registry, loaded on
 /// x86-64 with one `mov` by the registry's address (`load_by_address!`).
 #[inline(always)]
-pub(crate) fn callbacks<'a>(announced: &'a Announced<'_>) -> Option<&'a CallbackTable> {
+pub(crate) fn callbacks<'a>(announced: &'a Announced<'_>) -> &'a CallbackTable {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
         let _ = announced;
         let ptr = table_pointer();
         // SAFETY: `ptr` is the value of `GLOBAL.table`'s pointer, loaded as
         // `Published::read` loads it (a `mov` from an aligned word is an
-        // Acquire load on x86-64); the same argument holds (H7 of
+        // Acquire load on x86-64), never NULL (a `Published` starts with a
+        // `'static` value); the same argument holds (H7 of
         // docs/CONCURRENCY.md): this thread announced before the load and
         // the reference lives no longer than the announcement.
-        unsafe { ptr.as_ref() }
+        unsafe { &*ptr }
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
     registry::global().callbacks(announced)
@@ -89,10 +90,10 @@ pub(crate) fn callbacks<'a>(announced: &'a Announced<'_>) -> Option<&'a Callback
 /// Whether the process's callback table was replaced since the dispatch
 /// read `held` (see `Registry::callbacks_replaced`).
 #[inline(always)]
-pub(crate) fn callbacks_replaced(held: Option<&CallbackTable>) -> bool {
+pub(crate) fn callbacks_replaced(held: &CallbackTable) -> bool {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
-        let held: *const CallbackTable = held.map_or(std::ptr::null(), std::ptr::from_ref);
+        let held: *const CallbackTable = held;
         // SAFETY: an aligned 8-byte read of the pointer word, as in
         // `table_pointer`, compared in memory: `cmp` and the branch, no load
         // into a register first (one instruction a tool).
