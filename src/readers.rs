@@ -81,26 +81,58 @@ impl Announcer {
 /// [`Announced`] of the seat lives). Only this module sets or clears it.
 pub(crate) const IN_DISPATCH: u8 = 1;
 
+/// [`Seat`]'s flag bit: the seat may hold no record (set before it is
+/// seated and from the moment it is unseated; clear only while it holds
+/// one). Only this module sets or clears it.
+pub(crate) const UNSEATED: u8 = 4;
+
+/// The bits of a [`Seat`]'s word that its owner cannot set or clear.
+const OWN: u8 = IN_DISPATCH | UNSEATED;
+
+/// What a [`Seat`] holds where it has no record: outside loom a record that
+/// is never announced on (no [`Seat`] with [`UNSEATED`] clear holds it), so
+/// the seat's record needs no test; under loom, whose atomics cannot be
+/// made in a constant, `None`.
+#[cfg(not(loom))]
+type Held = &'static ReaderRecord;
+#[cfg(loom)]
+type Held = Option<&'static ReaderRecord>;
+
+/// See [`Held`].
+#[cfg(not(loom))]
+static NO_RECORD: ReaderRecord = ReaderRecord {
+    seq: AtomicU64::new(0),
+    waiting: AtomicBool::new(false),
+};
+
+#[cfg(not(loom))]
+const NOT_HELD: Held = &NO_RECORD;
+#[cfg(loom)]
+const NOT_HELD: Held = None;
+
 /// A thread's flag word and its right to announce (the record of the
-/// [`Announcer`] it was given). The word's [`IN_DISPATCH`] bit is this
-/// module's: [`Announced::begin`] announces only with it clear and sets it
-/// until the token ends, so a seat has at most one [`Announced`] at a time
-/// (its record's `seq` odd exactly while that token lives); the other bits
-/// are the owner's ([`Seat::set`], [`Seat::clear`]). A fire that found the
-/// whole word 0 has proved the bit clear, so the announcement's own test
+/// [`Announcer`] it was given). The word's [`IN_DISPATCH`] and
+/// [`UNSEATED`] bits are this module's: [`Announced::begin`] announces only
+/// with both clear and sets [`IN_DISPATCH`] until the token ends, so a seat
+/// has at most one [`Announced`] at a time (its record's `seq` odd exactly
+/// while that token lives) and announces only on a record it holds; the
+/// other bits are its owner's ([`Seat::set`], [`Seat::clear`]). A fire that
+/// found the whole word 0 has proved all that: the announcement's own test
 /// folds away, and nothing is taken out of a cell and put back.
 pub(crate) struct Seat {
     flags: Cell<u8>,
-    /// Never changed while a dispatch is announced on it.
-    record: Cell<Option<&'static ReaderRecord>>,
+    /// The record while [`UNSEATED`] is clear (also while it is set, when
+    /// a dispatch that never ended keeps it); [`NOT_HELD`] otherwise.
+    /// Never changed while a dispatch is announced.
+    record: Cell<Held>,
 }
 
 impl Seat {
-    /// No record yet; the word holds `flags` (never [`IN_DISPATCH`]).
+    /// No record yet; the word holds `flags` and [`UNSEATED`].
     pub(crate) const fn new(flags: u8) -> Seat {
         Seat {
-            flags: Cell::new(flags & !IN_DISPATCH),
-            record: Cell::new(None),
+            flags: Cell::new((flags & !OWN) | UNSEATED),
+            record: Cell::new(NOT_HELD),
         }
     }
 
@@ -110,46 +142,75 @@ impl Seat {
         self.flags.get()
     }
 
-    /// Set the owner's `bits` (never [`IN_DISPATCH`]).
+    /// Set the owner's `bits` (never [`IN_DISPATCH`] or [`UNSEATED`]).
     #[inline(always)]
     pub(crate) fn set(&self, bits: u8) {
-        self.flags.set(self.flags.get() | (bits & !IN_DISPATCH));
+        self.flags.set(self.flags.get() | (bits & !OWN));
     }
 
-    /// Clear the owner's `bits` (never [`IN_DISPATCH`]).
+    /// Clear the owner's `bits` (never [`IN_DISPATCH`] or [`UNSEATED`]).
     #[inline(always)]
     pub(crate) fn clear(&self, bits: u8) {
-        self.flags.set(self.flags.get() & !(bits & !IN_DISPATCH));
+        self.flags.set(self.flags.get() & !(bits & !OWN));
     }
 
-    /// The record held.
+    /// The record held (also while unseated, when a dispatch that never
+    /// ended keeps it: see [`Seat::unseat`]).
     #[inline(always)]
     pub(crate) fn record(&self) -> Option<&'static ReaderRecord> {
+        #[cfg(not(loom))]
+        {
+            let rec = self.record.get();
+            (!std::ptr::eq(rec, &NO_RECORD)).then_some(rec)
+        }
+        #[cfg(loom)]
         self.record.get()
     }
 
-    /// The record, `register`'s right taken first when the seat holds
-    /// none.
+    /// The record of a seat whose [`UNSEATED`] bit is clear (outside loom
+    /// not tested: such a seat holds one).
+    #[inline(always)]
+    fn held(&self) -> Option<&'static ReaderRecord> {
+        #[cfg(not(loom))]
+        {
+            Some(self.record.get())
+        }
+        #[cfg(loom)]
+        self.record.get()
+    }
+
+    /// Seat: hold `register`'s right when the seat holds no record, then
+    /// clear [`UNSEATED`]. Answers the record.
     pub(crate) fn seat(&self, register: impl FnOnce() -> Announcer) -> &'static ReaderRecord {
-        match self.record.get() {
+        let rec = match self.record() {
             Some(rec) => rec,
             None => {
                 let rec = register().0;
+                #[cfg(not(loom))]
+                self.record.set(rec);
+                #[cfg(loom)]
                 self.record.set(Some(rec));
                 rec
             }
-        }
+        };
+        self.flags.set(self.flags.get() & !UNSEATED);
+        rec
     }
 
-    /// Give the right to announce up (to [`Readers::unregister`]). `None`
-    /// when the seat holds none, or while a dispatch is announced on it (a
-    /// callback that jumped out of the walk never ends its dispatch: the
-    /// record then stays the seat's, listed and owned).
+    /// Unseat: set [`UNSEATED`] and give the right to announce up (to
+    /// [`Readers::unregister`]). `None` when the seat holds none, or while
+    /// a dispatch is announced on it (a callback that jumped out of the
+    /// walk never ends its dispatch: the record then stays the seat's,
+    /// listed and owned).
     pub(crate) fn unseat(&self) -> Option<Announcer> {
-        if self.flags.get() & IN_DISPATCH != 0 {
+        let flags = self.flags.get();
+        self.flags.set(flags | UNSEATED);
+        if flags & IN_DISPATCH != 0 {
             return None;
         }
-        self.record.take().map(Announcer)
+        let rec = self.record()?;
+        self.record.set(NOT_HELD);
+        Some(Announcer(rec))
     }
 }
 
@@ -161,30 +222,32 @@ impl Seat {
 /// it. The seat's [`IN_DISPATCH`] bit is set while the token lives, and
 /// cleared when it ends — also when a callback unwinds through the walk.
 pub(crate) struct Announced<'a> {
-    rec: &'static ReaderRecord,
+    /// The seat, whose record does not change while the token lives: read
+    /// again at the end rather than kept (no register held across the
+    /// walk for it).
     seat: &'a Seat,
 }
 
 impl<'a> Announced<'a> {
-    /// Announce a dispatch on `seat`'s record; `None` when it holds none
-    /// (the thread is not set up) or a dispatch is announced on it already
-    /// (the thread is inside a callback).
+    /// Announce a dispatch on `seat`'s record; `None` when the seat is
+    /// unseated (the thread is not set up) or a dispatch is announced on it
+    /// already (the thread is inside a callback).
     #[inline(always)]
     pub(crate) fn begin(seat: &'a Seat) -> Option<Announced<'a>> {
         let flags = seat.flags.get();
-        if flags & IN_DISPATCH != 0 {
+        if flags & OWN != 0 {
             return None;
         }
-        let rec = seat.record.get()?;
+        let rec = seat.held()?;
         seat.flags.set(flags | IN_DISPATCH);
         rec.enter();
-        Some(Announced { rec, seat })
+        Some(Announced { seat })
     }
 }
 
 impl Drop for Announced<'_> {
     /// The seat's [`IN_DISPATCH`] bit is cleared and the dispatch ends
-    /// ([`ReaderRecord::exit`]).
+    /// ([`ReaderRecord::exit`], on the record it began on).
     #[inline(always)]
     fn drop(&mut self) {
         // The bit first: the record's store, which may alias the word as
@@ -192,7 +255,9 @@ impl Drop for Announced<'_> {
         // the word (an exception event's put back) a change of its own
         // (merged, the two became a load, two operations and a store).
         self.seat.flags.set(self.seat.flags.get() & !IN_DISPATCH);
-        self.rec.exit();
+        if let Some(rec) = self.seat.held() {
+            rec.exit();
+        }
     }
 }
 
@@ -429,25 +494,35 @@ mod tests {
     fn a_seat_announces_once_at_a_time() {
         let readers = Readers::new();
         let seat = Seat::new(0);
+        assert_eq!(seat.flags(), UNSEATED);
         assert!(Announced::begin(&seat).is_none(), "no record yet");
+        assert!(seat.record().is_none());
         let rec = seat.seat(|| readers.register());
+        assert_eq!(seat.flags(), 0);
         let announced = Announced::begin(&seat).unwrap();
         assert!(rec.in_dispatch());
         assert!(Announced::begin(&seat).is_none(), "nested");
-        // The owner's bits leave the dispatch's alone.
+        // The owner's bits leave the seat's alone.
         seat.clear(0xff);
         assert_eq!(seat.flags(), IN_DISPATCH);
-        assert!(Announced::begin(&seat).is_none());
-        assert!(seat.unseat().is_none(), "kept while announced");
         seat.set(0xff);
-        drop(announced);
-        assert_eq!(seat.flags(), !IN_DISPATCH);
-        assert!(!rec.in_dispatch());
+        assert_eq!(seat.flags(), !UNSEATED);
         seat.clear(0xff);
+        // Unseated while announced: the record stays, and so does the
+        // dispatch, which ends on it.
+        assert!(seat.unseat().is_none(), "kept while announced");
+        assert_eq!(seat.flags(), IN_DISPATCH | UNSEATED);
+        assert!(std::ptr::eq(seat.record().unwrap(), rec));
+        drop(announced);
+        assert!(!rec.in_dispatch());
+        assert_eq!(seat.flags(), UNSEATED);
+        assert!(Announced::begin(&seat).is_none(), "unseated");
+        assert!(std::ptr::eq(seat.seat(|| unreachable!()), rec));
         drop(Announced::begin(&seat).unwrap());
         assert_eq!(rec.seq.load(Ordering::Relaxed), 4);
         readers.unregister(seat.unseat().unwrap());
         assert!(seat.record().is_none() && Announced::begin(&seat).is_none());
+        assert!(seat.unseat().is_none());
     }
 
     #[test]

@@ -40,8 +40,10 @@ pub(crate) const IN_CALLBACK: u8 = readers::IN_DISPATCH;
 /// `flags` bit: the error indicator holds something.
 pub(crate) const PENDING: u8 = 2;
 /// `flags` bit: the thread has no reader record yet, or is being torn
-/// down; a fire goes through [`ThreadState::set_up`] first.
-pub(crate) const NOT_SET_UP: u8 = 4;
+/// down; a fire goes through [`ThreadState::set_up`] first. The seat's
+/// `readers::UNSEATED`, which only `crate::readers` sets (unseating) and
+/// clears (seating).
+pub(crate) const NOT_SET_UP: u8 = readers::UNSEATED;
 /// `flags` bit: the thread uses a host's exception state (`crate::host`);
 /// every fire takes the slow path, which talks to the host.
 pub(crate) const HOST: u8 = 8;
@@ -284,8 +286,8 @@ impl ThreadState {
                 "cannot dispatch on a thread that is exiting (its thread-local state is gone)",
             ));
         }
+        // Clears NOT_SET_UP.
         let reader = self.seat.seat(readers::register);
-        self.seat.clear(NOT_SET_UP);
         if crate::host::slot().first_fire().is_some() {
             self.use_host();
         }
@@ -301,9 +303,9 @@ impl ThreadState {
     /// and [`ThreadState::arm`] answers false.
     fn release(&self, again: bool) {
         self.janitor.set(TORN_DOWN);
-        self.seat.set(NOT_SET_UP);
-        // Unless a dispatch of this thread never ended (a callback that
-        // jumped out of it): its record then stays listed, and owned.
+        // Sets NOT_SET_UP, and gives the record back unless a dispatch of
+        // this thread never ended (a callback that jumped out of it): its
+        // record then stays listed, and owned.
         if let Some(announcer) = self.seat.unseat() {
             readers::unregister(announcer);
         }
