@@ -128,9 +128,7 @@ pub fn fire_status<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> S
 /// Exception events go to [`fire_exception`].
 #[inline(always)]
 fn fire_in<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
-    let Some(t) = table::thread_state() else {
-        return fire_first::<B>(active, record);
-    };
+    let t = table::thread_state();
     if t.seat.flags() != 0 {
         return fire_slow::<B>(t, active, record);
     }
@@ -145,9 +143,7 @@ fn fire_in<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
 /// walks and puts it back here; anything else goes to [`fire_slow`].
 #[inline(always)]
 fn fire_exception<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
-    let Some(t) = table::thread_state() else {
-        return fire_first::<B>(active, record);
-    };
+    let t = table::thread_state();
     if (t.seat.flags() != thread::PENDING) | (record.offset < 0) {
         return fire_slow::<B>(t, active, record);
     }
@@ -186,6 +182,9 @@ fn fire_first<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status
 #[cold]
 #[inline(never)]
 fn fire_slow<B: Boundary>(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Status {
+    if table::is_placeholder(t) {
+        return fire_first::<B>(active, record);
+    }
     let event = record.event;
     B::guarded(event, || fire_slow_result::<B>(t, active, record).into()).unwrap_or(Status::Failed)
 }

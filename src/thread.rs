@@ -365,8 +365,9 @@ impl Drop for Janitor {
     }
 }
 
-thread_local! {
-    static THREAD: ThreadState = const {
+impl ThreadState {
+    /// A thread's state before its first call: nothing held, `NOT_SET_UP`.
+    pub(crate) const fn new() -> ThreadState {
         ThreadState {
             seat: Seat::new(NOT_SET_UP),
             host: Cell::new(None),
@@ -376,7 +377,11 @@ thread_local! {
             codelikes_version: Cell::new(u64::MAX),
             codelikes: Cell::new(None),
         }
-    };
+    }
+}
+
+thread_local! {
+    static THREAD: ThreadState = const { ThreadState::new() };
     static JANITOR: Janitor = const { Janitor };
 }
 

@@ -15,11 +15,12 @@ use crate::thread::ThreadState;
 
 /// The calling thread's state, reached in the caller's frame (the walk's):
 /// on x86-64 glibc by a TLS descriptor once the thread's first dispatch set
-/// it up (`super::tls`; `None` before), elsewhere with a direct thread-local
-/// access (`thread::with` around a closure as large as the walk would be a
-/// call through the key's accessor).
+/// it up (`super::tls`; before, a placeholder whose flag word is not 0,
+/// see [`is_placeholder`]), elsewhere with a direct thread-local access
+/// (`thread::with` around a closure as large as the walk would be a call
+/// through the key's accessor).
 #[inline(always)]
-pub(crate) fn thread_state<'a>() -> Option<&'a ThreadState> {
+pub(crate) fn thread_state<'a>() -> &'a ThreadState {
     #[cfg(all(
         target_arch = "x86_64",
         target_os = "linux",
@@ -41,7 +42,33 @@ pub(crate) fn thread_state<'a>() -> Option<&'a ThreadState> {
         // without drop glue (`src/thread.rs`), so its storage is the thread's
         // for as long as the thread runs, also while it is torn down; the
         // callers use the reference during their own call, on this thread.
-        Some(unsafe { &*state })
+        unsafe { &*state }
+    }
+}
+
+/// Whether `state`, from [`thread_state`], is not the thread's own but the
+/// placeholder it answers before the thread's first dispatch (its flag
+/// word is `NOT_SET_UP`, so only a slow path asks).
+#[inline]
+pub(crate) fn is_placeholder(state: &ThreadState) -> bool {
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_os = "linux",
+        target_env = "gnu",
+        not(loom)
+    ))]
+    {
+        super::tls::is_placeholder(state)
+    }
+    #[cfg(not(all(
+        target_arch = "x86_64",
+        target_os = "linux",
+        target_env = "gnu",
+        not(loom)
+    )))]
+    {
+        let _ = state;
+        false
     }
 }
 
