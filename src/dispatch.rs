@@ -380,9 +380,8 @@ fn walk<B: Boundary>(
             let answer = if let Some(direct) = row.direct_masked(tool) {
                 record.tool = tool_id;
                 direct.call(record)
-            } else if let Some(handler) = row.handler_masked(tool) {
-                record.tool = tool_id;
-                B::call_handler(event, &**handler, record)
+            } else if row.handler_masked(tool).is_some() {
+                call_handler_of::<B>(event, row, tool_id, record)
             } else if tools == 0 {
                 break;
             } else {
@@ -415,6 +414,25 @@ fn walk<B: Boundary>(
     };
     drop(announced);
     result
+}
+
+/// The answer of tool `tool_id`'s Rust closure in `row` (a slot without a
+/// [`registry::Direct`] form, holding a handler). Cold and apart, so that
+/// the walk lays a C callback's call out straight (no jump over this one
+/// to the answer's test); an empty slot is told apart in the walk.
+#[cold]
+#[inline(never)]
+fn call_handler_of<B: Boundary>(
+    event: Event,
+    row: &Row,
+    tool_id: i32,
+    record: &mut FireRecord,
+) -> i32 {
+    let Some(handler) = row.handler_masked(tool_id as u8) else {
+        return Outcome::Continue as i32;
+    };
+    record.tool = tool_id;
+    B::call_handler(event, &**handler, record)
 }
 
 /// Called where a callback replaced the table: a cold call marks the walk's
