@@ -94,7 +94,7 @@ fn call_handler_guarded<B: Boundary + ?Sized>(
 }
 
 /// The Rust API's [`Boundary`]: a panic unwinds to the caller (the thread
-/// is left out of its callback on the way, see `DispatchGuard`).
+/// is left out of its callback on the way: the announcement's token ends).
 pub struct Unguarded;
 
 impl Boundary for Unguarded {
@@ -128,10 +128,8 @@ pub fn fire_status<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> S
 /// Exception events go to [`fire_exception`].
 #[inline(always)]
 fn fire_in<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
-    let Some(t) = table::thread_state() else {
-        return fire_first::<B>(active, record);
-    };
-    if t.flags.get() != 0 {
+    let t = table::thread_state();
+    if t.seat.flags() != 0 {
         return fire_slow::<B>(t, active, record);
     }
     if record.offset < 0 {
@@ -145,10 +143,8 @@ fn fire_in<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
 /// walks and puts it back here; anything else goes to [`fire_slow`].
 #[inline(always)]
 fn fire_exception<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
-    let Some(t) = table::thread_state() else {
-        return fire_first::<B>(active, record);
-    };
-    if (t.flags.get() != thread::PENDING) | (record.offset < 0) {
+    let t = table::thread_state();
+    if (t.seat.flags() != thread::PENDING) | (record.offset < 0) {
         return fire_slow::<B>(t, active, record);
     }
     let Some(exc) = t.take_raised() else {
@@ -186,6 +182,9 @@ fn fire_first<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status
 #[cold]
 #[inline(never)]
 fn fire_slow<B: Boundary>(t: &ThreadState, active: &Cell<u8>, record: &mut FireRecord) -> Status {
+    if table::is_placeholder(t) {
+        return fire_first::<B>(active, record);
+    }
     let event = record.event;
     B::guarded(event, || fire_slow_result::<B>(t, active, record).into()).unwrap_or(Status::Failed)
 }
@@ -197,7 +196,7 @@ fn fire_slow_result<B: Boundary>(
     active: &Cell<u8>,
     record: &mut FireRecord,
 ) -> Result<(), ErrorSet> {
-    let flags = t.flags.get();
+    let flags = t.seat.flags();
     if flags & thread::IN_CALLBACK != 0 {
         return Ok(());
     }
@@ -242,14 +241,14 @@ enum Ready {
 #[cold]
 #[inline(never)]
 fn set_up_or_host(t: &ThreadState) -> Ready {
-    if t.flags.get() & thread::NOT_SET_UP != 0 {
+    if t.seat.flags() & thread::NOT_SET_UP != 0 {
         if let Err(e) = t.set_up() {
             error::set(e);
             return Ready::Failed;
         }
         table::thread_set_up(t);
     }
-    if t.flags.get() & thread::HOST != 0 {
+    if t.seat.flags() & thread::HOST != 0 {
         Ready::Host
     } else {
         Ready::Go
@@ -307,26 +306,6 @@ fn no_exception(event: Event) -> Result<(), ErrorSet> {
     )))
 }
 
-/// Takes the thread out of its callback when a Rust callback unwinds
-/// through the walk ([`Unguarded`]; the announcement ends with its token,
-/// which unwinds too); on return the walk does it itself and forgets the
-/// guard.
-struct DispatchGuard<'a> {
-    t: &'a ThreadState,
-}
-
-impl Drop for DispatchGuard<'_> {
-    fn drop(&mut self) {
-        left_callback(self.t);
-    }
-}
-
-/// No callback of the thread runs any more.
-#[inline(always)]
-fn left_callback(t: &ThreadState) {
-    t.flags.set(t.flags.get() & !thread::IN_CALLBACK);
-}
-
 /// `pending` tells whether the thread's indicator holds an error (asked
 /// after each callback: one that returns success with an error set failed).
 ///
@@ -349,29 +328,35 @@ fn walk<B: Boundary>(
     if tools == 0 {
         return Ok(());
     }
-    // The right to announce was given when the thread's first fire went
-    // through `fire_slow` (`NOT_SET_UP`), before any walk; nested fires stop
-    // at the IN_CALLBACK check before they would look for it.
-    let Some(announced) = Announced::begin(&t.announcer) else {
+    // The thread was seated when its first fire went through `fire_slow`
+    // (`NOT_SET_UP`), before any walk; nested fires stop at the IN_CALLBACK
+    // check before they come here. The token sets IN_CALLBACK (the test of
+    // the flag word before the walk makes its own test fold away) and
+    // clears it when it ends, also when a Rust callback unwinds through
+    // the walk ([`Unguarded`]).
+    let Some(announced) = Announced::begin(&t.seat) else {
         return B::guarded(record.event, not_set_up).unwrap_or(Err(ErrorSet));
     };
-    t.flags.set(t.flags.get() | thread::IN_CALLBACK);
-    let guard = DispatchGuard { t };
     // One pointer, read after the announcement, so a callback removed
     // before it is never called; no count taken (the announcement keeps
     // the table alive: docs/CONCURRENCY.md, H7). Read again after each
     // callback, which may have removed later ones.
     let mut held = table::callbacks(&announced);
     // The table is looked at once, and again only after a refresh replaced
-    // it (no table: no tool has a callback).
+    // it (before any tool had a callback: an empty one, never "none").
     let result = 'table: loop {
-        let Some(table) = held else {
-            break Ok(());
-        };
+        let table = held;
         // Armed sites (src/ext/codelike_tables.rs): the table carries the
         // arming while anything is armed; skipped tools get no callback and
-        // keep their bit.
-        if let Some(armed) = table.armed() {
+        // keep their bit. Only local events are filtered (a constant in an
+        // entry point, so the others have no test), and the gate is the
+        // table's flag, compared in memory.
+        let armed = if event.is_local() && table.is_armed() {
+            table.armed()
+        } else {
+            None
+        };
+        if let Some(armed) = armed {
             let Some(kept) = B::guarded(event, || armed.filter_armed(tools as u8, record)) else {
                 break Err(ErrorSet);
             };
@@ -395,9 +380,8 @@ fn walk<B: Boundary>(
             let answer = if let Some(direct) = row.direct_masked(tool) {
                 record.tool = tool_id;
                 direct.call(record)
-            } else if let Some(handler) = row.handler_masked(tool) {
-                record.tool = tool_id;
-                B::call_handler(event, &**handler, record)
+            } else if row.handler_masked(tool).is_some() {
+                call_handler_of::<B>(event, row, tool_id, record)
             } else if tools == 0 {
                 break;
             } else {
@@ -428,10 +412,27 @@ fn walk<B: Boundary>(
         }
         break Ok(());
     };
-    std::mem::forget(guard);
-    left_callback(t);
     drop(announced);
     result
+}
+
+/// The answer of tool `tool_id`'s Rust closure in `row` (a slot without a
+/// [`registry::Direct`] form, holding a handler). Cold and apart, so that
+/// the walk lays a C callback's call out straight (no jump over this one
+/// to the answer's test); an empty slot is told apart in the walk.
+#[cold]
+#[inline(never)]
+fn call_handler_of<B: Boundary>(
+    event: Event,
+    row: &Row,
+    tool_id: i32,
+    record: &mut FireRecord,
+) -> i32 {
+    let Some(handler) = row.handler_masked(tool_id as u8) else {
+        return Outcome::Continue as i32;
+    };
+    record.tool = tool_id;
+    B::call_handler(event, &**handler, record)
 }
 
 /// Called where a callback replaced the table: a cold call marks the walk's

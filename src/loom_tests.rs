@@ -12,7 +12,6 @@
 //! ones `docs/CONCURRENCY.md` numbers H1–H5 and H7.
 
 use std::any::Any;
-use std::cell::Cell;
 use std::sync::Arc;
 
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -21,7 +20,7 @@ use loom::thread;
 use crate::dispatch::{EventRecord, FireRecord, Firing};
 use crate::event::{Event, EventSet};
 use crate::object::ObjectRef;
-use crate::readers::{Announced, Announcer, Readers};
+use crate::readers::{Announced, Announcer, Readers, Seat};
 use crate::registry::{CallbackTable, Handler, Outcome, Registry};
 
 /// A callback whose `data` can be "freed": calling it after that fails the
@@ -79,7 +78,7 @@ fn record(event: Event, tool: u8) -> FireRecord {
 /// callback found in the table held, and read the pointer again when it
 /// moved; DISABLE of a local event clears the tool's bit. Returns the bits
 /// left in `active`.
-fn dispatch(reg: &Registry, home: &Cell<Option<Announcer>>, active: u8, event: Event) -> u8 {
+fn dispatch(reg: &Registry, home: &Seat, active: u8, event: Event) -> u8 {
     let mut left = active;
     let mut tools = active;
     if tools == 0 {
@@ -93,9 +92,7 @@ fn dispatch(reg: &Registry, home: &Cell<Option<Announcer>>, active: u8, event: E
         let tool = 7 - tools.leading_zeros() as u8;
         tools &= !(1 << tool);
         // The walk's call: the slot's `Direct` form, else its handler.
-        let Some(table) = held else {
-            continue;
-        };
+        let table = held;
         let row = table.row(event);
         let answer = if let Some(direct) = row.direct_masked(tool) {
             direct.call(&record(event, tool))
@@ -115,9 +112,11 @@ fn dispatch(reg: &Registry, home: &Cell<Option<Announcer>>, active: u8, event: E
     left
 }
 
-/// A thread's right to announce, in its cell (`ThreadState::announcer`).
-fn seat(readers: &Readers) -> Cell<Option<Announcer>> {
-    Cell::new(Some(readers.register()))
+/// A thread's seat with its right to announce (`ThreadState::seat`).
+fn seat(readers: &Readers) -> Seat {
+    let seat = Seat::new(0);
+    seat.seat(|| readers.register());
+    seat
 }
 
 /// `scope::enter_scope` for one slot: the Relaxed fast path, then the
@@ -170,13 +169,13 @@ fn loom_fire_racing_remove_then_wait() {
                 let home = seat(&readers);
                 dispatch(&reg, &home, 1, Event::PyStart);
                 dispatch(&reg, &home, 1, Event::PyStart);
-                readers.unregister(home.take().unwrap());
+                readers.unregister(home.unseat().unwrap());
                 // A thread that starts later reuses the given-back record
                 // (readers::Readers::register) while the wait may be
                 // reading it.
                 let home = seat(&readers);
                 dispatch(&reg, &home, 1, Event::PyStart);
-                readers.unregister(home.take().unwrap());
+                readers.unregister(home.unseat().unwrap());
             })
         };
 
@@ -487,7 +486,8 @@ fn loom_two_waiting_callbacks_do_not_deadlock() {
             let entered = entered.clone();
             thread::spawn(move || {
                 let rec = me.record();
-                let home = Cell::new(Some(me));
+                let home = Seat::new(0);
+                home.seat(|| me);
                 let announced = Announced::begin(&home).unwrap(); // inside a callback ...
                 entered.fetch_add(1, Ordering::AcqRel);
                 // ... while the other thread is inside one too.

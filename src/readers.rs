@@ -32,8 +32,7 @@ impl ReaderRecord {
     /// dispatch's later read of the callback table's pointer and a writer's
     /// or waiter's read of `seq` (after its own SeqCst fence, in
     /// [`Readers::wait`] and [`busy`]) cannot both miss the other side's
-    /// write (`docs/CONCURRENCY.md`, H1). Only through [`Announcer::enter`],
-    /// which its one owner holds.
+    /// write (`docs/CONCURRENCY.md`, H1). Only through [`Announced::begin`].
     #[inline(always)]
     fn enter(&self) {
         let s = self.seq.load(Ordering::Relaxed);
@@ -67,8 +66,7 @@ impl ReaderRecord {
 
 /// The one right to announce dispatches on a record: handed out by
 /// [`Readers::register`] and given back by [`Readers::unregister`], never
-/// copied, so a record has at most one [`Announced`] at a time (its `seq`
-/// odd exactly while that token lives).
+/// copied, so a record belongs to at most one [`Seat`] at a time.
 pub(crate) struct Announcer(&'static ReaderRecord);
 
 impl Announcer {
@@ -79,40 +77,187 @@ impl Announcer {
     }
 }
 
-/// A dispatch announced on a record listed in [`busy`]'s list: while the
-/// token lives the record's `seq` is odd, so a callback table retired after
-/// the announcement's fence is not freed (`crate::ffi::rcu`; H1 and H7 of
-/// `docs/CONCURRENCY.md`). Every read of the global callback-table pointer
-/// borrows it, so no reference to a table outlives it. The right to
-/// announce is out of its cell while the token lives, and goes back when it
-/// ends — also when a callback unwinds through the walk.
+/// [`Seat`]'s flag bit: a dispatch is announced on the seat's record (an
+/// [`Announced`] of the seat lives). Only this module sets or clears it.
+pub(crate) const IN_DISPATCH: u8 = 1;
+
+/// [`Seat`]'s flag bit: the seat may hold no record (set before it is
+/// seated and from the moment it is unseated; clear only while it holds
+/// one). Only this module sets or clears it.
+pub(crate) const UNSEATED: u8 = 4;
+
+/// The bits of a [`Seat`]'s word that its owner cannot set or clear.
+const OWN: u8 = IN_DISPATCH | UNSEATED;
+
+/// What a [`Seat`] holds where it has no record: outside loom a record that
+/// is never announced on (no [`Seat`] with [`UNSEATED`] clear holds it), so
+/// the seat's record needs no test; under loom, whose atomics cannot be
+/// made in a constant, `None`.
+#[cfg(not(loom))]
+type Held = &'static ReaderRecord;
+#[cfg(loom)]
+type Held = Option<&'static ReaderRecord>;
+
+/// See [`Held`].
+#[cfg(not(loom))]
+static NO_RECORD: ReaderRecord = ReaderRecord {
+    seq: AtomicU64::new(0),
+    waiting: AtomicBool::new(false),
+};
+
+#[cfg(not(loom))]
+const NOT_HELD: Held = &NO_RECORD;
+#[cfg(loom)]
+const NOT_HELD: Held = None;
+
+/// A thread's flag word and its right to announce (the record of the
+/// [`Announcer`] it was given). The word's [`IN_DISPATCH`] and
+/// [`UNSEATED`] bits are this module's: [`Announced::begin`] announces only
+/// with both clear and sets [`IN_DISPATCH`] until the token ends, so a seat
+/// has at most one [`Announced`] at a time (its record's `seq` odd exactly
+/// while that token lives) and announces only on a record it holds; the
+/// other bits are its owner's ([`Seat::set`], [`Seat::clear`]). A fire that
+/// found the whole word 0 has proved all that: the announcement's own test
+/// folds away, and nothing is taken out of a cell and put back.
+pub(crate) struct Seat {
+    flags: Cell<u8>,
+    /// The record while [`UNSEATED`] is clear (also while it is set, when
+    /// a dispatch that never ended keeps it); [`NOT_HELD`] otherwise.
+    /// Never changed while a dispatch is announced.
+    record: Cell<Held>,
+}
+
+impl Seat {
+    /// No record yet; the word holds `flags` and [`UNSEATED`].
+    pub(crate) const fn new(flags: u8) -> Seat {
+        Seat {
+            flags: Cell::new((flags & !OWN) | UNSEATED),
+            record: Cell::new(NOT_HELD),
+        }
+    }
+
+    /// The flag word.
+    #[inline(always)]
+    pub(crate) fn flags(&self) -> u8 {
+        self.flags.get()
+    }
+
+    /// Set the owner's `bits` (never [`IN_DISPATCH`] or [`UNSEATED`]).
+    #[inline(always)]
+    pub(crate) fn set(&self, bits: u8) {
+        self.flags.set(self.flags.get() | (bits & !OWN));
+    }
+
+    /// Clear the owner's `bits` (never [`IN_DISPATCH`] or [`UNSEATED`]).
+    #[inline(always)]
+    pub(crate) fn clear(&self, bits: u8) {
+        self.flags.set(self.flags.get() & !(bits & !OWN));
+    }
+
+    /// The record held (also while unseated, when a dispatch that never
+    /// ended keeps it: see [`Seat::unseat`]).
+    #[inline(always)]
+    pub(crate) fn record(&self) -> Option<&'static ReaderRecord> {
+        #[cfg(not(loom))]
+        {
+            let rec = self.record.get();
+            (!std::ptr::eq(rec, &NO_RECORD)).then_some(rec)
+        }
+        #[cfg(loom)]
+        self.record.get()
+    }
+
+    /// The record of a seat whose [`UNSEATED`] bit is clear (outside loom
+    /// not tested: such a seat holds one).
+    #[inline(always)]
+    fn held(&self) -> Option<&'static ReaderRecord> {
+        #[cfg(not(loom))]
+        {
+            Some(self.record.get())
+        }
+        #[cfg(loom)]
+        self.record.get()
+    }
+
+    /// Seat: hold `register`'s right when the seat holds no record, then
+    /// clear [`UNSEATED`]. Answers the record.
+    pub(crate) fn seat(&self, register: impl FnOnce() -> Announcer) -> &'static ReaderRecord {
+        let rec = match self.record() {
+            Some(rec) => rec,
+            None => {
+                let rec = register().0;
+                #[cfg(not(loom))]
+                self.record.set(rec);
+                #[cfg(loom)]
+                self.record.set(Some(rec));
+                rec
+            }
+        };
+        self.flags.set(self.flags.get() & !UNSEATED);
+        rec
+    }
+
+    /// Unseat: set [`UNSEATED`] and give the right to announce up (to
+    /// [`Readers::unregister`]). `None` when the seat holds none, or while
+    /// a dispatch is announced on it (a callback that jumped out of the
+    /// walk never ends its dispatch: the record then stays the seat's,
+    /// listed and owned).
+    pub(crate) fn unseat(&self) -> Option<Announcer> {
+        let flags = self.flags.get();
+        self.flags.set(flags | UNSEATED);
+        if flags & IN_DISPATCH != 0 {
+            return None;
+        }
+        let rec = self.record()?;
+        self.record.set(NOT_HELD);
+        Some(Announcer(rec))
+    }
+}
+
+/// A dispatch announced on a seat's record, listed in [`busy`]'s list:
+/// while the token lives the record's `seq` is odd, so a callback table
+/// retired after the announcement's fence is not freed (`crate::ffi::rcu`;
+/// H1 and H7 of `docs/CONCURRENCY.md`). Every read of the global
+/// callback-table pointer borrows it, so no reference to a table outlives
+/// it. The seat's [`IN_DISPATCH`] bit is set while the token lives, and
+/// cleared when it ends — also when a callback unwinds through the walk.
 pub(crate) struct Announced<'a> {
-    rec: &'static ReaderRecord,
-    home: &'a Cell<Option<Announcer>>,
+    /// The seat, whose record does not change while the token lives: read
+    /// again at the end rather than kept (no register held across the
+    /// walk for it).
+    seat: &'a Seat,
 }
 
 impl<'a> Announced<'a> {
-    /// Announce a dispatch with the right held in `home` (the thread's);
-    /// `None` when it holds none (the thread is not set up, or is already
-    /// inside a dispatch).
+    /// Announce a dispatch on `seat`'s record; `None` when the seat is
+    /// unseated (the thread is not set up) or a dispatch is announced on it
+    /// already (the thread is inside a callback).
     #[inline(always)]
-    pub(crate) fn begin(home: &'a Cell<Option<Announcer>>) -> Option<Announced<'a>> {
-        let announcer = home.take()?;
-        announcer.0.enter();
-        Some(Announced {
-            rec: announcer.0,
-            home,
-        })
+    pub(crate) fn begin(seat: &'a Seat) -> Option<Announced<'a>> {
+        let flags = seat.flags.get();
+        if flags & OWN != 0 {
+            return None;
+        }
+        let rec = seat.held()?;
+        seat.flags.set(flags | IN_DISPATCH);
+        rec.enter();
+        Some(Announced { seat })
     }
 }
 
 impl Drop for Announced<'_> {
-    /// The dispatch ends ([`ReaderRecord::exit`]) and the right to announce
-    /// goes back to its cell.
+    /// The seat's [`IN_DISPATCH`] bit is cleared and the dispatch ends
+    /// ([`ReaderRecord::exit`], on the record it began on).
     #[inline(always)]
     fn drop(&mut self) {
-        self.rec.exit();
-        self.home.set(Some(Announcer(self.rec)));
+        // The bit first: the record's store, which may alias the word as
+        // far as the compiler knows, then keeps a caller's next change of
+        // the word (an exception event's put back) a change of its own
+        // (merged, the two became a load, two operations and a store).
+        self.seat.flags.set(self.seat.flags.get() & !IN_DISPATCH);
+        if let Some(rec) = self.seat.held() {
+            rec.exit();
+        }
     }
 }
 
@@ -329,14 +474,13 @@ mod tests {
     #[test]
     fn given_back_records_are_reused() {
         let readers = Readers::new();
-        let a = Cell::new(Some(readers.register()));
+        let a = Seat::new(0);
+        let ra = a.seat(|| readers.register());
         let b = readers.register();
-        let ra = a.take().unwrap().record();
-        a.set(Some(Announcer(ra)));
         let rb = b.record();
         assert!(!std::ptr::eq(ra, rb));
         drop(Announced::begin(&a).unwrap());
-        readers.unregister(a.take().unwrap());
+        readers.unregister(a.unseat().unwrap());
         let c = readers.register().record();
         assert!(std::ptr::eq(ra, c), "the free record is handed out again");
         assert!(!c.in_dispatch(), "with its sequence moved on, not reset");
@@ -347,11 +491,47 @@ mod tests {
     }
 
     #[test]
+    fn a_seat_announces_once_at_a_time() {
+        let readers = Readers::new();
+        let seat = Seat::new(0);
+        assert_eq!(seat.flags(), UNSEATED);
+        assert!(Announced::begin(&seat).is_none(), "no record yet");
+        assert!(seat.record().is_none());
+        let rec = seat.seat(|| readers.register());
+        assert_eq!(seat.flags(), 0);
+        let announced = Announced::begin(&seat).unwrap();
+        assert!(rec.in_dispatch());
+        assert!(Announced::begin(&seat).is_none(), "nested");
+        // The owner's bits leave the seat's alone.
+        seat.clear(0xff);
+        assert_eq!(seat.flags(), IN_DISPATCH);
+        seat.set(0xff);
+        assert_eq!(seat.flags(), !UNSEATED);
+        seat.clear(0xff);
+        // Unseated while announced: the record stays, and so does the
+        // dispatch, which ends on it.
+        assert!(seat.unseat().is_none(), "kept while announced");
+        assert_eq!(seat.flags(), IN_DISPATCH | UNSEATED);
+        assert!(std::ptr::eq(seat.record().unwrap(), rec));
+        drop(announced);
+        assert!(!rec.in_dispatch());
+        assert_eq!(seat.flags(), UNSEATED);
+        assert!(Announced::begin(&seat).is_none(), "unseated");
+        assert!(std::ptr::eq(seat.seat(|| unreachable!()), rec));
+        drop(Announced::begin(&seat).unwrap());
+        assert_eq!(rec.seq.load(Ordering::Relaxed), 4);
+        readers.unregister(seat.unseat().unwrap());
+        assert!(seat.record().is_none() && Announced::begin(&seat).is_none());
+        assert!(seat.unseat().is_none());
+    }
+
+    #[test]
     fn a_thread_without_a_record_waits_for_every_dispatch() {
         static READERS: Readers = Readers::new();
         static DONE: AtomicBool = AtomicBool::new(false);
-        let home = Cell::new(Some(READERS.register()));
-        let announced = Announced::begin(&home).unwrap();
+        let seat = Seat::new(0);
+        seat.seat(|| READERS.register());
+        let announced = Announced::begin(&seat).unwrap();
         let waiter = std::thread::spawn(|| {
             READERS.wait(None).unwrap();
             DONE.load(Ordering::Acquire)

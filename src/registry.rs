@@ -164,16 +164,42 @@ pub struct CallbackTable {
     /// Armed sites: the code-likes' snapshot while anything is
     /// armed, so the dispatch sees arming with the table it already holds
     /// (no second thread-local, no extra global load while nothing is).
+    /// Set with [`CallbackTable::set_armed`] only.
     armed: Option<Arc<crate::ext::Snapshot>>,
+    /// Whether `armed` is set: the dispatch's gate, a compare with memory
+    /// (the pointer's own test loads it into a register first).
+    is_armed: bool,
 }
 
+/// What a registry's dispatches read before its first callback table is
+/// published: no callbacks (so a dispatch never meets "no table").
+static EMPTY_TABLE: CallbackTable = CallbackTable::empty();
+
 impl CallbackTable {
-    fn empty() -> CallbackTable {
+    const fn empty() -> CallbackTable {
+        const EMPTY_SLOT: Slot = Slot {
+            direct: None,
+            handler: None,
+        };
+        const EMPTY_ROW: Row = Row(0, [EMPTY_SLOT; TOOL_IDS]);
         CallbackTable {
-            slots: std::array::from_fn(|_| Row(0, std::array::from_fn(|_| Slot::default()))),
+            slots: [EMPTY_ROW; Event::COUNT],
             used: 0,
             armed: None,
+            is_armed: false,
         }
+    }
+
+    /// Carry `armed` (see `armed`).
+    pub(super) fn set_armed(&mut self, armed: Option<Arc<crate::ext::Snapshot>>) {
+        self.is_armed = armed.is_some();
+        self.armed = armed;
+    }
+
+    /// Whether anything is armed (the same as `armed().is_some()`).
+    #[inline(always)]
+    pub(crate) fn is_armed(&self) -> bool {
+        self.is_armed
     }
 
     /// The arming in force, when anything is armed.
@@ -320,7 +346,7 @@ impl Registry {
             master: Mutex::new(NO_TOOLS),
             scope_masks: [const { AtomicU8::new(0) }; 256],
             scope_mask_words: [const { std::sync::atomic::AtomicU64::new(0) }; MASK_WORDS],
-            table: Published::new(),
+            table: Published::new(&EMPTY_TABLE),
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
             ext: crate::ext::State::new(),
@@ -335,7 +361,7 @@ impl Registry {
             idle: AtomicU64::new(0),
             master: Mutex::new(NO_TOOLS),
             scope_masks: std::array::from_fn(|_| AtomicU8::new(0)),
-            table: Published::new(),
+            table: Published::new(&EMPTY_TABLE),
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
             ext: crate::ext::State::new(),
@@ -361,7 +387,7 @@ impl Registry {
         table.set_version(self.callbacks_version.load(Ordering::Relaxed) + 1);
         let table = Arc::new(table);
         m.callbacks = Some(table.clone());
-        self.table.publish(Some(table));
+        self.table.publish(table);
         self.callbacks_version.fetch_add(1, Ordering::SeqCst);
     }
 
@@ -372,20 +398,17 @@ impl Registry {
         if let Some(current) = self.table.current() {
             let mut table = CallbackTable::clone(&current);
             table.set_version(version);
-            self.table.publish(Some(Arc::new(table)));
+            self.table.publish(Arc::new(table));
         }
     }
 
-    /// The callback table a dispatch announced by `announced` reads (no
-    /// table: no tool has a callback). The walk reads the process's
+    /// The callback table a dispatch announced by `announced` reads (an
+    /// empty one before any tool had a callback). The walk reads the process's
     /// registry through `ffi::table`, which loads the same pointer by
     /// address on x86-64.
     #[cfg_attr(all(target_arch = "x86_64", not(loom)), allow(dead_code))]
     #[inline(always)]
-    pub(crate) fn callbacks<'a>(
-        &'a self,
-        announced: &'a Announced<'_>,
-    ) -> Option<&'a CallbackTable> {
+    pub(crate) fn callbacks<'a>(&'a self, announced: &'a Announced<'_>) -> &'a CallbackTable {
         self.table.read(announced)
     }
 
@@ -393,7 +416,7 @@ impl Registry {
     /// dispatch) was replaced since.
     #[cfg_attr(all(target_arch = "x86_64", not(loom)), allow(dead_code))]
     #[inline(always)]
-    pub(crate) fn callbacks_replaced(&self, held: Option<&CallbackTable>) -> bool {
+    pub(crate) fn callbacks_replaced(&self, held: &CallbackTable) -> bool {
         self.table.moved_from(held)
     }
 

@@ -3,9 +3,9 @@
 //! The inactive path never comes here: only active fires, errors and
 //! registry calls do. The fire path reads one flag word to learn that no
 //! callback of this thread is running, nothing is pending and the thread is
-//! set up, and takes the right to announce a dispatch on its reader record
-//! (the callback table is one global pointer, read under that announcement:
-//! `docs/CONCURRENCY.md`, H7).
+//! set up, and announces a dispatch on its reader record through the same
+//! word's seat (`readers::Seat`; the callback table is one global pointer,
+//! read under that announcement: `docs/CONCURRENCY.md`, H7).
 //!
 //! [`ThreadState`] has no drop glue (checked below), so the thread-local is
 //! a plain constant-initialised one: reaching it is the address computation
@@ -31,15 +31,19 @@ use std::sync::{Arc, OnceLock};
 use crate::ext::Snapshot;
 use crate::failure::{Error, Pending, RAISED};
 use crate::object::ObjectRef;
-use crate::readers::{self, Announcer, ReaderRecord};
+use crate::readers::{self, ReaderRecord, Seat};
 
-/// `flags` bit: one of this thread's callbacks is running.
-pub(crate) const IN_CALLBACK: u8 = 1;
+/// `flags` bit: one of this thread's callbacks is running (a dispatch is
+/// announced on the thread's seat: `readers::IN_DISPATCH`, which only
+/// `crate::readers` sets and clears).
+pub(crate) const IN_CALLBACK: u8 = readers::IN_DISPATCH;
 /// `flags` bit: the error indicator holds something.
 pub(crate) const PENDING: u8 = 2;
 /// `flags` bit: the thread has no reader record yet, or is being torn
-/// down; a fire goes through [`ThreadState::set_up`] first.
-pub(crate) const NOT_SET_UP: u8 = 4;
+/// down; a fire goes through [`ThreadState::set_up`] first. The seat's
+/// `readers::UNSEATED`, which only `crate::readers` sets (unseating) and
+/// clears (seating).
+pub(crate) const NOT_SET_UP: u8 = readers::UNSEATED;
 /// `flags` bit: the thread uses a host's exception state (`crate::host`);
 /// every fire takes the slow path, which talks to the host.
 pub(crate) const HOST: u8 = 8;
@@ -50,8 +54,11 @@ const ARMED: u8 = 1;
 const TORN_DOWN: u8 = 2;
 
 pub(crate) struct ThreadState {
-    /// `IN_CALLBACK | PENDING | NOT_SET_UP`; 0 on the fast path.
-    pub flags: Cell<u8>,
+    /// The flag word (`IN_CALLBACK | PENDING | NOT_SET_UP | HOST`; 0 on the
+    /// fast path) and the right to announce dispatches on the thread's
+    /// reader record, registered by the first fire
+    /// ([`ThreadState::set_up`]) and given back by the janitor.
+    pub seat: Seat,
     /// A host exception on the indicator (kept apart so exception events
     /// take and restore it without moving a message).
     host: Cell<Option<ObjectRef>>,
@@ -61,12 +68,6 @@ pub(crate) struct ThreadState {
     /// Whether this thread adds 1 to [`RAISED`]
     /// ([`ThreadState::count_raised`]).
     raised_counted: Cell<bool>,
-    /// This thread's dispatch announcements, registered by the first fire
-    /// ([`ThreadState::set_up`]): the record, for the wait.
-    reader: Cell<Option<&'static ReaderRecord>>,
-    /// The right to announce on `reader` (out of the cell while a dispatch
-    /// of the thread is announced); given back by the janitor.
-    pub announcer: Cell<Option<Announcer>>,
     /// `UNARMED`, `ARMED` (the janitor will run at thread exit) or
     /// `TORN_DOWN` (it ran).
     janitor: Cell<u8>,
@@ -91,13 +92,13 @@ impl ThreadState {
     /// Fire through the host from now on (set at the thread's first fire
     /// when a host is installed, which is then for good).
     pub(crate) fn use_host(&self) {
-        self.flags.set(self.flags.get() | HOST);
+        self.seat.set(HOST);
     }
 
     /// Whether the indicator holds anything.
     #[inline(always)]
     pub fn has_pending(&self) -> bool {
-        self.flags.get() & PENDING != 0
+        self.seat.flags() & PENDING != 0
     }
 
     /// Take what the indicator holds, leaving it empty.
@@ -106,7 +107,7 @@ impl ThreadState {
         if !self.has_pending() {
             return None;
         }
-        self.flags.set(self.flags.get() & !PENDING);
+        self.seat.clear(PENDING);
         match self.host.take() {
             Some(obj) => Some(Pending::Host(obj)),
             None => self.take_error(),
@@ -133,19 +134,18 @@ impl ThreadState {
     /// and out of line it cost 19 instructions there.
     #[inline(always)]
     pub fn set_pending(&self, pending: Option<Pending>) {
-        let flags = self.flags.get() & !PENDING;
         match pending {
             None => {
-                self.flags.set(flags);
+                self.seat.clear(PENDING);
                 self.host.set(None);
                 self.clear_error();
             }
             Some(Pending::Host(obj)) => {
-                self.flags.set(flags | PENDING);
+                self.seat.set(PENDING);
                 self.host.set(Some(obj));
                 self.clear_error();
             }
-            Some(error @ Pending::Error(_)) => self.set_error(flags, error),
+            Some(error @ Pending::Error(_)) => self.set_error(error),
         }
     }
 
@@ -154,9 +154,9 @@ impl ThreadState {
     /// error per thread, replaced ones are dropped as usual.
     #[cold]
     #[inline(never)]
-    fn set_error(&self, flags: u8, error: Pending) {
+    fn set_error(&self, error: Pending) {
         self.arm();
-        self.flags.set(flags | PENDING);
+        self.seat.set(PENDING);
         self.host.set(None);
         let old = self.error.replace(Some(ManuallyDrop::new(error)));
         drop(old.map(ManuallyDrop::into_inner));
@@ -174,7 +174,7 @@ impl ThreadState {
     #[inline(always)]
     pub fn take_raised(&self) -> Option<ObjectRef> {
         let obj = self.host.take()?;
-        self.flags.set(self.flags.get() & !PENDING);
+        self.seat.clear(PENDING);
         Some(obj)
     }
 
@@ -183,7 +183,7 @@ impl ThreadState {
     #[inline(always)]
     pub fn restore_raised(&self, obj: ObjectRef) {
         debug_assert!(!self.has_pending() && self.error.borrow().is_none());
-        self.flags.set(self.flags.get() | PENDING);
+        self.seat.set(PENDING);
         self.host.set(Some(obj));
     }
 
@@ -214,7 +214,7 @@ impl ThreadState {
             self.arm();
             RAISED.fetch_add(1, Relaxed);
             self.raised_counted.set(true);
-        } else if self.flags.get() & IN_CALLBACK == 0 {
+        } else if self.seat.flags() & IN_CALLBACK == 0 {
             RAISED.fetch_sub(1, Relaxed);
             self.raised_counted.set(false);
         }
@@ -229,7 +229,7 @@ impl ThreadState {
     /// This thread's reader record, once [`ThreadState::set_up`] succeeded.
     #[inline(always)]
     pub fn reader(&self) -> Option<&'static ReaderRecord> {
-        self.reader.get()
+        self.seat.record()
     }
 
     /// Run `f` on the code-likes' snapshot of version `current` through the
@@ -286,17 +286,8 @@ impl ThreadState {
                 "cannot dispatch on a thread that is exiting (its thread-local state is gone)",
             ));
         }
-        let reader = match self.reader.get() {
-            Some(reader) => reader,
-            None => {
-                let announcer = readers::register();
-                let reader = announcer.record();
-                self.reader.set(Some(reader));
-                self.announcer.set(Some(announcer));
-                reader
-            }
-        };
-        self.flags.set(self.flags.get() & !NOT_SET_UP);
+        // Clears NOT_SET_UP.
+        let reader = self.seat.seat(readers::register);
         if crate::host::slot().first_fire().is_some() {
             self.use_host();
         }
@@ -312,25 +303,23 @@ impl ThreadState {
     /// and [`ThreadState::arm`] answers false.
     fn release(&self, again: bool) {
         self.janitor.set(TORN_DOWN);
-        self.flags.set(self.flags.get() | NOT_SET_UP);
-        // The right to announce is in its cell unless a dispatch of this
-        // thread never ended (a callback that jumped out of it): its record
-        // then stays listed, and owned.
-        if let Some(announcer) = self.announcer.take() {
-            self.reader.set(None);
+        // Sets NOT_SET_UP, and gives the record back unless a dispatch of
+        // this thread never ended (a callback that jumped out of it): its
+        // record then stays listed, and owned.
+        if let Some(announcer) = self.seat.unseat() {
             readers::unregister(announcer);
         }
         self.codelikes_version.set(u64::MAX);
         drop(self.codelikes.take().map(ManuallyDrop::into_inner));
         if let Some(error) = self.take_error() {
             // At most one of `host`/`error` is set: nothing is pending now.
-            self.flags.set(self.flags.get() & !PENDING);
+            self.seat.clear(PENDING);
             drop(error);
         }
         // A host exception (a pointer the library holds no reference to)
         // goes with the thread, and so does its share of the count.
         if self.host.take().is_some() {
-            self.flags.set(self.flags.get() & !PENDING);
+            self.seat.clear(PENDING);
         }
         if self.raised_counted.replace(false) {
             RAISED.fetch_sub(1, Relaxed);
@@ -376,20 +365,23 @@ impl Drop for Janitor {
     }
 }
 
-thread_local! {
-    static THREAD: ThreadState = const {
+impl ThreadState {
+    /// A thread's state before its first call: nothing held, `NOT_SET_UP`.
+    pub(crate) const fn new() -> ThreadState {
         ThreadState {
-            flags: Cell::new(NOT_SET_UP),
+            seat: Seat::new(NOT_SET_UP),
             host: Cell::new(None),
             error: RefCell::new(None),
             raised_counted: Cell::new(false),
-            reader: Cell::new(None),
-            announcer: Cell::new(None),
             janitor: Cell::new(UNARMED),
             codelikes_version: Cell::new(u64::MAX),
             codelikes: Cell::new(None),
         }
-    };
+    }
+}
+
+thread_local! {
+    static THREAD: ThreadState = const { ThreadState::new() };
     static JANITOR: Janitor = const { Janitor };
 }
 

@@ -179,6 +179,10 @@ const ALLOWED: &[(&str, &str)] = &[
         "Boundary::guarded around its body",
     ),
     ("8dispatch20call_handler_guarded17h", "Boundary::guarded"),
+    (
+        "8dispatch15call_handler_of17h",
+        "a masked slot read, then call_handler_guarded's Boundary::guarded",
+    ),
     ("8dispatch10not_set_up17h", "called under Boundary::guarded"),
     ("12filter_armed17h", "called under Boundary::guarded"),
     (

@@ -14,11 +14,14 @@ use crate::readers::{self, Announced, ReaderRecord};
 use crate::sync::{AtomicPtr, Mutex, Ordering};
 
 /// A `T` published to dispatches: read under an announcement, replaced by
-/// writers, freed after a grace period. `repr(C)`: the pointer is the first
-/// word ([`POINTER`]), which `ffi::table` loads by address.
+/// writers, freed after a grace period. Never empty: before the first
+/// publication it holds a `'static` value (the empty callback table), so a
+/// read needs no test. `repr(C)`: the pointer is the first word
+/// ([`POINTER`]), which `ffi::table` loads by address.
 #[repr(C)]
-pub(crate) struct Published<T> {
-    /// NULL, or the address of `writer.current`'s value.
+pub(crate) struct Published<T: 'static> {
+    /// The address of `writer.current`'s value, or of the `'static` value
+    /// given to [`Published::new`] before the first publication: never NULL.
     ptr: AtomicPtr<T>,
     /// Writers, one at a time.
     writer: Mutex<Writer<T>>,
@@ -33,7 +36,8 @@ pub(crate) const POINTER: usize = std::mem::offset_of!(Published<u8>, ptr);
 type Busy = Vec<(&'static ReaderRecord, u64)>;
 
 struct Writer<T> {
-    /// What `ptr` points to (it owns one count of it).
+    /// What `ptr` points to (it owns one count of it); `None` while it
+    /// points to the `'static` value.
     current: Option<Arc<T>>,
     /// Replaced values, each with the dispatches that were announced when
     /// the pointer moved away from it (a record and the odd `seq` it had):
@@ -48,12 +52,12 @@ unsafe impl<T: Send + Sync> Sync for Published<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send + Sync> Send for Published<T> {}
 
-impl<T> Published<T> {
-    /// Nothing published.
+impl<T: 'static> Published<T> {
+    /// Nothing published yet: reads answer `empty`.
     #[cfg(not(loom))]
-    pub(crate) const fn new() -> Published<T> {
+    pub(crate) const fn new(empty: &'static T) -> Published<T> {
         Published {
-            ptr: AtomicPtr::new(std::ptr::null_mut()),
+            ptr: AtomicPtr::new(std::ptr::from_ref(empty).cast_mut()),
             writer: Mutex::new(Writer {
                 current: None,
                 retired: Vec::new(),
@@ -61,11 +65,11 @@ impl<T> Published<T> {
         }
     }
 
-    /// Nothing published.
+    /// Nothing published yet: reads answer `empty`.
     #[cfg(loom)]
-    pub(crate) fn new() -> Published<T> {
+    pub(crate) fn new(empty: &'static T) -> Published<T> {
         Published {
-            ptr: AtomicPtr::new(std::ptr::null_mut()),
+            ptr: AtomicPtr::new(std::ptr::from_ref(empty).cast_mut()),
             writer: Mutex::new(Writer {
                 current: None,
                 retired: Vec::new(),
@@ -77,10 +81,11 @@ impl<T> Published<T> {
     /// the value's contents, written before its publication, are seen.
     #[cfg_attr(all(target_arch = "x86_64", not(loom)), allow(dead_code))]
     #[inline(always)]
-    pub(crate) fn read<'a>(&'a self, _announced: &'a Announced<'_>) -> Option<&'a T> {
+    pub(crate) fn read<'a>(&'a self, _announced: &'a Announced<'_>) -> &'a T {
         let ptr = self.ptr.load(Ordering::Acquire);
-        // SAFETY: `ptr` is NULL or the address of the value of an `Arc`
-        // that `publish` made current. That `Arc` is kept (as `current`,
+        // SAFETY: `ptr` is the address of the `'static` value given to
+        // `new`, or of the value of an `Arc` that `publish` made current
+        // (never NULL). That `Arc` is kept (as `current`,
         // then in `retired`) until every dispatch announced when the
         // pointer moved away from it has ended. This thread announced
         // (`Announced::begin`: `seq` odd, then a SeqCst fence) before this
@@ -90,7 +95,7 @@ impl<T> Published<T> {
         // which the token's drop does after the last use of the reference;
         // or it came before, and this load sees the new pointer (or a later
         // one), not the retired value (docs/CONCURRENCY.md, H7).
-        unsafe { ptr.as_ref() }
+        unsafe { &*ptr }
     }
 
     /// Whether the pointer no longer points to `held` (what a [`read`]
@@ -101,16 +106,16 @@ impl<T> Published<T> {
     /// [`read`]: Published::read
     #[cfg_attr(all(target_arch = "x86_64", not(loom)), allow(dead_code))]
     #[inline(always)]
-    pub(crate) fn moved_from(&self, held: Option<&T>) -> bool {
-        let held = held.map_or(std::ptr::null_mut(), |t| std::ptr::from_ref(t).cast_mut());
-        self.ptr.load(Ordering::Relaxed) != held
+    pub(crate) fn moved_from(&self, held: &T) -> bool {
+        self.ptr.load(Ordering::Relaxed) != std::ptr::from_ref(held).cast_mut()
     }
 
     fn writer(&self) -> crate::sync::MutexGuard<'_, Writer<T>> {
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The value published (a writer's view: a counted reference).
+    /// The value published (a writer's view: a counted reference); `None`
+    /// before the first publication.
     pub(crate) fn current(&self) -> Option<Arc<T>> {
         self.writer().current.clone()
     }
@@ -118,15 +123,13 @@ impl<T> Published<T> {
     /// Publish `value` in place of the current one, which is kept until
     /// every dispatch announced now has ended; values retired earlier whose
     /// dispatches have all ended are dropped here.
-    pub(crate) fn publish(&self, value: Option<Arc<T>>) {
+    pub(crate) fn publish(&self, value: Arc<T>) {
         let mut w = self.writer();
-        let ptr = value
-            .as_ref()
-            .map_or(std::ptr::null_mut(), |v| Arc::as_ptr(v).cast_mut());
         // Release: the value's contents before its address. The fence in
         // `busy` orders this store before the reads of `seq` (H7).
-        self.ptr.store(ptr, Ordering::Release);
-        let old = std::mem::replace(&mut w.current, value);
+        self.ptr
+            .store(Arc::as_ptr(&value).cast_mut(), Ordering::Release);
+        let old = w.current.replace(value);
         w.retired
             .retain(|(_, waiting)| waiting.iter().any(|(r, seen)| !r.moved_on(*seen)));
         if let Some(old) = old {
@@ -146,52 +149,63 @@ impl<T> Published<T> {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use std::cell::Cell;
     use std::sync::atomic::AtomicUsize;
 
     use super::*;
 
-    /// Counts its drops.
-    struct Tracked(Arc<AtomicUsize>);
+    /// Counts its drops (when it has a counter).
+    struct Tracked(Option<Arc<AtomicUsize>>);
 
     impl Drop for Tracked {
         fn drop(&mut self) {
-            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if let Some(count) = &self.0 {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
         }
     }
+
+    static NOTHING: Tracked = Tracked(None);
 
     #[test]
     fn a_value_read_under_an_announcement_outlives_its_replacement() {
         let drops = Arc::new(AtomicUsize::new(0));
         let dropped = || drops.load(std::sync::atomic::Ordering::SeqCst);
-        let cell: Published<Tracked> = Published::new();
-        cell.publish(Some(Arc::new(Tracked(drops.clone()))));
-        let home = Cell::new(Some(readers::register()));
+        let cell: Published<Tracked> = Published::new(&NOTHING);
+        let home = readers::Seat::new(0);
+        home.seat(readers::register);
         let announced = Announced::begin(&home).unwrap();
-        let held = cell.read(&announced).unwrap();
+        assert!(std::ptr::eq(cell.read(&announced), &NOTHING));
+        assert!(cell.current().is_none());
+        drop(announced);
+        cell.publish(Arc::new(Tracked(Some(drops.clone()))));
+        let announced = Announced::begin(&home).unwrap();
+        let held = cell.read(&announced);
         // Replaced from inside the dispatch (a callback's registration): kept.
-        cell.publish(None);
-        assert!(cell.moved_from(Some(held)));
+        cell.publish(Arc::new(Tracked(None)));
+        assert!(cell.moved_from(held));
         assert_eq!(
             dropped(),
             0,
             "retired, not dropped, while the dispatch runs"
         );
-        assert!(Arc::ptr_eq(&held.0, &drops), "and still readable");
+        assert!(
+            Arc::ptr_eq(held.0.as_ref().unwrap(), &drops),
+            "and still readable"
+        );
         assert!(cell.retired() >= 1);
         drop(announced);
-        // The next publication drops it (other tests' dispatches on other
-        // threads may hold it back for a moment).
+        // A later publication drops it (other tests' dispatches on other
+        // threads may hold it, and the values after it, back for a moment).
         for _ in 0..1000 {
-            cell.publish(None);
-            if dropped() == 1 {
+            cell.publish(Arc::new(Tracked(None)));
+            if dropped() == 1 && cell.retired() == 0 {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         assert_eq!(dropped(), 1);
         assert_eq!(cell.retired(), 0);
-        assert!(cell.current().is_none());
-        readers::unregister(home.take().unwrap());
+        assert!(cell.current().is_some_and(|c| c.0.is_none()));
+        readers::unregister(home.unseat().unwrap());
     }
 }

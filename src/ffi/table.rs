@@ -15,11 +15,12 @@ use crate::thread::ThreadState;
 
 /// The calling thread's state, reached in the caller's frame (the walk's):
 /// on x86-64 glibc by a TLS descriptor once the thread's first dispatch set
-/// it up (`super::tls`; `None` before), elsewhere with a direct thread-local
-/// access (`thread::with` around a closure as large as the walk would be a
-/// call through the key's accessor).
+/// it up (`super::tls`; before, a placeholder whose flag word is not 0,
+/// see [`is_placeholder`]), elsewhere with a direct thread-local access
+/// (`thread::with` around a closure as large as the walk would be a call
+/// through the key's accessor).
 #[inline(always)]
-pub(crate) fn thread_state<'a>() -> Option<&'a ThreadState> {
+pub(crate) fn thread_state<'a>() -> &'a ThreadState {
     #[cfg(all(
         target_arch = "x86_64",
         target_os = "linux",
@@ -41,7 +42,33 @@ pub(crate) fn thread_state<'a>() -> Option<&'a ThreadState> {
         // without drop glue (`src/thread.rs`), so its storage is the thread's
         // for as long as the thread runs, also while it is torn down; the
         // callers use the reference during their own call, on this thread.
-        Some(unsafe { &*state })
+        unsafe { &*state }
+    }
+}
+
+/// Whether `state`, from [`thread_state`], is not the thread's own but the
+/// placeholder it answers before the thread's first dispatch (its flag
+/// word is `NOT_SET_UP`, so only a slow path asks).
+#[inline]
+pub(crate) fn is_placeholder(state: &ThreadState) -> bool {
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_os = "linux",
+        target_env = "gnu",
+        not(loom)
+    ))]
+    {
+        super::tls::is_placeholder(state)
+    }
+    #[cfg(not(all(
+        target_arch = "x86_64",
+        target_os = "linux",
+        target_env = "gnu",
+        not(loom)
+    )))]
+    {
+        let _ = state;
+        false
     }
 }
 
@@ -70,17 +97,18 @@ pub(crate) fn thread_set_up(state: &ThreadState) {
 /// `Registry::callbacks` answers for the process's registry, loaded on
 /// x86-64 with one `mov` by the registry's address (`load_by_address!`).
 #[inline(always)]
-pub(crate) fn callbacks<'a>(announced: &'a Announced<'_>) -> Option<&'a CallbackTable> {
+pub(crate) fn callbacks<'a>(announced: &'a Announced<'_>) -> &'a CallbackTable {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
         let _ = announced;
         let ptr = table_pointer();
         // SAFETY: `ptr` is the value of `GLOBAL.table`'s pointer, loaded as
         // `Published::read` loads it (a `mov` from an aligned word is an
-        // Acquire load on x86-64); the same argument holds (H7 of
+        // Acquire load on x86-64), never NULL (a `Published` starts with a
+        // `'static` value); the same argument holds (H7 of
         // docs/CONCURRENCY.md): this thread announced before the load and
         // the reference lives no longer than the announcement.
-        unsafe { ptr.as_ref() }
+        unsafe { &*ptr }
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
     registry::global().callbacks(announced)
@@ -89,10 +117,10 @@ pub(crate) fn callbacks<'a>(announced: &'a Announced<'_>) -> Option<&'a Callback
 /// Whether the process's callback table was replaced since the dispatch
 /// read `held` (see `Registry::callbacks_replaced`).
 #[inline(always)]
-pub(crate) fn callbacks_replaced(held: Option<&CallbackTable>) -> bool {
+pub(crate) fn callbacks_replaced(held: &CallbackTable) -> bool {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
-        let held: *const CallbackTable = held.map_or(std::ptr::null(), std::ptr::from_ref);
+        let held: *const CallbackTable = held;
         // SAFETY: an aligned 8-byte read of the pointer word, as in
         // `table_pointer`, compared in memory: `cmp` and the branch, no load
         // into a register first (one instruction a tool).

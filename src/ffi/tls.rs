@@ -1,6 +1,9 @@
 //! The calling thread's state reached through a TLS descriptor (x86-64
 //! glibc): a per-thread word of this library's own, holding the address of
-//! the thread's [`ThreadState`] once the thread has asked for it.
+//! the thread's [`ThreadState`] once the thread has asked for it, and until
+//! then the address of [`PLACEHOLDER`] (the word's initial value, so the
+//! fire tests no NULL: the placeholder's flag word sends it to its slow
+//! path, which takes the thread-local).
 //!
 //! Why not the thread-local itself: rustc on stable accesses a library's
 //! thread-locals in the general-dynamic model, a call to `__tls_get_addr`
@@ -20,19 +23,34 @@
 
 use crate::thread::ThreadState;
 
-// The word: 8 zero bytes of thread-local storage, global for the crate's
-// other objects and hidden (never exported: the descriptor resolves to
-// this library's own block; each reference says `.hidden` too).
+/// What the word points to before the thread's first dispatch: a state
+/// whose flag word says `NOT_SET_UP`, which no thread owns and nothing
+/// writes. The fire reads only its flag word, and any word but 0 (or, for
+/// an exception event, `PENDING`) goes to the slow path, which tells it
+/// apart ([`is_placeholder`]) before anything else.
+struct Placeholder(ThreadState);
+
+// SAFETY: never written (see above): threads only read its flag word.
+unsafe impl Sync for Placeholder {}
+
+static PLACEHOLDER: Placeholder = Placeholder(ThreadState::new());
+
+// The word: 8 bytes of thread-local storage whose initial value is
+// PLACEHOLDER's address (a relocation of the TLS image, applied before any
+// thread's block is made from it), global for the crate's other objects
+// and hidden (never exported: the descriptor resolves to this library's own
+// block; each reference says `.hidden` too).
 std::arch::global_asm!(
-    ".pushsection .tbss,\"awT\",@nobits",
+    ".pushsection .tdata,\"awT\",@progbits",
     ".p2align 3",
     ".globl pymonitoring_thread_state_word",
     ".hidden pymonitoring_thread_state_word",
     ".type pymonitoring_thread_state_word,@object",
     ".size pymonitoring_thread_state_word,8",
     "pymonitoring_thread_state_word:",
-    ".zero 8",
+    ".quad {placeholder}",
     ".popsection",
+    placeholder = sym PLACEHOLDER,
 );
 
 /// The descriptor call for the word, its answer (the word's offset from
@@ -84,18 +102,27 @@ fn word() -> *mut *const ThreadState {
     word
 }
 
-/// The calling thread's state, or `None` before its first dispatch set
-/// it up (the word still 0). The caller takes its slow path then, out of
-/// line: a call here, merged back into the fire, would keep the compiler
-/// from forwarding the fire record's stores across it.
+/// The calling thread's state, or [`PLACEHOLDER`] before its first
+/// dispatch set it up. The caller's flag word test sends the placeholder
+/// to its slow path, out of line (a call here, merged back into the fire,
+/// would keep the compiler from forwarding the fire record's stores across
+/// it).
 #[inline(always)]
-pub(crate) fn thread_state<'a>() -> Option<&'a ThreadState> {
-    // SAFETY: the calling thread's own word, written only by this thread
-    // ([`remember`]) with the address of its own `ThreadState`, a
-    // constant-initialised thread-local without drop glue (`src/thread.rs`)
-    // whose storage is the thread's as long as the word's is: both are in
-    // this library's thread-local block.
-    unsafe { (*word()).as_ref() }
+pub(crate) fn thread_state<'a>() -> &'a ThreadState {
+    // SAFETY: the calling thread's own word, initially the placeholder's
+    // address (a static), written only by this thread ([`remember`]) with
+    // the address of its own `ThreadState`, a constant-initialised
+    // thread-local without drop glue (`src/thread.rs`) whose storage is the
+    // thread's as long as the word's is: both are in this library's
+    // thread-local block.
+    unsafe { &**word() }
+}
+
+/// Whether `state` is [`PLACEHOLDER`] (what [`thread_state`] answers
+/// before the thread's first dispatch).
+#[inline]
+pub(crate) fn is_placeholder(state: &ThreadState) -> bool {
+    std::ptr::eq(state, &PLACEHOLDER.0)
 }
 
 /// Keep `state`, the calling thread's, in its word: done where the thread

@@ -132,7 +132,7 @@ impl Registry {
             _ => false,
         };
         if !same {
-            self.edit_callbacks(m, |t| t.armed = armed);
+            self.edit_callbacks(m, |t| t.set_armed(armed));
         }
     }
 

@@ -171,6 +171,6 @@ fn a_walk_that_unwinds_leaves_the_thread_firing_to_the_current_table() {
     active.set(0b01);
     assert!(fire(&active, Firing::new(Event::PyStart, code(), 0)).is_ok());
     assert_eq!(rec.count(), 1, "tool 0's callback is called");
-    assert!(with(|t| t.flags.get() & IN_CALLBACK == 0));
+    assert!(with(|t| t.seat.flags() & IN_CALLBACK == 0));
     assert!(with(|t| !t.reader().unwrap().in_dispatch()));
 }
