@@ -66,6 +66,10 @@ fn ext_lasting_with_clang() {
             .arg(&exe)
             .arg("-L")
             .arg(&lib)
+            // DT_RPATH, not RUNPATH, as c_programs::CProgram links: `cargo
+            // test`'s LD_LIBRARY_PATH names the profile directory, whose
+            // uplifted copy of the library may be stale.
+            .arg("-Wl,--disable-new-dtags")
             .arg(format!("-Wl,-rpath,{}", lib.display()))
             .args(["-lpymonitoring", "-lpthread"]);
         let built = cmd.output().expect("run clang (is it installed?)");

@@ -318,6 +318,8 @@ fn fire_macros_keep_the_functions() {
                 .arg(&exe)
                 .arg("-L")
                 .arg(&lib)
+                // DT_RPATH, not RUNPATH (see c_programs::CProgram).
+                .arg("-Wl,--disable-new-dtags")
                 .arg(format!("-Wl,-rpath,{}", lib.display()))
                 .arg("-lpymonitoring");
             let out = cmd
