@@ -46,6 +46,24 @@ typedef intptr_t Py_ssize_t;
 #define PY_MONITORING_HOST_VERSION 1
 
 /**
+ * The route byte's bit that sends a refresh past the inline one (see
+ * `_PyMonitoring_RefreshRoute`).
+ */
+#define _PYMONITORING_ROUTE_GATE 128
+
+/**
+ * The route byte's bit for the lasting mode's refresh (with the gate).
+ */
+#define _PYMONITORING_ROUTE_MARKED 64
+
+/**
+ * Where the scope masks are from `_PyMonitoring_GlobalVersion`, in bytes:
+ * the mask of event id `i` (any byte; 0 past the last event) is the byte
+ * at this offset plus `i`, read after the version.
+ */
+#define _PYMONITORING_SCOPE_MASKS 16
+
+/**
  * PY_START: a function starts.
  */
 #define PY_MONITORING_EVENT_PY_START 0
@@ -1823,6 +1841,14 @@ extern "C" {
  * else UINT64_MAX. */
 extern const volatile uint64_t *const _PyMonitoring_GlobalVersion;
 
+/* The refresh route byte, for the inline EnterScope below: read only, after
+ * the version. Its _PYMONITORING_ROUTE_GATE bit clear: a refresh gives every
+ * slot the mask of its id (the masks are bytes from _PYMONITORING_SCOPE_MASKS
+ * on, counted from _PyMonitoring_GlobalVersion's address); with
+ * _PYMONITORING_ROUTE_MARKED too, `opaque` becomes _PYMONITORING_SLOT_MARK;
+ * the gate alone: the library's refresh. */
+extern const volatile uint8_t *const _PyMonitoring_RefreshRoute;
+
 /* The count of threads whose error indicator holds a host exception (forced
  * non-zero for good once a host is installed), for the inline
  * PyMonitoring_GetRaisedException below: read only; while it reads 0 the
@@ -1879,10 +1905,12 @@ extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
 #define _PYMONITORING_ADDRESS(P) reinterpret_cast<uintptr_t>(P)
 #define _PYMONITORING_CAST(T, X) static_cast<T>(X)
 #define _PYMONITORING_PLAIN(P) const_cast<const uint64_t *>(P)
+#define _PYMONITORING_BYTES(P) reinterpret_cast<const volatile uint8_t *>(P)
 #else
 #define _PYMONITORING_ADDRESS(P) ((uintptr_t)(P))
 #define _PYMONITORING_CAST(T, X) ((T)(X))
 #define _PYMONITORING_PLAIN(P) ((const uint64_t *)(P))
+#define _PYMONITORING_BYTES(P) ((const volatile uint8_t *)(P))
 #endif
 
 /* A call site's cache (the fire macros below give each expansion its own):
@@ -2311,10 +2339,60 @@ _PyMonitoring_RefreshIdle(PyMonitoringState *state_array, const uint8_t *event_t
     return 1;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+/* The library's refresh when the route byte leaves it to the masks, for 4-8
+ * slots, with `current` the version just compared: every id checked first
+ * (none of PY_MONITORING_EVENTS or more: 0 returned, nothing written), then
+ * each `active` the mask of its id and, when `marked`, each `opaque` the
+ * mark (two overlapping words); 1 returned. The caller stores `current`.
+ * For a constant array of ids the check folds away and each mask is one
+ * load at a constant offset. */
+static inline int
+_PyMonitoring_RefreshMasks(PyMonitoringState *state_array, const uint8_t *event_types,
+                           Py_ssize_t length, int marked)
+{
+    const uint32_t add = _PYMONITORING_CAST(uint32_t, 128 - PY_MONITORING_EVENTS) * 0x01010101u;
+    const volatile uint8_t *masks;
+    uint32_t first, last;
+    memcpy(&first, event_types, 4);
+    memcpy(&last, event_types + length - 4, 4);
+    if (((first + add) | first | (last + add) | last) & 0x80808080u) {
+        return 0;
+    }
+    masks = _PYMONITORING_BYTES(_PyMonitoring_GlobalVersion) + _PYMONITORING_SCOPE_MASKS;
+    if (marked) {
+        const unsigned char mark_bytes[8] = {
+            0, _PYMONITORING_SLOT_MARK, 0, _PYMONITORING_SLOT_MARK,
+            0, _PYMONITORING_SLOT_MARK, 0, _PYMONITORING_SLOT_MARK};
+        memcpy(state_array, mark_bytes, 8);
+        memcpy(state_array + length - 4, mark_bytes, 8);
+    }
+    /* Unrolled (the reads are volatile): a constant length keeps its own. */
+    state_array[0].active = masks[event_types[0]];
+    state_array[1].active = masks[event_types[1]];
+    state_array[2].active = masks[event_types[2]];
+    state_array[3].active = masks[event_types[3]];
+    if (length > 4) {
+        state_array[4].active = masks[event_types[4]];
+    }
+    if (length > 5) {
+        state_array[5].active = masks[event_types[5]];
+    }
+    if (length > 6) {
+        state_array[6].active = masks[event_types[6]];
+    }
+    if (length > 7) {
+        state_array[7].active = masks[event_types[7]];
+    }
+    return 1;
+}
+#endif
+
 /* EnterScope's fast path in the caller: the same validation, then one
- * compare with the global version, and for 4-8 slots while the registry is
- * idle the library's idle refresh (above). Anything else goes to the
- * library. */
+ * compare with the global version, and for 4-8 slots the library's idle
+ * refresh (above) while the registry is idle, or (gcc and clang) its
+ * refresh by the masks while the route byte allows it. Anything else goes
+ * to the library. */
 _PYMONITORING_WRAPPER int
 PyMonitoring_EnterScope(PyMonitoringState *state_array, uint64_t *version,
                         const uint8_t *event_types, Py_ssize_t length)
@@ -2325,14 +2403,38 @@ PyMonitoring_EnterScope(PyMonitoringState *state_array, uint64_t *version,
         if (*version == current) {
             return 0;
         }
-        /* A plain read, folded into the compare: the word only ever names
-         * a version at which the registry was idle, so even a stale value
-         * that equals `current` is right. */
-        if (length >= 4 && length <= 8
-            && _PYMONITORING_PLAIN(_PyMonitoring_GlobalVersion)[1] == current
-            && _PyMonitoring_RefreshIdle(state_array, event_types, length)) {
-            *version = current;
-            return 0;
+        if (length >= 4 && length <= 8) {
+            /* A plain read, folded into the compare: the word only ever
+             * names a version at which the registry was idle, so even a
+             * stale value that equals `current` is right. */
+            if (_PYMONITORING_PLAIN(_PyMonitoring_GlobalVersion)[1] == current) {
+                if (_PyMonitoring_RefreshIdle(state_array, event_types, length)) {
+                    *version = current;
+                    return 0;
+                }
+            }
+#if defined(__GNUC__) || defined(__clang__)
+            else {
+                unsigned route;
+                /* The version's load made an Acquire one (no instruction on
+                 * x86-64): the route byte and the masks are read after it,
+                 * so they are at least as new as `current`
+                 * (docs/CONCURRENCY.md, H4). */
+                __atomic_thread_fence(__ATOMIC_ACQUIRE);
+                route = _PyMonitoring_RefreshRoute[0];
+                if ((route & _PYMONITORING_ROUTE_GATE) == 0) {
+                    if (_PyMonitoring_RefreshMasks(state_array, event_types, length, 0)) {
+                        *version = current;
+                        return 0;
+                    }
+                } else if ((route & _PYMONITORING_ROUTE_MARKED) != 0) {
+                    if (_PyMonitoring_RefreshMasks(state_array, event_types, length, 1)) {
+                        *version = current;
+                        return 0;
+                    }
+                }
+            }
+#endif
         }
     }
     return _PyMonitoring_EnterScope(state_array, version, event_types, length);
@@ -2377,6 +2479,7 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_ADDRESS
 #undef _PYMONITORING_CAST
 #undef _PYMONITORING_PLAIN
+#undef _PYMONITORING_BYTES
 #endif /* PYMONITORING_INLINE */
 
 #endif  /* PYMONITORING_H */

@@ -299,12 +299,13 @@ pub(crate) struct Registry {
     /// a reader takes it only when it equals the version it read, see
     /// [`Registry::idle_version`].
     idle: AtomicU64,
-    /// Names, events and the current callback table; every change holds it.
-    master: Mutex<Master>,
     /// For each event id, the tools a scope slot of that event gets. Padded
     /// to 256 entries (the extra ones stay 0) so any `u8` indexes it without
-    /// a bounds check or a mask.
+    /// a bounds check or a mask. Right after `idle` ([`SCOPE_MASKS`]): the
+    /// header's inline refresh reads it through `_PyMonitoring_GlobalVersion`.
     scope_masks: [AtomicU8; 256],
+    /// Names, events and the current callback table; every change holds it.
+    master: Mutex<Master>,
     /// The same masks packed for vector code, 8 ids a word (byte `i % 8`
     /// of word `i / 8` is id `i`'s mask; ids 19-23 read 0), written with
     /// them. Not under loom: the FFI's SIMD refresh, their only reader, is
@@ -343,8 +344,8 @@ impl Registry {
         Registry {
             version: AtomicU64::new(0),
             idle: AtomicU64::new(0),
-            master: Mutex::new(NO_TOOLS),
             scope_masks: [const { AtomicU8::new(0) }; 256],
+            master: Mutex::new(NO_TOOLS),
             scope_mask_words: [const { std::sync::atomic::AtomicU64::new(0) }; MASK_WORDS],
             table: Published::new(&EMPTY_TABLE),
             callbacks_version: AtomicU64::new(0),
@@ -359,8 +360,8 @@ impl Registry {
         Registry {
             version: AtomicU64::new(0),
             idle: AtomicU64::new(0),
-            master: Mutex::new(NO_TOOLS),
             scope_masks: std::array::from_fn(|_| AtomicU8::new(0)),
+            master: Mutex::new(NO_TOOLS),
             table: Published::new(&EMPTY_TABLE),
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
@@ -519,6 +520,18 @@ pub(crate) static GLOBAL: Registry = Registry::new();
 /// by the FFI layer as `_PyMonitoring_GlobalVersion`).
 #[cfg(not(loom))]
 pub(crate) static VERSION: &AtomicU64 = &GLOBAL.version;
+
+/// Where the scope masks' byte table is in the registry: the header's inline
+/// refresh reads id `i`'s mask at this offset plus `i` from the version's
+/// address (`_PyMonitoring_GlobalVersion`).
+pub(crate) const SCOPE_MASKS: usize = 16;
+#[cfg(not(loom))]
+const _: () = assert!(std::mem::offset_of!(Registry, scope_masks) == SCOPE_MASKS);
+
+/// The refresh route byte (`ext::State::route`), for the header's inline
+/// refresh (exported by the FFI layer as `_PyMonitoring_RefreshRoute`).
+#[cfg(not(loom))]
+pub(crate) static ROUTE: &std::sync::atomic::AtomicU8 = GLOBAL.ext.route_byte();
 
 /// Where the option word is in the registry (`ffi::table::lasting_mode`).
 #[cfg(all(target_arch = "x86_64", not(loom)))]

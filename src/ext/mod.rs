@@ -182,6 +182,13 @@ impl State {
         !self.restarts.only_restarts(v, current)
     }
 
+    /// The route byte itself, for the header's inline refresh (read only
+    /// there, Relaxed, after the version).
+    #[cfg(not(loom))]
+    pub(crate) const fn route_byte(&self) -> &std::sync::atomic::AtomicU8 {
+        self.restarts.route_byte()
+    }
+
     /// Record the C layer's kernel choice in the route byte.
     #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn set_route(&self, kernel: u8) {

@@ -74,6 +74,12 @@ impl Restarts {
         self.gate.load(Ordering::Relaxed)
     }
 
+    /// The route byte itself (see [`crate::ext::State::route_byte`]).
+    #[cfg(not(loom))]
+    pub(crate) const fn route_byte(&self) -> &AtomicU8 {
+        &self.gate
+    }
+
     /// Record the C layer's kernel choice (the [`KERNEL`] bits; set once,
     /// the same value by every thread that detects it).
     #[cfg_attr(loom, allow(dead_code))]

@@ -87,6 +87,31 @@ pub static _PyMonitoring_DisabledSites: &crate::ext::sites::Shared<{ crate::ext:
 #[cfg(not(loom))]
 pub static _PyMonitoring_GlobalVersion: &std::sync::atomic::AtomicU64 = registry::VERSION;
 
+/// The refresh route byte, for the header's inline refresh
+/// (`PYMONITORING_INLINE`), read after the version as the library reads it:
+/// while its `_PYMONITORING_ROUTE_GATE` bit is clear a refresh gives each
+/// slot the mask of its id (`opaque` kept); with `_PYMONITORING_ROUTE_MARKED`
+/// too, the mask and `_PYMONITORING_SLOT_MARK` as `opaque` (the
+/// lasting-DISABLE mode); with the gate alone, the library decides. A
+/// constant pointer, as `_PyMonitoring_GlobalVersion`. Read it, never write
+/// it.
+#[no_mangle]
+#[cfg(not(loom))]
+pub static _PyMonitoring_RefreshRoute: &std::sync::atomic::AtomicU8 = registry::ROUTE;
+
+/// The route byte's bit that sends a refresh past the inline one (see
+/// `_PyMonitoring_RefreshRoute`).
+pub const _PYMONITORING_ROUTE_GATE: u8 = 0x80;
+const _: () = assert!(_PYMONITORING_ROUTE_GATE == crate::ext::restarts::GATE);
+/// The route byte's bit for the lasting mode's refresh (with the gate).
+pub const _PYMONITORING_ROUTE_MARKED: u8 = 0x40;
+const _: () = assert!(_PYMONITORING_ROUTE_MARKED == crate::ext::restarts::MARKED);
+/// Where the scope masks are from `_PyMonitoring_GlobalVersion`, in bytes:
+/// the mask of event id `i` (any byte; 0 past the last event) is the byte
+/// at this offset plus `i`, read after the version.
+pub const _PYMONITORING_SCOPE_MASKS: usize = 16;
+const _: () = assert!(_PYMONITORING_SCOPE_MASKS == registry::SCOPE_MASKS);
+
 /// Validate, then compare the version; everything else is out of line.
 ///
 /// The validation is one filter that valid arguments with `length > 0`

@@ -136,6 +136,7 @@ pub const HARNESSES: &[Harness] = &[
     // EnterScope
     row("enter_scope_paths", BOTH),
     row("enter_scope_idle", BOTH),
+    row("enter_scope_refresh", BOTH),
     // the extensions (docs/EXTENSIONS.md)
     row("ext_armed", BOTH),
     row("ext_codelikes", BOTH),
