@@ -328,7 +328,7 @@ typedef intptr_t Py_ssize_t;
 
 /**
  * A site's home entry in `_PyMonitoring_DisabledSites`:
- * `((code-like address ^ key without the tool) * _PYMONITORING_SITE_HASH)
+ * `((code-like address + key without the tool) * _PYMONITORING_SITE_HASH)
  * >> _PYMONITORING_SITE_HASH_SHIFT`.
  */
 #define _PYMONITORING_SITE_HASH 11400714819323198485ull
@@ -2055,7 +2055,7 @@ _PyMonitoring_SiteLookup(int claim, const PyMonitoringState *state, int event,
         return 0;
     }
     object_address = _PYMONITORING_ADDRESS(codelike);
-    home = ((object_address ^ site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
+    home = ((object_address + site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
     e = &table->entries[home];
     /* An empty home: nothing remembered (a racing insert reads as a miss).
      * Else the key is read again after `done`, for the consistent read. */

@@ -319,7 +319,7 @@ impl<const N: usize> SiteTable<N> {
     /// A site's first entry (`site` is [`site_key`]'s word).
     #[inline(always)]
     pub(crate) fn home_of(object: u64, site: u64) -> usize {
-        let h = (object ^ site).wrapping_mul(HASH_MULTIPLIER);
+        let h = object.wrapping_add(site).wrapping_mul(HASH_MULTIPLIER);
         if N == 1 {
             0
         } else {

@@ -213,7 +213,7 @@ const _: () = assert!(1 << _PYMONITORING_CACHE_FIELD_BITS == crate::ext::sites::
 pub const _PYMONITORING_CACHE_STAMP_SHIFT: u32 = 52;
 const _: () = assert!(_PYMONITORING_CACHE_STAMP_SHIFT == crate::ext::sites::STAMP_SHIFT);
 /// A site's home entry in `_PyMonitoring_DisabledSites`:
-/// `((code-like address ^ key without the tool) * _PYMONITORING_SITE_HASH)
+/// `((code-like address + key without the tool) * _PYMONITORING_SITE_HASH)
 /// >> _PYMONITORING_SITE_HASH_SHIFT`.
 pub const _PYMONITORING_SITE_HASH: u64 = 0x9E37_79B9_7F4A_7C15;
 const _: () = assert!(_PYMONITORING_SITE_HASH == crate::ext::sites::HASH_MULTIPLIER);

@@ -231,7 +231,7 @@ _PyMonitoring_SiteLookup(int claim, const PyMonitoringState *state, int event,
         return 0;
     }
     object_address = _PYMONITORING_ADDRESS(codelike);
-    home = ((object_address ^ site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
+    home = ((object_address + site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
     e = &table->entries[home];
     /* An empty home: nothing remembered (a racing insert reads as a miss).
      * Else the key is read again after `done`, for the consistent read. */
