@@ -398,6 +398,9 @@ fn walk<B: Boundary>(
                     after_callback::<B, false>(active, record, row, answer, pending)
                 };
                 if let Err(e) = after {
+                    // Rare: the return code's -1 is then not laid out on
+                    // the way to the end.
+                    cold_path();
                     break 'table Err(e);
                 }
             }
@@ -442,6 +445,16 @@ fn call_handler_of<B: Boundary>(
 #[cold]
 #[inline(never)]
 fn replaced() {}
+
+/// Marks the path it is on as rare, with no call (a branch weight):
+/// `std::hint::cold_path` where the compiler has it (Rust 1.95; build.rs
+/// tells), nothing with an older one.
+#[inline(always)]
+fn cold_path() {
+    #[cfg(pymonitoring_cold_path)]
+    #[allow(clippy::incompatible_msrv)]
+    std::hint::cold_path();
+}
 
 /// A walk on a thread without a reader record: never happens (the first
 /// fire sets the thread up), but fails cleanly if it did.
