@@ -326,6 +326,9 @@ fn walk<B: Boundary>(
     // Widened once: the scan below works on a register word.
     let mut tools = u32::from(active.get());
     if tools == 0 {
+        // Rare (the inline header tests the byte before it calls): the end
+        // of a walk then falls through to the return.
+        cold_path();
         return Ok(());
     }
     // The thread was seated when its first fire went through `fire_slow`
