@@ -162,7 +162,16 @@ fn fire_exception<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> St
         return fire_slow::<B>(t, active, record);
     };
     record.set_exception(exc);
-    let result = walk::<B, _>(t, active, record, || t.has_pending());
+    // The walk's test of `active` made here, so that the put back with no
+    // tool active is a path of its own (merged with the walk's, the flag
+    // word's bit became a load, an `or` and a store).
+    let tools = u32::from(active.get());
+    if tools == 0 {
+        cold_path();
+        t.restore_raised(exc);
+        return Status::Done;
+    }
+    let result = walk_tools::<B, _>(t, tools, active, record, || t.has_pending());
     if result.is_ok() {
         // Nothing is pending after a successful walk (a callback that left
         // an error failed it), so the exception goes back as it was taken.
@@ -330,17 +339,29 @@ fn walk<B: Boundary, P: Fn() -> bool + Copy>(
     record: &mut FireRecord,
     pending: P,
 ) -> Result<(), ErrorSet> {
-    // Read before the announcement's fence, which the compiler does not
-    // forward the record's stores across: a constant in an entry point.
-    let event = record.event;
     // Widened once: the scan below works on a register word.
-    let mut tools = u32::from(active.get());
+    let tools = u32::from(active.get());
     if tools == 0 {
         // Rare (the inline header tests the byte before it calls): the end
         // of a walk then falls through to the return.
         cold_path();
         return Ok(());
     }
+    walk_tools::<B, P>(t, tools, active, record, pending)
+}
+
+/// [`walk`] for the `tools` (not 0) its caller read from `active`.
+#[inline(always)]
+fn walk_tools<B: Boundary, P: Fn() -> bool + Copy>(
+    t: &ThreadState,
+    mut tools: u32,
+    active: &Cell<u8>,
+    record: &mut FireRecord,
+    pending: P,
+) -> Result<(), ErrorSet> {
+    // Read before the announcement's fence, which the compiler does not
+    // forward the record's stores across: a constant in an entry point.
+    let event = record.event;
     // The thread was seated when its first fire went through `fire_slow`
     // (`NOT_SET_UP`), before any walk; nested fires stop at the IN_CALLBACK
     // check before they come here. The token sets IN_CALLBACK (the test of
