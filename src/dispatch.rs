@@ -81,15 +81,56 @@ pub trait Boundary {
     fn call_handler(event: Event, handler: &dyn Handler, record: &FireRecord) -> i32 {
         call_handler_guarded::<Self>(event, handler, record)
     }
+
+    /// The walk's [`after_callback`]: the function, or its address computed
+    /// where it is called (`ffi::fire::Catch`: no GOT slot's address kept in
+    /// a register across the walk's loop).
+    #[allow(private_interfaces)]
+    #[inline(always)]
+    fn after_callback_fn<const LOCAL: bool, P: Fn() -> bool>() -> AfterCallback<P>
+    where
+        Self: Sized,
+    {
+        after_callback::<Self, LOCAL, P>
+    }
+
+    /// The walk's [`Snapshot::filter_armed`] (as [`Boundary::after_callback_fn`]).
+    #[allow(private_interfaces)]
+    #[inline(always)]
+    fn filter_armed_fn() -> FilterArmed
+    where
+        Self: Sized,
+    {
+        Snapshot::filter_armed
+    }
+
+    /// The walk's [`call_handler_of`] (as [`Boundary::after_callback_fn`]).
+    #[allow(private_interfaces)]
+    #[inline(always)]
+    fn call_handler_of_fn() -> CallHandlerOf
+    where
+        Self: Sized,
+    {
+        call_handler_of::<Self>
+    }
+
+    /// The walk's [`replaced`] (as [`Boundary::after_callback_fn`]).
+    #[inline(always)]
+    fn replaced_fn() -> fn()
+    where
+        Self: Sized,
+    {
+        replaced
+    }
 }
 
-/// [`Snapshot::filter_armed`]'s type (`table::filter_armed_fn`).
+/// [`Snapshot::filter_armed`]'s type ([`Boundary::filter_armed_fn`]).
 pub(crate) type FilterArmed = fn(&Snapshot, u8, &FireRecord) -> u8;
 
-/// [`call_handler_of`]'s type (`table::call_handler_of_fn`).
+/// [`call_handler_of`]'s type ([`Boundary::call_handler_of_fn`]).
 pub(crate) type CallHandlerOf = fn(Event, &Row, i32, &mut FireRecord) -> i32;
 
-/// [`after_callback`]'s type (`table::after_callback_fn`).
+/// [`after_callback`]'s type ([`Boundary::after_callback_fn`]).
 pub(crate) type AfterCallback<P> = fn(&Cell<u8>, &FireRecord, &Row, i32, P) -> Result<(), ErrorSet>;
 
 /// A Rust handler's call under `B`, out of line: a callback table of C
@@ -391,7 +432,7 @@ fn walk_tools<B: Boundary, P: Fn() -> bool + Copy>(
             None
         };
         if let Some(armed) = armed {
-            let filter = table::filter_armed_fn();
+            let filter = B::filter_armed_fn();
             let Some(kept) = B::guarded(event, || filter(armed, tools as u8, record)) else {
                 break Err(ErrorSet);
             };
@@ -418,7 +459,7 @@ fn walk_tools<B: Boundary, P: Fn() -> bool + Copy>(
             } else if row.handler_masked(tool).is_some() {
                 // Rare (C callbacks have a `Direct` form).
                 cold_path();
-                table::call_handler_of_fn::<B>()(event, row, tool_id, record)
+                B::call_handler_of_fn()(event, row, tool_id, record)
             } else if tools == 0 {
                 break;
             } else {
@@ -430,13 +471,13 @@ fn walk_tools<B: Boundary, P: Fn() -> bool + Copy>(
                 // The event's locality is a constant in an entry point: one
                 // instance is called, and it does not test the event.
                 // Called through addresses computed here
-                // (`table::after_callback_fn`, as for the other calls out
+                // ([`Boundary::after_callback_fn`], as for the other calls out
                 // of the loop): a GOT slot's address would be hoisted into
                 // a register pushed and popped on every fire.
                 let after = if event.is_local() {
-                    table::after_callback_fn::<B, true, P>()(active, record, row, answer, pending)
+                    B::after_callback_fn::<true, P>()(active, record, row, answer, pending)
                 } else {
-                    table::after_callback_fn::<B, false, P>()(active, record, row, answer, pending)
+                    B::after_callback_fn::<false, P>()(active, record, row, answer, pending)
                 };
                 if let Err(e) = after {
                     // Rare: the return code's -1 is then not laid out on
@@ -450,7 +491,7 @@ fn walk_tools<B: Boundary, P: Fn() -> bool + Copy>(
             }
             if table::callbacks_replaced(held) {
                 cold_path();
-                table::replaced_fn()();
+                B::replaced_fn()();
                 held = table::callbacks(&announced);
                 continue 'table;
             }
@@ -463,7 +504,7 @@ fn walk_tools<B: Boundary, P: Fn() -> bool + Copy>(
 
 /// The answer of tool `tool_id`'s Rust closure in `row` (a slot without a
 /// [`registry::Direct`] form, holding a handler). Apart, called through
-/// its address (`table::call_handler_of_fn`) on a path marked rare, so
+/// its address ([`Boundary::call_handler_of_fn`]) on a path marked rare, so
 /// that the walk lays a C callback's call out straight (no jump over this
 /// one to the answer's test); an empty slot is told apart in the walk.
 #[cold]
@@ -482,7 +523,7 @@ pub(crate) fn call_handler_of<B: Boundary>(
 }
 
 /// Called where a callback replaced the table, through its address
-/// (`table::replaced_fn`, after [`cold_path`]): with the call there, LLVM
+/// ([`Boundary::replaced_fn`], after [`cold_path`]): with the call there, LLVM
 /// lays the walk's second pass apart and the first pass out straight (no
 /// jump into the loop; measured: the hint alone leaves one, LINE +2).
 /// Empty: the call is what shapes the layout.

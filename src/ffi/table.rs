@@ -2,8 +2,6 @@
 //! [`Published`](super::rcu::Published) pointer loaded by its address) and
 //! the calling thread's state.
 
-use crate::dispatch::{self, Boundary};
-use crate::ext::Snapshot;
 use crate::readers::Announced;
 use crate::registry::{self, CallbackTable};
 #[cfg(not(all(
@@ -192,71 +190,4 @@ pub(crate) fn lasting_mode() -> bool {
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
     registry::global().ext().lasting_mode()
-}
-
-/// The address of the library's function `$f`, a `$ty`, computed where it
-/// is used: `lea` from the instruction pointer, in an `asm!` without
-/// `pure`, so the compiler neither hoists it nor keeps it in a register
-/// (a call through the GOT is a load it hoists out of the walk's loop into
-/// a callee-saved register, pushed and popped on every fire). `.hidden`
-/// as in `load_by_address!`: the function is bound inside the library.
-#[cfg(all(target_arch = "x86_64", not(loom)))]
-macro_rules! address_of {
-    ($f:path, $ty:ty) => {{
-        // The function is a `$ty` (checked here; the `asm!` sees a name).
-        let _: $ty = $f;
-        let address: usize;
-        // SAFETY: `lea` of the address of `$f`, a function of this
-        // library, which is a `$ty`: the value is that function pointer.
-        unsafe {
-            std::arch::asm!(
-                ".hidden {f}",
-                "lea {address}, [rip + {f}]",
-                address = out(reg) address,
-                f = sym $f,
-                options(nostack, nomem, preserves_flags),
-            );
-            std::mem::transmute::<usize, $ty>(address)
-        }
-    }};
-}
-
-/// The walk's `dispatch::after_callback` (see `address_of!`).
-#[inline(always)]
-pub(crate) fn after_callback_fn<B: Boundary, const LOCAL: bool, P: Fn() -> bool>(
-) -> dispatch::AfterCallback<P> {
-    #[cfg(all(target_arch = "x86_64", not(loom)))]
-    return address_of!(
-        dispatch::after_callback::<B, LOCAL, P>,
-        dispatch::AfterCallback<P>
-    );
-    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
-    dispatch::after_callback::<B, LOCAL, P>
-}
-
-/// The walk's `Snapshot::filter_armed` (see `address_of!`).
-#[inline(always)]
-pub(crate) fn filter_armed_fn() -> dispatch::FilterArmed {
-    #[cfg(all(target_arch = "x86_64", not(loom)))]
-    return address_of!(Snapshot::filter_armed, dispatch::FilterArmed);
-    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
-    Snapshot::filter_armed
-}
-
-/// The walk's `dispatch::call_handler_of` (see `address_of!`).
-#[inline(always)]
-pub(crate) fn call_handler_of_fn<B: Boundary>() -> dispatch::CallHandlerOf {
-    #[cfg(all(target_arch = "x86_64", not(loom)))]
-    return address_of!(dispatch::call_handler_of::<B>, dispatch::CallHandlerOf);
-    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
-    dispatch::call_handler_of::<B>
-}
-
-/// The walk's `dispatch::replaced` (see `address_of!`).
-#[inline(always)]
-pub(crate) fn replaced_fn() -> fn() {
-    #[cfg(all(target_arch = "x86_64", not(loom)))]
-    return address_of!(dispatch::replaced, fn());
-    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
-    dispatch::replaced
 }
