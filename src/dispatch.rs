@@ -443,7 +443,11 @@ fn walk_tools<B: Boundary, P: Fn() -> bool + Copy>(
         }
         // Only the event's row from here on: one register fewer in the
         // loop than the table and the event.
-        let row = table.row(event);
+        let row = if event as usize == 0 {
+            table.row(event)
+        } else {
+            table::row_apart(table.row(event))
+        };
         // `tools` is not 0 here (tested before the walk and before each
         // pass), and each way back to the top tests it, once.
         loop {
@@ -489,7 +493,15 @@ fn walk_tools<B: Boundary, P: Fn() -> bool + Copy>(
             if tools == 0 {
                 break;
             }
-            if table::callbacks_replaced(held) {
+            // The first row is at the table's address (one register for
+            // both): the pointer compared. Another row is compared by its
+            // table's version, so the walk keeps no register for the table.
+            let replaced = if event as usize == 0 {
+                table::callbacks_replaced(held)
+            } else {
+                table::row_replaced(row)
+            };
+            if replaced {
                 cold_path();
                 B::replaced_fn()();
                 held = table::callbacks(&announced);
