@@ -82,7 +82,7 @@ pub trait Boundary {
         call_handler_guarded::<Self>(event, handler, record)
     }
 
-    /// The walk's [`after_callback`]: the function, or its address computed
+    /// The walk's `after_callback`: the function, or its address computed
     /// where it is called (`ffi::fire::Catch`: no GOT slot's address kept in
     /// a register across the walk's loop).
     #[allow(private_interfaces)]
@@ -94,7 +94,7 @@ pub trait Boundary {
         after_callback::<Self, LOCAL, P>
     }
 
-    /// The walk's [`Snapshot::filter_armed`] (as [`Boundary::after_callback_fn`]).
+    /// The walk's `Snapshot::filter_armed` (as [`Boundary::after_callback_fn`]).
     #[allow(private_interfaces)]
     #[inline(always)]
     fn filter_armed_fn() -> FilterArmed
@@ -104,7 +104,7 @@ pub trait Boundary {
         Snapshot::filter_armed
     }
 
-    /// The walk's [`call_handler_of`] (as [`Boundary::after_callback_fn`]).
+    /// The walk's `call_handler_of` (as [`Boundary::after_callback_fn`]).
     #[allow(private_interfaces)]
     #[inline(always)]
     fn call_handler_of_fn() -> CallHandlerOf
@@ -114,7 +114,7 @@ pub trait Boundary {
         call_handler_of::<Self>
     }
 
-    /// The walk's [`replaced`] (as [`Boundary::after_callback_fn`]).
+    /// The walk's `replaced` (as [`Boundary::after_callback_fn`]).
     #[inline(always)]
     fn replaced_fn() -> fn()
     where
