@@ -6,7 +6,13 @@
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(pymonitoring_inline)");
     println!("cargo::rustc-check-cfg=cfg(loom)");
+    println!("cargo::rustc-check-cfg=cfg(pymonitoring_cold_path)");
     println!("cargo::rerun-if-changed=build.rs");
+    // `std::hint::cold_path` (Rust 1.95) where the compiler has it: the
+    // fire walk marks its rare paths with it (`dispatch::cold_path`).
+    if rustc_minor().is_some_and(|minor| minor >= 95) {
+        println!("cargo::rustc-cfg=pymonitoring_cold_path");
+    }
     // Calls from one part of the library to another bind inside it, even in a
     // process that defines the same names first, such as CPython's (README,
     // "Processes that also load CPython"). ELF linkers only.
@@ -19,4 +25,20 @@ fn main() {
         "cargo::rustc-env=TARGET_TRIPLE={}",
         std::env::var("TARGET").unwrap()
     );
+}
+
+/// The compiler's minor version (`rustc 1.MINOR.PATCH ...`).
+fn rustc_minor() -> Option<u32> {
+    let rustc = std::env::var_os("RUSTC")?;
+    let out = std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    text.split_whitespace()
+        .nth(1)?
+        .split('.')
+        .nth(1)?
+        .parse()
+        .ok()
 }

@@ -4,6 +4,7 @@ use std::cell::Cell;
 
 use crate::error::{self, Error, ErrorSet};
 use crate::event::Event;
+use crate::ext::Snapshot;
 use crate::ffi::table;
 use crate::host;
 use crate::readers::Announced;
@@ -80,7 +81,57 @@ pub trait Boundary {
     fn call_handler(event: Event, handler: &dyn Handler, record: &FireRecord) -> i32 {
         call_handler_guarded::<Self>(event, handler, record)
     }
+
+    /// The walk's `after_callback`: the function, or its address computed
+    /// where it is called (`ffi::fire::Catch`: no GOT slot's address kept in
+    /// a register across the walk's loop).
+    #[allow(private_interfaces)]
+    #[inline(always)]
+    fn after_callback_fn<const LOCAL: bool, P: Fn() -> bool>() -> AfterCallback<P>
+    where
+        Self: Sized,
+    {
+        after_callback::<Self, LOCAL, P>
+    }
+
+    /// The walk's `Snapshot::filter_armed` (as [`Boundary::after_callback_fn`]).
+    #[allow(private_interfaces)]
+    #[inline(always)]
+    fn filter_armed_fn() -> FilterArmed
+    where
+        Self: Sized,
+    {
+        Snapshot::filter_armed
+    }
+
+    /// The walk's `call_handler_of` (as [`Boundary::after_callback_fn`]).
+    #[allow(private_interfaces)]
+    #[inline(always)]
+    fn call_handler_of_fn() -> CallHandlerOf
+    where
+        Self: Sized,
+    {
+        call_handler_of::<Self>
+    }
+
+    /// The walk's `replaced` (as [`Boundary::after_callback_fn`]).
+    #[inline(always)]
+    fn replaced_fn() -> fn()
+    where
+        Self: Sized,
+    {
+        replaced
+    }
 }
+
+/// [`Snapshot::filter_armed`]'s type ([`Boundary::filter_armed_fn`]).
+pub(crate) type FilterArmed = fn(&Snapshot, u8, &FireRecord) -> u8;
+
+/// [`call_handler_of`]'s type ([`Boundary::call_handler_of_fn`]).
+pub(crate) type CallHandlerOf = fn(Event, &Row, i32, &mut FireRecord) -> i32;
+
+/// [`after_callback`]'s type ([`Boundary::after_callback_fn`]).
+pub(crate) type AfterCallback<P> = fn(&Cell<u8>, &FireRecord, &Row, i32, P) -> Result<(), ErrorSet>;
 
 /// A Rust handler's call under `B`, out of line: a callback table of C
 /// callbacks never reaches it.
@@ -135,7 +186,7 @@ fn fire_in<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
     if record.offset < 0 {
         return fire_slow::<B>(t, active, record);
     }
-    walk::<B>(t, active, record, || t.has_pending()).into()
+    walk::<B, _>(t, active, record, || t.has_pending()).into()
 }
 
 /// An exception event. The common case — nothing but a host exception
@@ -152,7 +203,16 @@ fn fire_exception<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> St
         return fire_slow::<B>(t, active, record);
     };
     record.set_exception(exc);
-    let result = walk::<B>(t, active, record, || t.has_pending());
+    // The walk's test of `active` made here, so that the put back with no
+    // tool active is a path of its own (merged with the walk's, the flag
+    // word's bit became a load, an `or` and a store).
+    let tools = u32::from(active.get());
+    if tools == 0 {
+        cold_path();
+        t.restore_raised(exc);
+        return Status::Done;
+    }
+    let result = walk_tools::<B, _>(t, tools, active, record, || t.has_pending());
     if result.is_ok() {
         // Nothing is pending after a successful walk (a callback that left
         // an error failed it), so the exception goes back as it was taken.
@@ -219,7 +279,7 @@ fn fire_slow_result<B: Boundary>(
     if record.offset < 0 {
         return error::fail(Error::value("offset must be non-negative"));
     }
-    let result = walk::<B>(t, active, record, || t.has_pending());
+    let result = walk::<B, _>(t, active, record, || t.has_pending());
     if result.is_ok() && saved.is_some() {
         t.set_pending(saved);
     }
@@ -284,7 +344,7 @@ fn fire_host<B: Boundary>(
     let result = if record.offset < 0 {
         error::fail(Error::value("offset must be non-negative"))
     } else {
-        walk::<B>(t, active, record, || host::occurred(host))
+        walk::<B, _>(t, active, record, || host::occurred(host))
     };
     match result {
         Ok(()) => {
@@ -314,20 +374,35 @@ fn no_exception(event: Event) -> Result<(), ErrorSet> {
 /// callback's [`registry::Direct`] call only calls the host's function
 /// (tests/no_panic.rs checks the release build's entry points).
 #[inline(always)]
-fn walk<B: Boundary>(
+fn walk<B: Boundary, P: Fn() -> bool + Copy>(
     t: &ThreadState,
     active: &Cell<u8>,
     record: &mut FireRecord,
-    pending: impl Fn() -> bool + Copy,
+    pending: P,
+) -> Result<(), ErrorSet> {
+    // Widened once: the scan below works on a register word.
+    let tools = u32::from(active.get());
+    if tools == 0 {
+        // Rare (the inline header tests the byte before it calls): the end
+        // of a walk then falls through to the return.
+        cold_path();
+        return Ok(());
+    }
+    walk_tools::<B, P>(t, tools, active, record, pending)
+}
+
+/// [`walk`] for the `tools` (not 0) its caller read from `active`.
+#[inline(always)]
+fn walk_tools<B: Boundary, P: Fn() -> bool + Copy>(
+    t: &ThreadState,
+    mut tools: u32,
+    active: &Cell<u8>,
+    record: &mut FireRecord,
+    pending: P,
 ) -> Result<(), ErrorSet> {
     // Read before the announcement's fence, which the compiler does not
     // forward the record's stores across: a constant in an entry point.
     let event = record.event;
-    // Widened once: the scan below works on a register word.
-    let mut tools = u32::from(active.get());
-    if tools == 0 {
-        return Ok(());
-    }
     // The thread was seated when its first fire went through `fire_slow`
     // (`NOT_SET_UP`), before any walk; nested fires stop at the IN_CALLBACK
     // check before they come here. The token sets IN_CALLBACK (the test of
@@ -357,7 +432,8 @@ fn walk<B: Boundary>(
             None
         };
         if let Some(armed) = armed {
-            let Some(kept) = B::guarded(event, || armed.filter_armed(tools as u8, record)) else {
+            let filter = B::filter_armed_fn();
+            let Some(kept) = B::guarded(event, || filter(armed, tools as u8, record)) else {
                 break Err(ErrorSet);
             };
             tools = u32::from(kept);
@@ -367,7 +443,11 @@ fn walk<B: Boundary>(
         }
         // Only the event's row from here on: one register fewer in the
         // loop than the table and the event.
-        let row = table.row(event);
+        let row = if event as usize == 0 {
+            table.row(event)
+        } else {
+            table::row_apart(table.row(event))
+        };
         // `tools` is not 0 here (tested before the walk and before each
         // pass), and each way back to the top tests it, once.
         loop {
@@ -381,7 +461,9 @@ fn walk<B: Boundary>(
                 record.tool = tool_id;
                 direct.call(record)
             } else if row.handler_masked(tool).is_some() {
-                call_handler_of::<B>(event, row, tool_id, record)
+                // Rare (C callbacks have a `Direct` form).
+                cold_path();
+                B::call_handler_of_fn()(event, row, tool_id, record)
             } else if tools == 0 {
                 break;
             } else {
@@ -392,20 +474,36 @@ fn walk<B: Boundary>(
             if answer != 0 || pending() {
                 // The event's locality is a constant in an entry point: one
                 // instance is called, and it does not test the event.
+                // Called through addresses computed here
+                // ([`Boundary::after_callback_fn`], as for the other calls out
+                // of the loop): a GOT slot's address would be hoisted into
+                // a register pushed and popped on every fire.
                 let after = if event.is_local() {
-                    after_callback::<B, true>(active, record, row, answer, pending)
+                    B::after_callback_fn::<true, P>()(active, record, row, answer, pending)
                 } else {
-                    after_callback::<B, false>(active, record, row, answer, pending)
+                    B::after_callback_fn::<false, P>()(active, record, row, answer, pending)
                 };
                 if let Err(e) = after {
+                    // Rare: the return code's -1 is then not laid out on
+                    // the way to the end.
+                    cold_path();
                     break 'table Err(e);
                 }
             }
             if tools == 0 {
                 break;
             }
-            if table::callbacks_replaced(held) {
-                replaced();
+            // The first row is at the table's address (one register for
+            // both): the pointer compared. Another row is compared by its
+            // table's version, so the walk keeps no register for the table.
+            let replaced = if event as usize == 0 {
+                table::callbacks_replaced(held)
+            } else {
+                table::row_replaced(row)
+            };
+            if replaced {
+                cold_path();
+                B::replaced_fn()();
                 held = table::callbacks(&announced);
                 continue 'table;
             }
@@ -417,12 +515,13 @@ fn walk<B: Boundary>(
 }
 
 /// The answer of tool `tool_id`'s Rust closure in `row` (a slot without a
-/// [`registry::Direct`] form, holding a handler). Cold and apart, so that
-/// the walk lays a C callback's call out straight (no jump over this one
-/// to the answer's test); an empty slot is told apart in the walk.
+/// [`registry::Direct`] form, holding a handler). Apart, called through
+/// its address ([`Boundary::call_handler_of_fn`]) on a path marked rare, so
+/// that the walk lays a C callback's call out straight (no jump over this
+/// one to the answer's test); an empty slot is told apart in the walk.
 #[cold]
 #[inline(never)]
-fn call_handler_of<B: Boundary>(
+pub(crate) fn call_handler_of<B: Boundary>(
     event: Event,
     row: &Row,
     tool_id: i32,
@@ -435,13 +534,24 @@ fn call_handler_of<B: Boundary>(
     B::call_handler(event, &**handler, record)
 }
 
-/// Called where a callback replaced the table: a cold call marks the walk's
-/// second pass as rare, so LLVM lays the first pass out straight (no jump
-/// into the loop; `std::hint::cold_path` is newer than the crate's Rust).
-/// Empty and kept out of line: the call is what carries the hint.
+/// Called where a callback replaced the table, through its address
+/// ([`Boundary::replaced_fn`], after [`cold_path`]): with the call there, LLVM
+/// lays the walk's second pass apart and the first pass out straight (no
+/// jump into the loop; measured: the hint alone leaves one, LINE +2).
+/// Empty: the call is what shapes the layout.
 #[cold]
 #[inline(never)]
-fn replaced() {}
+pub(crate) fn replaced() {}
+
+/// Marks the path it is on as rare, with no call (a branch weight):
+/// `std::hint::cold_path` where the compiler has it (Rust 1.95; build.rs
+/// tells), nothing with an older one.
+#[inline(always)]
+fn cold_path() {
+    #[cfg(pymonitoring_cold_path)]
+    #[allow(clippy::incompatible_msrv)]
+    std::hint::cold_path();
+}
 
 /// A walk on a thread without a reader record: never happens (the first
 /// fire sets the thread up), but fails cleanly if it did.
@@ -496,12 +606,12 @@ fn disable_not_local(record: &FireRecord, row: &Row) -> Result<(), ErrorSet> {
 /// entry, is decoded here before anything that needs a frame; the rest is
 /// [`after_callback_slow`]. `LOCAL` is whether `record`'s event is local.
 #[inline(never)]
-fn after_callback<B: Boundary, const LOCAL: bool>(
+pub(crate) fn after_callback<B: Boundary, const LOCAL: bool, P: Fn() -> bool>(
     active: &Cell<u8>,
     record: &FireRecord,
     row: &Row,
     answer: i32,
-    pending: impl Fn() -> bool,
+    pending: P,
 ) -> Result<(), ErrorSet> {
     if LOCAL && (answer == Outcome::Disable as i32) & !pending() & !table::lasting_mode() {
         active.set(active.get() & !(1 << record.tool()));

@@ -319,8 +319,9 @@ pub(crate) struct Registry {
     pub(crate) table: Published<CallbackTable>,
     /// Bumped (SeqCst, under `master`) whenever the callback table is
     /// replaced, and before the lasting mode forgets sites (the table is
-    /// then published again with the new version).
-    callbacks_version: AtomicU64,
+    /// then published again with the new version). The walk compares it
+    /// with its row's (`ffi::table::row_replaced`).
+    pub(crate) callbacks_version: AtomicU64,
     /// Source of claim tokens; 0 is never handed out.
     next_claim: AtomicU64,
     /// The extensions' state (`crate::ext`, the seam): the options, the

@@ -132,6 +132,38 @@ fn fire_checked(active: &Cell<u8>, record: &mut FireRecord) -> c_int {
     dispatch::fire_status::<Catch>(active, record) as c_int
 }
 
+/// The address of the library's function `$f`, a `$ty`, computed where it
+/// is used: on x86-64 `lea` from the instruction pointer, in an `asm!`
+/// without `pure`, so the compiler neither hoists it nor keeps it in a
+/// register (a call through the GOT is a load it hoists out of the walk's
+/// loop into a callee-saved register, pushed and popped on every fire).
+/// `.hidden` as in `load_by_address!`: the function is bound inside the
+/// library. Elsewhere the function itself.
+macro_rules! address_of {
+    ($f:path, $ty:ty) => {{
+        // The function is a `$ty` (checked here; the `asm!` sees a name).
+        let function: $ty = $f;
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        let function = {
+            let _ = function;
+            let address: usize;
+            // SAFETY: `lea` of the address of `$f`, a function of this
+            // library, which is a `$ty`: the value is that function pointer.
+            unsafe {
+                std::arch::asm!(
+                    ".hidden {f}",
+                    "lea {address}, [rip + {f}]",
+                    address = out(reg) address,
+                    f = sym $f,
+                    options(nostack, nomem, preserves_flags),
+                );
+                std::mem::transmute::<usize, $ty>(address)
+            }
+        };
+        function
+    }};
+}
+
 /// The C entry points' [`Boundary`]: a panic where one can start becomes a
 /// RuntimeError naming the event's underscore fire function, and the fire
 /// fails (-1).
@@ -151,6 +183,29 @@ impl Boundary for Catch {
                 None
             }
         }
+    }
+
+    #[inline(always)]
+    fn after_callback_fn<const LOCAL: bool, P: Fn() -> bool>() -> dispatch::AfterCallback<P> {
+        address_of!(
+            dispatch::after_callback::<Catch, LOCAL, P>,
+            dispatch::AfterCallback<P>
+        )
+    }
+
+    #[inline(always)]
+    fn filter_armed_fn() -> dispatch::FilterArmed {
+        address_of!(crate::ext::Snapshot::filter_armed, dispatch::FilterArmed)
+    }
+
+    #[inline(always)]
+    fn call_handler_of_fn() -> dispatch::CallHandlerOf {
+        address_of!(dispatch::call_handler_of::<Catch>, dispatch::CallHandlerOf)
+    }
+
+    #[inline(always)]
+    fn replaced_fn() -> fn() {
+        address_of!(dispatch::replaced, fn())
     }
 }
 

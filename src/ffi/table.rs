@@ -142,6 +142,67 @@ pub(crate) fn callbacks_replaced(held: &CallbackTable) -> bool {
     registry::global().callbacks_replaced(held)
 }
 
+/// Whether the process's callback table was replaced since the dispatch
+/// read the table `row` belongs to: the table's version against
+/// `Registry::callbacks_version`, which every replacement moves on the
+/// replacing thread before it goes on (a callback's replacement is seen
+/// after it returns; another thread's, as with the pointer, when it is
+/// seen). What the walk asks for a row that is not the table's first, so
+/// that it keeps the row and not the table in a register.
+#[inline(always)]
+pub(crate) fn row_replaced(row: &registry::Row) -> bool {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    {
+        let version = row.version();
+        // SAFETY: an aligned 8-byte read of `GLOBAL.callbacks_version`
+        // (a `mov` is a SeqCst load on x86-64), compared in memory, as in
+        // `callbacks_replaced`.
+        unsafe {
+            std::arch::asm!(
+                ".hidden {global}",
+                "cmp qword ptr [rip + {global} + {offset}], {version}",
+                "je {same}",
+                global = sym registry::GLOBAL,
+                offset = const CALLBACKS_VERSION,
+                version = in(reg) version,
+                same = label { return false; },
+                options(nostack, readonly),
+            );
+        }
+        true
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    {
+        registry::global().callbacks_version() != row.version()
+    }
+}
+
+/// `row` as the compiler cannot derive it from its table (an empty `asm!`
+/// it passes through): the walk then keeps the row alone in a register,
+/// not the table beside it (see [`row_replaced`]).
+#[inline(always)]
+pub(crate) fn row_apart(row: &registry::Row) -> &registry::Row {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    {
+        let mut ptr: *const registry::Row = row;
+        // SAFETY: the `asm!` leaves the register as it is: `ptr` is `row`.
+        unsafe {
+            std::arch::asm!(
+                "/* {ptr} */",
+                ptr = inout(reg) ptr,
+                options(pure, readonly, nostack, preserves_flags),
+            );
+            &*ptr
+        }
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    row
+}
+
+/// The offset of the callback table's version in the registry.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+const CALLBACKS_VERSION: usize = std::mem::offset_of!(registry::Registry, callbacks_version);
+
 /// `GLOBAL.table`'s pointer word.
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 #[inline(always)]
