@@ -613,7 +613,7 @@ pub(crate) fn after_callback<B: Boundary, const LOCAL: bool, P: Fn() -> bool>(
     answer: i32,
     pending: P,
 ) -> Result<(), ErrorSet> {
-    if LOCAL && (answer == Outcome::Disable as i32) & !pending() & !table::lasting_mode() {
+    if LOCAL && answer == Outcome::Disable as i32 && !pending() && !table::lasting_mode() {
         active.set(active.get() & !(1 << record.tool()));
         return Ok(());
     }

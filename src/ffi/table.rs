@@ -228,26 +228,32 @@ fn table_pointer() -> *const CallbackTable {
 const TABLE: usize = std::mem::offset_of!(registry::Registry, table) + super::rcu::POINTER;
 
 /// Whether the lasting-DISABLE mode is on: the option word (Relaxed, as
-/// `crate::ext::State` reads it) loaded by the registry's address, on
-/// x86-64 one `mov` where the GOT takes two (see [`callbacks`]).
+/// `crate::ext::State` reads it) tested in memory by the registry's
+/// address, on x86-64 one `test` and the branch (no GOT, no load into a
+/// register; see [`callbacks`]).
 #[inline(always)]
 pub(crate) fn lasting_mode() -> bool {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
-        // SAFETY: an aligned 4-byte load of the registry's option word
-        // (`registry::OPTIONS`, an `AtomicU32`), which lives for the whole
-        // process; a `mov` is a Relaxed load on x86-64.
-        let word = unsafe {
-            load_by_address!(
-                u32,
-                registry::GLOBAL,
-                registry::OPTIONS,
-                nostack,
-                preserves_flags,
-                readonly
-            )
-        };
-        word & crate::ext::option_bits::LASTING_DISABLE != 0
+        // The bit is in the word's low byte (little-endian).
+        const _: () = assert!(crate::ext::option_bits::LASTING_DISABLE < 0x100);
+        // SAFETY: an aligned 1-byte read of the low byte of the registry's
+        // option word (`registry::OPTIONS`, an `AtomicU32`), which lives for
+        // the whole process; a `test` with memory is a Relaxed load on
+        // x86-64.
+        unsafe {
+            std::arch::asm!(
+                ".hidden {global}",
+                "test byte ptr [rip + {global} + {offset}], {bit}",
+                "jne {on}",
+                global = sym registry::GLOBAL,
+                offset = const registry::OPTIONS,
+                bit = const crate::ext::option_bits::LASTING_DISABLE,
+                on = label { return true; },
+                options(nostack, readonly),
+            );
+        }
+        false
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
     registry::global().ext().lasting_mode()
