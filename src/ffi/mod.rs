@@ -47,6 +47,31 @@ macro_rules! load_by_address {
     }};
 }
 
+/// Whether the 8-byte word at byte `$offset` of a static that lives for the
+/// whole process differs from `$value` (x86-64): a `cmp` with the word in
+/// memory, by its address as in [`load_by_address!`], and a branch, with
+/// no load into a register first (what the walk asks after each callback:
+/// one instruction a tool fewer). Expands to the `asm!` alone, as
+/// [`load_by_address!`] does.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+macro_rules! differs_by_address {
+    ($static:path, $offset:expr, $value:expr) => {
+        'differs: {
+            std::arch::asm!(
+                ".hidden {static}",
+                "cmp qword ptr [rip + {static} + {offset}], {value}",
+                "je {same}",
+                static = sym $static,
+                offset = const $offset,
+                value = in(reg) $value,
+                same = label { break 'differs false },
+                options(nostack, readonly),
+            );
+            true
+        }
+    };
+}
+
 mod builtin;
 mod errors;
 mod ext;

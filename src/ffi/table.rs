@@ -124,19 +124,7 @@ pub(crate) fn callbacks_replaced(held: &CallbackTable) -> bool {
         // SAFETY: an aligned 8-byte read of the pointer word, as in
         // `table_pointer`, compared in memory: `cmp` and the branch, no load
         // into a register first (one instruction a tool).
-        unsafe {
-            std::arch::asm!(
-                ".hidden {global}",
-                "cmp qword ptr [rip + {global} + {offset}], {held}",
-                "je {same}",
-                global = sym registry::GLOBAL,
-                offset = const TABLE,
-                held = in(reg) held,
-                same = label { return false; },
-                options(nostack, readonly),
-            );
-        }
-        true
+        unsafe { differs_by_address!(registry::GLOBAL, TABLE, held) }
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
     registry::global().callbacks_replaced(held)
@@ -157,19 +145,7 @@ pub(crate) fn row_replaced(row: &registry::Row) -> bool {
         // SAFETY: an aligned 8-byte read of `GLOBAL.callbacks_version`
         // (a `mov` is a SeqCst load on x86-64), compared in memory, as in
         // `callbacks_replaced`.
-        unsafe {
-            std::arch::asm!(
-                ".hidden {global}",
-                "cmp qword ptr [rip + {global} + {offset}], {version}",
-                "je {same}",
-                global = sym registry::GLOBAL,
-                offset = const CALLBACKS_VERSION,
-                version = in(reg) version,
-                same = label { return false; },
-                options(nostack, readonly),
-            );
-        }
-        true
+        unsafe { differs_by_address!(registry::GLOBAL, CALLBACKS_VERSION, version) }
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
     {
