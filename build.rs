@@ -7,11 +7,23 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(pymonitoring_inline)");
     println!("cargo::rustc-check-cfg=cfg(loom)");
     println!("cargo::rustc-check-cfg=cfg(pymonitoring_cold_path)");
+    println!("cargo::rustc-check-cfg=cfg(pymonitoring_tls_descriptor)");
     println!("cargo::rerun-if-changed=build.rs");
     // `std::hint::cold_path` (Rust 1.95) where the compiler has it: the
     // fire walk marks its rare paths with it (`dispatch::cold_path`).
     if rustc_minor().is_some_and(|minor| minor >= 95) {
         println!("cargo::rustc-cfg=pymonitoring_cold_path");
+    }
+    // The fire walk reaches the thread's state through a TLS descriptor
+    // (`src/ffi/tls.rs`) on x86-64 glibc; not in the loom build, whose
+    // models use the plain thread-local.
+    let cfg = |name: &str| std::env::var(format!("CARGO_CFG_{name}")).unwrap_or_default();
+    if cfg("TARGET_ARCH") == "x86_64"
+        && cfg("TARGET_OS") == "linux"
+        && cfg("TARGET_ENV") == "gnu"
+        && std::env::var_os("CARGO_CFG_LOOM").is_none()
+    {
+        println!("cargo::rustc-cfg=pymonitoring_tls_descriptor");
     }
     // Calls from one part of the library to another bind inside it, even in a
     // process that defines the same names first, such as CPython's (README,

@@ -87,12 +87,7 @@ mod scope_errors;
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 mod simd;
 pub(crate) mod table;
-#[cfg(all(
-    target_arch = "x86_64",
-    target_os = "linux",
-    target_env = "gnu",
-    not(loom)
-))]
+#[cfg(pymonitoring_tls_descriptor)]
 mod tls;
 mod tools;
 pub mod types;

@@ -4,12 +4,7 @@
 
 use crate::readers::Announced;
 use crate::registry::{self, CallbackTable};
-#[cfg(not(all(
-    target_arch = "x86_64",
-    target_os = "linux",
-    target_env = "gnu",
-    not(loom)
-)))]
+#[cfg(not(pymonitoring_tls_descriptor))]
 use crate::thread;
 use crate::thread::ThreadState;
 
@@ -21,21 +16,11 @@ use crate::thread::ThreadState;
 /// through the key's accessor).
 #[inline(always)]
 pub(crate) fn thread_state<'a>() -> &'a ThreadState {
-    #[cfg(all(
-        target_arch = "x86_64",
-        target_os = "linux",
-        target_env = "gnu",
-        not(loom)
-    ))]
+    #[cfg(pymonitoring_tls_descriptor)]
     {
         super::tls::thread_state()
     }
-    #[cfg(not(all(
-        target_arch = "x86_64",
-        target_os = "linux",
-        target_env = "gnu",
-        not(loom)
-    )))]
+    #[cfg(not(pymonitoring_tls_descriptor))]
     {
         let state = thread::with(std::ptr::from_ref);
         // SAFETY: the thread's state is a constant-initialised thread-local
@@ -51,21 +36,11 @@ pub(crate) fn thread_state<'a>() -> &'a ThreadState {
 /// word is `NOT_SET_UP`, so only a slow path asks).
 #[inline]
 pub(crate) fn is_placeholder(state: &ThreadState) -> bool {
-    #[cfg(all(
-        target_arch = "x86_64",
-        target_os = "linux",
-        target_env = "gnu",
-        not(loom)
-    ))]
+    #[cfg(pymonitoring_tls_descriptor)]
     {
         super::tls::is_placeholder(state)
     }
-    #[cfg(not(all(
-        target_arch = "x86_64",
-        target_os = "linux",
-        target_env = "gnu",
-        not(loom)
-    )))]
+    #[cfg(not(pymonitoring_tls_descriptor))]
     {
         let _ = state;
         false
@@ -77,19 +52,9 @@ pub(crate) fn is_placeholder(state: &ThreadState) -> bool {
 /// on (`super::tls`); elsewhere nothing to do.
 #[inline]
 pub(crate) fn thread_set_up(state: &ThreadState) {
-    #[cfg(all(
-        target_arch = "x86_64",
-        target_os = "linux",
-        target_env = "gnu",
-        not(loom)
-    ))]
+    #[cfg(pymonitoring_tls_descriptor)]
     super::tls::remember(state);
-    #[cfg(not(all(
-        target_arch = "x86_64",
-        target_os = "linux",
-        target_env = "gnu",
-        not(loom)
-    )))]
+    #[cfg(not(pymonitoring_tls_descriptor))]
     let _ = state;
 }
 
