@@ -49,7 +49,6 @@ fn ext_coverage_sees_every_line_once() {
 fn ext_lasting_with_clang() {
     use std::process::Command;
     let out = c_programs::out_dir("ext-lasting-clang");
-    let lib = c_programs::lib_dir();
     for inline in [false, true] {
         let exe = out.join(if inline { "inline" } else { "exported" });
         let mut cmd = Command::new("clang");
@@ -64,14 +63,8 @@ fn ext_lasting_with_clang() {
         cmd.arg(c_programs::manifest_dir().join("c-tests/ext_lasting.c"))
             .arg("-o")
             .arg(&exe)
-            .arg("-L")
-            .arg(&lib)
-            // DT_RPATH, not RUNPATH, as c_programs::CProgram links: `cargo
-            // test`'s LD_LIBRARY_PATH names the profile directory, whose
-            // uplifted copy of the library may be stale.
-            .arg("-Wl,--disable-new-dtags")
-            .arg(format!("-Wl,-rpath,{}", lib.display()))
-            .args(["-lpymonitoring", "-lpthread"]);
+            .args(c_programs::library_link_args())
+            .arg("-lpthread");
         let built = cmd.output().expect("run clang (is it installed?)");
         assert!(
             built.status.success(),

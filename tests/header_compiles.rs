@@ -294,7 +294,6 @@ fn fire_macros_keep_the_functions() {
     let c = write_source("fire_macros.c", FIRE_MACROS);
     let cpp = write_source("fire_macros.cpp", FIRE_MACROS);
     let exes = out_dir("fire-macros");
-    let lib = lib_dir();
     let mut failures = Vec::new();
     for (compiler, std, source) in [
         ("gcc", "c11", &c),
@@ -316,12 +315,7 @@ fn fire_macros_keep_the_functions() {
             cmd.arg(source)
                 .arg("-o")
                 .arg(&exe)
-                .arg("-L")
-                .arg(&lib)
-                // DT_RPATH, not RUNPATH (see c_programs::CProgram).
-                .arg("-Wl,--disable-new-dtags")
-                .arg(format!("-Wl,-rpath,{}", lib.display()))
-                .arg("-lpymonitoring");
+                .args(c_programs::library_link_args());
             let out = cmd
                 .output()
                 .unwrap_or_else(|e| panic!("run {compiler} (is it installed?): {e}"));

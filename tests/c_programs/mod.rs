@@ -42,6 +42,20 @@ pub fn out_dir(kind: &str) -> PathBuf {
     dir
 }
 
+/// The compiler-driver arguments that link a program to the library under
+/// test: `-L` and `-lpymonitoring`, and the directory as DT_RPATH, not
+/// RUNPATH: `cargo test` puts the profile directory, whose uplifted copy may
+/// be stale, on LD_LIBRARY_PATH, which RUNPATH would come after.
+pub fn library_link_args() -> [String; 4] {
+    let lib = lib_dir();
+    [
+        format!("-L{}", lib.display()),
+        "-lpymonitoring".into(),
+        "-Wl,--disable-new-dtags".into(),
+        format!("-Wl,-rpath,{}", lib.display()),
+    ]
+}
+
 /// How to build one C program.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CProgram {
@@ -143,13 +157,7 @@ impl CProgram {
         cmd.args(&self.sources)
             .arg("-o")
             .arg(&exe)
-            .arg(format!("-L{}", lib_dir().display()))
-            .arg("-lpymonitoring")
-            // DT_RPATH, not RUNPATH: `cargo test` puts the profile
-            // directory, whose uplifted copy may be stale, on
-            // LD_LIBRARY_PATH, which RUNPATH would come after.
-            .arg("-Wl,--disable-new-dtags")
-            .arg(format!("-Wl,-rpath,{}", lib_dir().display()))
+            .args(library_link_args())
             .args(&self.libs);
         let out = cmd.output().expect("run the C compiler");
         assert!(
