@@ -692,7 +692,9 @@ static void cache_two_threads(void) {
  * found the site, for the code-like that claimed it first. */
 static void cache_words(void) {
     PyMonitoringState st;
-    uint64_t cache[2] = {0, 0};
+    /* Statics, as the fire macros' caches are (the header's check reads a
+     * cache by its symbol's address). */
+    static uint64_t cache[2];
     cache_setup(3, &st);
     counted = 0;
     CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 7, 17), 0);
@@ -710,7 +712,7 @@ static void cache_words(void) {
     CHECK_EQ_INT(counted, 2);
     CHECK(cache[0] == (uint64_t)(uintptr_t)CODE);
     /* Sites whose offset or line does not fit the claim are not cached. */
-    uint64_t wide[2] = {0, 0};
+    static uint64_t wide[2];
     for (int i = 0; i < 3; i++)
         CHECK_OK(_PyMonitoring_FireLineEventAt(wide, &st, CODE, 1 << 22, 17), 0);
     CHECK_EQ_INT(counted, 3);
@@ -757,7 +759,7 @@ static void cache_saturated(void) {
     CHECK_EQ_INT(counted, forgets);
 #if defined(PYMONITORING_INLINE) && defined(_PYMONITORING_SITE_CACHE)
     CHECK(_PyMonitoring_DisabledSites->stamp == UINT64_MAX << _PYMONITORING_CACHE_STAMP_SHIFT);
-    uint64_t cache[2] = {0, 0};
+    static uint64_t cache[2];
     for (int i = 0; i < 3; i++)
         CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 9, 19), 0);
     CHECK(cache[0] == 0 && cache[1] == 0);

@@ -169,6 +169,21 @@ _PyMonitoring_SiteClaim(uint64_t *cache, PyObject *codelike, uint64_t claim)
 /* Jumps to LABEL unless the word at P equals V. */
 #define _PYMONITORING_JUMP_UNLESS_EQUAL(P, V, LABEL) \
     __asm__ goto("cmp{q %0, %1| %1, %0}\n\tjne %l2" : : "r"(V), "m"(*(P)) : "cc" : LABEL)
+/* The same for a word of a call site's cache, addressed from its symbol
+ * when the compiler optimizes: the cache is then a static's address after
+ * inlining (the fire macros; callers of the `_PyMonitoring_Fire*EventAt`
+ * functions pass a static array), given as an immediate, so that the
+ * compiler does not keep it in a register (gcc hoists a memory operand's
+ * address out of a loop, then forms it again with a `lea` at each fire
+ * when no register is left). No memory operand: a read that misses a
+ * claim only sends the fire to the table. */
+#if defined(__OPTIMIZE__) && defined(__code_model_small__)
+#define _PYMONITORING_JUMP_UNLESS_CACHED(P, V, LABEL) \
+    __asm__ goto("cmp{q %0, %c1(%%rip)| qword ptr [rip + %c1], %0}\n\tjne %l2" \
+                 : : "r"(V), "i"(P) : "cc" : LABEL)
+#else
+#define _PYMONITORING_JUMP_UNLESS_CACHED(P, V, LABEL) _PYMONITORING_JUMP_UNLESS_EQUAL(P, V, LABEL)
+#endif
 /* Jumps to LABEL when the home entry's key is 0: TABLE's entry at byte
  * offset BYTES (the address spelt out, so that the compiler does not keep
  * the entry's address in a register for it). */
@@ -179,11 +194,16 @@ _PyMonitoring_SiteClaim(uint64_t *cache, PyObject *codelike, uint64_t claim)
                        + offsetof(_PyMonitoringDisabledSite, key)) \
                  : "cc" : LABEL)
 /* X = the byte at P, read after the asm before this one (the owner's
- * compare; a relaxed load is moved above it). The address as a register
- * (Intel syntax needs the operand's size spelt out); the byte also as a
- * memory input, so the compiler orders it with writes to it. */
+ * compare; a relaxed load is moved above it). A memory operand, so a state
+ * on the stack is addressed from the stack pointer (no `lea`). In Intel
+ * syntax gcc prints the operand's size, clang leaves it to the template. */
+#if defined(__clang__)
 #define _PYMONITORING_LOAD_BYTE(X, P) \
-    __asm__ __volatile__("{movzbl (%1), %k0|movzx %k0, byte ptr [%1]}" : "=r"(X) : "r"(P), "m"(*(P)))
+    __asm__ __volatile__("{movzbl %1, %k0|movzx %k0, byte ptr %1}" : "=r"(X) : "m"(*(P)))
+#else
+#define _PYMONITORING_LOAD_BYTE(X, P) \
+    __asm__ __volatile__("{movzbl %1, %k0|movzx %k0, %1}" : "=r"(X) : "m"(*(P)))
+#endif
 /* X |= the word at P. */
 #define _PYMONITORING_OR_LOAD(X, P) \
     __asm__ __volatile__("or{q %1, %0| %0, %1}" : "+r"(X) : "m"(*(P)) : "cc")
@@ -289,13 +309,13 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
 #if defined(_PYMONITORING_SITE_ASM)
     if (cache != NULL && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0) {
         uint64_t expected;
-        _PYMONITORING_JUMP_UNLESS_EQUAL(&cache[0], _PYMONITORING_ADDRESS(codelike), miss);
+        _PYMONITORING_JUMP_UNLESS_CACHED(&cache[0], _PYMONITORING_ADDRESS(codelike), miss);
         /* `active` read apart from the caller's test (see
          * _PyMonitoring_SiteLookup), once the owner matched. */
         _PYMONITORING_LOAD_BYTE(expected, &state->active);
         expected |= _PYMONITORING_CACHE_SITE(offset_bits, line_bits);
         _PYMONITORING_OR_LOAD(expected, &_PyMonitoring_DisabledSites->stamp);
-        _PYMONITORING_JUMP_UNLESS_EQUAL(&cache[1], expected, miss);
+        _PYMONITORING_JUMP_UNLESS_CACHED(&cache[1], expected, miss);
         return _PYMONITORING_SITE_SKIP;
     }
 miss:
@@ -522,6 +542,7 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_SITE_SKIP
 #undef _PYMONITORING_SITE_ASM
 #undef _PYMONITORING_JUMP_UNLESS_EQUAL
+#undef _PYMONITORING_JUMP_UNLESS_CACHED
 #undef _PYMONITORING_JUMP_IF_EMPTY
 #undef _PYMONITORING_LOAD_BYTE
 #undef _PYMONITORING_OR_LOAD
