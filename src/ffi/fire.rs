@@ -28,12 +28,14 @@ pub use surface::*;
 /// `state`, when not NULL, points to a valid `PyMonitoringState`.
 #[inline(always)]
 unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option<Firing>) -> c_int {
-    let Some(firing) = firing else {
-        return fire_invalid(name, state);
-    };
+    // The state's test first: an entry point that tested it already folds
+    // it, and the other ends in a conditional jump to the walk.
     if state.is_null() {
         return fire_invalid(name, state);
     }
+    let Some(firing) = firing else {
+        return fire_invalid(name, state);
+    };
     // The event is a constant in every entry point: the match folds to one
     // tail call.
     let frame: FireFrame = match firing.event as u8 {

@@ -333,14 +333,15 @@ miss:
 #endif
 }
 
-/* _PYMONITORING_IF_ACTIVE for the local events. On a marked slot the site
- * is checked here (CACHE: the call site's cache, or NULL): remembered, 0
- * with no call (found in the table, the cache claimed, with a tail call to
- * _PyMonitoring_SiteClaim); nothing remembered for it, UNMARKED (the
- * event's _PyMonitoring_Fire*EventUnmarked, which fires as on a slot
- * without the mark: no second check); anything else, X (the library on
- * the slot, which checks the site in full). LINE is LINE's line number (0
- * for the other events). */
+/* _PYMONITORING_IF_ACTIVE for the local events. A slot without the mark
+ * fires through UNMARKED (the event's _PyMonitoring_Fire*EventUnmarked,
+ * which fires as on a slot without the mark: the library does not test it
+ * again). On a marked slot the site is checked here (CACHE: the call
+ * site's cache, or NULL): remembered, 0 with no call (found in the table,
+ * the cache claimed, with a tail call to _PyMonitoring_SiteClaim); nothing
+ * remembered for it, UNMARKED; anything else, X (the library on the slot,
+ * which checks the site in full). LINE is LINE's line number (0 for the
+ * other events). */
 #define _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, LINE, UNMARKED, X) \
     if (!(STATE)->active) { \
         return 0; \
@@ -357,8 +358,9 @@ miss:
         if (_pymonitoring_known != _PYMONITORING_SITE_LIBRARY) { \
             return _PyMonitoring_SiteClaim((CACHE), (CODE), _pymonitoring_known); \
         } \
+        return (X); \
     } \
-    return (X);
+    return (UNMARKED);
 #define _PYMONITORING_IF_ACTIVE_LOCAL(CACHE, STATE, EVENT, CODE, OFFSET, UNMARKED, X) \
     _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, 0, UNMARKED, X)
 
