@@ -23,12 +23,14 @@
  * Two bodies: `tight` (the algorithm only) and `work` (each line also does
  * object-like work: a reference taken and dropped around a call).
  *
- * Built by bench/workload.sh three ways: -DWL_NOMON (every monitoring call
+ * Built by bench/workload.sh four ways: -DWL_NOMON (every monitoring call
  * compiled away, as with CYTHON_PROFILE=0 and CYTHON_TRACE=0), as is (the
  * exported EnterScope/ExitScope; the fires are CPython's header's inline
  * `active` tests calling the exported `_PyMonitoring_Fire*Event`, as a Cython
- * module built against CPython's headers does) and -DPYMONITORING_INLINE
- * (this library's header: inline EnterScope fast path and fire wrappers).
+ * module built against CPython's headers does), -DPYMONITORING_INLINE
+ * (this library's header: inline EnterScope fast path and fire wrappers,
+ * each LINE's fire at its line) and -DPYMONITORING_INLINE -DWL_LINE_HELPER
+ * (every LINE through one static helper, as Cython's __Pyx__TraceLine).
  *
  * Usage: workload CONFIG BODY FIB_N LOOP_N [--check]
  *   CONFIG: none | freed | cov_disable | cov_lasting | cov_never | profiler
@@ -95,7 +97,11 @@ static inline long line_work(long x)
 #else
 #include "pymonitoring.h"
 #ifdef PYMONITORING_INLINE
+#ifdef WL_LINE_HELPER
+#define VARIANT "inline_helper"
+#else
 #define VARIANT "inline"
+#endif
 #define FIRE_START(S, C, O) PyMonitoring_FirePyStartEvent(S, C, O)
 #define FIRE_LINE(S, C, O, L) PyMonitoring_FireLineEvent(S, C, O, L)
 #define FIRE_RETURN(S, C, O, V) PyMonitoring_FirePyReturnEvent(S, C, O, V)
@@ -137,8 +143,31 @@ static int g_tracing;
                 goto ERR;                                                             \
         }                                                                             \
     } while (0)
+#ifdef WL_LINE_HELPER
+/* Cython 3.1's own shape (Profile.c): __Pyx_TraceLine tests the LINE slot
+ * and calls one static function of the module, __Pyx__TraceLine, which sets
+ * the pending exception aside, fires and restores it; every LINE of the
+ * module fires through the one expansion of the fire macro in it. */
+static int trace_line(PyMonitoringState *state, PyObject *code, int line, int offset)
+{
+    PyObject *exc = PyMonitoring_GetRaisedException();
+    int ret = FIRE_LINE(state, code, offset, line);
+    if (exc)
+        PyMonitoring_SetRaisedException(exc);
+    return ret;
+}
+#define TRACE_LINE(OFF, LINE, ERR)                                                    \
+    do {                                                                              \
+        if (st_[3].active) {                                                          \
+            if (trace_line(&st_[3], (PyObject *)code_, (LINE), (OFF)) == -1)         \
+                goto ERR;                                                             \
+        }                                                                             \
+    } while (0)
+#else
 /* __Pyx_TraceLine: when the LINE slot is active, the pending exception is
- * set aside, the event fired, the exception restored if there was one. */
+ * set aside, the event fired, the exception restored if there was one (the
+ * fire at each line: a generator that expands it there; Cython's own
+ * shape is WL_LINE_HELPER's). */
 #define TRACE_LINE(OFF, LINE, ERR)                                                    \
     do {                                                                              \
         if (st_[3].active) {                                                          \
@@ -150,6 +179,7 @@ static int g_tracing;
                 goto ERR;                                                             \
         }                                                                             \
     } while (0)
+#endif
 /* __Pyx_TraceReturnCValue: the C result boxed only when the slot is active. */
 #define TRACE_RETURN(OFF, VAL, ERR)                                                   \
     do {                                                                              \

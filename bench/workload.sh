@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The end-to-end workload beside CPython: builds bench/workload.c three ways
-# (no monitoring calls; exported EnterScope/fires; -DPYMONITORING_INLINE)
+# The end-to-end workload beside CPython: builds bench/workload.c four ways
+# (no monitoring calls; exported EnterScope/fires; -DPYMONITORING_INLINE;
+# the same with Cython's own LINE helper, -DWL_LINE_HELPER, callgrind only)
 # against the release cdylib, runs every configuration of it and
 # bench/workload.py on CPython 3.13, and writes the "End-to-end workload"
 # section of BENCHMARKS.md (between its markers; bench/run.sh keeps it).
@@ -28,10 +29,11 @@ target_dir=${CARGO_TARGET_DIR:-target}
 out="$target_dir/bench"
 mkdir -p "$out"
 lib="$(cd "$target_dir/release" && pwd)"
-for variant in nomon exported inline; do
+for variant in nomon exported inline inline_helper; do
     defs=()
     [ "$variant" = nomon ] && defs=(-DWL_NOMON)
     [ "$variant" = inline ] && defs=(-DPYMONITORING_INLINE)
+    [ "$variant" = inline_helper ] && defs=(-DPYMONITORING_INLINE -DWL_LINE_HELPER)
     "$CC" -O2 -std=gnu11 -Wall -Wextra -Werror "${defs[@]}" -Iinclude bench/workload.c \
         -o "$out/workload-$variant" -L"$lib" -lpymonitoring -Wl,-rpath,"$lib"
 done
@@ -82,6 +84,11 @@ if [ "$CG" = 1 ]; then
                 bench/cgcount.sh "$out/workload-$variant" "$c" "$body" "$FIB" "$LOOP" --check |
                     sed "s/^/$variant /" >>"$raw/cg.txt"
             done
+        done
+        # Cython's own line helper: instructions of the line-coverage configurations.
+        for c in none cov_disable cov_lasting cov_never; do
+            bench/cgcount.sh "$out/workload-inline_helper" "$c" "$body" "$FIB" "$LOOP" --check |
+                sed "s/^/inline_helper /" >>"$raw/cg.txt"
         done
     done
 fi

@@ -131,7 +131,10 @@ def main():
     w.append("`CYTHON_PROFILE=0`, `CYTHON_TRACE=0`) — the baseline of every ratio; **exported** = the exported")
     w.append("`PyMonitoring_EnterScope`/`ExitScope` and CPython's header's inline `active` test before each")
     w.append("exported `_PyMonitoring_Fire*Event` (a Cython module built against CPython's headers);")
-    w.append("**inline** = `-DPYMONITORING_INLINE` (this library's header).")
+    w.append("**inline** = `-DPYMONITORING_INLINE` (this library's header), each LINE fired at its line (a")
+    w.append("generator that expands the fire there); **inline, Cython's helper** = the same with every LINE")
+    w.append("fired through one static function, as Cython 3.1's `__Pyx__TraceLine` does (`-DWL_LINE_HELPER`;")
+    w.append("instructions only, line coverage only).")
     w.append("")
     w.append("Method: instruction ratio = callgrind instructions of the measured run (`fib` + `loop`, and for")
     w.append("the recorder its stop, which writes the file) over the no-monitoring build's, same body.")
@@ -210,14 +213,31 @@ def main():
     w.append("(instructions; the aim: every line recorded, one callback per site and tool, ≤ 4× tight and")
     w.append("≤ 1.3× with per-line work):")
     w.append("")
-    w.append("| body | exported | inline | lines seen |")
-    w.append("|---|---:|---:|:-:|")
+    w.append("| body | exported | inline | inline, Cython's helper | lines seen |")
+    w.append("|---|---:|---:|---:|:-:|")
     for body in ("tight", "work"):
         cells = []
-        for v in ("exported", "inline"):
+        for v in ("exported", "inline", "inline_helper"):
             x, b = cg.get((v, f"cov_lasting-{body}")), cg.get((v, f"none-{body}"))
             cells.append("–" if x is None or not b else f"{x / b:.2f}×")
-        w.append(f"| {body} | {cells[0]} | {cells[1]} | {seen('inline', f'cov_lasting-{body}')[0]} |")
+        w.append(f"| {body} | {cells[0]} | {cells[1]} | {cells[2]} | {seen('inline', f'cov_lasting-{body}')[0]} |")
+    w.append("")
+    w.append("Cython's own line helper (instructions over the no-monitoring build, same body; the no-tool")
+    w.append("run is the same as the inline build's: the helper is reached only while the LINE slot is")
+    w.append("active):")
+    w.append("")
+    w.append("| configuration | tight | work |")
+    w.append("|---|---:|---:|")
+    for c, what in CONFIGS:
+        if c not in ("none", "cov_disable", "cov_lasting", "cov_never"):
+            continue
+        cells = [fi(icount("inline_helper", f"{c}-{body}", f"none-{body}")) for body in ("tight", "work")]
+        w.append(f"| {what} (`{c}`) | {cells[0]} | {cells[1]} |")
+    w.append("")
+    w.append("Every LINE of a module through one expansion of the fire macro shares one per-call-site cache:")
+    w.append("the first site claims it, the next one found remembered marks it shared, and from then on a")
+    w.append("DISABLEd line is answered by the site table's check in the helper (docs/EXTENSIONS.md, \"DISABLE")
+    w.append("that lasts\"), and the helper, too large to inline, is called at every active line.")
     w.append("")
     w.append("Reading it: CPython's unmonitored baseline is the interpreter, tens of times slower than the")
     w.append("compiled module, so the same per-event cost is a much smaller ratio there; the ratios compare")

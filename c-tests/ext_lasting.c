@@ -706,39 +706,53 @@ static void cache_words(void) {
     CHECK(cache[0] == (uint64_t)(uintptr_t)CODE);
     CHECK(cache[1] == (8u | 7u << _PYMONITORING_CACHE_OFFSET_SHIFT
                        | (uint64_t)18 << _PYMONITORING_CACHE_LINE_SHIFT | stamp));
-    /* Another code-like never takes the cache; its site is the table's. */
-    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, OTHER, 7, 17), 0);
-    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, OTHER, 7, 17), 0);
-    CHECK_EQ_INT(counted, 2);
-    CHECK(cache[0] == (uint64_t)(uintptr_t)CODE);
     /* Sites whose offset or line does not fit the claim are not cached. */
     static uint64_t wide[2];
     for (int i = 0; i < 3; i++)
         CHECK_OK(_PyMonitoring_FireLineEventAt(wide, &st, CODE, 1 << 22, 17), 0);
-    CHECK_EQ_INT(counted, 3);
+    CHECK_EQ_INT(counted, 2);
     CHECK(wide[0] == 0 && wide[1] == 0);
-    /* Another site of the same code-like through the same cache: the
-     * table answers, and the cache keeps its claim (nothing written). */
-    const uint64_t claimed = cache[1];
-    for (int i = 0; i < 3; i++)
-        CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 8, 17), 0);
-    CHECK_EQ_INT(counted, 4);
-    CHECK(cache[1] == claimed);
     /* After a forget, the stamp has moved: the claim no longer holds, and
      * the next site found in the table takes the cache. */
     CHECK_OK(PyMonitoring_RestartToolEvents(3), 0);
     const uint64_t moved = _PyMonitoring_DisabledSites->stamp;
     CHECK(moved != stamp);
     CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 7, 17), 0);
-    CHECK_EQ_INT(counted, 5);
+    CHECK_EQ_INT(counted, 3);
     CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 8, 17), 0);
-    CHECK_EQ_INT(counted, 6);
+    CHECK_EQ_INT(counted, 4);
     CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 8, 17), 0);
     CHECK(cache[1] == (8u | 8u << _PYMONITORING_CACHE_OFFSET_SHIFT
                        | (uint64_t)18 << _PYMONITORING_CACHE_LINE_SHIFT | moved));
-    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 7, 17), 0);
     CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 8, 17), 0);
+    CHECK_EQ_INT(counted, 4);
+    /* Another site of the same code-like through the same cache, found in
+     * the table at the claim's stamp: the cache is shared from then on (its
+     * owner its own address, its claim word _PYMONITORING_CACHE_SHARED),
+     * and every site through it is the table's. */
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 7, 17), 0);
+    CHECK_EQ_INT(counted, 4);
+    CHECK(cache[0] == (uint64_t)(uintptr_t)cache && cache[1] == _PYMONITORING_CACHE_SHARED);
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 7, 17), 0);
+        CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 8, 17), 0);
+    }
+    CHECK_EQ_INT(counted, 4);
+    /* Another code-like through a claimed cache shares it too. */
+    static uint64_t other[2];
+    CHECK_OK(_PyMonitoring_FireLineEventAt(other, &st, CODE, 7, 17), 0);
+    CHECK(other[0] == (uint64_t)(uintptr_t)CODE);
+    CHECK_OK(_PyMonitoring_FireLineEventAt(other, &st, OTHER, 7, 17), 0);
+    CHECK_EQ_INT(counted, 5);
+    CHECK_OK(_PyMonitoring_FireLineEventAt(other, &st, OTHER, 7, 17), 0);
+    CHECK_EQ_INT(counted, 5);
+    CHECK(other[0] == (uint64_t)(uintptr_t)other && other[1] == _PYMONITORING_CACHE_SHARED);
+    /* A shared cache stays shared across forgets; its sites are exact. */
+    CHECK_OK(PyMonitoring_RestartToolEvents(3), 0);
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 7, 17), 0);
+    CHECK_OK(_PyMonitoring_FireLineEventAt(cache, &st, CODE, 7, 17), 0);
     CHECK_EQ_INT(counted, 6);
+    CHECK(cache[0] == (uint64_t)(uintptr_t)cache && cache[1] == _PYMONITORING_CACHE_SHARED);
     CHECK_OK(PyMonitoring_FreeToolId(3), 0);
 }
 #endif

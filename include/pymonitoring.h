@@ -1923,18 +1923,27 @@ extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
  * returns, so a claim made before a forget never matches the stamp a fire
  * reads after it. The stamp saturates at a value no claim holds (claims are
  * written only below it): from there on every fire asks the table. A
- * shared cache (the macro expanded in a helper reached from several sites)
- * is claimed by one code-like and keeps the first site claimed after each
- * forget. Written after the table found the site, out of line (reached
- * with a tail call, so a function that only fires needs no frame): at
- * most once per cache and forget (and thread racing the first claim).
- * Returns 0, the fire's result. */
+ * cache found shared (the macro expanded in a helper reached from several
+ * sites, as Cython's `__Pyx__TraceLine` is: a claim for another code-like,
+ * or for another site at the same stamp) takes _PYMONITORING_CACHE_SHARED
+ * and its own address as owner for good, and its fires ask the table
+ * without claiming. Written after
+ * the table found the site, out of line (reached with a tail call, so a
+ * function that only fires needs no frame): at most once per cache and
+ * forget (and thread racing the first claim). Returns 0, the fire's
+ * result. */
 /* A claim's site part: one-to-one for offsets and lines plus one below
  * 1 << _PYMONITORING_CACHE_FIELD_BITS, and below 2^31 (an `or` with a
  * 32-bit immediate) for a constant offset below 512 and line below 16383. */
 #define _PYMONITORING_CACHE_SITE(OFFSET_BITS, LINE_BITS) \
     ((OFFSET_BITS) << _PYMONITORING_CACHE_OFFSET_SHIFT ^ (LINE_BITS) << _PYMONITORING_CACHE_LINE_SHIFT \
      ^ ((OFFSET_BITS) >> _PYMONITORING_CACHE_OFFSET_LOW_BITS) << _PYMONITORING_CACHE_OFFSET_HIGH_SHIFT)
+/* A shared cache's claim word: no `active` (a fire's word always has one),
+ * and a saturated stamp (no claim replaces it). */
+#define _PYMONITORING_CACHE_SHARED (UINT64_MAX << _PYMONITORING_CACHE_STAMP_SHIFT)
+/* A claim's site part (between `active` and the stamp). */
+#define _PYMONITORING_CACHE_SITE_BITS \
+    ((UINT64_C(1) << _PYMONITORING_CACHE_STAMP_SHIFT) - (UINT64_C(1) << _PYMONITORING_CACHE_OFFSET_SHIFT))
 #if defined(__GNUC__) || defined(__clang__)
 #define _PYMONITORING_COLD static __attribute__((noinline, cold, unused))
 /* A cache's claim, once its owner matched, usually holds (the site is
@@ -1955,14 +1964,19 @@ _PyMonitoring_SiteClaim(uint64_t *cache, PyObject *codelike, uint64_t claim)
                                        __ATOMIC_RELAXED)) {
         owner = object_address;
     }
-    if (owner != object_address) {
-        return 0;
-    }
-    /* A claim already made at this `done` or later stays. */
     word = __atomic_load_n(&cache[1], __ATOMIC_RELAXED);
-    if (word == 0
-        || (word >> _PYMONITORING_CACHE_STAMP_SHIFT) < (claim >> _PYMONITORING_CACHE_STAMP_SHIFT)) {
+    /* A claim already made at this `done` or later stays, unless it is
+     * another site's. */
+    if (owner == object_address
+        && (word == 0
+            || (word >> _PYMONITORING_CACHE_STAMP_SHIFT) < (claim >> _PYMONITORING_CACHE_STAMP_SHIFT))) {
         __atomic_store_n(&cache[1], claim, __ATOMIC_RELAXED);
+    } else if (owner != object_address || ((word ^ claim) & _PYMONITORING_CACHE_SITE_BITS)) {
+        /* Shared: the claim word first (it matches no fire), then the owner
+         * (the cache's own address, which no caller can name: every
+         * fire's owner compare fails at once). */
+        __atomic_store_n(&cache[1], _PYMONITORING_CACHE_SHARED, __ATOMIC_RELAXED);
+        __atomic_store_n(&cache[0], _PYMONITORING_ADDRESS(cache), __ATOMIC_RELEASE);
     }
     /* 0 (the table never holds a NULL code-like), in a form compilers do
      * not fold into the callers, which then keep their tail call here. */
@@ -2047,11 +2061,11 @@ _PyMonitoring_SiteClaim(uint64_t *cache, PyObject *codelike, uint64_t claim)
 #define _PYMONITORING_SITE_SKIP (UINT64_MAX - 1)
 /* The check itself, in one word (no claim holds a saturated stamp, so the
  * codes are not claims): 0, nothing remembered; _PYMONITORING_SITE_LIBRARY,
- * the library decides; remembered, _PYMONITORING_SITE_SKIP, or with `claim`
- * set, the claim a call site's cache may take when the site fits one and
- * the stamp is not saturated. */
+ * the library decides; remembered, _PYMONITORING_SITE_SKIP, or with a
+ * `cache` (not NULL, not shared), the claim it may take when the site fits
+ * one and the stamp is not saturated. */
 static inline uint64_t
-_PyMonitoring_SiteLookup(int claim, const PyMonitoringState *state, int event,
+_PyMonitoring_SiteLookup(const uint64_t *cache, const PyMonitoringState *state, int event,
                          PyObject *codelike, int32_t offset, uint64_t line)
 {
     uint64_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
@@ -2098,8 +2112,9 @@ _PyMonitoring_SiteLookup(int claim, const PyMonitoringState *state, int event,
         || __atomic_load_n(&table->begun, __ATOMIC_ACQUIRE) != done) {
         return _PYMONITORING_SITE_LIBRARY;
     }
-    if (claim && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0
-        && done < (UINT64_MAX >> _PYMONITORING_CACHE_STAMP_SHIFT)) {
+    if (cache != NULL && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0
+        && done < (UINT64_MAX >> _PYMONITORING_CACHE_STAMP_SHIFT)
+        && __atomic_load_n(&cache[1], __ATOMIC_RELAXED) != _PYMONITORING_CACHE_SHARED) {
         return tools | _PYMONITORING_CACHE_SITE(offset_bits, line_bits)
                | done << _PYMONITORING_CACHE_STAMP_SHIFT;
     }
@@ -2116,7 +2131,7 @@ static inline int
 _PyMonitoring_SiteRemembered(const PyMonitoringState *state, int event, PyObject *codelike,
                              int32_t offset, uint64_t line)
 {
-    uint64_t r = _PyMonitoring_SiteLookup(0, state, event, codelike, offset, line);
+    uint64_t r = _PyMonitoring_SiteLookup(NULL, state, event, codelike, offset, line);
     return r == 0 ? 0 : r == _PYMONITORING_SITE_LIBRARY ? -1 : 1;
 }
 
@@ -2143,7 +2158,7 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
         return _PYMONITORING_SITE_SKIP;
     }
 miss:
-    return _PyMonitoring_SiteLookup(cache != NULL, state, event, codelike, offset, line);
+    return _PyMonitoring_SiteLookup(cache, state, event, codelike, offset, line);
 #else
     if (cache != NULL && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0
         && __atomic_load_n(&cache[0], __ATOMIC_RELAXED) == _PYMONITORING_ADDRESS(codelike)
@@ -2153,7 +2168,7 @@ miss:
                    | __atomic_load_n(&_PyMonitoring_DisabledSites->stamp, __ATOMIC_RELAXED)))) {
         return _PYMONITORING_SITE_SKIP;
     }
-    return _PyMonitoring_SiteLookup(cache != NULL, state, event, codelike, offset, line);
+    return _PyMonitoring_SiteLookup(cache, state, event, codelike, offset, line);
 #endif
 }
 
@@ -2491,6 +2506,7 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_IF_ACTIVE_LOCAL_AT
 #undef _PYMONITORING_COLD
 #undef _PYMONITORING_CACHE_SITE
+#undef _PYMONITORING_CACHE_SITE_BITS
 #undef _PYMONITORING_SITE_LIBRARY
 #undef _PYMONITORING_SITE_SKIP
 #undef _PYMONITORING_SITE_ASM

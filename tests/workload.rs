@@ -27,6 +27,11 @@ fn workload(variant: &str) -> PathBuf {
     match variant {
         "nomon" => program = program.define("WL_NOMON", None),
         "inline" => program = program.define("PYMONITORING_INLINE", None),
+        "inline_helper" => {
+            program = program
+                .define("PYMONITORING_INLINE", None)
+                .define("WL_LINE_HELPER", None)
+        }
         _ => {}
     }
     program.build()
@@ -66,7 +71,7 @@ fn workload_every_configuration_counts_right() {
         let c = run(&nomon, "none", body);
         assert_eq!(field(&c, "lines"), "0/7");
     }
-    for variant in ["exported", "inline"] {
+    for variant in ["exported", "inline", "inline_helper"] {
         let exe = workload(variant);
         for body in ["tight", "work"] {
             for config in ["none", "freed"] {
