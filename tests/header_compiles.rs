@@ -286,6 +286,146 @@ int main(void) {
 }
 "#;
 
+/// The fire macros in a shared object, where their caches are statics of
+/// that object: in a helper reached from several lines (one cache for all,
+/// as Cython's `__Pyx__TraceLine`) and, in C++, in an inline function, a
+/// template and a member function (whose statics are global symbols of the
+/// object, reached through its GOT). `fire_entry` returns 0 when each
+/// DISABLEd site was called once, and once more after a restart.
+const FIRE_SO: &str = r#"
+#include <string.h>
+#include "pymonitoring.h"
+
+static int calls;
+
+static int on_event(void *data, const PyMonitoringEvent *ev) {
+    (void)data;
+    (void)ev;
+    calls++;
+    return PY_MONITORING_DISABLE;
+}
+
+static int at_line(PyMonitoringState *st, int line) {
+    return PyMonitoring_FireLineEvent(st, PyMonitoring_MISSING, 0, line);
+}
+
+#ifdef __cplusplus
+inline int inline_line(PyMonitoringState *st) {
+    return PyMonitoring_FireLineEvent(st, PyMonitoring_MISSING, 1, 20);
+}
+template <int L> int template_line(PyMonitoringState *st) {
+    return PyMonitoring_FireLineEvent(st, PyMonitoring_MISSING, 2, L);
+}
+struct Starter {
+    int start(PyMonitoringState *st) {
+        return PyMonitoring_FirePyStartEvent(st, PyMonitoring_MISSING, 4);
+    }
+};
+#define SITES 6
+extern "C" int fire_entry(void);
+#else
+#define SITES 3
+#endif
+
+int fire_entry(void) {
+    PyMonitoringState st[2];
+    uint64_t version = 0;
+    const uint8_t ids[2] = {PY_MONITORING_EVENT_LINE, PY_MONITORING_EVENT_PY_START};
+    int rc = PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE);
+    rc |= PyMonitoring_UseToolId(1, "cov");
+    rc |= PyMonitoring_RegisterCallback(1, PY_MONITORING_EVENT_LINE, on_event, NULL);
+    rc |= PyMonitoring_RegisterCallback(1, PY_MONITORING_EVENT_PY_START, on_event, NULL);
+    rc |= PyMonitoring_SetEvents(1, (1u << PY_MONITORING_EVENT_LINE)
+                                        | (1u << PY_MONITORING_EVENT_PY_START));
+    memset(st, 0, sizeof st);
+    rc |= PyMonitoring_EnterScope(st, &version, ids, 2);
+    for (int i = 0; i < 3; i++) {
+        rc |= at_line(&st[0], 10);
+        rc |= at_line(&st[0], 11);
+        rc |= at_line(&st[0], 12);
+#ifdef __cplusplus
+        rc |= inline_line(&st[0]);
+        rc |= template_line<30>(&st[0]);
+        Starter starter;
+        rc |= starter.start(&st[1]);
+#endif
+    }
+    if (calls != SITES)
+        return 2;
+    rc |= PyMonitoring_RestartEvents();
+    rc |= at_line(&st[0], 11);
+    rc |= at_line(&st[0], 11);
+    if (calls != SITES + 1)
+        return 3;
+    rc |= PyMonitoring_FreeToolId(1);
+    return rc != 0;
+}
+"#;
+
+/// [`FIRE_SO`] built as a shared object (`-fPIC -shared -O2`, warnings as
+/// errors) by gcc, clang, g++ and clang++ with `PYMONITORING_INLINE`, and a
+/// C program linked with it that calls `fire_entry`.
+#[test]
+fn fire_macros_in_a_shared_object() {
+    let c = write_source("fire_so.c", FIRE_SO);
+    let cpp = write_source("fire_so.cpp", FIRE_SO);
+    let main = write_source(
+        "fire_so_main.c",
+        "int fire_entry(void);\nint main(void) { return fire_entry(); }\n",
+    );
+    let dir = out_dir("fire-so");
+    let mut failures = Vec::new();
+    for (compiler, std, source) in [
+        ("gcc", "c11", &c),
+        ("clang", "c11", &c),
+        ("g++", "c++17", &cpp),
+        ("clang++", "c++17", &cpp),
+    ] {
+        let so = dir.join(format!("libfire_{compiler}.so").replace("++", "xx"));
+        let out = Command::new(compiler)
+            .arg(format!("-std={std}"))
+            .args(["-O2", "-fPIC", "-shared", "-Wall", "-Wextra", "-Werror"])
+            .arg("-DPYMONITORING_INLINE")
+            .arg("-I")
+            .arg(c_programs::include_dir())
+            .arg(source)
+            .arg("-o")
+            .arg(&so)
+            .args(c_programs::library_link_args())
+            .output()
+            .unwrap_or_else(|e| panic!("run {compiler} (is it installed?): {e}"));
+        if !out.status.success() {
+            failures.push(format!(
+                "{compiler} -shared:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            continue;
+        }
+        let exe = dir.join(format!("main_{compiler}").replace("++", "xx"));
+        let out = Command::new("gcc")
+            .arg(&main)
+            .arg("-o")
+            .arg(&exe)
+            .arg(&so)
+            .arg(format!("-Wl,-rpath,{}", dir.display()))
+            .args(c_programs::library_link_args())
+            .output()
+            .expect("run gcc");
+        if !out.status.success() {
+            failures.push(format!(
+                "link with {compiler}'s object:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            continue;
+        }
+        let run = Command::new(&exe).output().expect("run the program");
+        if !run.status.success() {
+            failures.push(format!("{compiler}: exit {:?}", run.status.code()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// [`FIRE_MACROS`] built (`-Wall -Wextra -pedantic -Werror`) and run, as C11
 /// and C++17, by gcc/g++ and clang/clang++, plain and with
 /// `PYMONITORING_INLINE`.

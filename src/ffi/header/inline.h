@@ -184,14 +184,17 @@ _PyMonitoring_SiteClaim(uint64_t *cache, PyObject *codelike, uint64_t claim)
 #define _PYMONITORING_JUMP_UNLESS_EQUAL(P, V, LABEL) \
     __asm__ goto("cmp{q %0, %1| %1, %0}\n\tjne %l2" : : "r"(V), "m"(*(P)) : "cc" : LABEL)
 /* The same for a word of a call site's cache, addressed from its symbol
- * when the compiler optimizes: the cache is then a static's address after
- * inlining (the fire macros; callers of the `_PyMonitoring_Fire*EventAt`
- * functions pass a static array), given as an immediate, so that the
- * compiler does not keep it in a register (gcc hoists a memory operand's
- * address out of a loop, then forms it again with a `lea` at each fire
- * when no register is left). No memory operand: a read that misses a
- * claim only sends the fire to the table. */
-#if defined(__OPTIMIZE__) && defined(__code_model_small__)
+ * when C is optimized: the cache is then a static's address after inlining
+ * (the fire macros; callers of the `_PyMonitoring_Fire*EventAt` functions
+ * pass a static array), given as an immediate, so that the compiler does
+ * not keep it in a register (gcc hoists a memory operand's address out of
+ * a loop, then forms it again with a `lea` at each fire when no register
+ * is left). A C static is local to its object, so `%rip`-relative reaches
+ * it from a shared object too; C++'s statics in inline functions and
+ * templates are global symbols (reached through the GOT there), so C++
+ * keeps the memory operand. No memory operand: a read that misses a claim
+ * only sends the fire to the table. */
+#if defined(__OPTIMIZE__) && defined(__code_model_small__) && !defined(__cplusplus)
 #define _PYMONITORING_JUMP_UNLESS_CACHED(P, V, LABEL) \
     __asm__ goto("cmp{q %0, %c1(%%rip)| qword ptr [rip + %c1], %0}\n\tjne %l2" \
                  : : "r"(V), "i"(P) : "cc" : LABEL)
