@@ -1,13 +1,14 @@
 /* EnterScope's refresh by the masks against the library's, slot by slot:
  * PyMonitoring_EnterScope (with -DPYMONITORING_INLINE the header's inline
- * path, which refreshes 4-8 slots itself while the route byte allows it)
- * and _PyMonitoring_EnterScope (the library's entry) must give the same
- * result, version, return code and error for the same arguments — with
- * constant arrays of ids (whose check the compiler folds) and run-time ones,
- * ids 16-18 (past the first 16 masks) and bad ids anywhere, in the default
- * mode, with ACTIVE_NEEDS_CALLBACK, in the lasting-DISABLE mode (the mark in
- * `opaque`) and with every refresh left to the library (the host's
- * numbering, a per-tool restart's gate). */
+ * path, which refreshes 1-8 slots itself while the registry is idle or the
+ * route byte allows it) and _PyMonitoring_EnterScope (the library's entry)
+ * must give the same result, version, return code and error for the same
+ * arguments — with constant arrays of ids (whose check the compiler folds)
+ * and run-time ones, ids 16-18 (past the first 16 masks) and bad ids
+ * anywhere, with the registry idle, in the default mode, with
+ * ACTIVE_NEEDS_CALLBACK, in the lasting-DISABLE mode (the mark in `opaque`)
+ * and with every refresh left to the library (the host's numbering, a
+ * per-tool restart's gate). */
 #include <stdint.h>
 
 #include "harness.h"
@@ -16,7 +17,12 @@
 #define GUARD 3
 #define SLOTS (MAXLEN + 2 * GUARD)
 
-/* Constant arrays of 4-8 ids, as a Cython module has (16-18 included). */
+/* Constant arrays of 1-8 ids, as a Cython module has (16-18 included). */
+static const uint8_t k1[1] = {PY_MONITORING_EVENT_PY_START};
+static const uint8_t k1_high[1] = {PY_MONITORING_EVENT_BRANCH};
+static const uint8_t k2[2] = {PY_MONITORING_EVENT_C_RAISE, PY_MONITORING_EVENT_LINE};
+static const uint8_t k3[3] = {PY_MONITORING_EVENT_PY_RETURN, PY_MONITORING_EVENT_C_RETURN,
+                              PY_MONITORING_EVENT_BRANCH};
 static const uint8_t k4[4] = {PY_MONITORING_EVENT_C_RETURN, PY_MONITORING_EVENT_PY_START,
                               PY_MONITORING_EVENT_BRANCH, PY_MONITORING_EVENT_LINE};
 static const uint8_t k5[5] = {PY_MONITORING_EVENT_PY_START, PY_MONITORING_EVENT_PY_RETURN,
@@ -36,7 +42,12 @@ static const uint8_t k8[8] = {
     PY_MONITORING_EVENT_PY_THROW,    PY_MONITORING_EVENT_C_RETURN,
     PY_MONITORING_EVENT_PY_RESUME,   PY_MONITORING_EVENT_BRANCH,
 };
-/* Constant arrays with a bad id. */
+/* Constant arrays with a bad id (1-3 ids: each place). */
+static const uint8_t k1_bad[1] = {19};
+static const uint8_t k2_bad[2] = {PY_MONITORING_EVENT_LINE, 0x80};
+static const uint8_t k3_bad_first[3] = {0xff, PY_MONITORING_EVENT_LINE, PY_MONITORING_EVENT_PY_START};
+static const uint8_t k3_bad_middle[3] = {PY_MONITORING_EVENT_LINE, 20, PY_MONITORING_EVENT_PY_START};
+static const uint8_t k3_bad_last[3] = {PY_MONITORING_EVENT_LINE, PY_MONITORING_EVENT_BRANCH, 0x93};
 static const uint8_t k5_bad[5] = {0, 1, 19, 3, 4};
 static const uint8_t k7_bad[7] = {0, 1, 2, 3, 4, 5, 255};
 
@@ -109,12 +120,21 @@ static void same(const Outcome *a, const Outcome *b, const char *what, int len) 
 static void compare_all(const char *mode) {
     char what[96];
     snprintf(what, sizeof what, "%s, constant ids", mode);
+    COMPARE(what, k1, 1, 8);
+    COMPARE(what, k1_high, 1, 9);
+    COMPARE(what, k2, 2, 10);
+    COMPARE(what, k3, 3, 11);
     COMPARE(what, k4, 4, 1);
     COMPARE(what, k5, 5, 2);
     COMPARE(what, k6, 6, 3);
     COMPARE(what, k7, 7, 4);
     COMPARE(what, k8, 8, 5);
     snprintf(what, sizeof what, "%s, constant ids with a bad one", mode);
+    COMPARE(what, k1_bad, 1, 12);
+    COMPARE(what, k2_bad, 2, 13);
+    COMPARE(what, k3_bad_first, 3, 14);
+    COMPARE(what, k3_bad_middle, 3, 15);
+    COMPARE(what, k3_bad_last, 3, 16);
     COMPARE(what, k5_bad, 5, 6);
     COMPARE(what, k7_bad, 7, 7);
 
@@ -142,6 +162,10 @@ static void compare_all(const char *mode) {
 }
 
 int main(void) {
+    /* Nothing set yet: the registry is idle (a refresh zeroes `active`). */
+    CHECK(_PyMonitoring_GlobalVersion[1] == _PyMonitoring_GlobalVersion[0]);
+    compare_all("idle");
+
     /* Masks that differ from id to id, some past the first 16 (C_RETURN's
      * and C_RAISE's slots take CALL's tools, BRANCH's the branches'). */
     CHECK_OK(PyMonitoring_UseToolId(0, "zero"), 0);
