@@ -44,7 +44,14 @@ fn enter_scope_refresh_inline_variants() {
     }
     let exe = c_programs::out_dir("enter-scope-refresh-clang").join("inline");
     let built = std::process::Command::new("clang")
-        .args(["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-DPYMONITORING_INLINE"])
+        .args([
+            "-std=c11",
+            "-O2",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-DPYMONITORING_INLINE",
+        ])
         .arg("-I")
         .arg(c_programs::include_dir())
         .arg("-I")
