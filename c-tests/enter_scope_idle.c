@@ -2,7 +2,7 @@
  * the only tool was freed): the refresh gives what the general refresh gives
  * with no tool active — every `active` 0, `opaque` kept, the version stored —
  * and rejects a bad id the same way, through the exported function and
- * through the header's inline path (-DPYMONITORING_INLINE; it takes 4-8
+ * through the header's inline path (-DPYMONITORING_INLINE; it takes 1-8
  * slots itself). Options and the lasting mode keep their refresh rules. */
 #include <stdint.h>
 

@@ -1,13 +1,14 @@
 /* EnterScope's refresh by the masks against the library's, slot by slot:
  * PyMonitoring_EnterScope (with -DPYMONITORING_INLINE the header's inline
- * path, which refreshes 4-8 slots itself while the route byte allows it)
- * and _PyMonitoring_EnterScope (the library's entry) must give the same
- * result, version, return code and error for the same arguments — with
- * constant arrays of ids (whose check the compiler folds) and run-time ones,
- * ids 16-18 (past the first 16 masks) and bad ids anywhere, in the default
- * mode, with ACTIVE_NEEDS_CALLBACK, in the lasting-DISABLE mode (the mark in
- * `opaque`) and with every refresh left to the library (the host's
- * numbering, a per-tool restart's gate). */
+ * path, which refreshes 1-8 slots itself while the registry is idle or the
+ * route byte allows it) and _PyMonitoring_EnterScope (the library's entry)
+ * must give the same result, version, return code and error for the same
+ * arguments — with constant arrays of ids (whose check the compiler folds)
+ * and run-time ones, ids 16-18 (past the first 16 masks) and bad ids
+ * anywhere, with the registry idle, in the default mode, with
+ * ACTIVE_NEEDS_CALLBACK, in the lasting-DISABLE mode (the mark in `opaque`)
+ * and with every refresh left to the library (the host's numbering, a
+ * per-tool restart's gate). */
 #include <stdint.h>
 
 #include "harness.h"
@@ -16,29 +17,39 @@
 #define GUARD 3
 #define SLOTS (MAXLEN + 2 * GUARD)
 
-/* Constant arrays of 4-8 ids, as a Cython module has (16-18 included). */
-static const uint8_t k4[4] = {PY_MONITORING_EVENT_C_RETURN, PY_MONITORING_EVENT_PY_START,
+/* Constant arrays of 1-8 ids, as a Cython module has (16-18 included). */
+static const uint8_t ids1[1] = {PY_MONITORING_EVENT_PY_START};
+static const uint8_t ids1_high[1] = {PY_MONITORING_EVENT_BRANCH};
+static const uint8_t ids2[2] = {PY_MONITORING_EVENT_C_RAISE, PY_MONITORING_EVENT_LINE};
+static const uint8_t ids3[3] = {PY_MONITORING_EVENT_PY_RETURN, PY_MONITORING_EVENT_C_RETURN,
+                              PY_MONITORING_EVENT_BRANCH};
+static const uint8_t ids4[4] = {PY_MONITORING_EVENT_C_RETURN, PY_MONITORING_EVENT_PY_START,
                               PY_MONITORING_EVENT_BRANCH, PY_MONITORING_EVENT_LINE};
-static const uint8_t k5[5] = {PY_MONITORING_EVENT_PY_START, PY_MONITORING_EVENT_PY_RETURN,
+static const uint8_t ids5[5] = {PY_MONITORING_EVENT_PY_START, PY_MONITORING_EVENT_PY_RETURN,
                               PY_MONITORING_EVENT_C_RAISE, PY_MONITORING_EVENT_LINE,
                               PY_MONITORING_EVENT_RAISE};
-static const uint8_t k6[6] = {PY_MONITORING_EVENT_CALL,     PY_MONITORING_EVENT_C_RETURN,
+static const uint8_t ids6[6] = {PY_MONITORING_EVENT_CALL,     PY_MONITORING_EVENT_C_RETURN,
                               PY_MONITORING_EVENT_C_RAISE,  PY_MONITORING_EVENT_BRANCH,
                               PY_MONITORING_EVENT_PY_YIELD, PY_MONITORING_EVENT_JUMP};
-static const uint8_t k7[7] = {
+static const uint8_t ids7[7] = {
     PY_MONITORING_EVENT_PY_START,  PY_MONITORING_EVENT_PY_RETURN, PY_MONITORING_EVENT_PY_UNWIND,
     PY_MONITORING_EVENT_LINE,      PY_MONITORING_EVENT_RAISE,     PY_MONITORING_EVENT_RERAISE,
     PY_MONITORING_EVENT_EXCEPTION_HANDLED,
 };
-static const uint8_t k8[8] = {
+static const uint8_t ids8[8] = {
     PY_MONITORING_EVENT_BRANCH_LEFT, PY_MONITORING_EVENT_BRANCH_RIGHT,
     PY_MONITORING_EVENT_INSTRUCTION, PY_MONITORING_EVENT_STOP_ITERATION,
     PY_MONITORING_EVENT_PY_THROW,    PY_MONITORING_EVENT_C_RETURN,
     PY_MONITORING_EVENT_PY_RESUME,   PY_MONITORING_EVENT_BRANCH,
 };
-/* Constant arrays with a bad id. */
-static const uint8_t k5_bad[5] = {0, 1, 19, 3, 4};
-static const uint8_t k7_bad[7] = {0, 1, 2, 3, 4, 5, 255};
+/* Constant arrays with a bad id (1-3 ids: each place). */
+static const uint8_t ids1_bad[1] = {19};
+static const uint8_t ids2_bad[2] = {PY_MONITORING_EVENT_LINE, 0x80};
+static const uint8_t ids3_bad_first[3] = {0xff, PY_MONITORING_EVENT_LINE, PY_MONITORING_EVENT_PY_START};
+static const uint8_t ids3_bad_middle[3] = {PY_MONITORING_EVENT_LINE, 20, PY_MONITORING_EVENT_PY_START};
+static const uint8_t ids3_bad_last[3] = {PY_MONITORING_EVENT_LINE, PY_MONITORING_EVENT_BRANCH, 0x93};
+static const uint8_t ids5_bad[5] = {0, 1, 19, 3, 4};
+static const uint8_t ids7_bad[7] = {0, 1, 2, 3, 4, 5, 255};
 
 /* The calls compared: `inline_path` is 1 for PyMonitoring_EnterScope (the
  * header's inline function with -DPYMONITORING_INLINE), 0 for the library's
@@ -109,14 +120,23 @@ static void same(const Outcome *a, const Outcome *b, const char *what, int len) 
 static void compare_all(const char *mode) {
     char what[96];
     snprintf(what, sizeof what, "%s, constant ids", mode);
-    COMPARE(what, k4, 4, 1);
-    COMPARE(what, k5, 5, 2);
-    COMPARE(what, k6, 6, 3);
-    COMPARE(what, k7, 7, 4);
-    COMPARE(what, k8, 8, 5);
+    COMPARE(what, ids1, 1, 8);
+    COMPARE(what, ids1_high, 1, 9);
+    COMPARE(what, ids2, 2, 10);
+    COMPARE(what, ids3, 3, 11);
+    COMPARE(what, ids4, 4, 1);
+    COMPARE(what, ids5, 5, 2);
+    COMPARE(what, ids6, 6, 3);
+    COMPARE(what, ids7, 7, 4);
+    COMPARE(what, ids8, 8, 5);
     snprintf(what, sizeof what, "%s, constant ids with a bad one", mode);
-    COMPARE(what, k5_bad, 5, 6);
-    COMPARE(what, k7_bad, 7, 7);
+    COMPARE(what, ids1_bad, 1, 12);
+    COMPARE(what, ids2_bad, 2, 13);
+    COMPARE(what, ids3_bad_first, 3, 14);
+    COMPARE(what, ids3_bad_middle, 3, 15);
+    COMPARE(what, ids3_bad_last, 3, 16);
+    COMPARE(what, ids5_bad, 5, 6);
+    COMPARE(what, ids7_bad, 7, 7);
 
     snprintf(what, sizeof what, "%s, run-time ids", mode);
     uint8_t ids[MAXLEN];
@@ -142,6 +162,10 @@ static void compare_all(const char *mode) {
 }
 
 int main(void) {
+    /* Nothing set yet: the registry is idle (a refresh zeroes `active`). */
+    CHECK(_PyMonitoring_GlobalVersion[1] == _PyMonitoring_GlobalVersion[0]);
+    compare_all("idle");
+
     /* Masks that differ from id to id, some past the first 16 (C_RETURN's
      * and C_RAISE's slots take CALL's tools, BRANCH's the branches'). */
     CHECK_OK(PyMonitoring_UseToolId(0, "zero"), 0);
@@ -164,7 +188,7 @@ int main(void) {
     PyMonitoringState st[8];
     uint64_t version = 0;
     memset(st, 0, sizeof st);
-    CHECK_OK(PyMonitoring_EnterScope(st, &version, k4, 4), 0);
+    CHECK_OK(PyMonitoring_EnterScope(st, &version, ids4, 4), 0);
     CHECK(st[0].active != 0 && st[2].active != 0 && st[3].active != 0);
     CHECK(version == PyMonitoring_GetVersion());
 
@@ -175,7 +199,7 @@ int main(void) {
     /* The refreshed LINE slot holds tool 3 (its callback) and fires it. */
     memset(st, 0, sizeof st);
     version = 0;
-    CHECK_OK(PyMonitoring_EnterScope(st, &version, k7, 7), 0);
+    CHECK_OK(PyMonitoring_EnterScope(st, &version, ids7, 7), 0);
     CHECK_EQ_INT(st[3].active, 1 << 3);
     CHECK_OK(PyMonitoring_FireLineEvent(&st[3], OBJ(1), 3, 10), 0);
     CHECK_EQ_INT(rec.count, 1);
@@ -185,7 +209,7 @@ int main(void) {
     compare_all("lasting");
     memset(st, 0, sizeof st);
     version = 0;
-    CHECK_OK(PyMonitoring_EnterScope(st, &version, k7, 7), 0);
+    CHECK_OK(PyMonitoring_EnterScope(st, &version, ids7, 7), 0);
     for (int i = 0; i < 7; i++) {
         CHECK_EQ_INT(st[i].opaque, _PYMONITORING_SLOT_MARK);
     }
