@@ -159,6 +159,16 @@ static void length_zero(void) {
     CHECK_EQ_INT(version, PyMonitoring_GetVersion());
 }
 
+/* Expect 0, and that neither `s` nor `*version` changed. */
+#define CHECK_SCOPE_NOTHING(s_, ver_, ids_, len_)                              \
+    do {                                                                       \
+        uint64_t vb_ = *(ver_);                                                \
+        fill(states, N_ALL, 0x3C);                                             \
+        CHECK_OK(PyMonitoring_EnterScope((s_), (ver_), (ids_), (len_)), 0);    \
+        CHECK(untouched(states, N_ALL, 0x3C));                                 \
+        CHECK_EQ_INT(*(ver_), vb_);                                            \
+    } while (0)
+
 /* Expect the error, and that neither `s` nor `*version` changed. */
 #define CHECK_SCOPE_ERROR(s_, ver_, ids_, len_, msg)                           \
     do {                                                                       \
@@ -179,14 +189,22 @@ static void bad_input(void) {
     CHECK_OK(PyMonitoring_SetEvents(1, 1u << PY_MONITORING_EVENT_PY_START), 0);
     uint64_t current = PyMonitoring_GetVersion();
     uint64_t stale = current - 1;
-    uint64_t *versions[2] = {&current, &stale};
 
-    for (int k = 0; k < 2; k++) {
-        uint64_t *v = versions[k];
-        /* These are checked on every call, current version or not. */
-        CHECK_SCOPE_ERROR(states, NO_VERSION, all_ids, 2, "version must not be NULL");
-        CHECK_SCOPE_ERROR(states, NO_VERSION, all_ids, 0, "version must not be NULL");
-        CHECK_SCOPE_ERROR(NULL, NO_VERSION, NULL, -1, "version must not be NULL");
+    /* `version` is checked on every call; with a current version nothing
+     * else is read (as CPython): a bad length or a NULL array returns 0 and
+     * writes nothing. */
+    CHECK_SCOPE_ERROR(states, NO_VERSION, all_ids, 2, "version must not be NULL");
+    CHECK_SCOPE_ERROR(states, NO_VERSION, all_ids, 0, "version must not be NULL");
+    CHECK_SCOPE_ERROR(NULL, NO_VERSION, NULL, -1, "version must not be NULL");
+    CHECK_SCOPE_NOTHING(states, &current, all_ids, -1);
+    CHECK_SCOPE_NOTHING(states, &current, all_ids, PTRDIFF_MIN);
+    CHECK_SCOPE_NOTHING(NULL, &current, NULL, -1);
+    CHECK_SCOPE_NOTHING(NULL, &current, all_ids, 2);
+    CHECK_SCOPE_NOTHING(NULL, &current, NULL, 2);
+    CHECK_SCOPE_NOTHING(states, &current, NULL, 2);
+    /* A stale version: the arguments are checked before anything is read. */
+    {
+        uint64_t *v = &stale;
         CHECK_SCOPE_ERROR(states, v, all_ids, -1, "length must be non-negative (got -1)");
         CHECK_SCOPE_ERROR(states, v, all_ids, -19, "length must be non-negative (got -19)");
         CHECK_SCOPE_ERROR(states, v, all_ids, PTRDIFF_MIN,

@@ -9,24 +9,34 @@ int main(void) {
     const uint8_t events[3] = {PY_MONITORING_EVENT_PY_START, PY_MONITORING_EVENT_LINE, 19};
 
     CHECK(*_PyMonitoring_GlobalVersion == PyMonitoring_GetVersion());
-    /* Current version: nothing read or written, even an invalid id. */
+    /* Current version: nothing read or written but the version word (as
+     * CPython), even with an invalid id, a bad length or NULL arrays; a NULL
+     * `version` is an error on every call. */
     CHECK_OK(PyMonitoring_EnterScope(st, &version, events, 3), 0);
     CHECK_EQ_INT(st[0].active, 0xAA);
-    /* Arguments are validated on every call, current version or not. */
     CHECK_ERROR(PyMonitoring_EnterScope(st, NULL, events, 3), PY_MONITORING_ERR_VALUE,
                 "version must not be NULL");
+    CHECK_OK(PyMonitoring_EnterScope(st, &version, events, -1), 0);
+    CHECK_OK(PyMonitoring_EnterScope(NULL, &version, events, 3), 0);
+    CHECK_OK(PyMonitoring_EnterScope(st, &version, NULL, 3), 0);
+    CHECK_OK(PyMonitoring_EnterScope(NULL, &version, NULL, 0), 0);
+    CHECK_EQ_INT(st[0].active, 0xAA);
+    CHECK(version == PyMonitoring_GetVersion());
+
+    /* A tool sets LINE: the version moves, the header's word with it. */
+    CHECK_OK(PyMonitoring_UseToolId(3, "paths"), 0);
+    CHECK_OK(PyMonitoring_SetEvents(3, 1u << PY_MONITORING_EVENT_LINE), 0);
+    CHECK(*_PyMonitoring_GlobalVersion == PyMonitoring_GetVersion());
+    CHECK(version != PyMonitoring_GetVersion());
+    /* A stale version: every argument is checked before anything is read
+     * or written. */
     CHECK_ERROR(PyMonitoring_EnterScope(st, &version, events, -1), PY_MONITORING_ERR_VALUE,
                 "length must be non-negative (got -1)");
     CHECK_ERROR(PyMonitoring_EnterScope(NULL, &version, events, 3), PY_MONITORING_ERR_VALUE,
                 "states must not be NULL when length > 0");
     CHECK_ERROR(PyMonitoring_EnterScope(st, &version, NULL, 3), PY_MONITORING_ERR_VALUE,
                 "event_types must not be NULL when length > 0");
-    CHECK_OK(PyMonitoring_EnterScope(NULL, &version, NULL, 0), 0);
-
-    /* A tool sets LINE: the version moves, the header's word with it. */
-    CHECK_OK(PyMonitoring_UseToolId(3, "paths"), 0);
-    CHECK_OK(PyMonitoring_SetEvents(3, 1u << PY_MONITORING_EVENT_LINE), 0);
-    CHECK(*_PyMonitoring_GlobalVersion == PyMonitoring_GetVersion());
+    CHECK_EQ_INT(st[0].active, 0xAA);
     CHECK(version != PyMonitoring_GetVersion());
     /* Refresh validates ids first and writes nothing on error. */
     CHECK_ERROR(PyMonitoring_EnterScope(st, &version, events, 3), PY_MONITORING_ERR_VALUE,

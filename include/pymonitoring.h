@@ -1634,7 +1634,8 @@ int PyMonitoring_SetHost(const struct PyMonitoringHost *host);
  *
  * When `*version` equals the global version (see
  * `PyMonitoring_GetVersion`) this returns 0 at once and reads and writes
- * nothing else. Otherwise each `states[i].active` is set to the tools of
+ * nothing else, as CPython's: the other arguments are checked when the
+ * scope refreshes, where they are used. Otherwise each `states[i].active` is set to the tools of
  * `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
  * slots get BRANCH_RIGHT's), `opaque` keeps its value (it may be stored
  * back unchanged along with `active`; in the opt-in
@@ -1647,8 +1648,9 @@ int PyMonitoring_SetHost(const struct PyMonitoringHost *host);
  * zeroed.
  *
  * Returns 0, or -1 with a ValueError and nothing written when `version` is
- * NULL, `length` is negative or too large, `states` or `event_types` is NULL
- * while `length > 0`, or (on refresh) an event id is 19 or more.
+ * NULL (on every call), or on refresh when `length` is negative or too
+ * large, `states` or `event_types` is NULL while `length > 0`, or an event
+ * id is 19 or more.
  *
  * # Safety
  * `states` and `event_types` must point to `length` elements each. Any
@@ -2519,22 +2521,22 @@ _PyMonitoring_RefreshMasks(PyMonitoringState *state_array, const uint8_t *event_
                  : "cc" : MASKS, MARKED)
 #endif
 
-/* EnterScope's fast path in the caller: the same validation, then one
- * compare with the global version, and for 1-8 slots the library's idle
+/* EnterScope's fast path in the caller: `version`'s test and one compare
+ * with the global version (a current version reads nothing else, as the
+ * library's), and for 1-8 slots with both arrays the library's idle
  * refresh (above) while the registry is idle, or (gcc and clang) its
  * refresh by the masks while the route byte allows it. Anything else goes
- * to the library. */
+ * to the library, which checks the arguments. */
 _PYMONITORING_WRAPPER int
 PyMonitoring_EnterScope(PyMonitoringState *state_array, uint64_t *version,
                         const uint8_t *event_types, Py_ssize_t length)
 {
-    if (version != NULL && length >= 0
-        && (length == 0 || (state_array != NULL && event_types != NULL))) {
+    if (version != NULL) {
         uint64_t current = _PyMonitoring_GlobalVersion[0];
         if (*version == current) {
             return 0;
         }
-        if (length >= 1 && length <= 8) {
+        if (length >= 1 && length <= 8 && state_array != NULL && event_types != NULL) {
             /* A plain read, folded into the compare: the word only ever
              * names a version at which the registry was idle, so even a
              * stale value that equals `current` is right. */

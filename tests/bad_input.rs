@@ -315,13 +315,24 @@ fn enter_scope_bad_arguments() {
         PyMonitoring_EnterScope(std::ptr::null_mut(), v, std::ptr::null(), 0)
     });
     assert_eq!(version, PyMonitoring_GetVersion());
-    // With a current version ids are not read (CPython reads nothing).
+    // With a current version nothing but the version is read (as CPython):
+    // a bad id, a negative length or a NULL array is not seen.
     let mut ev = events;
     ev[0] = 19;
-    let mut version2 = PyMonitoring_GetVersion();
+    let current = PyMonitoring_GetVersion();
+    let mut version2 = current;
+    let v2: *mut u64 = &mut version2;
     harmless(0, || unsafe {
-        PyMonitoring_EnterScope(s, &mut version2, ev.as_ptr(), 3)
+        PyMonitoring_EnterScope(s, v2, ev.as_ptr(), 3)
     });
+    harmless(0, || unsafe { PyMonitoring_EnterScope(s, v2, e, -1) });
+    harmless(0, || unsafe {
+        PyMonitoring_EnterScope(std::ptr::null_mut(), v2, e, 3)
+    });
+    harmless(0, || unsafe {
+        PyMonitoring_EnterScope(s, v2, std::ptr::null(), 3)
+    });
+    assert_eq!(version2, current);
     assert!(states.iter().all(|s| s.active == 0xAA));
     harmless(0, || PyMonitoring_ExitScope());
     harmless(0, || PyMonitoring_ExitScope());

@@ -16,7 +16,8 @@ use crate::scope::{self, SlotState};
 ///
 /// When `*version` equals the global version (see
 /// `PyMonitoring_GetVersion`) this returns 0 at once and reads and writes
-/// nothing else. Otherwise each `states[i].active` is set to the tools of
+/// nothing else, as CPython's: the other arguments are checked when the
+/// scope refreshes, where they are used. Otherwise each `states[i].active` is set to the tools of
 /// `event_types[i]` (C_RETURN and C_RAISE slots get CALL's tools, BRANCH
 /// slots get BRANCH_RIGHT's), `opaque` keeps its value (it may be stored
 /// back unchanged along with `active`; in the opt-in
@@ -29,8 +30,9 @@ use crate::scope::{self, SlotState};
 /// zeroed.
 ///
 /// Returns 0, or -1 with a ValueError and nothing written when `version` is
-/// NULL, `length` is negative or too large, `states` or `event_types` is NULL
-/// while `length > 0`, or (on refresh) an event id is 19 or more.
+/// NULL (on every call), or on refresh when `length` is negative or too
+/// large, `states` or `event_types` is NULL while `length > 0`, or an event
+/// id is 19 or more.
 ///
 /// # Safety
 /// `states` and `event_types` must point to `length` elements each. Any
@@ -112,19 +114,20 @@ const _: () = assert!(_PYMONITORING_ROUTE_MARKED == crate::ext::restarts::MARKED
 pub const _PYMONITORING_SCOPE_MASKS: usize = 16;
 const _: () = assert!(_PYMONITORING_SCOPE_MASKS == registry::SCOPE_MASKS);
 
-/// Validate, then compare the version; everything else is out of line.
+/// Check `version`, compare it, then validate the rest for the refresh;
+/// everything else is out of line.
 ///
-/// The validation is one filter that valid arguments with `length > 0`
-/// pass: the three pointers ANDed together non-zero (so none is NULL) and
-/// `length > 0`. Anything else — an invalid argument, `length` 0, or valid
-/// pointers whose AND happens to be 0 — goes to [`enter_scope_checked`],
-/// which makes the exact checks in their documented order and goes on as
-/// here, so every call is still validated (docs/BAD_INPUT.md). Pointers
-/// into one address space share their high bits (on x86-64 Linux the
-/// addresses of a position-independent executable, of the libraries and of
-/// the stack all have bit 46 set), so the filter rarely sends valid
-/// arguments there; when it does, they cost the exact checks (9
-/// instructions), not a wrong answer.
+/// A current version reads nothing but `*version` (docs/BAD_INPUT.md), so
+/// the arguments the refresh uses are validated only there, by one filter
+/// that valid arguments with `length > 0` pass: the two arrays ANDed
+/// together non-zero (so neither is NULL) and `length > 0`. Anything else
+/// — an invalid argument, `length` 0, or valid pointers whose AND happens
+/// to be 0 — goes to [`enter_scope_checked`], which makes the exact checks
+/// in their documented order and goes on as here. Pointers into one
+/// address space share their high bits (on x86-64 Linux the addresses of a
+/// position-independent executable, of the libraries and of the stack all
+/// have bit 46 set), so the filter rarely sends valid arguments there; when
+/// it does, they cost the exact checks, not a wrong answer.
 ///
 /// # Safety
 /// As `PyMonitoring_EnterScope`.
@@ -135,12 +138,21 @@ unsafe fn enter_scope<const IDLE: bool>(
     event_types: *const u8,
     length: Py_ssize_t,
 ) -> c_int {
-    if (states as usize) & (event_types as usize) & (version as usize) == 0 || length <= 0 {
+    if version.is_null() {
         return enter_scope_checked::<IDLE>(states, version, event_types, length);
     }
-    // SAFETY: all three pointers non-NULL and `length > 0` (above);
-    // forwarded caller contract.
-    unsafe { enter_scope_valid::<IDLE>(states, version, event_types, length) }
+    // Acquire: a refresh reads the masks after it and stores this version.
+    let current = global_version();
+    // SAFETY: `version` is non-NULL; the caller owns the word.
+    if unsafe { *version } == current {
+        return 0;
+    }
+    if (states as usize) & (event_types as usize) == 0 || length <= 0 {
+        return enter_scope_checked::<IDLE>(states, version, event_types, length);
+    }
+    // SAFETY: both arrays non-NULL and `length > 0` (above); forwarded
+    // caller contract.
+    unsafe { enter_scope_stale::<IDLE>(states, version, event_types, length, current) }
 }
 
 /// [`enter_scope`] for the arguments its filter leaves out: the exact
@@ -187,6 +199,24 @@ unsafe fn enter_scope_valid<const IDLE: bool>(
     if unsafe { *version } == current {
         return 0;
     }
+    // SAFETY: forwarded.
+    unsafe { enter_scope_stale::<IDLE>(states, version, event_types, length, current) }
+}
+
+/// The refresh of a stale version `current` (the idle refresh inline,
+/// everything else in tail position out of line, so the entry stays
+/// frameless).
+///
+/// # Safety
+/// As [`enter_scope_valid`].
+#[inline(always)]
+unsafe fn enter_scope_stale<const IDLE: bool>(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+    current: u64,
+) -> c_int {
     if IDLE && idle_version() == current {
         // SAFETY: arguments validated; forwarded caller contract.
         return unsafe { enter_scope_idle(states, version, event_types, length as usize, current) };
