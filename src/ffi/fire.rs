@@ -601,3 +601,6 @@ unsafe fn inactive(state: *const PyMonitoringState) -> bool {
     // SAFETY: dereferenced only when non-NULL.
     !state.is_null() && unsafe { (*state).active } == 0
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests;
