@@ -617,27 +617,27 @@ impl<const N: usize> SiteTable<N> {
 pub(crate) static TABLE: SiteTable<SITES> = SiteTable::new();
 
 /// Where [`TABLE`]'s readers' part ([`Shared`]) starts.
-#[cfg(not(loom))]
+#[cfg(all(target_arch = "x86_64", not(loom)))]
 pub(crate) const SHARED_AT: usize = std::mem::offset_of!(SiteTable<SITES>, shared);
 /// Where [`Shared`]'s `done` is.
-#[cfg(not(loom))]
+#[cfg(all(target_arch = "x86_64", not(loom)))]
 pub(crate) const DONE_AT: usize = std::mem::offset_of!(Shared<SITES>, done);
 /// Where [`Shared`]'s `begun` is.
-#[cfg(not(loom))]
+#[cfg(all(target_arch = "x86_64", not(loom)))]
 pub(crate) const BEGUN_AT: usize = std::mem::offset_of!(Shared<SITES>, begun);
 /// Where an entry's key is in [`Shared`], from the entry's byte offset in
 /// the entries.
-#[cfg(not(loom))]
+#[cfg(all(target_arch = "x86_64", not(loom)))]
 pub(crate) const KEY_AT: usize =
     std::mem::offset_of!(Shared<SITES>, entries) + std::mem::offset_of!(Entry, key);
 /// Where an entry's code-like is (see [`KEY_AT`]).
-#[cfg(not(loom))]
+#[cfg(all(target_arch = "x86_64", not(loom)))]
 pub(crate) const OBJECT_AT: usize =
     std::mem::offset_of!(Shared<SITES>, entries) + std::mem::offset_of!(Entry, object);
 /// An entry's byte offset is its index shifted by this.
-#[cfg(not(loom))]
+#[cfg(all(target_arch = "x86_64", not(loom)))]
 pub(crate) const ENTRY_SHIFT: u32 = std::mem::size_of::<Entry>().trailing_zeros();
-#[cfg(not(loom))]
+#[cfg(all(target_arch = "x86_64", not(loom)))]
 const _: () = assert!(1 << ENTRY_SHIFT == std::mem::size_of::<Entry>());
 
 /// Before `fork()`: hold the table's writer lock, so no entry is halfway
