@@ -288,13 +288,14 @@ static void table_full(void) {
 /* LINE sites whose offset is 2^25 or more, or whose line is below -1 or
  * 2^25 - 1 or more, are never remembered (docs/EXTENSIONS.md, "Site
  * memory"): their callback is called on every fire, and a site they would
- * alias (the same low bits) stays itself. The other events' sites are
+ * alias (the same low bits, or the offset's bit 25 carried into the line:
+ * (2^25, 5) after (0, 6)) stays itself. The other events' sites are
  * remembered at every offset. */
 static void sites_outside_the_key(void) {
     const uint8_t ev = PY_MONITORING_EVENT_LINE;
     const int32_t big = 1 << 25;
     const struct { int32_t offset; int line; int remembered; } sites[] = {
-        {big - 1, 5, 1}, {big, 5, 0}, {0, -1, 1}, {0, -2, 0},
+        {big - 1, 5, 1}, {0, 6, 1}, {big, 5, 0}, {0, -1, 1}, {0, -2, 0},
         {1, big - 2, 1}, {1, big - 1, 0}, {2, 3, 1}, {2, 3 + (1 << 25), 0},
     };
     const int n = (int)(sizeof sites / sizeof sites[0]);

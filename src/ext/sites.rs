@@ -611,8 +611,34 @@ impl<const N: usize> SiteTable<N> {
     }
 }
 
+/// The process's table. Named by the exported fire functions' check,
+/// which reads it by its symbol (`crate::ffi`, with the offsets below).
 #[cfg(not(loom))]
-static TABLE: SiteTable<SITES> = SiteTable::new();
+pub(crate) static TABLE: SiteTable<SITES> = SiteTable::new();
+
+/// Where [`TABLE`]'s readers' part ([`Shared`]) starts.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+pub(crate) const SHARED_AT: usize = std::mem::offset_of!(SiteTable<SITES>, shared);
+/// Where [`Shared`]'s `done` is.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+pub(crate) const DONE_AT: usize = std::mem::offset_of!(Shared<SITES>, done);
+/// Where [`Shared`]'s `begun` is.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+pub(crate) const BEGUN_AT: usize = std::mem::offset_of!(Shared<SITES>, begun);
+/// Where an entry's key is in [`Shared`], from the entry's byte offset in
+/// the entries.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+pub(crate) const KEY_AT: usize =
+    std::mem::offset_of!(Shared<SITES>, entries) + std::mem::offset_of!(Entry, key);
+/// Where an entry's code-like is (see [`KEY_AT`]).
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+pub(crate) const OBJECT_AT: usize =
+    std::mem::offset_of!(Shared<SITES>, entries) + std::mem::offset_of!(Entry, object);
+/// An entry's byte offset is its index shifted by this.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+pub(crate) const ENTRY_SHIFT: u32 = std::mem::size_of::<Entry>().trailing_zeros();
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+const _: () = assert!(1 << ENTRY_SHIFT == std::mem::size_of::<Entry>());
 
 /// Before `fork()`: hold the table's writer lock, so no entry is halfway
 /// written when the process is copied (`crate::fork`).

@@ -268,18 +268,220 @@ unsafe extern "C" fn fire_marked<const EVENT: u8>(
     a: usize,
     b: usize,
 ) -> c_int {
-    // One copy per event, so the event is a constant in the site key.
+    // A NULL code-like is never skipped: the paths below reject it.
+    // SAFETY: forwarded.
+    let skip = unsafe { site_skip::<EVENT>(state, codelike, offset, a) };
+    // LINE's `lineno` goes on as the `c_int` it came as (see `RawArg`).
+    let line = EVENT == Event::Line as u8;
+    match skip {
+        lasting::Skip::Done => 0,
+        // SAFETY: forwarded.
+        lasting::Skip::Fire if line => unsafe {
+            fire_default::<EVENT, c_int>(state, codelike, offset, a as c_int, b)
+        },
+        // SAFETY: forwarded.
+        lasting::Skip::Fire => unsafe {
+            fire_default::<EVENT, usize>(state, codelike, offset, a, b)
+        },
+        // SAFETY: forwarded.
+        lasting::Skip::Scan if line => unsafe {
+            fire_marked_slow::<EVENT, c_int>(state, codelike, offset, a as c_int, b)
+        },
+        // SAFETY: forwarded.
+        lasting::Skip::Scan => unsafe {
+            fire_marked_slow::<EVENT, usize>(state, codelike, offset, a, b)
+        },
+    }
+}
+
+/// The check of [`fire_marked`]: [`lasting::skipped_fast_at`] for the
+/// event's site (one copy per event, so the event is a constant in the
+/// site key).
+///
+/// # Safety
+/// As [`fire_marked`].
+#[cfg(not(all(target_arch = "x86_64", not(loom))))]
+#[inline(always)]
+unsafe fn site_skip<const EVENT: u8>(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+    a: usize,
+) -> lasting::Skip {
     let event = Event::ALL[EVENT as usize];
     // SAFETY: non-NULL and valid by the caller's contract (as in `fire`).
     let slot = unsafe { &*(state as *const SlotState) };
     let line = crate::ext::sites::line_word(event, a as c_int);
-    // A NULL code-like is never skipped: the paths below reject it.
-    match lasting::skipped_fast_at(slot, event, codelike as usize, offset, line) {
-        lasting::Skip::Done => 0,
-        // SAFETY: forwarded.
-        lasting::Skip::Fire => unsafe { fire_default::<EVENT>(state, codelike, offset, a, b) },
-        // SAFETY: forwarded.
-        lasting::Skip::Scan => unsafe { fire_marked_slow::<EVENT>(state, codelike, offset, a, b) },
+    lasting::skipped_fast_at(slot, event, codelike as usize, offset, line)
+}
+
+/// The check of [`fire_marked`] on x86-64: what
+/// [`lasting::skipped_fast_at`] answers, with the site table read as the
+/// core reads it (`crate::ext::sites`, "Site table" in
+/// docs/CONCURRENCY.md) by the table's symbol, in one `asm!` whose compares
+/// take their words from memory (`cmp` with a memory operand: an aligned
+/// 8-byte read, a load of the protocol's order on x86-64) and whose
+/// branches lead to the answers.
+///
+/// The home's key is tested for 0 first (an empty home: [`Skip::Fire`];
+/// no `done` is needed for that answer, a racing insert reads as a miss),
+/// then `done` is read, the key again and compared with the site's key and
+/// `active` (the byte at `state`), the code-like, and `begun` with `done`:
+/// [`Skip::Done`] only when all match. LINE's line and offset are put in
+/// the key without their range test: the test (`line + 1` and the offset
+/// below 2^25, as [`crate::ext::sites`] remembers them) is made on a
+/// match, before [`Skip::Done`], so a site outside the key that hashes or
+/// packs onto a remembered one is [`Skip::Scan`] (the slow path's exact
+/// answer), and a site whose home is empty fires.
+///
+/// # Safety
+/// As [`fire_marked`].
+///
+/// [`Skip::Fire`]: lasting::Skip::Fire
+/// [`Skip::Done`]: lasting::Skip::Done
+/// [`Skip::Scan`]: lasting::Skip::Scan
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[inline(always)]
+unsafe fn site_skip<const EVENT: u8>(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+    a: usize,
+) -> lasting::Skip {
+    use crate::ext::sites;
+    use lasting::Skip;
+    const { assert!(Event::ALL[EVENT as usize].is_local()) };
+    // The compare of the site's key with `active` or-ed into its low byte.
+    const { assert!(sites::EVENT_SHIFT >= 8) };
+    const { assert!(std::mem::offset_of!(PyMonitoringState, active) == 0) };
+    let code = codelike as usize;
+    // The check once the site's key is in `s` and its home's byte offset
+    // in `x` (the hash of the code-like plus `s`), then the answers.
+    macro_rules! check {
+        ($($site:literal,)* ; $($range:literal,)* ; $($operand:tt)*) => {
+            'check: {
+                // SAFETY: reads only: the state's `active` byte (valid by
+                // the caller's contract) and aligned words of the site
+                // table, a static that lives for the whole process, whose
+                // words are atomics (a `mov` or `cmp` of an aligned word is
+                // an atomic load with the order the protocol needs on
+                // x86-64); the multiplier is a static. Every register it
+                // writes is an output; the labels only break.
+                unsafe {
+                    std::arch::asm!(
+                        ".hidden {table}",
+                        ".hidden {multiplier}",
+                        $($site,)*
+                        "lea {x}, [{s} + {code}]",
+                        "imul {x}, qword ptr [rip + {multiplier}]",
+                        "shr {x}, {hash_shift}",
+                        "shl {x:e}, {entry_shift}",
+                        "lea {t}, [rip + {table} + {shared}]",
+                        "cmp qword ptr [{t} + {x} + {key}], 0",
+                        "je {fire}",
+                        "mov {d}, qword ptr [{t} + {done}]",
+                        "or {s:l}, byte ptr [{state}]",
+                        "cmp qword ptr [{t} + {x} + {key}], {s}",
+                        "jne {scan}",
+                        "cmp qword ptr [{t} + {x} + {object}], {code}",
+                        "jne {scan}",
+                        $($range,)*
+                        "cmp qword ptr [{t} + {begun}], {d}",
+                        "jne {scan}",
+                        table = sym sites::TABLE,
+                        multiplier = sym SITE_HASH,
+                        shared = const sites::SHARED_AT,
+                        done = const sites::DONE_AT,
+                        begun = const sites::BEGUN_AT,
+                        key = const sites::KEY_AT,
+                        object = const sites::OBJECT_AT,
+                        hash_shift = const sites::HASH_SHIFT,
+                        entry_shift = const sites::ENTRY_SHIFT,
+                        state = in(reg) state,
+                        code = in(reg) code,
+                        offset = in(reg) offset,
+                        s = out(reg) _,
+                        x = out(reg) _,
+                        t = out(reg) _,
+                        d = out(reg) _,
+                        fire = label { break 'check Skip::Fire },
+                        scan = label { break 'check Skip::Scan },
+                        $($operand)*
+                        options(nostack, readonly),
+                    );
+                }
+                Skip::Done
+            }
+        };
+    }
+    if EVENT == Event::Line as u8 {
+        // `line + 1` and the offset as their 32 bits, in their fields;
+        // tested on a match.
+        check!(
+            "lea {s:e}, [{line:r} + 1]",
+            "shl {s}, {line_shift}",
+            "mov {x:e}, {offset:e}",
+            "shl {x}, {offset_shift}",
+            "lea {s}, [{s} + {x} + {event}]",
+            ;
+            "lea {s:e}, [{line:r} + 1]",
+            "or {s:e}, {offset:e}",
+            "cmp {s:e}, {limit}",
+            "jae {scan}",
+            ;
+            line = in(reg) a as u32,
+            line_shift = const sites::LINE_SHIFT,
+            offset_shift = const sites::OFFSET_SHIFT,
+            event = const (EVENT as u64) << sites::EVENT_SHIFT,
+            limit = const sites::LINE_LIMIT,
+        )
+    } else if EVENT == 0 {
+        // The offset's 32 bits (every offset fits).
+        check!(
+            "mov {s:e}, {offset:e}",
+            "shl {s}, {offset_shift}",
+            ;
+            ;
+            offset_shift = const sites::OFFSET_SHIFT,
+        )
+    } else {
+        check!(
+            "mov {s:e}, {offset:e}",
+            "shl {s}, {offset_shift}",
+            "or {s}, {event}",
+            ;
+            ;
+            offset_shift = const sites::OFFSET_SHIFT,
+            event = const (EVENT as u64) << sites::EVENT_SHIFT,
+        )
+    }
+}
+
+/// The site hash's multiplier, which the check of [`site_skip`] multiplies
+/// by from memory (one `imul` where a register would take a `movabs`).
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+static SITE_HASH: u64 = crate::ext::sites::HASH_MULTIPLIER;
+
+/// An extra argument of a local event as [`fire_marked`]'s paths take it:
+/// LINE's `lineno` as the `c_int` it came as (its 32 bits are all they
+/// read, so no sign extension is made before the jump), a pointer as
+/// `usize`.
+trait RawArg: Copy {
+    /// The argument as [`local_firing`] takes it.
+    fn raw(self) -> usize;
+}
+
+impl RawArg for usize {
+    #[inline(always)]
+    fn raw(self) -> usize {
+        self
+    }
+}
+
+impl RawArg for c_int {
+    #[inline(always)]
+    fn raw(self) -> usize {
+        self as usize
     }
 }
 
@@ -291,7 +493,23 @@ unsafe extern "C" fn fire_marked<const EVENT: u8>(
 /// # Safety
 /// As [`fire_marked`].
 #[inline(never)]
-unsafe extern "C" fn fire_default<const EVENT: u8>(
+unsafe extern "C" fn fire_default<const EVENT: u8, A: RawArg>(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+    a: A,
+    b: usize,
+) -> c_int {
+    // SAFETY: forwarded.
+    unsafe { fire_default_body::<EVENT>(state, codelike, offset, a.raw(), b) }
+}
+
+/// What [`fire_default`] does.
+///
+/// # Safety
+/// As [`fire_marked`].
+#[inline(always)]
+unsafe fn fire_default_body<const EVENT: u8>(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
     offset: i32,
@@ -312,7 +530,23 @@ unsafe extern "C" fn fire_default<const EVENT: u8>(
 /// As [`fire_marked`].
 #[cold]
 #[inline(never)]
-unsafe extern "C" fn fire_marked_slow<const EVENT: u8>(
+unsafe extern "C" fn fire_marked_slow<const EVENT: u8, A: RawArg>(
+    state: *mut PyMonitoringState,
+    codelike: *mut PyObject,
+    offset: i32,
+    a: A,
+    b: usize,
+) -> c_int {
+    // SAFETY: forwarded.
+    unsafe { fire_marked_slow_body::<EVENT>(state, codelike, offset, a.raw(), b) }
+}
+
+/// What [`fire_marked_slow`] does.
+///
+/// # Safety
+/// As [`fire_marked`].
+#[inline(always)]
+unsafe fn fire_marked_slow_body<const EVENT: u8>(
     state: *mut PyMonitoringState,
     codelike: *mut PyObject,
     offset: i32,
@@ -369,3 +603,6 @@ unsafe fn inactive(state: *const PyMonitoringState) -> bool {
     // SAFETY: dereferenced only when non-NULL.
     !state.is_null() && unsafe { (*state).active } == 0
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests;
