@@ -5,7 +5,7 @@ use std::cell::Cell;
 use crate::error::{self, Error, ErrorSet};
 use crate::event::Event;
 use crate::ext::Snapshot;
-use crate::ffi::table;
+use crate::ffi::table::{self, Rows};
 use crate::host;
 use crate::readers::Announced;
 use crate::registry::{self, Handler, Outcome, Row};
@@ -160,29 +160,10 @@ impl Boundary for Unguarded {
     }
 }
 
-/// How the walk reads its event's row of the callback table: the row
-/// after the announcement, and whether the table was replaced since
-/// (`ffi::table`). Functions, not a type parameter, so that every event's
-/// walk is one instance of the same code; a C entry point passes its
-/// event's own ([`Rows::ANY`] reads any event's), which become direct
-/// calls once the walk is inlined there.
-#[derive(Clone, Copy)]
-pub struct Rows {
-    pub(crate) row: for<'a> fn(Event, &'a Announced<'_>) -> &'a Row,
-    pub(crate) replaced: fn(Event, &Row) -> bool,
-}
-
-impl Rows {
-    /// The reads for any event (the Rust API, the slow paths).
-    pub const ANY: Rows = Rows {
-        row: table::row,
-        replaced: table::row_replaced,
-    };
-}
-
 /// [`fire_record`] answering a [`Status`], with `B` where a panic can
 /// start: what the C entry points use, inlined into each of them (the
 /// walk in the entry's frame). `rows` reads `record`'s event's row.
+#[allow(private_interfaces)]
 #[inline(always)]
 pub fn fire_status<B: Boundary>(rows: Rows, active: &Cell<u8>, record: &mut FireRecord) -> Status {
     // Decided here, where a C entry point's event is a constant: the test

@@ -2,8 +2,9 @@
 //!
 //! Writers are serialised by one mutex. Readers on hot paths never lock:
 //! scopes read the global version and the per-event tool masks, dispatch
-//! reads the callback table through one pointer under its announcement
-//! (`crate::ffi::rcu`). `docs/CONCURRENCY.md` explains the orderings.
+//! reads its event's row of the callback table through that row's pointer
+//! under its announcement (`crate::ffi::rcu`). `docs/CONCURRENCY.md`
+//! explains the orderings.
 //!
 //! All shared state is one `Registry`; the process has one instance, and
 //! the free functions below work on it. The loom models

@@ -128,7 +128,7 @@ unsafe extern "C" fn fire_frame<const EVENT: u8>(
 /// Rust closure's call, the cold paths — is guarded where it is called
 /// ([`Catch`]), so no panic crosses (docs/BAD_INPUT.md).
 #[inline(always)]
-fn fire_checked(rows: dispatch::Rows, active: &Cell<u8>, record: &mut FireRecord) -> c_int {
+fn fire_checked(rows: super::table::Rows, active: &Cell<u8>, record: &mut FireRecord) -> c_int {
     dispatch::fire_status::<Catch>(rows, active, record) as c_int
 }
 

@@ -67,7 +67,7 @@ struct Writer<T> {
     /// points to the `'static` value.
     current: Option<Arc<T>>,
     /// Replaced values, each with the dispatches that were announced when
-    /// the pointer moved away from it (a record and the odd `seq` it had):
+    /// the pointers moved away from it (a record and the odd `seq` it had):
     /// kept until every one of them has ended.
     retired: Vec<(Arc<T>, Busy)>,
 }

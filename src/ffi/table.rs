@@ -2,7 +2,6 @@
 //! fires (one of the registry's [`Published`](super::rcu::Published)
 //! pointers, loaded by its address) and the calling thread's state.
 
-use crate::dispatch::Rows;
 use crate::event::Event;
 use crate::readers::Announced;
 use crate::registry::{self, Row};
@@ -60,9 +59,29 @@ pub(crate) fn thread_set_up(state: &ThreadState) {
     let _ = state;
 }
 
+/// How the walk reads its event's row of the callback table: the row
+/// after the announcement, and whether the table was replaced since.
+/// Functions, not a type parameter, so that every event's walk is one
+/// instance of the same code (and of the functions it calls out of line);
+/// a C entry point passes its event's own ([`rows`]; [`Rows::ANY`] reads
+/// any event's), which are direct calls once the walk is inlined there.
+#[derive(Clone, Copy)]
+pub(crate) struct Rows {
+    pub(crate) row: for<'a> fn(Event, &'a Announced<'_>) -> &'a Row,
+    pub(crate) replaced: fn(Event, &Row) -> bool,
+}
+
+impl Rows {
+    /// The reads for any event (the Rust API, the slow paths).
+    pub(crate) const ANY: Rows = Rows {
+        row,
+        replaced: row_replaced,
+    };
+}
+
 /// The row of `event` in the callback table a dispatch announced by
 /// `announced` reads: what `Registry::row` answers for the process's
-/// registry (`dispatch::Rows::ANY`; [`rows`] has each event's own), on
+/// registry ([`Rows::ANY`]; [`rows`] has each event's own), on
 /// x86-64 loaded by the registry's address and the event's index.
 #[inline(always)]
 pub(crate) fn row<'a>(event: Event, announced: &'a Announced<'_>) -> &'a Row {
