@@ -5,7 +5,7 @@ use std::cell::Cell;
 use crate::error::{self, Error, ErrorSet};
 use crate::event::Event;
 use crate::ext::Snapshot;
-use crate::ffi::table;
+use crate::ffi::table::{self, Rows};
 use crate::host;
 use crate::readers::Announced;
 use crate::registry::{self, Handler, Outcome, Row};
@@ -34,7 +34,7 @@ pub fn fire(active: &Cell<u8>, firing: Firing) -> Result<(), ErrorSet> {
 /// path copies nothing. The same rules as [`fire`].
 #[inline(always)]
 pub fn fire_record(active: &Cell<u8>, record: &mut FireRecord) -> Result<(), ErrorSet> {
-    match fire_status::<Unguarded>(active, record) {
+    match fire_status::<Unguarded>(Rows::ANY, active, record) {
         Status::Done => Ok(()),
         Status::Failed => Err(ErrorSet),
     }
@@ -162,15 +162,16 @@ impl Boundary for Unguarded {
 
 /// [`fire_record`] answering a [`Status`], with `B` where a panic can
 /// start: what the C entry points use, inlined into each of them (the
-/// walk in the entry's frame).
+/// walk in the entry's frame). `rows` reads `record`'s event's row.
+#[allow(private_interfaces)]
 #[inline(always)]
-pub fn fire_status<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
+pub fn fire_status<B: Boundary>(rows: Rows, active: &Cell<u8>, record: &mut FireRecord) -> Status {
     // Decided here, where a C entry point's event is a constant: the test
     // folds away and `fire_in` does not repeat it.
     if record.event.takes_exception() {
-        fire_exception::<B>(active, record)
+        fire_exception::<B>(rows, active, record)
     } else {
-        fire_in::<B>(active, record)
+        fire_in::<B>(rows, active, record)
     }
 }
 
@@ -178,7 +179,7 @@ pub fn fire_status<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> S
 /// state itself (`ffi::table::thread_state`, a direct thread-local access).
 /// Exception events go to [`fire_exception`].
 #[inline(always)]
-fn fire_in<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
+fn fire_in<B: Boundary>(rows: Rows, active: &Cell<u8>, record: &mut FireRecord) -> Status {
     let t = table::thread_state();
     if t.seat.flags() != 0 {
         return fire_slow::<B>(t, active, record);
@@ -186,14 +187,14 @@ fn fire_in<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
     if record.offset < 0 {
         return fire_slow::<B>(t, active, record);
     }
-    walk::<B, _>(t, active, record, || t.has_pending()).into()
+    walk::<B, _>(rows, t, active, record, || t.has_pending()).into()
 }
 
 /// An exception event. The common case — nothing but a host exception
 /// pending, so the flag word is exactly `PENDING` — takes the exception,
 /// walks and puts it back here; anything else goes to [`fire_slow`].
 #[inline(always)]
-fn fire_exception<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> Status {
+fn fire_exception<B: Boundary>(rows: Rows, active: &Cell<u8>, record: &mut FireRecord) -> Status {
     let t = table::thread_state();
     if (t.seat.flags() != thread::PENDING) | (record.offset < 0) {
         return fire_slow::<B>(t, active, record);
@@ -212,7 +213,7 @@ fn fire_exception<B: Boundary>(active: &Cell<u8>, record: &mut FireRecord) -> St
         t.restore_raised(exc);
         return Status::Done;
     }
-    let result = walk_tools::<B, _>(t, tools, active, record, || t.has_pending());
+    let result = walk_tools::<B, _>(rows, t, tools, active, record, || t.has_pending());
     if result.is_ok() {
         // Nothing is pending after a successful walk (a callback that left
         // an error failed it), so the exception goes back as it was taken.
@@ -279,7 +280,7 @@ fn fire_slow_result<B: Boundary>(
     if record.offset < 0 {
         return error::fail(Error::value("offset must be non-negative"));
     }
-    let result = walk::<B, _>(t, active, record, || t.has_pending());
+    let result = walk::<B, _>(Rows::ANY, t, active, record, || t.has_pending());
     if result.is_ok() && saved.is_some() {
         t.set_pending(saved);
     }
@@ -344,7 +345,7 @@ fn fire_host<B: Boundary>(
     let result = if record.offset < 0 {
         error::fail(Error::value("offset must be non-negative"))
     } else {
-        walk::<B, _>(t, active, record, || host::occurred(host))
+        walk::<B, _>(Rows::ANY, t, active, record, || host::occurred(host))
     };
     match result {
         Ok(()) => {
@@ -375,6 +376,7 @@ fn no_exception(event: Event) -> Result<(), ErrorSet> {
 /// (tests/no_panic.rs checks the release build's entry points).
 #[inline(always)]
 fn walk<B: Boundary, P: Fn() -> bool + Copy>(
+    rows: Rows,
     t: &ThreadState,
     active: &Cell<u8>,
     record: &mut FireRecord,
@@ -388,12 +390,13 @@ fn walk<B: Boundary, P: Fn() -> bool + Copy>(
         cold_path();
         return Ok(());
     }
-    walk_tools::<B, P>(t, tools, active, record, pending)
+    walk_tools::<B, P>(rows, t, tools, active, record, pending)
 }
 
 /// [`walk`] for the `tools` (not 0) its caller read from `active`.
 #[inline(always)]
 fn walk_tools<B: Boundary, P: Fn() -> bool + Copy>(
+    rows: Rows,
     t: &ThreadState,
     mut tools: u32,
     active: &Cell<u8>,
@@ -412,22 +415,23 @@ fn walk_tools<B: Boundary, P: Fn() -> bool + Copy>(
     let Some(announced) = Announced::begin(&t.seat) else {
         return B::guarded(record.event, not_set_up).unwrap_or(Err(ErrorSet));
     };
-    // One pointer, read after the announcement, so a callback removed
-    // before it is never called; no count taken (the announcement keeps
-    // the table alive: docs/CONCURRENCY.md, H7). Read again after each
-    // callback, which may have removed later ones.
-    let mut held = table::callbacks(&announced);
-    // The table is looked at once, and again only after a refresh replaced
-    // it (before any tool had a callback: an empty one, never "none").
+    // The event's row, through its own pointer, read after the
+    // announcement, so a callback removed before it is never called; no
+    // count taken (the announcement keeps the table alive:
+    // docs/CONCURRENCY.md, H7). Read again after a callback that replaced
+    // the table, which may have removed later ones.
+    let mut row = (rows.row)(event, &announced);
+    // The row is looked at once, and again only after a callback replaced
+    // its table (before any tool had a callback: an empty one, never
+    // "none").
     let result = 'table: loop {
-        let table = held;
-        // Armed sites (src/ext/codelike_tables.rs): the table carries the
-        // arming while anything is armed; skipped tools get no callback and
-        // keep their bit. Only local events are filtered (a constant in an
-        // entry point, so the others have no test), and the gate is the
-        // table's flag, compared in memory.
-        let armed = if event.is_local() && table.is_armed() {
-            table.armed()
+        // Armed sites (src/ext/codelike_tables.rs): the table's rows carry
+        // the arming while anything is armed; skipped tools get no callback
+        // and keep their bit. Only local events are filtered (a constant in
+        // an entry point, so the others have no test), and the gate is the
+        // row's flag, compared in memory.
+        let armed = if event.is_local() && row.is_armed() {
+            row.armed()
         } else {
             None
         };
@@ -441,13 +445,6 @@ fn walk_tools<B: Boundary, P: Fn() -> bool + Copy>(
                 break Ok(());
             }
         }
-        // Only the event's row from here on: one register fewer in the
-        // loop than the table and the event.
-        let row = if event as usize == 0 {
-            table.row(event)
-        } else {
-            table::row_apart(table.row(event))
-        };
         // `tools` is not 0 here (tested before the walk and before each
         // pass), and each way back to the top tests it, once.
         loop {
@@ -493,18 +490,12 @@ fn walk_tools<B: Boundary, P: Fn() -> bool + Copy>(
             if tools == 0 {
                 break;
             }
-            // The first row is at the table's address (one register for
-            // both): the pointer compared. Another row is compared by its
-            // table's version, so the walk keeps no register for the table.
-            let replaced = if event as usize == 0 {
-                table::callbacks_replaced(held)
-            } else {
-                table::row_replaced(row)
-            };
+            // The row's pointer compared in memory.
+            let replaced = (rows.replaced)(event, row);
             if replaced {
                 cold_path();
                 B::replaced_fn()();
-                held = table::callbacks(&announced);
+                row = (rows.row)(event, &announced);
                 continue 'table;
             }
         }

@@ -5,7 +5,7 @@
 //! writer code (`Registry::register_callback`, `set_events`, `use_tool_id`,
 //! …), the real waiter (`Readers::wait`) and the real reader records. The
 //! firing side follows `dispatch::walk` step for step with the same calls
-//! (`Announced::begin`, `Registry::callbacks`, `Registry::callbacks_replaced`,
+//! (`Announced::begin`, `Registry::row`, `Registry::row_replaced`,
 //! `Handler::call`, the announcement's end),
 //! and the scope side follows `scope::enter_scope`/`refresh`
 //! (`version_relaxed`, `version`, `scope_mask`). The claims checked are the
@@ -73,11 +73,11 @@ fn record(event: Event, tool: u8) -> FireRecord {
     rec
 }
 
-/// One dispatch as `dispatch::walk` does it: announce, read the callback
-/// table's pointer, then for each tool of `active` (highest first) call the
-/// callback found in the table held, and read the pointer again when it
-/// moved; DISABLE of a local event clears the tool's bit. Returns the bits
-/// left in `active`.
+/// One dispatch as `dispatch::walk` does it: announce, read the pointer to
+/// the event's row of the callback table, then for each tool of `active`
+/// (highest first) call the callback found in the row held, and read the
+/// pointer again when it moved; DISABLE of a local event clears the tool's
+/// bit. Returns the bits left in `active`.
 fn dispatch(reg: &Registry, home: &Seat, active: u8, event: Event) -> u8 {
     let mut left = active;
     let mut tools = active;
@@ -87,13 +87,12 @@ fn dispatch(reg: &Registry, home: &Seat, active: u8, event: Event) -> u8 {
     let announced = Announced::begin(home).expect("the thread holds its right to announce");
     // dispatch::walk's reads (`ffi::table`, the same pointer): after the
     // announcement, then after each callback that is not the walk's last.
-    let mut held = reg.callbacks(&announced);
+    let mut held = reg.row(event, &announced);
     while tools != 0 {
         let tool = 7 - tools.leading_zeros() as u8;
         tools &= !(1 << tool);
         // The walk's call: the slot's `Direct` form, else its handler.
-        let table = held;
-        let row = table.row(event);
+        let row = held;
         let answer = if let Some(direct) = row.direct_masked(tool) {
             direct.call(&record(event, tool))
         } else if let Some(handler) = row.handler_masked(tool) {
@@ -104,8 +103,8 @@ fn dispatch(reg: &Registry, home: &Seat, active: u8, event: Event) -> u8 {
         if Outcome::from_answer(answer) == Outcome::Disable && event.is_local() {
             left &= !(1 << tool);
         }
-        if tools != 0 && reg.callbacks_replaced(held) {
-            held = reg.callbacks(&announced);
+        if tools != 0 && reg.row_replaced(event, held) {
+            held = reg.row(event, &announced);
         }
     }
     drop(announced);
@@ -193,6 +192,57 @@ fn loom_fire_racing_remove_then_wait() {
     });
 }
 
+/// H1 on a row that is not the table's first, walked for two tools: a
+/// thread fires LINE to tools 1 and 0 while another removes tool 0's
+/// callback, waits and frees its data. The walk reads LINE's row pointer
+/// again when it moved after tool 1's callback; tool 0's removed callback
+/// never runs after the wait returned, and tool 1's runs once.
+#[test]
+fn loom_fire_racing_remove_then_wait_on_another_row() {
+    model(|| {
+        let (reg, readers) = new_world();
+        reg.use_tool_id(0, "a").unwrap();
+        reg.use_tool_id(1, "b").unwrap();
+        let (live, calls) = flags();
+        let (kept_live, kept_calls) = flags();
+        let line = i64::from(Event::Line.id());
+        reg.register_callback(
+            0,
+            line,
+            Some(Probe::handler(&live, &calls, Outcome::Continue)),
+        )
+        .unwrap();
+        reg.register_callback(
+            1,
+            line,
+            Some(Probe::handler(&kept_live, &kept_calls, Outcome::Continue)),
+        )
+        .unwrap();
+
+        let firer = {
+            let (reg, readers) = (reg.clone(), readers.clone());
+            thread::spawn(move || {
+                let home = seat(&readers);
+                dispatch(&reg, &home, 0b11, Event::Line);
+                readers.unregister(home.unseat().unwrap());
+            })
+        };
+
+        let me = readers.register();
+        let old = reg.register_callback(0, line, None).unwrap();
+        assert!(old.is_some());
+        readers.wait(Some(me.record())).unwrap();
+        live.store(false, Ordering::Relaxed);
+        drop(old);
+        firer.join().unwrap();
+        assert!(
+            calls.load(Ordering::Relaxed) <= 1,
+            "a removed callback ran after PyMonitoring_WaitForCallbacks returned"
+        );
+        assert_eq!(kept_calls.load(Ordering::Relaxed), 1);
+    });
+}
+
 /// H1 with a replacement: the callback is replaced (not removed) by another
 /// one while a thread fires. A dispatch calls the old one or the new one,
 /// never the old one after the wait, and the new one's data stays live.
@@ -262,15 +312,14 @@ impl Drop for Dropping {
     }
 }
 
-/// H7: the callback table a dispatch reads through the pointer is not
-/// freed while the dispatch may use it. A thread fires twice while another
-/// removes the callback (the table that held it is retired) and publishes
-/// twice more (each publication frees the retired tables whose dispatches
-/// have ended); the callback, held by nothing but the old table, is never
-/// called after that table was dropped.
-#[test]
-fn loom_table_outlives_the_dispatches_that_read_it() {
-    model(|| {
+/// H7: the callback table a dispatch reads through its event's row pointer
+/// is not freed while the dispatch may use it. A thread fires `event` while
+/// another removes the callback (the table that held it is retired) and
+/// publishes twice more (each publication frees the retired tables whose
+/// dispatches have ended); the callback, held by nothing but the old table,
+/// is never called after that table was dropped.
+fn table_outlives_the_dispatches_that_read_it(event: Event) {
+    model(move || {
         let (reg, readers) = new_world();
         reg.use_tool_id(0, "t").unwrap();
         let (live, calls) = flags();
@@ -278,17 +327,21 @@ fn loom_table_outlives_the_dispatches_that_read_it() {
             live: live.clone(),
             calls: calls.clone(),
         });
-        reg.register_callback(0, 0, Some(handler)).unwrap();
+        reg.register_callback(0, i64::from(event.id()), Some(handler))
+            .unwrap();
 
         let firer = {
             let (reg, readers) = (reg.clone(), readers.clone());
             thread::spawn(move || {
                 let home = seat(&readers);
-                dispatch(&reg, &home, 1, Event::PyStart);
+                dispatch(&reg, &home, 1, event);
             })
         };
 
-        drop(reg.register_callback(0, 0, None).unwrap());
+        drop(
+            reg.register_callback(0, i64::from(event.id()), None)
+                .unwrap(),
+        );
         reg.register_callback(0, 1, None).unwrap();
         firer.join().unwrap();
         assert!(
@@ -302,6 +355,20 @@ fn loom_table_outlives_the_dispatches_that_read_it() {
             "the retired table is freed once no dispatch holds it"
         );
     });
+}
+
+/// H7 through the first row's pointer (PY_START's).
+#[test]
+fn loom_table_outlives_the_dispatches_that_read_it() {
+    table_outlives_the_dispatches_that_read_it(Event::PyStart);
+}
+
+/// H7 through another row's own pointer (LINE's): each pointer moves
+/// before the grace period, so the table is kept for a dispatch that read
+/// any of them.
+#[test]
+fn loom_table_outlives_the_dispatches_that_read_another_row() {
+    table_outlives_the_dispatches_that_read_it(Event::Line);
 }
 
 /// H4: a thread enters a scope and fires while another sets events and

@@ -217,9 +217,9 @@ impl Seat {
 /// A dispatch announced on a seat's record, listed in [`busy`]'s list:
 /// while the token lives the record's `seq` is odd, so a callback table
 /// retired after the announcement's fence is not freed (`crate::ffi::rcu`;
-/// H1 and H7 of `docs/CONCURRENCY.md`). Every read of the global
-/// callback-table pointer borrows it, so no reference to a table outlives
-/// it. The seat's [`IN_DISPATCH`] bit is set while the token lives, and
+/// H1 and H7 of `docs/CONCURRENCY.md`). Every read of a global pointer
+/// to a row of the callback table borrows it, so no reference to a table
+/// outlives it. The seat's [`IN_DISPATCH`] bit is set while the token lives, and
 /// cleared when it ends — also when a callback unwinds through the walk.
 pub(crate) struct Announced<'a> {
     /// The seat, whose record does not change while the token lives: read
@@ -406,9 +406,10 @@ fn every_record() -> MutexGuard<'static, Vec<&'static ReaderRecord>> {
 }
 
 /// The records inside a dispatch now, with the odd `seq` each was read at:
-/// called by a writer after it stored a new table pointer. The SeqCst fence
-/// pairs with [`ReaderRecord::enter`]'s (H1): a dispatch not listed here
-/// either had ended (its `exit` seen, Acquire) or reads the new pointer. A
+/// called by a writer after it stored a new table's row pointers. The
+/// SeqCst fence pairs with [`ReaderRecord::enter`]'s (H1): a dispatch not
+/// listed here either had ended (its `exit` seen, Acquire) or reads the new
+/// pointers. A
 /// record made later belongs to a thread whose first announcement follows
 /// its listing, which takes the lock after this copy released it.
 pub(crate) fn busy() -> Vec<(&'static ReaderRecord, u64)> {

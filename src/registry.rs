@@ -2,8 +2,9 @@
 //!
 //! Writers are serialised by one mutex. Readers on hot paths never lock:
 //! scopes read the global version and the per-event tool masks, dispatch
-//! reads the callback table through one pointer under its announcement
-//! (`crate::ffi::rcu`). `docs/CONCURRENCY.md` explains the orderings.
+//! reads its event's row of the callback table through that row's pointer
+//! under its announcement (`crate::ffi::rcu`). `docs/CONCURRENCY.md`
+//! explains the orderings.
 //!
 //! All shared state is one `Registry`; the process has one instance, and
 //! the free functions below work on it. The loom models
@@ -14,7 +15,7 @@ use std::sync::Arc;
 
 use crate::event::{Event, EventSet};
 use crate::failure::Error;
-use crate::ffi::rcu::Published;
+use crate::ffi::rcu::{Parts, Published};
 use crate::readers::Announced;
 use crate::record::{EventRecord, FireRecord};
 use crate::sync::{AtomicU64, AtomicU8, Mutex, MutexGuard, Ordering};
@@ -123,77 +124,58 @@ struct Slot {
     handler: Option<Arc<dyn Handler>>,
 }
 
-/// Every tool's callback for one event, indexed by tool id, and the
-/// callback table's version (`Registry::callbacks_version` when the table
-/// was published): what the lasting mode's DISABLE is validated against.
+/// Every tool's callback for one event, indexed by tool id, with what a
+/// dispatch of the event reads beside them: the callback table's version
+/// (`Registry::callbacks_version` when the table was published: what the
+/// lasting mode's DISABLE is validated against) and the table's arming.
+/// Each row is published through a pointer of its own
+/// (`Registry::row`), so a dispatch holds its row alone.
 #[derive(Clone)]
-pub(crate) struct Row(u64, [Slot; TOOL_IDS]);
-
-impl Row {
-    /// The [`Direct`] form of tool `tool & 7`'s callback, when it has one:
-    /// what the dispatch calls.
-    #[inline(always)]
-    pub(crate) fn direct_masked(&self, tool: u8) -> Option<&Direct> {
-        self.1[usize::from(tool & 7)].direct.as_ref()
-    }
-
-    /// The callback of tool `tool & 7`: what the dispatch calls when there
-    /// is no [`Direct`] form.
-    #[inline(always)]
-    pub(crate) fn handler_masked(&self, tool: u8) -> Option<&Arc<dyn Handler>> {
-        self.1[usize::from(tool & 7)].handler.as_ref()
-    }
-
-    /// The version of the table this row belongs to.
-    #[inline(always)]
-    pub(crate) fn version(&self) -> u64 {
-        self.0
-    }
-}
-
-/// An immutable snapshot of every tool's callbacks. Writers replace it whole.
-#[derive(Clone)]
-pub struct CallbackTable {
-    /// One flat `[event][tool]` table, so the dispatch reaches a slot with
-    /// one index and no row test. Tools 6 and 7 never get callbacks; their
-    /// slots stay empty so that any tool bit indexes without a bounds check.
-    slots: [Row; Event::COUNT],
-    /// Bit t: tool t was given a callback slot (set, even to none) since it
-    /// was last cleared — what a claim's release asks.
-    used: u8,
-    /// Armed sites: the code-likes' snapshot while anything is
-    /// armed, so the dispatch sees arming with the table it already holds
-    /// (no second thread-local, no extra global load while nothing is).
-    /// Set with [`CallbackTable::set_armed`] only.
+pub(crate) struct Row {
+    slots: [Slot; TOOL_IDS],
+    version: u64,
+    /// Armed sites: the code-likes' snapshot while anything is armed, so
+    /// the dispatch sees arming with the row it already holds (no second
+    /// thread-local, no extra global load while nothing is). The same in
+    /// every row of a table; set with [`CallbackTable::set_armed`] only.
     armed: Option<Arc<crate::ext::Snapshot>>,
     /// Whether `armed` is set: the dispatch's gate, a compare with memory
     /// (the pointer's own test loads it into a register first).
     is_armed: bool,
 }
 
-/// What a registry's dispatches read before its first callback table is
-/// published: no callbacks (so a dispatch never meets "no table").
-static EMPTY_TABLE: CallbackTable = CallbackTable::empty();
-
-impl CallbackTable {
-    const fn empty() -> CallbackTable {
+impl Row {
+    const EMPTY: Row = {
         const EMPTY_SLOT: Slot = Slot {
             direct: None,
             handler: None,
         };
-        const EMPTY_ROW: Row = Row(0, [EMPTY_SLOT; TOOL_IDS]);
-        CallbackTable {
-            slots: [EMPTY_ROW; Event::COUNT],
-            used: 0,
+        Row {
+            slots: [EMPTY_SLOT; TOOL_IDS],
+            version: 0,
             armed: None,
             is_armed: false,
         }
+    };
+
+    /// The [`Direct`] form of tool `tool & 7`'s callback, when it has one:
+    /// what the dispatch calls.
+    #[inline(always)]
+    pub(crate) fn direct_masked(&self, tool: u8) -> Option<&Direct> {
+        self.slots[usize::from(tool & 7)].direct.as_ref()
     }
 
-    /// Carry `armed` (see `armed`).
-    pub(super) fn set_armed(&mut self, armed: Option<Arc<crate::ext::Snapshot>>) {
-        self.is_armed = armed.is_some();
-        self.armed = armed;
+    /// The callback of tool `tool & 7`: what the dispatch calls when there
+    /// is no [`Direct`] form.
+    #[inline(always)]
+    pub(crate) fn handler_masked(&self, tool: u8) -> Option<&Arc<dyn Handler>> {
+        self.slots[usize::from(tool & 7)].handler.as_ref()
+    }
+
+    /// The version of the table this row belongs to.
+    #[inline(always)]
+    pub(crate) fn version(&self) -> u64 {
+        self.version
     }
 
     /// Whether anything is armed (the same as `armed().is_some()`).
@@ -207,20 +189,64 @@ impl CallbackTable {
     pub(crate) fn armed(&self) -> Option<&crate::ext::Snapshot> {
         self.armed.as_deref()
     }
+}
+
+/// An immutable snapshot of every tool's callbacks. Writers replace it whole.
+#[derive(Clone)]
+pub struct CallbackTable {
+    /// One row a event, one slot a tool in each: the dispatch reaches a
+    /// slot with one index and no row test. Tools 6 and 7 never get
+    /// callbacks; their slots stay empty so that any tool bit indexes
+    /// without a bounds check.
+    rows: [Row; Event::COUNT],
+    /// Bit t: tool t was given a callback slot (set, even to none) since it
+    /// was last cleared — what a claim's release asks.
+    used: u8,
+}
+
+/// What a registry's dispatches read before its first callback table is
+/// published, for every event: no callbacks (so a dispatch never meets "no
+/// table").
+static EMPTY_ROW: Row = Row::EMPTY;
+
+/// The table's rows are what a dispatch reads, each through its own
+/// pointer ([`Published`]).
+impl Parts for CallbackTable {
+    type Part = Row;
+    #[inline(always)]
+    fn part(&self, i: usize) -> &Row {
+        &self.rows[i]
+    }
+}
+
+impl CallbackTable {
+    const fn empty() -> CallbackTable {
+        CallbackTable {
+            rows: [Row::EMPTY; Event::COUNT],
+            used: 0,
+        }
+    }
+
+    /// Carry `armed` in every row (see `Row::armed`).
+    pub(super) fn set_armed(&mut self, armed: Option<Arc<crate::ext::Snapshot>>) {
+        for row in &mut self.rows {
+            row.is_armed = armed.is_some();
+            row.armed.clone_from(&armed);
+        }
+    }
+
+    /// The arming the rows carry (the same in every row).
+    pub(super) fn armed(&self) -> Option<&Arc<crate::ext::Snapshot>> {
+        self.rows[0].armed.as_ref()
+    }
 
     /// The callback of `tool` for `event`.
     pub fn get(&self, tool: u8, event: Event) -> Option<&Arc<dyn Handler>> {
-        self.slots[event as usize]
-            .1
+        self.rows[event as usize]
+            .slots
             .get(tool as usize)?
             .handler
             .as_ref()
-    }
-
-    /// The callbacks of every tool for `event`: what a dispatch walks.
-    #[inline(always)]
-    pub(crate) fn row(&self, event: Event) -> &Row {
-        &self.slots[event as usize]
     }
 
     /// Make `handler` `tool`'s callback for `event` (`tool` is a checked
@@ -236,13 +262,17 @@ impl CallbackTable {
             direct: handler.as_ref().and_then(|h| h.direct()),
             handler,
         };
-        std::mem::replace(&mut self.slots[event as usize].1[usize::from(tool)], slot).handler
+        std::mem::replace(
+            &mut self.rows[event as usize].slots[usize::from(tool)],
+            slot,
+        )
+        .handler
     }
 
     /// Stamp the table with the version it is published at.
     fn set_version(&mut self, version: u64) {
-        for row in &mut self.slots {
-            row.0 = version;
+        for row in &mut self.rows {
+            row.version = version;
         }
     }
 
@@ -253,16 +283,16 @@ impl CallbackTable {
 
     /// Every slot of `tool` emptied.
     fn clear_tool(&mut self, tool: usize) {
-        for row in &mut self.slots {
-            row.1[tool] = Slot::default();
+        for row in &mut self.rows {
+            row.slots[tool] = Slot::default();
         }
         self.used &= !(1 << tool);
     }
 
     /// `from`'s slots moved to `to` (whose own are dropped).
     fn move_tool(&mut self, from: usize, to: usize) {
-        for row in &mut self.slots {
-            row.1[to] = std::mem::take(&mut row.1[from]);
+        for row in &mut self.rows {
+            row.slots[to] = std::mem::take(&mut row.slots[from]);
         }
         let was_used = self.tool_used(from);
         self.used &= !(1 << from) & !(1 << to);
@@ -312,15 +342,15 @@ pub(crate) struct Registry {
     /// compiled out there.
     #[cfg(not(loom))]
     scope_mask_words: [std::sync::atomic::AtomicU64; MASK_WORDS],
-    /// The callback table dispatches read: one pointer, read after the
-    /// dispatch's announcement, old tables kept until the dispatches that
-    /// may hold them have ended (`crate::ffi::rcu`, docs/CONCURRENCY.md,
-    /// H1 and H7).
-    pub(crate) table: Published<CallbackTable>,
+    /// The callback table dispatches read: a pointer to each event's row,
+    /// read after the dispatch's announcement, old tables kept until the
+    /// dispatches that may hold them have ended (`crate::ffi::rcu`,
+    /// docs/CONCURRENCY.md, H1 and H7).
+    pub(crate) table: Published<CallbackTable, { Event::COUNT }>,
     /// Bumped (SeqCst, under `master`) whenever the callback table is
     /// replaced, and before the lasting mode forgets sites (the table is
-    /// then published again with the new version). The walk compares it
-    /// with its row's (`ffi::table::row_replaced`).
+    /// then published again with the new version): what the lasting mode's
+    /// DISABLE is validated against (`Row::version`).
     pub(crate) callbacks_version: AtomicU64,
     /// Source of claim tokens; 0 is never handed out.
     next_claim: AtomicU64,
@@ -348,7 +378,7 @@ impl Registry {
             scope_masks: [const { AtomicU8::new(0) }; 256],
             master: Mutex::new(NO_TOOLS),
             scope_mask_words: [const { std::sync::atomic::AtomicU64::new(0) }; MASK_WORDS],
-            table: Published::new(&EMPTY_TABLE),
+            table: Published::new(&EMPTY_ROW),
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
             ext: crate::ext::State::new(),
@@ -363,7 +393,7 @@ impl Registry {
             idle: AtomicU64::new(0),
             scope_masks: std::array::from_fn(|_| AtomicU8::new(0)),
             master: Mutex::new(NO_TOOLS),
-            table: Published::new(&EMPTY_TABLE),
+            table: Published::new(&EMPTY_ROW),
             callbacks_version: AtomicU64::new(0),
             next_claim: AtomicU64::new(1),
             ext: crate::ext::State::new(),
@@ -404,22 +434,22 @@ impl Registry {
         }
     }
 
-    /// The callback table a dispatch announced by `announced` reads (an
-    /// empty one before any tool had a callback). The walk reads the process's
-    /// registry through `ffi::table`, which loads the same pointer by
-    /// address on x86-64.
+    /// The row of `event` in the callback table a dispatch announced by
+    /// `announced` reads (an empty one before any tool had a callback). The
+    /// walk reads the process's registry through `ffi::table`, which loads
+    /// the same pointer by address on x86-64.
     #[cfg_attr(all(target_arch = "x86_64", not(loom)), allow(dead_code))]
     #[inline(always)]
-    pub(crate) fn callbacks<'a>(&'a self, announced: &'a Announced<'_>) -> &'a CallbackTable {
-        self.table.read(announced)
+    pub(crate) fn row<'a>(&'a self, event: Event, announced: &'a Announced<'_>) -> &'a Row {
+        self.table.read(event as usize, announced)
     }
 
-    /// Whether the table a dispatch holds (`held`, read earlier in the same
-    /// dispatch) was replaced since.
+    /// Whether the table of the row a dispatch holds (`held`, `event`'s,
+    /// read earlier in the same dispatch) was replaced since.
     #[cfg_attr(all(target_arch = "x86_64", not(loom)), allow(dead_code))]
     #[inline(always)]
-    pub(crate) fn callbacks_replaced(&self, held: &CallbackTable) -> bool {
-        self.table.moved_from(held)
+    pub(crate) fn row_replaced(&self, event: Event, held: &Row) -> bool {
+        self.table.moved_from(event as usize, held)
     }
 
     pub(crate) fn register_callback(

@@ -121,7 +121,7 @@ unsafe extern "C" fn fire_frame<const EVENT: u8>(
     // nothing else here: local events took `fire_marked` at their entry, and
     // the mode leaves the other events CPython's rules.
     let mut record = FireRecord::new(firing, super::object(super::missing()));
-    fire_checked(&slot.active, &mut record)
+    fire_checked(super::table::rows::<EVENT>(), &slot.active, &mut record)
 }
 
 /// The dispatch, walk and all, inlined into every fire function: one
@@ -130,8 +130,8 @@ unsafe extern "C" fn fire_frame<const EVENT: u8>(
 /// Rust closure's call, the cold paths — is guarded where it is called
 /// ([`Catch`]), so no panic crosses (docs/BAD_INPUT.md).
 #[inline(always)]
-fn fire_checked(active: &Cell<u8>, record: &mut FireRecord) -> c_int {
-    dispatch::fire_status::<Catch>(active, record) as c_int
+fn fire_checked(rows: super::table::Rows, active: &Cell<u8>, record: &mut FireRecord) -> c_int {
+    dispatch::fire_status::<Catch>(rows, active, record) as c_int
 }
 
 /// The address of the library's function `$f`, a `$ty`, computed where it

@@ -1,9 +1,10 @@
-//! The walk's direct reads: the process's callback table (the registry's
-//! [`Published`](super::rcu::Published) pointer loaded by its address) and
-//! the calling thread's state.
+//! The walk's direct reads: the row of the process's callback table it
+//! fires (one of the registry's [`Published`](super::rcu::Published)
+//! pointers, loaded by its address) and the calling thread's state.
 
+use crate::event::Event;
 use crate::readers::Announced;
-use crate::registry::{self, CallbackTable};
+use crate::registry::{self, Row};
 #[cfg(not(pymonitoring_tls_descriptor))]
 use crate::thread;
 use crate::thread::ThreadState;
@@ -58,105 +59,142 @@ pub(crate) fn thread_set_up(state: &ThreadState) {
     let _ = state;
 }
 
-/// The callback table a dispatch announced by `announced` reads: what
-/// `Registry::callbacks` answers for the process's registry, loaded on
-/// x86-64 with one `mov` by the registry's address (`load_by_address!`).
+/// How the walk reads its event's row of the callback table: the row
+/// after the announcement, and whether the table was replaced since.
+/// Functions, not a type parameter, so that every event's walk is one
+/// instance of the same code (and of the functions it calls out of line);
+/// a C entry point passes its event's own ([`rows`]; [`Rows::ANY`] reads
+/// any event's), which are direct calls once the walk is inlined there.
+#[derive(Clone, Copy)]
+pub(crate) struct Rows {
+    pub(crate) row: for<'a> fn(Event, &'a Announced<'_>) -> &'a Row,
+    pub(crate) replaced: fn(Event, &Row) -> bool,
+}
+
+impl Rows {
+    /// The reads for any event (the Rust API, the slow paths).
+    pub(crate) const ANY: Rows = Rows {
+        row,
+        replaced: row_replaced,
+    };
+}
+
+/// The row of `event` in the callback table a dispatch announced by
+/// `announced` reads: what `Registry::row` answers for the process's
+/// registry ([`Rows::ANY`]; [`rows`] has each event's own), on
+/// x86-64 loaded by the registry's address and the event's index.
 #[inline(always)]
-pub(crate) fn callbacks<'a>(announced: &'a Announced<'_>) -> &'a CallbackTable {
+pub(crate) fn row<'a>(event: Event, announced: &'a Announced<'_>) -> &'a Row {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
         let _ = announced;
-        let ptr = table_pointer();
-        // SAFETY: `ptr` is the value of `GLOBAL.table`'s pointer, loaded as
-        // `Published::read` loads it (a `mov` from an aligned word is an
-        // Acquire load on x86-64), never NULL (a `Published` starts with a
-        // `'static` value); the same argument holds (H7 of
-        // docs/CONCURRENCY.md): this thread announced before the load and
-        // the reference lives no longer than the announcement.
-        unsafe { &*ptr }
-    }
-    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
-    registry::global().callbacks(announced)
-}
-
-/// Whether the process's callback table was replaced since the dispatch
-/// read `held` (see `Registry::callbacks_replaced`).
-#[inline(always)]
-pub(crate) fn callbacks_replaced(held: &CallbackTable) -> bool {
-    #[cfg(all(target_arch = "x86_64", not(loom)))]
-    {
-        let held: *const CallbackTable = held;
-        // SAFETY: an aligned 8-byte read of the pointer word, as in
-        // `table_pointer`, compared in memory: `cmp` and the branch, no load
-        // into a register first (one instruction a tool).
-        unsafe { differs_by_address!(registry::GLOBAL, TABLE, held) }
-    }
-    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
-    registry::global().callbacks_replaced(held)
-}
-
-/// Whether the process's callback table was replaced since the dispatch
-/// read the table `row` belongs to: the table's version against
-/// `Registry::callbacks_version`, which every replacement moves on the
-/// replacing thread before it goes on (a callback's replacement is seen
-/// after it returns; another thread's, as with the pointer, when it is
-/// seen). What the walk asks for a row that is not the table's first, so
-/// that it keeps the row and not the table in a register.
-#[inline(always)]
-pub(crate) fn row_replaced(row: &registry::Row) -> bool {
-    #[cfg(all(target_arch = "x86_64", not(loom)))]
-    {
-        let version = row.version();
-        // SAFETY: an aligned 8-byte read of `GLOBAL.callbacks_version`
-        // (a `mov` is a SeqCst load on x86-64), compared in memory, as in
-        // `callbacks_replaced`.
-        unsafe { differs_by_address!(registry::GLOBAL, CALLBACKS_VERSION, version) }
-    }
-    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
-    {
-        registry::global().callbacks_version() != row.version()
-    }
-}
-
-/// `row` as the compiler cannot derive it from its table (an empty `asm!`
-/// it passes through): the walk then keeps the row alone in a register,
-/// not the table beside it (see [`row_replaced`]).
-#[inline(always)]
-pub(crate) fn row_apart(row: &registry::Row) -> &registry::Row {
-    #[cfg(all(target_arch = "x86_64", not(loom)))]
-    {
-        let mut ptr: *const registry::Row = row;
-        // SAFETY: the `asm!` leaves the register as it is: `ptr` is `row`.
+        let ptr: *const Row;
+        // SAFETY: an aligned 8-byte load of `event`'s row pointer in
+        // `GLOBAL.table` (at `ROWS`, 8 a row; the event's id is below
+        // `Event::COUNT`), as `row_pointer` loads it; the same argument as
+        // in `row_at`.
         unsafe {
             std::arch::asm!(
-                "/* {ptr} */",
-                ptr = inout(reg) ptr,
-                options(pure, readonly, nostack, preserves_flags),
+                ".hidden {global}",
+                "lea {ptr}, [rip + {global} + {offset}]",
+                "mov {ptr}, qword ptr [{ptr} + {index} * 8]",
+                ptr = out(reg) ptr,
+                index = in(reg) event as usize,
+                global = sym registry::GLOBAL,
+                offset = const ROWS,
+                options(nostack, preserves_flags, readonly),
             );
             &*ptr
         }
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
-    row
+    registry::global().row(event, announced)
 }
 
-/// The offset of the callback table's version in the registry.
-#[cfg(all(target_arch = "x86_64", not(loom)))]
-const CALLBACKS_VERSION: usize = std::mem::offset_of!(registry::Registry, callbacks_version);
+/// Whether the process's callback table was replaced since the dispatch
+/// read `held`, `event`'s row (see `Registry::row_replaced`).
+#[inline(always)]
+pub(crate) fn row_replaced(event: Event, held: &Row) -> bool {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    {
+        let held: *const Row = held;
+        // SAFETY: an aligned 8-byte read of `event`'s row pointer, as in
+        // [`row`], compared in memory.
+        unsafe {
+            std::arch::asm!(
+                ".hidden {global}",
+                "lea {base}, [rip + {global} + {offset}]",
+                "cmp qword ptr [{base} + {index} * 8], {held}",
+                "jne {moved}",
+                base = out(reg) _,
+                index = in(reg) event as usize,
+                held = in(reg) held,
+                global = sym registry::GLOBAL,
+                offset = const ROWS,
+                moved = label { return true; },
+                options(nostack, readonly),
+            );
+        }
+        false
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    registry::global().row_replaced(event, held)
+}
 
-/// `GLOBAL.table`'s pointer word.
+/// The walk's reads of the row of the event with id `EVENT`: on x86-64
+/// the row's pointer loaded with one `mov` by the registry's address
+/// (`load_by_address!`) and compared in memory (`differs_by_address!`),
+/// elsewhere [`Rows::ANY`]'s.
+#[inline(always)]
+pub(crate) fn rows<const EVENT: u8>() -> Rows {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    {
+        Rows {
+            row: row_at::<EVENT>,
+            replaced: row_replaced_at::<EVENT>,
+        }
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+    Rows::ANY
+}
+
+/// [`row`] for `event`, whose id is `EVENT`.
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 #[inline(always)]
-fn table_pointer() -> *const CallbackTable {
-    // SAFETY: an aligned 8-byte load of the pointer word of `GLOBAL.table`
-    // (at `TABLE`, the `Published`'s first field), which lives for the
-    // whole process (`load_by_address!`). Not
-    // `pure`: each call loads again (the walk asks after every callback).
+fn row_at<'a, const EVENT: u8>(event: Event, announced: &'a Announced<'_>) -> &'a Row {
+    let _ = (event, announced);
+    let ptr = row_pointer::<EVENT>();
+    // SAFETY: `ptr` is the value of `GLOBAL.table`'s pointer to `event`'s
+    // row (`EVENT` is its id), loaded as `Published::read` loads it (a
+    // `mov` from an aligned word is an Acquire load on x86-64), never NULL
+    // (a `Published` starts with a `'static` row); the same argument holds
+    // (H7 of docs/CONCURRENCY.md): this thread announced before the load
+    // and the reference lives no longer than the announcement.
+    unsafe { &*ptr }
+}
+
+/// [`row_replaced`] for `event`, whose id is `EVENT`.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[inline(always)]
+fn row_replaced_at<const EVENT: u8>(event: Event, held: &Row) -> bool {
+    let _ = event;
+    row_differs::<EVENT>(held)
+}
+
+/// `GLOBAL.table`'s pointer to the row of event id `E`.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[inline(always)]
+fn row_pointer<const E: u8>() -> *const Row {
+    // SAFETY: an aligned 8-byte load of the pointer word of event `E`'s
+    // row in `GLOBAL.table` (at `ROWS`, the `Published`'s first field,
+    // plus 8 a row), which lives for the whole process
+    // (`load_by_address!`). Not `pure`: each call loads again (the walk
+    // asks after a callback replaced the table).
     unsafe {
         load_by_address!(
-            *const CallbackTable,
+            *const Row,
             registry::GLOBAL,
-            TABLE,
+            ROWS + 8 * E as usize,
             nostack,
             preserves_flags,
             readonly
@@ -164,14 +202,26 @@ fn table_pointer() -> *const CallbackTable {
     }
 }
 
-/// The offset of the table pointer in the registry.
+/// Whether `GLOBAL.table`'s pointer to the row of event id `E` no longer
+/// points to `held`.
 #[cfg(all(target_arch = "x86_64", not(loom)))]
-const TABLE: usize = std::mem::offset_of!(registry::Registry, table) + super::rcu::POINTER;
+#[inline(always)]
+fn row_differs<const E: u8>(held: &Row) -> bool {
+    let held: *const Row = held;
+    // SAFETY: an aligned 8-byte read of the pointer word, as in
+    // `row_pointer`, compared in memory: `cmp` and the branch, no load into
+    // a register first (one instruction a tool).
+    unsafe { differs_by_address!(registry::GLOBAL, ROWS + 8 * E as usize, held) }
+}
+
+/// The offset of the first row pointer in the registry.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+const ROWS: usize = std::mem::offset_of!(registry::Registry, table) + super::rcu::PARTS;
 
 /// Whether the lasting-DISABLE mode is on: the option word (Relaxed, as
 /// `crate::ext::State` reads it) tested in memory by the registry's
 /// address, on x86-64 one `test` and the branch (no GOT, no load into a
-/// register; see [`callbacks`]).
+/// register; see `row_pointer`).
 #[inline(always)]
 pub(crate) fn lasting_mode() -> bool {
     #[cfg(all(target_arch = "x86_64", not(loom)))]

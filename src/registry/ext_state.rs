@@ -125,7 +125,7 @@ impl Registry {
     /// moves the callback table's version, so every dispatch takes it).
     pub(super) fn publish_codelikes(&self, m: &mut Master) {
         let armed = self.ext.publish(&m.ext);
-        let held = m.callbacks.as_ref().and_then(|t| t.armed.as_ref());
+        let held = m.callbacks.as_ref().and_then(|t| t.armed());
         let same = match (&armed, held) {
             (None, None) => true,
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
