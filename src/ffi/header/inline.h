@@ -101,9 +101,9 @@ extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
  * returns, so a claim made before a forget never matches the stamp a fire
  * reads after it. The stamp saturates at a value no claim holds (claims are
  * written only below it): from there on every fire asks the table. A
- * cache found shared (the macro expanded in a helper reached from several
- * sites, as Cython's `__Pyx__TraceLine` is: a claim for another code-like,
- * or for another site at the same stamp) takes _PYMONITORING_CACHE_SHARED
+ * cache found shared (the macro expanded in a helper inlined at several
+ * sites with constants: a claim for another code-like, or for another
+ * site at the same stamp) takes _PYMONITORING_CACHE_SHARED
  * and its own address as owner for good, and its fires ask the table
  * without claiming. Written after
  * the table found the site, out of line (reached with a tail call, so a
@@ -326,6 +326,15 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
 {
     uint64_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
     uint64_t line_bits = _PYMONITORING_CAST(uint32_t, line + 1);
+#if defined(__GNUC__) || defined(__clang__)
+    /* A site the compiler does not know is a helper's, reached from many
+     * sites (Cython's `__Pyx__TraceLine`): the library checks it (its
+     * check reads the table as the one below does, for less than the table
+     * check and the call it saves in this code; measured). */
+    if (!__builtin_constant_p(offset) || !__builtin_constant_p(line)) {
+        return _PYMONITORING_SITE_LIBRARY;
+    }
+#endif
 #if defined(_PYMONITORING_SITE_ASM)
     if (cache != NULL && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0) {
         uint64_t expected;
