@@ -286,6 +286,26 @@ int main(void) {
 }
 "#;
 
+/// Run a compiler command; on failure record `what` with its stderr.
+fn compiled(cmd: &mut Command, what: &str, failures: &mut Vec<String>) -> bool {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("run {program} (is it installed?): {e}"));
+    if !out.status.success() {
+        failures.push(format!("{what}:\n{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    out.status.success()
+}
+
+/// Run a built program; on a failing exit record `what` with its code.
+fn ran(exe: &Path, what: &str, failures: &mut Vec<String>) {
+    let run = Command::new(exe).output().expect("run the program");
+    if !run.status.success() {
+        failures.push(format!("{what}: exit {:?}", run.status.code()));
+    }
+}
+
 /// The fire macros in a shared object, where their caches are statics of
 /// that object: in a helper reached from several lines (one cache for all,
 /// as Cython's `__Pyx__TraceLine`) and, in C++, in an inline function, a
@@ -382,7 +402,8 @@ fn fire_macros_in_a_shared_object() {
         ("clang++", "c++17", &cpp),
     ] {
         let so = dir.join(format!("libfire_{compiler}.so").replace("++", "xx"));
-        let out = Command::new(compiler)
+        let mut shared = Command::new(compiler);
+        shared
             .arg(format!("-std={std}"))
             .args(["-O2", "-fPIC", "-shared", "-Wall", "-Wextra", "-Werror"])
             .arg("-DPYMONITORING_INLINE")
@@ -391,36 +412,24 @@ fn fire_macros_in_a_shared_object() {
             .arg(source)
             .arg("-o")
             .arg(&so)
-            .args(c_programs::library_link_args())
-            .output()
-            .unwrap_or_else(|e| panic!("run {compiler} (is it installed?): {e}"));
-        if !out.status.success() {
-            failures.push(format!(
-                "{compiler} -shared:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
+            .args(c_programs::library_link_args());
+        if !compiled(&mut shared, &format!("{compiler} -shared"), &mut failures) {
             continue;
         }
         let exe = dir.join(format!("main_{compiler}").replace("++", "xx"));
-        let out = Command::new("gcc")
-            .arg(&main)
+        let mut link = Command::new("gcc");
+        link.arg(&main)
             .arg("-o")
             .arg(&exe)
             .arg(&so)
             .arg(format!("-Wl,-rpath,{}", dir.display()))
-            .args(c_programs::library_link_args())
-            .output()
-            .expect("run gcc");
-        if !out.status.success() {
-            failures.push(format!(
-                "link with {compiler}'s object:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-            continue;
-        }
-        let run = Command::new(&exe).output().expect("run the program");
-        if !run.status.success() {
-            failures.push(format!("{compiler}: exit {:?}", run.status.code()));
+            .args(c_programs::library_link_args());
+        if compiled(
+            &mut link,
+            &format!("link with {compiler}'s object"),
+            &mut failures,
+        ) {
+            ran(&exe, compiler, &mut failures);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -456,22 +465,9 @@ fn fire_macros_keep_the_functions() {
                 .arg("-o")
                 .arg(&exe)
                 .args(c_programs::library_link_args());
-            let out = cmd
-                .output()
-                .unwrap_or_else(|e| panic!("run {compiler} (is it installed?): {e}"));
-            if !out.status.success() {
-                failures.push(format!(
-                    "{compiler} -std={std} ({variant}):\n{}",
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-                continue;
-            }
-            let run = Command::new(&exe).output().expect("run the program");
-            if !run.status.success() {
-                failures.push(format!(
-                    "{compiler} ({variant}): exit {:?}",
-                    run.status.code()
-                ));
+            let what = format!("{compiler} -std={std} ({variant})");
+            if compiled(&mut cmd, &what, &mut failures) {
+                ran(&exe, &what, &mut failures);
             }
         }
     }
