@@ -219,22 +219,13 @@ fn included_twice_compiles_in_every_language_and_variant() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// The local events' fire functions with the header's fire macros
-/// (`PYMONITORING_INLINE`, gcc and clang): a macro of the function's name
-/// expands only before `(`, so the functions' addresses are taken and
-/// called, `(PyMonitoring_FireLineEvent)(...)` calls the function, and the
-/// macro's site cache answers as the library does.
-const FIRE_MACROS: &str = r#"
+/// What [`FIRE_MACROS`] and [`FIRE_SO`] start with: tool 1 in the
+/// lasting-DISABLE mode, a callback for LINE and PY_START that counts into
+/// `calls` and answers DISABLE, and `cov_entered`, which sets it up and
+/// enters `st` (zeroed) as a LINE and a PY_START slot.
+const COV_TOOL: &str = r#"
 #include <string.h>
 #include "pymonitoring.h"
-
-#if defined(PYMONITORING_INLINE) && (defined(__GNUC__) || defined(__clang__)) \
-    && !defined(_PYMONITORING_SITE_CACHE)
-#error "the inline header gives gcc and clang the fire macros"
-#endif
-
-typedef int (*line_fn)(PyMonitoringState *, PyObject *, int32_t, int);
-typedef int (*start_fn)(PyMonitoringState *, PyObject *, int32_t);
 
 static int calls;
 
@@ -245,25 +236,45 @@ static int on_event(void *data, const PyMonitoringEvent *ev) {
     return PY_MONITORING_DISABLE;
 }
 
-static int through(line_fn f, PyMonitoringState *st, int line) {
-    return f(st, PyMonitoring_MISSING, 0, line);
-}
-
-int main(void) {
-    PyMonitoringState st[2];
+static int cov_entered(PyMonitoringState st[2]) {
     uint64_t version = 0;
     const uint8_t ids[2] = {PY_MONITORING_EVENT_LINE, PY_MONITORING_EVENT_PY_START};
-    line_fn f = PyMonitoring_FireLineEvent;
-    line_fn g = &PyMonitoring_FireLineEvent;
-    start_fn h = PyMonitoring_FirePyStartEvent;
     int rc = PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE);
     rc |= PyMonitoring_UseToolId(1, "cov");
     rc |= PyMonitoring_RegisterCallback(1, PY_MONITORING_EVENT_LINE, on_event, NULL);
     rc |= PyMonitoring_RegisterCallback(1, PY_MONITORING_EVENT_PY_START, on_event, NULL);
     rc |= PyMonitoring_SetEvents(1, (1u << PY_MONITORING_EVENT_LINE)
                                         | (1u << PY_MONITORING_EVENT_PY_START));
-    memset(st, 0, sizeof st);
+    memset(st, 0, 2 * sizeof *st);
     rc |= PyMonitoring_EnterScope(st, &version, ids, 2);
+    return rc;
+}
+"#;
+
+/// The local events' fire functions with the header's fire macros
+/// (`PYMONITORING_INLINE`, gcc and clang): a macro of the function's name
+/// expands only before `(`, so the functions' addresses are taken and
+/// called, `(PyMonitoring_FireLineEvent)(...)` calls the function, and the
+/// macro's site cache answers as the library does.
+const FIRE_MACROS: &str = r#"
+#if defined(PYMONITORING_INLINE) && (defined(__GNUC__) || defined(__clang__)) \
+    && !defined(_PYMONITORING_SITE_CACHE)
+#error "the inline header gives gcc and clang the fire macros"
+#endif
+
+typedef int (*line_fn)(PyMonitoringState *, PyObject *, int32_t, int);
+typedef int (*start_fn)(PyMonitoringState *, PyObject *, int32_t);
+
+static int through(line_fn f, PyMonitoringState *st, int line) {
+    return f(st, PyMonitoring_MISSING, 0, line);
+}
+
+int main(void) {
+    PyMonitoringState st[2];
+    line_fn f = PyMonitoring_FireLineEvent;
+    line_fn g = &PyMonitoring_FireLineEvent;
+    start_fn h = PyMonitoring_FirePyStartEvent;
+    int rc = cov_entered(st);
     rc |= through(f, &st[0], 1);
     rc |= through(g, &st[0], 1);
     rc |= (PyMonitoring_FireLineEvent)(&st[0], PyMonitoring_MISSING, 0, 1);
@@ -307,24 +318,13 @@ fn ran(exe: &Path, what: &str, failures: &mut Vec<String>) {
 }
 
 /// The fire macros in a shared object, where their caches are statics of
-/// that object: in a helper reached from several lines (one cache for all,
-/// as Cython's `__Pyx__TraceLine`) and, in C++, in an inline function, a
+/// that object: in a helper reached from several lines (its site known at
+/// run time, as in Cython's `__Pyx__TraceLine`, or, inlined, one cache for
+/// all) and, in C++, in an inline function, a
 /// template and a member function (whose statics are global symbols of the
 /// object, reached through its GOT). `fire_entry` returns 0 when each
 /// DISABLEd site was called once, and once more after a restart.
 const FIRE_SO: &str = r#"
-#include <string.h>
-#include "pymonitoring.h"
-
-static int calls;
-
-static int on_event(void *data, const PyMonitoringEvent *ev) {
-    (void)data;
-    (void)ev;
-    calls++;
-    return PY_MONITORING_DISABLE;
-}
-
 static int at_line(PyMonitoringState *st, int line) {
     return PyMonitoring_FireLineEvent(st, PyMonitoring_MISSING, 0, line);
 }
@@ -349,16 +349,7 @@ extern "C" int fire_entry(void);
 
 int fire_entry(void) {
     PyMonitoringState st[2];
-    uint64_t version = 0;
-    const uint8_t ids[2] = {PY_MONITORING_EVENT_LINE, PY_MONITORING_EVENT_PY_START};
-    int rc = PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE);
-    rc |= PyMonitoring_UseToolId(1, "cov");
-    rc |= PyMonitoring_RegisterCallback(1, PY_MONITORING_EVENT_LINE, on_event, NULL);
-    rc |= PyMonitoring_RegisterCallback(1, PY_MONITORING_EVENT_PY_START, on_event, NULL);
-    rc |= PyMonitoring_SetEvents(1, (1u << PY_MONITORING_EVENT_LINE)
-                                        | (1u << PY_MONITORING_EVENT_PY_START));
-    memset(st, 0, sizeof st);
-    rc |= PyMonitoring_EnterScope(st, &version, ids, 2);
+    int rc = cov_entered(st);
     for (int i = 0; i < 3; i++) {
         rc |= at_line(&st[0], 10);
         rc |= at_line(&st[0], 11);
@@ -387,8 +378,9 @@ int fire_entry(void) {
 /// C program linked with it that calls `fire_entry`.
 #[test]
 fn fire_macros_in_a_shared_object() {
-    let c = write_source("fire_so.c", FIRE_SO);
-    let cpp = write_source("fire_so.cpp", FIRE_SO);
+    let source = format!("{COV_TOOL}{FIRE_SO}");
+    let c = write_source("fire_so.c", &source);
+    let cpp = write_source("fire_so.cpp", &source);
     let main = write_source(
         "fire_so_main.c",
         "int fire_entry(void);\nint main(void) { return fire_entry(); }\n",
@@ -440,8 +432,9 @@ fn fire_macros_in_a_shared_object() {
 /// `PYMONITORING_INLINE`.
 #[test]
 fn fire_macros_keep_the_functions() {
-    let c = write_source("fire_macros.c", FIRE_MACROS);
-    let cpp = write_source("fire_macros.cpp", FIRE_MACROS);
+    let source = format!("{COV_TOOL}{FIRE_MACROS}");
+    let c = write_source("fire_macros.c", &source);
+    let cpp = write_source("fire_macros.cpp", &source);
     let exes = out_dir("fire-macros");
     let mut failures = Vec::new();
     for (compiler, std, source) in [
