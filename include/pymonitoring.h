@@ -1918,8 +1918,8 @@ extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
 #endif
 
 /* A call site's cache (the fire macros below give each expansion its own):
- * [0] is 0 or the code-like it was claimed for (once, by a CAS; never
- * changed), [1] a claim "the site is remembered as DISABLEd for exactly the
+ * [0] is 0 or the code-like it was claimed for (once, by a CAS; changed
+ * only to mark the cache shared, below), [1] a claim "the site is remembered as DISABLEd for exactly the
  * tools `active`, at stamp S": active | _PYMONITORING_CACHE_SITE(offset,
  * line + 1) | S. S is the `done` of the
  * table read that found the site (consistent: `begun` equal to it), and a
@@ -2154,9 +2154,10 @@ _PyMonitoring_SiteSkipped(uint64_t *cache, const PyMonitoringState *state, int e
     uint64_t line_bits = _PYMONITORING_CAST(uint32_t, line + 1);
 #if defined(__GNUC__) || defined(__clang__)
     /* A site the compiler does not know is a helper's, reached from many
-     * sites (Cython's `__Pyx__TraceLine`): the library checks it (its
-     * check reads the table as the one below does, for less than the table
-     * check and the call it saves in this code; measured). */
+     * sites (Cython's `__Pyx__TraceLine`), whose one cache could serve one
+     * of them: the library checks it, for fewer instructions than this
+     * code's table check at a run-time site (measured, bench/workload.sh's
+     * `inline_helper`). */
     if (!__builtin_constant_p(offset) || !__builtin_constant_p(line)) {
         return _PYMONITORING_SITE_LIBRARY;
     }
