@@ -538,7 +538,7 @@ pub(crate) fn replaced() {}
 /// `std::hint::cold_path` where the compiler has it (Rust 1.95; build.rs
 /// tells), nothing with an older one.
 #[inline(always)]
-fn cold_path() {
+pub(crate) fn cold_path() {
     #[cfg(pymonitoring_cold_path)]
     #[allow(clippy::incompatible_msrv)]
     std::hint::cold_path();

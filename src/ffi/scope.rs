@@ -129,6 +129,11 @@ const _: () = assert!(_PYMONITORING_SCOPE_MASKS == registry::SCOPE_MASKS);
 /// have bit 46 set), so the filter rarely sends valid arguments there; when
 /// it does, they cost the exact checks, not a wrong answer.
 ///
+/// With `IDLE`, a stale version while the registry is idle at it is
+/// tested first: 4-8 slots (a Cython function's 7) take
+/// [`enter_scope_idle`] here, the length's range standing for the filter's
+/// `length > 0`; other lengths go through [`enter_scope_idle_checked`].
+///
 /// # Safety
 /// As `PyMonitoring_EnterScope`.
 #[inline(always)]
@@ -147,12 +152,33 @@ unsafe fn enter_scope<const IDLE: bool>(
     if unsafe { *version } == current {
         return 0;
     }
-    if (states as usize) & (event_types as usize) == 0 || length <= 0 {
+    if IDLE && idle_at(current) {
+        // A Cython function's 4-8 slots: the length's range test stands for
+        // the filter's `length > 0`.
+        if (states as usize) & (event_types as usize) != 0 {
+            if (length as usize).wrapping_sub(4) <= 4 {
+                // SAFETY: both arrays non-NULL, 4 <= length <= 8;
+                // forwarded caller contract.
+                return unsafe {
+                    enter_scope_idle(states, version, event_types, length as usize, current)
+                };
+            }
+            crate::dispatch::cold_path();
+        }
+        // SAFETY: forwarded caller contract.
+        return unsafe { enter_scope_idle_checked(states, version, event_types, length, current) };
+    }
+    if length <= 0 {
+        crate::dispatch::cold_path();
+        return enter_scope_checked::<IDLE>(states, version, event_types, length);
+    }
+    if (states as usize) & (event_types as usize) == 0 {
+        crate::dispatch::cold_path();
         return enter_scope_checked::<IDLE>(states, version, event_types, length);
     }
     // SAFETY: both arrays non-NULL and `length > 0` (above); forwarded
     // caller contract.
-    unsafe { enter_scope_stale::<IDLE>(states, version, event_types, length, current) }
+    unsafe { enter_scope_refresh(states, version, event_types, length, current) }
 }
 
 /// [`enter_scope`] for the arguments its filter leaves out: the exact
@@ -176,12 +202,35 @@ unsafe extern "C" fn enter_scope_checked<const IDLE: bool>(
     unsafe { enter_scope_valid::<IDLE>(states, version, event_types, length) }
 }
 
+/// The idle refresh ([`enter_scope_idle`]) for the arguments the entry
+/// does not take there itself: [`enter_scope`]'s filter first.
+///
+/// # Safety
+/// As `PyMonitoring_EnterScope`, with `version` non-NULL and stale, the
+/// registry idle at `current`.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn enter_scope_idle_checked(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    length: Py_ssize_t,
+    current: u64,
+) -> c_int {
+    if (states as usize) & (event_types as usize) == 0 || length <= 0 {
+        return enter_scope_checked::<true>(states, version, event_types, length);
+    }
+    // SAFETY: both arrays non-NULL and `length > 0` (above); forwarded
+    // caller contract.
+    unsafe { enter_scope_idle(states, version, event_types, length as usize, current) }
+}
+
 /// Compare the version; on a stale one refresh (the idle refresh inline,
 /// everything else in tail position out of line, so the entry stays
 /// frameless). With `IDLE`, a stale version while the registry is idle at
-/// the version just read takes [`enter_scope_idle`] (3 instructions on the
-/// other refreshes; the header's inline path makes the same test itself,
-/// so `_PyMonitoring_EnterScope` leaves it out).
+/// the version just read takes [`enter_scope_idle`] (the header's inline
+/// path makes the same test itself, so `_PyMonitoring_EnterScope` leaves
+/// it out).
 ///
 /// # Safety
 /// As `PyMonitoring_EnterScope`, with the arguments valid: `version`
@@ -217,7 +266,7 @@ unsafe fn enter_scope_stale<const IDLE: bool>(
     length: Py_ssize_t,
     current: u64,
 ) -> c_int {
-    if IDLE && idle_version() == current {
+    if IDLE && idle_at(current) {
         // SAFETY: arguments validated; forwarded caller contract.
         return unsafe { enter_scope_idle(states, version, event_types, length as usize, current) };
     }
@@ -241,18 +290,22 @@ pub(super) fn global_version() -> u64 {
     registry::global().version()
 }
 
-/// The idle word (Relaxed, `Registry::idle_version`), loaded as
-/// [`global_version`] loads the version: the word after it.
+/// Whether the registry is idle at `current`: the idle word
+/// (`Registry::idle_version`, Relaxed, the word after the version) equals
+/// it, compared in memory (`differs_by_address!`): no load into a register
+/// first.
 #[inline(always)]
-pub(super) fn idle_version() -> u64 {
+pub(super) fn idle_at(current: u64) -> bool {
     #[cfg(all(target_arch = "x86_64", not(loom)))]
     {
-        // SAFETY: an aligned 8-byte load of `GLOBAL.idle` (the word after
+        // SAFETY: an aligned 8-byte read of `GLOBAL.idle` (the word after
         // the version, asserted in `registry`), read only.
-        unsafe { load_by_address!(u64, registry::GLOBAL, 8, nostack, preserves_flags, readonly) }
+        !unsafe { differs_by_address!(registry::GLOBAL, 8, current) }
     }
     #[cfg(not(all(target_arch = "x86_64", not(loom))))]
-    registry::global().idle_version()
+    {
+        registry::global().idle_version() == current
+    }
 }
 
 #[cfg(all(target_arch = "x86_64", not(loom)))]
