@@ -363,6 +363,49 @@ miss:
 #endif
 }
 
+/* The whole check of a constant site against its call site's cache, in one
+ * `asm goto` (gcc 9 or later, C optimized, x86-64; the cache's words by the
+ * static's symbol, as _PYMONITORING_JUMP_UNLESS_CACHED): the mark (none:
+ * UNMARKED_LABEL), the owner, and the claim against `active`, the site and
+ * the stamp (either differs: MISS_LABEL); all hold: 0 with no call. One
+ * statement of size 1 for gcc (`asm inline`), small enough for its jump
+ * threading to copy the skip's path into the caller's branches: Cython's
+ * code keeps the exception it set aside across the fire in a variable and
+ * tests it after, which the copy answers at compile time (bench/floors.md,
+ * "Line coverage in the lasting mode, end to end"). clang gains nothing
+ * from it and keeps the checks below. */
+#if defined(_PYMONITORING_SITE_ASM) && defined(__OPTIMIZE__) && defined(__code_model_small__) \
+    && !defined(__cplusplus) && !defined(__clang__) && __GNUC__ >= 9
+#define _PYMONITORING_SITE_CACHED(CACHE, STATE, EVENT, CODE, OFFSET, LINE, UNMARKED_LABEL, MISS_LABEL) \
+    if ((EVENT) == PY_MONITORING_EVENT_LINE && __builtin_constant_p(OFFSET) \
+        && __builtin_constant_p(LINE) && (CACHE) != NULL \
+        && ((_PYMONITORING_CAST(uint64_t, _PYMONITORING_CAST(uint32_t, OFFSET)) \
+             | _PYMONITORING_CAST(uint32_t, (LINE) + 1)) >> _PYMONITORING_CACHE_FIELD_BITS) == 0) { \
+        __asm__ __inline__ goto( \
+            "{testb $0x80, %[opaque]|test %[opaque], 0x80}\n\t" \
+            "jz %l[" #UNMARKED_LABEL "]\n\t" \
+            "{cmp %[code], %c[owner](%%rip)|cmp qword ptr [rip + %c[owner]], %[code]}\n\t" \
+            "jne %l[" #MISS_LABEL "]\n\t" \
+            "{mov %[sites], %%r11|mov r11, %[sites]}\n\t" \
+            "{mov %c[stamp](%%r11), %%r11|mov r11, qword ptr [r11 + %c[stamp]]}\n\t" \
+            "{or %[site], %%r11|or r11, %[site]}\n\t" \
+            "{or %[active], %%r11b|or r11b, %[active]}\n\t" \
+            "{cmp %%r11, %c[claim](%%rip)|cmp qword ptr [rip + %c[claim]], r11}\n\t" \
+            "jne %l[" #MISS_LABEL "]" \
+            : : [opaque] "m"((STATE)->opaque), [code] "r"(CODE), [owner] "i"(&(CACHE)[0]), \
+                [sites] "m"(_PyMonitoring_DisabledSites), \
+                [stamp] "i"(offsetof(_PyMonitoringDisabledSites, stamp)), \
+                [site] "er"(_PYMONITORING_CACHE_SITE( \
+                    _PYMONITORING_CAST(uint64_t, _PYMONITORING_CAST(uint32_t, OFFSET)), \
+                    _PYMONITORING_CAST(uint64_t, _PYMONITORING_CAST(uint32_t, (LINE) + 1)))), \
+                [active] "m"((STATE)->active), [claim] "i"(&(CACHE)[1]) \
+            : "cc", "r11" : UNMARKED_LABEL, MISS_LABEL); \
+        return 0; \
+    }
+#else
+#define _PYMONITORING_SITE_CACHED(CACHE, STATE, EVENT, CODE, OFFSET, LINE, UNMARKED_LABEL, MISS_LABEL)
+#endif
+
 /* _PYMONITORING_IF_ACTIVE for the local events. A slot without the mark
  * fires through UNMARKED (the event's _PyMonitoring_Fire*EventUnmarked,
  * which fires as on a slot without the mark: the library does not test it
@@ -371,25 +414,35 @@ miss:
  * the cache claimed, with a tail call to _PyMonitoring_SiteClaim); nothing
  * remembered for it, UNMARKED; anything else, X (the library on the slot,
  * which checks the site in full). LINE is LINE's line number (0 for the
- * other events). */
+ * other events). The labels are the wrapper's own (one expansion a
+ * function). */
 #define _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, LINE, UNMARKED, X) \
+    uint64_t _pymonitoring_known; \
     if (!(STATE)->active) { \
         return 0; \
     } \
-    if ((STATE)->opaque & _PYMONITORING_SLOT_MARK) { \
-        uint64_t _pymonitoring_known = \
-            _PyMonitoring_SiteSkipped((CACHE), (STATE), (EVENT), (CODE), (OFFSET), (LINE)); \
-        if (_pymonitoring_known == _PYMONITORING_SITE_SKIP) { \
-            return 0; \
-        } \
-        if (_pymonitoring_known == 0) { \
-            return (UNMARKED); \
-        } \
+    _PYMONITORING_SITE_CACHED(CACHE, STATE, EVENT, CODE, OFFSET, LINE, _pymonitoring_unmarked, \
+                              _pymonitoring_miss) \
+    if (!((STATE)->opaque & _PYMONITORING_SLOT_MARK)) { \
+        goto _pymonitoring_unmarked; \
+    } \
+    _pymonitoring_known = \
+        _PyMonitoring_SiteSkipped((CACHE), (STATE), (EVENT), (CODE), (OFFSET), (LINE)); \
+    goto _pymonitoring_known_at; \
+_pymonitoring_miss: __attribute__((unused)); \
+    _pymonitoring_known = \
+        _PyMonitoring_SiteLookup((CACHE), (STATE), (EVENT), (CODE), (OFFSET), (LINE)); \
+_pymonitoring_known_at: \
+    if (_pymonitoring_known == _PYMONITORING_SITE_SKIP) { \
+        return 0; \
+    } \
+    if (_pymonitoring_known != 0) { \
         if (_pymonitoring_known != _PYMONITORING_SITE_LIBRARY) { \
             return _PyMonitoring_SiteClaim((CACHE), (CODE), _pymonitoring_known); \
         } \
         return (X); \
     } \
+_pymonitoring_unmarked: \
     return (UNMARKED);
 #define _PYMONITORING_IF_ACTIVE_LOCAL(CACHE, STATE, EVENT, CODE, OFFSET, UNMARKED, X) \
     _PYMONITORING_IF_ACTIVE_LOCAL_AT(CACHE, STATE, EVENT, CODE, OFFSET, 0, UNMARKED, X)
@@ -686,6 +739,7 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_SITE_ASM
 #undef _PYMONITORING_JUMP_UNLESS_EQUAL
 #undef _PYMONITORING_JUMP_UNLESS_CACHED
+#undef _PYMONITORING_SITE_CACHED
 #undef _PYMONITORING_JUMP_IF_EMPTY
 #undef _PYMONITORING_LOAD_BYTE
 #undef _PYMONITORING_OR_LOAD
