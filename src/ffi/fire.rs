@@ -355,8 +355,10 @@ unsafe fn site_skip<const EVENT: u8>(
     const { assert!(sites::EVENT_SHIFT >= 8) };
     const { assert!(std::mem::offset_of!(PyMonitoringState, active) == 0) };
     let code = codelike as usize;
-    // The check once the site's key is in `s` and its home's byte offset
-    // in `x` (the hash of the code-like plus `s`), then the answers.
+    // The check once the site's key is in `s` and its home's index in `x`
+    // (the hash of the code-like plus `s`; the entries' words are arrays
+    // of 8-byte words, so the index addresses them scaled), then the
+    // answers.
     macro_rules! check {
         ($($site:literal,)* ; $($range:literal,)* ; $($operand:tt)*) => {
             'check: {
@@ -375,15 +377,14 @@ unsafe fn site_skip<const EVENT: u8>(
                         "lea {x}, [{s} + {code}]",
                         "imul {x}, qword ptr [rip + {multiplier}]",
                         "shr {x}, {hash_shift}",
-                        "shl {x:e}, {entry_shift}",
                         "lea {t}, [rip + {table} + {shared}]",
-                        "cmp qword ptr [{t} + {x} + {key}], 0",
+                        "cmp qword ptr [{t} + {x} * 8 + {keys}], 0",
                         "je {fire}",
                         "mov {d}, qword ptr [{t} + {done}]",
                         "or {s:l}, byte ptr [{state}]",
-                        "cmp qword ptr [{t} + {x} + {key}], {s}",
+                        "cmp qword ptr [{t} + {x} * 8 + {keys}], {s}",
                         "jne {scan}",
-                        "cmp qword ptr [{t} + {x} + {object}], {code}",
+                        "cmp qword ptr [{t} + {x} * 8 + {objects}], {code}",
                         "jne {scan}",
                         $($range,)*
                         "cmp qword ptr [{t} + {begun}], {d}",
@@ -393,10 +394,9 @@ unsafe fn site_skip<const EVENT: u8>(
                         shared = const sites::SHARED_AT,
                         done = const sites::DONE_AT,
                         begun = const sites::BEGUN_AT,
-                        key = const sites::KEY_AT,
-                        object = const sites::OBJECT_AT,
+                        keys = const sites::KEYS_AT,
+                        objects = const sites::OBJECTS_AT,
                         hash_shift = const sites::HASH_SHIFT,
-                        entry_shift = const sites::ENTRY_SHIFT,
                         state = in(reg) state,
                         code = in(reg) code,
                         offset = in(reg) offset,
