@@ -211,23 +211,17 @@ impl Boundary for Catch {
     }
 }
 
-/// Whether `state` is an active slot refreshed in the lasting-DISABLE mode
-/// (marked in `opaque`, the byte next to `active`; `crate::ext::lasting`).
-/// Tested first by the local events' entry points, so that a fire at a
-/// remembered DISABLEd site is settled before any record is built. An
-/// inactive slot has nothing to skip (the unmarked path calls no tool), and
-/// [`site_skip`] needs `active` in the site's key: with no tool bit, a key
-/// of 0 would match an empty entry. The entry points that tested `active`
-/// already fold the test.
+/// Whether `state` is a slot refreshed in the lasting-DISABLE mode (marked
+/// in `opaque`, the byte next to `active`; `crate::ext::lasting`). Tested first
+/// by the local events' entry points, so that a fire at a remembered
+/// DISABLEd site is settled before any record is built.
 ///
 /// # Safety
 /// `state`, when not NULL, points to a valid `PyMonitoringState`.
 #[inline(always)]
 unsafe fn marked(state: *const PyMonitoringState) -> bool {
     // SAFETY: dereferenced only when non-NULL.
-    !state.is_null()
-        && unsafe { (*state).opaque } & lasting::SLOT_MARK != 0
-        && unsafe { (*state).active } != 0
+    !state.is_null() && unsafe { (*state).opaque } & lasting::SLOT_MARK != 0
 }
 
 /// The firing of a local event from an entry point's raw arguments: `a`
@@ -265,8 +259,7 @@ fn local_firing(event: Event, code: ObjectRef, offset: i32, a: usize, b: usize) 
 /// that may panic below is guarded), as the functions it jumps to.
 ///
 /// # Safety
-/// `state` is non-NULL and valid, its `active` not 0 (see [`marked`]); the
-/// objects are never dereferenced.
+/// `state` is non-NULL and valid; the objects are never dereferenced.
 #[inline(always)]
 unsafe extern "C" fn fire_marked<const EVENT: u8>(
     state: *mut PyMonitoringState,
@@ -331,8 +324,7 @@ unsafe fn site_skip<const EVENT: u8>(
 /// branches lead to the answers.
 ///
 /// `done` is read, then the home's key compared with the site's key and
-/// `active` (the byte at `state`, not 0: an entry's key holds a tool bit,
-/// an empty one is 0), the code-like, and `begun` with `done`:
+/// `active` (the byte at `state`), the code-like, and `begun` with `done`:
 /// [`Skip::Done`] only when all match; a key that differs is tested for 0
 /// (an empty home: [`Skip::Fire`], a racing insert reads as a miss). LINE
 /// tests the key for 0 first instead, then reads `done` and compares: its
@@ -480,6 +472,14 @@ unsafe fn site_skip<const EVENT: u8>(
             limit = const sites::LINE_LIMIT,
         )
     } else if EVENT == 0 {
+        // An empty entry's words are 0: with no tool bit, PY_START's key at
+        // offset 0 would be 0 and match one for a NULL code-like. An
+        // inactive slot fires (calling no tool); the entry points that
+        // tested `active` already fold this.
+        // SAFETY: valid by the caller's contract.
+        if unsafe { (*state).active } == 0 {
+            return Skip::Fire;
+        }
         // The offset's 32 bits (every offset fits).
         key_first!(
             "mov {s:e}, {offset:e}",

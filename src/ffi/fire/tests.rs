@@ -118,8 +118,7 @@ fn the_entry_points_check_agrees_with_the_table() {
     }
     let mut done = 0;
     for code in CODES.into_iter().chain([0]) {
-        // Never 0: the entry points take an inactive slot's unmarked path.
-        for active in [1u8 << 1, 1 << 3, 1 << 2, 0b1010, 0xff] {
+        for active in [0u8, 1 << 1, 1 << 3, 1 << 2, 0b1010, 0xff] {
             for &(offset, lineno) in &line_sites() {
                 let skip = check::<{ Event::Line as u8 }>(active, code, offset, lineno);
                 done += usize::from(skip == lasting::Skip::Done);
@@ -167,14 +166,15 @@ fn the_entry_points_check_agrees_with_the_table() {
 }
 
 #[test]
-fn an_inactive_marked_slot_takes_the_unmarked_path() {
+fn an_inactive_marked_slot_never_skips() {
     let _g = registry_lock();
     sites::table().forget_all();
     let mut state = PyMonitoringState {
         active: 0,
         opaque: lasting::SLOT_MARK,
     };
-    // PY_START at offset 0: a site key of 0, which an empty entry holds.
+    // PY_START at offset 0 with no tool bit: a key of 0, which an empty
+    // entry holds.
     // SAFETY: a valid state; a NULL code-like is rejected.
     let rc = unsafe { _PyMonitoring_FirePyStartEvent(&mut state, std::ptr::null_mut(), 0) };
     assert_eq!(rc, -1, "a NULL code-like is a ValueError");
