@@ -1861,22 +1861,19 @@ extern const volatile uint8_t *const _PyMonitoring_RefreshRoute;
 extern const volatile uint64_t *const volatile _PyMonitoring_RaisedExceptions;
 
 /* The lasting-DISABLE mode's remembered sites (docs/EXTENSIONS.md), for the
- * inline fire functions below: read only. */
-typedef struct {
-    uint64_t object;   /* the code-like's address */
-    uint64_t key;      /* 1 << tool | event << _PYMONITORING_SITE_EVENT_SHIFT
-                        * | offset << _PYMONITORING_SITE_OFFSET_SHIFT
-                        * | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT (LINE; the
-                        * other events without the line, the offset's 32 bits);
-                        * 0: empty */
-} _PyMonitoringDisabledSite;
+ * inline fire functions below: read only. Entry i is keys[i] and objects[i]
+ * (two arrays of words: an index addresses either, scaled by 8). */
 typedef struct {
     uint64_t done;     /* forgets finished */
     uint64_t begun;    /* forgets begun */
     uint64_t stamp;    /* done << _PYMONITORING_CACHE_STAMP_SHIFT, saturated at
                         * all ones (stored after done) */
-    uint64_t padding;  /* the entries are 16-byte aligned */
-    _PyMonitoringDisabledSite entries[PY_MONITORING_DISABLED_SITES];
+    /* 1 << tool | event << _PYMONITORING_SITE_EVENT_SHIFT
+     * | offset << _PYMONITORING_SITE_OFFSET_SHIFT
+     * | (line + 1) << _PYMONITORING_SITE_LINE_SHIFT (LINE; the other events
+     * without the line, the offset's 32 bits); 0: empty */
+    uint64_t keys[PY_MONITORING_DISABLED_SITES];
+    uint64_t objects[PY_MONITORING_DISABLED_SITES]; /* the code-likes' addresses */
 } _PyMonitoringDisabledSites;
 extern const _PyMonitoringDisabledSites *const _PyMonitoring_DisabledSites;
 
@@ -2029,14 +2026,20 @@ _PyMonitoring_SiteClaim(uint64_t *cache, PyObject *codelike, uint64_t claim)
 #else
 #define _PYMONITORING_JUMP_UNLESS_CACHED(P, V, LABEL) _PYMONITORING_JUMP_UNLESS_EQUAL(P, V, LABEL)
 #endif
-/* Jumps to LABEL when the home entry's key is 0: TABLE's entry at byte
- * offset BYTES (the address spelt out, so that the compiler does not keep
- * the entry's address in a register for it). */
-#define _PYMONITORING_JUMP_IF_EMPTY(TABLE, BYTES, LABEL) \
-    __asm__ goto("cmp{q $0, %c2(%0,%1)| qword ptr [%0+%1+%c2], 0}\n\tje %l3" \
-                 : : "r"(TABLE), "r"(BYTES), \
-                   "i"(offsetof(_PyMonitoringDisabledSites, entries) \
-                       + offsetof(_PyMonitoringDisabledSite, key)) \
+/* Jump to LABEL when entry HOME's key in TABLE is 0 / unless entry HOME's
+ * word at FIELD (keys or objects) equals V: each entry word addressed from
+ * TABLE and HOME (scaled by 8), so that the compiler keeps one value for
+ * the home (no address of its own per word). The table is a memory input:
+ * the reads stay after the acquire load of `done` before them. */
+#define _PYMONITORING_JUMP_IF_EMPTY(TABLE, HOME, LABEL) \
+    __asm__ goto("cmp{q $0, %c2(%0,%1,8)| qword ptr [%0+%1*8+%c2], 0}\n\tje %l4" \
+                 : : "r"(TABLE), "r"(HOME), \
+                   "i"(offsetof(_PyMonitoringDisabledSites, keys)), "m"(*(TABLE)) \
+                 : "cc" : LABEL)
+#define _PYMONITORING_JUMP_UNLESS_ENTRY(TABLE, HOME, FIELD, V, LABEL) \
+    __asm__ goto("cmp{q %3, %c2(%0,%1,8)| qword ptr [%0+%1*8+%c2], %3}\n\tjne %l5" \
+                 : : "r"(TABLE), "r"(HOME), \
+                   "i"(offsetof(_PyMonitoringDisabledSites, FIELD)), "r"(V), "m"(*(TABLE)) \
                  : "cc" : LABEL)
 /* X = the byte at P, read after the asm before this one (the owner's
  * compare; a relaxed load is moved above it). A memory operand, so a state
@@ -2077,12 +2080,11 @@ _PyMonitoring_SiteLookup(const uint64_t *cache, const PyMonitoringState *state, 
 {
     uint64_t offset_bits = _PYMONITORING_CAST(uint32_t, offset);
     uint64_t line_bits = _PYMONITORING_CAST(uint32_t, line + 1);
-    uint64_t site, object_address, home, key, done, tools;
+    uint64_t site, object_address, home, done, tools;
     /* One load of the pointer (a plain read is reloaded after the acquire
      * loads below). */
     const _PyMonitoringDisabledSites *table =
         __atomic_load_n(&_PyMonitoring_DisabledSites, __ATOMIC_RELAXED);
-    const _PyMonitoringDisabledSite *e;
     /* LINE's key holds the line; the other events' (line 0) the offset's
      * 32 bits in its place (the event is a constant: this folds). */
     site = _PYMONITORING_CAST(uint64_t, event) << _PYMONITORING_SITE_EVENT_SHIFT
@@ -2097,28 +2099,33 @@ _PyMonitoring_SiteLookup(const uint64_t *cache, const PyMonitoringState *state, 
     }
     object_address = _PYMONITORING_ADDRESS(codelike);
     home = ((object_address + site) * _PYMONITORING_SITE_HASH) >> _PYMONITORING_SITE_HASH_SHIFT;
-    e = &table->entries[home];
     /* An empty home: nothing remembered (a racing insert reads as a miss).
      * Else the key is read again after `done`, for the consistent read. */
 #if defined(_PYMONITORING_SITE_ASM)
-    _PYMONITORING_JUMP_IF_EMPTY(table, home * sizeof(_PyMonitoringDisabledSite), empty);
-#else
-    if (__atomic_load_n(&e->key, __ATOMIC_RELAXED) == 0) {
-        return 0;
-    }
-#endif
+    _PYMONITORING_JUMP_IF_EMPTY(table, home, empty);
     done = __atomic_load_n(&table->done, __ATOMIC_ACQUIRE);
-    key = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
     /* Read apart from the caller's `active` test, so that test stays one
      * compare with memory on the inactive path. */
     tools = __atomic_load_n(&state->active, __ATOMIC_RELAXED);
-    if (key != (site | tools)) {
+    _PYMONITORING_JUMP_UNLESS_ENTRY(table, home, keys, site | tools, library);
+    _PYMONITORING_JUMP_UNLESS_ENTRY(table, home, objects, object_address, library);
+    if (__atomic_load_n(&table->begun, __ATOMIC_ACQUIRE) != done) {
         return _PYMONITORING_SITE_LIBRARY;
     }
-    if (__atomic_load_n(&e->object, __ATOMIC_ACQUIRE) != object_address
+#else
+    if (__atomic_load_n(&table->keys[home], __ATOMIC_RELAXED) == 0) {
+        return 0;
+    }
+    done = __atomic_load_n(&table->done, __ATOMIC_ACQUIRE);
+    tools = __atomic_load_n(&state->active, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&table->keys[home], __ATOMIC_ACQUIRE) != (site | tools)) {
+        return _PYMONITORING_SITE_LIBRARY;
+    }
+    if (__atomic_load_n(&table->objects[home], __ATOMIC_ACQUIRE) != object_address
         || __atomic_load_n(&table->begun, __ATOMIC_ACQUIRE) != done) {
         return _PYMONITORING_SITE_LIBRARY;
     }
+#endif
     if (cache != NULL && ((offset_bits | line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) == 0
         && done < (UINT64_MAX >> _PYMONITORING_CACHE_STAMP_SHIFT)
         && __atomic_load_n(&cache[1], __ATOMIC_RELAXED) != _PYMONITORING_CACHE_SHARED) {
@@ -2129,6 +2136,8 @@ _PyMonitoring_SiteLookup(const uint64_t *cache, const PyMonitoringState *state, 
 #if defined(_PYMONITORING_SITE_ASM)
 empty:
     return 0;
+library:
+    return _PYMONITORING_SITE_LIBRARY;
 #endif
 }
 
@@ -2694,6 +2703,7 @@ PyMonitoring_ExitScope(void)
 #undef _PYMONITORING_JUMP_UNLESS_CACHED
 #undef _PYMONITORING_SITE_CACHED
 #undef _PYMONITORING_JUMP_IF_EMPTY
+#undef _PYMONITORING_JUMP_UNLESS_ENTRY
 #undef _PYMONITORING_LOAD_BYTE
 #undef _PYMONITORING_OR_LOAD
 #undef _PYMONITORING_ADDRESS

@@ -295,23 +295,11 @@ fn event_record_layout_matches_the_rust_type() {
 }
 
 /// The inline fire functions read the lasting mode's site table through
-/// the header's `_PyMonitoringDisabledSites` and `_PyMonitoringDisabledSite`:
-/// the library's types.
+/// the header's `_PyMonitoringDisabledSites`: the library's type.
 #[test]
-fn disabled_site_layout_matches_the_site_table_entry() {
+fn disabled_site_layout_matches_the_site_table() {
     let out = squeeze(&bindgen_or_skip!(&[]));
-    let fields = ["object", "key"];
-    let c = layout_of(&out, "_PyMonitoringDisabledSite", &fields);
-    let rust: BTreeMap<String, usize> = pymonitoring::sites::ENTRY_FIELD_OFFSETS
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    assert_eq!(c.offsets, rust, "field offsets: C (left) vs Rust (right)");
-    assert_eq!(c.size, size_of::<pymonitoring::sites::Entry>(), "size");
-    for f in fields {
-        assert!(out.contains(&format!("pub{f}:u64,")), "{f} is uint64_t");
-    }
-    let shared = ["done", "begun", "stamp", "entries"];
+    let shared = ["done", "begun", "stamp", "keys", "objects"];
     let c = layout_of(&out, "_PyMonitoringDisabledSites", &shared);
     let rust: BTreeMap<String, usize> = pymonitoring::sites::SHARED_FIELD_OFFSETS
         .into_iter()
@@ -323,6 +311,18 @@ fn disabled_site_layout_matches_the_site_table_entry() {
         size_of::<pymonitoring::sites::Shared<{ pymonitoring::sites::SITES }>>(),
         "size"
     );
+    for f in ["done", "begun", "stamp"] {
+        assert!(out.contains(&format!("pub{f}:u64,")), "{f} is uint64_t");
+    }
+    for f in ["keys", "objects"] {
+        assert!(
+            out.contains(&format!(
+                "pub{f}:[u64;{}usize],",
+                pymonitoring::sites::SITES
+            )),
+            "{f} is uint64_t[PY_MONITORING_DISABLED_SITES]"
+        );
+    }
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! The per-site memory of lasting DISABLEs (`PY_MONITORING_OPT_LASTING_DISABLE`,
 //! `docs/EXTENSIONS.md`; the protocol is in `docs/CONCURRENCY.md`, "Site table").
 //!
-//! A bounded open-addressing table of [`SITES`] entries of two words: the
-//! code-like's address and a key packing the tool's bit, the event, the
+//! A bounded open-addressing table of [`SITES`] entries of two words (at
+//! the same index of two arrays): the code-like's address and a key packing the tool's bit, the event, the
 //! offset and the line (LINE's `lineno`, 0 for the other events: Cython fires
 //! every line of a generator body at offset 0). Linear probing, limited to
 //! [`PROBES`] entries from a site's home; all the tools of one site hash to
@@ -172,20 +172,11 @@ pub fn line_word(event: Event, lineno: i32) -> u64 {
     }
 }
 
-/// One entry of the table, laid out as the header's
-/// `_PyMonitoringDisabledSite` (two 64-bit words), because the header's
-/// inline fire functions read the table with the same protocol.
-#[repr(C, align(16))]
-pub struct Entry {
-    /// The code-like's address.
-    object: AtomicU64,
-    /// `1 << tool |` [`site_key`], or 0 when empty.
-    key: AtomicU64,
-}
-
-/// What readers see: the forget counters, the stamp and the entries, laid out as the
-/// header's `_PyMonitoringDisabledSites` (exported as
-/// `_PyMonitoring_DisabledSites`).
+/// What readers see: the forget counters, the stamp and the entries, laid
+/// out as the header's `_PyMonitoringDisabledSites` (exported as
+/// `_PyMonitoring_DisabledSites`). An entry is a key and a code-like at the
+/// same index of two arrays of words, so a reader addresses either from the
+/// home's index scaled by 8 (no shift).
 #[repr(C)]
 pub struct Shared<const N: usize> {
     /// Forgets finished (bumped, Release, after a forget's writes).
@@ -194,51 +185,36 @@ pub struct Shared<const N: usize> {
     begun: AtomicU64,
     /// [`stamp_of`] `done`, stored (Release) after `done`.
     stamp: AtomicU64,
-    entries: [Entry; N],
+    /// Each entry's `1 << tool |` [`site_key`], or 0 when empty.
+    keys: [AtomicU64; N],
+    /// Each entry's code-like's address.
+    objects: [AtomicU64; N],
 }
 
+/// Each field of [`Shared`] and its offset, for the test that holds the
+/// header's struct to the same layout (`tests/abi.rs`).
 #[cfg(not(loom))]
-const _: () = assert!(std::mem::size_of::<Entry>() == 16);
-
-/// Each field of [`Entry`] and its offset, for the test
-/// that holds the header's structs to the same layout (`tests/abi.rs`).
-#[cfg(not(loom))]
-pub const ENTRY_FIELD_OFFSETS: [(&str, usize); 2] = [
-    ("object", std::mem::offset_of!(Entry, object)),
-    ("key", std::mem::offset_of!(Entry, key)),
-];
-/// Each field of [`Shared`] and its offset (see [`ENTRY_FIELD_OFFSETS`]).
-#[cfg(not(loom))]
-pub const SHARED_FIELD_OFFSETS: [(&str, usize); 4] = [
+pub const SHARED_FIELD_OFFSETS: [(&str, usize); 5] = [
     ("done", std::mem::offset_of!(Shared<SITES>, done)),
     ("begun", std::mem::offset_of!(Shared<SITES>, begun)),
     ("stamp", std::mem::offset_of!(Shared<SITES>, stamp)),
-    ("entries", std::mem::offset_of!(Shared<SITES>, entries)),
+    ("keys", std::mem::offset_of!(Shared<SITES>, keys)),
+    ("objects", std::mem::offset_of!(Shared<SITES>, objects)),
 ];
 
-impl Entry {
-    #[cfg(not(loom))]
-    const fn new() -> Entry {
-        Entry {
-            object: AtomicU64::new(0),
-            key: AtomicU64::new(0),
-        }
-    }
-
-    #[cfg(loom)]
-    fn new() -> Entry {
-        Entry {
-            object: AtomicU64::new(0),
-            key: AtomicU64::new(0),
-        }
-    }
-
-    /// The entry's words as the writer (holding the lock) sees them.
-    fn peek(&self) -> Words {
+impl<const N: usize> Shared<N> {
+    /// Entry `i`'s words as the writer (holding the lock) sees them.
+    fn peek(&self, i: usize) -> Words {
         (
-            self.object.load(Ordering::Relaxed),
-            self.key.load(Ordering::Relaxed),
+            self.objects[i].load(Ordering::Relaxed),
+            self.keys[i].load(Ordering::Relaxed),
         )
+    }
+
+    /// Write entry `i` (under the lock, inside a rewrite).
+    fn put(&self, i: usize, (o, k): Words) {
+        self.keys[i].store(k, Ordering::Relaxed);
+        self.objects[i].store(o, Ordering::Relaxed);
     }
 }
 
@@ -284,7 +260,8 @@ impl<const N: usize> SiteTable<N> {
                 done: AtomicU64::new(0),
                 begun: AtomicU64::new(0),
                 stamp: AtomicU64::new(0),
-                entries: [const { Entry::new() }; N],
+                keys: [const { AtomicU64::new(0) }; N],
+                objects: [const { AtomicU64::new(0) }; N],
             },
             writer: Mutex::new(Writer {
                 per_tool: [0; TOOL_IDS],
@@ -302,7 +279,8 @@ impl<const N: usize> SiteTable<N> {
                 done: AtomicU64::new(0),
                 begun: AtomicU64::new(0),
                 stamp: AtomicU64::new(0),
-                entries: std::array::from_fn(|_| Entry::new()),
+                keys: std::array::from_fn(|_| AtomicU64::new(0)),
+                objects: std::array::from_fn(|_| AtomicU64::new(0)),
             },
             writer: Mutex::new(Writer {
                 per_tool: [0; TOOL_IDS],
@@ -371,11 +349,11 @@ impl<const N: usize> SiteTable<N> {
         };
         let done = self.shared.done.load(Ordering::Acquire);
         // Masked (a no-op: the home is below N): no bounds check.
-        let entry = &self.shared.entries[Self::home_of(object, site) & (N - 1)];
-        let k = entry.key.load(Ordering::Acquire);
+        let i = Self::home_of(object, site) & (N - 1);
+        let k = self.shared.keys[i].load(Ordering::Acquire);
         // After the key, as the protocol reads; loaded before the test so
         // that both loads address the entry from the hash directly.
-        let o = entry.object.load(Ordering::Acquire);
+        let o = self.shared.objects[i].load(Ordering::Acquire);
         if k == 0 {
             return Home::Empty;
         }
@@ -408,14 +386,14 @@ impl<const N: usize> SiteTable<N> {
         tools: u8,
     ) -> Option<u64> {
         let site = site_key(offset, event, line)?;
-        let entry = &self.shared.entries[Self::home_of(object, site) & (N - 1)];
-        if entry.key.load(Ordering::Relaxed) == 0 {
+        let i = Self::home_of(object, site) & (N - 1);
+        if self.shared.keys[i].load(Ordering::Relaxed) == 0 {
             return None;
         }
         let done = self.shared.done.load(Ordering::Acquire);
-        let k = entry.key.load(Ordering::Acquire);
+        let k = self.shared.keys[i].load(Ordering::Acquire);
         (k == site | u64::from(tools)
-            && entry.object.load(Ordering::Acquire) == object
+            && self.shared.objects[i].load(Ordering::Acquire) == object
             && self.shared.begun.load(Ordering::Acquire) == done)
             .then_some(done)
     }
@@ -451,14 +429,14 @@ impl<const N: usize> SiteTable<N> {
         let mut i = Self::home_of(object, site);
         let mut found = 0u8;
         for _ in 0..PROBES {
-            let Some(entry) = self.shared.entries.get(i) else {
+            let (Some(key), Some(o)) = (self.shared.keys.get(i), self.shared.objects.get(i)) else {
                 break;
             };
-            let k = entry.key.load(Ordering::Acquire);
+            let k = key.load(Ordering::Acquire);
             if k == 0 {
                 break;
             }
-            if k & SITE_BITS == site && entry.object.load(Ordering::Acquire) == object {
+            if k & SITE_BITS == site && o.load(Ordering::Acquire) == object {
                 found |= k as u8;
                 if found & tools == tools {
                     break;
@@ -503,14 +481,13 @@ impl<const N: usize> SiteTable<N> {
         let key = site | 1 << tool;
         let mut i = Self::home_of(object, site);
         for _ in 0..PROBES {
-            let entry = &self.shared.entries[i];
-            let (o, k) = entry.peek();
+            let (o, k) = self.shared.peek(i);
             if k == 0 {
                 // Release on both: a reader that sees either sees what the
                 // writer did before (the last forget's `begun`), and the
                 // key's store publishes the code-like.
-                entry.object.store(object, Ordering::Release);
-                entry.key.store(key, Ordering::Release);
+                self.shared.objects[i].store(object, Ordering::Release);
+                self.shared.keys[i].store(key, Ordering::Release);
                 w.per_tool[usize::from(tool)] += 1;
                 return true;
             }
@@ -541,10 +518,9 @@ impl<const N: usize> SiteTable<N> {
         }
         w.per_tool = [0; TOOL_IDS];
         self.rewrite(|| {
-            for e in &self.shared.entries {
-                if e.peek().1 != 0 {
-                    e.key.store(0, Ordering::Relaxed);
-                    e.object.store(0, Ordering::Relaxed);
+            for i in 0..N {
+                if self.shared.peek(i).1 != 0 {
+                    self.shared.put(i, (0, 0));
                 }
             }
         });
@@ -575,12 +551,12 @@ impl<const N: usize> SiteTable<N> {
     /// homes (starting after an empty entry, so clusters keep their order),
     /// then write only the entries that change (inside [`Self::rewrite`]).
     fn rebuild(&self, w: &mut Writer, keep: impl Fn(u64) -> bool) {
-        let entries = &self.shared.entries;
-        let start = (0..N).find(|&i| entries[i].peek().1 == 0).unwrap_or(0);
+        let shared = &self.shared;
+        let start = (0..N).find(|&i| shared.peek(i).1 == 0).unwrap_or(0);
         let mut next = vec![(0u64, 0u64); N];
         w.per_tool = [0; TOOL_IDS];
         for n in 1..=N {
-            let (o, k) = entries[(start + n) & (N - 1)].peek();
+            let (o, k) = shared.peek((start + n) & (N - 1));
             if k == 0 || !keep(k) {
                 continue;
             }
@@ -597,10 +573,9 @@ impl<const N: usize> SiteTable<N> {
                 w.per_tool[(k as u8).trailing_zeros() as usize & 7] += 1;
             }
         }
-        for (e, &(o, k)) in entries.iter().zip(&next) {
-            if e.peek() != (o, k) {
-                e.key.store(k, Ordering::Relaxed);
-                e.object.store(o, Ordering::Relaxed);
+        for (i, &words) in next.iter().enumerate() {
+            if shared.peek(i) != words {
+                shared.put(i, words);
             }
         }
     }
@@ -625,20 +600,13 @@ pub(crate) const DONE_AT: usize = std::mem::offset_of!(Shared<SITES>, done);
 /// Where [`Shared`]'s `begun` is.
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 pub(crate) const BEGUN_AT: usize = std::mem::offset_of!(Shared<SITES>, begun);
-/// Where an entry's key is in [`Shared`], from the entry's byte offset in
-/// the entries.
+/// Where the entries' keys are in [`Shared`] (entry `i`'s at `8 * i` from
+/// there).
 #[cfg(all(target_arch = "x86_64", not(loom)))]
-pub(crate) const KEY_AT: usize =
-    std::mem::offset_of!(Shared<SITES>, entries) + std::mem::offset_of!(Entry, key);
-/// Where an entry's code-like is (see [`KEY_AT`]).
+pub(crate) const KEYS_AT: usize = std::mem::offset_of!(Shared<SITES>, keys);
+/// Where the entries' code-likes are (see [`KEYS_AT`]).
 #[cfg(all(target_arch = "x86_64", not(loom)))]
-pub(crate) const OBJECT_AT: usize =
-    std::mem::offset_of!(Shared<SITES>, entries) + std::mem::offset_of!(Entry, object);
-/// An entry's byte offset is its index shifted by this.
-#[cfg(all(target_arch = "x86_64", not(loom)))]
-pub(crate) const ENTRY_SHIFT: u32 = std::mem::size_of::<Entry>().trailing_zeros();
-#[cfg(all(target_arch = "x86_64", not(loom)))]
-const _: () = assert!(1 << ENTRY_SHIFT == std::mem::size_of::<Entry>());
+pub(crate) const OBJECTS_AT: usize = std::mem::offset_of!(Shared<SITES>, objects);
 
 /// Before `fork()`: hold the table's writer lock, so no entry is halfway
 /// written when the process is copied (`crate::fork`).

@@ -323,11 +323,14 @@ unsafe fn site_skip<const EVENT: u8>(
 /// 8-byte read, a load of the protocol's order on x86-64) and whose
 /// branches lead to the answers.
 ///
-/// The home's key is tested for 0 first (an empty home: [`Skip::Fire`];
-/// no `done` is needed for that answer, a racing insert reads as a miss),
-/// then `done` is read, the key again and compared with the site's key and
+/// `done` is read, then the home's key compared with the site's key and
 /// `active` (the byte at `state`), the code-like, and `begun` with `done`:
-/// [`Skip::Done`] only when all match. LINE's line and offset are put in
+/// [`Skip::Done`] only when all match; a key that differs is tested for 0
+/// (an empty home: [`Skip::Fire`], a racing insert reads as a miss). LINE
+/// tests the key for 0 first instead, then reads `done` and compares: its
+/// active fire at an empty home then pays neither `done` nor the compare
+/// (the key first costs it 4, more than its goal allows), its DISABLEd
+/// site pays the test (2). LINE's line and offset are put in
 /// the key without their range test: the test (`line + 1` and the offset
 /// below 2^25, as [`crate::ext::sites`] remembers them) is made on a
 /// match, before [`Skip::Done`], so a site outside the key that hashes or
@@ -355,10 +358,12 @@ unsafe fn site_skip<const EVENT: u8>(
     const { assert!(sites::EVENT_SHIFT >= 8) };
     const { assert!(std::mem::offset_of!(PyMonitoringState, active) == 0) };
     let code = codelike as usize;
-    // The check once the site's key is in `s` and its home's byte offset
-    // in `x` (the hash of the code-like plus `s`), then the answers.
+    // The check once the site's key is in `s` and its home's index in `x`
+    // (the hash of the code-like plus `s`; the entries' words are arrays
+    // of 8-byte words, so the index addresses them scaled): `$body`, whose
+    // labels and fall-through (`$end`) give the answers.
     macro_rules! check {
-        ($($site:literal,)* ; $($range:literal,)* ; $($operand:tt)*) => {
+        ($($site:literal,)* ; $($body:literal,)* ; $end:expr ; $label:ident => $answer:expr ; $($operand:tt)*) => {
             'check: {
                 // SAFETY: reads only: the state's `active` byte (valid by
                 // the caller's contract) and aligned words of the site
@@ -375,28 +380,16 @@ unsafe fn site_skip<const EVENT: u8>(
                         "lea {x}, [{s} + {code}]",
                         "imul {x}, qword ptr [rip + {multiplier}]",
                         "shr {x}, {hash_shift}",
-                        "shl {x:e}, {entry_shift}",
                         "lea {t}, [rip + {table} + {shared}]",
-                        "cmp qword ptr [{t} + {x} + {key}], 0",
-                        "je {fire}",
-                        "mov {d}, qword ptr [{t} + {done}]",
-                        "or {s:l}, byte ptr [{state}]",
-                        "cmp qword ptr [{t} + {x} + {key}], {s}",
-                        "jne {scan}",
-                        "cmp qword ptr [{t} + {x} + {object}], {code}",
-                        "jne {scan}",
-                        $($range,)*
-                        "cmp qword ptr [{t} + {begun}], {d}",
-                        "jne {scan}",
+                        $($body,)*
                         table = sym sites::TABLE,
                         multiplier = sym SITE_HASH,
                         shared = const sites::SHARED_AT,
                         done = const sites::DONE_AT,
                         begun = const sites::BEGUN_AT,
-                        key = const sites::KEY_AT,
-                        object = const sites::OBJECT_AT,
+                        keys = const sites::KEYS_AT,
+                        objects = const sites::OBJECTS_AT,
                         hash_shift = const sites::HASH_SHIFT,
-                        entry_shift = const sites::ENTRY_SHIFT,
                         state = in(reg) state,
                         code = in(reg) code,
                         offset = in(reg) offset,
@@ -404,19 +397,48 @@ unsafe fn site_skip<const EVENT: u8>(
                         x = out(reg) _,
                         t = out(reg) _,
                         d = out(reg) _,
-                        fire = label { break 'check Skip::Fire },
                         scan = label { break 'check Skip::Scan },
+                        $label = label { break 'check $answer },
                         $($operand)*
                         options(nostack, readonly),
                     );
                 }
-                Skip::Done
+                $end
             }
+        };
+    }
+    // The other events: the key compared first, the empty test only on a
+    // mismatch (the fall-through: an empty home fires).
+    macro_rules! key_first {
+        ($($site:literal,)* ; $($operand:tt)*) => {
+            check!(
+                $($site,)*
+                ;
+                "mov {d}, qword ptr [{t} + {done}]",
+                "or {s:l}, byte ptr [{state}]",
+                "cmp qword ptr [{t} + {x} * 8 + {keys}], {s}",
+                "jne 2f",
+                "cmp qword ptr [{t} + {x} * 8 + {objects}], {code}",
+                "jne {scan}",
+                "cmp qword ptr [{t} + {begun}], {d}",
+                "je {skip}",
+                "jmp {scan}",
+                "2:",
+                "cmp qword ptr [{t} + {x} * 8 + {keys}], 0",
+                "jne {scan}",
+                ;
+                Skip::Fire
+                ;
+                skip => Skip::Done
+                ;
+                $($operand)*
+            )
         };
     }
     if EVENT == Event::Line as u8 {
         // `line + 1` and the offset as their 32 bits, in their fields;
-        // tested on a match.
+        // tested on a match. The empty test first: LINE's active fire pays
+        // nothing for a mismatch.
         check!(
             "lea {s:e}, [{line:r} + 1]",
             "shl {s}, {line_shift}",
@@ -424,10 +446,24 @@ unsafe fn site_skip<const EVENT: u8>(
             "shl {x}, {offset_shift}",
             "lea {s}, [{s} + {x} + {event}]",
             ;
+            "cmp qword ptr [{t} + {x} * 8 + {keys}], 0",
+            "je {fire}",
+            "mov {d}, qword ptr [{t} + {done}]",
+            "or {s:l}, byte ptr [{state}]",
+            "cmp qword ptr [{t} + {x} * 8 + {keys}], {s}",
+            "jne {scan}",
+            "cmp qword ptr [{t} + {x} * 8 + {objects}], {code}",
+            "jne {scan}",
             "lea {s:e}, [{line:r} + 1]",
             "or {s:e}, {offset:e}",
             "cmp {s:e}, {limit}",
             "jae {scan}",
+            "cmp qword ptr [{t} + {begun}], {d}",
+            "jne {scan}",
+            ;
+            Skip::Done
+            ;
+            fire => Skip::Fire
             ;
             line = in(reg) a as u32,
             line_shift = const sites::LINE_SHIFT,
@@ -436,20 +472,26 @@ unsafe fn site_skip<const EVENT: u8>(
             limit = const sites::LINE_LIMIT,
         )
     } else if EVENT == 0 {
+        // An empty entry's words are 0: with no tool bit, PY_START's key at
+        // offset 0 would be 0 and match one for a NULL code-like. An
+        // inactive slot fires (calling no tool); the entry points that
+        // tested `active` already fold this.
+        // SAFETY: valid by the caller's contract.
+        if unsafe { (*state).active } == 0 {
+            return Skip::Fire;
+        }
         // The offset's 32 bits (every offset fits).
-        check!(
+        key_first!(
             "mov {s:e}, {offset:e}",
             "shl {s}, {offset_shift}",
-            ;
             ;
             offset_shift = const sites::OFFSET_SHIFT,
         )
     } else {
-        check!(
+        key_first!(
             "mov {s:e}, {offset:e}",
             "shl {s}, {offset_shift}",
             "or {s}, {event}",
-            ;
             ;
             offset_shift = const sites::OFFSET_SHIFT,
             event = const (EVENT as u64) << sites::EVENT_SHIFT,

@@ -154,4 +154,32 @@ fn the_entry_points_check_agrees_with_the_table() {
             "after the forget: ({offset}, {lineno})"
         );
     }
+    // The other events test the home for 0 after a mismatch of the key.
+    for offset in offsets() {
+        for skip in [
+            check::<{ Event::PyStart as u8 }>(1 << 1, CODES[0], offset, 0),
+            check::<{ Event::PyReturn as u8 }>(1 << 1, CODES[1], offset, 0),
+        ] {
+            assert_eq!(skip, lasting::Skip::Fire, "after the forget: {offset}");
+        }
+    }
+}
+
+#[test]
+fn an_inactive_marked_slot_never_skips() {
+    let _g = registry_lock();
+    sites::table().forget_all();
+    let mut state = PyMonitoringState {
+        active: 0,
+        opaque: lasting::SLOT_MARK,
+    };
+    // PY_START at offset 0 with no tool bit: a key of 0, which an empty
+    // entry holds.
+    // SAFETY: a valid state; a NULL code-like is rejected.
+    let rc = unsafe { _PyMonitoring_FirePyStartEvent(&mut state, std::ptr::null_mut(), 0) };
+    assert_eq!(rc, -1, "a NULL code-like is a ValueError");
+    crate::error::clear();
+    // SAFETY: as above; the code-like is never dereferenced.
+    let rc = unsafe { _PyMonitoring_FirePyStartEvent(&mut state, CODES[0] as *mut PyObject, 0) };
+    assert_eq!(rc, 0);
 }
