@@ -387,29 +387,31 @@ miss:
     && !defined(__cplusplus) && !defined(__clang__) && __GNUC__ >= 9
 #define _PYMONITORING_SITE_CACHED(CACHE, STATE, EVENT, CODE, OFFSET, LINE, UNMARKED_LABEL, MISS_LABEL) \
     if ((EVENT) == PY_MONITORING_EVENT_LINE && __builtin_constant_p(OFFSET) \
-        && __builtin_constant_p(LINE) && (CACHE) != NULL \
-        && ((_PYMONITORING_CAST(uint64_t, _PYMONITORING_CAST(uint32_t, OFFSET)) \
-             | _PYMONITORING_CAST(uint32_t, (LINE) + 1)) >> _PYMONITORING_CACHE_FIELD_BITS) == 0) { \
-        __asm__ __inline__ goto( \
-            "{testb $0x80, %[opaque]|test %[opaque], 0x80}\n\t" \
-            "jz %l[" #UNMARKED_LABEL "]\n\t" \
-            "{cmp %[code], %c[owner](%%rip)|cmp qword ptr [rip + %c[owner]], %[code]}\n\t" \
-            "jne %l[" #MISS_LABEL "]\n\t" \
-            "{mov %[sites], %%r11|mov r11, %[sites]}\n\t" \
-            "{mov %c[stamp](%%r11), %%r11|mov r11, qword ptr [r11 + %c[stamp]]}\n\t" \
-            "{or %[site], %%r11|or r11, %[site]}\n\t" \
-            "{or %[active], %%r11b|or r11b, %[active]}\n\t" \
-            "{cmp %%r11, %c[claim](%%rip)|cmp qword ptr [rip + %c[claim]], r11}\n\t" \
-            "jne %l[" #MISS_LABEL "]" \
-            : : [opaque] "m"((STATE)->opaque), [code] "r"(CODE), [owner] "i"(&(CACHE)[0]), \
-                [sites] "m"(_PyMonitoring_DisabledSites), \
-                [stamp] "i"(offsetof(_PyMonitoringDisabledSites, stamp)), \
-                [site] "er"(_PYMONITORING_CACHE_SITE( \
-                    _PYMONITORING_CAST(uint64_t, _PYMONITORING_CAST(uint32_t, OFFSET)), \
-                    _PYMONITORING_CAST(uint64_t, _PYMONITORING_CAST(uint32_t, (LINE) + 1)))), \
-                [active] "m"((STATE)->active), [claim] "i"(&(CACHE)[1]) \
-            : "cc", "r11" : UNMARKED_LABEL, MISS_LABEL); \
-        return 0; \
+        && __builtin_constant_p(LINE) && (CACHE) != NULL) { \
+        uint64_t _pymonitoring_offset_bits = _PYMONITORING_CAST(uint32_t, OFFSET); \
+        uint64_t _pymonitoring_line_bits = _PYMONITORING_CAST(uint32_t, (LINE) + 1); \
+        if (((_pymonitoring_offset_bits | _pymonitoring_line_bits) >> _PYMONITORING_CACHE_FIELD_BITS) \
+            == 0) { \
+            __asm__ __inline__ goto( \
+                "{testb $0x80, %[opaque]|test %[opaque], 0x80}\n\t" \
+                "jz %l[" #UNMARKED_LABEL "]\n\t" \
+                "{cmp %[code], %c[owner](%%rip)|cmp qword ptr [rip + %c[owner]], %[code]}\n\t" \
+                "jne %l[" #MISS_LABEL "]\n\t" \
+                "{mov %[sites], %%r11|mov r11, %[sites]}\n\t" \
+                "{mov %c[stamp](%%r11), %%r11|mov r11, qword ptr [r11 + %c[stamp]]}\n\t" \
+                "{or %[site], %%r11|or r11, %[site]}\n\t" \
+                "{or %[active], %%r11b|or r11b, %[active]}\n\t" \
+                "{cmp %%r11, %c[claim](%%rip)|cmp qword ptr [rip + %c[claim]], r11}\n\t" \
+                "jne %l[" #MISS_LABEL "]" \
+                : : [opaque] "m"((STATE)->opaque), [code] "r"(CODE), [owner] "i"(&(CACHE)[0]), \
+                    [sites] "m"(_PyMonitoring_DisabledSites), \
+                    [stamp] "i"(offsetof(_PyMonitoringDisabledSites, stamp)), \
+                    [site] "er"(_PYMONITORING_CACHE_SITE(_pymonitoring_offset_bits, \
+                                                         _pymonitoring_line_bits)), \
+                    [active] "m"((STATE)->active), [claim] "i"(&(CACHE)[1]) \
+                : "cc", "r11" : UNMARKED_LABEL, MISS_LABEL); \
+            return 0; \
+        } \
     }
 #else
 #define _PYMONITORING_SITE_CACHED(CACHE, STATE, EVENT, CODE, OFFSET, LINE, UNMARKED_LABEL, MISS_LABEL)
