@@ -219,6 +219,15 @@ fn included_twice_compiles_in_every_language_and_variant() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The compilers and standards the fire-macro programs are built with: C11
+/// by gcc and clang, C++17 by g++ and clang++.
+const C11_AND_CPP17: [(&str, &str); 4] = [
+    ("gcc", "c11"),
+    ("clang", "c11"),
+    ("g++", "c++17"),
+    ("clang++", "c++17"),
+];
+
 /// What [`FIRE_MACROS`] and [`FIRE_SO`] start with: tool 1 in the
 /// lasting-DISABLE mode, a callback for LINE and PY_START that counts into
 /// `calls` and answers DISABLE, and `cov_entered`, which sets it up and
@@ -387,12 +396,8 @@ fn fire_macros_in_a_shared_object() {
     );
     let dir = out_dir("fire-so");
     let mut failures = Vec::new();
-    for (compiler, std, source) in [
-        ("gcc", "c11", &c),
-        ("clang", "c11", &c),
-        ("g++", "c++17", &cpp),
-        ("clang++", "c++17", &cpp),
-    ] {
+    for (compiler, std) in C11_AND_CPP17 {
+        let source = if std == "c11" { &c } else { &cpp };
         let so = dir.join(format!("libfire_{compiler}.so").replace("++", "xx"));
         let mut shared = Command::new(compiler);
         shared
@@ -437,12 +442,8 @@ fn fire_macros_keep_the_functions() {
     let cpp = write_source("fire_macros.cpp", &source);
     let exes = out_dir("fire-macros");
     let mut failures = Vec::new();
-    for (compiler, std, source) in [
-        ("gcc", "c11", &c),
-        ("clang", "c11", &c),
-        ("g++", "c++17", &cpp),
-        ("clang++", "c++17", &cpp),
-    ] {
+    for (compiler, std) in C11_AND_CPP17 {
+        let source = if std == "c11" { &c } else { &cpp };
         for inline in [false, true] {
             let variant = if inline { "inline" } else { "plain" };
             let exe = exes.join(format!("{compiler}-{variant}"));
