@@ -5,11 +5,13 @@
 # collection around each measured loop only (CALLGRIND_TOGGLE_COLLECT), dumps
 # once per case (CALLGRIND_DUMP_STATS_AT(case)) and prints "case ns iterations"
 # lines. Prints "case instructions_per_iteration" (loop overhead included;
-# subtract empty_loop for the per-operation cost). Deterministic.
+# subtract empty_loop for the per-operation cost). Deterministic. CG_PRELOAD:
+# a library to preload into PROGRAM (set as LD_PRELOAD for valgrind, which
+# passes it on to the program it runs).
 set -euo pipefail
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$dir/cg.out" \
+env ${CG_PRELOAD:+LD_PRELOAD="$CG_PRELOAD"} valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$dir/cg.out" \
     "$@" >"$dir/stdout" 2>"$dir/stderr" || {
     cat "$dir/stderr" "$dir/stdout" >&2
     exit 1

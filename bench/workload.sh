@@ -2,9 +2,13 @@
 # The end-to-end workload beside CPython: builds bench/workload.c four ways
 # (no monitoring calls; exported EnterScope/fires; -DPYMONITORING_INLINE;
 # the same with Cython's own LINE helper, -DWL_LINE_HELPER, callgrind only)
-# against the release cdylib, runs every configuration of it and
-# bench/workload.py on CPython 3.13, and writes the "End-to-end workload"
-# section of BENCHMARKS.md (between its markers; bench/run.sh keeps it).
+# against the release cdylib, runs every configuration of it,
+# bench/workload.py on CPython 3.13, and the same module compiled by Cython
+# (bench/cython: in CPython 3.13, and with the library preloaded as its
+# host's implementation), and writes the "End-to-end workload" section of
+# BENCHMARKS.md (between its markers; bench/run.sh keeps it). Cython comes
+# from PyPI into the virtual environment tests/cython_host.rs keeps under
+# target/cython-host/ (made here the same way when missing).
 #
 #   bench/workload.sh                         # FIB=25 LOOP=1000000 R=5, callgrind on
 #   FIB=12 LOOP=2000 R=1 OUT=/tmp/w.md bench/workload.sh   # quick (CI)
@@ -43,6 +47,24 @@ if [ -z "$PY" ] && command -v pyenv >/dev/null && pyenv prefix 3.13.0 >/dev/null
 fi
 [ -n "$PY" ] && [ -x "$PY" ] || { echo "workload: CPython 3.13 not found (pyenv prefix 3.13.0)" >&2; exit 1; }
 
+# The Cython-compiled module, traced and untraced (bench/cython/setup.py).
+venv="$(cd "$target_dir" && pwd)/cython-host/venv"
+if ! "$venv/bin/python" -c "import Cython, setuptools" 2>/dev/null; then
+    rm -rf "$venv"
+    "$PY" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "Cython>=3.1" setuptools
+fi
+cy="$out/cython"
+rm -rf "$cy"
+mkdir -p "$cy"
+cp bench/cython/workload.pyx bench/cython/setup.py "$cy/"
+(cd "$cy" && "$venv/bin/python" setup.py build_ext --inplace --quiet >/dev/null)
+cyconfigs="plain cpython_none cpython_line_disable library_none library_line_lasting"
+cypreload() { # the library to preload for configuration $1 (none: empty)
+    case $1 in library_*) echo "$lib/libpymonitoring.so" ;; esac
+}
+export PYMONITORING_LIB="$lib/libpymonitoring.so" PYTHONHASHSEED=0
+
 configs="none freed cov_disable cov_lasting cov_never profiler recorder"
 pyconfigs="none line_disable line_never profiler settrace"
 raw=$out/workload-raw
@@ -70,6 +92,10 @@ for r in $(seq 1 "$R"); do
     for c in $pyconfigs; do
         run "$r cpython" "${pin[@]}" "$PY" bench/workload.py "$c" "$FIB" "$LOOP"
     done
+    for c in $cyconfigs; do
+        run "$r cython" env PYTHONPATH="$cy" LD_PRELOAD="$(cypreload "$c")" "${pin[@]}" \
+            "$PY" bench/cython/driver.py "$c" "$FIB" "$LOOP"
+    done
     echo "  round $r done" >&2
 done
 
@@ -90,6 +116,10 @@ if [ "$CG" = 1 ]; then
             bench/cgcount.sh "$out/workload-inline_helper" "$c" "$body" "$FIB" "$LOOP" --check |
                 sed "s/^/inline_helper /" >>"$raw/cg.txt"
         done
+    done
+    for c in $cyconfigs; do
+        PYTHONPATH="$cy" CG_PRELOAD="$(cypreload "$c")" bench/cgcount.sh \
+            "$PY" bench/cython/driver.py "$c" "$FIB" "$LOOP" --check | sed "s/^/cython /" >>"$raw/cg.txt"
     done
 fi
 

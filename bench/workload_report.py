@@ -29,6 +29,14 @@ PYCONFIGS = [
     ("profiler", "sys.monitoring PY_START/PY_RETURN counters"),
     ("settrace", "sys.settrace tracer counting lines"),
 ]
+# bench/cython/driver.py's configurations: (name, implementation, what).
+CYCONFIGS = [
+    ("cpython_none", "CPython 3.13's C API", "no tool"),
+    ("cpython_line_disable", "CPython 3.13's C API", "LINE tool returning DISABLE (`sys.monitoring`)"),
+    ("library_none", "this library, preloaded", "no tool"),
+    ("library_line_lasting", "this library, preloaded",
+     "LINE tool returning DISABLE, `PY_MONITORING_OPT_LASTING_DISABLE`"),
+]
 
 
 def section_of(text):
@@ -186,6 +194,37 @@ def main():
         name = f"py_{c}-tight"
         lines, cb = seen("cpython", name)
         w.append(f"| {what} (`{c}`) | {fr(paired('cpython', name, 'cpython', 'py_none-tight'))} | {lines} | {cb} |")
+    w.append("")
+    w.append("### The same module compiled by Cython, in CPython 3.13")
+    w.append("")
+    w.append("`bench/cython/workload.pyx` is `bench/workload.py`'s `fib` and `loop`, compiled by Cython")
+    w.append("(from PyPI, in the virtual environment of `tests/cython_host.rs`) twice: untraced, and with")
+    w.append("`profile=True, linetrace=True` and `CYTHON_TRACE=1`, which fires PY_START, a LINE per line")
+    w.append("reached (through Cython's `__Pyx__TraceLine`, with the pending exception set aside and")
+    w.append("restored) and PY_RETURN through PEP 669's C API, and on object arithmetic: its lines do real")
+    w.append("work (boxed integers, a Python-level call per `fib` call). `bench/cython/driver.py` runs it in")
+    w.append("CPython 3.13.0, whose own C API serves it, and with `libpymonitoring.so` preloaded as the host's")
+    w.append("implementation (docs/HOSTS.md: CPython's exception functions as hooks, 3.13's event numbering).")
+    w.append("The LINE tools are Python callables (`sys.monitoring`; the library's C API through `ctypes`).")
+    w.append("Instructions: callgrind over `fib` + `loop` only. Times: paired as above. Baseline: the")
+    w.append(f"untraced module, {med_ms('cython', 'cy_plain-tight')} ms (median), "
+             f"{cg.get(('cython', 'cy_plain-tight'), 0) / 1e6:.3g} M instructions.")
+    w.append("")
+    w.append("| implementation | configuration | instr over untraced | instr over no tool | time over untraced | lines seen | callbacks |")
+    w.append("|---|---|---:|---:|---:|:-:|---:|")
+    for c, impl, what in CYCONFIGS:
+        name = f"cy_{c}-tight"
+        none = "cy_cpython_none-tight" if c.startswith("cpython") else "cy_library_none-tight"
+        x, b, n = cg.get(("cython", name)), cg.get(("cython", "cy_plain-tight")), cg.get(("cython", none))
+        cnt = counts.get(("cython", name), {})
+        cb = cnt.get("callbacks", "–")
+        if cnt.get("sites") and cb != "0":
+            cb = f"{cb} at {cnt['sites']} sites"
+        w.append(
+            f"| {impl} | {what} (`{c}`) | {fi(None if x is None or not b else x / b)} | "
+            f"{fi(None if x is None or not n else x / n)} | {fr(paired('cython', name, 'cython', 'cy_plain-tight'))} | "
+            f"{cnt.get('lines', '–')} | {cb} |"
+        )
     w.append("")
     w.append("### Side by side (time over each one's own unmonitored run, tight body, median)")
     w.append("")
