@@ -280,21 +280,29 @@ static const uint8_t k_cython_events[7] = {
     PY_MONITORING_EVENT_RAISE,
 };
 
-static NOINLINE int cython_call(void)
-{
-    PyMonitoringState states[7];
-    uint64_t version = 0;
-    memset(states, 0, sizeof states);
-    if (PyMonitoring_EnterScope(states, &version, k_cython_events, 7) < 0)
-        return -1;
-    /* The fires are CPython's inline tests in both variants (Cython uses
-     * CPython's header): only EnterScope/ExitScope differ between them. */
-    if (states[0].active && _PyMonitoring_FirePyStartEvent(&states[0], CODE, 0) < 0)
-        return -1;
-    if (states[1].active && _PyMonitoring_FirePyReturnEvent(&states[1], CODE, 2, CODE) < 0)
-        return -1;
-    return PyMonitoring_ExitScope();
-}
+/* The same events in CPython 3.13's numbering (the host's numbering,
+ * PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS): PY_UNWIND 12, CALL 4, RAISE 10. */
+static const uint8_t k_cython_events_313[7] = {0, 2, 3, 1, 12, 4, 10};
+
+/* A Cython-style call with scope events EVENTS. */
+#define DEFINE_CYTHON_CALL(NAME, EVENTS)                                                   \
+    static NOINLINE int NAME(void)                                                          \
+    {                                                                                       \
+        PyMonitoringState states[7];                                                        \
+        uint64_t version = 0;                                                               \
+        memset(states, 0, sizeof states);                                                   \
+        if (PyMonitoring_EnterScope(states, &version, EVENTS, 7) < 0)                       \
+            return -1;                                                                      \
+        /* The fires are CPython's inline tests in both variants (Cython uses              \
+         * CPython's header): only EnterScope/ExitScope differ between them. */            \
+        if (states[0].active && _PyMonitoring_FirePyStartEvent(&states[0], CODE, 0) < 0)    \
+            return -1;                                                                      \
+        if (states[1].active && _PyMonitoring_FirePyReturnEvent(&states[1], CODE, 2, CODE) < 0) \
+            return -1;                                                                      \
+        return PyMonitoring_ExitScope();                                                    \
+    }
+DEFINE_CYTHON_CALL(cython_call, k_cython_events)
+DEFINE_CYTHON_CALL(cython_call_313, k_cython_events_313)
 
 static NOINLINE void case_cython(long n, const char *name)
 {
@@ -657,6 +665,27 @@ static NOINLINE void case_cython_lasting(long n)
     CHECK(PyMonitoring_SetOptions(0) == 0);
 }
 
+/* cython_other in the host's numbering (a module built against CPython
+ * 3.13's header, the library as its host's implementation): every call's
+ * EnterScope translates and refreshes its 7 slots. */
+static NOINLINE void case_cython_host(long n)
+{
+    tools_clear();
+    CHECK(PyMonitoring_SetOptions(PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS) == 0);
+    CHECK(PyMonitoring_UseToolId(4, "other") == 0);
+    CHECK(PyMonitoring_SetEvents(4, 1u << PY_MONITORING_EVENT_CALL) == 0);
+    PyMonitoringState states[7];
+    uint64_t version = 0;
+    CHECK(PyMonitoring_EnterScope(states, &version, k_cython_events_313, 7) == 0);
+    CHECK(states[5].active == 1 << 4 && states[0].active == 0);
+    long acc = 0;
+    double ns = TIMED(n, acc += cython_call_313());
+    CHECK(acc == 0);
+    report("cython_host", ns, n);
+    tools_clear();
+    CHECK(PyMonitoring_SetOptions(0) == 0);
+}
+
 /* ---- threads: aggregate throughput of active fires ---- */
 
 struct worker {
@@ -826,6 +855,8 @@ int main(int argc, char **argv)
         case_lasting_disabled_site(n);
     if (wanted("lasting_disabled_line"))
         case_lasting_disabled_line(n);
+    if (wanted("cython_host"))
+        case_cython_host(n);
     /* Threads only when named (it needs both CPUs; run.sh runs it unpinned). */
     if (!RUNNING_ON_VALGRIND && g_only_n > 0 && wanted("threads"))
         case_threads(n);

@@ -219,19 +219,34 @@ pub const fn id_from_313(id: u8) -> Option<u8> {
     }
 }
 
+/// How many events CPython 3.13's numbering has (ids 0-16).
+pub const EVENTS_313: usize = 17;
+
+/// The error for `event_types` (CPython 3.13's ids) holding an id of
+/// [`EVENTS_313`] or more: a ValueError naming the first and its index.
+#[cold]
+#[inline(never)]
+pub fn invalid_event_313(event_types: &[u8]) -> Error {
+    let i = event_types
+        .iter()
+        .position(|&e| usize::from(e) >= EVENTS_313)
+        .unwrap_or(0);
+    Error::value(format!(
+        "invalid event {} in event_types[{i}] (must be between 0 and {} in CPython 3.13's \
+         numbering)",
+        event_types.get(i).copied().unwrap_or(0),
+        EVENTS_313 - 1
+    ))
+}
+
 /// Run `f` on `event_types` (CPython 3.13's ids) translated to the
 /// library's ([`id_from_313`]). An id of 17 or more is a ValueError naming
-/// the first one, and `f` is not run. Up to 64 ids are translated on the
-/// stack; longer scopes allocate.
+/// the first one ([`invalid_event_313`]), and `f` is not run. Up to 64 ids
+/// are translated on the stack; longer scopes allocate.
 pub fn with_ids_from_313<R>(event_types: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<R, Error> {
     let translate = |out: &mut [u8]| -> Result<(), Error> {
-        for (i, (o, &id)) in out.iter_mut().zip(event_types).enumerate() {
-            *o = id_from_313(id).ok_or_else(|| {
-                Error::value(format!(
-                    "invalid event {id} in event_types[{i}] (must be between 0 and 16 in \
-                     CPython 3.13's numbering)"
-                ))
-            })?;
+        for (o, &id) in out.iter_mut().zip(event_types) {
+            *o = id_from_313(id).ok_or_else(|| invalid_event_313(event_types))?;
         }
         Ok(())
     };

@@ -366,7 +366,13 @@ unsafe extern "C" fn enter_scope_refresh(
             // SAFETY: AVX2 checked; arguments checked as above, forwarded
             // caller contract.
             return unsafe {
-                simd::refresh_avx2::<false>(states.cast(), version, event_types, len, current)
+                simd::refresh_avx2::<false, false>(
+                    states.cast(),
+                    version,
+                    event_types,
+                    len,
+                    current,
+                )
             };
         }
         if route == Kernel::Avx2Marked as u8 {
@@ -374,7 +380,7 @@ unsafe extern "C" fn enter_scope_refresh(
             // while the lasting mode's refresh is the kernels' with the
             // mark (`ext::restarts::MARKED`).
             return unsafe {
-                simd::refresh_avx2::<true>(states.cast(), version, event_types, len, current)
+                simd::refresh_avx2::<true, false>(states.cast(), version, event_types, len, current)
             };
         }
         if route == crate::ext::restarts::GATE | Kernel::Avx2 as u8 {
@@ -706,10 +712,10 @@ pub(super) unsafe extern "C" fn detect_and_refresh(
     // is in the route byte only then); forwarded caller contract.
     match route {
         r if r == Kernel::Ssse3 as u8 => unsafe {
-            simd::refresh_ssse3::<false>(states.cast(), version, event_types, len, current)
+            simd::refresh_ssse3::<false, false>(states.cast(), version, event_types, len, current)
         },
         r if r == Kernel::Ssse3Marked as u8 => unsafe {
-            simd::refresh_ssse3::<true>(states.cast(), version, event_types, len, current)
+            simd::refresh_ssse3::<true, false>(states.cast(), version, event_types, len, current)
         },
         r if r & GATE == 0 && r & KERNEL == Kernel::Unknown as u8 => unsafe {
             detect_then_refresh::<false>(states, version, event_types, len, current)
@@ -725,15 +731,18 @@ pub(super) unsafe extern "C" fn detect_and_refresh(
     }
 }
 
-/// The default mode's gated refresh (the gate open, the byte's `MARKED`
-/// bit clear), `kernel` the kernel bits of the route byte: when the
+/// The gated refresh with the byte's `MARKED` bit clear (the default mode,
+/// or any mode under the host's numbering), `kernel` the kernel bits of
+/// the route byte. With no translation (the refresh limit), when the
 /// refresh is CPython's (`ext::State::refresh_is_cpythons`: not only
-/// per-tool restarts since the scope's version) and no translation is on
-/// (the refresh limit), the unmarked kernel's; otherwise (the restarted
-/// tools' bits only, the host's numbering, the lasting mode under it, no
-/// kernel) the core's. Read in the core's order: the version (by the
-/// caller, `Acquire`), the gate (the byte), the limit, the restarts, then
-/// the masks (by the kernel). Frameless, each path a tail call.
+/// per-tool restarts since the scope's version), the unmarked kernel's.
+/// Under the host's numbering (limit 0), the kernels' with `HOST` (the
+/// kernel detected first if it is not known yet): marked in the lasting
+/// mode, else unmarked when the refresh is CPython's. Otherwise (the
+/// restarted tools' bits only, no kernel) the core's. Read in the core's
+/// order: the version (by the caller, `Acquire`), the gate (the byte), the
+/// limit, the mode, the restarts, then the masks (by the kernel).
+/// Frameless, each path a tail call.
 ///
 /// # Safety
 /// As [`detect_and_refresh`].
@@ -752,22 +761,107 @@ pub(super) unsafe extern "C" fn gated_refresh(
     let ext = registry::global().ext();
     // SAFETY: `version` is non-NULL; the caller owns the word.
     let v = unsafe { *version };
-    if len <= ext.refresh_limit() && ext.refresh_is_cpythons(v, current) {
+    let limit = ext.refresh_limit();
+    if len > limit {
+        if limit == 0 {
+            // SAFETY: forwarded caller contract.
+            return unsafe { host_refresh(states, version, event_types, len, current, kernel) };
+        }
+    } else if ext.refresh_is_cpythons(v, current) {
         // SAFETY (each arm): the kernel's features were detected (its
         // number is in the route byte only then); forwarded caller contract.
         if kernel == Kernel::Avx2 as u8 {
             return unsafe {
-                simd::refresh_avx2::<false>(states.cast(), version, event_types, len, current)
+                simd::refresh_avx2::<false, false>(
+                    states.cast(),
+                    version,
+                    event_types,
+                    len,
+                    current,
+                )
             };
         }
         if kernel == Kernel::Ssse3 as u8 {
             return unsafe {
-                simd::refresh_ssse3::<false>(states.cast(), version, event_types, len, current)
+                simd::refresh_ssse3::<false, false>(
+                    states.cast(),
+                    version,
+                    event_types,
+                    len,
+                    current,
+                )
             };
         }
     }
     // SAFETY: forwarded caller contract.
     unsafe { enter_scope_refresh_other(states, version, event_types, len) }
+}
+
+/// [`gated_refresh`] under the host's numbering: the kernels with `HOST`
+/// (see there).
+///
+/// # Safety
+/// As [`detect_and_refresh`].
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn host_refresh(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+    current: u64,
+    kernel: u8,
+) -> c_int {
+    use super::simd::{self, Kernel};
+    if kernel == Kernel::Unknown as u8 {
+        // SAFETY: forwarded caller contract.
+        return unsafe { detect_then_host_refresh(states, version, event_types, len, current) };
+    }
+    let ext = registry::global().ext();
+    // SAFETY: `version` is non-NULL; the caller owns the word.
+    let v = unsafe { *version };
+    let (s, e) = (states.cast(), event_types);
+    // SAFETY (each arm): the kernel's features were detected (its number
+    // is in the route byte only then); forwarded caller contract.
+    unsafe {
+        if ext.lasting_mode() {
+            if kernel == Kernel::Avx2 as u8 {
+                return simd::refresh_avx2::<true, true>(s, version, e, len, current);
+            }
+            if kernel == Kernel::Ssse3 as u8 {
+                return simd::refresh_ssse3::<true, true>(s, version, e, len, current);
+            }
+        } else if ext.refresh_is_cpythons(v, current) {
+            if kernel == Kernel::Avx2 as u8 {
+                return simd::refresh_avx2::<false, true>(s, version, e, len, current);
+            }
+            if kernel == Kernel::Ssse3 as u8 {
+                return simd::refresh_ssse3::<false, true>(s, version, e, len, current);
+            }
+        }
+        enter_scope_refresh_other(states, version, event_types, len)
+    }
+}
+
+/// [`host_refresh`] before the kernel is known: detect it, then refresh
+/// (out of line: the refresh stays frameless).
+///
+/// # Safety
+/// As [`detect_and_refresh`].
+#[cfg(all(target_arch = "x86_64", not(loom)))]
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn detect_then_host_refresh(
+    states: *mut PyMonitoringState,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+    current: u64,
+) -> c_int {
+    let kernel = super::simd::detect() as u8;
+    // SAFETY: forwarded caller contract; `kernel` is known now.
+    unsafe { host_refresh(states, version, event_types, len, current, kernel) }
 }
 
 /// [`detect_and_refresh`] before the kernel is known: detect it, then
@@ -792,10 +886,10 @@ unsafe extern "C" fn detect_then_refresh<const MARKED: bool>(
     // contract.
     match simd::detect() {
         Kernel::Avx2 => unsafe {
-            simd::refresh_avx2::<MARKED>(states.cast(), version, event_types, len, current)
+            simd::refresh_avx2::<MARKED, false>(states.cast(), version, event_types, len, current)
         },
         Kernel::Ssse3 => unsafe {
-            simd::refresh_ssse3::<MARKED>(states.cast(), version, event_types, len, current)
+            simd::refresh_ssse3::<MARKED, false>(states.cast(), version, event_types, len, current)
         },
         _ => unsafe { enter_scope_refresh_other(states, version, event_types, len) },
     }

@@ -31,6 +31,20 @@ pub(super) unsafe extern "C" fn bad_event(event_types: *const u8, len: usize) ->
     enter_scope_bad_event(unsafe { std::slice::from_raw_parts(event_types, len) })
 }
 
+/// [`bad_event`] for ids in CPython 3.13's numbering (the host's).
+///
+/// # Safety
+/// `event_types` points to `len` readable bytes.
+#[cold]
+#[inline(never)]
+pub(super) unsafe extern "C" fn bad_event_313(event_types: *const u8, len: usize) -> c_int {
+    // SAFETY: forwarded caller contract.
+    let events = unsafe { std::slice::from_raw_parts(event_types, len) };
+    guard!("PyMonitoring_EnterScope", -1, {
+        status(Err(scope::invalid_event_313(events)))
+    })
+}
+
 #[cold]
 #[inline(never)]
 pub(super) fn enter_scope_bad_event(events: &[u8]) -> c_int {

@@ -10,11 +10,18 @@
 //! and each slot's `active` gets the mask of its id; `opaque` keeps its
 //! value, or with `MARKED` (the lasting-DISABLE mode's refresh,
 //! `ext::State::refresh_marked`) becomes [`SLOT_MARK`]. `ffi::tests`
-//! compares them with the core for every length 0-70, in both modes.
+//! compares them with the core for every length 0-70, in both modes and
+//! both numberings.
 //!
 //! Both kernels are one body ([`kernel!`]) compiled for each feature set;
 //! AVX2's 3-operand instructions need no register copies, `ptest` checks a
 //! vector in one instruction and a 32-byte store writes 16 slots.
+//!
+//! With `HOST` (the host's numbering, `PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS`)
+//! the ids are CPython 3.13's: checked against 3.13's 17 events (an id of
+//! 17 or more writes nothing, and the error names it in that numbering),
+//! then translated to the library's (`scope::id_from_313`) with one
+//! `pshufb` of a table made from it, before the lookup.
 //!
 //! The masks come from `registry::scope_mask_word` (3 words of 8 masks,
 //! read `Relaxed` as the core reads the byte table, never a non-atomic
@@ -43,6 +50,7 @@ use std::ffi::c_int;
 use crate::ext::restarts::{GATE, MARKED};
 use crate::ext::SLOT_MARK;
 use crate::registry;
+use crate::scope::{id_from_313, EVENTS_313};
 
 /// The fewest slots the kernel takes; shorter scopes take the core's path
 /// (1-3 byte stores cost less than setting up the vectors).
@@ -104,6 +112,61 @@ pub(super) fn detect() -> Kernel {
 unsafe fn flag_bad(ids: __m128i) -> __m128i {
     const ADD: i8 = (128 - crate::event::Event::COUNT) as i8;
     unsafe { _mm_adds_epu8(ids, _mm_set1_epi8(ADD)) }
+}
+
+/// With `HOST`, `ids + 111` saturating: the top bit of a byte is set iff its
+/// id is 17 or more (not an event of CPython 3.13's numbering); else
+/// [`flag_bad`].
+#[allow(unused_unsafe)]
+#[target_feature(enable = "ssse3")]
+#[inline]
+unsafe fn flag_invalid<const HOST: bool>(ids: __m128i) -> __m128i {
+    if HOST {
+        unsafe { _mm_adds_epu8(ids, _mm_set1_epi8((128 - EVENTS_313) as i8)) }
+    } else {
+        unsafe { flag_bad(ids) }
+    }
+}
+
+/// The library's ids of CPython 3.13's ids 0-15 (a `pshufb` table).
+const FROM_313: [u8; 16] = {
+    let mut t = [0; 16];
+    let mut i = 0;
+    while i < 16 {
+        t[i] = match id_from_313(i as u8) {
+            Some(id) => id,
+            None => panic!("ids 0-15 are 3.13's events"),
+        };
+        i += 1;
+    }
+    t
+};
+
+/// The library's id of CPython 3.13's id 16, the last one.
+const FROM_313_LAST: u8 = match id_from_313(EVENTS_313 as u8 - 1) {
+    Some(id) => id,
+    None => panic!("id 16 is 3.13's last event"),
+};
+const _: () = assert!(EVENTS_313 == 17 && id_from_313(EVENTS_313 as u8).is_none());
+
+/// With `HOST`, valid ids of CPython 3.13's numbering as the library's:
+/// ids 0-15 from [`FROM_313`] (`pshufb` reads an index's low 4 bits, so
+/// id 16 reads entry 0, which is 0), id 16 ORed in; else `ids`.
+#[allow(unused_unsafe)]
+#[target_feature(enable = "ssse3")]
+#[inline]
+unsafe fn library_ids<const HOST: bool>(ids: __m128i) -> __m128i {
+    if !HOST {
+        return ids;
+    }
+    unsafe {
+        let table = _mm_loadu_si128(FROM_313.as_ptr() as *const __m128i);
+        let last = _mm_cmpeq_epi8(ids, _mm_set1_epi8(EVENTS_313 as i8 - 1));
+        _mm_or_si128(
+            _mm_shuffle_epi8(table, ids),
+            _mm_and_si128(last, _mm_set1_epi8(FROM_313_LAST as i8)),
+        )
+    }
 }
 
 /// `ids + 112` saturating: the top bit of a byte is set iff its id is 16 or
@@ -251,11 +314,15 @@ unsafe fn fill16_avx2<const MARKED: bool>(p: *mut u8, masks: __m128i) {
 
 /// The masks of the (up to 16) ids in `ids` for a scope of fewer than 16
 /// slots, after storing the version; `None` (nothing written) when an id is
-/// 19 or more. `$any_top` is the kernel's top-bit test.
+/// not valid (19 or more; with `HOST`, 17 or more, then translated).
+/// `$any_top` is the kernel's top-bit test.
 macro_rules! small_masks {
-    ($any_top:ident, $ids:expr, $version:expr, $current:expr) => {{
-        let ids = $ids;
-        if !$any_top(flag_high(ids)) {
+    ($any_top:ident, $host:ident, $ids:expr, $version:expr, $current:expr) => {{
+        let raw = $ids;
+        let ids = library_ids::<$host>(raw);
+        if $host && $any_top(flag_invalid::<true>(raw)) {
+            None
+        } else if !$any_top(flag_high(ids)) {
             // All below 16: `lo` alone.
             *$version = $current;
             Some(_mm_shuffle_epi8(table_lo(), ids))
@@ -269,6 +336,23 @@ macro_rules! small_masks {
     }};
 }
 
+/// The error of a scope with an invalid id (in CPython 3.13's numbering
+/// with `HOST`).
+///
+/// # Safety
+/// `event_types` points to `len` readable bytes.
+#[inline(always)]
+unsafe fn bad_event<const HOST: bool>(event_types: *const u8, len: usize) -> c_int {
+    // SAFETY: forwarded.
+    unsafe {
+        if HOST {
+            super::scope_errors::bad_event_313(event_types, len)
+        } else {
+            super::scope_errors::bad_event(event_types, len)
+        }
+    }
+}
+
 /// A kernel: `$name`, compiled with `$feature`, testing top bits with
 /// `$any_top` and filling 16 slots with `$fill16`.
 macro_rules! kernel {
@@ -277,7 +361,8 @@ macro_rules! kernel {
         ///
         /// Refreshes `len` (>= [`MIN_LEN`]) slots and returns what
         /// `PyMonitoring_EnterScope` returns; with `MARKED`, as the
-        /// lasting-DISABLE mode refreshes (`opaque` = [`SLOT_MARK`]).
+        /// lasting-DISABLE mode refreshes (`opaque` = [`SLOT_MARK`]); with
+        /// `HOST`, for ids in CPython 3.13's numbering.
         ///
         /// # Safety
         /// The feature is available; `states` points to `len` two-byte
@@ -286,7 +371,7 @@ macro_rules! kernel {
         /// this thread, as `PyMonitoring_EnterScope` requires; `current`
         /// is the global version, read (`Acquire`) before this call.
         #[target_feature(enable = $feature)]
-        pub(super) unsafe extern "C" fn $name<const MARKED: bool>(
+        pub(super) unsafe extern "C" fn $name<const MARKED: bool, const HOST: bool>(
             states: *mut u8,
             version: *mut u64,
             event_types: *const u8,
@@ -304,8 +389,8 @@ macro_rules! kernel {
                     let a = std::ptr::read_unaligned(event_types as *const i32);
                     let b = std::ptr::read_unaligned(event_types.add(len - 4) as *const i32);
                     let ids = _mm_unpacklo_epi32(_mm_cvtsi32_si128(a), _mm_cvtsi32_si128(b));
-                    let Some(masks) = small_masks!($any_top, ids, version, current) else {
-                        return super::scope_errors::bad_event(event_types, len);
+                    let Some(masks) = small_masks!($any_top, HOST, ids, version, current) else {
+                        return bad_event::<HOST>(event_types, len);
                     };
                     let first = states as *mut i64;
                     let last = states.add(2 * (len - 4)) as *mut i64;
@@ -327,8 +412,8 @@ macro_rules! kernel {
                     // 16-byte blocks.
                     let a = std::ptr::read_unaligned(event_types as *const i64);
                     let b = std::ptr::read_unaligned(event_types.add(len - 8) as *const i64);
-                    let Some(masks) = small_masks!($any_top, _mm_set_epi64x(b, a), version, current) else {
-                        return super::scope_errors::bad_event(event_types, len);
+                    let Some(masks) = small_masks!($any_top, HOST, _mm_set_epi64x(b, a), version, current) else {
+                        return bad_event::<HOST>(event_types, len);
                     };
                     let p = states as *mut __m128i;
                     let q = states.add(2 * (len - 8)) as *mut __m128i;
@@ -349,35 +434,36 @@ macro_rules! kernel {
                 let (a, z) = (ids_at(event_types, 0), ids_at(event_types, last));
                 if len <= 32 {
                     // Two blocks, no loop (every scope of 17 events, say).
-                    if $any_top(_mm_or_si128(flag_bad(a), flag_bad(z))) {
-                        return super::scope_errors::bad_event(event_types, len);
+                    if $any_top(_mm_or_si128(flag_invalid::<HOST>(a), flag_invalid::<HOST>(z))) {
+                        return bad_event::<HOST>(event_types, len);
                     }
                     *version = current;
                     let lo = table_lo();
                     let hi = table_hi(lo);
-                    $fill16::<MARKED>(states, lookup(lo, hi, a));
-                    $fill16::<MARKED>(states.add(2 * last), lookup(lo, hi, z));
+                    $fill16::<MARKED>(states, lookup(lo, hi, library_ids::<HOST>(a)));
+                    $fill16::<MARKED>(states.add(2 * last), lookup(lo, hi, library_ids::<HOST>(z)));
                     return 0;
                 }
-                let mut bad = _mm_or_si128(flag_bad(a), flag_bad(z));
+                let mut bad = _mm_or_si128(flag_invalid::<HOST>(a), flag_invalid::<HOST>(z));
                 let mut i = 16;
                 while i < last {
-                    bad = _mm_or_si128(bad, flag_bad(ids_at(event_types, i)));
+                    bad = _mm_or_si128(bad, flag_invalid::<HOST>(ids_at(event_types, i)));
                     i += 16;
                 }
                 if $any_top(bad) {
-                    return super::scope_errors::bad_event(event_types, len);
+                    return bad_event::<HOST>(event_types, len);
                 }
                 *version = current;
                 let lo = table_lo();
                 let hi = table_hi(lo);
-                $fill16::<MARKED>(states, lookup(lo, hi, a));
+                $fill16::<MARKED>(states, lookup(lo, hi, library_ids::<HOST>(a)));
                 let mut i = 16;
                 while i < last {
-                    $fill16::<MARKED>(states.add(2 * i), lookup(lo, hi, ids_at(event_types, i)));
+                    let ids = library_ids::<HOST>(ids_at(event_types, i));
+                    $fill16::<MARKED>(states.add(2 * i), lookup(lo, hi, ids));
                     i += 16;
                 }
-                $fill16::<MARKED>(states.add(2 * last), lookup(lo, hi, z));
+                $fill16::<MARKED>(states.add(2 * last), lookup(lo, hi, library_ids::<HOST>(z)));
                 0
             }
         }

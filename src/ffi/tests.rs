@@ -313,9 +313,10 @@ mod refresh_paths {
     type Refresh = unsafe extern "C" fn(*mut u8, *mut u64, *const u8, usize) -> c_int;
 
     /// Each way to refresh `len` slots, by name, in the lasting-DISABLE
-    /// mode (`lasting`) or not; a path that does not take that length (or
-    /// the mode, or whose features this CPU lacks) is left out.
-    fn paths(len: usize, lasting: bool) -> Vec<(&'static str, Refresh)> {
+    /// mode (`lasting`) or not, with ids in the host's numbering (`host`)
+    /// or not; a path that does not take that length (or the mode, or
+    /// whose features this CPU lacks) is left out.
+    fn paths(len: usize, lasting: bool, host: bool) -> Vec<(&'static str, Refresh)> {
         unsafe extern "C" fn exported(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
             // SAFETY: forwarded.
             unsafe { _PyMonitoring_EnterScope(s.cast(), v, e, n as Py_ssize_t) }
@@ -323,7 +324,7 @@ mod refresh_paths {
         let mut out: Vec<(&'static str, Refresh)> = vec![("exported", exported)];
         #[cfg(all(target_arch = "x86_64", not(loom)))]
         if len >= super::super::simd::MIN_LEN {
-            unsafe extern "C" fn avx2<const MARKED: bool>(
+            unsafe extern "C" fn avx2<const MARKED: bool, const HOST: bool>(
                 s: *mut u8,
                 v: *mut u64,
                 e: *const u8,
@@ -331,10 +332,16 @@ mod refresh_paths {
             ) -> c_int {
                 // SAFETY: forwarded; AVX2 checked before it is listed.
                 unsafe {
-                    super::super::simd::refresh_avx2::<MARKED>(s, v, e, n, registry::version())
+                    super::super::simd::refresh_avx2::<MARKED, HOST>(
+                        s,
+                        v,
+                        e,
+                        n,
+                        registry::version(),
+                    )
                 }
             }
-            unsafe extern "C" fn ssse3<const MARKED: bool>(
+            unsafe extern "C" fn ssse3<const MARKED: bool, const HOST: bool>(
                 s: *mut u8,
                 v: *mut u64,
                 e: *const u8,
@@ -342,18 +349,26 @@ mod refresh_paths {
             ) -> c_int {
                 // SAFETY: forwarded; SSSE3 checked before it is listed.
                 unsafe {
-                    super::super::simd::refresh_ssse3::<MARKED>(s, v, e, n, registry::version())
+                    super::super::simd::refresh_ssse3::<MARKED, HOST>(
+                        s,
+                        v,
+                        e,
+                        n,
+                        registry::version(),
+                    )
                 }
             }
             if std::is_x86_feature_detected!("avx2") {
-                out.push(if lasting {
-                    ("avx2 marked", avx2::<true>)
-                } else {
-                    ("avx2", avx2::<false>)
+                out.push(match (lasting, host) {
+                    (false, false) => ("avx2", avx2::<false, false>),
+                    (true, false) => ("avx2 marked", avx2::<true, false>),
+                    (false, true) => ("avx2 host", avx2::<false, true>),
+                    (true, true) => ("avx2 marked host", avx2::<true, true>),
                 });
             }
             // The out-of-line dispatch as the route byte sends the SSSE3
-            // kernel's two routes there.
+            // kernel's routes there (under the host's numbering the
+            // `MARKED` bit is clear in both modes).
             unsafe extern "C" fn routed_ssse3<const MARKED: bool>(
                 s: *mut u8,
                 v: *mut u64,
@@ -361,11 +376,14 @@ mod refresh_paths {
                 n: usize,
             ) -> c_int {
                 use super::super::simd::Kernel;
+                use crate::ext::restarts::GATE;
                 let route = if MARKED {
-                    Kernel::Ssse3Marked
+                    Kernel::Ssse3Marked as u8
+                } else if registry::global().ext().refresh_gate_open() {
+                    GATE | Kernel::Ssse3 as u8
                 } else {
-                    Kernel::Ssse3
-                } as u8;
+                    Kernel::Ssse3 as u8
+                };
                 // SAFETY: forwarded; SSSE3 checked before it is listed,
                 // `n` >= MIN_LEN.
                 unsafe {
@@ -380,20 +398,22 @@ mod refresh_paths {
                 }
             }
             if std::is_x86_feature_detected!("ssse3") {
-                out.push(if lasting {
-                    ("ssse3 marked", ssse3::<true>)
-                } else {
-                    ("ssse3", ssse3::<false>)
+                out.push(match (lasting, host) {
+                    (false, false) => ("ssse3", ssse3::<false, false>),
+                    (true, false) => ("ssse3 marked", ssse3::<true, false>),
+                    (false, true) => ("ssse3 host", ssse3::<false, true>),
+                    (true, true) => ("ssse3 marked host", ssse3::<true, true>),
                 });
-                out.push(if lasting {
+                out.push(if lasting && !host {
                     ("routed ssse3 marked", routed_ssse3::<true>)
                 } else {
                     ("routed ssse3", routed_ssse3::<false>)
                 });
             }
         }
-        // Only while the gate is closed (the lasting mode opens it).
-        if (1..=3).contains(&len) && !lasting {
+        // Only while the gate is closed (the lasting mode and the host's
+        // numbering open it).
+        if (1..=3).contains(&len) && !lasting && !host {
             unsafe extern "C" fn small(s: *mut u8, v: *mut u64, e: *const u8, n: usize) -> c_int {
                 // SAFETY: forwarded.
                 unsafe { super::super::scope::refresh_1_to_3(s.cast(), v, e, n) }
@@ -406,14 +426,22 @@ mod refresh_paths {
     /// Tools 0-5 take `sets[t]` (C_RETURN and C_RAISE dropped: they follow
     /// CALL); the lasting-DISABLE mode on with `lasting`.
     fn set_tools(sets: &[u32; 6], lasting: bool) {
+        set_tools_in(sets, lasting, false);
+    }
+
+    /// [`set_tools`], and with `host` the host's numbering on.
+    fn set_tools_in(sets: &[u32; 6], lasting: bool, host: bool) {
+        use crate::ext::options::{self, CPYTHON_313_EVENT_IDS, LASTING_DISABLE};
         registry::reset_for_tests();
         let allowed = (EventSet::all() - EventSet::C_RETURN - EventSet::C_RAISE).bits();
         for (t, &set) in sets.iter().enumerate() {
             registry::use_tool_id(t as i64, "t").unwrap();
             registry::set_events(t as i64, set & allowed).unwrap();
         }
-        if lasting {
-            crate::ext::options::set(crate::ext::options::LASTING_DISABLE).unwrap();
+        let mode = if lasting { LASTING_DISABLE } else { 0 };
+        let numbering = if host { CPYTHON_313_EVENT_IDS } else { 0 };
+        if mode | numbering != 0 {
+            options::set(mode | numbering).unwrap();
         }
     }
 
@@ -477,11 +505,28 @@ mod refresh_paths {
         every_path_matches_the_core(true);
     }
 
+    /// The same with ids in the host's numbering (CPython 3.13's), in both
+    /// modes: what the core writes for the translated ids.
+    #[test]
+    fn every_path_matches_the_core_in_the_host_numbering() {
+        every_path_matches_the_core_in(false, true);
+        every_path_matches_the_core_in(true, true);
+    }
+
     fn every_path_matches_the_core(lasting: bool) {
+        every_path_matches_the_core_in(lasting, false);
+    }
+
+    fn every_path_matches_the_core_in(lasting: bool, host: bool) {
         let _g = registry_lock();
+        let count = if host {
+            scope::EVENTS_313
+        } else {
+            Event::COUNT
+        };
         let strategy = (
             any::<[u32; 6]>(),
-            proptest::collection::vec(0..Event::COUNT as u8, 70),
+            proptest::collection::vec(0..count as u8, 70),
             proptest::collection::vec(any::<u8>(), 2 * 70 + 64),
             any::<bool>(),
             0..4usize,
@@ -492,13 +537,18 @@ mod refresh_paths {
         });
         runner
             .run(&strategy, |(sets, ids, bytes, low, shift)| {
-                set_tools(&sets, lasting);
+                set_tools_in(&sets, lasting, host);
                 let ids: Vec<u8> = ids.iter().map(|&i| if low { i % 16 } else { i }).collect();
                 for len in 0..=70usize {
                     let ids_at = &ids[..len];
                     // The array at offset `shift`, with guard bytes around it.
-                    let (want, want_version) = reference(&bytes[shift..shift + 2 * len], ids_at);
-                    for (name, path) in paths(len, lasting) {
+                    let slots = &bytes[shift..shift + 2 * len];
+                    let (want, want_version) = if host {
+                        scope::with_ids_from_313(ids_at, |ids| reference(slots, ids)).unwrap()
+                    } else {
+                        reference(slots, ids_at)
+                    };
+                    for (name, path) in paths(len, lasting, host) {
                         let mut buf = bytes.clone();
                         let mut idbuf = vec![0xEEu8; 16 + len + 16];
                         idbuf[16..16 + len].copy_from_slice(ids_at);
@@ -641,26 +691,57 @@ mod refresh_paths {
         every_path_rejects_a_bad_id(true);
     }
 
+    /// The same with ids in the host's numbering, where 17 and 18 are bad
+    /// too (and the error counts in that numbering), in both modes.
+    #[test]
+    fn every_path_rejects_a_bad_id_in_the_host_numbering() {
+        every_path_rejects_a_bad_id_in(false, true);
+        every_path_rejects_a_bad_id_in(true, true);
+    }
+
     fn every_path_rejects_a_bad_id(lasting: bool) {
+        every_path_rejects_a_bad_id_in(lasting, false);
+    }
+
+    fn every_path_rejects_a_bad_id_in(lasting: bool, host: bool) {
         let _g = registry_lock();
-        set_tools(&[0x7ffff, 0x5555, 0x2aaaa, 0x1234, 0x4321, 0xffff], lasting);
+        set_tools_in(
+            &[0x7ffff, 0x5555, 0x2aaaa, 0x1234, 0x4321, 0xffff],
+            lasting,
+            host,
+        );
+        let (bad_ids, fills): (&[u8], [u8; 2]) = if host {
+            (
+                &[17, 18, 19, 110, 111, 112, 127, 128, 143, 144, 145, 200, 255],
+                [15, 16],
+            )
+        } else {
+            (
+                &[
+                    19, 20, 109, 111, 112, 127, 128, 143, 144, 146, 147, 200, 255,
+                ],
+                [15, 18],
+            )
+        };
         for len in 1..=70usize {
             for at in 0..len {
-                for bad in [
-                    19u8, 20, 109, 111, 112, 127, 128, 143, 144, 146, 147, 200, 255,
-                ] {
-                    for fill in [15u8, 18] {
+                for &bad in bad_ids {
+                    for fill in fills {
                         let mut ids: Vec<u8> = (0..len)
                             .map(|i| (i * 5 % (usize::from(fill) + 1)) as u8)
                             .collect();
                         ids[at] = bad;
-                        let want = scope::refresh(
-                            &(0..len).map(|_| SlotState::default()).collect::<Vec<_>>(),
-                            &Cell::new(0),
-                            &ids,
-                        )
-                        .unwrap_err();
-                        for (name, path) in paths(len, lasting) {
+                        let want = if host {
+                            scope::invalid_event_313(&ids)
+                        } else {
+                            scope::refresh(
+                                &(0..len).map(|_| SlotState::default()).collect::<Vec<_>>(),
+                                &Cell::new(0),
+                                &ids,
+                            )
+                            .unwrap_err()
+                        };
+                        for (name, path) in paths(len, lasting, host) {
                             let mut buf = vec![0xA5u8; 2 * len];
                             let mut version = 7u64;
                             // SAFETY: `len` slots and ids.
