@@ -12,6 +12,16 @@ int main(int argc, char **argv) {
     CHECK_OK(PyMonitoring_GetOptions(&options), 0);
     CHECK_EQ_INT(options, want);
 
+    /* Options set at load move no version while no tool is in use
+     * (docs/HOSTS.md): a Cython-style version-0 EnterScope returns at once,
+     * reading no id (200 and 255 are no events) and writing nothing. */
+    CHECK_EQ_INT(PyMonitoring_GetVersion(), 0);
+    PyMonitoringState states[2] = {{7, 9}, {7, 9}};
+    uint64_t version = 0;
+    static const uint8_t not_ids[2] = {200, 255};
+    CHECK_OK(PyMonitoring_EnterScope(states, &version, not_ids, 2), 0);
+    CHECK(states[0].active == 7 && states[1].opaque == 9 && version == 0);
+
     /* Unknown bits: ValueError, nothing changes. */
     uint64_t v0 = PyMonitoring_GetVersion();
     CHECK_ERROR(PyMonitoring_SetOptions(0x80), PY_MONITORING_ERR_VALUE,
