@@ -261,6 +261,13 @@ def main():
             cells.append("–" if x is None or not b else f"{x / b:.2f}×")
         w.append(f"| {body} | {cells[0]} | {cells[1]} | {cells[2]} | {seen('inline', f'cov_lasting-{body}')[0]} |")
     w.append("")
+    x, n = cg.get(("cython", "cy_library_line_lasting-tight")), cg.get(("cython", "cy_library_none-tight"))
+    if x and n:
+        cnt = counts.get(("cython", "cy_library_line_lasting-tight"), {})
+        w.append("The module compiled by Cython (above; its lines do object arithmetic, and Cython's own")
+        w.append(f"`__Pyx__TraceLine` calls the exported fire): {x / n:.2f}× the no-tool run's instructions,")
+        w.append(f"{cnt.get('lines', '–')} lines, one callback per site.")
+        w.append("")
     w.append("Cython's own line helper (instructions over the no-monitoring build, same body; the helper is")
     w.append("called only while the LINE slot is active):")
     w.append("")
