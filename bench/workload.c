@@ -113,31 +113,45 @@ static inline long line_work(long x)
 #define FIRE_RETURN(S, C, O, V) ((S)->active ? _PyMonitoring_FirePyReturnEvent(S, C, O, V) : 0)
 #endif
 
+/* An array NAME of N T at an odd address (16k + 1), as the scopes keep their
+ * states and ids: the exported EnterScope sends arrays whose addresses AND
+ * to 0 to its exact checks (src/ffi/scope.rs, `enter_scope`). Natively that
+ * never happens to these (the executable and the stack share bit 46), but
+ * under valgrind the executable sits at 0x108000 and the stack at
+ * 0x1fff000000, with no high bit in common: the AND, and the counts, would
+ * depend on where the stack lands, that is on the environment's size. */
+#define ODD_ARRAY(T, NAME, N)                                                         \
+    struct {                                                                          \
+        _Alignas(16) uint8_t pad_;                                                    \
+        T NAME[N];                                                                    \
+    }
+
 /* Cython's __Pyx_MonitoringEventTypes with 3.14 numbering, first 7 (plain
  * functions): START, RETURN, UNWIND, LINE, RAISE, RERAISE, EXC_HANDLED. */
-static const uint8_t k_event_types[7] = {
+static const ODD_ARRAY(uint8_t, ids, 7) k_event_types = {0, {
     PY_MONITORING_EVENT_PY_START, PY_MONITORING_EVENT_PY_RETURN,
     PY_MONITORING_EVENT_PY_UNWIND, PY_MONITORING_EVENT_LINE,
     PY_MONITORING_EVENT_RAISE, PY_MONITORING_EVENT_RERAISE,
     PY_MONITORING_EVENT_EXCEPTION_HANDLED,
-};
+}};
 
 /* tstate->tracing: set while a callback runs (none of ours call back in). */
 static int g_tracing;
 
-#define TRACE_DECLS                 \
-    PyMonitoringState st_[7];       \
-    uint64_t ver_ = 0;              \
+#define TRACE_DECLS                           \
+    ODD_ARRAY(PyMonitoringState, s, 7) frame_; \
+    PyMonitoringState *st_ = frame_.s;        \
+    uint64_t ver_ = 0;                        \
     Obj *code_ = NULL;
 /* __Pyx_TraceStartFunc: zero the states, take the code object, enter,
  * fire PY_START. */
 #define TRACE_START(CODE, ERR)                                                        \
     do {                                                                              \
-        memset(st_, 0, sizeof st_);                                                   \
+        memset(st_, 0, sizeof frame_.s);                                              \
         if (!g_tracing) {                                                             \
             code_ = (CODE);                                                           \
             incref(code_);                                                            \
-            if (PyMonitoring_EnterScope(st_, &ver_, k_event_types, 7) < 0)            \
+            if (PyMonitoring_EnterScope(st_, &ver_, k_event_types.ids, 7) < 0)        \
                 goto ERR;                                                             \
             if (FIRE_START(&st_[0], (PyObject *)code_, 0) < 0)                        \
                 goto ERR;                                                             \

@@ -127,7 +127,11 @@ const _: () = assert!(_PYMONITORING_SCOPE_MASKS == registry::SCOPE_MASKS);
 /// address space share their high bits (on x86-64 Linux the addresses of a
 /// position-independent executable, of the libraries and of the stack all
 /// have bit 46 set), so the filter rarely sends valid arguments there; when
-/// it does, they cost the exact checks, not a wrong answer.
+/// it does, they cost the exact checks, not a wrong answer. (Under valgrind
+/// a position-independent executable sits at 0x108000 and the stack at
+/// 0x1fff000000, with no high bit in common: the C benchmarks keep their
+/// scopes' arrays at odd addresses, so that their counts do not depend on
+/// where the stack lands.)
 ///
 /// With `IDLE`, a stale version while the registry is idle at it is
 /// tested first: 4-8 slots (a Cython function's 7) take
