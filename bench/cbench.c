@@ -273,19 +273,6 @@ static NOINLINE void enter_refresh(long n, int length, const char *name)
     report(name, ns, n);
 }
 
-/* An array NAME of N T at an odd address (16k + 1). The Cython-style calls
- * keep their states and ids so: the exported EnterScope sends arrays whose
- * addresses AND to 0 to its exact checks (src/ffi/scope.rs, `enter_scope`).
- * Natively that never happens to these (the executable and the stack share
- * bit 46), but under valgrind the executable sits at 0x108000 and the stack
- * at 0x1fff000000, with no high bit in common: the AND, and the count, would
- * depend on where the stack lands, that is on the environment's size. */
-#define ODD_ARRAY(T, NAME, N)                                                             \
-    struct {                                                                              \
-        _Alignas(16) uint8_t pad_;                                                        \
-        T NAME[N];                                                                        \
-    }
-
 /* A Cython-style function body: fresh states, EnterScope, START, RETURN, Exit. */
 static const ODD_ARRAY(uint8_t, ids, 7) k_cython_events = {0, {
     PY_MONITORING_EVENT_PY_START,  PY_MONITORING_EVENT_PY_RETURN, PY_MONITORING_EVENT_PY_YIELD,

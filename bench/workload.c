@@ -113,19 +113,6 @@ static inline long line_work(long x)
 #define FIRE_RETURN(S, C, O, V) ((S)->active ? _PyMonitoring_FirePyReturnEvent(S, C, O, V) : 0)
 #endif
 
-/* An array NAME of N T at an odd address (16k + 1), as the scopes keep their
- * states and ids: the exported EnterScope sends arrays whose addresses AND
- * to 0 to its exact checks (src/ffi/scope.rs, `enter_scope`). Natively that
- * never happens to these (the executable and the stack share bit 46), but
- * under valgrind the executable sits at 0x108000 and the stack at
- * 0x1fff000000, with no high bit in common: the AND, and the counts, would
- * depend on where the stack lands, that is on the environment's size. */
-#define ODD_ARRAY(T, NAME, N)                                                         \
-    struct {                                                                          \
-        _Alignas(16) uint8_t pad_;                                                    \
-        T NAME[N];                                                                    \
-    }
-
 /* Cython's __Pyx_MonitoringEventTypes with 3.14 numbering, first 7 (plain
  * functions): START, RETURN, UNWIND, LINE, RAISE, RERAISE, EXC_HANDLED. */
 static const ODD_ARRAY(uint8_t, ids, 7) k_event_types = {0, {
