@@ -63,9 +63,6 @@ cyconfigs="plain cpython_none cpython_line_disable library_none library_line_las
 cypreload() { # the library to preload for configuration $1 (none: empty)
     case $1 in library_*) echo "$lib/libpymonitoring.so" ;; esac
 }
-# The host's numbering, set at load (docs/HOSTS.md), for the configurations
-# that preload the library (the others never load it).
-host_options=cpython-313-event-ids
 export PYMONITORING_LIB="$lib/libpymonitoring.so" PYTHONHASHSEED=0
 
 configs="none freed cov_disable cov_lasting cov_never profiler recorder"
@@ -96,8 +93,7 @@ for r in $(seq 1 "$R"); do
         run "$r cpython" "${pin[@]}" "$PY" bench/workload.py "$c" "$FIB" "$LOOP"
     done
     for c in $cyconfigs; do
-        run "$r cython" env PYTHONPATH="$cy" PYMONITORING_OPTIONS="$host_options" \
-            LD_PRELOAD="$(cypreload "$c")" "${pin[@]}" \
+        run "$r cython" env PYTHONPATH="$cy" LD_PRELOAD="$(cypreload "$c")" "${pin[@]}" \
             "$PY" bench/cython/driver.py "$c" "$FIB" "$LOOP"
     done
     echo "  round $r done" >&2
@@ -122,7 +118,7 @@ if [ "$CG" = 1 ]; then
         done
     done
     for c in $cyconfigs; do
-        PYTHONPATH="$cy" PYMONITORING_OPTIONS="$host_options" CG_PRELOAD="$(cypreload "$c")" bench/cgcount.sh \
+        PYTHONPATH="$cy" CG_PRELOAD="$(cypreload "$c")" bench/cgcount.sh \
             "$PY" bench/cython/driver.py "$c" "$FIB" "$LOOP" --check | sed "s/^/cython /" >>"$raw/cg.txt"
     done
 fi

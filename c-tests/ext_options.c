@@ -12,9 +12,9 @@ int main(int argc, char **argv) {
     CHECK_OK(PyMonitoring_GetOptions(&options), 0);
     CHECK_EQ_INT(options, want);
 
-    /* Options set at load move no version while no tool is in use
-     * (docs/HOSTS.md): a Cython-style version-0 EnterScope returns at once,
-     * reading no id (200 and 255 are no events) and writing nothing. */
+    /* Options set at load move no version while nothing was published
+     * (docs/EXTENSIONS.md): a Cython-style version-0 EnterScope returns at
+     * once, reading no id (200 and 255 are no events) and writing nothing. */
     CHECK_EQ_INT(PyMonitoring_GetVersion(), 0);
     PyMonitoringState states[2] = {{7, 9}, {7, 9}};
     uint64_t version = 0;
@@ -32,12 +32,23 @@ int main(int argc, char **argv) {
     CHECK_EQ_INT(options, want);
     CHECK_EQ_INT(PyMonitoring_GetVersion(), v0);
 
-    /* Setting the same word is no change; a different word moves the version. */
+    /* Setting the same word is no change. While nothing was ever published
+     * (version 0, no tool in use) a different word moves no version either:
+     * every scope's masks are 0 under any options, and a version-0
+     * EnterScope still returns at once. */
     CHECK_OK(PyMonitoring_SetOptions(want), 0);
     CHECK_EQ_INT(PyMonitoring_GetVersion(), v0);
+    CHECK_OK(PyMonitoring_SetOptions(want ^ PY_MONITORING_OPT_ACTIVE_NEEDS_CALLBACK), 0);
+    CHECK_EQ_INT(PyMonitoring_GetVersion(), 0);
+    CHECK_OK(PyMonitoring_EnterScope(states, &version, not_ids, 2), 0);
+    CHECK(states[0].active == 7 && states[1].opaque == 9 && version == 0);
+
+    /* Once a tool is in use, a different word moves the version. */
+    CHECK_OK(PyMonitoring_UseToolId(2, "t"), 0);
+    uint64_t v1 = PyMonitoring_GetVersion();
     uint32_t other = want ^ PY_MONITORING_OPT_LASTING_DISABLE;
     CHECK_OK(PyMonitoring_SetOptions(other), 0);
-    CHECK_EQ_INT(PyMonitoring_GetVersion(), v0 + 1);
+    CHECK_EQ_INT(PyMonitoring_GetVersion(), v1 + 1);
     CHECK_OK(PyMonitoring_GetOptions(&options), 0);
     CHECK_EQ_INT(options, other);
     CHECK_OK(PyMonitoring_SetOptions(PY_MONITORING_OPT_LASTING_DISABLE |

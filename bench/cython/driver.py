@@ -9,8 +9,7 @@ Usage: python3.13 driver.py CONFIG FIB_N LOOP_N [--check]   (the modules on PYTH
   library_none           the traced module with libpymonitoring preloaded
                          (LD_PRELOAD; PYMONITORING_LIB names it) as its host's
                          implementation (docs/HOSTS.md: CPython's exception
-                         functions as hooks, CPython 3.13's event numbering from
-                         PYMONITORING_OPTIONS=cpython-313-event-ids), no tool
+                         functions as hooks, CPython 3.13's event numbering), no tool
   library_line_disable   ... a LINE tool (the library's C API through ctypes)
                          returning DISABLE
   library_line_lasting   ... the same in PY_MONITORING_OPT_LASTING_DISABLE
@@ -85,14 +84,13 @@ elif config.startswith("library_"):
                 fn("PyErr_SetString"), ValueError, RuntimeError, sys.monitoring.MISSING)
     assert lib.PyMonitoring_SetHost(ctypes.byref(host)) == 0
     # PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS (the module was compiled against
-    # CPython 3.13's header), set at load: the version stays 0 until a tool
-    # sets events.
-    options = ctypes.c_uint32()
-    assert lib.PyMonitoring_GetOptions(ctypes.byref(options)) == 0
-    assert options.value & 4, "PYMONITORING_OPTIONS=cpython-313-event-ids expected"
+    # CPython 3.13's header), and PY_MONITORING_OPT_LASTING_DISABLE; set before
+    # any tool is in use, they move no version.
+    options = 4 | (1 if config == "library_line_lasting" else 0)
+    assert lib.PyMonitoring_SetOptions(ctypes.c_uint32(options)) == 0
+    lib.PyMonitoring_GetVersion.restype = ctypes.c_uint64
+    assert lib.PyMonitoring_GetVersion() == 0
     if config != "library_none":
-        # PY_MONITORING_OPT_LASTING_DISABLE.
-        assert lib.PyMonitoring_SetOptions(ctypes.c_uint32(options.value | 1)) == 0
         CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(Event))
 
         @CALLBACK

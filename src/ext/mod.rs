@@ -22,7 +22,7 @@
 //! | an unused claim ends | `Registry::release_claim` | [`State::tool_released`] |
 //! | events restarted (all tools) | `Registry::restart_events` | [`State::events_restarted`] |
 //! | one tool restarted | `Registry::restart_tool_events` | [`State::tool_restarted`] |
-//! | options set | `Registry::set_options`, `set_options_at_load` | [`State::options_set`], [`State::options_at_load`] |
+//! | options set | `Registry::set_options` | [`State::options_set`], [`State::options_set_unpublished`] |
 //! | scope masks stored | `Registry::store_masks` | [`State::local_filter_stored`] |
 //! | refresh of a marked scope | `scope::try_refresh_with` | [`State::refresh_gate_open`], [`State::refresh_marked`] |
 //! | DISABLE in the lasting mode | `dispatch::after_callback` | [`State::lasting_mode`], [`remember_disable`] |
@@ -248,9 +248,9 @@ impl State {
         self.store_options(options);
     }
 
-    /// Writer: the options applied at load, before anything was published
-    /// (version 0): no site can be remembered yet.
-    pub(crate) fn options_at_load(&self, options: u32) {
+    /// Writer: the options set before anything was published (version 0,
+    /// no tool in use): no site can be remembered yet.
+    pub(crate) fn options_set_unpublished(&self, options: u32) {
         if (self.options() ^ options) & LASTING_DISABLE != 0 {
             self.restarts.mode_switched(0);
         }

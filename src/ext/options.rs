@@ -27,13 +27,13 @@ pub fn set(options: u32) -> Result<(), Error> {
 /// Apply `PYMONITORING_OPTIONS` (see [`parse`]) when it is set: what the
 /// library does when it is loaded, so a whole program (or a test suite)
 /// runs under chosen options without code changes. An invalid value is
-/// returned as an error and changes nothing. When no tool is in use yet
-/// (the usual case at load) the version does not move: no scope can see a
-/// difference, so a program run under options starts from the same
-/// version as without them.
+/// returned as an error and changes nothing. When nothing was published
+/// yet (the usual case at load) the version does not move (as for
+/// [`set`]): no scope can see a difference, so a program run under options
+/// starts from the same version as without them.
 pub fn set_from_env() -> Result<(), Error> {
     match std::env::var("PYMONITORING_OPTIONS") {
-        Ok(text) => crate::registry::global().set_options_at_load(check(parse(&text)?)?),
+        Ok(text) => crate::registry::global().set_options(check(parse(&text)?)?),
         Err(std::env::VarError::NotPresent) => Ok(()),
         Err(std::env::VarError::NotUnicode(_)) => {
             Err(Error::value("PYMONITORING_OPTIONS is not valid UTF-8"))

@@ -46,34 +46,28 @@ impl Registry {
     }
 
     /// Replace the options (already checked); a change republishes the
-    /// scope masks, which moves the version.
+    /// scope masks, which moves the version. While nothing was ever
+    /// published (version 0, no tool in use: every scope mask is 0 under
+    /// any options, and no site can be remembered) the word is stored and
+    /// the masks recomputed without moving it, so Cython's version-0
+    /// `EnterScope` still returns at once, as without the option (a host
+    /// that sets its options before any tool pays nothing for them).
     pub(crate) fn set_options(&self, options: u32) -> Result<(), Error> {
         let m = self.master();
-        if self.ext.options() != options {
-            // Switching the lasting mode restarts every tool.
-            let current = self.version.load(Ordering::Relaxed);
-            self.ext
-                .options_set(options, current, || self.before_forget());
-            self.publish_masks(&m);
+        if self.ext.options() == options {
+            return Ok(());
         }
-        Ok(())
-    }
-
-    /// The options applied when the library is loaded
-    /// (`PYMONITORING_OPTIONS`). While nothing was ever published (version
-    /// 0, no tool in use: every scope mask is 0 under any options), the word
-    /// is stored and the masks recomputed without moving the version, so a
-    /// process's first version-0 `EnterScope` (Cython's) still returns at
-    /// once, as without the option.
-    pub(crate) fn set_options_at_load(&self, options: u32) -> Result<(), Error> {
-        let m = self.master();
-        if self.version.load(Ordering::Relaxed) != 0 || m.names.iter().any(Option::is_some) {
-            drop(m);
-            return self.set_options(options);
+        if self.version.load(Ordering::Relaxed) == 0 && !m.names.iter().any(Option::is_some) {
+            self.ext.options_set_unpublished(options);
+            self.store_masks(&m);
+            self.publish_idle(&m);
+            return Ok(());
         }
-        self.ext.options_at_load(options);
-        self.store_masks(&m);
-        self.publish_idle(&m);
+        // Switching the lasting mode restarts every tool.
+        let current = self.version.load(Ordering::Relaxed);
+        self.ext
+            .options_set(options, current, || self.before_forget());
+        self.publish_masks(&m);
         Ok(())
     }
 

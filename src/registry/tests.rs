@@ -40,16 +40,25 @@ fn idle_version_follows_events_options_and_restarts() {
     assert_eq!(r.idle_version(), NOT_IDLE);
 }
 
-/// Options applied at load, at version 0, end the idle state without
-/// moving the version.
+/// Options set while nothing was published (version 0, no tool in use)
+/// end the idle state without moving the version; once a tool is in use,
+/// a change moves it.
 #[test]
 #[cfg(not(loom))]
-fn idle_version_ends_with_options_at_load() {
+fn options_move_the_version_once_a_tool_is_in_use() {
+    use crate::ext::options::{CPYTHON_313_EVENT_IDS, LASTING_DISABLE};
     let _g = registry_lock();
     let r = Registry::new();
-    r.set_options_at_load(crate::ext::options::LASTING_DISABLE)
-        .unwrap();
+    r.set_options(LASTING_DISABLE).unwrap();
     assert_eq!((r.version(), r.idle_version()), (0, NOT_IDLE));
+    r.set_options(LASTING_DISABLE | CPYTHON_313_EVENT_IDS)
+        .unwrap();
+    assert_eq!(r.version(), 0);
+    r.use_tool_id(2, "t").unwrap();
+    r.set_options(CPYTHON_313_EVENT_IDS).unwrap();
+    assert_eq!(r.version(), 1);
+    r.set_options(CPYTHON_313_EVENT_IDS).unwrap();
+    assert_eq!(r.version(), 1);
 }
 
 #[test]

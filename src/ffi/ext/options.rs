@@ -9,7 +9,9 @@ use crate::ffi::guard::{guard, require, status};
 /// `PY_MONITORING_OPT_*` (0, the default, is CPython-exact behaviour).
 ///
 /// A change moves the global version, so every scope refreshes under the
-/// new rules at its next `PyMonitoring_EnterScope`. Returns 0, or -1 with a
+/// new rules at its next `PyMonitoring_EnterScope`; while nothing was ever
+/// published (version 0, no tool in use) it moves none, as every scope's
+/// masks are 0 under any options. Returns 0, or -1 with a
 /// ValueError when `options` has a bit this version does not know (nothing
 /// changes then). Thread-safe; fires running on other threads see the old
 /// or the new options.
