@@ -119,4 +119,5 @@ def main():
     del f
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -57,7 +57,7 @@ fi
 cy="$out/cython"
 rm -rf "$cy"
 mkdir -p "$cy"
-cp bench/cython/workload.pyx bench/cython/setup.py "$cy/"
+cp bench/cython/workload.pyx bench/cython/setup.py bench/workload.py "$cy/"
 (cd "$cy" && "$venv/bin/python" setup.py build_ext --inplace --quiet >/dev/null)
 cyconfigs="plain cpython_none cpython_line_disable library_none library_line_lasting"
 cypreload() { # the library to preload for configuration $1 (none: empty)

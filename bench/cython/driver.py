@@ -42,7 +42,7 @@ sites = {}  # (function, offset, line) -> callbacks
 def count(code, offset, line):
     # The module's functions only (CPython's interpreter also reports the
     # driver's own lines).
-    if code.co_filename.endswith(".pyx"):
+    if code.co_filename == m.fib.__code__.co_filename:
         key = (code.co_name, offset, line)
         sites[key] = sites.get(key, 0) + 1
 

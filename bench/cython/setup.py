@@ -1,5 +1,6 @@
 # Builds bench/cython/workload.pyx twice (run as `setup.py build_ext --inplace`
-# in a scratch directory holding it, with a Python that has Cython):
+# in a scratch directory holding it and bench/workload.py, which it includes,
+# with a Python that has Cython):
 # `cyworkload_traced`, with `profile=True, linetrace=True` and CYTHON_TRACE=1
 # (every PY_START, LINE and PY_RETURN fired through PEP 669's C API), and
 # `cyworkload_plain`, without (what a module built without tracing runs).

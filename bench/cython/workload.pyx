@@ -1,8 +1,9 @@
-# The end-to-end workload's module (bench/workload.py's fib and loop, line for
-# line) compiled by Cython: bench/cython/setup.py builds it twice, traced
-# (`profile=True, linetrace=True`, CYTHON_TRACE=1: PEP 669's C API) and
-# untraced, and bench/cython/driver.py runs it. `run` is never traced; it
-# brackets the measured calls for callgrind (bench/cgcount.sh).
+# The end-to-end workload's module, bench/workload.py (included: its `fib`
+# and `loop`, and its `main`, which runs only as a script), compiled by
+# Cython: bench/cython/setup.py builds it twice, traced (`profile=True,
+# linetrace=True`, CYTHON_TRACE=1: PEP 669's C API) and untraced, and
+# bench/cython/driver.py runs it. `run` is never traced; it brackets the
+# measured calls for callgrind (bench/cgcount.sh).
 cimport cython
 
 cdef extern from *:
@@ -27,17 +28,7 @@ cdef extern from *:
     void workload_measure_stop(const char *name)
 
 
-def fib(n):
-    if n < 2:
-        return n
-    return fib(n - 1) + fib(n - 2)
-
-
-def loop(n):
-    total = 0
-    for i in range(n):
-        total += i
-    return total
+include "workload.py"
 
 
 @cython.profile(False)

@@ -761,7 +761,7 @@ pub(super) unsafe extern "C" fn gated_refresh(
     current: u64,
     kernel: u8,
 ) -> c_int {
-    use super::simd::{self, Kernel};
+    use super::simd;
     let ext = registry::global().ext();
     // SAFETY: `version` is non-NULL; the caller owns the word.
     let v = unsafe { *version };
@@ -772,29 +772,12 @@ pub(super) unsafe extern "C" fn gated_refresh(
             return unsafe { host_refresh(states, version, event_types, len, current, kernel) };
         }
     } else if ext.refresh_is_cpythons(v, current) {
-        // SAFETY (each arm): the kernel's features were detected (its
-        // number is in the route byte only then); forwarded caller contract.
-        if kernel == Kernel::Avx2 as u8 {
-            return unsafe {
-                simd::refresh_avx2::<false, false>(
-                    states.cast(),
-                    version,
-                    event_types,
-                    len,
-                    current,
-                )
-            };
-        }
-        if kernel == Kernel::Ssse3 as u8 {
-            return unsafe {
-                simd::refresh_ssse3::<false, false>(
-                    states.cast(),
-                    version,
-                    event_types,
-                    len,
-                    current,
-                )
-            };
+        // SAFETY: the kernel is the route byte's; forwarded caller contract.
+        let s = states.cast();
+        if let Some(rc) = unsafe {
+            simd::by_kernel::<false, false>(kernel, s, version, event_types, len, current)
+        } {
+            return rc;
         }
     }
     // SAFETY: forwarded caller contract.
@@ -826,26 +809,19 @@ unsafe extern "C" fn host_refresh(
     // SAFETY: `version` is non-NULL; the caller owns the word.
     let v = unsafe { *version };
     let (s, e) = (states.cast(), event_types);
-    // SAFETY (each arm): the kernel's features were detected (its number
-    // is in the route byte only then); forwarded caller contract.
-    unsafe {
+    // SAFETY: the kernel is the route byte's (or just detected);
+    // forwarded caller contract.
+    let done = unsafe {
         if ext.lasting_mode() {
-            if kernel == Kernel::Avx2 as u8 {
-                return simd::refresh_avx2::<true, true>(s, version, e, len, current);
-            }
-            if kernel == Kernel::Ssse3 as u8 {
-                return simd::refresh_ssse3::<true, true>(s, version, e, len, current);
-            }
+            simd::by_kernel::<true, true>(kernel, s, version, e, len, current)
         } else if ext.refresh_is_cpythons(v, current) {
-            if kernel == Kernel::Avx2 as u8 {
-                return simd::refresh_avx2::<false, true>(s, version, e, len, current);
-            }
-            if kernel == Kernel::Ssse3 as u8 {
-                return simd::refresh_ssse3::<false, true>(s, version, e, len, current);
-            }
+            simd::by_kernel::<false, true>(kernel, s, version, e, len, current)
+        } else {
+            None
         }
-        enter_scope_refresh_other(states, version, event_types, len)
-    }
+    };
+    // SAFETY: forwarded caller contract.
+    done.unwrap_or_else(|| unsafe { enter_scope_refresh_other(states, version, event_types, len) })
 }
 
 /// [`host_refresh`] before the kernel is known: detect it, then refresh
@@ -885,18 +861,20 @@ unsafe extern "C" fn detect_then_refresh<const MARKED: bool>(
     len: usize,
     current: u64,
 ) -> c_int {
-    use super::simd::{self, Kernel};
-    // SAFETY (each arm): the kernel's features checked; forwarded caller
-    // contract.
-    match simd::detect() {
-        Kernel::Avx2 => unsafe {
-            simd::refresh_avx2::<MARKED, false>(states.cast(), version, event_types, len, current)
-        },
-        Kernel::Ssse3 => unsafe {
-            simd::refresh_ssse3::<MARKED, false>(states.cast(), version, event_types, len, current)
-        },
-        _ => unsafe { enter_scope_refresh_other(states, version, event_types, len) },
-    }
+    let kernel = super::simd::detect() as u8;
+    // SAFETY: the kernel was just detected; forwarded caller contract.
+    let done = unsafe {
+        super::simd::by_kernel::<MARKED, false>(
+            kernel,
+            states.cast(),
+            version,
+            event_types,
+            len,
+            current,
+        )
+    };
+    // SAFETY: forwarded caller contract.
+    done.unwrap_or_else(|| unsafe { enter_scope_refresh_other(states, version, event_types, len) })
 }
 
 /// The core's refresh (`scope::try_refresh_with`), for `len` (<= the

@@ -485,3 +485,43 @@ kernel!(
     any_top_avx2,
     fill16_avx2
 );
+
+/// The refresh of kernel `kernel` (a route byte's kernel bits) with
+/// `MARKED` and `HOST`; `None` (nothing done) when it is neither AVX2 nor
+/// SSSE3.
+///
+/// # Safety
+/// As the kernels; `kernel` was detected (it is in the route byte only
+/// then).
+#[inline(always)]
+pub(super) unsafe fn by_kernel<const MARKED: bool, const HOST: bool>(
+    kernel: u8,
+    states: *mut u8,
+    version: *mut u64,
+    event_types: *const u8,
+    len: usize,
+    current: u64,
+) -> Option<c_int> {
+    // SAFETY (each arm): the kernel's features were detected; forwarded.
+    unsafe {
+        if kernel == Kernel::Avx2 as u8 {
+            return Some(refresh_avx2::<MARKED, HOST>(
+                states,
+                version,
+                event_types,
+                len,
+                current,
+            ));
+        }
+        if kernel == Kernel::Ssse3 as u8 {
+            return Some(refresh_ssse3::<MARKED, HOST>(
+                states,
+                version,
+                event_types,
+                len,
+                current,
+            ));
+        }
+    }
+    None
+}
