@@ -346,10 +346,15 @@ impl Model {
                     let (lasting, anc) = (options & 1 != 0, options & 2 != 0);
                     if (lasting, anc) != (self.lasting, self.anc) {
                         // lasting mode: switching the mode (on or off)
-                        // restarts every tool
+                        // restarts every tool; while nothing was published
+                        // (version 0, no tool in use) no version moves
+                        let unpublished =
+                            self.version == 0 && self.names.iter().all(Option::is_none);
                         let restarted = if lasting != self.lasting { 0x3f } else { 0 };
                         (self.lasting, self.anc) = (lasting, anc);
-                        self.bump_restarting(None, restarted);
+                        if !unpublished {
+                            self.bump_restarting(None, restarted);
+                        }
                     }
                 }
             }
