@@ -206,6 +206,9 @@ def main():
     w.append("CPython 3.13.0, whose own C API serves it, and with `libpymonitoring.so` preloaded as the host's")
     w.append("implementation (docs/HOSTS.md: CPython's exception functions as hooks, 3.13's event numbering).")
     w.append("The LINE tools are Python callables (`sys.monitoring`; the library's C API through `ctypes`).")
+    w.append("Every run uses the system allocator (`PYTHONMALLOC=malloc`): with CPython's own small-object")
+    w.append("allocator how often a pool of boxed integers empties and is replaced depends on the heap the")
+    w.append("process started with, and a run's count by up to 8% with it.")
     w.append("Instructions: callgrind over `fib` + `loop` only. Times: paired as above. Baseline: the")
     w.append(f"untraced module, {med_ms('cython', 'cy_plain-tight')} ms (median), "
              f"{cg.get(('cython', 'cy_plain-tight'), 0) / 1e6:.3g} M instructions.")
