@@ -31,10 +31,12 @@ pub(super) unsafe extern "C" fn bad_event(event_types: *const u8, len: usize) ->
     enter_scope_bad_event(unsafe { std::slice::from_raw_parts(event_types, len) })
 }
 
-/// [`bad_event`] for ids in CPython 3.13's numbering (the host's).
+/// [`bad_event`] for ids in CPython 3.13's numbering (the host's), for
+/// the SIMD kernels (the scalar refresh reports it through the translation).
 ///
 /// # Safety
 /// `event_types` points to `len` readable bytes.
+#[cfg(all(target_arch = "x86_64", not(loom)))]
 #[cold]
 #[inline(never)]
 pub(super) unsafe extern "C" fn bad_event_313(event_types: *const u8, len: usize) -> c_int {
