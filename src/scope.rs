@@ -195,14 +195,20 @@ fn all_valid(event_types: &[u8]) -> bool {
 #[cold]
 #[inline(never)]
 pub(crate) fn invalid_event(event_types: &[u8]) -> Error {
+    first_invalid(event_types, Event::COUNT, "")
+}
+
+/// A ValueError naming the first id of `event_types` that is `count` or
+/// more, and its index; `numbering` ends the message's range.
+fn first_invalid(event_types: &[u8], count: usize, numbering: &str) -> Error {
     let i = event_types
         .iter()
-        .position(|&e| usize::from(e) >= Event::COUNT)
+        .position(|&e| usize::from(e) >= count)
         .unwrap_or(0);
     Error::value(format!(
-        "invalid event {} in event_types[{i}] (must be between 0 and {})",
-        event_types[i],
-        Event::COUNT - 1
+        "invalid event {} in event_types[{i}] (must be between 0 and {}{numbering})",
+        event_types.get(i).copied().unwrap_or(0),
+        count - 1
     ))
 }
 
@@ -227,16 +233,7 @@ pub const EVENTS_313: usize = 17;
 #[cold]
 #[inline(never)]
 pub fn invalid_event_313(event_types: &[u8]) -> Error {
-    let i = event_types
-        .iter()
-        .position(|&e| usize::from(e) >= EVENTS_313)
-        .unwrap_or(0);
-    Error::value(format!(
-        "invalid event {} in event_types[{i}] (must be between 0 and {} in CPython 3.13's \
-         numbering)",
-        event_types.get(i).copied().unwrap_or(0),
-        EVENTS_313 - 1
-    ))
+    first_invalid(event_types, EVENTS_313, " in CPython 3.13's numbering")
 }
 
 /// Run `f` on `event_types` (CPython 3.13's ids) translated to the

@@ -546,7 +546,7 @@ pub(super) unsafe extern "C" fn refresh_1_to_3(
     let ids = at.map(|i| unsafe { *event_types.add(i) });
     if usize::from(ids[0].max(ids[1]).max(ids[2])) >= Event::COUNT {
         // SAFETY: `len` ids, by the caller's contract.
-        return unsafe { bad_event(event_types, len) };
+        return unsafe { bad_event::<false>(event_types, len) };
     }
     // SAFETY: the caller's word, checked non-NULL; slots below `len`.
     unsafe {

@@ -19,29 +19,24 @@ pub(super) extern "C" fn enter_scope_too_large(length: Py_ssize_t) -> c_int {
     })
 }
 
-/// [`enter_scope_bad_event`] from raw arguments; `extern "C"` (cannot
+/// [`enter_scope_bad_event`] from raw arguments (with `HOST`, for ids in
+/// CPython 3.13's numbering, the host's: the SIMD kernels'; the scalar
+/// refresh reports those through the translation); `extern "C"` (cannot
 /// unwind) so the refreshes can tail-call it.
 ///
 /// # Safety
 /// `event_types` points to `len` readable bytes.
 #[cold]
 #[inline(never)]
-pub(super) unsafe extern "C" fn bad_event(event_types: *const u8, len: usize) -> c_int {
-    // SAFETY: forwarded caller contract.
-    enter_scope_bad_event(unsafe { std::slice::from_raw_parts(event_types, len) })
-}
-
-/// [`bad_event`] for ids in CPython 3.13's numbering (the host's), for
-/// the SIMD kernels (the scalar refresh reports it through the translation).
-///
-/// # Safety
-/// `event_types` points to `len` readable bytes.
-#[cfg(all(target_arch = "x86_64", not(loom)))]
-#[cold]
-#[inline(never)]
-pub(super) unsafe extern "C" fn bad_event_313(event_types: *const u8, len: usize) -> c_int {
+pub(super) unsafe extern "C" fn bad_event<const HOST: bool>(
+    event_types: *const u8,
+    len: usize,
+) -> c_int {
     // SAFETY: forwarded caller contract.
     let events = unsafe { std::slice::from_raw_parts(event_types, len) };
+    if !HOST {
+        return enter_scope_bad_event(events);
+    }
     guard!("PyMonitoring_EnterScope", -1, {
         status(Err(scope::invalid_event_313(events)))
     })

@@ -336,23 +336,6 @@ macro_rules! small_masks {
     }};
 }
 
-/// The error of a scope with an invalid id (in CPython 3.13's numbering
-/// with `HOST`).
-///
-/// # Safety
-/// `event_types` points to `len` readable bytes.
-#[inline(always)]
-unsafe fn bad_event<const HOST: bool>(event_types: *const u8, len: usize) -> c_int {
-    // SAFETY: forwarded.
-    unsafe {
-        if HOST {
-            super::scope_errors::bad_event_313(event_types, len)
-        } else {
-            super::scope_errors::bad_event(event_types, len)
-        }
-    }
-}
-
 /// A kernel: `$name`, compiled with `$feature`, testing top bits with
 /// `$any_top` and filling 16 slots with `$fill16`.
 macro_rules! kernel {
@@ -390,7 +373,7 @@ macro_rules! kernel {
                     let b = std::ptr::read_unaligned(event_types.add(len - 4) as *const i32);
                     let ids = _mm_unpacklo_epi32(_mm_cvtsi32_si128(a), _mm_cvtsi32_si128(b));
                     let Some(masks) = small_masks!($any_top, HOST, ids, version, current) else {
-                        return bad_event::<HOST>(event_types, len);
+                        return super::scope_errors::bad_event::<HOST>(event_types, len);
                     };
                     let first = states as *mut i64;
                     let last = states.add(2 * (len - 4)) as *mut i64;
@@ -413,7 +396,7 @@ macro_rules! kernel {
                     let a = std::ptr::read_unaligned(event_types as *const i64);
                     let b = std::ptr::read_unaligned(event_types.add(len - 8) as *const i64);
                     let Some(masks) = small_masks!($any_top, HOST, _mm_set_epi64x(b, a), version, current) else {
-                        return bad_event::<HOST>(event_types, len);
+                        return super::scope_errors::bad_event::<HOST>(event_types, len);
                     };
                     let p = states as *mut __m128i;
                     let q = states.add(2 * (len - 8)) as *mut __m128i;
@@ -435,7 +418,7 @@ macro_rules! kernel {
                 if len <= 32 {
                     // Two blocks, no loop (every scope of 17 events, say).
                     if $any_top(_mm_or_si128(flag_invalid::<HOST>(a), flag_invalid::<HOST>(z))) {
-                        return bad_event::<HOST>(event_types, len);
+                        return super::scope_errors::bad_event::<HOST>(event_types, len);
                     }
                     *version = current;
                     let lo = table_lo();
@@ -451,7 +434,7 @@ macro_rules! kernel {
                     i += 16;
                 }
                 if $any_top(bad) {
-                    return bad_event::<HOST>(event_types, len);
+                    return super::scope_errors::bad_event::<HOST>(event_types, len);
                 }
                 *version = current;
                 let lo = table_lo();
