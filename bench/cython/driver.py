@@ -59,48 +59,29 @@ if config == "cpython_line_disable":
     mon.register_callback(TOOL, mon.events.LINE, on_line)
     mon.set_events(TOOL, mon.events.LINE)
 elif config.startswith("library_"):
-    lib = ctypes.PyDLL(os.environ["PYMONITORING_LIB"])
-    # The module's PyMonitoring_* symbols must bind to the preloaded library.
-    bound = ctypes.cast(ctypes.PyDLL(None).PyMonitoring_EnterScope, ctypes.c_void_p).value
-    assert bound == ctypes.cast(lib.PyMonitoring_EnterScope, ctypes.c_void_p).value, \
-        "libpymonitoring is not preloaded (LD_PRELOAD)"
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                    "..", "..", "tests", "ctypes"))
+    import cpython_host
 
-    class Host(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("get_raised_exception", ctypes.c_void_p),
-                    ("set_raised_exception", ctypes.c_void_p), ("set_string", ctypes.c_void_p),
-                    ("value_error", ctypes.py_object), ("runtime_error", ctypes.py_object),
-                    ("missing", ctypes.py_object)]
-
-    class Event(ctypes.Structure):
-        _fields_ = [("event", ctypes.c_int32), ("tool_id", ctypes.c_int32),
-                    ("codelike", ctypes.c_void_p), ("offset", ctypes.c_int32),
-                    ("lineno", ctypes.c_int32), ("arg0", ctypes.c_void_p),
-                    ("arg1", ctypes.c_void_p)]
-
-    def fn(name):
-        return ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value
-
-    host = Host(1, fn("PyErr_GetRaisedException"), fn("PyErr_SetRaisedException"),
-                fn("PyErr_SetString"), ValueError, RuntimeError, sys.monitoring.MISSING)
-    assert lib.PyMonitoring_SetHost(ctypes.byref(host)) == 0
-    # PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS (the module was compiled against
-    # CPython 3.13's header), and PY_MONITORING_OPT_LASTING_DISABLE; set before
-    # any tool is in use, they move no version.
-    options = 4 | (1 if config == "library_line_lasting" else 0)
+    lib = cpython_host.preloaded_library()
+    cpython_host.set_cpython_host(lib)
+    # CPython 3.13's numbering (the module was compiled against CPython
+    # 3.13's header), and the lasting mode; set before any tool is in use,
+    # they move no version.
+    options = cpython_host.OPT_CPYTHON_313_EVENT_IDS
+    if config == "library_line_lasting":
+        options |= cpython_host.OPT_LASTING_DISABLE
     assert lib.PyMonitoring_SetOptions(ctypes.c_uint32(options)) == 0
     lib.PyMonitoring_GetVersion.restype = ctypes.c_uint64
     assert lib.PyMonitoring_GetVersion() == 0
     if config != "library_none":
-        CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(Event))
-
-        @CALLBACK
+        @cpython_host.CALLBACK
         def on_line(data, ev):
             ev = ev.contents
-            code = ctypes.cast(ctypes.c_void_p(ev.codelike), ctypes.py_object).value
-            count(code, ev.offset, ev.lineno)
-            return 1  # PY_MONITORING_DISABLE
+            count(cpython_host.object_at(ev.codelike), ev.offset, ev.lineno)
+            return cpython_host.DISABLE
 
-        LINE = 5  # the library's id (CPython 3.14's numbering)
+        LINE = cpython_host.LIB_IDS["LINE"]
         assert lib.PyMonitoring_UseToolId(TOOL, b"coverage") == 0
         assert lib.PyMonitoring_RegisterCallback(TOOL, LINE, on_line, None) == 0
         assert lib.PyMonitoring_SetEvents(TOOL, ctypes.c_uint32(1 << LINE)) == 0

@@ -31,6 +31,8 @@ import sys
 
 MODE, OUT = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.getcwd())
+sys.path.insert(1, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ctypes"))
+import cpython_host  # noqa: E402
 
 TOOL = 2
 NAMES = ["PY_START", "PY_RESUME", "PY_RETURN", "PY_YIELD", "LINE", "RAISE", "RERAISE",
@@ -61,23 +63,9 @@ def record(name, code, where, arg):
     log.append((name, code.co_name, where, repr(arg) if name in ("PY_RETURN", "PY_YIELD") else arg))
 
 
-def check_preloaded():
-    # The module's PyMonitoring_* symbols bind through the global scope, where the
-    # preloaded library comes before libpython.
-    lib = ctypes.PyDLL(os.environ["PYMONITORING_LIB"])
-    glob = ctypes.PyDLL(None)
-    libpython = ctypes.PyDLL("libpython3.13.so.1.0")
-    for sym in ("PyMonitoring_EnterScope", "_PyMonitoring_FireRaiseEvent"):
-        bound = ctypes.cast(getattr(glob, sym), ctypes.c_void_p).value
-        ours = ctypes.cast(getattr(lib, sym), ctypes.c_void_p).value
-        theirs = ctypes.cast(getattr(libpython, sym), ctypes.c_void_p).value
-        assert bound == ours != theirs, (sym, bound, ours, theirs)
-    return lib
-
-
 if MODE in ("cpython", "forwarded"):
     if MODE == "forwarded":
-        check_preloaded()
+        cpython_host.preloaded_library()
         import hostmon
 
         hostmon.install()
@@ -107,55 +95,21 @@ if MODE in ("cpython", "forwarded"):
     def stop():
         mon.set_events(TOOL, 0)
 else:
-    lib = check_preloaded()
-
-    class Host(ctypes.Structure):
-        _fields_ = [
-            ("version", ctypes.c_uint32),
-            ("get_raised_exception", ctypes.c_void_p),
-            ("set_raised_exception", ctypes.c_void_p),
-            ("set_string", ctypes.c_void_p),
-            ("value_error", ctypes.py_object),
-            ("runtime_error", ctypes.py_object),
-            ("missing", ctypes.py_object),
-        ]
-
-    class Event(ctypes.Structure):
-        _fields_ = [
-            ("event", ctypes.c_int32),
-            ("tool_id", ctypes.c_int32),
-            ("codelike", ctypes.c_void_p),
-            ("offset", ctypes.c_int32),
-            ("lineno", ctypes.c_int32),
-            ("arg0", ctypes.c_void_p),
-            ("arg1", ctypes.c_void_p),
-        ]
-
-    def fn(name):
-        return ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value
-
+    lib = cpython_host.preloaded_library()
     if MODE == "library":
-        host = Host(1, fn("PyErr_GetRaisedException"),  # PY_MONITORING_HOST_VERSION
-                    fn("PyErr_SetRaisedException"), fn("PyErr_SetString"),
-                    ValueError, RuntimeError, sys.monitoring.MISSING)
-        assert lib.PyMonitoring_SetHost(ctypes.byref(host)) == 0
+        cpython_host.set_cpython_host(lib)
         # The module was compiled against CPython 3.13's header.
-        assert lib.PyMonitoring_SetOptions(ctypes.c_uint32(4)) == 0
+        assert lib.PyMonitoring_SetOptions(
+            ctypes.c_uint32(cpython_host.OPT_CPYTHON_313_EVENT_IDS)) == 0
 
-    # The library's ids (CPython 3.14's numbering).
-    LIB_IDS = {"PY_START": 0, "PY_RESUME": 1, "PY_RETURN": 2, "PY_YIELD": 3, "LINE": 5,
-               "STOP_ITERATION": 10, "RAISE": 11, "EXCEPTION_HANDLED": 12, "PY_UNWIND": 13,
-               "RERAISE": 15}
+    LIB_IDS = cpython_host.LIB_IDS
     BY_ID = {v: k for k, v in LIB_IDS.items()}
-
-    def obj(addr):
-        return ctypes.cast(ctypes.c_void_p(addr), ctypes.py_object).value
+    obj = cpython_host.object_at
 
     lib.PyMonitoring_GetMissing.restype = ctypes.c_void_p
     library_missing = lib.PyMonitoring_GetMissing()
-    CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(Event))
 
-    @CALLBACK
+    @cpython_host.CALLBACK
     def on_event(data, ev):
         ev = ev.contents
         name = BY_ID[ev.event]
