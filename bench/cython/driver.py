@@ -61,27 +61,27 @@ if config == "cpython_line_disable":
 elif config.startswith("library_"):
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                     "..", "..", "tests", "ctypes"))
-    import cpython_host
+    import pymonitoring_ctypes
 
-    lib = cpython_host.preloaded_library()
-    cpython_host.set_cpython_host(lib)
+    lib = pymonitoring_ctypes.preloaded_library()
+    pymonitoring_ctypes.set_cpython_host(lib)
     # CPython 3.13's numbering (the module was compiled against CPython
     # 3.13's header), and the lasting mode; set before any tool is in use,
     # they move no version.
-    options = cpython_host.OPT_CPYTHON_313_EVENT_IDS
+    options = pymonitoring_ctypes.OPT_CPYTHON_313_EVENT_IDS
     if config == "library_line_lasting":
-        options |= cpython_host.OPT_LASTING_DISABLE
+        options |= pymonitoring_ctypes.OPT_LASTING_DISABLE
     assert lib.PyMonitoring_SetOptions(ctypes.c_uint32(options)) == 0
     lib.PyMonitoring_GetVersion.restype = ctypes.c_uint64
     assert lib.PyMonitoring_GetVersion() == 0
     if config != "library_none":
-        @cpython_host.CALLBACK
+        @pymonitoring_ctypes.CALLBACK
         def on_line(data, ev):
             ev = ev.contents
-            count(cpython_host.object_at(ev.codelike), ev.offset, ev.lineno)
-            return cpython_host.DISABLE
+            count(pymonitoring_ctypes.object_at(ev.codelike), ev.offset, ev.lineno)
+            return pymonitoring_ctypes.DISABLE
 
-        LINE = cpython_host.LIB_IDS["LINE"]
+        LINE = pymonitoring_ctypes.EVENTS["LINE"]
         assert lib.PyMonitoring_UseToolId(TOOL, b"coverage") == 0
         assert lib.PyMonitoring_RegisterCallback(TOOL, LINE, on_line, None) == 0
         assert lib.PyMonitoring_SetEvents(TOOL, ctypes.c_uint32(1 << LINE)) == 0

@@ -15,41 +15,17 @@ import ctypes
 import faulthandler
 import sys
 
+from pymonitoring_ctypes import CALLBACK, EVENTS, State  # the header's types
+
 faulthandler.enable()  # a crash names the Python line
 path, loader_name, mode_name = sys.argv[1:4]
 loader = {"CDLL": ctypes.CDLL, "PyDLL": ctypes.PyDLL}[loader_name]
 mode = {"RTLD_LOCAL": ctypes.RTLD_LOCAL, "RTLD_GLOBAL": ctypes.RTLD_GLOBAL}[mode_name]
 lib = loader(path, mode=mode)
 
-# The library's event ids (CPython 3.14's numbering, include/pymonitoring.h).
-EVENTS = {
-    "PY_START": 0, "PY_RESUME": 1, "PY_RETURN": 2, "PY_YIELD": 3, "CALL": 4,
-    "LINE": 5, "JUMP": 7, "BRANCH_LEFT": 8, "BRANCH_RIGHT": 9,
-    "STOP_ITERATION": 10, "RAISE": 11, "EXCEPTION_HANDLED": 12, "PY_UNWIND": 13,
-    "PY_THROW": 14, "RERAISE": 15, "C_RETURN": 16, "C_RAISE": 17,
-}
 TOOL = 3
-
-
-class PyMonitoringState(ctypes.Structure):
-    _fields_ = [("active", ctypes.c_uint8), ("opaque", ctypes.c_uint8)]
-
-
-class PyMonitoringEvent(ctypes.Structure):
-    _fields_ = [
-        ("event", ctypes.c_int32),
-        ("tool_id", ctypes.c_int32),
-        ("codelike", ctypes.c_void_p),
-        ("offset", ctypes.c_int32),
-        ("lineno", ctypes.c_int32),
-        ("arg0", ctypes.c_void_p),
-        ("arg1", ctypes.c_void_p),
-    ]
-
-
-CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(PyMonitoringEvent))
 P = ctypes.c_void_p
-STATE = ctypes.POINTER(PyMonitoringState)
+STATE = ctypes.POINTER(State)
 
 # (event, extra arguments after state, codelike, offset; what arg0/arg1/lineno
 # receive: "obj0"/"obj1" are the first/second object argument, "exc" the
@@ -116,7 +92,7 @@ for event in EVENTS.values():
 check("SetEvents", lib.PyMonitoring_SetEvents(TOOL, mask))
 
 # One scope: slot i for FIRES[i]'s event.
-states = (PyMonitoringState * len(FIRES))()
+states = (State * len(FIRES))()
 version = ctypes.c_uint64(0)
 event_types = (ctypes.c_uint8 * len(FIRES))(*(EVENTS[name] for _, name, _, _ in FIRES))
 check("EnterScope", lib.PyMonitoring_EnterScope(states, ctypes.byref(version), event_types, len(FIRES)))

@@ -32,7 +32,7 @@ import sys
 MODE, OUT = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.getcwd())
 sys.path.insert(1, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ctypes"))
-import cpython_host  # noqa: E402
+import pymonitoring_ctypes  # noqa: E402
 
 TOOL = 2
 NAMES = ["PY_START", "PY_RESUME", "PY_RETURN", "PY_YIELD", "LINE", "RAISE", "RERAISE",
@@ -65,7 +65,7 @@ def record(name, code, where, arg):
 
 if MODE in ("cpython", "forwarded"):
     if MODE == "forwarded":
-        cpython_host.preloaded_library()
+        pymonitoring_ctypes.preloaded_library()
         import hostmon
 
         hostmon.install()
@@ -95,21 +95,21 @@ if MODE in ("cpython", "forwarded"):
     def stop():
         mon.set_events(TOOL, 0)
 else:
-    lib = cpython_host.preloaded_library()
+    lib = pymonitoring_ctypes.preloaded_library()
     if MODE == "library":
-        cpython_host.set_cpython_host(lib)
+        pymonitoring_ctypes.set_cpython_host(lib)
         # The module was compiled against CPython 3.13's header.
         assert lib.PyMonitoring_SetOptions(
-            ctypes.c_uint32(cpython_host.OPT_CPYTHON_313_EVENT_IDS)) == 0
+            ctypes.c_uint32(pymonitoring_ctypes.OPT_CPYTHON_313_EVENT_IDS)) == 0
 
-    LIB_IDS = cpython_host.LIB_IDS
+    LIB_IDS = pymonitoring_ctypes.EVENTS
     BY_ID = {v: k for k, v in LIB_IDS.items()}
-    obj = cpython_host.object_at
+    obj = pymonitoring_ctypes.object_at
 
     lib.PyMonitoring_GetMissing.restype = ctypes.c_void_p
     library_missing = lib.PyMonitoring_GetMissing()
 
-    @cpython_host.CALLBACK
+    @pymonitoring_ctypes.CALLBACK
     def on_event(data, ev):
         ev = ev.contents
         name = BY_ID[ev.event]

@@ -1,15 +1,29 @@
-"""CPython as the host of a preloaded libpymonitoring, through ctypes.
+"""libpymonitoring's C types for ctypes, and CPython as the library's host.
 
-Shared by the drivers that run a Cython module against the library preloaded
-into CPython 3.13 (tests/cython_host/driver.py, bench/cython/driver.py):
-the library's structs as ctypes types, the check that the module's
-PyMonitoring_* symbols bind to the preloaded library, and the host hooks of
-docs/HOSTS.md made of CPython's own exception functions.
+The scripts that drive the library from CPython 3.13 share it
+(tests/ctypes/fire_every_event.py, tests/cython_host/driver.py,
+bench/cython/driver.py): the event ids and structs of include/pymonitoring.h
+as ctypes types, and, for a Cython module run against the library preloaded,
+the check that its PyMonitoring_* symbols bind to the library and the host
+hooks of docs/HOSTS.md made of CPython's own exception functions.
 """
 
 import ctypes
 import os
 import sys
+
+
+# The library's event ids (CPython 3.14's numbering).
+EVENTS = {
+    "PY_START": 0, "PY_RESUME": 1, "PY_RETURN": 2, "PY_YIELD": 3, "CALL": 4,
+    "LINE": 5, "JUMP": 7, "BRANCH_LEFT": 8, "BRANCH_RIGHT": 9,
+    "STOP_ITERATION": 10, "RAISE": 11, "EXCEPTION_HANDLED": 12, "PY_UNWIND": 13,
+    "PY_THROW": 14, "RERAISE": 15, "C_RETURN": 16, "C_RAISE": 17,
+}
+
+
+class State(ctypes.Structure):  # PyMonitoringState
+    _fields_ = [("active", ctypes.c_uint8), ("opaque", ctypes.c_uint8)]
 
 
 class Host(ctypes.Structure):  # PyMonitoringHost
@@ -38,11 +52,6 @@ class Event(ctypes.Structure):  # PyMonitoringEvent
 
 # PyMonitoringCallback
 CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(Event))
-
-# The library's ids of the events Cython fires (CPython 3.14's numbering).
-LIB_IDS = {"PY_START": 0, "PY_RESUME": 1, "PY_RETURN": 2, "PY_YIELD": 3, "LINE": 5,
-           "STOP_ITERATION": 10, "RAISE": 11, "EXCEPTION_HANDLED": 12, "PY_UNWIND": 13,
-           "RERAISE": 15}
 
 # PY_MONITORING_HOST_VERSION, PY_MONITORING_OPT_LASTING_DISABLE,
 # PY_MONITORING_OPT_CPYTHON_313_EVENT_IDS, PY_MONITORING_DISABLE.
