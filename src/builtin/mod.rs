@@ -44,12 +44,10 @@
 
 use std::cell::Cell;
 use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::MetadataExt;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use crate::api::{Action, Event, EventRecord, EventSet};
@@ -57,12 +55,20 @@ use crate::error::Error;
 use crate::registry::{self, Handler};
 
 mod coverage;
+mod env;
+mod file;
 mod json;
 pub mod names;
 mod profiler;
 mod recorder;
+mod running;
 
 pub use coverage::CoverageMode;
+pub use env::start_from_env;
+use file::{create, escape_controls, expand, file_id, io_error, shown, Sink};
+pub(crate) use running::{claim_ended, stop_all_at_exit};
+use running::{finish, running_list, Running, FIRST_PID};
+pub use running::{flush_all, running, stop, stop_all};
 
 /// Which built-in tool runs on an id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,152 +119,6 @@ pub(crate) struct Installed {
     pub output: Arc<dyn Output>,
     pub handlers: Vec<(Event, Arc<dyn Handler>)>,
     pub events: EventSet,
-}
-
-/// A file's identity, to tell when two names mean one file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum FileId {
-    Inode(u64, u64),
-    Path(PathBuf),
-}
-
-/// The identity of the regular file `path` names (existing or not);
-/// `None` for devices and other special files, which may be shared.
-fn file_id(path: &Path) -> Option<FileId> {
-    match std::fs::metadata(path) {
-        Ok(md) if md.is_file() => Some(FileId::Inode(md.dev(), md.ino())),
-        Ok(_) => None,
-        Err(_) => {
-            let name = path.file_name()?;
-            let parent = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            let dir = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
-            Some(FileId::Path(dir.join(name)))
-        }
-    }
-}
-
-struct Running {
-    kind: Kind,
-    /// The registry claim; its id can change (`docs/TOOLS.md`, "Tool ids").
-    token: u64,
-    output: Arc<dyn Output>,
-    path: PathBuf,
-    file: Option<FileId>,
-    /// The environment variable that started it, if one did.
-    var: Option<&'static str>,
-    /// The process that started it: a forked child leaves it alone.
-    pid: u32,
-}
-
-impl Running {
-    /// How messages name the tool: `PYMONITORING_TRACE: profiler on tool 4
-    /// (trace.json)`.
-    fn label(&self, tool: Option<u8>) -> String {
-        let var = self.var.map(|v| format!("{v}: ")).unwrap_or_default();
-        let on = tool.map(|t| format!(" on tool {t}")).unwrap_or_default();
-        format!("{var}{}{on} ({})", self.kind.word(), shown(&self.path))
-    }
-
-    fn forked(&self) -> bool {
-        self.pid != std::process::id()
-    }
-}
-
-static RUNNING: Mutex<Vec<Running>> = Mutex::new(Vec::new());
-/// The process that started the first tool (0 before any).
-static FIRST_PID: AtomicU32 = AtomicU32::new(0);
-
-fn running_list() -> MutexGuard<'static, Vec<Running>> {
-    RUNNING.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The list, unless this is a forked child whose parent had another thread
-/// inside a start or stop when it forked: that thread does not exist here,
-/// so the lock would never be released.
-fn running_list_at_exit() -> Option<MutexGuard<'static, Vec<Running>>> {
-    let first = FIRST_PID.load(Ordering::Relaxed);
-    if first == 0 || first == std::process::id() {
-        return Some(running_list());
-    }
-    match RUNNING.try_lock() {
-        Ok(g) => Some(g),
-        Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
-        Err(TryLockError::WouldBlock) => None,
-    }
-}
-
-/// The built-in tools running now, by tool id.
-///
-/// ```
-/// use pymonitoring::builtin::{self, Kind};
-///
-/// let path = std::env::temp_dir().join(format!("pm-running-{}.json", std::process::id()));
-/// builtin::start_profiler(2, &path)?;
-/// assert_eq!(builtin::running(), [(2, Kind::Profiler)]);
-/// builtin::stop(2)?;
-/// assert!(builtin::running().is_empty());
-/// # std::fs::remove_file(&path)?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn running() -> Vec<(u8, Kind)> {
-    running_list()
-        .iter()
-        .filter_map(|r| Some((registry::global().claim_id(r.token)?, r.kind)))
-        .collect()
-}
-
-/// `path` with every `%p` replaced by the process id (paths are bytes:
-/// any path works, UTF-8 or not).
-fn expand(path: &Path) -> PathBuf {
-    let bytes = path.as_os_str().as_bytes();
-    if !bytes.windows(2).any(|w| w == b"%p") {
-        return path.to_path_buf();
-    }
-    let pid = std::process::id().to_string();
-    let mut out = Vec::with_capacity(bytes.len() + 8);
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i..].starts_with(b"%p") {
-            out.extend_from_slice(pid.as_bytes());
-            i += 2;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    PathBuf::from(std::ffi::OsString::from_vec(out))
-}
-
-/// `path` for a message on one line: invalid UTF-8 replaced, control
-/// characters escaped.
-pub(crate) fn shown(path: &Path) -> String {
-    escape_controls(&path.to_string_lossy())
-}
-
-/// `text` with control characters written as escapes (`\n`, `\u{1b}`).
-pub(crate) fn escape_controls(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-fn create(path: &Path) -> Result<BufWriter<File>, Error> {
-    File::create(path)
-        .map(|f| BufWriter::with_capacity(1 << 16, f))
-        .map_err(|e| Error::runtime(format!("cannot create {}: {e}", shown(path))))
-}
-
-fn io_error(path: &Path, e: std::io::Error) -> Error {
-    Error::runtime(format!("cannot write {}: {e}", shown(path)))
 }
 
 /// This process's id as the tools' callbacks compare it, cached because
@@ -474,265 +334,6 @@ fn start_kind(
     start(kind, tool, var, path, install)
 }
 
-/// Stop the built-in tool on `tool`: its id is freed (no more callbacks)
-/// and its file completed and closed.
-///
-/// Fails with a ValueError when no built-in tool runs on `tool`, or a
-/// RuntimeError naming the tool and its file when the file cannot be
-/// written (the tool is stopped anyway).
-///
-/// ```
-/// use pymonitoring::builtin;
-/// assert_eq!(
-///     builtin::stop(4).unwrap_err().to_string(),
-///     "no built-in tool is running on tool 4"
-/// );
-/// ```
-pub fn stop(tool: u8) -> Result<(), Error> {
-    let running = {
-        let mut list = running_list();
-        let reg = registry::global();
-        let Some(i) = list
-            .iter()
-            .position(|r| reg.claim_id(r.token) == Some(tool))
-        else {
-            return Err(Error::value(format!(
-                "no built-in tool is running on tool {tool}"
-            )));
-        };
-        list.remove(i)
-    };
-    let label = running.label(Some(tool));
-    finish(running, false).map_err(|e| e.with_context(&label))
-}
-
-/// Free the tool's claim and complete its file. In a forked child the
-/// output and its buffers are the parent's: they are neither written nor
-/// dropped (dropping a buffered file writes it out), and at exit the claim
-/// is left too (the registry goes with the process).
-fn finish(running: Running, at_exit: bool) -> Result<(), Error> {
-    if running.forked() {
-        if !at_exit {
-            registry::global().release_claim(running.token);
-        }
-        std::mem::forget(running.output);
-        return Ok(());
-    }
-    registry::global().release_claim(running.token);
-    running.output.finish()
-}
-
-/// Stop every running built-in tool and return one error per tool that
-/// failed, each naming the tool, its variable and its file.
-fn stop_each(at_exit: bool) -> Vec<Error> {
-    let Some(mut list) = running_list_at_exit() else {
-        return Vec::new();
-    };
-    let all: Vec<Running> = std::mem::take(&mut *list);
-    drop(list);
-    if all.is_empty() {
-        return Vec::new();
-    }
-    let reg = registry::global();
-    all.into_iter()
-        .filter_map(|r| {
-            if r.forked() {
-                // Nothing to write, and no registry call in a child.
-                return finish(r, at_exit).err();
-            }
-            let label = r.label(reg.claim_id(r.token));
-            finish(r, at_exit).err().map(|e| e.with_context(&label))
-        })
-        .collect()
-}
-
-/// Every error in one: the first's kind, all the messages.
-fn combined(errors: Vec<Error>) -> Result<(), Error> {
-    let mut it = errors.into_iter();
-    let Some(first) = it.next() else {
-        return Ok(());
-    };
-    Err(it.fold(first, |acc, e| {
-        acc.with_suffix(&format!("; {}", e.message()))
-    }))
-}
-
-/// Stop every running built-in tool. When some fail, the error names each
-/// (tool, variable, file), after trying them all.
-///
-/// ```
-/// use pymonitoring::builtin;
-///
-/// let dir = std::env::temp_dir();
-/// let pid = std::process::id();
-/// builtin::start_recorder(3, dir.join(format!("pm-all-{pid}.jsonl")))?;
-/// builtin::start_profiler(2, dir.join(format!("pm-all-{pid}.json")))?;
-/// builtin::stop_all()?;
-/// assert!(builtin::running().is_empty());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn stop_all() -> Result<(), Error> {
-    combined(stop_each(false))
-}
-
-/// What the C library's exit handler does: stop every tool and return one
-/// line per failure, each naming its tool, variable and file.
-pub(crate) fn stop_all_at_exit() -> Vec<String> {
-    stop_each(true)
-        .iter()
-        .map(|e| e.message().to_owned())
-        .collect()
-}
-
-/// Write out what every running built-in tool has buffered, without
-/// stopping it: the recorder's lines so far, the profiler's events so far
-/// (Chrome's viewer accepts the unterminated array) and a coverage snapshot.
-/// When some fail, the error names each.
-///
-/// ```
-/// use pymonitoring::builtin;
-/// builtin::flush_all()?;
-/// # Ok::<(), pymonitoring::api::Error>(())
-/// ```
-pub fn flush_all() -> Result<(), Error> {
-    let reg = registry::global();
-    let outputs: Vec<(String, Arc<dyn Output>)> = running_list()
-        .iter()
-        .filter(|r| !r.forked())
-        .map(|r| (r.label(reg.claim_id(r.token)), r.output.clone()))
-        .collect();
-    combined(
-        outputs
-            .into_iter()
-            .filter_map(|(label, output)| output.flush().err().map(|e| e.with_context(&label)))
-            .collect(),
-    )
-}
-
-/// The registry ended the movable claim `token` on `tool`: the program
-/// needed the id and no other was free. The tool stops, its file complete
-/// up to here, with one line on stderr.
-pub(crate) fn claim_ended(tool: u8, token: u64) {
-    let running = {
-        let mut list = running_list();
-        let Some(i) = list.iter().position(|r| r.token == token) else {
-            return;
-        };
-        list.remove(i)
-    };
-    let label = running.label(Some(tool));
-    let mut line = format!(
-        "pymonitoring: {label}: stopped: the program claimed tool {tool} and no other tool id was free; the file holds the events until now"
-    );
-    if let Err(e) = finish(running, false) {
-        line.push_str(&format!(" ({})", e.message()));
-    }
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-/// Start the built-in tools that environment variables ask for. The C
-/// library calls this once when it is loaded; a Rust program linking the
-/// `rlib` gets the same call when the linker keeps the library's load-time
-/// constructor (`docs/TOOLS.md`, "The Rust API"), and may call it itself
-/// otherwise. Returns one `(variable, error)` pair per tool that could not
-/// start; each error names the tool and its file.
-///
-/// | variable | meaning |
-/// |---|---|
-/// | `PYMONITORING_RECORD=path` | start the recorder |
-/// | `PYMONITORING_TRACE=path` | start the profiler |
-/// | `PYMONITORING_COVERAGE=path` | start coverage |
-/// | `PYMONITORING_RECORD_TOOL`, `PYMONITORING_TRACE_TOOL`, `PYMONITORING_COVERAGE_TOOL` | pin a tool id |
-/// | `PYMONITORING_COVERAGE_MODE=once\|count` | [`CoverageMode`] (default `once`) |
-///
-/// Without a pinned id, a tool takes the highest free id and steps aside
-/// when the program claims, changes or frees that id: it moves to another
-/// free id, or stops when none is left (`docs/TOOLS.md`, "Tool ids"). Two
-/// variables naming the same file start neither tool. Empty values count
-/// as unset.
-///
-/// ```
-/// // Nothing is set here, so nothing starts.
-/// assert!(pymonitoring::builtin::start_from_env().is_empty());
-/// ```
-pub fn start_from_env() -> Vec<(&'static str, Error)> {
-    start_from(|name| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    })
-}
-
-fn tool_from(var: &'static str, value: Option<PathBuf>) -> Result<Option<u8>, Error> {
-    let Some(value) = value else {
-        return Ok(None);
-    };
-    let text = value.to_string_lossy();
-    match text.trim().parse::<u8>() {
-        Ok(t) if t <= registry::MAX_USER_TOOL => Ok(Some(t)),
-        _ => Err(Error::value(format!(
-            "{var}={} is not a tool id from 0 to 5",
-            escape_controls(&text)
-        ))),
-    }
-}
-
-fn start_from(get: impl Fn(&str) -> Option<PathBuf>) -> Vec<(&'static str, Error)> {
-    let specs: [(&'static str, &'static str, Kind); 3] = [
-        (
-            "PYMONITORING_RECORD",
-            "PYMONITORING_RECORD_TOOL",
-            Kind::Recorder,
-        ),
-        (
-            "PYMONITORING_TRACE",
-            "PYMONITORING_TRACE_TOOL",
-            Kind::Profiler,
-        ),
-        (
-            "PYMONITORING_COVERAGE",
-            "PYMONITORING_COVERAGE_TOOL",
-            Kind::Coverage,
-        ),
-    ];
-    let wanted: Vec<(&'static str, &'static str, Kind, PathBuf)> = specs
-        .into_iter()
-        .filter_map(|(var, tool_var, kind)| Some((var, tool_var, kind, get(var)?)))
-        .collect();
-    let ids: Vec<Option<FileId>> = wanted.iter().map(|w| file_id(&expand(&w.3))).collect();
-    let mut errors = Vec::new();
-    for (i, (var, tool_var, kind, path)) in wanted.iter().enumerate() {
-        let what = format!("{} ({})", kind.word(), shown(&expand(path)));
-        let twins: Vec<&str> = (0..wanted.len())
-            .filter(|&j| j != i && ids[i].is_some() && ids[j] == ids[i])
-            .map(|j| wanted[j].0)
-            .collect();
-        if !twins.is_empty() {
-            errors.push((
-                *var,
-                Error::value(format!(
-                    "{what}: not started: {} names the same file",
-                    twins.join(" and ")
-                )),
-            ));
-            continue;
-        }
-        let mode = match (kind, get("PYMONITORING_COVERAGE_MODE")) {
-            (Kind::Coverage, Some(m)) => {
-                CoverageMode::parse(&escape_controls(&m.to_string_lossy()))
-            }
-            _ => Ok(CoverageMode::Once),
-        };
-        let result = tool_from(tool_var, get(tool_var))
-            .and_then(|tool| mode.map(|mode| (tool, mode)))
-            .and_then(|(tool, mode)| start_kind(*kind, tool, Some(var), path, mode));
-        if let Err(e) = result {
-            errors.push((*var, e.with_context(&what)));
-        }
-    }
-    errors
-}
-
 /// Nanoseconds since the tools' clock started (at the first use).
 pub(crate) fn now_ns() -> u64 {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
@@ -757,60 +358,6 @@ pub(crate) fn thread_number() -> u64 {
         .unwrap_or(0)
 }
 
-/// A buffered file that can be closed, shared by the streaming tools. A
-/// write error closes it and is reported by the next flush or close, so a
-/// full disk never makes the host's fire calls fail.
-pub(crate) struct Sink {
-    writer: Option<BufWriter<File>>,
-    path: PathBuf,
-    error: Option<Error>,
-}
-
-impl Sink {
-    pub fn new(writer: BufWriter<File>, path: PathBuf) -> Sink {
-        Sink {
-            writer: Some(writer),
-            path,
-            error: None,
-        }
-    }
-
-    /// Write `text` unless closed.
-    pub fn write(&mut self, text: &str) {
-        if let Some(w) = &mut self.writer {
-            if let Err(e) = w.write_all(text.as_bytes()) {
-                self.error = Some(io_error(&self.path, e));
-                self.writer = None;
-            }
-        }
-    }
-
-    /// Flush the buffer; reports an earlier write error once.
-    pub fn flush(&mut self) -> Result<(), Error> {
-        if let Some(w) = &mut self.writer {
-            if let Err(e) = w.flush() {
-                self.error = Some(io_error(&self.path, e));
-                self.writer = None;
-            }
-        }
-        match self.error.take() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
-
-    /// Flush and close; later writes are ignored.
-    pub fn close(&mut self) -> Result<(), Error> {
-        let result = self.flush();
-        self.writer = None;
-        result
-    }
-
-    pub fn is_open(&self) -> bool {
-        self.writer.is_some()
-    }
-}
-
 /// Lock `m`, ignoring poisoning (every update leaves consistent data).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -823,6 +370,9 @@ pub(crate) fn addr(obj: crate::object::ObjectRef) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::ffi::OsStrExt;
+
+    use super::env::start_from;
     use super::*;
     use crate::api::{Scope, Tool};
     use crate::object::ObjectRef;

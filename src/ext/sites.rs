@@ -221,7 +221,7 @@ impl<const N: usize> Shared<N> {
 /// An entry's code-like and key words.
 type Words = (u64, u64);
 
-/// What a site's home entry says (see [`SiteTable::home`]).
+/// What a site's home entry says (see [`SiteTable::home_at`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Home {
     /// The one tool asked about DISABLEd the site.
@@ -305,13 +305,7 @@ impl<const N: usize> SiteTable<N> {
         }
     }
 
-    /// What the site's home entry says about `(codelike, offset, event,
-    /// line)` and `tools` (the library asks [`Self::home_at`]): [`Home::Holds`] when `tools` is one tool that
-    /// DISABLEd the site (the usual case of a fire at a remembered site),
-    /// [`Home::Empty`] when the home is empty or the site cannot be
-    /// remembered (the usual case of a site never DISABLEd; a racing write
-    /// also reads so, as a miss), else [`Home::Unknown`] (ask
-    /// [`Self::disabled`]). Lock-free, writes nothing, never panics.
+    /// [`Self::home_at`] for a code-like and a tool set, as the tests ask.
     #[cfg(test)]
     pub(crate) fn home(
         &self,
@@ -330,11 +324,19 @@ impl<const N: usize> SiteTable<N> {
         )
     }
 
-    /// [`Self::home`] for a code-like's address, which may be 0 (no
-    /// code-like): a consistent read never pairs a key with object 0 (an
-    /// insert writes the code-like before the key, a removal is a rewrite),
-    /// so 0 is never [`Home::Holds`]. `tools` is read only once the home
-    /// holds a key (fewer registers live across the hash).
+    /// What the site's home entry says about `(object, offset, event,
+    /// line)` and `tools`: [`Home::Holds`] when `tools` is one tool that
+    /// DISABLEd the site (the usual case of a fire at a remembered site),
+    /// [`Home::Empty`] when the home is empty or the site cannot be
+    /// remembered (the usual case of a site never DISABLEd; a racing write
+    /// also reads so, as a miss), else [`Home::Unknown`] (ask
+    /// [`Self::disabled`]). Lock-free, writes nothing, never panics.
+    ///
+    /// `object` is a code-like's address, which may be 0 (no code-like): a
+    /// consistent read never pairs a key with object 0 (an insert writes
+    /// the code-like before the key, a removal is a rewrite), so 0 is never
+    /// [`Home::Holds`]. `tools` is read only once the home holds a key
+    /// (fewer registers live across the hash).
     #[inline(always)]
     pub(crate) fn home_at(
         &self,

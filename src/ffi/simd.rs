@@ -13,7 +13,7 @@
 //! compares them with the core for every length 0-70, in both modes and
 //! both numberings.
 //!
-//! Both kernels are one body ([`kernel!`]) compiled for each feature set;
+//! Both kernels are one body (the `kernel!` macro) compiled for each feature set;
 //! AVX2's 3-operand instructions need no register copies, `ptest` checks a
 //! vector in one instruction and a 32-byte store writes 16 slots.
 //!
