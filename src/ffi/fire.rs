@@ -38,28 +38,32 @@ unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option
     };
     // The event is a constant in every entry point: the match folds to one
     // tail call.
-    let frame: FireFrame = match firing.event as u8 {
-        0 => fire_frame::<0>,
-        1 => fire_frame::<1>,
-        2 => fire_frame::<2>,
-        3 => fire_frame::<3>,
-        4 => fire_frame::<4>,
-        5 => fire_frame::<5>,
-        6 => fire_frame::<6>,
-        7 => fire_frame::<7>,
-        8 => fire_frame::<8>,
-        9 => fire_frame::<9>,
-        10 => fire_frame::<10>,
-        11 => fire_frame::<11>,
-        12 => fire_frame::<12>,
-        13 => fire_frame::<13>,
-        14 => fire_frame::<14>,
-        15 => fire_frame::<15>,
-        16 => fire_frame::<16>,
-        17 => fire_frame::<17>,
-        18 => fire_frame::<18>,
-        _ => unreachable!(),
-    };
+    macro_rules! by_event {
+        ($($id:literal)*) => {
+            match firing.event as u8 {
+                // SAFETY: forwarded; `state` is non-NULL.
+                $($id => unsafe { fire_framed::<$id>(state, firing) },)*
+                _ => unreachable!(),
+            }
+        };
+    }
+    const { assert!(Event::COUNT == 19) };
+    by_event!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18)
+}
+
+/// The jump from an entry point to the frame of `EVENT`: the frame that
+/// takes exactly the arguments the event's table row names, so no caller
+/// passes an absent one. (Passing them and leaving their removal to LLVM
+/// made the entry points' code depend on which codegen unit the frame
+/// fell in: arguments are only removed when the frame is private to the
+/// entries' unit, and otherwise cost every fire 3 instructions.)
+///
+/// # Safety
+/// As [`fire_frame`].
+#[inline(always)]
+unsafe fn fire_framed<const EVENT: u8>(state: *mut PyMonitoringState, firing: Firing) -> c_int {
+    let line = const { EVENT == Event::Line as u8 };
+    let args = const { crate::event::table::EVENTS[EVENT as usize].args.len() };
     let Firing {
         codelike,
         offset,
@@ -68,35 +72,96 @@ unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option
         arg1,
         ..
     } = firing;
-    // SAFETY: forwarded; `state` is non-NULL.
-    unsafe { frame(state, codelike, offset, lineno, arg0, arg1) }
+    // SAFETY (each arm): forwarded.
+    if line {
+        unsafe { fire_frame_line::<EVENT>(state, codelike, offset, lineno) }
+    } else if args == 0 {
+        unsafe { fire_frame_0::<EVENT>(state, codelike, offset) }
+    } else if args == 1 {
+        unsafe { fire_frame_1::<EVENT>(state, codelike, offset, arg0) }
+    } else {
+        unsafe { fire_frame_2::<EVENT>(state, codelike, offset, arg0, arg1) }
+    }
 }
 
-/// A [`fire_frame`] instance.
+/// [`fire_frame`] for LINE.
+///
+/// # Safety
+/// As [`fire_frame`].
+#[inline(never)]
 #[allow(improper_ctypes_definitions)]
-type FireFrame = unsafe extern "C" fn(
-    *mut PyMonitoringState,
-    ObjectRef,
-    i32,
-    i32,
-    Option<ObjectRef>,
-    Option<ObjectRef>,
-) -> c_int;
+unsafe extern "C" fn fire_frame_line<const EVENT: u8>(
+    state: *mut PyMonitoringState,
+    codelike: ObjectRef,
+    offset: i32,
+    lineno: i32,
+) -> c_int {
+    // SAFETY: forwarded.
+    unsafe { fire_frame::<EVENT>(state, codelike, offset, lineno, None, None) }
+}
+
+/// [`fire_frame`] for an event without arguments of its own.
+///
+/// # Safety
+/// As [`fire_frame`].
+#[inline(never)]
+#[allow(improper_ctypes_definitions)]
+unsafe extern "C" fn fire_frame_0<const EVENT: u8>(
+    state: *mut PyMonitoringState,
+    codelike: ObjectRef,
+    offset: i32,
+) -> c_int {
+    // SAFETY: forwarded.
+    unsafe { fire_frame::<EVENT>(state, codelike, offset, -1, None, None) }
+}
+
+/// [`fire_frame`] for an event with one object argument.
+///
+/// # Safety
+/// As [`fire_frame`].
+#[inline(never)]
+#[allow(improper_ctypes_definitions)]
+unsafe extern "C" fn fire_frame_1<const EVENT: u8>(
+    state: *mut PyMonitoringState,
+    codelike: ObjectRef,
+    offset: i32,
+    arg0: Option<ObjectRef>,
+) -> c_int {
+    // SAFETY: forwarded.
+    unsafe { fire_frame::<EVENT>(state, codelike, offset, -1, arg0, None) }
+}
+
+/// [`fire_frame`] for CALL's two object arguments.
+///
+/// # Safety
+/// As [`fire_frame`].
+#[inline(never)]
+#[allow(improper_ctypes_definitions)]
+unsafe extern "C" fn fire_frame_2<const EVENT: u8>(
+    state: *mut PyMonitoringState,
+    codelike: ObjectRef,
+    offset: i32,
+    arg0: Option<ObjectRef>,
+    arg1: Option<ObjectRef>,
+) -> c_int {
+    // SAFETY: forwarded.
+    unsafe { fire_frame::<EVENT>(state, codelike, offset, -1, arg0, arg1) }
+}
 
 /// The fire of `EVENT` with its checked arguments: the record and the walk
 /// in one frame, apart from the entry point, so that the entry's tests (the
-/// lasting mark, NULL) need no frame and end in tail calls.
+/// lasting mark, NULL) need no frame and end in tail calls. Inlined into
+/// the frame of the event's arguments ([`fire_framed`]).
 ///
 /// The arguments the event's table row does not name are taken as
 /// constants (absent), so the record's fill folds as it does in the entry.
-/// `extern "C"`: it cannot unwind (what can panic is guarded, [`Catch`]),
-/// so the entry jumps to it.
+/// The frames are `extern "C"`: they cannot unwind (what can panic is
+/// guarded, [`Catch`]), so the entry jumps to them.
 ///
 /// # Safety
 /// `state` is non-NULL and valid (as in [`fire`]).
-#[inline(never)]
-#[allow(improper_ctypes_definitions)]
-unsafe extern "C" fn fire_frame<const EVENT: u8>(
+#[inline(always)]
+unsafe fn fire_frame<const EVENT: u8>(
     state: *mut PyMonitoringState,
     codelike: ObjectRef,
     offset: i32,
@@ -271,25 +336,15 @@ unsafe extern "C" fn fire_marked<const EVENT: u8>(
     // A NULL code-like is never skipped: the paths below reject it.
     // SAFETY: forwarded.
     let skip = unsafe { site_skip::<EVENT>(state, codelike, offset, a) };
-    // LINE's `lineno` goes on as the `c_int` it came as (see `RawArg`).
-    let line = EVENT == Event::Line as u8;
     match skip {
         lasting::Skip::Done => 0,
         // SAFETY: forwarded.
-        lasting::Skip::Fire if line => unsafe {
-            fire_default::<EVENT, c_int>(state, codelike, offset, a as c_int, b)
-        },
-        // SAFETY: forwarded.
         lasting::Skip::Fire => unsafe {
-            fire_default::<EVENT, usize>(state, codelike, offset, a, b)
-        },
-        // SAFETY: forwarded.
-        lasting::Skip::Scan if line => unsafe {
-            fire_marked_slow::<EVENT, c_int>(state, codelike, offset, a as c_int, b)
+            by_shape!(fire_default: EVENT, state, codelike, offset, a, b)
         },
         // SAFETY: forwarded.
         lasting::Skip::Scan => unsafe {
-            fire_marked_slow::<EVENT, usize>(state, codelike, offset, a, b)
+            by_shape!(fire_marked_slow: EVENT, state, codelike, offset, a, b)
         },
     }
 }
@@ -504,49 +559,99 @@ unsafe fn site_skip<const EVENT: u8>(
 #[cfg(all(target_arch = "x86_64", not(loom)))]
 static SITE_HASH: u64 = crate::ext::sites::HASH_MULTIPLIER;
 
-/// An extra argument of a local event as [`fire_marked`]'s paths take it:
-/// LINE's `lineno` as the `c_int` it came as (its 32 bits are all they
-/// read, so no sign extension is made before the jump), a pointer as
-/// `usize`.
-trait RawArg: Copy {
-    /// The argument as [`local_firing`] takes it.
-    fn raw(self) -> usize;
+/// The frames of a path of [`fire_marked`], one for each shape of a local
+/// event's own arguments: none (PY_START, PY_RESUME), LINE's `lineno` (the
+/// `c_int` it came as: its 32 bits are all they read, so no sign extension
+/// is made before the jump), one object, CALL's two. [`by_shape!`] calls
+/// the one of the event, so no caller passes an argument its event does
+/// not have (see [`fire_framed`]). Each is apart and `extern "C"` (it
+/// cannot unwind: the fire is guarded), so that the check before it needs
+/// no frame and reaches it with a tail jump.
+macro_rules! shaped_frames {
+    ($(#[$attr:meta])* $family:ident => $body:ident) => {
+        mod $family {
+            use std::ffi::c_int;
+
+            use super::{$body, PyMonitoringState, PyObject};
+
+            $(#[$attr])*
+            pub(super) unsafe extern "C" fn none<const EVENT: u8>(
+                state: *mut PyMonitoringState,
+                codelike: *mut PyObject,
+                offset: i32,
+            ) -> c_int {
+                // SAFETY: forwarded.
+                unsafe { $body::<EVENT>(state, codelike, offset, 0, 0) }
+            }
+
+            $(#[$attr])*
+            pub(super) unsafe extern "C" fn line<const EVENT: u8>(
+                state: *mut PyMonitoringState,
+                codelike: *mut PyObject,
+                offset: i32,
+                lineno: c_int,
+            ) -> c_int {
+                // SAFETY: forwarded.
+                unsafe { $body::<EVENT>(state, codelike, offset, lineno as usize, 0) }
+            }
+
+            $(#[$attr])*
+            pub(super) unsafe extern "C" fn one<const EVENT: u8>(
+                state: *mut PyMonitoringState,
+                codelike: *mut PyObject,
+                offset: i32,
+                a: usize,
+            ) -> c_int {
+                // SAFETY: forwarded.
+                unsafe { $body::<EVENT>(state, codelike, offset, a, 0) }
+            }
+
+            $(#[$attr])*
+            pub(super) unsafe extern "C" fn two<const EVENT: u8>(
+                state: *mut PyMonitoringState,
+                codelike: *mut PyObject,
+                offset: i32,
+                a: usize,
+                b: usize,
+            ) -> c_int {
+                // SAFETY: forwarded.
+                unsafe { $body::<EVENT>(state, codelike, offset, a, b) }
+            }
+        }
+    };
 }
 
-impl RawArg for usize {
-    #[inline(always)]
-    fn raw(self) -> usize {
-        self
-    }
+/// The frame of `$family` ([`shaped_frames!`]) for the shape of `$event`'s
+/// arguments, with the raw arguments of [`fire_marked`] (a constant
+/// choice: one tail call).
+macro_rules! by_shape {
+    ($family:ident: $event:ident, $state:expr, $code:expr, $offset:expr, $a:expr, $b:expr) => {{
+        let args = const { crate::event::table::EVENTS[$event as usize].args.len() };
+        if $event == Event::Line as u8 {
+            $family::line::<$event>($state, $code, $offset, $a as c_int)
+        } else if args == 0 {
+            $family::none::<$event>($state, $code, $offset)
+        } else if args == 1 {
+            $family::one::<$event>($state, $code, $offset, $a)
+        } else {
+            $family::two::<$event>($state, $code, $offset, $a, $b)
+        }
+    }};
 }
+use by_shape;
 
-impl RawArg for c_int {
-    #[inline(always)]
-    fn raw(self) -> usize {
-        self as usize
-    }
-}
+shaped_frames!(
+    /// [`fire_marked`](super::fire_marked) when nothing is remembered for
+    /// the site: the default path (in the lasting mode the dispatch
+    /// remembers a DISABLE).
+    ///
+    /// # Safety
+    /// As [`fire_marked`](super::fire_marked).
+    #[inline(never)]
+    fire_default => fire_default_body
+);
 
-/// [`fire_marked`] when nothing is remembered for the site: the default
-/// path (in the lasting mode the dispatch remembers a DISABLE). Apart, and
-/// `extern "C"` (it cannot unwind: the fire is guarded), so that the check
-/// before it needs no frame and reaches it with a tail jump.
-///
-/// # Safety
-/// As [`fire_marked`].
-#[inline(never)]
-unsafe extern "C" fn fire_default<const EVENT: u8, A: RawArg>(
-    state: *mut PyMonitoringState,
-    codelike: *mut PyObject,
-    offset: i32,
-    a: A,
-    b: usize,
-) -> c_int {
-    // SAFETY: forwarded.
-    unsafe { fire_default_body::<EVENT>(state, codelike, offset, a.raw(), b) }
-}
-
-/// What [`fire_default`] does.
+/// What the frames of [`fire_default`] do.
 ///
 /// # Safety
 /// As [`fire_marked`].
@@ -558,32 +663,29 @@ unsafe fn fire_default_body<const EVENT: u8>(
     a: usize,
     b: usize,
 ) -> c_int {
+    // SAFETY: non-NULL by the caller's contract. Said here, `fire`'s test
+    // of the state folds: the compiler would know it only when every caller
+    // shares this code's codegen unit.
+    unsafe { std::hint::assert_unchecked(!state.is_null()) };
     let event = Event::ALL[EVENT as usize];
     let firing = object(codelike).map(|code| local_firing(event, code, offset, a, b));
     // SAFETY: forwarded.
     unsafe { fire(fire_name(event), state, firing) }
 }
 
-/// The rest of [`fire_marked`] when the site's home entry does not settle
-/// it: the remembered tools of the site found, then the record, and the
-/// other tools fired.
-///
-/// # Safety
-/// As [`fire_marked`].
-#[cold]
-#[inline(never)]
-unsafe extern "C" fn fire_marked_slow<const EVENT: u8, A: RawArg>(
-    state: *mut PyMonitoringState,
-    codelike: *mut PyObject,
-    offset: i32,
-    a: A,
-    b: usize,
-) -> c_int {
-    // SAFETY: forwarded.
-    unsafe { fire_marked_slow_body::<EVENT>(state, codelike, offset, a.raw(), b) }
-}
+shaped_frames!(
+    /// The rest of [`fire_marked`](super::fire_marked) when the site's
+    /// home entry does not settle it: the remembered tools of the site
+    /// found, then the record, and the other tools fired.
+    ///
+    /// # Safety
+    /// As [`fire_marked`](super::fire_marked).
+    #[cold]
+    #[inline(never)]
+    fire_marked_slow => fire_marked_slow_body
+);
 
-/// What [`fire_marked_slow`] does.
+/// What the frames of [`fire_marked_slow`] do.
 ///
 /// # Safety
 /// As [`fire_marked`].
