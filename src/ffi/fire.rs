@@ -84,68 +84,38 @@ unsafe fn fire_framed<const EVENT: u8>(state: *mut PyMonitoringState, firing: Fi
     }
 }
 
-/// [`fire_frame`] for LINE.
-///
-/// # Safety
-/// As [`fire_frame`].
-#[inline(never)]
-#[allow(improper_ctypes_definitions)]
-unsafe extern "C" fn fire_frame_line<const EVENT: u8>(
-    state: *mut PyMonitoringState,
-    codelike: ObjectRef,
-    offset: i32,
-    lineno: i32,
-) -> c_int {
-    // SAFETY: forwarded.
-    unsafe { fire_frame::<EVENT>(state, codelike, offset, lineno, None, None) }
+/// The frames [`fire_framed`] jumps to, one for each shape of an event's
+/// arguments: each passes on its own arguments and the absent ones as
+/// constants.
+macro_rules! fire_frames {
+    ($($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) => ($lineno:expr, $arg0:expr, $arg1:expr);)*) => {$(
+        $(#[$doc])*
+        ///
+        /// # Safety
+        /// As [`fire_frame`].
+        #[inline(never)]
+        #[allow(improper_ctypes_definitions)]
+        unsafe extern "C" fn $name<const EVENT: u8>(
+            state: *mut PyMonitoringState,
+            codelike: ObjectRef,
+            offset: i32,
+            $($arg: $ty),*
+        ) -> c_int {
+            // SAFETY: forwarded.
+            unsafe { fire_frame::<EVENT>(state, codelike, offset, $lineno, $arg0, $arg1) }
+        }
+    )*};
 }
 
-/// [`fire_frame`] for an event without arguments of its own.
-///
-/// # Safety
-/// As [`fire_frame`].
-#[inline(never)]
-#[allow(improper_ctypes_definitions)]
-unsafe extern "C" fn fire_frame_0<const EVENT: u8>(
-    state: *mut PyMonitoringState,
-    codelike: ObjectRef,
-    offset: i32,
-) -> c_int {
-    // SAFETY: forwarded.
-    unsafe { fire_frame::<EVENT>(state, codelike, offset, -1, None, None) }
-}
-
-/// [`fire_frame`] for an event with one object argument.
-///
-/// # Safety
-/// As [`fire_frame`].
-#[inline(never)]
-#[allow(improper_ctypes_definitions)]
-unsafe extern "C" fn fire_frame_1<const EVENT: u8>(
-    state: *mut PyMonitoringState,
-    codelike: ObjectRef,
-    offset: i32,
-    arg0: Option<ObjectRef>,
-) -> c_int {
-    // SAFETY: forwarded.
-    unsafe { fire_frame::<EVENT>(state, codelike, offset, -1, arg0, None) }
-}
-
-/// [`fire_frame`] for CALL's two object arguments.
-///
-/// # Safety
-/// As [`fire_frame`].
-#[inline(never)]
-#[allow(improper_ctypes_definitions)]
-unsafe extern "C" fn fire_frame_2<const EVENT: u8>(
-    state: *mut PyMonitoringState,
-    codelike: ObjectRef,
-    offset: i32,
-    arg0: Option<ObjectRef>,
-    arg1: Option<ObjectRef>,
-) -> c_int {
-    // SAFETY: forwarded.
-    unsafe { fire_frame::<EVENT>(state, codelike, offset, -1, arg0, arg1) }
+fire_frames! {
+    /// [`fire_frame`] for LINE.
+    fire_frame_line(lineno: i32) => (lineno, None, None);
+    /// [`fire_frame`] for an event without arguments of its own.
+    fire_frame_0() => (-1, None, None);
+    /// [`fire_frame`] for an event with one object argument.
+    fire_frame_1(arg0: Option<ObjectRef>) => (-1, arg0, None);
+    /// [`fire_frame`] for CALL's two object arguments.
+    fire_frame_2(arg0: Option<ObjectRef>, arg1: Option<ObjectRef>) => (-1, arg0, arg1);
 }
 
 /// The fire of `EVENT` with its checked arguments: the record and the walk
