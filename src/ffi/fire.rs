@@ -544,49 +544,27 @@ macro_rules! shaped_frames {
 
             use super::{$body, PyMonitoringState, PyObject};
 
-            $(#[$attr])*
-            pub(super) unsafe extern "C" fn none<const EVENT: u8>(
-                state: *mut PyMonitoringState,
-                codelike: *mut PyObject,
-                offset: i32,
-            ) -> c_int {
-                // SAFETY: forwarded.
-                unsafe { $body::<EVENT>(state, codelike, offset, 0, 0) }
-            }
-
-            $(#[$attr])*
-            pub(super) unsafe extern "C" fn line<const EVENT: u8>(
-                state: *mut PyMonitoringState,
-                codelike: *mut PyObject,
-                offset: i32,
-                lineno: c_int,
-            ) -> c_int {
-                // SAFETY: forwarded.
-                unsafe { $body::<EVENT>(state, codelike, offset, lineno as usize, 0) }
-            }
-
-            $(#[$attr])*
-            pub(super) unsafe extern "C" fn one<const EVENT: u8>(
-                state: *mut PyMonitoringState,
-                codelike: *mut PyObject,
-                offset: i32,
-                a: usize,
-            ) -> c_int {
-                // SAFETY: forwarded.
-                unsafe { $body::<EVENT>(state, codelike, offset, a, 0) }
-            }
-
-            $(#[$attr])*
-            pub(super) unsafe extern "C" fn two<const EVENT: u8>(
-                state: *mut PyMonitoringState,
-                codelike: *mut PyObject,
-                offset: i32,
-                a: usize,
-                b: usize,
-            ) -> c_int {
-                // SAFETY: forwarded.
-                unsafe { $body::<EVENT>(state, codelike, offset, a, b) }
-            }
+            shaped_frames!(@frames [$(#[$attr])*] $body;
+                none() => (0, 0);
+                line(lineno: c_int) => (lineno as usize, 0);
+                one(a: usize) => (a, 0);
+                two(a: usize, b: usize) => (a, b);
+            );
+        }
+    };
+    (@frames $attrs:tt $body:ident; $($name:ident $args:tt => $passed:tt;)*) => {$(
+        shaped_frames!(@frame $attrs $body $name $args $passed);
+    )*};
+    (@frame [$(#[$attr:meta])*] $body:ident $name:ident ($($arg:ident: $ty:ty),*) ($a:expr, $b:expr)) => {
+        $(#[$attr])*
+        pub(super) unsafe extern "C" fn $name<const EVENT: u8>(
+            state: *mut PyMonitoringState,
+            codelike: *mut PyObject,
+            offset: i32,
+            $($arg: $ty),*
+        ) -> c_int {
+            // SAFETY: forwarded.
+            unsafe { $body::<EVENT>(state, codelike, offset, $a, $b) }
         }
     };
 }
