@@ -13,9 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "callgrind_marks.h"
+#include "timed_loop.h"
 
-#define BARRIER() __asm__ __volatile__("" ::: "memory")
 #define NOINLINE __attribute__((noinline))
 
 static PyMonitoringState g_states[64];
@@ -24,31 +23,6 @@ static uint8_t g_events[64];
 static long g_calls;
 static PyObject *g_disable;
 static PyObject *g_code;
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-#define TIMED(N, BODY)                         \
-    ({                                         \
-        long n_ = (N);                         \
-        for (long i_ = 0; i_ < n_ / 10 + 1; i_++) { \
-            BARRIER();                         \
-            BODY;                              \
-        }                                      \
-        double t0_ = now_ns();                 \
-        CALLGRIND_TOGGLE_COLLECT;              \
-        for (long i_ = 0; i_ < n_; i_++) {     \
-            BARRIER();                         \
-            BODY;                              \
-        }                                      \
-        CALLGRIND_TOGGLE_COLLECT;              \
-        double t1_ = now_ns();                 \
-        (t1_ - t0_) / (double)n_;              \
-    })
 
 static PyObject *result(const char *name, double ns, long calls)
 {

@@ -27,9 +27,8 @@
 
 #include "pymonitoring.h"
 
-#include "callgrind_marks.h"
+#include "timed_loop.h"
 
-#define BARRIER() __asm__ __volatile__("" ::: "memory")
 #define NOINLINE __attribute__((noinline))
 #define COLD __attribute__((cold))
 
@@ -78,13 +77,6 @@ static int cb_disable(void *data, const PyMonitoringEvent *ev)
     return PY_MONITORING_DISABLE;
 }
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static void fail(const char *what)
 {
     fprintf(stderr, "cbench: check failed: %s\n", what);
@@ -116,31 +108,6 @@ static void report(const char *name, double ns, long iters)
     printf("%s %.3f %ld\n", name, ns, iters);
     fflush(stdout);
 }
-
-/* Warm up (PLT binding, caches), then time N >= 1 iterations of BODY with
- * only the loop counted by callgrind. Evaluates to ns per iteration. The
- * timed loop is written bottom-tested, so it has the empty loop's shape also
- * in a function compiled for size (fire_inactive_cold), where the compiler
- * would not rotate a `for` loop. */
-#define TIMED(N, BODY)                                                   \
-    ({                                                                   \
-        long n_ = (N);                                                   \
-        long w_ = n_ / 10 + 1;                                           \
-        for (long i_ = 0; i_ < w_; i_++) {                               \
-            BARRIER();                                                   \
-            BODY;                                                        \
-        }                                                                \
-        double t0_ = now_ns();                                           \
-        CALLGRIND_TOGGLE_COLLECT;                                        \
-        long i_ = 0;                                                     \
-        do {                                                             \
-            BARRIER();                                                   \
-            BODY;                                                        \
-        } while (++i_ < n_);                                             \
-        CALLGRIND_TOGGLE_COLLECT;                                        \
-        double t1_ = now_ns();                                           \
-        (t1_ - t0_) / (double)n_;                                        \
-    })
 
 /* ---- registry set-up ---- */
 

@@ -49,7 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "callgrind_marks.h"
+#include "timed_loop.h"
 
 #define NOINLINE __attribute__((noinline))
 
@@ -272,13 +272,6 @@ static long fib_value(long n)
         b = t;
     }
     return a;
-}
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 static int g_failed;
