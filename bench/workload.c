@@ -1,6 +1,6 @@
 /* workload: an end-to-end program driving pymonitoring the way a Cython 3.1+
  * module compiled with profile=True, linetrace=True and -DCYTHON_TRACE=1
- * does (/work/shared/reference/cython-usage.md describes the generated code):
+ * does (the calls of Cython's Cython/Utility/Profile.c):
  * per call a PyMonitoringState[7] on the stack, zeroed, a local version of 0,
  * the code object's reference taken, EnterScope, PY_START, a LINE per source
  * line reached (the pending exception set aside and restored around it),

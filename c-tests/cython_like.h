@@ -1,6 +1,7 @@
 /* A model of how Cython (3.1 and later) generated C drives the monitoring C
  * API, for the cython_*.c harnesses. It reproduces the calling protocol, not
- * Cython's code: see /work/shared/reference/cython-usage.md.
+ * Cython's code: see Cython's Cython/Utility/Profile.c (the __Pyx_Trace*
+ * macros); tests/cython_host/ checks a module compiled by Cython itself.
  *
  * - One opaque code-like per emulated function, created once ("module init")
  *   and shared by every call and thread (CyFunction; its address is the
