@@ -51,19 +51,42 @@ unsafe fn fire(name: &'static str, state: *mut PyMonitoringState, firing: Option
     by_event!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18)
 }
 
+/// The shape of an event's own arguments, from its table row: which frame
+/// of a fire takes them ([`fire_framed`], [`by_shape!`]).
+#[derive(Clone, Copy)]
+enum ArgShape {
+    /// PY_START, PY_RESUME and the exception events: none.
+    None,
+    /// LINE's line number.
+    Line,
+    /// One object.
+    One,
+    /// CALL's two objects.
+    Two,
+}
+
+/// The [`ArgShape`] of event `event`.
+const fn arg_shape(event: u8) -> ArgShape {
+    if event == Event::Line as u8 {
+        return ArgShape::Line;
+    }
+    match crate::event::table::EVENTS[event as usize].args.len() {
+        0 => ArgShape::None,
+        1 => ArgShape::One,
+        _ => ArgShape::Two,
+    }
+}
+
 /// The jump from an entry point to the frame of `EVENT`: the frame that
 /// takes exactly the arguments the event's table row names, so no caller
-/// passes an absent one. (Passing them and leaving their removal to LLVM
-/// made the entry points' code depend on which codegen unit the frame
-/// fell in: arguments are only removed when the frame is private to the
-/// entries' unit, and otherwise cost every fire 3 instructions.)
+/// passes an absent one. Passed, absent arguments are removed by LLVM only
+/// when the frame is private to the entries' codegen unit; elsewhere they
+/// would cost every fire 3 instructions, by where rustc puts the frame.
 ///
 /// # Safety
 /// As [`fire_frame`].
 #[inline(always)]
 unsafe fn fire_framed<const EVENT: u8>(state: *mut PyMonitoringState, firing: Firing) -> c_int {
-    let line = const { EVENT == Event::Line as u8 };
-    let args = const { crate::event::table::EVENTS[EVENT as usize].args.len() };
     let Firing {
         codelike,
         offset,
@@ -73,14 +96,11 @@ unsafe fn fire_framed<const EVENT: u8>(state: *mut PyMonitoringState, firing: Fi
         ..
     } = firing;
     // SAFETY (each arm): forwarded.
-    if line {
-        unsafe { fire_frame_line::<EVENT>(state, codelike, offset, lineno) }
-    } else if args == 0 {
-        unsafe { fire_frame_0::<EVENT>(state, codelike, offset) }
-    } else if args == 1 {
-        unsafe { fire_frame_1::<EVENT>(state, codelike, offset, arg0) }
-    } else {
-        unsafe { fire_frame_2::<EVENT>(state, codelike, offset, arg0, arg1) }
+    match const { arg_shape(EVENT) } {
+        ArgShape::Line => unsafe { fire_frame_line::<EVENT>(state, codelike, offset, lineno) },
+        ArgShape::None => unsafe { fire_frame_0::<EVENT>(state, codelike, offset) },
+        ArgShape::One => unsafe { fire_frame_1::<EVENT>(state, codelike, offset, arg0) },
+        ArgShape::Two => unsafe { fire_frame_2::<EVENT>(state, codelike, offset, arg0, arg1) },
     }
 }
 
@@ -123,7 +143,7 @@ fire_frames! {
 /// lasting mark, NULL) need no frame and end in tail calls. Inlined into
 /// the frame of the event's arguments ([`fire_framed`]).
 ///
-/// The arguments the event's table row does not name are taken as
+/// The frames pass the arguments the event's table row does not name as
 /// constants (absent), so the record's fill folds as it does in the entry.
 /// The frames are `extern "C"`: they cannot unwind (what can panic is
 /// guarded, [`Catch`]), so the entry jumps to them.
@@ -139,12 +159,10 @@ unsafe fn fire_frame<const EVENT: u8>(
     arg0: Option<ObjectRef>,
     arg1: Option<ObjectRef>,
 ) -> c_int {
-    let line = const { EVENT == Event::Line as u8 };
-    let args = const { crate::event::table::EVENTS[EVENT as usize].args.len() };
     let firing = Firing {
-        lineno: if line { lineno } else { -1 },
-        arg0: if !line && args >= 1 { arg0 } else { None },
-        arg1: if !line && args >= 2 { arg1 } else { None },
+        lineno,
+        arg0,
+        arg1,
         ..Firing::new(Event::ALL[EVENT as usize], codelike, offset)
     };
     // SAFETY: non-NULL, valid by the caller's contract; `SlotState` has
@@ -569,22 +587,18 @@ macro_rules! shaped_frames {
     };
 }
 
-/// The frame of `$family` ([`shaped_frames!`]) for the shape of `$event`'s
-/// arguments, with the raw arguments of [`fire_marked`] (a constant
+/// The frame of `$family` ([`shaped_frames!`]) for `$event`'s
+/// [`ArgShape`], with the raw arguments of [`fire_marked`] (a constant
 /// choice: one tail call).
 macro_rules! by_shape {
-    ($family:ident: $event:ident, $state:expr, $code:expr, $offset:expr, $a:expr, $b:expr) => {{
-        let args = const { crate::event::table::EVENTS[$event as usize].args.len() };
-        if $event == Event::Line as u8 {
-            $family::line::<$event>($state, $code, $offset, $a as c_int)
-        } else if args == 0 {
-            $family::none::<$event>($state, $code, $offset)
-        } else if args == 1 {
-            $family::one::<$event>($state, $code, $offset, $a)
-        } else {
-            $family::two::<$event>($state, $code, $offset, $a, $b)
+    ($family:ident: $event:ident, $state:expr, $code:expr, $offset:expr, $a:expr, $b:expr) => {
+        match const { arg_shape($event) } {
+            ArgShape::Line => $family::line::<$event>($state, $code, $offset, $a as c_int),
+            ArgShape::None => $family::none::<$event>($state, $code, $offset),
+            ArgShape::One => $family::one::<$event>($state, $code, $offset, $a),
+            ArgShape::Two => $family::two::<$event>($state, $code, $offset, $a, $b),
         }
-    }};
+    };
 }
 use by_shape;
 
