@@ -2,7 +2,9 @@
  * `lasting_disabled_site` and `lasting_disabled_line` cases: a marked slot
  * with one tool whose site is remembered, fired in a loop through the
  * shared library's exported function, the result tested as Cython tests it
- * (`< 0`). Prints "case ns iterations" lines for bench/cgcount.sh. */
+ * (`< 0`); then LINE through the tightest layout found, a table of LINE's
+ * sites only, with and without the forget counters. Prints "case ns
+ * iterations" lines for bench/cgcount.sh. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,9 @@ typedef struct {
 } State;
 
 int FloorFireLine(State *state, void *code, int32_t offset, int line);
+int FloorFireLineOwnTable(State *state, void *code, int32_t offset, int line);
+int FloorFireLineOwnTableUnguarded(State *state, void *code, int32_t offset, int line);
+void floor_remember_line(const void *code, int32_t offset, int line, uint8_t active);
 int FloorFirePyStart(State *state, void *code, int32_t offset);
 void floor_remember(const void *code, int32_t offset, int event, int line, uint8_t active);
 long floor_slow_calls(void);
@@ -60,6 +65,23 @@ static NOINLINE void case_line(long n)
     report("floor_disabled_line", ns, n, errors);
 }
 
+static NOINLINE void case_line_own_table(long n)
+{
+    long errors = 0;
+    double ns = TIMED(
+        n, if (__builtin_expect(FloorFireLineOwnTable(&g_states[1], CODE, 4, 1000) < 0, 0)) errors++);
+    report("floor_line_own_table", ns, n, errors);
+}
+
+static NOINLINE void case_line_own_table_unguarded(long n)
+{
+    long errors = 0;
+    double ns = TIMED(
+        n, if (__builtin_expect(FloorFireLineOwnTableUnguarded(&g_states[1], CODE, 4, 1000) < 0, 0))
+               errors++);
+    report("floor_line_unguarded", ns, n, errors);
+}
+
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 1000000;
@@ -72,5 +94,8 @@ int main(int argc, char **argv)
     case_empty(n);
     case_site(n);
     case_line(n);
+    floor_remember_line(CODE, 4, 1000, 1u << 5);
+    case_line_own_table(n);
+    case_line_own_table_unguarded(n);
     return 0;
 }

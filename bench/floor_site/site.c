@@ -33,6 +33,14 @@ __attribute__((visibility("hidden"))) struct {
     uint64_t keys[HOMES], objects[HOMES], lines[HOMES];
 } site_table;
 
+/* LINE's sites only (FloorFireLineOwnTable): the key is the offset's and the
+ * line's 32 bits each, then the code-like, and the tools as a byte. */
+__attribute__((visibility("hidden"))) struct {
+    uint64_t done, begun;
+    uint64_t keys[HOMES], objects[HOMES];
+    uint8_t tools[HOMES];
+} line_table;
+
 #define HIDDEN __attribute__((visibility("hidden")))
 HIDDEN __attribute__((noinline, cold)) int floor_invalid(State *state);
 HIDDEN __attribute__((noinline)) int floor_default(State *state, void *code, int32_t offset, int line);
@@ -81,7 +89,7 @@ static inline size_t home_of(const void *code, uint64_t key, uint64_t line)
 /* A load of the protocol's order (acquire): on x86-64 a plain `mov`, or the
  * memory operand of a `cmp`, which a plain read lets gcc choose (it keeps
  * an `__atomic` load in a register). */
-static inline uint64_t load(const uint64_t *word)
+static inline __attribute__((unused)) uint64_t load(const uint64_t *word)
 {
 #if defined(__x86_64__)
     return *(const volatile uint64_t *)word;
@@ -153,6 +161,67 @@ int FloorFirePyStart(State *state, void *code, int32_t offset)
 slow:
     return floor_slow(state, code, offset, -1);
 }
+
+/* LINE with a table of its own, the tightest exact layout found: the key is
+ * the offset's and the line's 32 bits each (one word, one-to-one, no range
+ * test, no event: the table holds LINE's sites only), then the code-like, and
+ * the tools as a byte of their own, compared with `active`. The same forget
+ * counters. WITH_FORGET_CHECK 0 drops them: not exact (a read racing a forget
+ * could pair one site's key with another's code-like), the measure of what
+ * they cost. */
+#define LINE_TABLE_CHECK(DONE, BEGUN)                                                        \
+    __asm__ goto("mov %k[offset], %%r8d\n\t"                                                 \
+                 "mov %k[line], %%r9d\n\t"                                                   \
+                 "shl $32, %%r9\n\t"                                                         \
+                 "or %%r9, %%r8\n\t"                                                         \
+                 "lea (%%r8,%[code]), %%r9\n\t"                                              \
+                 "imul site_multiplier(%%rip), %%r9\n\t"                                     \
+                 "shr %[shift], %%r9\n\t"                                                    \
+                 "lea line_table(%%rip), %%r10\n\t" DONE                                     \
+                 "cmp %%r8, %c[keys](%%r10,%%r9,8)\n\t"                                      \
+                 "jne %l[slow]\n\t"                                                          \
+                 "cmp %[code], %c[objects](%%r10,%%r9,8)\n\t"                                \
+                 "jne %l[slow]\n\t"                                                          \
+                 "movzbl (%[state]), %%eax\n\t"                                              \
+                 "cmp %%al, %c[tools](%%r10,%%r9,1)\n\t"                                     \
+                 "jne %l[slow]" BEGUN                                                         \
+                 :                                                                           \
+                 : [state] "r"(state), [code] "r"(code), [offset] "r"(offset),               \
+                   [line] "r"(line), [shift] "i"(64 - HOME_BITS),        \
+                   [keys] "i"(offsetof(__typeof__(line_table), keys)),                       \
+                   [objects] "i"(offsetof(__typeof__(line_table), objects)),                 \
+                   [tools] "i"(offsetof(__typeof__(line_table), tools)),                     \
+                   [begun] "i"(offsetof(__typeof__(line_table), begun))                      \
+                 : "cc", "rax", "r8", "r9", "r10", "r11"                                     \
+                 : slow)
+
+int FloorFireLineOwnTable(State *state, void *code, int32_t offset, int line)
+{
+    if (!state)
+        return floor_invalid(state);
+    if (!state->active)
+        return 0;
+    if (!(state->opaque & MARK))
+        return floor_default(state, code, offset, line);
+    LINE_TABLE_CHECK("mov (%%r10), %%r11\n\t", "\n\tcmp %%r11, %c[begun](%%r10)\n\tjne %l[slow]");
+    return 0;
+slow:
+    return floor_slow(state, code, offset, line);
+}
+
+int FloorFireLineOwnTableUnguarded(State *state, void *code, int32_t offset, int line)
+{
+    if (!state)
+        return floor_invalid(state);
+    if (!state->active)
+        return 0;
+    if (!(state->opaque & MARK))
+        return floor_default(state, code, offset, line);
+    LINE_TABLE_CHECK("", "");
+    return 0;
+slow:
+    return floor_slow(state, code, offset, line);
+}
 #else
 /* Elsewhere the same check in C (no floor there: compilers keep the words
  * they compare in registers). */
@@ -185,6 +254,37 @@ int FloorFirePyStart(State *state, void *code, int32_t offset)
 {
     return fire_at(state, code, offset, EVENT_PY_START, -1);
 }
+
+static inline __attribute__((always_inline)) int fire_line_own_table(State *state, void *code,
+                                                                     int32_t offset, int line,
+                                                                     int forget_check)
+{
+    if (!state)
+        return floor_invalid(state);
+    uint8_t active = state->active;
+    if (!active)
+        return 0;
+    if (!(state->opaque & MARK))
+        return floor_default(state, code, offset, line);
+    uint64_t done = forget_check ? load(&line_table.done) : 0;
+    uint64_t key = (uint64_t)(uint32_t)offset | (uint64_t)(uint32_t)line << 32;
+    size_t home = (size_t)(((key + (uint64_t)(uintptr_t)code) * MULTIPLIER) >> (64 - HOME_BITS));
+    if (load(&line_table.keys[home]) == key && load(&line_table.objects[home]) == (uintptr_t)code
+        && line_table.tools[home] == active
+        && (!forget_check || load(&line_table.begun) == done))
+        return 0;
+    return floor_slow(state, code, offset, line);
+}
+
+int FloorFireLineOwnTable(State *state, void *code, int32_t offset, int line)
+{
+    return fire_line_own_table(state, code, offset, line, 1);
+}
+
+int FloorFireLineOwnTableUnguarded(State *state, void *code, int32_t offset, int line)
+{
+    return fire_line_own_table(state, code, offset, line, 0);
+}
 #endif
 
 /* The site remembered as a DISABLE of every tool in `active` leaves it. */
@@ -196,4 +296,14 @@ void floor_remember(const void *code, int32_t offset, int event, int line, uint8
     site_table.objects[home] = (uintptr_t)code;
     site_table.lines[home] = line_word;
     __atomic_store_n(&site_table.keys[home], key, __ATOMIC_RELEASE);
+}
+
+/* The same for LINE's own table (FloorFireLineOwnTable). */
+void floor_remember_line(const void *code, int32_t offset, int line, uint8_t active)
+{
+    uint64_t key = (uint64_t)(uint32_t)offset | (uint64_t)(uint32_t)line << 32;
+    size_t home = (size_t)(((key + (uint64_t)(uintptr_t)code) * MULTIPLIER) >> (64 - HOME_BITS));
+    line_table.objects[home] = (uintptr_t)code;
+    line_table.tools[home] = active;
+    __atomic_store_n(&line_table.keys[home], key, __ATOMIC_RELEASE);
 }
