@@ -73,6 +73,18 @@ long floor_slow_calls(void)
     return slow_calls;
 }
 
+/* The entry's tests: NULL (an error), an inactive slot (0), a slot without
+ * the mark (the default path). */
+#define ENTRY_TESTS(LINE)                                                                    \
+    do {                                                                                     \
+        if (!state)                                                                          \
+            return floor_invalid(state);                                                     \
+        if (!state->active)                                                                  \
+            return 0;                                                                        \
+        if (!(state->opaque & MARK))                                                         \
+            return floor_default(state, code, offset, LINE);                                 \
+    } while (0)
+
 static inline uint64_t site_key(int32_t offset, int event, uint8_t active)
 {
     return (uint64_t)(uint32_t)offset << 32 | (uint64_t)event << 8 | active;
@@ -135,12 +147,7 @@ __attribute__((visibility("hidden"))) const uint64_t site_multiplier = MULTIPLIE
 
 int FloorFireLine(State *state, void *code, int32_t offset, int line)
 {
-    if (!state)
-        return floor_invalid(state);
-    if (!state->active)
-        return 0;
-    if (!(state->opaque & MARK))
-        return floor_default(state, code, offset, line);
+    ENTRY_TESTS(line);
     SITE_CHECK(EVENT_LINE, "mov %k[line], %%r9d\n\t",
                "cmp %k[line], %c[lines](%%r10,%%r9,8)\n\tjne %l[slow]\n\t", line);
     return 0;
@@ -150,12 +157,7 @@ slow:
 
 int FloorFirePyStart(State *state, void *code, int32_t offset)
 {
-    if (!state)
-        return floor_invalid(state);
-    if (!state->active)
-        return 0;
-    if (!(state->opaque & MARK))
-        return floor_default(state, code, offset, -1);
+    ENTRY_TESTS(-1);
     SITE_CHECK(EVENT_PY_START, "xor %%r9d, %%r9d\n\t", "", 0);
     return 0;
 slow:
@@ -195,46 +197,27 @@ slow:
                  : "cc", "rax", "r8", "r9", "r10", "r11"                                     \
                  : slow)
 
-int FloorFireLineOwnTable(State *state, void *code, int32_t offset, int line)
-{
-    if (!state)
-        return floor_invalid(state);
-    if (!state->active)
-        return 0;
-    if (!(state->opaque & MARK))
-        return floor_default(state, code, offset, line);
-    LINE_TABLE_CHECK("mov (%%r10), %%r11\n\t", "\n\tcmp %%r11, %c[begun](%%r10)\n\tjne %l[slow]");
-    return 0;
-slow:
-    return floor_slow(state, code, offset, line);
-}
+#define DEFINE_LINE_OWN_TABLE(NAME, DONE, BEGUN)                                            \
+    int NAME(State *state, void *code, int32_t offset, int line)                             \
+    {                                                                                        \
+        ENTRY_TESTS(line);                                                                   \
+        LINE_TABLE_CHECK(DONE, BEGUN);                                                       \
+        return 0;                                                                            \
+    slow:                                                                                    \
+        return floor_slow(state, code, offset, line);                                        \
+    }
 
-int FloorFireLineOwnTableUnguarded(State *state, void *code, int32_t offset, int line)
-{
-    if (!state)
-        return floor_invalid(state);
-    if (!state->active)
-        return 0;
-    if (!(state->opaque & MARK))
-        return floor_default(state, code, offset, line);
-    LINE_TABLE_CHECK("", "");
-    return 0;
-slow:
-    return floor_slow(state, code, offset, line);
-}
+DEFINE_LINE_OWN_TABLE(FloorFireLineOwnTable, "mov (%%r10), %%r11\n\t",
+                      "\n\tcmp %%r11, %c[begun](%%r10)\n\tjne %l[slow]")
+DEFINE_LINE_OWN_TABLE(FloorFireLineOwnTableUnguarded, "", "")
 #else
 /* Elsewhere the same check in C (no floor there: compilers keep the words
  * they compare in registers). */
 static inline __attribute__((always_inline)) int fire_at(State *state, void *code, int32_t offset,
                                                          int event, int line)
 {
-    if (!state)
-        return floor_invalid(state);
+    ENTRY_TESTS(line);
     uint8_t active = state->active;
-    if (!active)
-        return 0;
-    if (!(state->opaque & MARK))
-        return floor_default(state, code, offset, line);
     uint64_t line_word = event == EVENT_LINE ? (uint32_t)line : 0;
     uint64_t done = load(&site_table.done);
     uint64_t key = site_key(offset, event, active);
@@ -259,13 +242,8 @@ static inline __attribute__((always_inline)) int fire_line_own_table(State *stat
                                                                      int32_t offset, int line,
                                                                      int forget_check)
 {
-    if (!state)
-        return floor_invalid(state);
+    ENTRY_TESTS(line);
     uint8_t active = state->active;
-    if (!active)
-        return 0;
-    if (!(state->opaque & MARK))
-        return floor_default(state, code, offset, line);
     uint64_t done = forget_check ? load(&line_table.done) : 0;
     uint64_t key = (uint64_t)(uint32_t)offset | (uint64_t)(uint32_t)line << 32;
     size_t home = (size_t)(((key + (uint64_t)(uintptr_t)code) * MULTIPLIER) >> (64 - HOME_BITS));
