@@ -9,14 +9,19 @@ use super::types::Py_ssize_t;
 use crate::error::Error;
 use crate::scope;
 
+/// `PyMonitoring_EnterScope`'s answer to bad input: -1 with the error
+/// `error` makes (made inside the guard, so a panic there is reported too).
+#[inline(always)]
+fn enter_scope_error(error: impl FnOnce() -> Error) -> c_int {
+    guard!("PyMonitoring_EnterScope", -1, { status(Err(error())) })
+}
+
 /// `extern "C"` (cannot unwind: guarded) so callers need no landing pad
 /// and can tail-call it.
 #[cold]
 #[inline(never)]
 pub(super) extern "C" fn enter_scope_too_large(length: Py_ssize_t) -> c_int {
-    guard!("PyMonitoring_EnterScope", -1, {
-        status(Err(Error::value(format!("length {length} is too large"))))
-    })
+    enter_scope_error(|| Error::value(format!("length {length} is too large")))
 }
 
 /// [`enter_scope_bad_event`] from raw arguments (with `HOST`, for ids in
@@ -34,18 +39,17 @@ pub(super) unsafe extern "C" fn bad_event<const HOST: bool>(
 ) -> c_int {
     // SAFETY: forwarded caller contract.
     let events = unsafe { std::slice::from_raw_parts(event_types, len) };
-    if !HOST {
-        return enter_scope_bad_event(events);
-    }
-    guard!("PyMonitoring_EnterScope", -1, {
-        status(Err(scope::invalid_event_313(events)))
+    enter_scope_error(|| {
+        if HOST {
+            scope::invalid_event_313(events)
+        } else {
+            scope::invalid_event(events)
+        }
     })
 }
 
 #[cold]
 #[inline(never)]
 pub(super) fn enter_scope_bad_event(events: &[u8]) -> c_int {
-    guard!("PyMonitoring_EnterScope", -1, {
-        status(Err(scope::invalid_event(events)))
-    })
+    enter_scope_error(|| scope::invalid_event(events))
 }

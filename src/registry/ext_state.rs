@@ -57,14 +57,14 @@ impl Registry {
         if self.ext.options() == options {
             return Ok(());
         }
-        if self.version.load(Ordering::Relaxed) == 0 && !m.names.iter().any(Option::is_some) {
+        let current = self.version.load(Ordering::Relaxed);
+        if current == 0 && !m.names.iter().any(Option::is_some) {
             self.ext.options_set_unpublished(options);
             self.store_masks(&m);
             self.publish_idle(&m);
             return Ok(());
         }
         // Switching the lasting mode restarts every tool.
-        let current = self.version.load(Ordering::Relaxed);
         self.ext
             .options_set(options, current, || self.before_forget());
         self.publish_masks(&m);
